@@ -1,0 +1,135 @@
+/* Sign-in, sign-out and the language switch. Password verification is the one
+ * step that happens in the worker: argon2id runs between two short transactions
+ * (api.login_challenge, api.login_finish) so no transaction waits on it. */
+#include "password.h"
+#include "util.h"
+#include "web.h"
+
+#include <stdio.h>
+#include <string.h>
+
+enum { SESSION_MAX_AGE = 12 * 3600, LANG_MAX_AGE = 365 * 86400 };
+
+static void decref(void *j) { json_decref(j); }
+
+/* Catalog text with "{n}" replaced by a number (catalogs are not format strings). */
+static const char *fill_number(request *r, const char *text, long long n)
+{
+    const char *at = strstr(text, "{n}");
+    if (!at)
+        return text;
+    return arena_printf(r->a, "%.*s%lld%s", (int)(at - text), text, n, at + 3);
+}
+
+/* The sign-in form again, with the user's input and a message (never the password). */
+static void login_form(request *r, int status, const char *error_key, const char *error_text)
+{
+    if (r->json) {
+        send_error(r, status, error_key, error_text);
+        return;
+    }
+    json_t *extra = json_pack("{s:s?,s:s?,s:O?}", "username", hin_get(&r->params, "username"),
+                              "error", error_key ? render_text(r, error_key) : error_text,
+                              "field_errors", r->field_errors);
+    arena_defer(r->a, decref, extra);
+    send_page(r, status, NULL, "login", extra);
+}
+
+void h_login_form(request *r)
+{
+    call_api(r, NULL, NULL, false);
+    if (r->viewer && !r->json) {
+        redirect(r, "/dashboard");
+        return;
+    }
+    send_document(r, 200, NULL, "login");
+}
+
+void h_login(request *r)
+{
+    if (r->field_errors) {
+        login_form(r, 422, "err.login_missing", NULL);
+        return;
+    }
+    const char *username = json_string_value(json_object_get(r->args, "username"));
+    const char *password = json_string_value(json_object_get(r->args, "password"));
+    json_t *who = json_pack("{s:s}", "username", username);
+    arena_defer(r->a, decref, who);
+    api_result ch = call_api(r, "login_challenge", who, true);
+    if (ch.status != 200) {
+        login_form(r, ch.status, ch.message_key, ch.message);
+        return;
+    }
+    json_int_t wait = json_integer_value(json_object_get(ch.doc, "retry_after"));
+    if (wait > 0) {
+        buf_printf(&r->headers, "Retry-After: %lld\r\n", (long long)wait);
+        login_form(r, 429, NULL, fill_number(r, render_text(r, "err.login_throttled"), (long long)wait));
+        return;
+    }
+    /* Unknown users are verified against a dummy hash: same time, same answer. */
+    const char *hash = json_string_value(json_object_get(ch.doc, "hash"));
+    bool ok = pw_verify(hash ? hash : r->w->dummy_hash, password) && hash;
+
+    char token[TOKEN_HEX + 1], csrf[TOKEN_HEX + 1];
+    token_new(token);
+    token_new(csrf);
+    json_t *outcome = json_pack("{s:s,s:b,s:s,s:s,s:s}", "username", username, "success", ok, "token", token,
+                                "csrf", csrf, "user_agent", r->user_agent);
+    arena_defer(r->a, decref, outcome);
+    api_result fin = call_api(r, "login_finish", outcome, false);
+    if (fin.status != 200) {
+        login_form(r, fin.status, fin.message_key, fin.message);
+        return;
+    }
+    if (!json_is_true(json_object_get(fin.doc, "ok"))) {
+        login_form(r, 401, "err.login_failed", NULL);
+        return;
+    }
+    set_cookie(r, "parley_session", token, SESSION_MAX_AGE);
+    const char *lang = json_string_value(json_object_get(fin.doc, "lang"));
+    if (lang)
+        set_cookie(r, "parley_lang", lang, LANG_MAX_AGE);
+    if (r->json) {
+        json_t *doc = json_pack("{s:b}", "ok", 1);
+        arena_defer(r->a, decref, doc);
+        send_document(r, 200, doc, NULL);
+    } else {
+        redirect(r, r->route->redirect);
+    }
+}
+
+void h_logout(request *r)
+{
+    api_result res = call_api(r, "logout", r->args, true);
+    if (res.status != 200) {
+        send_error(r, res.status, res.message_key, res.message);
+        return;
+    }
+    set_cookie(r, "parley_session", "", 0);
+    r->viewer = NULL;
+    if (r->json)
+        send_document(r, 200, res.doc, NULL);
+    else
+        redirect(r, r->route->redirect);
+}
+
+/* Only a local path may be a redirect target (no //host, no scheme). */
+static bool local_path(const char *p)
+{
+    return p && p[0] == '/' && p[1] != '/' && p[1] != '\\' && !strpbrk(p, "\r\n");
+}
+
+void h_language(request *r)
+{
+    api_result res = call_api(r, "set_language", r->args, true);
+    if (res.status != 200) {
+        send_error(r, res.status, res.message_key, res.message);
+        return;
+    }
+    set_cookie(r, "parley_lang", json_string_value(json_object_get(r->args, "lang")), LANG_MAX_AGE);
+    const char *back = json_string_value(json_object_get(r->args, "back"));
+    if (r->json)
+        send_document(r, 200, res.doc, NULL);
+    else
+        redirect(r, local_path(back) ? back : r->route->redirect);
+}

@@ -1,0 +1,55 @@
+/* Generic handlers: a page is one api call rendered through its template; an
+ * action is one CSRF-checked api call followed by a redirect (POST/redirect/GET). */
+#include "web.h"
+
+#include <string.h>
+
+void h_health(request *r)
+{
+    json_t *doc = json_pack("{s:s}", "status", "ok");
+    r->json = true;
+    send_document(r, 200, doc, NULL);
+    json_decref(doc);
+}
+
+void h_root(request *r)
+{
+    redirect(r, "/dashboard");
+}
+
+/* Shared error path: a missing or expired session sends browsers to sign-in. */
+static void fail(request *r, const api_result *res)
+{
+    if (res->status == 401 && !r->json) {
+        redirect(r, "/login");
+        return;
+    }
+    if (!r->viewer && *r->session)
+        call_api(r, NULL, NULL, false); /* who is asking, for the page around the error */
+    if (res->retry_after > 0 || res->status == 429)
+        buf_printf(&r->headers, "Retry-After: %d\r\n", res->retry_after > 0 ? res->retry_after : 60);
+    send_error(r, res->status, res->message_key, res->message);
+}
+
+void h_page(request *r)
+{
+    api_result res = call_api(r, r->route->api, r->args, false);
+    if (res.status != 200) {
+        fail(r, &res);
+        return;
+    }
+    send_document(r, 200, res.doc, r->route->tmpl);
+}
+
+void h_action(request *r)
+{
+    api_result res = call_api(r, r->route->api, r->args, true);
+    if (res.status != 200) {
+        fail(r, &res);
+        return;
+    }
+    if (r->json)
+        send_document(r, 200, res.doc, NULL);
+    else
+        redirect(r, r->route->redirect);
+}

@@ -1,0 +1,155 @@
+#include "pool.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { MAX_WORKERS = 256 };
+
+static volatile sig_atomic_t stopping, child_exited;
+
+static void on_stop(int sig) { (void)sig; stopping = 1; }
+static void on_child(int sig) { (void)sig; child_exited = 1; }
+
+static void set_handler(int sig, void (*fn)(int))
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = fn;
+    sigemptyset(&sa.sa_mask);
+    sigaction(sig, &sa, NULL);
+}
+
+/* Worker: SIGTERM stays blocked except while waiting in ppoll, so a request
+ * that has been accepted is always finished before the worker exits. */
+static _Noreturn void worker_main(int fd, pool_init_fn init, pool_handle_fn handle, sigset_t *waitmask)
+{
+    void *state = init();
+    if (!state)
+        _exit(3);
+    FCGX_Request req;
+    FCGX_InitRequest(&req, fd, 0);
+    while (!stopping) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        int n = ppoll(&p, 1, NULL, waitmask);
+        if (n < 0)
+            continue; /* EINTR: loop re-checks stopping */
+        int rc = FCGX_Accept_r(&req);
+        if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR)
+            continue; /* another worker took it */
+        if (rc < 0) {
+            fprintf(stderr, "parley: accept failed (%d)\n", rc);
+            continue;
+        }
+        handle(state, &req);
+        FCGX_Finish_r(&req);
+    }
+    _exit(0);
+}
+
+static pid_t spawn(int fd, pool_init_fn init, pool_handle_fn handle, sigset_t *waitmask)
+{
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("parley: fork");
+        return -1;
+    }
+    if (pid == 0) {
+        set_handler(SIGCHLD, SIG_DFL);
+        worker_main(fd, init, handle, waitmask);
+    }
+    return pid;
+}
+
+int pool_run(const char *socket_path, int workers, pool_init_fn init, pool_handle_fn handle)
+{
+    if (workers < 1 || workers > MAX_WORKERS)
+        die("worker count must be between 1 and %d", MAX_WORKERS);
+    if (FCGX_Init() != 0)
+        die("FCGX_Init failed");
+    unlink(socket_path);
+    mode_t old = umask(0117); /* socket rw for the user and group only */
+    int fd = FCGX_OpenSocket(socket_path, 256);
+    umask(old);
+    if (fd < 0)
+        die("cannot listen on %s", socket_path);
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+
+    sigset_t block, waitmask;
+    sigemptyset(&block);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &block, &waitmask);
+    sigdelset(&waitmask, SIGTERM);
+    sigdelset(&waitmask, SIGINT);
+    sigdelset(&waitmask, SIGCHLD);
+    set_handler(SIGTERM, on_stop);
+    set_handler(SIGINT, on_stop);
+    set_handler(SIGCHLD, on_child);
+    signal(SIGPIPE, SIG_IGN);
+
+    pid_t pids[MAX_WORKERS];
+    for (int i = 0; i < workers; i++)
+        pids[i] = spawn(fd, init, handle, &waitmask);
+    fprintf(stderr, "parley: %d workers listening on %s\n", workers, socket_path);
+
+    double last_crash = 0;
+    while (!stopping) {
+        sigsuspend(&waitmask);
+        child_exited = 0;
+        int st;
+        pid_t pid;
+        while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+            for (int i = 0; i < workers; i++) {
+                if (pids[i] != pid)
+                    continue;
+                if (WIFSIGNALED(st))
+                    fprintf(stderr, "parley: worker %d killed by signal %d; replacing it\n", pid, WTERMSIG(st));
+                else
+                    fprintf(stderr, "parley: worker %d exited with %d; replacing it\n", pid, WEXITSTATUS(st));
+                /* A worker that cannot start (e.g. database down) must not spin the CPU. */
+                if (now_ms() - last_crash < 200)
+                    usleep(500 * 1000);
+                last_crash = now_ms();
+                pids[i] = stopping ? -1 : spawn(fd, init, handle, &waitmask);
+            }
+        }
+    }
+
+    /* Drain: workers finish the request in hand, then exit. */
+    for (int i = 0; i < workers; i++)
+        if (pids[i] > 0)
+            kill(pids[i], SIGTERM);
+    double deadline = now_ms() + 10000;
+    int alive = workers;
+    while (alive > 0 && now_ms() < deadline) {
+        alive = 0;
+        for (int i = 0; i < workers; i++) {
+            if (pids[i] <= 0)
+                continue;
+            if (waitpid(pids[i], NULL, WNOHANG) == pids[i])
+                pids[i] = -1;
+            else
+                alive++;
+        }
+        if (alive)
+            usleep(20 * 1000);
+    }
+    for (int i = 0; i < workers; i++)
+        if (pids[i] > 0)
+            kill(pids[i], SIGKILL);
+    close(fd);
+    unlink(socket_path);
+    fprintf(stderr, "parley: stopped\n");
+    return 0;
+}

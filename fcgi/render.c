@@ -1,0 +1,152 @@
+/* Templates and message catalogs: compiled/loaded once per process, then
+ * every page is the api document rendered through its template. */
+#include "mustache.h"
+#include "util.h"
+#include "web.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { MAX_TEMPLATES = 64 };
+
+static struct {
+    char name[64];
+    mst_template *t;
+} templates[MAX_TEMPLATES];
+static int ntemplates;
+static json_t *catalogs; /* {"en": {...}, "zh-CN": {...}} */
+static const char *const supported[] = {"en", "zh-CN", NULL};
+
+static const mst_template *lookup(void *ud, const char *name)
+{
+    (void)ud;
+    for (int i = 0; i < ntemplates; i++)
+        if (!strcmp(templates[i].name, name))
+            return templates[i].t;
+    return NULL;
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    buf b = BUF_INIT;
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        buf_append(&b, chunk, n);
+    fclose(f);
+    *len = b.len;
+    return b.data ? b.data : calloc(1, 1);
+}
+
+static int load_templates(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        fprintf(stderr, "parley: cannot open templates in %s\n", dir);
+        return -1;
+    }
+    struct dirent *e;
+    int rc = 0;
+    while ((e = readdir(d)) && rc == 0) {
+        size_t n = strlen(e->d_name);
+        if (n < 10 || strcmp(e->d_name + n - 9, ".mustache"))
+            continue;
+        if (ntemplates == MAX_TEMPLATES || n - 9 >= sizeof templates[0].name) {
+            fprintf(stderr, "parley: too many templates or name too long: %s\n", e->d_name);
+            rc = -1;
+            break;
+        }
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        size_t len;
+        char *src = slurp(path, &len);
+        char *err = NULL;
+        mst_template *t = src ? mst_compile(src, len, &err) : NULL;
+        free(src);
+        if (!t) {
+            fprintf(stderr, "parley: template %s: %s\n", path, err ? err : "unreadable");
+            free(err);
+            rc = -1;
+            break;
+        }
+        snprintf(templates[ntemplates].name, sizeof templates[0].name, "%.*s", (int)(n - 9), e->d_name);
+        templates[ntemplates++].t = t;
+    }
+    closedir(d);
+    return rc;
+}
+
+int render_init(const char *root)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/templates", root);
+    if (load_templates(path) != 0)
+        return -1;
+    catalogs = json_object();
+    for (const char *const *l = supported; *l; l++) {
+        json_error_t err;
+        snprintf(path, sizeof path, "%s/templates/i18n/%s.json", root, *l);
+        json_t *c = json_load_file(path, 0, &err);
+        if (!json_is_object(c)) {
+            fprintf(stderr, "parley: message catalog %s: %s (line %d)\n", path, err.text, err.line);
+            return -1;
+        }
+        json_object_set_new(catalogs, *l, c);
+    }
+    return 0;
+}
+
+json_t *render_catalogs(void) { return catalogs; }
+
+const char *render_pick_lang(request *r)
+{
+    json_t *user = r->viewer ? json_object_get(r->viewer, "user") : NULL;
+    const char *pref = json_string_value(json_object_get(user, "lang"));
+    const char *cookie = hin_cookie(r->a, r->cookie, "parley_lang");
+    for (const char *const *l = supported; *l; l++)
+        if (pref && !strcmp(pref, *l))
+            return *l;
+    for (const char *const *l = supported; *l; l++)
+        if (cookie && !strcmp(cookie, *l))
+            return *l;
+    const char *best = hin_pick_language(r->accept_lang, supported);
+    return best ? best : "en";
+}
+
+const char *render_text(request *r, const char *key)
+{
+    const char *s = json_string_value(json_object_get(json_object_get(catalogs, r->lang), key));
+    if (!s)
+        s = json_string_value(json_object_get(json_object_get(catalogs, "en"), key));
+    return s ? s : key;
+}
+
+static void decref(void *j) { json_decref(j); }
+
+void render_page(request *r, buf *out, const char *tmpl, json_t *doc, json_t *extra)
+{
+    r->lang = render_pick_lang(r);
+    json_t *csrf = json_object_get(r->viewer, "csrf");
+    json_t *ctx = json_pack("{s:O?,s:O?,s:O,s:s,s:b,s:b,s:s,s:s,s:s}",
+                            "data", doc, "viewer", r->viewer,
+                            "t", json_object_get(catalogs, r->lang), "lang", r->lang,
+                            "lang_en", !strcmp(r->lang, "en"), "lang_zh", !strcmp(r->lang, "zh-CN"),
+                            "csrf", csrf ? json_string_value(csrf) : r->anon_csrf,
+                            "path", r->path, "request_id", r->request_id);
+    if (!ctx)
+        die("render_page: cannot build context");
+    arena_defer(r->a, decref, ctx);
+    if (extra)
+        json_object_update(ctx, extra);
+    const mst_template *t = lookup(NULL, tmpl);
+    if (!t || mst_render(t, ctx, lookup, NULL, out) != 0) {
+        fprintf(stderr, "parley: rid=%s template %s failed to render\n", r->request_id, tmpl);
+        buf_clear(out);
+        buf_puts(out, "<!doctype html><title>Error</title><p>This page could not be shown.");
+    }
+}

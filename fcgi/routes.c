@@ -1,0 +1,116 @@
+/* The route table and its parameter tables: the only place that says which
+ * URL runs which api function with which validated inputs. */
+#include "util.h"
+#include "web.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const languages[] = {"en", "zh-CN", NULL};
+
+static const param_spec no_params[] = {{NULL}};
+static const param_spec login_params[] = {
+    {"username", P_TEXT, 1, 64, true, NULL},
+    {"password", P_TEXT, 1, 1024, true, NULL},
+    {NULL}};
+static const param_spec id_param[] = {{"id", P_INT, 1, 9223372036854775807LL, true, NULL}, {NULL}};
+static const param_spec language_params[] = {
+    {"lang", P_ENUM, 0, 0, true, languages},
+    {"back", P_TEXT, 0, 500, false, NULL},
+    {NULL}};
+static const param_spec audit_params[] = {
+    {"before", P_INT, 1, 9223372036854775807LL, false, NULL}, {NULL}};
+
+static const route routes[] = {
+    {M_GET, "/health", h_health, NULL, NULL, NULL, no_params},
+    {M_GET, "/", h_root, NULL, NULL, NULL, no_params},
+    {M_GET, "/login", h_login_form, NULL, "login", NULL, no_params},
+    {M_POST, "/login", h_login, NULL, "login", "/dashboard", login_params},
+    {M_POST, "/logout", h_logout, "logout", NULL, "/login", no_params},
+    {M_POST, "/language", h_language, "set_language", NULL, "/", language_params},
+    {M_GET, "/dashboard", h_page, "dashboard", "dashboard", NULL, no_params},
+    {M_GET, "/sessions", h_page, "sessions", "sessions", NULL, no_params},
+    {M_POST, "/sessions/revoke", h_action, "session_revoke", NULL, "/sessions", id_param},
+    {M_GET, "/admin/audit", h_page, "audit_log", "audit", NULL, audit_params},
+};
+
+const route *route_for_method(const char *path, int method)
+{
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+        if (!strcmp(routes[i].path, path) && (routes[i].methods & method))
+            return &routes[i];
+    return NULL;
+}
+
+int route_allowed_methods(const char *path)
+{
+    int m = 0;
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+        if (!strcmp(routes[i].path, path))
+            m |= routes[i].methods;
+    return m;
+}
+
+static const char *check(const param_spec *p, const char *v, json_t **out)
+{
+    switch (p->type) {
+    case P_TEXT: {
+        size_t chars = utf8_length(v, strlen(v));
+        if ((long long)chars < p->min)
+            return p->min <= 1 ? "err.field_required" : "err.field_short";
+        if ((long long)chars > p->max)
+            return "err.field_long";
+        *out = json_string(v);
+        return NULL;
+    }
+    case P_INT: {
+        char *end;
+        errno = 0;
+        long long n = strtoll(v, &end, 10);
+        if (!*v || *end || errno)
+            return "err.field_number";
+        if (n < p->min || n > p->max)
+            return "err.field_range";
+        *out = json_integer(n);
+        return NULL;
+    }
+    case P_ENUM:
+        for (const char *const *c = p->choices; *c; c++)
+            if (!strcmp(*c, v)) {
+                *out = json_string(v);
+                return NULL;
+            }
+        return "err.field_choice";
+    }
+    return "err.field_choice";
+}
+
+static void decref(void *j) { json_decref(j); }
+
+int route_validate(request *r)
+{
+    r->args = json_object();
+    arena_defer(r->a, decref, r->args);
+    for (const param_spec *p = r->route->params; p->name; p++) {
+        const char *v = hin_get(&r->params, p->name);
+        const char *problem = NULL;
+        if (!v || !*v) {
+            if (p->required)
+                problem = "err.field_required";
+        } else {
+            json_t *val = NULL;
+            problem = check(p, v, &val);
+            if (val)
+                json_object_set_new(r->args, p->name, val);
+        }
+        if (problem) {
+            if (!r->field_errors) {
+                r->field_errors = json_object();
+                arena_defer(r->a, decref, r->field_errors);
+            }
+            json_object_set_new(r->field_errors, p->name, json_string(problem));
+        }
+    }
+    return r->field_errors ? 422 : 200;
+}

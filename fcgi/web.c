@@ -1,0 +1,431 @@
+/* `parley web`: the FastCGI request pipeline. One request = parse and
+ * validate input → one statement calling one api function (its own
+ * transaction) → JSON or a rendered template. */
+#include "commands.h"
+#include "db.h"
+#include "password.h"
+#include "pool.h"
+#include "util.h"
+#include "web.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char security_headers[] =
+    "Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; "
+    "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'\r\n"
+    "X-Content-Type-Options: nosniff\r\n"
+    "X-Frame-Options: DENY\r\n"
+    "Referrer-Policy: same-origin\r\n"
+    "Cache-Control: no-store\r\n";
+
+/* SQLSTATE (exact, or a two-character class) → HTTP status. */
+static const struct {
+    const char *state;
+    int status;
+} sqlstate_map[] = {
+    {"PR400", 400}, {"PR401", 401}, {"PR403", 403}, {"PR404", 404}, {"PR409", 409},
+    {"PR422", 422}, {"PR429", 429}, {"23505", 409}, {"23503", 422}, {"23514", 422},
+    {"23502", 422}, {"42501", 403}, {"40001", 503}, {"40P01", 503}, {"57014", 503},
+    {"22", 400},    {"08", 503},    {"53", 503},
+};
+
+static int status_for_sqlstate(const char *st)
+{
+    if (!st)
+        return 500;
+    for (size_t i = 0; i < sizeof sqlstate_map / sizeof sqlstate_map[0]; i++)
+        if (!strncmp(st, sqlstate_map[i].state, strlen(sqlstate_map[i].state)))
+            return sqlstate_map[i].status;
+    return 500;
+}
+
+static const char *generic_key(int status)
+{
+    switch (status) {
+    case 400: return "err.400";
+    case 401: return "err.sign_in";
+    case 403: return "err.403";
+    case 404: return "err.404";
+    case 405: return "err.405";
+    case 409: return "err.409";
+    case 413: return "err.413";
+    case 415: return "err.415";
+    case 422: return "err.422";
+    case 429: return "err.429";
+    case 503: return "err.503";
+    default: return "err.500";
+    }
+}
+
+static const char *env(request *r, const char *name)
+{
+    const char *v = FCGX_GetParam(name, r->fr->envp);
+    return v ? v : "";
+}
+
+/* ---------- database ---------- */
+
+static void decref(void *j) { json_decref(j); }
+
+static json_t *parse_json(request *r, const char *text)
+{
+    json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
+    if (j)
+        arena_defer(r->a, decref, j);
+    return j;
+}
+
+/* The worker's statements are prepared once per connection. */
+static const char *statement_for(request *r, const char *fn, bool post)
+{
+    static char prepared[64][80];
+    static int nprepared;
+    static PGconn *prepared_on;
+    if (prepared_on != r->w->db) {
+        nprepared = 0;
+        prepared_on = r->w->db;
+    }
+    const char *name = arena_printf(r->a, "%s%s", post ? "p_" : "g_", fn ? fn : "viewer");
+    for (int i = 0; i < nprepared; i++)
+        if (!strcmp(prepared[i], name))
+            return name;
+    /* fn comes from the static route table, never from input. */
+    const char *sql = arena_printf(r->a,
+        "SELECT api.viewer(), %s%s%s FROM (SELECT set_config('parley.session', $1, true),"
+        " set_config('parley.ip', $2, true), set_config('parley.request_id', $3, true)%s) s",
+        fn ? "api." : "NULL::jsonb", fn ? fn : "", fn ? "($4::jsonb)" : "",
+        post ? ", api.csrf_check($5, $6)" : "");
+    PGresult *res = PQprepare(r->w->db, name, sql, 0, NULL);
+    bool ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
+    if (!ok)
+        fprintf(stderr, "parley: cannot prepare %s: %s", name, PQerrorMessage(r->w->db));
+    PQclear(res);
+    if (!ok)
+        return NULL;
+    if (nprepared < 64)
+        snprintf(prepared[nprepared++], sizeof prepared[0], "%s", name);
+    return name;
+}
+
+api_result call_api(request *r, const char *fn, json_t *args, bool post)
+{
+    api_result out = {.status = 500};
+    if (!fn)
+        post = false; /* viewer-only statements are for rendering, never for changes */
+    if (PQstatus(r->w->db) != CONNECTION_OK)
+        PQreset(r->w->db);
+    const char *stmt = statement_for(r, fn, post);
+    if (!stmt) {
+        out.status = 503;
+        return out;
+    }
+    char *argtext = json_dumps(args ? args : json_object(), JSON_COMPACT);
+    arena_defer(r->a, free, argtext);
+    const char *csrf = hin_get(&r->params, "csrf");
+    const char *params[] = {r->session, r->remote_addr, r->request_id, argtext,
+                            csrf ? csrf : "", r->anon_csrf};
+    PGresult *res = PQexecPrepared(r->w->db, stmt, fn ? (post ? 6 : 4) : 3, params, NULL, NULL, 0);
+    if (!res) {
+        out.status = 503;
+        return out;
+    }
+    arena_defer(r->a, (void (*)(void *))PQclear, res);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        const char *st = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        out.status = PQstatus(r->w->db) != CONNECTION_OK ? 503 : status_for_sqlstate(st);
+        if (st && st[0] == 'P' && st[1] == 'R') {
+            out.message = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+            out.message_key = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+        } else {
+            fprintf(stderr, "parley: rid=%s api.%s failed: %s", r->request_id, fn ? fn : "viewer",
+                    PQresultErrorMessage(res));
+        }
+        return out;
+    }
+    if (!PQgetisnull(res, 0, 0))
+        r->viewer = parse_json(r, PQgetvalue(res, 0, 0));
+    out.doc = PQgetisnull(res, 0, 1) ? NULL : parse_json(r, PQgetvalue(res, 0, 1));
+    out.status = 200;
+    return out;
+}
+
+/* ---------- responses ---------- */
+
+void set_cookie(request *r, const char *name, const char *value, int max_age)
+{
+    buf_printf(&r->headers, "Set-Cookie: %s=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%d%s\r\n", name,
+               value, max_age, r->https ? "; Secure" : "");
+}
+
+static void finish(request *r, int status, const char *content_type, const char *body, size_t len)
+{
+    r->status = status;
+    FCGX_FPrintF(r->fr->out, "Status: %d\r\n%sX-Request-Id: %s\r\n", status, security_headers,
+                 r->request_id);
+    if (content_type)
+        FCGX_FPrintF(r->fr->out, "Content-Type: %s\r\n", content_type);
+    if (r->headers.len)
+        FCGX_PutStr(r->headers.data, (int)r->headers.len, r->fr->out);
+    FCGX_PutS("\r\n", r->fr->out);
+    if (len)
+        FCGX_PutStr(body, (int)len, r->fr->out);
+}
+
+void redirect(request *r, const char *location)
+{
+    buf_printf(&r->headers, "Location: %s\r\n", location);
+    finish(r, 303, NULL, NULL, 0);
+}
+
+void send_document(request *r, int status, json_t *doc, const char *tmpl)
+{
+    send_page(r, status, doc, tmpl, NULL);
+}
+
+void send_page(request *r, int status, json_t *doc, const char *tmpl, json_t *extra)
+{
+    if (r->json || !tmpl) {
+        char *s = json_dumps(doc ? doc : json_null(), JSON_COMPACT | JSON_ENCODE_ANY);
+        arena_defer(r->a, free, s);
+        finish(r, status, "application/json; charset=utf-8", s, strlen(s));
+        return;
+    }
+    buf *out = arena_alloc(r->a, sizeof *out);
+    arena_defer(r->a, buf_free_cb, out);
+    render_page(r, out, tmpl, doc, extra);
+    finish(r, status, "text/html; charset=utf-8", out->data, out->len);
+}
+
+void send_error(request *r, int status, const char *key, const char *message)
+{
+    if (!key && !message)
+        key = generic_key(status);
+    const char *text = key ? render_text(r, key) : NULL;
+    if (!text || (key && !strcmp(text, key)))
+        text = message ? message : render_text(r, generic_key(status));
+    json_t *doc = json_pack("{s:{s:i,s:s}}", "error", "status", status, "message", text);
+    arena_defer(r->a, decref, doc);
+    if (r->field_errors) {
+        json_t *fields = json_array();
+        const char *name;
+        json_t *v;
+        json_object_foreach(r->field_errors, name, v) {
+            json_array_append_new(fields, json_pack("{s:s,s:s}", "field", name, "message",
+                                                    render_text(r, json_string_value(v))));
+        }
+        json_object_set_new(json_object_get(doc, "error"), "fields", fields);
+    }
+    send_document(r, status, doc, "error");
+}
+
+/* Origin (or, failing that, Referer) must name this site on every POST. */
+bool origin_ok(request *r)
+{
+    const char *self = arena_printf(r->a, "%s://%s", r->https ? "https" : "http", r->host);
+    if (*r->origin)
+        return !strcmp(r->origin, self);
+    size_t n = strlen(self);
+    return *r->referer && !strncmp(r->referer, self, n) && r->referer[n] == '/';
+}
+
+/* ---------- the pipeline ---------- */
+
+static bool read_body(request *r, buf *body, int *status)
+{
+    const char *cl = env(r, "CONTENT_LENGTH");
+    long len = *cl ? strtol(cl, NULL, 10) : 0;
+    if (len < 0) {
+        *status = 400;
+        return false;
+    }
+    if (len > FORM_MAX_BYTES) {
+        *status = 413;
+        return false;
+    }
+    char chunk[8192];
+    while ((long)body->len < len) {
+        int want = (int)((len - (long)body->len) < (long)sizeof chunk ? len - (long)body->len : (long)sizeof chunk);
+        int got = FCGX_GetStr(chunk, want, r->fr->in);
+        if (got <= 0)
+            break;
+        buf_append(body, chunk, (size_t)got);
+    }
+    if ((long)body->len != len) {
+        *status = 400;
+        return false;
+    }
+    if (!body->data)
+        buf_append(body, "", 0);
+    return true;
+}
+
+static int parse_input(request *r)
+{
+    hin_status st;
+    if (!strcmp(r->method, "POST")) {
+        if (!hin_is_form(r->content_type) && strcmp(env(r, "CONTENT_LENGTH"), "0") && *env(r, "CONTENT_LENGTH"))
+            return 415;
+        buf *body = arena_alloc(r->a, sizeof *body);
+        arena_defer(r->a, buf_free_cb, body);
+        int status = 400;
+        if (!read_body(r, body, &status))
+            return status;
+        st = hin_parse_form(r->a, body->data, body->len, MAX_PARAMS, MAX_FIELD, &r->params);
+    } else {
+        if (strlen(r->query) > QUERY_MAX_BYTES)
+            return 414;
+        st = hin_parse_form(r->a, r->query, strlen(r->query), MAX_PARAMS, MAX_FIELD, &r->params);
+    }
+    switch (st) {
+    case HIN_OK: return 200;
+    case HIN_TOO_MANY:
+    case HIN_TOO_LONG: return 413;
+    default: return 400;
+    }
+}
+
+static const char *input_error_key(int status)
+{
+    switch (status) {
+    case 400: return "err.bad_input";
+    case 413: return "err.413";
+    case 414: return "err.414";
+    case 415: return "err.415";
+    default: return NULL;
+    }
+}
+
+static void handle(void *state, FCGX_Request *fr)
+{
+    worker *w = state;
+    arena_reset(w->a);
+    request *r = arena_alloc(w->a, sizeof *r);
+    r->w = w;
+    r->a = w->a;
+    r->fr = fr;
+    r->started = now_ms();
+    arena_defer(r->a, buf_free_cb, &r->headers);
+    r->method = env(r, "REQUEST_METHOD");
+    r->path = env(r, "DOCUMENT_URI");
+    r->query = env(r, "QUERY_STRING");
+    r->content_type = env(r, "CONTENT_TYPE");
+    r->cookie = env(r, "HTTP_COOKIE");
+    r->accept = env(r, "HTTP_ACCEPT");
+    r->accept_lang = env(r, "HTTP_ACCEPT_LANGUAGE");
+    r->origin = env(r, "HTTP_ORIGIN");
+    r->referer = env(r, "HTTP_REFERER");
+    r->host = env(r, "HTTP_HOST");
+    r->remote_addr = env(r, "REMOTE_ADDR");
+    r->user_agent = env(r, "HTTP_USER_AGENT");
+    r->request_id = *env(r, "REQUEST_ID") ? env(r, "REQUEST_ID") : "-";
+    r->https = !strcmp(env(r, "HTTPS"), "on");
+    r->session = "";
+    r->status = 500;
+
+    const char *tok = hin_cookie(r->a, r->cookie, "parley_session");
+    if (token_well_formed(tok))
+        r->session = tok;
+    const char *anon = hin_cookie(r->a, r->cookie, "parley_csrf");
+    if (token_well_formed(anon)) {
+        r->anon_csrf = anon;
+    } else {
+        char *fresh = arena_alloc(r->a, TOKEN_HEX + 1);
+        token_new(fresh);
+        r->anon_csrf = fresh;
+        set_cookie(r, "parley_csrf", fresh, 86400);
+    }
+
+    size_t plen = strlen(r->path);
+    if (!utf8_valid(r->path, plen)) {
+        r->lang = render_pick_lang(r);
+        send_error(r, 400, "err.bad_input", NULL);
+        goto out;
+    }
+    if (plen > 5 && !strcmp(r->path + plen - 5, ".json")) {
+        r->path = arena_strndup(r->a, r->path, plen - 5);
+        r->json = true;
+    } else {
+        r->json = hin_wants_json(r->accept);
+    }
+    r->lang = render_pick_lang(r);
+
+    int allowed = route_allowed_methods(r->path);
+    if (!allowed) {
+        send_error(r, 404, NULL, NULL);
+        goto out;
+    }
+    int m = !strcmp(r->method, "GET") ? M_GET : !strcmp(r->method, "POST") ? M_POST : 0;
+    r->route = route_for_method(r->path, m);
+    if (!r->route) {
+        buf_printf(&r->headers, "Allow: %s\r\n",
+                   allowed == (M_GET | M_POST) ? "GET, POST" : allowed == M_POST ? "POST" : "GET");
+        send_error(r, 405, NULL, NULL);
+        goto out;
+    }
+    int st = parse_input(r);
+    if (st != 200) {
+        send_error(r, st, input_error_key(st), NULL);
+        goto out;
+    }
+    if (m == M_POST && !origin_ok(r)) {
+        send_error(r, 403, "err.origin", NULL);
+        goto out;
+    }
+    st = route_validate(r);
+    if (st != 200 && r->route->handler != h_login) {
+        send_error(r, st, "err.422", NULL);
+        goto out;
+    }
+    r->route->handler(r);
+out:
+    if (r->viewer)
+        r->user_id = arena_printf(r->a, "%lld",
+                                  json_integer_value(json_object_get(json_object_get(r->viewer, "user"), "id")));
+    fprintf(stderr, "rid=%s method=%s route=%s status=%d dur_ms=%.2f user=%s\n", r->request_id, r->method,
+            r->route ? r->route->path : "-", r->status, now_ms() - r->started, r->user_id ? r->user_id : "-");
+}
+
+static void *worker_init(void)
+{
+    worker *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->db = db_connect("parley_web");
+    if (!w->db)
+        return NULL;
+    w->a = arena_new();
+    w->catalogs = render_catalogs();
+    char junk[TOKEN_HEX + 1];
+    token_new(junk);
+    if (pw_hash(junk, w->dummy_hash) != 0)
+        return NULL;
+    return w;
+}
+
+int cmd_web(int argc, char **argv)
+{
+    const char *socket_path = NULL;
+    int workers = 4;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--socket") && i + 1 < argc)
+            socket_path = argv[++i];
+        else if (!strcmp(argv[i], "--workers") && i + 1 < argc)
+            workers = atoi(argv[++i]);
+        else
+            die("usage: parley web --socket PATH [--workers N]");
+    }
+    if (!socket_path)
+        die("usage: parley web --socket PATH [--workers N]");
+    const char *root = getenv("PARLEY_ROOT") ? getenv("PARLEY_ROOT") : ".";
+    if (render_init(root) != 0)
+        return 1;
+    /* Fail fast on a wrong connection string rather than in every worker. */
+    PGconn *probe = db_connect("parley_web");
+    if (!probe)
+        return 1;
+    PQfinish(probe);
+    return pool_run(socket_path, workers, worker_init, handle);
+}

@@ -1,0 +1,110 @@
+/* Internal header of `parley web`: the request, the route table and the
+ * pieces of the request pipeline (web.c → routes.c → render.c). */
+#ifndef PARLEY_WEB_H
+#define PARLEY_WEB_H
+#include <fcgiapp.h>
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+#include "arena.h"
+#include "buf.h"
+#include "httpin.h"
+
+enum { FORM_MAX_BYTES = 64 * 1024, MAX_PARAMS = 64, MAX_FIELD = 16 * 1024, QUERY_MAX_BYTES = 4096 };
+
+typedef enum { P_TEXT, P_INT, P_ENUM } param_type;
+
+typedef struct {
+    const char *name;
+    param_type type;
+    long long min, max;         /* text: length in characters; int: value */
+    bool required;
+    const char *const *choices; /* P_ENUM: NULL-terminated */
+} param_spec;
+
+typedef struct request request;
+typedef void (*route_handler)(request *r);
+
+enum { M_GET = 1, M_POST = 2 };
+
+typedef struct route {
+    int methods;
+    const char *path;          /* exact path, without ".json" */
+    route_handler handler;
+    const char *api;           /* api function the handler calls, or NULL */
+    const char *tmpl;          /* template that renders the document */
+    const char *redirect;      /* after a successful POST (POST/redirect/GET) */
+    const param_spec *params;  /* terminated by {NULL} */
+} route;
+
+typedef struct worker {
+    PGconn *db;
+    arena *a;
+    json_t *catalogs;          /* {"en": {...}, "zh-CN": {...}} */
+    char dummy_hash[128];      /* argon2id of a random string: equal-time unknown users */
+} worker;
+
+struct request {
+    worker *w;
+    arena *a;
+    FCGX_Request *fr;
+    double started;
+    /* from the FastCGI environment */
+    const char *method, *path, *query, *content_type, *cookie, *accept, *accept_lang;
+    const char *origin, *referer, *host, *remote_addr, *request_id, *user_agent;
+    bool https, json;         /* json: the client asked for the JSON twin */
+    const route *route;
+    kvlist params;            /* query string (GET) or form (POST), raw */
+    json_t *args;             /* validated parameters, passed to the api function */
+    json_t *field_errors;     /* name -> message key, for 422 */
+    /* who is asking */
+    const char *session;      /* well-formed session token from the cookie, or "" */
+    const char *anon_csrf;    /* double-submit token for signed-out forms */
+    json_t *viewer;           /* api.viewer() or NULL */
+    const char *lang;
+    /* response */
+    int status;
+    buf headers;
+    const char *user_id;      /* for the access log */
+};
+
+/* routes.c */
+const route *route_for_method(const char *path, int method); /* NULL: no such route */
+int route_allowed_methods(const char *path);                  /* 0: unknown path */
+int route_validate(request *r);       /* fills r->args / r->field_errors; returns HTTP status */
+
+/* web.c: database and response helpers for handlers */
+typedef struct {
+    int status;               /* 200 or the mapped HTTP status */
+    json_t *doc;              /* api result (borrowed from the arena) */
+    const char *message;      /* user-facing error message */
+    const char *message_key;  /* catalog key from the server's HINT, if any */
+    int retry_after;
+} api_result;
+api_result call_api(request *r, const char *fn, json_t *args, bool post);
+void set_cookie(request *r, const char *name, const char *value, int max_age);
+void redirect(request *r, const char *location);
+void send_document(request *r, int status, json_t *doc, const char *tmpl); /* JSON twin or template */
+void send_page(request *r, int status, json_t *doc, const char *tmpl, json_t *extra); /* extra: template-only fields */
+void send_error(request *r, int status, const char *message_key, const char *message);
+bool origin_ok(request *r);
+
+/* handlers */
+void h_health(request *r);
+void h_root(request *r);
+void h_page(request *r);
+void h_action(request *r);
+void h_login_form(request *r);
+void h_login(request *r);
+void h_logout(request *r);
+void h_language(request *r);
+
+/* render.c */
+int render_init(const char *root);    /* compile templates, load catalogs; 0 or -1 */
+json_t *render_catalogs(void);
+const char *render_pick_lang(request *r);
+const char *render_text(request *r, const char *key); /* message in r->lang, or key */
+void render_page(request *r, buf *out, const char *tmpl, json_t *doc, json_t *extra);
+
+#endif

@@ -1,0 +1,128 @@
+-- Session and staff helpers used by the api functions. Not callable by the web role.
+
+-- Idle and absolute session lifetimes.
+CREATE OR REPLACE FUNCTION auth.idle_timeout() RETURNS interval
+LANGUAGE sql IMMUTABLE AS $$ SELECT interval '2 hours' $$;
+CREATE OR REPLACE FUNCTION auth.absolute_timeout() RETURNS interval
+LANGUAGE sql IMMUTABLE AS $$ SELECT interval '12 hours' $$;
+
+-- The worker puts the raw cookie token in parley.session for the transaction;
+-- every api call re-derives the staff member from it, so a worker cannot act
+-- as anyone without a live token.
+CREATE OR REPLACE FUNCTION auth.current_session() RETURNS auth.session
+LANGUAGE sql STABLE AS $$
+  SELECT se.*
+  FROM auth.session se
+  JOIN auth.staff st ON st.id = se.staff_id
+  WHERE se.token_hash = sha256(convert_to(coalesce(current_setting('parley.session', true), ''), 'UTF8'))
+    AND se.last_seen_at > now() - auth.idle_timeout()
+    AND se.created_at > now() - auth.absolute_timeout()
+    AND st.disabled_at IS NULL
+$$;
+
+CREATE OR REPLACE FUNCTION auth.request_ip() RETURNS inet
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN nullif(current_setting('parley.ip', true), '')::inet;
+EXCEPTION WHEN invalid_text_representation THEN
+  RETURN NULL;
+END $$;
+
+-- The staff member behind the current session, or PR401; with roles given,
+-- PR403 unless the member has one of them (admin may do everything).
+CREATE OR REPLACE FUNCTION auth.require(VARIADIC roles auth.staff_role[] DEFAULT '{}')
+RETURNS auth.staff LANGUAGE plpgsql STABLE AS $$
+DECLARE st auth.staff;
+BEGIN
+  SELECT s.* INTO st FROM auth.staff s WHERE s.id = (auth.current_session()).staff_id;
+  IF st.id IS NULL THEN
+    RAISE SQLSTATE 'PR401' USING MESSAGE = 'Please sign in.', HINT = 'err.sign_in';
+  END IF;
+  IF cardinality(roles) > 0 AND st.role <> 'admin' AND NOT st.role = ANY (roles) THEN
+    RAISE SQLSTATE 'PR403' USING MESSAGE = 'Your role may not do this.', HINT = 'err.forbidden_role';
+  END IF;
+  RETURN st;
+END $$;
+
+CREATE OR REPLACE FUNCTION auth.audit(p_event text, p_staff bigint, p_detail jsonb DEFAULT '{}')
+RETURNS void LANGUAGE sql AS $$
+  INSERT INTO auth.audit_log (event, staff_id, ip, detail)
+  VALUES (p_event, p_staff, auth.request_ip(), p_detail)
+$$;
+
+-- Seconds before another login attempt for (username, ip) is allowed; 0 = now.
+--  * 5 failures of one account from one address in 15 min: exponential delay from 30 s, at most 15 min;
+--  * 50 failures from one address in 15 min: that address waits until the window frees up;
+--  * 20 failures of one account from all addresses in 5 min: at most a 5 minute wait, and never
+--    for an address the account signed in from during the last 30 days, so strangers cannot
+--    lock a user out.
+CREATE OR REPLACE FUNCTION auth.login_retry_after(p_username text, p_ip inet) RETURNS integer
+LANGUAGE sql STABLE AS $$
+  WITH pair AS (
+    SELECT count(*) AS n, max(at) AS last FROM auth.login_attempt
+    WHERE NOT success AND username = p_username AND ip IS NOT DISTINCT FROM p_ip
+      AND at > now() - interval '15 minutes'
+  ), by_ip AS (
+    SELECT at FROM auth.login_attempt
+    WHERE NOT success AND ip = p_ip AND at > now() - interval '15 minutes'
+    ORDER BY at DESC OFFSET 49 LIMIT 1
+  ), by_account AS (
+    SELECT at FROM auth.login_attempt
+    WHERE NOT success AND username = p_username AND at > now() - interval '5 minutes'
+    ORDER BY at DESC OFFSET 19 LIMIT 1
+  ), known AS (
+    SELECT EXISTS (SELECT FROM auth.login_attempt
+                   WHERE success AND username = p_username AND ip = p_ip
+                     AND at > now() - interval '30 days') AS yes
+  )
+  SELECT ceil(GREATEST(0,
+    CASE WHEN pair.n >= 5 THEN extract(epoch FROM pair.last
+         + least(interval '30 seconds' * 2 ^ (pair.n - 5), interval '15 minutes') - now()) END,
+    (SELECT extract(epoch FROM at + interval '15 minutes' - now()) FROM by_ip),
+    CASE WHEN NOT known.yes THEN
+      (SELECT extract(epoch FROM at + interval '5 minutes' - now()) FROM by_account) END
+  ))::integer
+  FROM pair, known
+$$;
+
+CREATE OR REPLACE FUNCTION auth.password_is_common(p_sha256 bytea) RETURNS boolean
+LANGUAGE sql STABLE AS $$ SELECT EXISTS (SELECT FROM auth.common_password WHERE sha256 = p_sha256) $$;
+
+-- Staff administration, called by the `parley user` command as the owner.
+CREATE OR REPLACE FUNCTION auth.user_add(p_username text, p_display text, p_role auth.staff_role, p_hash text)
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE new_id bigint;
+BEGIN
+  INSERT INTO auth.staff (username, display_name, role, password_hash)
+  VALUES (p_username, p_display, p_role, p_hash) RETURNING id INTO new_id;
+  PERFORM auth.audit('user_added', new_id, jsonb_build_object('username', p_username, 'role', p_role));
+  RETURN new_id;
+EXCEPTION WHEN unique_violation THEN
+  RAISE SQLSTATE 'PR409' USING MESSAGE = format('User "%s" already exists.', p_username);
+END $$;
+
+CREATE OR REPLACE FUNCTION auth.user_passwd(p_username text, p_hash text) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE sid bigint;
+BEGIN
+  UPDATE auth.staff SET password_hash = p_hash, password_changed_at = now()
+  WHERE username = p_username RETURNING id INTO sid;
+  IF sid IS NULL THEN
+    RAISE SQLSTATE 'PR404' USING MESSAGE = format('No user "%s".', p_username);
+  END IF;
+  DELETE FROM auth.session WHERE staff_id = sid;  -- a new password ends every session
+  PERFORM auth.audit('password_changed', sid);
+END $$;
+
+CREATE OR REPLACE FUNCTION auth.user_disable(p_username text) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE sid bigint;
+BEGIN
+  UPDATE auth.staff SET disabled_at = coalesce(disabled_at, now())
+  WHERE username = p_username RETURNING id INTO sid;
+  IF sid IS NULL THEN
+    RAISE SQLSTATE 'PR404' USING MESSAGE = format('No user "%s".', p_username);
+  END IF;
+  DELETE FROM auth.session WHERE staff_id = sid;
+  PERFORM auth.audit('user_disabled', sid);
+END $$;

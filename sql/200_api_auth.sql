@@ -1,0 +1,138 @@
+-- Sign-in, sessions and preferences for `parley web`. Every api function takes
+-- one jsonb of validated parameters and returns one jsonb document.
+
+-- Who is asking: the session's staff member and CSRF token, or NULL.
+-- Sliding idle timeout: last_seen_at is refreshed at most once a minute.
+CREATE FUNCTION api.viewer(p jsonb DEFAULT '{}') RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE se auth.session; st auth.staff;
+BEGIN
+  se := auth.current_session();
+  IF se.id IS NULL THEN
+    RETURN NULL;
+  END IF;
+  IF se.last_seen_at < now() - interval '1 minute' THEN
+    UPDATE auth.session SET last_seen_at = now() WHERE id = se.id;
+  END IF;
+  SELECT * INTO st FROM auth.staff WHERE id = se.staff_id;
+  RETURN jsonb_build_object(
+    'user', jsonb_build_object('id', st.id, 'username', st.username, 'name', st.display_name,
+                               'role', st.role, 'lang', st.lang,
+                               'is_admin', st.role = 'admin'),
+    'csrf', se.csrf_token,
+    'session_id', se.id);
+END $$;
+
+-- Step 1 of sign-in: the stored argon2id hash to verify against (NULL for an
+-- unknown or disabled user; the worker then verifies against a dummy hash so
+-- both cases take the same time) and how long the caller must wait first.
+CREATE FUNCTION api.login_challenge(p jsonb) RETURNS jsonb
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+  SELECT jsonb_build_object(
+    'hash', (SELECT password_hash FROM auth.staff
+             WHERE username = lower(p->>'username') AND disabled_at IS NULL),
+    'retry_after', auth.login_retry_after(lower(p->>'username'), auth.request_ip()))
+$$;
+
+-- Step 2: record the outcome; on success replace the browser's old session
+-- (if any) by a new one whose token and CSRF token the worker generated.
+CREATE FUNCTION api.login_finish(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  uname text := lower(p->>'username');
+  st auth.staff;
+BEGIN
+  SELECT * INTO st FROM auth.staff WHERE username = uname AND disabled_at IS NULL;
+  INSERT INTO auth.login_attempt (username, ip, success)
+  VALUES (left(uname, 200), auth.request_ip(), (p->>'success')::boolean AND st.id IS NOT NULL);
+  IF NOT (p->>'success')::boolean OR st.id IS NULL THEN
+    PERFORM auth.audit('login_failed', st.id, jsonb_build_object('username', left(uname, 200)));
+    RETURN jsonb_build_object('ok', false);
+  END IF;
+  DELETE FROM auth.session
+  WHERE token_hash = sha256(convert_to(coalesce(current_setting('parley.session', true), ''), 'UTF8'));
+  INSERT INTO auth.session (token_hash, staff_id, csrf_token, ip, user_agent)
+  VALUES (sha256(convert_to(p->>'token', 'UTF8')), st.id, p->>'csrf', auth.request_ip(),
+          left(p->>'user_agent', 512));
+  PERFORM auth.audit('login', st.id);
+  RETURN jsonb_build_object('ok', true, 'lang', st.lang);
+END $$;
+
+CREATE FUNCTION api.logout(p jsonb DEFAULT '{}') RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE se auth.session := auth.current_session();
+BEGIN
+  IF se.id IS NOT NULL THEN
+    DELETE FROM auth.session WHERE id = se.id;
+    PERFORM auth.audit('logout', se.staff_id);
+  END IF;
+  RETURN jsonb_build_object('ok', true);
+END $$;
+
+CREATE FUNCTION api.sessions(p jsonb DEFAULT '{}') RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE st auth.staff := auth.require(); cur bigint := (auth.current_session()).id;
+BEGIN
+  RETURN jsonb_build_object('sessions', coalesce(jsonb_agg(jsonb_build_object(
+      'id', id, 'created_at', created_at, 'last_seen_at', last_seen_at,
+      'ip', host(ip), 'user_agent', user_agent, 'current', id = cur)
+      ORDER BY last_seen_at DESC), '[]'))
+  FROM auth.session
+  WHERE staff_id = st.id AND last_seen_at > now() - auth.idle_timeout()
+    AND created_at > now() - auth.absolute_timeout();
+END $$;
+
+CREATE FUNCTION api.session_revoke(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE st auth.staff := auth.require(); gone bigint;
+BEGIN
+  DELETE FROM auth.session WHERE id = (p->>'id')::bigint AND staff_id = st.id RETURNING id INTO gone;
+  IF gone IS NULL THEN
+    RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such session of yours.', HINT = 'err.no_session';
+  END IF;
+  PERFORM auth.audit('session_revoked', st.id, jsonb_build_object('session', gone));
+  RETURN jsonb_build_object('ok', true, 'revoked', gone);
+END $$;
+
+-- Language preference: stored for a signed-in user; the worker also sets a cookie.
+CREATE FUNCTION api.set_language(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE sid bigint := (auth.current_session()).staff_id;
+BEGIN
+  IF sid IS NOT NULL THEN
+    UPDATE auth.staff SET lang = (p->>'lang')::auth.lang WHERE id = sid;
+  END IF;
+  RETURN jsonb_build_object('lang', p->>'lang');
+END $$;
+
+-- Security events, newest first, keyset-paginated by id. Admins only.
+CREATE FUNCTION api.audit_log(p jsonb DEFAULT '{}') RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  st auth.staff := auth.require('admin');
+  rows jsonb;
+BEGIN
+  SELECT coalesce(jsonb_agg(e ORDER BY (e->>'id')::bigint DESC), '[]') INTO rows FROM (
+    SELECT jsonb_build_object('id', a.id, 'at', a.at, 'event', a.event, 'ip', host(a.ip),
+                              'username', s.username, 'detail', a.detail::text) AS e
+    FROM auth.audit_log a LEFT JOIN auth.staff s ON s.id = a.staff_id
+    WHERE a.id < coalesce((p->>'before')::bigint, 9223372036854775807)
+    ORDER BY a.id DESC LIMIT 50) x;
+  RETURN jsonb_build_object('events', rows,
+    'next_before', CASE WHEN jsonb_array_length(rows) = 50 THEN rows->49->'id' END);
+END $$;
+
+-- CSRF: a signed-in browser must echo its session's token; a signed-out one
+-- the token of its parley_csrf cookie (double submit). Digests are compared,
+-- so the comparison's timing reveals nothing about the token.
+CREATE FUNCTION api.csrf_check(submitted text, cookie_token text) RETURNS boolean
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE expected text := coalesce((auth.current_session()).csrf_token, cookie_token);
+BEGIN
+  IF coalesce(expected, '') = '' OR coalesce(submitted, '') = ''
+     OR sha256(convert_to(submitted, 'UTF8')) <> sha256(convert_to(expected, 'UTF8')) THEN
+    RAISE SQLSTATE 'PR403' USING MESSAGE = 'This form has expired. Reload the page and try again.',
+                                 HINT = 'err.csrf';
+  END IF;
+  RETURN true;
+END $$;

@@ -1,0 +1,38 @@
+-- Demo data for `make run`: a brand with accounts on several platforms and a
+-- few bilingual conversations. Idempotent: loading it twice changes nothing.
+INSERT INTO social.account (platform, handle, display_name, api_base_url) VALUES
+  ('mastodon', 'lumen@mastodon.example', 'Lumen Coffee', 'http://127.0.0.1:8090/mastodon'),
+  ('bluesky', 'lumencoffee.bsky.social', 'Lumen Coffee', 'http://127.0.0.1:8090/bluesky'),
+  ('weibo', 'lumen_coffee', '卢门咖啡', 'http://127.0.0.1:8090/weibo'),
+  ('facebook', 'lumencoffee', 'Lumen Coffee', 'http://127.0.0.1:8090/facebook')
+ON CONFLICT (platform, handle) DO NOTHING;
+
+INSERT INTO social.profile (platform, external_id, handle, display_name) VALUES
+  ('mastodon', '109001', 'ada@fosstodon.example', 'Ada'),
+  ('mastodon', '109002', 'ken@mastodon.example', 'Ken'),
+  ('bluesky', 'did:plc:demo1', 'mei.bsky.social', 'Mei'),
+  ('weibo', '5501', 'xiaoli', '小李'),
+  ('weibo', '5502', 'chen_wei', '陈伟'),
+  ('facebook', '880001', 'sam.rivera', 'Sam Rivera')
+ON CONFLICT (platform, external_id) DO NOTHING;
+
+INSERT INTO social.post (platform, external_id, account_id, author_id, kind, body, lang, created_at)
+SELECT v.platform, v.external_id, a.id, p.id, v.kind, v.body, v.lang, now() - v.age
+FROM (VALUES
+  ('mastodon', 'm-1', 'lumen@mastodon.example', '109001', 'post', '@lumen the new oat latte is fantastic!', 'en', interval '3 hours'),
+  ('mastodon', 'm-2', 'lumen@mastodon.example', '109002', 'reply', '@lumen my order #4411 arrived cold, twice this week.', 'en', interval '2 hours'),
+  ('bluesky', 'at://did:plc:demo1/app.bsky.feed.post/1', 'lumencoffee.bsky.social', 'did:plc:demo1', 'post', 'Anyone tried the Lumen winter blend yet?', 'en', interval '90 minutes'),
+  ('weibo', 'wb-1', 'lumen_coffee', '5501', 'post', '@卢门咖啡 今天的拿铁太好喝了！', 'zh', interval '5 hours'),
+  ('weibo', 'wb-2', 'lumen_coffee', '5502', 'comment', '外卖等了一个小时，客服也没回复。', 'zh', interval '40 minutes'),
+  ('facebook', 'fb-1', 'lumencoffee', '880001', 'comment', 'Do you have gluten-free pastries?', 'en', interval '1 day')
+) AS v(platform, external_id, account, author, kind, body, lang, age)
+JOIN social.account a ON a.platform = v.platform AND a.handle = v.account
+JOIN social.profile p ON p.platform = v.platform AND p.external_id = v.author
+ON CONFLICT (platform, external_id) DO NOTHING;
+
+INSERT INTO crm."case" (subject, state, post_id)
+SELECT v.subject, v.state, p.id
+FROM (VALUES ('Cold delivery, order #4411', 'open', 'm-2'),
+             ('外卖延误一小时', 'new', 'wb-2')) AS v(subject, state, post)
+JOIN social.post p ON p.external_id = v.post
+WHERE NOT EXISTS (SELECT FROM crm."case" c WHERE c.post_id = p.id);

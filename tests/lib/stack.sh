@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# Brings the whole Parley system up or down: private PostgreSQL cluster under
+# $PARLEY_VAR, migrations, FastCGI worker pools, harvester, nginx.
+# Used by `make run|stop|psql` and by the test suites (with their own var dir and ports).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+VAR=${PARLEY_VAR:-$ROOT/var}
+PGPORT=${PARLEY_PGPORT:-5433}
+HTTP_PORT=${PARLEY_HTTP_PORT:-8080}
+WORKERS=${PARLEY_WEB_WORKERS:-4}
+BIN=${PARLEY_BIN:-$ROOT/build/parley}
+APP_USER=parley          # PostgreSQL refuses root; everything runs as this user when we are root
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
+DEMO_USER=demo
+DEMO_PASSWORD=parley-demo-2026
+
+PACKAGES="build-essential pkg-config clang libclang-rt-14-dev postgresql postgresql-15-pgtap
+libtap-parser-sourcehandler-pgtap-perl libpq-dev libfcgi-dev libjansson-dev libsodium-dev
+libcurl4-openssl-dev libcmark-dev libcmocka-dev nginx curl wrk chromium nodejs npm"
+
+say() { printf '%s\n' "$*" >&2; }
+
+as_app() {
+  if [ "$(id -u)" = 0 ]; then runuser -u "$APP_USER" -- "$@"; else "$@"; fi
+}
+
+ensure_packages() {
+  local missing=()
+  for p in $PACKAGES; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} = 0 ] && return 0
+  if [ "$(id -u)" != 0 ]; then
+    say "Missing Debian packages. Install them with:"
+    say "  sudo apt-get install -y ${missing[*]}"
+    exit 1
+  fi
+  say "Installing: ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+ensure_app_user() {
+  [ "$(id -u)" = 0 ] || return 0
+  id "$APP_USER" >/dev/null 2>&1 || useradd --system --home-dir /nonexistent --shell /usr/sbin/nologin "$APP_USER"
+  # The app user must reach the checkout (a fresh clone may sit in a 0700 temp dir).
+  local d=$ROOT
+  while [ "$d" != / ]; do
+    [ -n "$(find "$d" -maxdepth 0 -perm -o+x)" ] || chmod o+x "$d"
+    d=$(dirname "$d")
+  done
+}
+
+pg_url_base() { echo "host=$VAR/run port=$PGPORT dbname=parley"; }
+# An operator may point PARLEY_DB at an existing PostgreSQL (as its owner role);
+# then no private cluster is made. Each program connects as its own role.
+[ -n "${PARLEY_DB:-}" ] && EXTERNAL_DB=1 || EXTERNAL_DB=
+export PARLEY_DB=${PARLEY_DB:-"$(pg_url_base) user=parley_owner"}
+export PARLEY_ROOT=$ROOT
+private_cluster() { [ -z "$EXTERNAL_DB" ]; }
+
+superuser_psql() { as_app "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$VAR/run" -p "$PGPORT" -U postgres "$@"; }
+
+pg_start() {
+  mkdir -p "$VAR"/{run,log,secrets}
+  [ "$(id -u)" = 0 ] && chown -R "$APP_USER" "$VAR"
+  chmod 700 "$VAR/secrets" "$VAR/run"
+  if [ ! -s "$VAR/pg/PG_VERSION" ]; then
+    say "Creating PostgreSQL cluster in $VAR/pg (port $PGPORT)"
+    as_app "$PGBIN/initdb" -D "$VAR/pg" -U postgres -E UTF8 --locale=C.UTF-8 \
+      --auth-local=trust --auth-host=scram-sha-256 >"$VAR/log/initdb.log"
+    cat >>"$VAR/pg/postgresql.conf" <<CONF
+port = $PGPORT
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$VAR/run'
+unix_socket_permissions = 0700
+shared_buffers = 512MB
+max_connections = 200
+log_min_messages = warning
+${PARLEY_PG_EXTRA_CONF:-}
+CONF
+  fi
+  if ! as_app "$PGBIN/pg_ctl" -D "$VAR/pg" status >/dev/null 2>&1; then
+    as_app "$PGBIN/pg_ctl" -D "$VAR/pg" -l "$VAR/log/postgresql.log" -w -t 60 start >/dev/null
+  fi
+  if ! superuser_psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'parley'" | grep -q 1; then
+    local pw; pw=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
+    echo "$pw" >"$VAR/secrets/owner.pw"
+    superuser_psql -d postgres -c "CREATE ROLE parley_owner LOGIN CREATEROLE PASSWORD '$pw'" \
+      -c "CREATE DATABASE parley OWNER parley_owner"
+    [ -n "${PARLEY_WITH_PGTAP:-}" ] && superuser_psql -d parley -c "CREATE EXTENSION pgtap"
+  fi
+}
+
+migrate() {
+  as_app env PARLEY_DB="$PARLEY_DB" "$BIN" migrate --dir "$ROOT"
+  if private_cluster && [ ! -s "$VAR/secrets/bi.pw" ]; then
+    local pw; pw=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
+    superuser_psql -d parley -c "ALTER ROLE parley_bi PASSWORD '$pw'"
+    echo "$pw" >"$VAR/secrets/bi.pw"
+  fi
+}
+
+load_demo() {
+  if ! as_app env PARLEY_DB="$PARLEY_DB" "$BIN" user exists "$DEMO_USER"; then
+    printf '%s\n' "$DEMO_PASSWORD" | as_app env PARLEY_DB="$PARLEY_DB" "$BIN" user add "$DEMO_USER" \
+      --role admin --name "Demo Admin" --password-stdin
+  fi
+  as_app "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 "$PARLEY_DB" -f "$ROOT/sql/demo/demo.sql"
+}
+
+start_daemon() { # name, then command
+  local name=$1; shift
+  local pidfile="$VAR/run/$name.pid"
+  if [ -s "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then return 0; fi
+  as_app bash -c 'exec "$@" >>"$0" 2>&1 </dev/null & echo $! >"$1"' \
+    "$VAR/log/$name.log" "$pidfile" "$@" 2>/dev/null || true
+  # runuser's bash wrote the pid; wait for it to exist
+  for _ in $(seq 50); do [ -s "$pidfile" ] && break; sleep 0.1; done
+}
+
+start_web() {
+  start_daemon web env PARLEY_DB="$PARLEY_DB" PARLEY_ROOT="$ROOT" \
+    "$BIN" web --socket "$VAR/run/web.sock" --workers "$WORKERS"
+  for _ in $(seq 100); do [ -S "$VAR/run/web.sock" ] && return 0; sleep 0.1; done
+  say "parley web did not start; see $VAR/log/web.log"; tail -n 20 "$VAR/log/web.log" >&2; exit 1
+}
+
+start_nginx() {
+  mkdir -p "$VAR/nginx"
+  sed -e "s|@VAR@|$VAR|g" -e "s|@ROOT@|$ROOT|g" -e "s|@PORT@|$HTTP_PORT|g" \
+    "$ROOT/nginx/parley.conf" >"$VAR/nginx/nginx.conf"
+  [ "$(id -u)" = 0 ] && chown -R "$APP_USER" "$VAR/nginx"
+  if [ -s "$VAR/run/nginx.pid" ] && kill -0 "$(cat "$VAR/run/nginx.pid")" 2>/dev/null; then
+    as_app nginx -p "$VAR/nginx" -c "$VAR/nginx/nginx.conf" -e "$VAR/log/nginx-error.log" -s reload
+  else
+    as_app nginx -p "$VAR/nginx" -c "$VAR/nginx/nginx.conf" -e "$VAR/log/nginx-error.log"
+  fi
+  for _ in $(seq 50); do curl -fs -o /dev/null "http://127.0.0.1:$HTTP_PORT/health" && return 0; sleep 0.1; done
+  say "nginx did not answer on port $HTTP_PORT; see $VAR/log/nginx-error.log"; exit 1
+}
+
+stop_pid() {
+  local pidfile="$VAR/run/$1.pid"
+  [ -s "$pidfile" ] || return 0
+  local pid; pid=$(cat "$pidfile")
+  if kill -TERM "$pid" 2>/dev/null; then
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidfile"
+}
+
+stop_all() {
+  stop_pid nginx
+  stop_pid web
+  stop_pid harvest
+  if [ -s "$VAR/pg/PG_VERSION" ]; then
+    as_app "$PGBIN/pg_ctl" -D "$VAR/pg" -m fast -w stop >/dev/null 2>&1 || true
+  fi
+}
+
+up() { # everything but demo data
+  ensure_app_user
+  if private_cluster; then pg_start; fi
+  migrate
+  start_web
+  start_daemon harvest env PARLEY_DB="$PARLEY_DB" "$BIN" harvest
+  start_nginx
+}
+
+print_urls() {
+  local owner_pw bi_pw
+  owner_pw=$(cat "$VAR/secrets/owner.pw" 2>/dev/null || echo '…')
+  bi_pw=$(cat "$VAR/secrets/bi.pw" 2>/dev/null || echo '…')
+  cat <<MSG
+
+Parley is running:   http://127.0.0.1:$HTTP_PORT/
+Demo login:          $DEMO_USER / $DEMO_PASSWORD
+Owner connection:    postgresql://parley_owner:$owner_pw@127.0.0.1:$PGPORT/parley
+BI (read-only kpi):  postgresql://parley_bi:$bi_pw@127.0.0.1:$PGPORT/parley
+Logs:                $VAR/log/     Stop with: make stop     SQL shell: make psql
+MSG
+}
+
+case "${1:-}" in
+  deps)  ensure_packages ;;
+  run)   ensure_packages; up; load_demo; print_urls ;;
+  up)    up ;;
+  stop)  stop_all ;;
+  psql)  exec "$PGBIN/psql" "$PARLEY_DB" ;;
+  demo)  load_demo ;;
+  env)   echo "PARLEY_DB='$PARLEY_DB'" ;;
+  *)     say "usage: stack.sh deps|run|up|stop|psql|demo"; exit 2 ;;
+esac
