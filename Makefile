@@ -45,7 +45,7 @@ build/fuzz/%: tests/fuzz/%.c $(SRC) $(wildcard fcgi/*.h)
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -Ifcgi -fsanitize=fuzzer,address,undefined \
 	  $(shell pkg-config --cflags $(PKGS)) -o $@ $< $(filter-out fcgi/main.c,$(SRC)) $(LDLIBS)
 fuzz: $(FUZZ)
-	@bash tests/lib/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ)
+	@RESULTS=$(RESULTS) bash tests/lib/run-fuzz.sh $(FUZZ_SECONDS) $(FUZZ)
 
 run: all
 	@bash tests/lib/stack.sh run

@@ -101,8 +101,8 @@ int cmd_migrate(int argc, char **argv)
     PQsetNoticeProcessor(c, NULL, NULL);
     db_must(a, c, "SET client_min_messages = warning", 0, NULL);
     db_must(a, c, "SELECT pg_advisory_lock(7261001)", 0, NULL); /* one migrator at a time */
+    db_must(a, c, "CREATE SCHEMA IF NOT EXISTS maint", 0, NULL);
     db_must(a, c,
-            "CREATE SCHEMA IF NOT EXISTS maint;"
             "CREATE TABLE IF NOT EXISTS maint.schema_migration ("
             " version integer PRIMARY KEY, name text NOT NULL, sha256 text NOT NULL,"
             " applied_at timestamptz NOT NULL DEFAULT now())",

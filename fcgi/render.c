@@ -62,7 +62,10 @@ static int load_templates(const char *dir)
             break;
         }
         char path[4096];
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (snprintf(path, sizeof path, "%s/%s", dir, e->d_name) >= (int)sizeof path) {
+            rc = -1;
+            break;
+        }
         size_t len;
         char *src = slurp(path, &len);
         char *err = NULL;

@@ -125,8 +125,10 @@ END $$;
 -- CSRF: a signed-in browser must echo its session's token; a signed-out one
 -- the token of its parley_csrf cookie (double submit). Digests are compared,
 -- so the comparison's timing reveals nothing about the token.
+-- VOLATILE on purpose: the worker calls it in a subquery whose output is
+-- unused, and the planner drops unused non-volatile subquery columns.
 CREATE FUNCTION api.csrf_check(submitted text, cookie_token text) RETURNS boolean
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE expected text := coalesce((auth.current_session()).csrf_token, cookie_token);
 BEGIN
   IF coalesce(expected, '') = '' OR coalesce(submitted, '') = ''

@@ -1,0 +1,55 @@
+// Headless Chromium through nginx: sign in, see real figures, switch language,
+// keep screenshots as artifacts (tests/browser/artifacts/).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+
+const base = `http://127.0.0.1:${process.env.PARLEY_HTTP_PORT}`;
+const artifacts = new URL('./artifacts/', import.meta.url).pathname;
+const user = process.env.BROWSER_USER, password = process.env.BROWSER_PASSWORD;
+let browser, page;
+
+before(async () => {
+  mkdirSync(artifacts, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = await (await browser.newContext({ locale: 'en-US' })).newPage();
+});
+after(async () => { await browser?.close(); });
+
+test('a wrong password is refused with a message beside the form', async () => {
+  await page.goto(`${base}/login`);
+  await page.fill('input[name=username]', user);
+  await page.fill('input[name=password]', 'not-the-password');
+  await page.click('button[type=submit] >> text=Sign in');
+  assert.match(await page.textContent('[data-testid=login-error]'), /Wrong user name or password/);
+});
+
+test('signing in shows the dashboard with figures from the database', async () => {
+  await page.fill('input[name=username]', user);
+  await page.fill('input[name=password]', password);
+  await Promise.all([page.waitForURL(`${base}/dashboard`), page.click('button[type=submit] >> text=Sign in')]);
+  assert.equal(await page.textContent('h1'), 'Dashboard');
+  const posts = Number(await page.textContent('[data-testid=count-posts]'));
+  assert.equal(posts, Number(process.env.EXPECTED_POSTS));
+  await page.screenshot({ path: `${artifacts}/dashboard-en.png`, fullPage: true });
+});
+
+test('switching to Chinese re-renders the page in Chinese and keeps the choice', async () => {
+  await Promise.all([page.waitForURL(`${base}/dashboard`), page.click('[data-testid=lang-switch]')]);
+  assert.equal(await page.textContent('h1'), '仪表盘');
+  assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
+  await page.reload();
+  assert.equal(await page.textContent('h1'), '仪表盘');
+  await page.screenshot({ path: `${artifacts}/dashboard-zh.png`, fullPage: true });
+});
+
+test('the page runs no inline script and loads only same-origin resources', async () => {
+  const csp = (await page.goto(`${base}/dashboard`)).headers()['content-security-policy'];
+  assert.match(csp, /script-src 'self'/);
+  assert.equal(await page.locator('script:not([src])').count(), 0);
+});

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Browser journeys in headless Chromium (Debian's) via playwright-core from npm.
+set -uo pipefail
+result=${1:-/dev/null}
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cd "$HERE"
+as_app() { if [ "$(id -u)" = 0 ]; then runuser -u parley -- "$@"; else "$@"; fi; }
+psql_() { as_app psql -X -qtA -h "$PARLEY_VAR/run" -p "$PARLEY_PGPORT" -U postgres -d parley -c "$1"; }
+if [ ! -d node_modules/playwright-core ]; then
+  npm ci --no-audit --no-fund >/dev/null 2>&1 || npm install --no-audit --no-fund >/dev/null
+fi
+export BROWSER_USER=browser_admin BROWSER_PASSWORD='Quartz-Meadow-7719'
+if ! psql_ "SELECT 1 FROM auth.staff WHERE username = '$BROWSER_USER'" | grep -q 1; then
+  printf '%s\n' "$BROWSER_PASSWORD" | as_app env PARLEY_DB="host=$PARLEY_VAR/run port=$PARLEY_PGPORT dbname=parley user=parley_owner" \
+    "$PARLEY_BIN" user add "$BROWSER_USER" --role marketer --name "Browser Tester" --password-stdin >/dev/null
+fi
+export EXPECTED_POSTS=$(psql_ "SELECT count(*) FROM social.post")
+out=$(node --test --test-reporter=spec journey.test.mjs 2>&1); rc=$?
+printf '%s\n' "$out"
+p=$(printf '%s\n' "$out" | sed -n 's/^ℹ pass \([0-9]*\)/\1/p' | tail -n1)
+f=$(printf '%s\n' "$out" | sed -n 's/^ℹ fail \([0-9]*\)/\1/p' | tail -n1)
+p=${p:-0} f=${f:-0}
+[ "$rc" != 0 ] && [ "$f" = 0 ] && f=1
+echo "browser: $p passed, $f failed (screenshots in tests/browser/artifacts/)"
+echo "$p $f" >"$result"

@@ -1,0 +1,64 @@
+-- Sessions, CSRF, roles, throttling and the audit log, through the api functions.
+BEGIN;
+SELECT plan(24);
+
+CREATE FUNCTION pg_temp.as_browser(token text, ip text DEFAULT '203.0.113.7') RETURNS void LANGUAGE sql AS $$
+  SELECT set_config('parley.session', token, true), set_config('parley.ip', ip, true)
+$$;
+
+SELECT lives_ok($$SELECT auth.user_add('tap_admin', 'Tap Admin', 'admin', '$argon2id$v=19$m=19456,t=2,p=1$x$y')$$, 'add admin');
+SELECT lives_ok($$SELECT auth.user_add('tap_analyst', 'Tap Analyst', 'analyst', '$argon2id$v=19$m=19456,t=2,p=1$x$y')$$, 'add analyst');
+SELECT throws_ok($$SELECT auth.user_add('tap_admin', 'Again', 'admin', '$argon2id$v=19$x')$$, 'PR409', NULL, 'duplicate user is PR409');
+SELECT throws_ok($$SELECT auth.user_add('Bad Name', 'x', 'admin', '$argon2id$v=19$x')$$, '23514', NULL, 'user names are checked');
+
+-- Challenge: known user gets the hash, unknown gets NULL (worker then uses a dummy).
+SELECT pg_temp.as_browser('');
+SELECT isnt(api.login_challenge('{"username":"TAP_ADMIN"}')->>'hash', NULL, 'challenge is case-insensitive on user name');
+SELECT is(api.login_challenge('{"username":"nobody"}')->>'hash', NULL, 'unknown user: no hash');
+
+-- A failed then a successful sign-in.
+SELECT is(api.login_finish('{"username":"tap_admin","success":false,"token":"t0","csrf":"c0"}')->>'ok', 'false', 'failure recorded');
+SELECT is(api.login_finish(jsonb_build_object('username','tap_admin','success',true,'token',repeat('a',64),'csrf','csrf-a','user_agent','tap'))->>'ok',
+          'true', 'success creates a session');
+SELECT is((SELECT count(*) FROM auth.session s JOIN auth.staff u ON u.id = s.staff_id WHERE u.username = 'tap_admin'), 1::bigint,
+          'one session stored');
+SELECT is((SELECT count(*) FROM auth.session WHERE token_hash = convert_to(repeat('a',64), 'UTF8')), 0::bigint,
+          'the token itself is not stored, only its hash');
+
+SELECT pg_temp.as_browser(repeat('a', 64));
+SELECT is(api.viewer()->'user'->>'username', 'tap_admin', 'viewer knows the session');
+SELECT is(api.viewer()->>'csrf', 'csrf-a', 'viewer exposes the session CSRF token');
+SELECT ok(api.csrf_check('csrf-a', NULL), 'matching CSRF token passes');
+SELECT throws_ok($$SELECT api.csrf_check('csrf-b', 'csrf-b')$$, 'PR403', NULL, 'a signed-in browser must use its session token');
+SELECT ok((api.dashboard()->'counts') ? 'open_cases', 'admin sees the dashboard counts');
+SELECT lives_ok($$SELECT api.audit_log()$$, 'admin reads the audit log');
+
+-- Rotation: signing in again from the same browser replaces the session.
+SELECT api.login_finish(jsonb_build_object('username','tap_admin','success',true,'token',repeat('b',64),'csrf','csrf-b'));
+SELECT is((SELECT count(*) FROM auth.session s JOIN auth.staff u ON u.id = s.staff_id WHERE u.username = 'tap_admin'), 1::bigint,
+          'sign-in rotates: the old session is gone');
+
+-- Idle timeout.
+SELECT pg_temp.as_browser(repeat('b', 64));
+UPDATE auth.session SET last_seen_at = now() - interval '3 hours' WHERE token_hash = sha256(convert_to(repeat('b',64), 'UTF8'));
+SELECT is(api.viewer(), NULL, 'an idle session has expired');
+SELECT throws_ok($$SELECT api.dashboard()$$, 'PR401', NULL, 'expired session cannot read the dashboard');
+
+-- Roles are enforced inside the api.
+SELECT pg_temp.as_browser('');
+SELECT api.login_finish(jsonb_build_object('username','tap_analyst','success',true,'token',repeat('c',64),'csrf','csrf-c'));
+SELECT pg_temp.as_browser(repeat('c', 64));
+SELECT throws_ok($$SELECT api.audit_log()$$, 'PR403', NULL, 'an analyst may not read the audit log');
+SELECT throws_ok($$SELECT api.session_revoke('{"id": -1}')$$, 'PR404', NULL, 'cannot revoke a session that is not yours');
+
+-- Throttling: five failures of one account from one address block that pair only.
+SELECT pg_temp.as_browser('', '198.51.100.9');
+SELECT api.login_finish('{"username":"tap_analyst","success":false}') FROM generate_series(1, 5);
+SELECT cmp_ok((api.login_challenge('{"username":"tap_analyst"}')->>'retry_after')::int, '>', 0, 'pair is throttled after 5 failures');
+SELECT pg_temp.as_browser(repeat('c', 64), '203.0.113.7');
+SELECT is((api.login_challenge('{"username":"tap_analyst"}')->>'retry_after')::int, 0, 'the same account from its own address is not locked out');
+
+SELECT ok(EXISTS (SELECT FROM auth.audit_log WHERE event = 'login_failed'), 'failures are audited');
+
+SELECT * FROM finish();
+ROLLBACK;
