@@ -47,6 +47,7 @@ else
   bash tests/sql/run.sh "$RESULTS/pgtap"
   step "end-to-end through nginx"
   PARLEY_ROOT_DIR=$ROOT bash tests/e2e/run.sh "$RESULTS/e2e"
+  bash tests/lib/stack.sh up >/dev/null   # the e2e suite ends by draining the pool
   step "browser (headless Chromium)"
   bash tests/browser/run.sh "$RESULTS/browser"
   step "sanitizer reports from the workers"
