@@ -60,14 +60,14 @@ void h_login(request *r)
         login_form(r, ch.status, ch.message_key, ch.message);
         return;
     }
-    json_int_t wait = json_integer_value(json_object_get(ch.doc, "retry_after"));
+    json_int_t wait = json_integer_value(json_object_get(result_doc(r, &ch), "retry_after"));
     if (wait > 0) {
         buf_printf(&r->headers, "Retry-After: %lld\r\n", (long long)wait);
         login_form(r, 429, NULL, fill_number(r, render_text(r, "err.login_throttled"), (long long)wait));
         return;
     }
     /* Unknown users are verified against a dummy hash: same time, same answer. */
-    const char *hash = json_string_value(json_object_get(ch.doc, "hash"));
+    const char *hash = json_string_value(json_object_get(result_doc(r, &ch), "hash"));
     bool ok = pw_verify(hash ? hash : r->w->dummy_hash, password) && hash;
 
     char token[TOKEN_HEX + 1], csrf[TOKEN_HEX + 1];
@@ -81,12 +81,12 @@ void h_login(request *r)
         login_form(r, fin.status, fin.message_key, fin.message);
         return;
     }
-    if (!json_is_true(json_object_get(fin.doc, "ok"))) {
+    if (!json_is_true(json_object_get(result_doc(r, &fin), "ok"))) {
         login_form(r, 401, "err.login_failed", NULL);
         return;
     }
     set_cookie(r, "parley_session", token, SESSION_MAX_AGE);
-    const char *lang = json_string_value(json_object_get(fin.doc, "lang"));
+    const char *lang = json_string_value(json_object_get(result_doc(r, &fin), "lang"));
     if (lang)
         set_cookie(r, "parley_lang", lang, LANG_MAX_AGE);
     if (r->json) {
@@ -108,7 +108,7 @@ void h_logout(request *r)
     set_cookie(r, "parley_session", "", 0);
     r->viewer = NULL;
     if (r->json)
-        send_document(r, 200, res.doc, NULL);
+        send_result(r, &res, NULL);
     else
         redirect(r, r->route->redirect);
 }
@@ -129,7 +129,7 @@ void h_language(request *r)
     set_cookie(r, "parley_lang", json_string_value(json_object_get(r->args, "lang")), LANG_MAX_AGE);
     const char *back = json_string_value(json_object_get(r->args, "back"));
     if (r->json)
-        send_document(r, 200, res.doc, NULL);
+        send_result(r, &res, NULL);
     else
         redirect(r, local_path(back) ? back : r->route->redirect);
 }

@@ -38,7 +38,7 @@ void h_page(request *r)
         fail(r, &res);
         return;
     }
-    send_document(r, 200, res.doc, r->route->tmpl);
+    send_result(r, &res, r->route->tmpl);
 }
 
 void h_action(request *r)
@@ -49,7 +49,7 @@ void h_action(request *r)
         return;
     }
     if (r->json)
-        send_document(r, 200, res.doc, NULL);
+        send_result(r, &res, NULL);
     else
         redirect(r, r->route->redirect);
 }

@@ -147,7 +147,12 @@ api_result call_api(request *r, const char *fn, json_t *args, bool post)
     }
     if (!PQgetisnull(res, 0, 0))
         r->viewer = parse_json(r, PQgetvalue(res, 0, 0));
-    out.doc = PQgetisnull(res, 0, 1) ? NULL : parse_json(r, PQgetvalue(res, 0, 1));
+    if (!PQgetisnull(res, 0, 1)) {
+        out.doc_text = PQgetvalue(res, 0, 1);
+        /* JSON clients get PostgreSQL's text as is; only pages need it parsed. */
+        if (!r->json)
+            out.doc = parse_json(r, out.doc_text);
+    }
     out.status = 200;
     return out;
 }
@@ -197,6 +202,21 @@ void send_page(request *r, int status, json_t *doc, const char *tmpl, json_t *ex
     arena_defer(r->a, buf_free_cb, out);
     render_page(r, out, tmpl, doc, extra);
     finish(r, status, "text/html; charset=utf-8", out->data, out->len);
+}
+
+json_t *result_doc(request *r, api_result *res)
+{
+    if (!res->doc && res->doc_text)
+        res->doc = parse_json(r, res->doc_text);
+    return res->doc;
+}
+
+void send_result(request *r, const api_result *res, const char *tmpl)
+{
+    if (r->json && res->doc_text)
+        finish(r, 200, "application/json; charset=utf-8", res->doc_text, strlen(res->doc_text));
+    else
+        send_document(r, 200, res->doc, tmpl);
 }
 
 void send_error(request *r, int status, const char *key, const char *message)

@@ -77,15 +77,18 @@ int route_validate(request *r);       /* fills r->args / r->field_errors; return
 /* web.c: database and response helpers for handlers */
 typedef struct {
     int status;               /* 200 or the mapped HTTP status */
-    json_t *doc;              /* api result (borrowed from the arena) */
+    json_t *doc;              /* api result parsed for templates (arena-owned; NULL for JSON clients) */
+    const char *doc_text;     /* the same document as PostgreSQL sent it (arena-owned) */
     const char *message;      /* user-facing error message */
     const char *message_key;  /* catalog key from the server's HINT, if any */
     int retry_after;
 } api_result;
 api_result call_api(request *r, const char *fn, json_t *args, bool post);
+json_t *result_doc(request *r, api_result *res); /* the document parsed, whoever the client is */
 void set_cookie(request *r, const char *name, const char *value, int max_age);
 void redirect(request *r, const char *location);
 void send_document(request *r, int status, json_t *doc, const char *tmpl); /* JSON twin or template */
+void send_result(request *r, const api_result *res, const char *tmpl);       /* an api result, unparsed for JSON */
 void send_page(request *r, int status, json_t *doc, const char *tmpl, json_t *extra); /* extra: template-only fields */
 void send_error(request *r, int status, const char *message_key, const char *message);
 bool origin_ok(request *r);

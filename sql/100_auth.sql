@@ -8,17 +8,25 @@ LANGUAGE sql IMMUTABLE AS $$ SELECT interval '12 hours' $$;
 
 -- The worker puts the raw cookie token in parley.session for the transaction;
 -- every api call re-derives the staff member from it, so a worker cannot act
--- as anyone without a live token.
+-- as anyone without a live token. PL/pgSQL rather than SQL: its plan is cached
+-- per connection, where a non-inlined SQL function is planned on every call.
+CREATE OR REPLACE FUNCTION auth.session_and_staff(OUT se auth.session, OUT st auth.staff)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE r record;
+BEGIN
+  SELECT s AS se, u AS st INTO r
+  FROM auth.session s
+  JOIN auth.staff u ON u.id = s.staff_id
+  WHERE s.token_hash = sha256(convert_to(coalesce(current_setting('parley.session', true), ''), 'UTF8'))
+    AND s.last_seen_at > now() - auth.idle_timeout()
+    AND s.created_at > now() - auth.absolute_timeout()
+    AND u.disabled_at IS NULL;
+  se := r.se;
+  st := r.st;
+END $$;
+
 CREATE OR REPLACE FUNCTION auth.current_session() RETURNS auth.session
-LANGUAGE sql STABLE AS $$
-  SELECT se.*
-  FROM auth.session se
-  JOIN auth.staff st ON st.id = se.staff_id
-  WHERE se.token_hash = sha256(convert_to(coalesce(current_setting('parley.session', true), ''), 'UTF8'))
-    AND se.last_seen_at > now() - auth.idle_timeout()
-    AND se.created_at > now() - auth.absolute_timeout()
-    AND st.disabled_at IS NULL
-$$;
+LANGUAGE sql STABLE AS $$ SELECT (auth.session_and_staff()).se $$;
 
 CREATE OR REPLACE FUNCTION auth.request_ip() RETURNS inet
 LANGUAGE plpgsql STABLE AS $$
@@ -32,9 +40,8 @@ END $$;
 -- PR403 unless the member has one of them (admin may do everything).
 CREATE OR REPLACE FUNCTION auth.require(VARIADIC roles auth.staff_role[] DEFAULT '{}')
 RETURNS auth.staff LANGUAGE plpgsql STABLE AS $$
-DECLARE st auth.staff;
+DECLARE st auth.staff := (auth.session_and_staff()).st;
 BEGIN
-  SELECT s.* INTO st FROM auth.staff s WHERE s.id = (auth.current_session()).staff_id;
   IF st.id IS NULL THEN
     RAISE SQLSTATE 'PR401' USING MESSAGE = 'Please sign in.', HINT = 'err.sign_in';
   END IF;

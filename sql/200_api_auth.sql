@@ -5,16 +5,17 @@
 -- Sliding idle timeout: last_seen_at is refreshed at most once a minute.
 CREATE FUNCTION api.viewer(p jsonb DEFAULT '{}') RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE se auth.session; st auth.staff;
+DECLARE r record; se auth.session; st auth.staff;
 BEGIN
-  se := auth.current_session();
+  SELECT * INTO r FROM auth.session_and_staff();
+  se := r.se;
+  st := r.st;
   IF se.id IS NULL THEN
     RETURN NULL;
   END IF;
   IF se.last_seen_at < now() - interval '1 minute' THEN
     UPDATE auth.session SET last_seen_at = now() WHERE id = se.id;
   END IF;
-  SELECT * INTO st FROM auth.staff WHERE id = se.staff_id;
   RETURN jsonb_build_object(
     'user', jsonb_build_object('id', st.id, 'username', st.username, 'name', st.display_name,
                                'role', st.role, 'lang', st.lang,
