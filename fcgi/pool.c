@@ -3,11 +3,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -29,19 +29,26 @@ static void set_handler(int sig, void (*fn)(int))
     sigaction(sig, &sa, NULL);
 }
 
-/* Worker: SIGTERM stays blocked except while waiting in ppoll, so a request
- * that has been accepted is always finished before the worker exits. */
+/* Worker: SIGTERM stays blocked except while waiting in epoll_pwait, so a
+ * request that has been accepted is always finished before the worker exits.
+ * EPOLLEXCLUSIVE wakes one idle worker per connection, not the whole pool. */
 static _Noreturn void worker_main(int fd, pool_init_fn init, pool_handle_fn handle, sigset_t *waitmask)
 {
     void *state = init();
     if (!state)
         _exit(3);
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event want = {.events = EPOLLIN | EPOLLEXCLUSIVE};
+    if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &want) != 0) {
+        perror("parley: epoll");
+        _exit(3);
+    }
     FCGX_Request req;
     FCGX_InitRequest(&req, fd, 0);
     while (!stopping) {
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        int n = ppoll(&p, 1, NULL, waitmask);
-        if (n < 0)
+        struct epoll_event ev;
+        int n = epoll_pwait(ep, &ev, 1, -1, waitmask);
+        if (n <= 0)
             continue; /* EINTR: loop re-checks stopping */
         int rc = FCGX_Accept_r(&req);
         if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR)

@@ -6,27 +6,19 @@ LANGUAGE sql IMMUTABLE AS $$ SELECT interval '2 hours' $$;
 CREATE OR REPLACE FUNCTION auth.absolute_timeout() RETURNS interval
 LANGUAGE sql IMMUTABLE AS $$ SELECT interval '12 hours' $$;
 
--- The worker puts the raw cookie token in parley.session for the transaction;
--- every api call re-derives the staff member from it, so a worker cannot act
--- as anyone without a live token. PL/pgSQL rather than SQL: its plan is cached
--- per connection, where a non-inlined SQL function is planned on every call.
-CREATE OR REPLACE FUNCTION auth.session_and_staff(OUT se auth.session, OUT st auth.staff)
-LANGUAGE plpgsql STABLE AS $$
-DECLARE r record;
-BEGIN
-  SELECT s AS se, u AS st INTO r
+-- The signed-in staff member of this request: the worker puts the raw cookie
+-- token in parley.session for the transaction, and every api call re-derives
+-- the session from it, so a worker cannot act as anyone without a live token.
+-- A view, so each api function inlines it into its own (plan-cached) query.
+DROP VIEW IF EXISTS auth.current;
+CREATE VIEW auth.current AS
+  SELECT s.id AS session_id, s.csrf_token, s.last_seen_at, u AS staff
   FROM auth.session s
   JOIN auth.staff u ON u.id = s.staff_id
   WHERE s.token_hash = sha256(convert_to(coalesce(current_setting('parley.session', true), ''), 'UTF8'))
     AND s.last_seen_at > now() - auth.idle_timeout()
     AND s.created_at > now() - auth.absolute_timeout()
     AND u.disabled_at IS NULL;
-  se := r.se;
-  st := r.st;
-END $$;
-
-CREATE OR REPLACE FUNCTION auth.current_session() RETURNS auth.session
-LANGUAGE sql STABLE AS $$ SELECT (auth.session_and_staff()).se $$;
 
 CREATE OR REPLACE FUNCTION auth.request_ip() RETURNS inet
 LANGUAGE plpgsql STABLE AS $$
@@ -40,7 +32,7 @@ END $$;
 -- PR403 unless the member has one of them (admin may do everything).
 CREATE OR REPLACE FUNCTION auth.require(VARIADIC roles auth.staff_role[] DEFAULT '{}')
 RETURNS auth.staff LANGUAGE plpgsql STABLE AS $$
-DECLARE st auth.staff := (auth.session_and_staff()).st;
+DECLARE st auth.staff := (SELECT c.staff FROM auth.current c);
 BEGIN
   IF st.id IS NULL THEN
     RAISE SQLSTATE 'PR401' USING MESSAGE = 'Please sign in.', HINT = 'err.sign_in';

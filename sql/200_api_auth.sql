@@ -5,23 +5,21 @@
 -- Sliding idle timeout: last_seen_at is refreshed at most once a minute.
 CREATE FUNCTION api.viewer(p jsonb DEFAULT '{}') RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE r record; se auth.session; st auth.staff;
+DECLARE cur record;
 BEGIN
-  SELECT * INTO r FROM auth.session_and_staff();
-  se := r.se;
-  st := r.st;
-  IF se.id IS NULL THEN
+  SELECT * INTO cur FROM auth.current;
+  IF NOT FOUND THEN
     RETURN NULL;
   END IF;
-  IF se.last_seen_at < now() - interval '1 minute' THEN
-    UPDATE auth.session SET last_seen_at = now() WHERE id = se.id;
+  IF cur.last_seen_at < now() - interval '1 minute' THEN
+    UPDATE auth.session SET last_seen_at = now() WHERE id = cur.session_id;
   END IF;
   RETURN jsonb_build_object(
-    'user', jsonb_build_object('id', st.id, 'username', st.username, 'name', st.display_name,
-                               'role', st.role, 'lang', st.lang,
-                               'is_admin', st.role = 'admin'),
-    'csrf', se.csrf_token,
-    'session_id', se.id);
+    'user', jsonb_build_object('id', (cur.staff).id, 'username', (cur.staff).username,
+                               'name', (cur.staff).display_name, 'role', (cur.staff).role,
+                               'lang', (cur.staff).lang, 'is_admin', (cur.staff).role = 'admin'),
+    'csrf', cur.csrf_token,
+    'session_id', cur.session_id);
 END $$;
 
 -- Step 1 of sign-in: the stored argon2id hash to verify against (NULL for an
@@ -61,18 +59,18 @@ END $$;
 
 CREATE FUNCTION api.logout(p jsonb DEFAULT '{}') RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE se auth.session := auth.current_session();
+DECLARE sid bigint;
 BEGIN
-  IF se.id IS NOT NULL THEN
-    DELETE FROM auth.session WHERE id = se.id;
-    PERFORM auth.audit('logout', se.staff_id);
+  DELETE FROM auth.session WHERE id = (SELECT session_id FROM auth.current) RETURNING staff_id INTO sid;
+  IF sid IS NOT NULL THEN
+    PERFORM auth.audit('logout', sid);
   END IF;
   RETURN jsonb_build_object('ok', true);
 END $$;
 
 CREATE FUNCTION api.sessions(p jsonb DEFAULT '{}') RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE st auth.staff := auth.require(); cur bigint := (auth.current_session()).id;
+DECLARE st auth.staff := auth.require(); cur bigint := (SELECT session_id FROM auth.current);
 BEGIN
   RETURN jsonb_build_object('sessions', coalesce(jsonb_agg(jsonb_build_object(
       'id', id, 'created_at', created_at, 'last_seen_at', last_seen_at,
@@ -98,7 +96,7 @@ END $$;
 -- Language preference: stored for a signed-in user; the worker also sets a cookie.
 CREATE FUNCTION api.set_language(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE sid bigint := (auth.current_session()).staff_id;
+DECLARE sid bigint := (SELECT (staff).id FROM auth.current);
 BEGIN
   IF sid IS NOT NULL THEN
     UPDATE auth.staff SET lang = (p->>'lang')::auth.lang WHERE id = sid;
@@ -130,7 +128,7 @@ END $$;
 -- unused, and the planner drops unused non-volatile subquery columns.
 CREATE FUNCTION api.csrf_check(submitted text, cookie_token text) RETURNS boolean
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE expected text := coalesce((auth.current_session()).csrf_token, cookie_token);
+DECLARE expected text := coalesce((SELECT csrf_token FROM auth.current), cookie_token);
 BEGIN
   IF coalesce(expected, '') = '' OR coalesce(submitted, '') = ''
      OR sha256(convert_to(submitted, 'UTF8')) <> sha256(convert_to(expected, 'UTF8')) THEN
