@@ -54,10 +54,22 @@ run() { # name path [header]
 }
 echo "bench: $DURATION s per target at $CONNECTIONS connections…" >&2
 static=$(run static /static/parley.css)
+health=$(run health /health)
 json=$(run dashboard_json /dashboard.json "Cookie: parley_session=$session")
 html=$(run dashboard_html /dashboard "Cookie: parley_session=$session")
 # wrk ignores our per-status counter in 'errors'; read the 3xx+ count from the access log instead.
 non2xx=$(grep -c -E 'route=/dashboard status=[^2]' "$PARLEY_VAR/log/web.log" || true)
+
+# The dashboard's one statement alone, straight to PostgreSQL (pgbench, 4 clients).
+stmt=$(mktemp)
+cat >"$stmt" <<SQL
+SELECT api.viewer(), api.dashboard('{}') FROM (SELECT set_config('parley.session', '$session', true),
+  set_config('parley.ip', '127.0.0.1', true), set_config('parley.request_id', 'bench', true)) s;
+SQL
+chmod 644 "$stmt"
+pgbench_tps=$(as_app "$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)/pgbench" -n -M prepared \
+  -h "$PARLEY_VAR/run" -p "$PARLEY_PGPORT" -U parley_web -c 4 -j 2 -T "$DURATION" -f "$stmt" parley 2>/dev/null |
+  sed -n 's/^tps = \([0-9]*\).*/\1/p')
 
 # Login cost: 20 sequential sign-ins, timed by the worker's access log.
 for i in $(seq 20); do
@@ -92,6 +104,7 @@ session cookie, so each one runs the full pipeline: FastCGI → session check an
 | target | requests/s | p50 ms | p99 ms | errors |
 |---|---:|---:|---:|---:|
 | nginx static file (\`/static/parley.css\`) | $(field "$static" rps) | $(field "$static" p50) | $(field "$static" p99) | $(field "$static" errors) |
+| FastCGI round trip, no database (\`/health\`) | $(field "$health" rps) | $(field "$health" p50) | $(field "$health" p99) | $(field "$health" errors) |
 | dashboard JSON (\`/dashboard.json\`) | $(field "$json" rps) | $(field "$json" p50) | $(field "$json" p99) | $(field "$json" errors) |
 | dashboard HTML (\`/dashboard\`) | $(field "$html" rps) | $(field "$html" p50) | $(field "$html" p99) | $(field "$html" errors) |
 
@@ -99,6 +112,17 @@ Non-2xx answers from the worker during the dashboard runs (access log): $non2xx.
 
 Dashboard HTML reaches **$share %** of the static file's requests/s (goal ≥ 25 %);
 p99 $(field "$html" p99) ms (goal < 10 ms).
+
+For comparison, the dashboard's single statement (\`api.viewer()\` and \`api.dashboard()\`
+with the session check) run by pgbench as \`parley_web\`, 4 clients, no nginx or worker:
+**$pgbench_tps statements/s**.
+
+Where the time goes: nginx plus a FastCGI round trip to a worker that does no database
+work (\`/health\`) already costs about three times a static file, and adding the one
+database round trip per request (session check in the same statement as the page's
+query, by design: every request re-validates its session) roughly triples it again, as
+nginx, four workers and four PostgreSQL backends share two cores. The 25 % goal is not
+reached on this machine; see the closing note of issue 2 for what was tried.
 
 Sign-in (argon2id, m = 19 MiB, t = 2, p = 1, OWASP's minimum, not tuned down):
 median **$login_ms ms** per successful sign-in in the worker over 20 sign-ins, which
