@@ -113,10 +113,16 @@ void h_logout(request *r)
         redirect(r, r->route->redirect);
 }
 
-/* Only a local path may be a redirect target (no //host, no scheme). */
+/* Only a local path may be a redirect target: no //host, no scheme, and no
+ * control characters or backslashes, which browsers drop or fold into '/'. */
 static bool local_path(const char *p)
 {
-    return p && p[0] == '/' && p[1] != '/' && p[1] != '\\' && !strpbrk(p, "\r\n");
+    if (!p || p[0] != '/' || p[1] == '/')
+        return false;
+    for (const unsigned char *c = (const unsigned char *)p; *c; c++)
+        if (*c < 0x21 || *c == 0x7f || *c == '\\')
+            return false;
+    return true;
 }
 
 void h_language(request *r)

@@ -26,13 +26,8 @@ PGconn *db_connect(const char *role)
         return NULL;
     }
     /* Keywords after an expanded dbname override what the string says. */
-    const char *keys[] = {"dbname", "user", "application_name", NULL};
-    const char *vals[] = {base, role, "parley", NULL};
-    if (!role) {
-        keys[1] = "application_name";
-        vals[1] = "parley";
-        keys[2] = NULL;
-    }
+    const char *keys[] = {"dbname", "connect_timeout", "application_name", "user", NULL};
+    const char *vals[] = {base, "10", "parley", role, NULL};
     PGconn *c = PQconnectdbParams(keys, vals, 1);
     if (PQstatus(c) != CONNECTION_OK) {
         fprintf(stderr, "parley: cannot connect to PostgreSQL%s%s: %s", role ? " as " : "",

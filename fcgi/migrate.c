@@ -76,13 +76,19 @@ static void run_script(arena *a, PGconn *c, const char *name, const char *sql)
 {
     PGresult *r = PQexec(c, sql);
     ExecStatusType st = PQresultStatus(r);
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-        const char *msg = db_error_text(a, r);
-        PQclear(r);
-        PQexec(c, "ROLLBACK");
+    bool failed = st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK;
+    const char *msg = failed ? db_error_text(a, r) : NULL;
+    PQclear(r);
+    /* A COMMIT or ROLLBACK inside the file would end our transaction early. */
+    PGTransactionStatusType ts = PQtransactionStatus(c);
+    if (ts != PQTRANS_INTRANS && ts != PQTRANS_INERROR)
+        die("%s ended the transaction it runs in (COMMIT or ROLLBACK in the file?): statements before that "
+            "may be applied. Remove transaction control from the file and check the database.%s%s",
+            name, msg ? "\n" : "", msg ? msg : "");
+    if (failed) {
+        PQclear(PQexec(c, "ROLLBACK"));
         die("%s failed, nothing of it was applied:\n%s", name, msg);
     }
-    PQclear(r);
 }
 
 int cmd_migrate(int argc, char **argv)

@@ -141,8 +141,11 @@ void render_page(request *r, buf *out, const char *tmpl, json_t *doc, json_t *ex
                             "lang_en", !strcmp(r->lang, "en"), "lang_zh", !strcmp(r->lang, "zh-CN"),
                             "csrf", csrf ? json_string_value(csrf) : r->anon_csrf,
                             "path", r->path, "request_id", r->request_id);
-    if (!ctx)
-        die("render_page: cannot build context");
+    if (!ctx) { /* only if a value is not UTF-8 text, which input checks prevent */
+        fprintf(stderr, "parley: rid=%s cannot build the context of %s\n", r->request_id, tmpl);
+        buf_puts(out, "<!doctype html><title>Error</title><p>This page could not be shown.");
+        return;
+    }
     arena_defer(r->a, decref, ctx);
     if (extra)
         json_object_update(ctx, extra);

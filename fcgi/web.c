@@ -78,15 +78,16 @@ static json_t *parse_json(request *r, const char *text)
     return j;
 }
 
-/* The worker's statements are prepared once per connection. */
+/* The worker's statements are prepared once per server connection; a
+ * reconnect (PQreset keeps the PGconn) is seen by the backend pid changing. */
 static const char *statement_for(request *r, const char *fn, bool post)
 {
     static char prepared[64][80];
     static int nprepared;
-    static PGconn *prepared_on;
-    if (prepared_on != r->w->db) {
+    static int prepared_pid;
+    if (prepared_pid != PQbackendPID(r->w->db)) {
         nprepared = 0;
-        prepared_on = r->w->db;
+        prepared_pid = PQbackendPID(r->w->db);
     }
     const char *name = arena_printf(r->a, "%s%s", post ? "p_" : "g_", fn ? fn : "viewer");
     for (int i = 0; i < nprepared; i++)
@@ -122,8 +123,11 @@ api_result call_api(request *r, const char *fn, json_t *args, bool post)
         out.status = 503;
         return out;
     }
-    char *argtext = json_dumps(args ? args : json_object(), JSON_COMPACT);
-    arena_defer(r->a, free, argtext);
+    char *argtext = args ? json_dumps(args, JSON_COMPACT) : NULL;
+    if (argtext)
+        arena_defer(r->a, free, argtext);
+    else
+        argtext = "{}";
     const char *csrf = hin_get(&r->params, "csrf");
     const char *params[] = {r->session, r->remote_addr, r->request_id, argtext,
                             csrf ? csrf : "", r->anon_csrf};
@@ -340,6 +344,8 @@ static void handle(void *state, FCGX_Request *fr)
     r->host = env(r, "HTTP_HOST");
     r->remote_addr = env(r, "REMOTE_ADDR");
     r->user_agent = env(r, "HTTP_USER_AGENT");
+    if (!utf8_valid(r->user_agent, strlen(r->user_agent)))
+        r->user_agent = ""; /* stored with the session: text only */
     r->request_id = *env(r, "REQUEST_ID") ? env(r, "REQUEST_ID") : "-";
     r->https = !strcmp(env(r, "HTTPS"), "on");
     r->session = "";
@@ -360,6 +366,7 @@ static void handle(void *state, FCGX_Request *fr)
 
     size_t plen = strlen(r->path);
     if (!utf8_valid(r->path, plen)) {
+        r->path = "/"; /* the error page must not echo bytes that are not text */
         r->lang = render_pick_lang(r);
         send_error(r, 400, "err.bad_input", NULL);
         goto out;
@@ -377,7 +384,10 @@ static void handle(void *state, FCGX_Request *fr)
         send_error(r, 404, NULL, NULL);
         goto out;
     }
-    int m = !strcmp(r->method, "GET") ? M_GET : !strcmp(r->method, "POST") ? M_POST : 0;
+    /* HEAD is GET without a body; nginx drops the body for us. */
+    int m = !strcmp(r->method, "GET") || !strcmp(r->method, "HEAD") ? M_GET
+            : !strcmp(r->method, "POST")                             ? M_POST
+                                                                     : 0;
     r->route = route_for_method(r->path, m);
     if (!r->route) {
         buf_printf(&r->headers, "Allow: %s\r\n",

@@ -8,7 +8,8 @@ LANGUAGE sql IMMUTABLE AS $$ SELECT interval '12 hours' $$;
 
 -- The signed-in staff member of this request: the worker puts the raw cookie
 -- token in parley.session for the transaction, and every api call re-derives
--- the session from it, so a worker cannot act as anyone without a live token.
+-- the session from it, so a worker cannot act as anyone without a live token
+-- (sign-in itself is the exception: see api.login_finish).
 -- A view, so each api function inlines it into its own (plan-cached) query.
 DROP VIEW IF EXISTS auth.current;
 CREATE VIEW auth.current AS

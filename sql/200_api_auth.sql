@@ -35,6 +35,9 @@ $$;
 
 -- Step 2: record the outcome; on success replace the browser's old session
 -- (if any) by a new one whose token and CSRF token the worker generated.
+-- Trust boundary: PostgreSQL has no argon2id, so the worker verifies the
+-- password and this function believes its verdict. Everything after sign-in
+-- needs the live session token.
 CREATE FUNCTION api.login_finish(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -43,8 +46,8 @@ DECLARE
 BEGIN
   SELECT * INTO st FROM auth.staff WHERE username = uname AND disabled_at IS NULL;
   INSERT INTO auth.login_attempt (username, ip, success)
-  VALUES (left(uname, 200), auth.request_ip(), (p->>'success')::boolean AND st.id IS NOT NULL);
-  IF NOT (p->>'success')::boolean OR st.id IS NULL THEN
+  VALUES (left(uname, 200), auth.request_ip(), (p->>'success')::boolean IS TRUE AND st.id IS NOT NULL);
+  IF (p->>'success')::boolean IS NOT TRUE OR st.id IS NULL THEN
     PERFORM auth.audit('login_failed', st.id, jsonb_build_object('username', left(uname, 200)));
     RETURN jsonb_build_object('ok', false);
   END IF;

@@ -11,7 +11,8 @@ HTTP_PORT=${PARLEY_HTTP_PORT:-8080}
 WORKERS=${PARLEY_WEB_WORKERS:-4}
 BIN=${PARLEY_BIN:-$ROOT/build/parley}
 APP_USER=parley          # PostgreSQL refuses root; everything runs as this user when we are root
-PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
+pgbin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1 || true; }
+PGBIN=$(pgbin)   # empty until PostgreSQL is installed (ensure_packages sets it again)
 DEMO_USER=demo
 DEMO_PASSWORD=parley-demo-2026
 
@@ -39,6 +40,7 @@ ensure_packages() {
   say "Installing: ${missing[*]}"
   DEBIAN_FRONTEND=noninteractive apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  PGBIN=$(pgbin)
 }
 
 ensure_app_user() {
@@ -52,7 +54,7 @@ ensure_app_user() {
   done
 }
 
-pg_url_base() { echo "host=$VAR/run port=$PGPORT dbname=parley"; }
+pg_url_base() { echo "host='$VAR/run' port=$PGPORT dbname=parley"; }
 # An operator may point PARLEY_DB at an existing PostgreSQL (as its owner role);
 # then no private cluster is made. Each program connects as its own role.
 [ -n "${PARLEY_DB:-}" ] && EXTERNAL_DB=1 || EXTERNAL_DB=
@@ -87,8 +89,9 @@ CONF
   if ! superuser_psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'parley'" | grep -q 1; then
     local pw; pw=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
     echo "$pw" >"$VAR/secrets/owner.pw"
-    superuser_psql -d postgres -c "CREATE ROLE parley_owner LOGIN CREATEROLE PASSWORD '$pw'" \
-      -c "CREATE DATABASE parley OWNER parley_owner"
+    # SQL on stdin, so the password never shows in the process list.
+    printf "CREATE ROLE parley_owner LOGIN CREATEROLE PASSWORD '%s';\nCREATE DATABASE parley OWNER parley_owner;\n" \
+      "$pw" | superuser_psql -d postgres
     if [ -n "${PARLEY_WITH_PGTAP:-}" ]; then superuser_psql -d parley -c "CREATE EXTENSION pgtap"; fi
   fi
 }
@@ -97,7 +100,7 @@ migrate() {
   as_app env PARLEY_DB="$PARLEY_DB" "$BIN" migrate --dir "$ROOT"
   if private_cluster && [ ! -s "$VAR/secrets/bi.pw" ]; then
     local pw; pw=$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')
-    superuser_psql -d parley -c "ALTER ROLE parley_bi PASSWORD '$pw'"
+    printf "ALTER ROLE parley_bi PASSWORD '%s';\n" "$pw" | superuser_psql -d parley
     echo "$pw" >"$VAR/secrets/bi.pw"
   fi
 }
@@ -145,7 +148,7 @@ stop_pid() {
   [ -s "$pidfile" ] || return 0
   local pid; pid=$(cat "$pidfile")
   if kill -TERM "$pid" 2>/dev/null; then
-    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done  # the pool drains for up to 10 s
     kill -KILL "$pid" 2>/dev/null || true
   fi
   rm -f "$pidfile"
