@@ -147,6 +147,9 @@ void render_page(request *r, buf *out, const char *tmpl, json_t *doc, json_t *ex
         return;
     }
     arena_defer(r->a, decref, ctx);
+    const char *role = json_string_value(json_object_get(json_object_get(r->viewer, "user"), "role"));
+    if (role) /* catalogs name the roles; the database knows only their codes */
+        json_object_set_new(ctx, "role_label", json_string(render_text(r, arena_printf(r->a, "role_%s", role))));
     if (extra)
         json_object_update(ctx, extra);
     const mst_template *t = lookup(NULL, tmpl);

@@ -43,6 +43,7 @@ test('switching to Chinese re-renders the page in Chinese and keeps the choice',
   await Promise.all([page.waitForURL(`${base}/dashboard`), page.click('[data-testid=lang-switch]')]);
   assert.equal(await page.textContent('h1'), '仪表盘');
   assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
+  assert.match(await page.textContent('[data-testid=who]'), /Browser Tester · 市场/);
   await page.reload();
   assert.equal(await page.textContent('h1'), '仪表盘');
   await page.screenshot({ path: `${artifacts}/dashboard-zh.png`, fullPage: true });

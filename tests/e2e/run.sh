@@ -95,6 +95,7 @@ echo "# the dashboard and its JSON twin"
 req a GET /dashboard
 eq "dashboard 200" "$STATUS" 200
 has "dashboard greets the user" "$BODY" "E2E Admin"
+has "… and names the role from the catalog" "$BODY" "E2E Admin · Administrator"
 req a GET /dashboard.json
 eq "dashboard.json 200" "$STATUS" 200
 eq "JSON twin is JSON" "$(header Content-Type)" "application/json; charset=utf-8"
