@@ -6,5 +6,6 @@ int cmd_web(int argc, char **argv);
 int cmd_harvest(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 int cmd_user(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 
 #endif

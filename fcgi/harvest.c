@@ -1,49 +1,399 @@
-/* `parley harvest`: the daemon that will pull platform APIs (issue 3). For now
- * it holds its connection as parley_harvest, listens for work and exits
- * cleanly on SIGTERM, so the process layout of `make run` is the final one. */
+/* `parley harvest`: leases due streams from PostgreSQL, fetches their pages
+ * concurrently with libcurl's multi interface, and records each page in one
+ * transaction (ingest.record_page: raw page, normalization or quarantine,
+ * cursor). Kill it at any moment: a page is either recorded with its cursor
+ * or not at all, so a restart loses nothing and duplicates nothing. */
+#include "adapters.h"
+#include "buf.h"
 #include "commands.h"
 #include "db.h"
 #include "util.h"
 
-#include <poll.h>
+#include <curl/curl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
 
-static volatile sig_atomic_t stop;
-static void on_stop(int sig) { (void)sig; stop = 1; }
+enum { MAX_BODY = 32 * 1024 * 1024, MAX_PARALLEL = 64 };
+
+static volatile sig_atomic_t stopping;
+static void on_stop(int sig) { (void)sig; stopping = 1; }
+
+typedef struct transfer {
+    struct transfer *next;
+    arena *a;
+    stream s;
+    const adapter *ad;
+    page_plan plan;
+    CURL *easy;
+    struct curl_slist *req_headers;
+    buf body;
+    json_t *headers;
+    bool too_big;
+    int pages;
+} transfer;
+
+typedef struct {
+    PGconn *db;
+    CURLM *multi;
+    const char *owner;
+    int parallel, lease_seconds;
+    transfer *active;
+    int nactive;
+    arena *a; /* scratch for the loop */
+} harvester;
+
+/* ---------- HTTP ---------- */
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+    transfer *t = ud;
+    if (t->body.len + size * n > MAX_BODY) {
+        t->too_big = true;
+        return 0; /* aborts the transfer */
+    }
+    buf_append(&t->body, p, size * n);
+    return size * n;
+}
+
+/* Response headers, lower-cased, into a JSON object (kept with the raw page). */
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+    transfer *t = ud;
+    size_t len = size * n;
+    if (len >= 5 && !strncmp(p, "HTTP/", 5)) {
+        json_object_clear(t->headers); /* a new response (e.g. after 100 Continue) */
+        return len;
+    }
+    char *colon = memchr(p, ':', len);
+    if (!colon)
+        return len;
+    char name[128];
+    size_t nlen = (size_t)(colon - p);
+    if (nlen == 0 || nlen >= sizeof name)
+        return len;
+    for (size_t i = 0; i < nlen; i++)
+        name[i] = (char)((p[i] >= 'A' && p[i] <= 'Z') ? p[i] + 32 : p[i]);
+    name[nlen] = '\0';
+    const char *v = colon + 1, *end = p + len;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+        end--;
+    json_t *val = json_stringn_nocheck(v, (size_t)(end - v));
+    if (utf8_valid(v, (size_t)(end - v)))
+        json_object_set_new(t->headers, name, val);
+    else
+        json_decref(val);
+    return len;
+}
+
+static bool start_page(harvester *h, transfer *t)
+{
+    const char *why = t->ad->plan(t->a, &t->s, &t->plan);
+    if (why) {
+        const char *p[] = {arena_printf(t->a, "%lld", t->s.id), h->owner, why};
+        PQclear(PQexecParams(h->db, "SELECT ingest.record_failure($1, $2, 'client', $3)", 3, NULL, p, NULL, NULL, 0));
+        fprintf(stderr, "harvest: stream %lld: %s\n", t->s.id, why);
+        return false;
+    }
+    buf_clear(&t->body);
+    json_object_clear(t->headers);
+    t->too_big = false;
+    curl_easy_reset(t->easy);
+    curl_slist_free_all(t->req_headers);
+    t->req_headers = NULL;
+    if (t->s.token && *t->s.token)
+        t->req_headers = curl_slist_append(NULL, arena_printf(t->a, "Authorization: Bearer %s", t->s.token));
+    t->req_headers = curl_slist_append(t->req_headers, "Accept: application/json");
+    curl_easy_setopt(t->easy, CURLOPT_URL, t->plan.url);
+    curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->req_headers);
+    curl_easy_setopt(t->easy, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(t->easy, CURLOPT_WRITEDATA, t);
+    curl_easy_setopt(t->easy, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(t->easy, CURLOPT_HEADERDATA, t);
+    curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
+    curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(t->easy, CURLOPT_TIMEOUT, 60L);
+    curl_easy_setopt(t->easy, CURLOPT_ACCEPT_ENCODING, "");
+    curl_easy_setopt(t->easy, CURLOPT_USERAGENT, "Parley-harvester/1");
+    curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
+    curl_multi_add_handle(h->multi, t->easy);
+    return true;
+}
+
+/* ---------- recording ---------- */
+
+static void record_failure(harvester *h, transfer *t, const char *kind, const char *message, const char *retry_at)
+{
+    const char *p[] = {arena_printf(t->a, "%lld", t->s.id), h->owner, kind, message, retry_at};
+    PGresult *r = PQexecParams(h->db, "SELECT ingest.record_failure($1, $2, $3, $4, $5)", 5, NULL, p, NULL, NULL, 0);
+    fprintf(stderr, "harvest: stream %lld (%s %s %s) %s: %s; next try %s\n", t->s.id, t->s.platform, t->s.handle,
+            t->s.kind, kind, message, PQresultStatus(r) == PGRES_TUPLES_OK ? PQgetvalue(r, 0, 0) : "?");
+    PQclear(r);
+}
+
+/* When to try again after a 429: Retry-After (seconds or HTTP date), else the quota reset. */
+static const char *retry_time(arena *a, json_t *headers, const char *reset_at)
+{
+    const char *ra = header(headers, "retry-after");
+    if (ra && *ra) {
+        char *end;
+        long secs = strtol(ra, &end, 10);
+        if (!*end && secs >= 0)
+            return epoch_to_iso(a, (long long)time(NULL) + secs);
+        time_t when = curl_getdate(ra, NULL);
+        if (when > 0)
+            return epoch_to_iso(a, (long long)when);
+    }
+    return reset_at;
+}
+
+/* The platform's own words for an error, for the account page. */
+static const char *error_text(arena *a, json_t *body, long status)
+{
+    const char *msg = json_string_value(json_object_get(body, "message"));
+    const char *err = json_string_value(json_object_get(body, "error"));
+    if (msg && err)
+        return arena_printf(a, "HTTP %ld %s: %s", status, err, msg);
+    if (msg || err)
+        return arena_printf(a, "HTTP %ld: %s", status, msg ? msg : err);
+    return arena_printf(a, "HTTP %ld", status);
+}
+
+/* Returns true when the stream has another page to fetch now. */
+static bool finish_page(harvester *h, transfer *t, CURLcode rc)
+{
+    arena *a = t->a;
+    long status = 0;
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
+    if (rc != CURLE_OK) {
+        record_failure(h, t, "network", t->too_big ? "response larger than 32 MiB" : curl_easy_strerror(rc), NULL);
+        return false;
+    }
+    int remaining;
+    const char *reset_at;
+    t->ad->quota(a, t->headers, &remaining, &reset_at);
+    json_t *body = json_loadb(t->body.data ? t->body.data : "", t->body.len, JSON_DECODE_ANY, NULL);
+    arena_defer(a, (void (*)(void *))json_decref, body);
+    if (status == 401 || status == 403) {
+        record_failure(h, t, "auth", error_text(a, body, status), NULL);
+        return false;
+    }
+    if (status == 429) {
+        record_failure(h, t, "throttled", error_text(a, body, status), retry_time(a, t->headers, reset_at));
+        return false;
+    }
+    if (status >= 500 || status < 200) {
+        record_failure(h, t, "server", error_text(a, body, status), NULL);
+        return false;
+    }
+    if (status >= 300) {
+        record_failure(h, t, "client", error_text(a, body, status), NULL);
+        return false;
+    }
+    if (!utf8_valid(t->body.data ? t->body.data : "", t->body.len)) {
+        record_failure(h, t, "server", "response body is not UTF-8 text", NULL);
+        return false;
+    }
+    bool done = true;
+    json_t *state = body ? t->ad->advance(&t->s, body, t->headers, &done) : json_incref(t->s.state);
+    arena_defer(a, (void (*)(void *))json_decref, state);
+    char *state_text = json_dumps(state, JSON_COMPACT);
+    char *headers_text = json_dumps(t->headers, JSON_COMPACT);
+    arena_defer(a, free, state_text);
+    arena_defer(a, free, headers_text);
+    const char *p[] = {arena_printf(a, "%lld", t->s.id), h->owner, t->plan.endpoint, t->plan.url,
+                       arena_printf(a, "%ld", status), headers_text, t->body.data ? t->body.data : "", state_text,
+                       done ? "true" : "false", remaining >= 0 ? arena_printf(a, "%d", remaining) : NULL,
+                       reset_at};
+    PGresult *r = PQexecParams(h->db,
+                               "SELECT ingest.record_page($1, $2, $3, $4, $5, $6::jsonb, $7, $8::jsonb, $9, $10, "
+                               "$11::timestamptz)::text",
+                               11, NULL, p, NULL, NULL, 0);
+    bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+    fprintf(stderr, "harvest: stream %lld (%s %s %s) page %d: %s\n", t->s.id, t->s.platform, t->s.handle, t->s.kind,
+            t->pages + 1, ok ? PQgetvalue(r, 0, 0) : PQresultErrorMessage(r));
+    PQclear(r);
+    if (!ok)
+        return false; /* lease lost or database trouble: the stream will be leased again */
+    t->pages++;
+    json_decref(t->s.state);
+    t->s.state = json_incref(state);
+    return !done && (remaining < 0 || remaining > 1);
+}
+
+/* ---------- the loop ---------- */
+
+static void drop_transfer(harvester *h, transfer *t)
+{
+    transfer **pp = &h->active;
+    while (*pp && *pp != t)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = t->next;
+    h->nactive--;
+    curl_easy_cleanup(t->easy);
+    curl_slist_free_all(t->req_headers);
+    buf_free(&t->body);
+    json_decref(t->headers);
+    json_decref(t->s.state);
+    arena_free(t->a);
+    free(t);
+}
+
+static const char *col(PGresult *r, int row, int c, arena *a)
+{
+    return PQgetisnull(r, row, c) ? NULL : arena_strdup(a, PQgetvalue(r, row, c));
+}
+
+static void lease_more(harvester *h)
+{
+    int want = h->parallel - h->nactive;
+    if (want <= 0 || stopping)
+        return;
+    const char *p[] = {h->owner, arena_printf(h->a, "%d", want), arena_printf(h->a, "%d", h->lease_seconds)};
+    PGresult *r = PQexecParams(h->db, "SELECT * FROM ingest.lease_streams($1, $2, $3)", 3, NULL, p, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        fprintf(stderr, "harvest: cannot lease streams: %s", PQresultErrorMessage(r));
+        PQclear(r);
+        return;
+    }
+    for (int i = 0; i < PQntuples(r); i++) {
+        transfer *t = calloc(1, sizeof *t);
+        if (!t)
+            die("out of memory");
+        t->a = arena_new();
+        t->s.id = atoll(PQgetvalue(r, i, 0));
+        t->s.platform = col(r, i, 1, t->a);
+        t->s.kind = col(r, i, 2, t->a);
+        t->s.query = col(r, i, 3, t->a);
+        t->s.state = json_loads(PQgetvalue(r, i, 4), 0, NULL);
+        if (!t->s.state)
+            t->s.state = json_object();
+        t->s.handle = col(r, i, 6, t->a);
+        t->s.account_external_id = col(r, i, 7, t->a);
+        t->s.base_url = col(r, i, 8, t->a);
+        t->s.token = col(r, i, 9, t->a);
+        t->headers = json_object();
+        t->easy = curl_easy_init();
+        t->next = h->active;
+        h->active = t;
+        h->nactive++;
+        t->ad = adapter_for(t->s.platform);
+        if (!t->ad || !t->s.base_url) {
+            record_failure(h, t, "client",
+                           !t->ad ? "no harvester adapter for this platform yet" : "the account has no API base URL",
+                           NULL);
+            drop_transfer(h, t);
+            continue;
+        }
+        if (!start_page(h, t))
+            drop_transfer(h, t);
+    }
+    PQclear(r);
+}
+
+static void collect(harvester *h)
+{
+    CURLMsg *m;
+    int left;
+    while ((m = curl_multi_info_read(h->multi, &left))) {
+        if (m->msg != CURLMSG_DONE)
+            continue;
+        transfer *t;
+        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+        CURLcode rc = m->data.result;
+        curl_multi_remove_handle(h->multi, m->easy_handle);
+        bool more = finish_page(h, t, rc);
+        if (!more || stopping || !start_page(h, t)) {
+            if (more) /* stopping with pages left: let another run continue */
+                PQclear(PQexecParams(h->db, "SELECT ingest.release_stream($1, $2)", 2, NULL,
+                                     (const char *[]){arena_printf(t->a, "%lld", t->s.id), h->owner}, NULL, NULL,
+                                     0));
+            drop_transfer(h, t);
+        }
+    }
+}
 
 int cmd_harvest(int argc, char **argv)
 {
-    (void)argv;
-    if (argc > 1)
-        die("usage: parley harvest");
-    PGconn *c = db_connect("parley_harvest");
-    if (!c)
+    harvester h = {.parallel = 8, .lease_seconds = 60};
+    char owner[128];
+    char host[64] = "host";
+    gethostname(host, sizeof host - 1);
+    snprintf(owner, sizeof owner, "%s:%d", host, (int)getpid());
+    h.owner = owner;
+    bool once = false;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--name") && i + 1 < argc)
+            h.owner = argv[++i];
+        else if (!strcmp(argv[i], "--parallel") && i + 1 < argc)
+            h.parallel = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--lease") && i + 1 < argc)
+            h.lease_seconds = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--until-idle"))
+            once = true;
+        else
+            die("usage: parley harvest [--name NAME] [--parallel N] [--lease SECONDS] [--until-idle]");
+    }
+    if (h.parallel < 1 || h.parallel > MAX_PARALLEL || h.lease_seconds < 2)
+        die("--parallel must be 1..%d and --lease at least 2 seconds", MAX_PARALLEL);
+    h.db = db_connect("parley_harvest");
+    if (!h.db)
         return 1;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_stop;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
-    PQclear(PQexec(c, "LISTEN parley_jobs"));
-    fprintf(stderr, "parley harvest: waiting for jobs (no platform adapters yet)\n");
-    while (!stop) {
-        struct pollfd p = {.fd = PQsocket(c), .events = POLLIN};
-        if (poll(&p, 1, 5000) > 0) {
-            PQconsumeInput(c);
-            PGnotify *n;
-            while ((n = PQnotifies(c))) {
-                fprintf(stderr, "parley harvest: notified (%s)\n", n->relname);
-                PQfreemem(n);
-            }
+    signal(SIGPIPE, SIG_IGN);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    h.multi = curl_multi_init();
+    h.a = arena_new();
+    PQclear(PQexec(h.db, "LISTEN parley_jobs"));
+    const char *p[] = {h.owner};
+    PQclear(PQexecParams(h.db, "SELECT ingest.release_owner($1)", 1, NULL, p, NULL, NULL, 0));
+    fprintf(stderr, "harvest: %s started (%d in parallel)\n", h.owner, h.parallel);
+
+    int idle_rounds = 0;
+    while (!(stopping && h.nactive == 0)) {
+        arena_reset(h.a);
+        if (PQstatus(h.db) != CONNECTION_OK) {
+            PQreset(h.db);
+            PQclear(PQexec(h.db, "LISTEN parley_jobs"));
         }
-        if (PQstatus(c) != CONNECTION_OK) {
-            PQreset(c);
-            PQclear(PQexec(c, "LISTEN parley_jobs"));
+        lease_more(&h);
+        int running;
+        curl_multi_perform(h.multi, &running);
+        collect(&h);
+        if (once) {
+            idle_rounds = h.nactive ? 0 : idle_rounds + 1;
+            if (idle_rounds >= 3)
+                break;
+        }
+        /* Sleep until a transfer moves, a NOTIFY arrives, or a second passes
+         * (streams fall due with time). */
+        struct curl_waitfd pg = {.fd = PQsocket(h.db), .events = CURL_WAIT_POLLIN};
+        int n;
+        curl_multi_poll(h.multi, &pg, pg.fd >= 0 ? 1 : 0, h.nactive ? 200 : 1000, &n);
+        if (PQconsumeInput(h.db)) {
+            PGnotify *note;
+            while ((note = PQnotifies(h.db)))
+                PQfreemem(note);
         }
     }
-    PQfinish(c);
-    fprintf(stderr, "parley harvest: stopped\n");
+    while (h.active)
+        drop_transfer(&h, h.active);
+    curl_multi_cleanup(h.multi);
+    curl_global_cleanup();
+    PQfinish(h.db);
+    arena_free(h.a);
+    fprintf(stderr, "harvest: %s stopped\n", h.owner);
     return 0;
 }

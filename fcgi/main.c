@@ -14,6 +14,7 @@ static const struct {
     {"harvest", cmd_harvest, "run the harvester daemon"},
     {"migrate", cmd_migrate, "apply migrations/ and sql/ to $PARLEY_DB"},
     {"user", cmd_user, "add|passwd|disable|exists staff accounts"},
+    {"import", cmd_import, "load recorded API responses through the normalizers"},
 };
 
 int main(int argc, char **argv)

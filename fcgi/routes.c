@@ -19,6 +19,26 @@ static const param_spec language_params[] = {
     {"lang", P_ENUM, 0, 0, true, languages},
     {"back", P_TEXT, 0, 500, false, NULL},
     {NULL}};
+static const char *const platforms[] = {"mastodon", "bluesky", "x", "facebook", "instagram", "weibo", "wechat", NULL};
+static const char *const account_states[] = {"active", "paused", NULL};
+static const param_spec account_add_params[] = {
+    {"platform", P_ENUM, 0, 0, true, platforms},
+    {"handle", P_TEXT, 1, 200, true, NULL},
+    {"display_name", P_TEXT, 0, 200, false, NULL},
+    {"api_base_url", P_TEXT, 1, 500, true, NULL},
+    {"external_id", P_TEXT, 0, 200, false, NULL},
+    {"token", P_TEXT, 0, 4096, false, NULL},
+    {"keywords", P_TEXT, 0, 1000, false, NULL},
+    {NULL}};
+static const param_spec account_status_params[] = {
+    {"id", P_INT, 1, 9223372036854775807LL, true, NULL},
+    {"status", P_ENUM, 0, 0, true, account_states},
+    {NULL}};
+static const param_spec account_token_params[] = {
+    {"id", P_INT, 1, 9223372036854775807LL, true, NULL},
+    {"token", P_TEXT, 1, 4096, true, NULL},
+    {NULL}};
+/* keyset pagination: rows older than this id */
 static const param_spec audit_params[] = {
     {"before", P_INT, 1, 9223372036854775807LL, false, NULL}, {NULL}};
 
@@ -33,6 +53,13 @@ static const route routes[] = {
     {M_GET, "/sessions", h_page, "sessions", "sessions", NULL, no_params},
     {M_POST, "/sessions/revoke", h_action, "session_revoke", NULL, "/sessions", id_param},
     {M_GET, "/admin/audit", h_page, "audit_log", "audit", NULL, audit_params},
+    {M_GET, "/accounts", h_page, "accounts", "accounts", NULL, no_params},
+    {M_POST, "/accounts/add", h_action, "account_add", NULL, "/accounts", account_add_params},
+    {M_POST, "/accounts/status", h_action, "account_status", NULL, "/accounts", account_status_params},
+    {M_POST, "/accounts/token", h_action, "account_token", NULL, "/accounts", account_token_params},
+    {M_POST, "/accounts/delete", h_action, "account_delete", NULL, "/accounts", id_param},
+    {M_GET, "/quarantine", h_page, "quarantine", "quarantine", NULL, audit_params},
+    {M_POST, "/quarantine/retry", h_action, "quarantine_retry", NULL, "/quarantine", id_param},
 };
 
 const route *route_for_method(const char *path, int method)

@@ -5,7 +5,9 @@ result=${1:-/dev/null}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 VAR=${PARLEY_VAR:?}
 as_app() { if [ "$(id -u)" = 0 ]; then runuser -u parley -- "$@"; else "$@"; fi; }
-out=$(as_app pg_prove -h "$VAR/run" -p "$PARLEY_PGPORT" -U postgres -d parley "$ROOT"/tests/sql/*.sql 2>&1); rc=$?
+# Normalizer tests read the recorded platform responses through pg_read_file.
+export PGOPTIONS="-c parley.fixtures=$(cd "$ROOT/../shared/fixtures/social" && pwd)"
+out=$(as_app env PGOPTIONS="$PGOPTIONS" pg_prove -h "$VAR/run" -p "$PARLEY_PGPORT" -U postgres -d parley "$ROOT"/tests/sql/*.sql 2>&1); rc=$?
 printf '%s\n' "$out"
 total=$(printf '%s\n' "$out" | sed -n 's/.*Tests=\([0-9]*\).*/\1/p' | tail -n1)
 bad=$(printf '%s\n' "$out" | grep -oE 'Failed [0-9]+/[0-9]+' | awk -F'[ /]' '{s+=$2} END {print s+0}')

@@ -1,0 +1,104 @@
+/* Bluesky (AT Protocol XRPC on the account's PDS/AppView base URL).
+ * Its cursors only page backwards, so a run walks from the newest item down
+ * to the newest one the previous run saw (the high-water mark) and only then
+ * moves the mark: a run cut short is resumed from its cursor, and nothing
+ * older than the mark is fetched again. Followers are walked fully each run. */
+#include "adapters.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { PAGE = 50, FOLLOWER_PAGE = 100 };
+
+static const char *plan(arena *a, const stream *s, page_plan *out)
+{
+    const char *cursor = json_string_value(json_object_get(s->state, "cursor"));
+    const char *more = cursor ? arena_printf(a, "&cursor=%s", url_escape(a, cursor)) : "";
+    const char *actor = url_escape(a, s->handle);
+    if (!strcmp(s->kind, "mentions")) {
+        out->endpoint = "notifications";
+        out->url = arena_printf(a, "%s/xrpc/app.bsky.notification.listNotifications?limit=%d%s", s->base_url,
+                                PAGE, more);
+    } else if (!strcmp(s->kind, "own_posts")) {
+        out->endpoint = "author_feed";
+        out->url = arena_printf(a, "%s/xrpc/app.bsky.feed.getAuthorFeed?actor=%s&limit=%d%s", s->base_url, actor,
+                                PAGE, more);
+    } else if (!strcmp(s->kind, "search")) {
+        out->endpoint = "search";
+        out->url = arena_printf(a, "%s/xrpc/app.bsky.feed.searchPosts?q=%s&limit=%d%s", s->base_url,
+                                url_escape(a, s->query), PAGE, more);
+    } else if (!strcmp(s->kind, "followers")) {
+        out->endpoint = "followers";
+        out->url = arena_printf(a, "%s/xrpc/app.bsky.graph.getFollowers?actor=%s&limit=%d%s", s->base_url, actor,
+                                FOLLOWER_PAGE, more);
+    } else {
+        return "unknown stream kind";
+    }
+    return NULL;
+}
+
+/* The items of a page and where each keeps its time stamp. */
+static json_t *items_of(const stream *s, json_t *body, const char **time_path)
+{
+    *time_path = NULL;
+    if (!strcmp(s->kind, "mentions"))
+        return json_object_get(body, "notifications");
+    if (!strcmp(s->kind, "own_posts")) {
+        *time_path = "post";
+        return json_object_get(body, "feed");
+    }
+    if (!strcmp(s->kind, "search"))
+        return json_object_get(body, "posts");
+    return json_object_get(body, "followers");
+}
+
+static json_t *advance(const stream *s, json_t *body, json_t *headers, bool *done)
+{
+    (void)headers;
+    const char *cursor = json_string_value(json_object_get(body, "cursor"));
+    if (!strcmp(s->kind, "followers")) {
+        *done = !cursor;
+        return cursor ? json_pack("{s:s}", "cursor", cursor) : json_object();
+    }
+    const char *mark = json_string_value(json_object_get(s->state, "high_water"));
+    const char *top = json_string_value(json_object_get(s->state, "run_top"));
+    const char *path;
+    json_t *items = items_of(s, body, &path), *item;
+    const char *newest = NULL, *oldest = NULL;
+    size_t i;
+    json_array_foreach(items, i, item) {
+        json_t *holder = path ? json_object_get(item, path) : item;
+        const char *at = json_string_value(json_object_get(holder, "indexedAt"));
+        if (!at)
+            continue;
+        if (!newest || strcmp(at, newest) > 0)
+            newest = at;
+        if (!oldest || strcmp(at, oldest) < 0)
+            oldest = at;
+    }
+    if (!top)
+        top = newest;
+    bool reached_mark = mark && oldest && strcmp(oldest, mark) <= 0;
+    *done = !cursor || !oldest || reached_mark;
+    const char *new_mark = mark;
+    if (*done && top && (!mark || strcmp(top, mark) > 0))
+        new_mark = top;
+    if (*done)
+        return new_mark ? json_pack("{s:s}", "high_water", new_mark) : json_object();
+    json_t *st = json_pack("{s:s}", "cursor", cursor);
+    if (mark)
+        json_object_set_new(st, "high_water", json_string(mark));
+    if (top)
+        json_object_set_new(st, "run_top", json_string(top));
+    return st;
+}
+
+static void quota(arena *a, json_t *headers, int *remaining, const char **reset_at)
+{
+    const char *r = header(headers, "ratelimit-remaining");
+    *remaining = r ? atoi(r) : -1;
+    const char *reset = header(headers, "ratelimit-reset"); /* epoch seconds */
+    *reset_at = reset ? epoch_to_iso(a, atoll(reset)) : NULL;
+}
+
+const adapter bluesky_adapter = {"bluesky", plan, advance, quota};

@@ -1,0 +1,85 @@
+/* Mastodon (any instance; the account's api_base_url names it).
+ * Mentions, own posts and searches are crawled forward with min_id, so each
+ * run asks only for what is newer than the newest item already stored; the
+ * followers list is walked backwards through Link rel="next" on every run. */
+#include "adapters.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum { PAGE = 40, FOLLOWER_PAGE = 80 };
+
+static const char *state_str(const stream *s, const char *key, const char *dflt)
+{
+    const char *v = json_string_value(json_object_get(s->state, key));
+    return v ? v : dflt;
+}
+
+static const char *plan(arena *a, const stream *s, page_plan *out)
+{
+    const char *min_id = url_escape(a, state_str(s, "min_id", "0"));
+    const char *me = s->account_external_id;
+    if (!strcmp(s->kind, "mentions")) {
+        out->endpoint = "notifications";
+        out->url = arena_printf(a, "%s/api/v1/notifications?limit=%d&min_id=%s", s->base_url, PAGE, min_id);
+    } else if (!strcmp(s->kind, "search")) {
+        out->endpoint = "search";
+        out->url = arena_printf(a, "%s/api/v2/search?type=statuses&limit=%d&q=%s&min_id=%s", s->base_url, PAGE,
+                                url_escape(a, s->query), min_id);
+    } else if (!me || !*me) {
+        return "the account's platform id is not known: set it on the account";
+    } else if (!strcmp(s->kind, "own_posts")) {
+        out->endpoint = "statuses";
+        out->url = arena_printf(a, "%s/api/v1/accounts/%s/statuses?limit=%d&min_id=%s", s->base_url,
+                                url_escape(a, me), PAGE, min_id);
+    } else if (!strcmp(s->kind, "followers")) {
+        const char *page = json_string_value(json_object_get(s->state, "max_id"));
+        out->endpoint = "accounts";
+        out->url = arena_printf(a, "%s/api/v1/accounts/%s/followers?limit=%d%s%s", s->base_url, url_escape(a, me),
+                                FOLLOWER_PAGE, page ? "&max_id=" : "", page ? url_escape(a, page) : "");
+    } else {
+        return "unknown stream kind";
+    }
+    return NULL;
+}
+
+/* Mastodon ids are decimal strings: longer is larger, else compare as text. */
+static int id_cmp(const char *x, const char *y)
+{
+    size_t lx = strlen(x), ly = strlen(y);
+    return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x, y);
+}
+
+static json_t *advance(const stream *s, json_t *body, json_t *headers, bool *done)
+{
+    if (!strcmp(s->kind, "followers")) {
+        arena *a = arena_new();
+        const char *next = link_param(a, header(headers, "link"), "next", "max_id");
+        json_t *st = next ? json_pack("{s:s}", "max_id", next) : json_object();
+        *done = !next;
+        arena_free(a);
+        return st;
+    }
+    json_t *items = !strcmp(s->kind, "search") ? json_object_get(body, "statuses") : body;
+    const char *newest = json_string_value(json_object_get(s->state, "min_id"));
+    size_t i, n = json_is_array(items) ? json_array_size(items) : 0;
+    json_t *item;
+    json_array_foreach(items, i, item) {
+        const char *id = json_string_value(json_object_get(item, "id"));
+        if (id && (!newest || id_cmp(id, newest) > 0))
+            newest = id;
+    }
+    /* A short page means there is nothing newer yet. */
+    *done = n < PAGE;
+    return newest ? json_pack("{s:s}", "min_id", newest) : json_object();
+}
+
+static void quota(arena *a, json_t *headers, int *remaining, const char **reset_at)
+{
+    const char *r = header(headers, "x-ratelimit-remaining");
+    *remaining = r ? atoi(r) : -1;
+    const char *reset = header(headers, "x-ratelimit-reset");
+    *reset_at = reset ? arena_strdup(a, reset) : NULL; /* already ISO 8601 */
+}
+
+const adapter mastodon_adapter = {"mastodon", plan, advance, quota};

@@ -1,0 +1,75 @@
+/* The adapter table and what adapters share. */
+#include "adapters.h"
+
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+extern const adapter mastodon_adapter, bluesky_adapter;
+
+static const adapter *const adapters[] = {&mastodon_adapter, &bluesky_adapter};
+
+const adapter *adapter_for(const char *platform)
+{
+    for (size_t i = 0; i < sizeof adapters / sizeof adapters[0]; i++)
+        if (!strcmp(adapters[i]->platform, platform))
+            return adapters[i];
+    return NULL;
+}
+
+const char *url_escape(arena *a, const char *s)
+{
+    char *e = curl_easy_escape(NULL, s, 0);
+    const char *out = arena_strdup(a, e ? e : "");
+    curl_free(e);
+    return out;
+}
+
+const char *header(json_t *headers, const char *name)
+{
+    return json_string_value(json_object_get(headers, name));
+}
+
+/* From a Link header (RFC 8288), the value of a query parameter of the URL
+ * with the given rel, e.g. max_id of rel="next". */
+const char *link_param(arena *a, const char *link, const char *rel, const char *param)
+{
+    if (!link)
+        return NULL;
+    const char *want = arena_printf(a, "rel=\"%s\"", rel);
+    for (const char *p = link; (p = strchr(p, '<'));) {
+        const char *end = strchr(p, '>');
+        if (!end)
+            return NULL;
+        const char *next = strchr(end, ',');
+        const char *attrs_end = next ? next : end + strlen(end);
+        const char *found = strstr(end, want);
+        if (found && found < attrs_end) {
+            const char *url = arena_strndup(a, p + 1, (size_t)(end - p - 1));
+            const char *q = strchr(url, '?');
+            size_t plen = strlen(param);
+            for (const char *k = q ? q + 1 : NULL; k && *k;) {
+                size_t len = strcspn(k, "&");
+                if (len > plen && !strncmp(k, param, plen) && k[plen] == '=')
+                    return arena_strndup(a, k + plen + 1, len - plen - 1);
+                k += len;
+                if (*k == '&')
+                    k++;
+            }
+            return NULL;
+        }
+        p = end;
+    }
+    return NULL;
+}
+
+const char *epoch_to_iso(arena *a, long long epoch)
+{
+    time_t t = (time_t)epoch;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char *out = arena_alloc(a, 32);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return out;
+}

@@ -1,0 +1,147 @@
+-- The harvester's side of the job queue. Every function is one short
+-- transaction; the lease makes sure two harvesters never work one stream.
+
+-- Streams due now, leased to p_owner for p_seconds. SKIP LOCKED: concurrent
+-- harvesters each get different streams and never wait on one another.
+CREATE OR REPLACE FUNCTION ingest.lease_streams(p_owner text, p_max integer, p_seconds integer DEFAULT 60)
+RETURNS TABLE (stream_id bigint, platform text, kind text, query text, state jsonb,
+               account_id bigint, handle text, account_external_id text, api_base_url text,
+               access_token text)
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+  WITH due AS (
+    SELECT s.id FROM ingest.stream s
+    JOIN social.account a ON a.id = s.account_id
+    WHERE s.enabled AND a.status = 'active' AND s.next_run_at <= now()
+      AND (s.lease_until IS NULL OR s.lease_until < now())
+    ORDER BY s.next_run_at
+    LIMIT p_max
+    FOR UPDATE OF s SKIP LOCKED
+  ), leased AS (
+    UPDATE ingest.stream s SET lease_owner = p_owner, lease_until = now() + make_interval(secs => p_seconds)
+    FROM due WHERE s.id = due.id
+    RETURNING s.*
+  )
+  SELECT l.id, a.platform, l.kind, l.query, l.state, a.id, a.handle, a.external_id, a.api_base_url,
+         c.access_token
+  FROM leased l
+  JOIN social.account a ON a.id = l.account_id
+  LEFT JOIN social.account_credential c ON c.account_id = a.id
+$$;
+
+-- The lease of p_stream held by p_owner, or PR409: a harvester whose lease
+-- expired and was taken over must not write.
+CREATE OR REPLACE FUNCTION ingest.own_lease(p_stream bigint, p_owner text) RETURNS ingest.stream
+LANGUAGE plpgsql AS $$
+DECLARE s ingest.stream;
+BEGIN
+  SELECT * INTO s FROM ingest.stream WHERE id = p_stream AND lease_owner = p_owner FOR UPDATE;
+  IF NOT FOUND THEN
+    RAISE SQLSTATE 'PR409' USING MESSAGE = format('stream %s is not leased to %s', p_stream, p_owner);
+  END IF;
+  RETURN s;
+END $$;
+
+-- One fetched page, in one transaction: raw page stored and normalized (or
+-- quarantined) by ingest.store_page, the stream's position advanced, and the
+-- stream either kept leased for its next page or scheduled for its next run.
+CREATE OR REPLACE FUNCTION ingest.record_page(
+  p_stream bigint, p_owner text, p_endpoint text, p_request_url text, p_status integer,
+  p_headers jsonb, p_body text, p_state jsonb, p_done boolean,
+  p_quota_remaining integer, p_quota_reset_at timestamptz)
+RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  s ingest.stream := ingest.own_lease(p_stream, p_owner);
+  a social.account;
+  result jsonb;
+BEGIN
+  SELECT * INTO a FROM social.account WHERE id = s.account_id;
+  result := ingest.store_page(a.platform, p_endpoint, a.id, p_request_url, p_status, p_headers, p_body);
+  UPDATE ingest.stream SET
+    state = p_state,
+    pages_harvested = pages_harvested + 1,
+    last_success_at = now(),
+    errors_in_row = 0,
+    quota_remaining = p_quota_remaining,
+    quota_reset_at = p_quota_reset_at,
+    -- Never overrun the quota: with none left, wait for the platform's reset.
+    next_run_at = CASE WHEN p_quota_remaining IS NOT NULL AND p_quota_remaining <= 1
+                         THEN greatest(coalesce(p_quota_reset_at, now() + interval '1 minute'), now())
+                       WHEN p_done THEN now() + every
+                       ELSE now() END,
+    lease_owner = CASE WHEN p_done OR p_quota_remaining <= 1 THEN NULL ELSE lease_owner END,
+    lease_until = CASE WHEN p_done OR p_quota_remaining <= 1 THEN NULL ELSE now() + interval '60 seconds' END
+  WHERE id = s.id;
+  RETURN result;
+END $$;
+
+-- A page that could not be fetched: throttled (wait for retry_at), a server
+-- error or timeout (exponential backoff with jitter, computed here), or
+-- refused credentials (the account needs re-authorization; its other
+-- streams stop too, other accounts go on).
+CREATE OR REPLACE FUNCTION ingest.record_failure(
+  p_stream bigint, p_owner text, p_kind text, p_message text, p_retry_at timestamptz DEFAULT NULL)
+RETURNS timestamptz LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  s ingest.stream := ingest.own_lease(p_stream, p_owner);
+  retry timestamptz;
+BEGIN
+  IF p_kind NOT IN ('throttled', 'server', 'network', 'auth', 'client') THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = format('unknown failure kind %s', p_kind);
+  END IF;
+  retry := CASE
+    WHEN p_kind = 'throttled' THEN greatest(coalesce(p_retry_at, now() + interval '1 minute'), now())
+    WHEN p_kind = 'auth' THEN now() + interval '100 years'
+    ELSE now() + least(interval '5 seconds' * 2 ^ least(s.errors_in_row, 12), interval '10 minutes')
+                 * (0.5 + random())
+  END;
+  UPDATE ingest.stream SET
+    next_run_at = retry, lease_owner = NULL, lease_until = NULL,
+    last_error = left(p_message, 1000), last_error_at = now(),
+    errors_in_row = errors_in_row + CASE WHEN p_kind = 'throttled' THEN 0 ELSE 1 END
+  WHERE id = s.id;
+  IF p_kind = 'auth' THEN
+    UPDATE social.account SET status = 'needs_reauth', status_message = left(p_message, 1000),
+                              status_changed_at = now()
+    WHERE id = s.account_id;
+  END IF;
+  RETURN retry;
+END $$;
+
+-- Let the harvester's lease go without recording anything (clean shutdown).
+CREATE OR REPLACE FUNCTION ingest.release_stream(p_stream bigint, p_owner text) RETURNS void
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+  UPDATE ingest.stream SET lease_owner = NULL, lease_until = NULL
+  WHERE id = p_stream AND lease_owner = p_owner
+$$;
+
+-- A restarted harvester takes back the leases its previous life held, so a
+-- kill -9 does not leave streams idle until their leases expire.
+CREATE OR REPLACE FUNCTION ingest.release_owner(p_owner text) RETURNS integer
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+  WITH r AS (UPDATE ingest.stream SET lease_owner = NULL, lease_until = NULL
+             WHERE lease_owner = p_owner RETURNING 1)
+  SELECT count(*)::integer FROM r
+$$;
+
+-- Wake harvesters (LISTEN parley_jobs) when streams are added or become due
+-- by a change from outside; the harvester's own bookkeeping does not notify.
+CREATE OR REPLACE FUNCTION ingest.notify_streams() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF EXISTS (SELECT FROM changed WHERE enabled AND lease_owner IS NULL AND next_run_at <= now()) THEN
+    PERFORM pg_notify('parley_jobs', 'streams');
+  END IF;
+  RETURN NULL;
+END $$;
+DROP TRIGGER IF EXISTS stream_insert_notify ON ingest.stream;
+DROP TRIGGER IF EXISTS stream_update_notify ON ingest.stream;
+CREATE TRIGGER stream_insert_notify AFTER INSERT ON ingest.stream
+  REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION ingest.notify_streams();
+CREATE TRIGGER stream_update_notify AFTER UPDATE ON ingest.stream
+  REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION ingest.notify_streams();
+
+REVOKE ALL ON FUNCTION ingest.lease_streams(text, integer, integer), ingest.record_page(bigint, text, text, text, integer, jsonb, text, jsonb, boolean, integer, timestamptz),
+  ingest.record_failure(bigint, text, text, text, timestamptz), ingest.release_stream(bigint, text),
+  ingest.release_owner(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION ingest.lease_streams(text, integer, integer), ingest.record_page(bigint, text, text, text, integer, jsonb, text, jsonb, boolean, integer, timestamptz),
+  ingest.record_failure(bigint, text, text, text, timestamptz), ingest.release_stream(bigint, text),
+  ingest.release_owner(text) TO parley_harvest;

@@ -1,0 +1,134 @@
+-- Brand accounts and their harvest streams, for admins and marketers.
+-- Tokens are write-only here: pages learn only whether one is set.
+
+CREATE FUNCTION api.accounts(p jsonb DEFAULT '{}') RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  PERFORM auth.require('marketer');
+  RETURN jsonb_build_object(
+    'accounts', coalesce((
+      SELECT jsonb_agg(jsonb_build_object(
+        'id', a.id, 'platform', a.platform, 'platform_name', pl.name, 'handle', a.handle,
+        'display_name', a.display_name, 'api_base_url', a.api_base_url, 'external_id', a.external_id,
+        'status', a.status, 'paused', a.status = 'paused', 'needs_reauth', a.status = 'needs_reauth',
+        'status_message', a.status_message,
+        'has_token', EXISTS (SELECT FROM social.account_credential c WHERE c.account_id = a.id),
+        'streams', coalesce((
+          SELECT jsonb_agg(jsonb_build_object(
+            'id', s.id, 'kind', s.kind, 'query', s.query, 'enabled', s.enabled,
+            'next_run_at', s.next_run_at, 'last_success_at', s.last_success_at,
+            'last_error', s.last_error, 'last_error_at', s.last_error_at,
+            'pages_harvested', s.pages_harvested, 'quota_remaining', s.quota_remaining,
+            'quota_reset_at', s.quota_reset_at) ORDER BY s.kind, s.query)
+          FROM ingest.stream s WHERE s.account_id = a.id), '[]'))
+        ORDER BY a.platform, a.handle)
+      FROM social.account a JOIN social.platform pl ON pl.code = a.platform), '[]'),
+    'platforms', (SELECT jsonb_agg(jsonb_build_object('code', code, 'name', name) ORDER BY name)
+                  FROM social.platform));
+END $$;
+
+-- A new account with its token and the default streams: mentions, own posts,
+-- followers, and one search per keyword (comma-separated).
+CREATE FUNCTION api.account_add(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE st auth.staff := auth.require('marketer'); new_id bigint;
+BEGIN
+  IF p->>'api_base_url' !~ '^https?://[^/\s]+' THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'The API base URL must start with http:// or https://.',
+                                 HINT = 'err.account_url';
+  END IF;
+  INSERT INTO social.account (platform, handle, display_name, api_base_url, external_id)
+  VALUES (p->>'platform', p->>'handle', coalesce(p->>'display_name', ''),
+          rtrim(p->>'api_base_url', '/'), nullif(p->>'external_id', ''))
+  RETURNING id INTO new_id;
+  IF coalesce(p->>'token', '') <> '' THEN
+    INSERT INTO social.account_credential (account_id, access_token) VALUES (new_id, p->>'token');
+  END IF;
+  INSERT INTO ingest.stream (account_id, kind, query)
+  SELECT new_id, k, '' FROM unnest(ARRAY['mentions', 'own_posts', 'followers']) k
+  UNION ALL
+  SELECT DISTINCT new_id, 'search', btrim(q)
+  FROM unnest(string_to_array(coalesce(p->>'keywords', ''), ',')) q WHERE btrim(q) <> '';
+  PERFORM auth.audit('account_added', st.id, jsonb_build_object('account', new_id));
+  RETURN jsonb_build_object('id', new_id);
+EXCEPTION WHEN unique_violation THEN
+  RAISE SQLSTATE 'PR409' USING MESSAGE = 'That account is already connected.', HINT = 'err.account_exists';
+WHEN foreign_key_violation THEN
+  RAISE SQLSTATE 'PR422' USING MESSAGE = 'Unknown platform.', HINT = 'err.field_choice';
+END $$;
+
+-- Pause or resume harvesting an account.
+CREATE FUNCTION api.account_status(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE st auth.staff := auth.require('marketer'); done bigint;
+BEGIN
+  UPDATE social.account SET status = p->>'status', status_changed_at = now(),
+         status_message = CASE WHEN p->>'status' = 'active' THEN NULL ELSE status_message END
+  WHERE id = (p->>'id')::bigint AND (status <> 'needs_reauth' OR p->>'status' = 'paused')
+  RETURNING id INTO done;
+  IF done IS NULL THEN
+    RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such account, or it needs a new token first.',
+                                 HINT = 'err.no_account';
+  END IF;
+  PERFORM auth.audit('account_' || (p->>'status'), st.id, jsonb_build_object('account', done));
+  RETURN jsonb_build_object('id', done, 'status', p->>'status');
+END $$;
+
+-- A new token (re-authorization): the account harvests again at once.
+CREATE FUNCTION api.account_token(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE st auth.staff := auth.require('marketer'); acc bigint;
+BEGIN
+  UPDATE social.account SET status = 'active', status_message = NULL, status_changed_at = now()
+  WHERE id = (p->>'id')::bigint RETURNING id INTO acc;
+  IF acc IS NULL THEN
+    RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such account.', HINT = 'err.no_account';
+  END IF;
+  INSERT INTO social.account_credential (account_id, access_token) VALUES (acc, p->>'token')
+  ON CONFLICT (account_id) DO UPDATE SET access_token = EXCLUDED.access_token, updated_at = now();
+  UPDATE ingest.stream SET next_run_at = now(), errors_in_row = 0 WHERE account_id = acc;
+  PERFORM auth.audit('account_token_set', st.id, jsonb_build_object('account', acc));
+  RETURN jsonb_build_object('id', acc);
+END $$;
+
+CREATE FUNCTION api.account_delete(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE st auth.staff := auth.require('admin'); gone bigint;
+BEGIN
+  DELETE FROM social.account WHERE id = (p->>'id')::bigint RETURNING id INTO gone;
+  IF gone IS NULL THEN
+    RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such account.', HINT = 'err.no_account';
+  END IF;
+  PERFORM auth.audit('account_deleted', st.id, jsonb_build_object('account', gone));
+  RETURN jsonb_build_object('id', gone);
+END $$;
+
+-- Pages that could not be normalized, newest first (keyset by id).
+CREATE FUNCTION api.quarantine(p jsonb DEFAULT '{}') RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE rows jsonb;
+BEGIN
+  PERFORM auth.require('marketer');
+  SELECT coalesce(jsonb_agg(q ORDER BY (q->>'id')::bigint DESC), '[]') INTO rows FROM (
+    SELECT jsonb_build_object('id', q.id, 'platform', q.platform, 'endpoint', q.endpoint, 'error', q.error,
+                              'sqlstate', q.sqlstate, 'created_at', q.created_at, 'retried_at', q.retried_at,
+                              'request_url', r.request_url, 'body_bytes', octet_length(r.body),
+                              'body_start', left(r.body, 300)) AS q
+    FROM ingest.quarantine q JOIN ingest.raw_page r ON r.id = q.raw_page_id
+    WHERE q.resolved_at IS NULL AND q.id < coalesce((p->>'before')::bigint, 9223372036854775807)
+    ORDER BY q.id DESC LIMIT 50) x;
+  RETURN jsonb_build_object('pages', rows,
+    'next_before', CASE WHEN jsonb_array_length(rows) = 50 THEN rows->49->'id' END);
+END $$;
+
+CREATE FUNCTION api.quarantine_retry(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE st auth.staff := auth.require('marketer'); result jsonb;
+BEGIN
+  IF NOT EXISTS (SELECT FROM ingest.quarantine WHERE id = (p->>'id')::bigint AND resolved_at IS NULL) THEN
+    RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such quarantined page.', HINT = 'err.no_quarantine';
+  END IF;
+  result := ingest.retry_quarantined((p->>'id')::bigint);
+  PERFORM auth.audit('quarantine_retried', st.id, jsonb_build_object('quarantine', p->>'id'));
+  RETURN result;
+END $$;

@@ -1,0 +1,272 @@
+# Staff web UI end to end: accounts, sign-in, CSRF, sessions, roles, language,
+# error pages, throttling, worker crash and reconnect (sourced by run.sh).
+PW='Tide-Lantern-4821'
+
+echo "# staff accounts through the CLI"
+printf 'short\n' | parley user add e2e_admin --role admin --password-stdin >/dev/null 2>"$E2E_TMP/err"
+has "CLI refuses a short password" "$(cat "$E2E_TMP/err")" "too short"
+printf 'Password123\n' | parley user add e2e_admin --role admin --password-stdin >/dev/null 2>"$E2E_TMP/err"
+has "CLI refuses a common password" "$(cat "$E2E_TMP/err")" "common passwords"
+printf '%s\n' "$PW" | parley user add e2e_admin --role admin --name "E2E Admin" --password-stdin >/dev/null
+printf '%s\n' "$PW" | parley user add e2e_analyst --role analyst --name "分析师 Ann" --password-stdin >/dev/null
+printf '%s\n' "$PW" | parley user add e2e_victim --role agent --password-stdin >/dev/null
+eq "three users exist" "$(sql "SELECT count(*) FROM auth.staff WHERE username LIKE 'e2e_%'")" 3
+eq "stored hashes are argon2id with OWASP parameters" \
+   "$(sql "SELECT count(*) FROM auth.staff WHERE username LIKE 'e2e_%' AND password_hash LIKE '\$argon2id\$v=19\$m=19456,t=2,p=1\$%'")" 3
+
+echo "# anonymous"
+req anon GET /health
+eq "health answers 200" "$STATUS" 200
+req anon GET /dashboard
+eq "dashboard without a session redirects" "$STATUS" 303
+eq "… to the sign-in page" "$(header Location)" /login
+req anon GET /dashboard.json
+eq "JSON twin without a session is 401" "$STATUS" 401
+eq "… with a JSON error" "$(jq -r .error.status <<<"$BODY")" 401
+req fresh GET /login
+eq "sign-in page 200" "$STATUS" 200
+has "CSP without inline script" "$(header Content-Security-Policy)" "script-src 'self'"
+has "frame-ancestors none" "$(header Content-Security-Policy)" "frame-ancestors 'none'"
+eq "nosniff" "$(header X-Content-Type-Options)" nosniff
+eq "referrer policy" "$(header Referrer-Policy)" same-origin
+has "CSRF cookie is HttpOnly and SameSite=Lax" "$(header Set-Cookie)" "HttpOnly; SameSite=Lax"
+hasnt "no Secure flag over plain HTTP" "$(header Set-Cookie)" "Secure"
+req anon GET /static/parley.css
+eq "static file served by nginx" "$STATUS" 200
+eq "static file has nosniff too" "$(header X-Content-Type-Options)" nosniff
+
+echo "# error pages"
+req anon GET /no/such/page
+eq "unknown route 404" "$STATUS" 404
+has "404 page says so" "$BODY" "There is no such page"
+req anon GET /no/such/page -H 'Accept: application/json'
+eq "404 JSON twin" "$(jq -r .error.status <<<"$BODY")" 404
+req anon GET /no/such/page -H 'Accept-Language: zh-CN,zh;q=0.9'
+has "404 page in Chinese" "$BODY" "页面不存在"
+req anon DELETE /dashboard
+eq "wrong method 405" "$STATUS" 405
+eq "405 names the allowed method" "$(header Allow)" GET
+req anon GET '/dashboard?x=%FF'
+eq "invalid UTF-8 in the query is 400" "$STATUS" 400
+req anon GET '/dashboard?x=%G1'
+eq "malformed escape is 400" "$STATUS" 400
+req anon GET "/dashboard?q=$(head -c 5000 /dev/zero | tr '\0' a)"
+eq "over-long query string is 414" "$STATUS" 414
+
+echo "# sign-in and CSRF"
+attempts_before=$(sql "SELECT count(*) FROM auth.login_attempt")
+req a GET /login
+token=$(csrf_of)
+post a /login "username=e2e_admin" "password=$PW"
+eq "sign-in without a CSRF token is 403" "$STATUS" 403
+post a /login "csrf=$(printf 'f%.0s' {1..64})" "username=e2e_admin" "password=$PW"
+eq "sign-in with a stale CSRF token is 403" "$STATUS" 403
+req a POST /login -H "Origin: http://evil.example" --data-urlencode "csrf=$token" --data-urlencode "username=e2e_admin" --data-urlencode "password=$PW"
+eq "cross-origin POST is 403" "$STATUS" 403
+req a POST /login --data-urlencode "csrf=$token" --data-urlencode "username=e2e_admin" --data-urlencode "password=$PW"
+eq "POST without Origin or Referer is 403" "$STATUS" 403
+eq "rejected requests wrote nothing" "$(sql "SELECT count(*) FROM auth.login_attempt")" "$attempts_before"
+req a POST /login -H "Origin: $ORIGIN" -H 'Content-Type: application/json' -d '{}'
+eq "a non-form body is 415" "$STATUS" 415
+req a POST /login -H "Origin: $ORIGIN" --data-binary @<(head -c 70000 /dev/zero | tr '\0' a)
+eq "an oversized form is 413" "$STATUS" 413
+post a /login "csrf=$token" "username=e2e_admin" "password=wrong-password"
+eq "wrong password is 401" "$STATUS" 401
+has "… with the message beside the form" "$BODY" "Wrong user name or password"
+has "… keeping the user name" "$BODY" 'value="e2e_admin"'
+post a /login "csrf=$token" "username=<script>alert(1)</script>' OR 1=1 --" "password=x"
+eq "SQL and HTML in the user name: plain 401" "$STATUS" 401
+hasnt "… and the input is escaped" "$BODY" "<script>alert(1)"
+has "… shown as text" "$BODY" "&lt;script&gt;"
+post a /login "csrf=$token" "username=e2e_admin" "password=$PW"
+eq "correct password signs in" "$STATUS" 303
+eq "… and redirects to the dashboard" "$(header Location)" /dashboard
+has "session cookie is HttpOnly, SameSite=Lax" "$(grep -i '^Set-Cookie: parley_session' <<<"$HEADERS")" "HttpOnly; SameSite=Lax"
+session1=$(cookie a parley_session)
+eq "session token is 256 bits of hex" "${#session1}" 64
+
+echo "# the dashboard and its JSON twin"
+req a GET /dashboard
+eq "dashboard 200" "$STATUS" 200
+has "dashboard greets the user" "$BODY" "E2E Admin"
+has "… and names the role from the catalog" "$BODY" "E2E Admin · Administrator"
+req a GET /dashboard.json
+eq "dashboard.json 200" "$STATUS" 200
+eq "JSON twin is JSON" "$(header Content-Type)" "application/json; charset=utf-8"
+posts=$(sql "SELECT count(*) FROM social.post")
+eq "JSON counts match the database" "$(jq -r .counts.posts <<<"$BODY")" "$posts"
+req a GET /dashboard -H 'Accept: application/json'
+eq "Accept: application/json gives the same document" "$(jq -r .counts.posts <<<"$BODY")" "$posts"
+sql "INSERT INTO social.profile (platform, external_id, handle) VALUES ('x', 'e2e-1', 'e2e')" >/dev/null
+req a GET /dashboard.json
+eq "a new profile shows up in the counts" "$(jq -r .counts.profiles <<<"$BODY")" "$(sql "SELECT count(*) FROM social.profile")"
+
+echo "# sessions: list, revoke, rotation, logout, expiry"
+login b e2e_admin "$PW"
+eq "second browser signs in" "$STATUS" 303
+req a GET /sessions.json
+eq "two sessions listed" "$(jq '.sessions | length' <<<"$BODY")" 2
+other=$(sql "SELECT s.id FROM auth.session s WHERE s.token_hash = sha256(convert_to('$(cookie b parley_session)', 'UTF8'))")
+req a GET /sessions
+token=$(csrf_of)
+post a /sessions/revoke "csrf=$token" "id=abc"
+eq "revoke with a non-numeric id is 422" "$STATUS" 422
+has "… naming the field" "$BODY" "id"
+post a /sessions/revoke "csrf=$token" "id=$other"
+eq "revoking the other session redirects back" "$STATUS" 303
+req b GET /dashboard
+eq "the revoked browser is signed out" "$STATUS" 303
+req a GET /dashboard   # signed in: its forms carry the session's CSRF token
+token_before=$(cookie a parley_session)
+post a /login "csrf=$(csrf_of)" "username=e2e_admin" "password=$PW"
+eq "signing in again from a signed-in browser" "$STATUS" 303
+if [ "$(cookie a parley_session)" != "$token_before" ]; then ok "session token rotated on sign-in"; else nok "session token rotated on sign-in"; fi
+eq "the old token no longer exists" "$(sql "SELECT count(*) FROM auth.session WHERE token_hash = sha256(convert_to('$token_before', 'UTF8'))")" 0
+login c e2e_analyst "$PW"
+sql "UPDATE auth.session SET last_seen_at = now() - interval '3 hours' WHERE token_hash = sha256(convert_to('$(cookie c parley_session)', 'UTF8'))" >/dev/null
+req c GET /dashboard
+eq "an idle-expired session is sent to sign-in" "$STATUS" 303
+login c e2e_analyst "$PW"
+sql "UPDATE auth.session SET created_at = now() - interval '13 hours' WHERE token_hash = sha256(convert_to('$(cookie c parley_session)', 'UTF8'))" >/dev/null
+req c GET /dashboard.json
+eq "an absolutely-expired session is 401" "$STATUS" 401
+
+echo "# roles"
+login c e2e_analyst "$PW"
+req c GET /admin/audit
+eq "an analyst may not open the audit log" "$STATUS" 403
+has "… and is told why" "$BODY" "Your role may not do this"
+req a GET /admin/audit
+eq "an admin may" "$STATUS" 200
+has "the audit log lists sign-ins" "$BODY" "login"
+req a GET '/admin/audit.json?before=0'
+eq "audit log keyset parameter is range-checked" "$STATUS" 422
+
+echo "# language"
+req z GET /login -H 'Accept-Language: zh-CN,zh;q=0.9,en;q=0.5'
+has "Accept-Language picks Chinese" "$BODY" "登录"
+has "html lang attribute" "$BODY" 'lang="zh-CN"'
+token=$(csrf_of)
+post z /language "csrf=$token" "lang=en" "back=/login"
+eq "language switch redirects back" "$(header Location)" /login
+req z GET /login -H 'Accept-Language: zh-CN'
+has "the chosen language beats Accept-Language" "$BODY" "Sign in"
+post z /language "csrf=$token" "lang=fr"
+eq "an unsupported language is 422" "$STATUS" 422
+post z /language "csrf=$token" "lang=en" "back=//evil.example/"
+eq "no open redirect through back=" "$(header Location)" /
+req a GET /dashboard
+post a /language "csrf=$(csrf_of)" "lang=zh-CN" "back=/dashboard"
+eq "a signed-in language choice is stored" "$(sql "SELECT lang FROM auth.staff WHERE username = 'e2e_admin'")" zh-CN
+req a GET /dashboard -H 'Accept-Language: en'
+has "… and used for that user" "$BODY" "仪表盘"
+
+echo "# throttling"
+req t GET /login
+token=$(csrf_of)
+for i in 1 2 3 4 5; do post t /login "csrf=$token" "username=e2e_victim" "password=nope-$i"; done
+post t /login "csrf=$token" "username=e2e_victim" "password=$PW"
+eq "after 5 failures the pair is throttled (429)" "$STATUS" 429
+has "… with Retry-After" "$HEADERS" "Retry-After:"
+has "… and a message" "$BODY" "Too many sign-in attempts"
+sql "INSERT INTO auth.login_attempt (username, ip, success) VALUES ('e2e_victim', '127.0.0.2', true)" >/dev/null
+
+echo "# logout"
+req a GET /dashboard
+post a /logout "csrf=$(csrf_of)"
+eq "logout redirects to sign-in" "$(header Location)" /login
+req a GET /dashboard
+eq "after logout the dashboard needs a session again" "$STATUS" 303
+
+echo "# CLI disable and passwd end sessions"
+login d e2e_analyst "$PW"
+parley user disable e2e_analyst >/dev/null
+req d GET /dashboard
+eq "a disabled user's session ends" "$STATUS" 303
+login d e2e_analyst "$PW"
+eq "a disabled user cannot sign in" "$STATUS" 401
+
+echo "# access log and worker crash"
+log=$PARLEY_VAR/log/web.log
+has "access log line per request" "$(tail -n 50 "$log")" "route=/dashboard"
+if grep -qE 'rid=[0-9a-f]{32} method=GET route=/dashboard status=200 dur_ms=[0-9.]+ user=[0-9]+' "$log"; then
+  ok "access log has request id, route, status, duration and user"; else nok "access log format"; fi
+master=$(cat "$PARLEY_VAR/run/web.pid")
+victim=$(pgrep -P "$master" | head -n1)
+kill -KILL "$victim"   # ASan would intercept SEGV; KILL is a crash it cannot
+sleep 0.7
+codes=""
+for i in 1 2 3 4 5 6; do req anon GET /login; codes="$codes$STATUS "; done
+eq "requests still succeed after a worker crash" "$codes" "200 200 200 200 200 200 "
+has "the crashed worker was replaced" "$(cat "$log")" "killed by signal 9; replacing it"
+
+echo "# hostile requests found in review"
+req anon GET '/%FF'
+eq "a path that is not UTF-8 is 400" "$STATUS" 400
+req anon GET /health -I
+eq "HEAD is answered like GET" "$STATUS" 200
+req anon GET /login -H 'Host: evil.example'
+eq "an unknown Host is refused by nginx (421)" "$STATUS" 421
+req u GET /login
+post u /language "csrf=$(csrf_of)" "lang=en" "back=/	/evil.example"
+eq "a tab in back= does not open a redirect" "$(header Location)" /
+req u GET /login -A $'Mozilla\xff\xfe'
+req u POST /login -A $'Mozilla\xff\xfe' -H "Origin: $ORIGIN" --data-urlencode "csrf=$(csrf_of)" \
+  --data-urlencode "username=e2e_admin" --data-urlencode "password=$PW"
+eq "a User-Agent that is not UTF-8 does not break sign-in" "$STATUS" 303
+codes=$(for i in $(seq 40); do curl -s -o /dev/null -w '%{http_code}\n' "$BASE/login.json" & done; wait)
+check "the sign-in rate limit also covers /login.json" grep -q '^429$' <<<"$codes"
+sleep 2   # let the rate limit recover
+sql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'parley_web'" >/dev/null
+codes=""
+for i in $(seq 12); do req a GET /health.json; req anon GET /login; codes="$codes$STATUS "; done
+req anon GET /login
+eq "after the database drops the workers' connections, pages work again" "$STATUS" 200
+n503=$(grep -o 503 <<<"$codes" | wc -l)
+check "… with at most one 503 per worker while reconnecting ($n503)" test "$n503" -le "$PARLEY_WEB_WORKERS"
+if grep -q 'exited with' "$PARLEY_VAR/log/web.log"; then nok "no worker ever exited on input"; else ok "no worker ever exited on input"; fi
+
+echo "# migrate refuses a changed migration"
+tmp=$(mktemp -d); chmod 755 "$tmp"
+cp -r "$PARLEY_ROOT_DIR/migrations" "$PARLEY_ROOT_DIR/sql" "$tmp/"
+echo "-- edited" >>"$tmp/migrations/0002_auth.sql"
+out=$(parley migrate --dir "$tmp" 2>&1); rc=$?
+rm -rf "$tmp"
+check "migrate exits non-zero" test "$rc" -ne 0
+has "… saying which migration changed" "$out" "0002_auth.sql has changed"
+out=$(parley migrate --dir "$PARLEY_ROOT_DIR" 2>&1)
+has "re-running migrate on the real tree is a no-op" "$out" "migrations: 0 applied"
+tmp=$(mktemp -d); chmod 755 "$tmp"
+cp -r "$PARLEY_ROOT_DIR/migrations" "$PARLEY_ROOT_DIR/sql" "$tmp/"
+printf 'CREATE TABLE public.e2e_half (x int);\nCOMMIT;\nSELECT 1/0;\n' >"$tmp/migrations/9999_bad.sql"
+out=$(parley migrate --dir "$tmp" 2>&1); rc=$?
+rm -rf "$tmp"
+check "a migration with COMMIT in it fails" test "$rc" -ne 0
+has "… and says the transaction was ended" "$out" "ended the transaction"
+
+echo "# cookies are Secure behind TLS"
+out=$(env -i REQUEST_METHOD=GET DOCUMENT_URI=/login HTTPS=on HTTP_HOST=parley.example \
+  cgi-fcgi -bind -connect "$PARLEY_VAR/run/web.sock" 2>&1 | tr -d '\r')
+has "with HTTPS=on the CSRF cookie is Secure" "$(grep -i '^Set-Cookie:' <<<"$out")" "; Secure"
+
+echo "# the BI role over TCP with the printed URI"
+bi_pw=$(cat "$PARLEY_VAR/secrets/bi.pw")
+bi_url="postgresql://parley_bi:$bi_pw@127.0.0.1:$PARLEY_PGPORT/parley"
+eq "parley_bi connects with its URI" "$(psql -X -qtA "$bi_url" -c 'SELECT current_user' 2>&1)" parley_bi
+has "… and cannot read social data" "$(psql -X -qtA "$bi_url" -c 'SELECT count(*) FROM social.post' 2>&1)" "permission denied"
+has "… nor the wrong password" "$(psql -X -qtA "postgresql://parley_bi:wrong@127.0.0.1:$PARLEY_PGPORT/parley" -c 'SELECT 1' 2>&1)" "password authentication failed"
+
+echo "# an existing PostgreSQL, given as a libpq URI"
+sql "CREATE ROLE e2e_ext_owner LOGIN CREATEROLE" >/dev/null
+sql "CREATE DATABASE e2e_ext OWNER e2e_ext_owner" >/dev/null
+ext_url="postgresql://e2e_ext_owner@/e2e_ext?host=$PARLEY_VAR/run&port=$PARLEY_PGPORT"
+out=$(as_app env PARLEY_DB="$ext_url" "$PARLEY_BIN" migrate --dir "$PARLEY_ROOT_DIR" 2>&1)
+has "migrate works against a database named by URI" "$out" "migrations: $(ls "$PARLEY_ROOT_DIR"/migrations/*.sql | wc -l) applied"
+printf '%s\n' "$PW" | as_app env PARLEY_DB="$ext_url" "$PARLEY_BIN" user add ext_admin --role admin --password-stdin >/dev/null
+eq "… and the CLI too" "$(as_app psql -X -qtA -h "$PARLEY_VAR/run" -p "$PARLEY_PGPORT" -U postgres -d e2e_ext -c "SELECT role FROM auth.staff")" admin
+
+echo "# nginx rate-limits sign-in"
+codes=$(for i in $(seq 40); do curl -s -o /dev/null -w '%{http_code}\n' "$BASE/login" & done; wait)
+check "a burst of 40 sign-in requests meets nginx's limit_req (429)" grep -q '^429$' <<<"$codes"
+check "… while the first ones get through" grep -q '^200$' <<<"$codes"
+

@@ -1,0 +1,81 @@
+# Brand accounts, `parley import` and the quarantine (sourced by run.sh).
+FIX=$(cd "$PARLEY_ROOT_DIR/../shared/fixtures/social" && pwd)
+printf '%s\n' "$PW" | parley user add e2e_marketer --role marketer --password-stdin >/dev/null
+printf '%s\n' "$PW" | parley user add e2e_agent --role agent --password-stdin >/dev/null
+
+sleep 3   # let nginx's sign-in rate limit recover from the burst tests
+echo "# accounts page"
+login m e2e_marketer "$PW"
+req m GET /accounts
+eq "a marketer opens the accounts page" "$STATUS" 200
+token=$(csrf_of)
+post m /accounts/add "csrf=$token" platform=mastodon handle=e2e_brand "display_name=Brand <b>" \
+  api_base_url=http://127.0.0.1:9/mastodon/e2e token=secret-token-e2e "keywords=lumen, 拿铁 ,lumen"
+eq "adding an account redirects back" "$(header Location)" /accounts
+acc=$(sql "SELECT id FROM social.account WHERE handle = 'e2e_brand'")
+eq "default streams plus one search per distinct keyword" \
+  "$(sql "SELECT string_agg(kind || ':' || query, ',' ORDER BY kind, query) FROM ingest.stream WHERE account_id = $acc")" \
+  "followers:,mentions:,own_posts:,search:lumen,search:拿铁"
+req m GET /accounts
+has "the page lists the account" "$BODY" "e2e_brand"
+has "… escaping its name" "$BODY" "Brand &lt;b&gt;"
+hasnt "the token is never shown" "$BODY" "secret-token-e2e"
+req m GET /accounts.json
+hasnt "… not even in the JSON twin" "$BODY" "secret-token-e2e"
+eq "… which says a token is set" "$(jq -r ".accounts[] | select(.id == $acc) | .has_token" <<<"$BODY")" true
+post m /accounts/add "csrf=$token" platform=mastodon handle=e2e_brand api_base_url=http://x
+eq "the same account twice is 409" "$STATUS" 409
+has "… with a message" "$BODY" "already connected"
+post m /accounts/add "csrf=$token" platform=myspace handle=x api_base_url=http://x
+eq "an unknown platform is 422" "$STATUS" 422
+post m /accounts/add "csrf=$token" platform=mastodon handle=e2e_ftp api_base_url=ftp://x
+eq "a non-HTTP base URL is 422" "$STATUS" 422
+eq "… and nothing was written" "$(sql "SELECT count(*) FROM social.account WHERE handle IN ('x', 'e2e_ftp')")" 0
+post m /accounts/status "csrf=$token" id=$acc status=paused
+eq "pause" "$(sql "SELECT status FROM social.account WHERE id = $acc")" paused
+post m /accounts/status "csrf=$token" id=$acc status=active
+eq "resume" "$(sql "SELECT status FROM social.account WHERE id = $acc")" active
+sql "UPDATE social.account SET status = 'needs_reauth', status_message = 'HTTP 401: The access token is invalid' WHERE id = $acc" >/dev/null
+req m GET /accounts
+has "an account that needs re-authorization shows the platform's message" "$BODY" "The access token is invalid"
+post m /accounts/token "csrf=$token" id=$acc token=fresh-token
+eq "a new token re-activates it" "$(sql "SELECT status || '/' || (SELECT access_token FROM social.account_credential WHERE account_id = $acc) FROM social.account WHERE id = $acc")" active/fresh-token
+post m /accounts/delete "csrf=$token" id=$acc
+eq "a marketer may not delete an account" "$STATUS" 403
+login g e2e_agent "$PW"
+req g GET /accounts
+eq "an agent may not manage accounts" "$STATUS" 403
+login ad e2e_admin "$PW"
+req ad GET /accounts
+post ad /accounts/delete "csrf=$(csrf_of)" id=$acc
+eq "an admin may delete it" "$(sql "SELECT count(*) FROM social.account WHERE id = $acc")" 0
+eq "… with its streams" "$(sql "SELECT count(*) FROM ingest.stream WHERE account_id = $acc")" 0
+
+echo "# parley import and the quarantine"
+out=$(as_app env PARLEY_DB="host=$PARLEY_VAR/run port=$PARLEY_PGPORT dbname=parley user=parley_owner" \
+  "$PARLEY_BIN" import mastodon statuses "$FIX/mastodon/test_fetch_next_previous-12.json" 2>&1); rc=$?
+check "importing a recorded Mastodon page succeeds" test "$rc" -eq 0
+has "… and reports what it stored" "$out" '"posts":5'
+before=$(sql "SELECT count(*) FROM social.post")
+as_app env PARLEY_DB="host=$PARLEY_VAR/run port=$PARLEY_PGPORT dbname=parley user=parley_owner" \
+  "$PARLEY_BIN" import mastodon statuses "$FIX/mastodon/test_fetch_next_previous-12.json" >/dev/null 2>&1
+eq "re-importing adds nothing" "$(sql "SELECT count(*) FROM social.post")" "$before"
+bad=$E2E_TMP/broken.json
+printf '[{"id": "990001", "created_at": "2026-01-01T00:00:00Z", "content": "<p>no account</p>"}]' >"$bad"
+chmod 644 "$bad"; chmod 755 "$E2E_TMP"
+out=$(as_app env PARLEY_DB="host=$PARLEY_VAR/run port=$PARLEY_PGPORT dbname=parley user=parley_owner" \
+  "$PARLEY_BIN" import mastodon statuses "$bad" 2>&1); rc=$?
+check "a page of the wrong shape makes import exit non-zero" test "$rc" -ne 0
+has "… saying it was quarantined" "$out" "quarantined"
+eq "… and nothing of it was applied" "$(sql "SELECT count(*) FROM social.post WHERE external_id = '990001'")" 0
+qid=$(sql "SELECT max(id) FROM ingest.quarantine WHERE resolved_at IS NULL")
+req m GET /quarantine
+has "the quarantine page lists it" "$BODY" "quarantine-$qid"
+sql "UPDATE ingest.raw_page SET body = replace(body, '\"content\"', '\"account\": {\"id\": \"990\", \"acct\": \"fixed\", \"username\": \"fixed\"}, \"content\"') WHERE id = (SELECT raw_page_id FROM ingest.quarantine WHERE id = $qid)" >/dev/null
+post m /quarantine/retry "csrf=$(csrf_of)" id=$qid
+eq "retrying after the cause is fixed redirects back" "$(header Location)" /quarantine
+eq "… applies the page" "$(sql "SELECT count(*) FROM social.post WHERE external_id = '990001'")" 1
+eq "… and resolves the entry" "$(sql "SELECT resolved_at IS NOT NULL FROM ingest.quarantine WHERE id = $qid")" t
+req m GET /quarantine
+post m /quarantine/retry "csrf=$(csrf_of)" id=$qid
+eq "retrying a resolved entry is 404" "$STATUS" 404
