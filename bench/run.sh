@@ -86,13 +86,7 @@ share=$(pct "$(field "$html" rps)" "$(field "$static" rps)")
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //')
 posts=$(as_app psql -X -qtA -h "$PARLEY_VAR/run" -p "$PARLEY_PGPORT" -U postgres -d parley -c "SELECT count(*) FROM social.post")
 
-mkdir -p docs
-cat >docs/benchmarks.md <<MD
-# Benchmarks
-
-Written by \`make bench\` (bench/run.sh). Last run: $(date -u '+%Y-%m-%d %H:%M UTC'),
-on $(nproc) cores ($cpu), $(free -g | awk '/Mem:/ {print $2}') GiB.
-
+cat >"$PARLEY_VAR/web.md" <<MD
 ## Web foundation (issue 2)
 
 Method: a private stack (PostgreSQL 15, nginx, \`parley web\` with $PARLEY_WEB_WORKERS workers,
@@ -128,4 +122,18 @@ Sign-in (argon2id, m = 19 MiB, t = 2, p = 1, OWASP's minimum, not tuned down):
 median **$login_ms ms** per successful sign-in in the worker over 20 sign-ins, which
 bounds sign-ins to roughly 1000 / $login_ms per second per core.
 MD
+
+bash "$ROOT/bench/import.sh" >"$PARLEY_VAR/import.md"
+
+mkdir -p docs
+{
+  echo "# Benchmarks"
+  echo
+  echo "Written by \`make bench\` (bench/run.sh). Last run: $(date -u '+%Y-%m-%d %H:%M UTC'),"
+  echo "on $(nproc) cores ($cpu), $(free -g | awk '/Mem:/ {print $2}') GiB."
+  echo
+  cat "$PARLEY_VAR/web.md"
+  echo
+  cat "$PARLEY_VAR/import.md"
+} >docs/benchmarks.md
 cat docs/benchmarks.md

@@ -114,13 +114,20 @@ BEGIN
            cur.id AS cur_id, cur.body AS cur_body,
            coalesce(s.body, cur.body, '') AS new_body,
            coalesce(s.created_at, p_seen_at) AS new_created_at,   -- not given: first seen
-           a.id AS author_id, par.id AS parent_id, root.id AS root_id, ref.id AS ref_id
+           -- Per-row index lookups (subplans, and a LATERAL kept apart by OFFSET 0)
+           -- rather than joins: the plan is cached for the session, and a join
+           -- planned while the tables were empty turns quadratic as they fill.
+           (SELECT x.id FROM social.profile x
+             WHERE x.platform = p_platform AND x.external_id = s.author_external_id) AS author_id,
+           (SELECT x.id FROM social.post x
+             WHERE x.platform = p_platform AND x.external_id = s.parent_external_id) AS parent_id,
+           (SELECT x.id FROM social.post x
+             WHERE x.platform = p_platform AND x.external_id = s.root_external_id) AS root_id,
+           (SELECT x.id FROM social.post x
+             WHERE x.platform = p_platform AND x.external_id = s.ref_external_id) AS ref_id
     FROM unnest(p_rows) WITH ORDINALITY s
-    LEFT JOIN social.post cur ON cur.platform = p_platform AND cur.external_id = s.external_id
-    LEFT JOIN social.profile a ON a.platform = p_platform AND a.external_id = s.author_external_id
-    LEFT JOIN social.post par ON par.platform = p_platform AND par.external_id = s.parent_external_id
-    LEFT JOIN social.post root ON root.platform = p_platform AND root.external_id = s.root_external_id
-    LEFT JOIN social.post ref ON ref.platform = p_platform AND ref.external_id = s.ref_external_id
+    LEFT JOIN LATERAL (SELECT c.id, c.body, c.edited_at FROM social.post c
+                       WHERE c.platform = p_platform AND c.external_id = s.external_id OFFSET 0) cur ON true
     WHERE s.external_id IS NOT NULL
       AND (cur.edited_at IS NULL OR s.edited_at >= cur.edited_at)
     ORDER BY s.external_id, s.edited_at DESC NULLS LAST, s.replies IS NULL, s.body IS NULL, s.ordinality
@@ -383,7 +390,7 @@ $$;
 -- {"raw_page_id", "quarantined", "error", "sqlstate", "counts"}.
 -- Generic plans for everything below: the statements are the same on every
 -- page, and planning them (partitioned tables, several joins) each time cost
--- more than running them.
+-- more than running them (see upsert_posts on keeping such plans safe).
 CREATE OR REPLACE FUNCTION ingest.store_page(p_platform text, p_endpoint text, p_account_id bigint,
                                              p_request_url text, p_status integer, p_headers jsonb,
                                              p_body text)

@@ -41,6 +41,14 @@ BEGIN
   RETURN s;
 END $$;
 
+-- Exponential backoff with jitter after the n-th error in a row: 5 s, 10 s,
+-- 20 s … at most 10 minutes, each spread by ±50 % so harvesters do not march
+-- in step against a recovering platform.
+CREATE OR REPLACE FUNCTION ingest.backoff(p_errors integer) RETURNS interval
+LANGUAGE sql VOLATILE AS $$
+  SELECT least(interval '5 seconds' * 2 ^ least(p_errors, 12), interval '10 minutes') * (0.5 + random())
+$$;
+
 -- One fetched page, in one transaction: raw page stored and normalized (or
 -- quarantined) by ingest.store_page, the stream's position advanced, and the
 -- stream either kept leased for its next page or scheduled for its next run.
@@ -53,23 +61,33 @@ DECLARE
   s ingest.stream := ingest.own_lease(p_stream, p_owner);
   a social.account;
   result jsonb;
+  stuck boolean;
+  release boolean;
 BEGIN
   SELECT * INTO a FROM social.account WHERE id = s.account_id;
   result := ingest.store_page(a.platform, p_endpoint, a.id, p_request_url, p_status, p_headers, p_body);
+  -- A quarantined page the adapter could not read past (e.g. broken JSON):
+  -- ask for the same page again later, backing off like after a server error.
+  stuck := (result->>'quarantined')::boolean AND p_state = s.state;
+  release := p_done OR stuck OR p_quota_remaining <= 1;
   UPDATE ingest.stream SET
     state = p_state,
     pages_harvested = pages_harvested + 1,
-    last_success_at = now(),
-    errors_in_row = 0,
+    last_success_at = CASE WHEN stuck THEN last_success_at ELSE now() END,
+    last_error = CASE WHEN (result->>'quarantined')::boolean THEN 'page quarantined: ' || (result->>'error')
+                      ELSE last_error END,
+    last_error_at = CASE WHEN (result->>'quarantined')::boolean THEN now() ELSE last_error_at END,
+    errors_in_row = CASE WHEN stuck THEN errors_in_row + 1 ELSE 0 END,
     quota_remaining = p_quota_remaining,
     quota_reset_at = p_quota_reset_at,
     -- Never overrun the quota: with none left, wait for the platform's reset.
     next_run_at = CASE WHEN p_quota_remaining IS NOT NULL AND p_quota_remaining <= 1
                          THEN greatest(coalesce(p_quota_reset_at, now() + interval '1 minute'), now())
+                       WHEN stuck THEN now() + ingest.backoff(errors_in_row)
                        WHEN p_done THEN now() + every
                        ELSE now() END,
-    lease_owner = CASE WHEN p_done OR p_quota_remaining <= 1 THEN NULL ELSE lease_owner END,
-    lease_until = CASE WHEN p_done OR p_quota_remaining <= 1 THEN NULL ELSE now() + interval '60 seconds' END
+    lease_owner = CASE WHEN release THEN NULL ELSE lease_owner END,
+    lease_until = CASE WHEN release THEN NULL ELSE now() + interval '60 seconds' END
   WHERE id = s.id;
   RETURN result;
 END $$;
@@ -91,8 +109,7 @@ BEGIN
   retry := CASE
     WHEN p_kind = 'throttled' THEN greatest(coalesce(p_retry_at, now() + interval '1 minute'), now())
     WHEN p_kind = 'auth' THEN now() + interval '100 years'
-    ELSE now() + least(interval '5 seconds' * 2 ^ least(s.errors_in_row, 12), interval '10 minutes')
-                 * (0.5 + random())
+    ELSE now() + ingest.backoff(s.errors_in_row)
   END;
   UPDATE ingest.stream SET
     next_run_at = retry, lease_owner = NULL, lease_until = NULL,

@@ -1,11 +1,26 @@
 -- Demo data for `make run`: a brand with accounts on several platforms and a
--- few bilingual conversations. Idempotent: loading it twice changes nothing.
+-- few bilingual conversations; the Mastodon and Bluesky accounts are harvested
+-- continuously from the local fake platform server (psql variable :fake is
+-- its base URL). Idempotent: loading it twice changes nothing.
 INSERT INTO social.account (platform, handle, display_name, api_base_url) VALUES
-  ('mastodon', 'lumen@mastodon.example', 'Lumen Coffee', 'http://127.0.0.1:8090/mastodon'),
-  ('bluesky', 'lumencoffee.bsky.social', 'Lumen Coffee', 'http://127.0.0.1:8090/bluesky'),
-  ('weibo', 'lumen_coffee', '卢门咖啡', 'http://127.0.0.1:8090/weibo'),
-  ('facebook', 'lumencoffee', 'Lumen Coffee', 'http://127.0.0.1:8090/facebook')
+  ('mastodon', 'lumen@mastodon.example', 'Lumen Coffee', :'fake' || '/mastodon/lumen'),
+  ('bluesky', 'lumencoffee.bsky.social', 'Lumen Coffee', :'fake' || '/bluesky/lumencoffee.bsky.social'),
+  ('weibo', 'lumen_coffee', '卢门咖啡', 'https://api.weibo.com'),
+  ('facebook', 'lumencoffee', 'Lumen Coffee', 'https://graph.facebook.com')
 ON CONFLICT (platform, handle) DO NOTHING;
+
+-- The fake server's token for an account is "token-" and its name there.
+INSERT INTO social.account_credential (account_id, access_token)
+SELECT id, 'token-' || split_part(split_part(api_base_url, '/mastodon/', 2) || split_part(api_base_url, '/bluesky/', 2), '/', 1)
+FROM social.account WHERE api_base_url LIKE :'fake' || '/%'
+ON CONFLICT (account_id) DO NOTHING;
+
+INSERT INTO ingest.stream (account_id, kind, query, every)
+SELECT a.id, k.kind, k.query, interval '20 seconds'
+FROM social.account a,
+     (VALUES ('mentions', ''), ('own_posts', ''), ('followers', ''), ('search', 'lumen'), ('search', '拿铁')) k(kind, query)
+WHERE a.api_base_url LIKE :'fake' || '/%'
+ON CONFLICT (account_id, kind, query) DO NOTHING;
 
 INSERT INTO social.profile (platform, external_id, handle, display_name) VALUES
   ('mastodon', '109001', 'ada@fosstodon.example', 'Ada'),

@@ -8,5 +8,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/lib.sh"
 trap finish EXIT
 for part in "$HERE"/[0-9][0-9]_*.sh; do
+  # E2E_ONLY=30 runs one part (during development; parts may need earlier ones' state)
+  [ -n "${E2E_ONLY:-}" ] && [[ "$(basename "$part")" != "${E2E_ONLY}"_* ]] && continue
   source "$part"
 done

@@ -7,6 +7,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$ROOT"
 export PARLEY_VAR=$ROOT/var/check PARLEY_PGPORT=${PARLEY_CHECK_PGPORT:-55433}
 export PARLEY_HTTP_PORT=${PARLEY_CHECK_HTTP_PORT:-18080} PARLEY_WEB_WORKERS=3
+export PARLEY_FAKE_PORT=${PARLEY_CHECK_FAKE_PORT:-18998}
 export PARLEY_WITH_PGTAP=1 PARLEY_BIN=$ROOT/build/asan/parley
 export PARLEY_PG_EXTRA_CONF="fsync = off
 synchronous_commit = off"
@@ -33,6 +34,14 @@ step "C unit tests"
 bash tests/lib/run-unit.sh build "$RESULTS/unit"
 step "C unit tests under ASan/UBSan"
 bash tests/lib/run-unit.sh build/asan "$RESULTS/unit-asan"
+
+step "fake platform server's own tests"
+out=$(node --test tests/fake-platform/ 2>&1); rc=$?
+printf '%s\n' "$out" | tail -n 12
+p=$(printf '%s\n' "$out" | sed -n 's/^ℹ pass \([0-9]*\)/\1/p' | tail -n1)
+f=$(printf '%s\n' "$out" | sed -n 's/^ℹ fail \([0-9]*\)/\1/p' | tail -n1)
+[ "$rc" != 0 ] && [ "${f:-0}" = 0 ] && f=1
+record fake-platform "${p:-0}" "${f:-0}"
 
 step "fuzzing (bounded)"
 make -s fuzz FUZZ_SECONDS=${FUZZ_SECONDS:-20} RESULTS="$RESULTS/fuzz"

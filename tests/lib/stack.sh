@@ -8,6 +8,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 VAR=${PARLEY_VAR:-$ROOT/var}
 PGPORT=${PARLEY_PGPORT:-5433}
 HTTP_PORT=${PARLEY_HTTP_PORT:-8080}
+FAKE_PORT=${PARLEY_FAKE_PORT:-8090}    # the demo's fake social platform server
 WORKERS=${PARLEY_WEB_WORKERS:-4}
 BIN=${PARLEY_BIN:-$ROOT/build/parley}
 APP_USER=parley          # PostgreSQL refuses root; everything runs as this user when we are root
@@ -18,7 +19,7 @@ DEMO_PASSWORD=parley-demo-2026
 
 # What `make run` needs to build and run (tests need more: see .ci/run).
 PACKAGES="build-essential pkg-config postgresql libpq-dev libfcgi-dev libjansson-dev libsodium-dev
-libcurl4-openssl-dev libcmark-dev nginx curl"
+libcurl4-openssl-dev libcmark-dev nginx curl nodejs"
 
 say() { printf '%s\n' "$*" >&2; }
 
@@ -110,7 +111,23 @@ load_demo() {
     printf '%s\n' "$DEMO_PASSWORD" | as_app env PARLEY_DB="$PARLEY_DB" "$BIN" user add "$DEMO_USER" \
       --role admin --name "Demo Admin" --password-stdin
   fi
-  as_app "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 "$PARLEY_DB" -f "$ROOT/sql/demo/demo.sql"
+  as_app "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -v fake="http://127.0.0.1:$FAKE_PORT" "$PARLEY_DB" \
+    -f "$ROOT/sql/demo/demo.sql"
+  # The Mastodon account's platform id, as the fake server knows it.
+  local id
+  id=$(curl -fs -H 'Authorization: Bearer token-lumen' \
+    "http://127.0.0.1:$FAKE_PORT/mastodon/lumen/api/v1/accounts/verify_credentials" | sed -n 's/^{"id":"\([0-9]*\)".*/\1/p')
+  printf '%s\n' "UPDATE social.account SET external_id = :'id' WHERE handle = 'lumen@mastodon.example';" \
+    "UPDATE ingest.stream SET next_run_at = now() WHERE last_error LIKE '%platform id%';" |
+    as_app "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -v id="$id" "$PARLEY_DB"
+}
+
+# The demo's stand-in for the social platforms: a stream of bilingual mentions,
+# replies and follows that grows every few seconds (tests/fake-platform).
+start_fake_platform() {
+  start_daemon fake-platform node "$ROOT/tests/fake-platform/server.mjs" --port "$FAKE_PORT" --live
+  for _ in $(seq 50); do curl -fs -o /dev/null "http://127.0.0.1:$FAKE_PORT/_control/health" && return 0; sleep 0.1; done
+  say "the fake platform server did not start; see $VAR/log/fake-platform.log"; exit 1
 }
 
 start_daemon() { # name, then command
@@ -158,6 +175,7 @@ stop_all() {
   stop_pid nginx
   stop_pid web
   stop_pid harvest
+  stop_pid fake-platform
   if [ -s "$VAR/pg/PG_VERSION" ]; then
     as_app "$PGBIN/pg_ctl" -D "$VAR/pg" -m fast -w stop >/dev/null 2>&1 || true
   fi
@@ -188,11 +206,11 @@ MSG
 
 case "${1:-}" in
   deps)  ensure_packages ;;
-  run)   ensure_packages; up; load_demo; print_urls ;;
+  run)   ensure_packages; up; start_fake_platform; load_demo; print_urls ;;
   up)    up ;;
   stop)  stop_all ;;
   psql)  exec "$PGBIN/psql" "$PARLEY_DB" ;;
-  demo)  load_demo ;;
+  demo)  start_fake_platform; load_demo ;;
   env)   echo "PARLEY_DB='$PARLEY_DB'" ;;
   *)     say "usage: stack.sh deps|run|up|stop|psql|demo"; exit 2 ;;
 esac

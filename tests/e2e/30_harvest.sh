@@ -1,0 +1,88 @@
+# The harvester against the local fake platform server (tests/fake-platform):
+# several accounts on two platforms, faults, a kill -9 mid-run, two harvesters
+# at once, and exact row counts computed from what the server holds.
+FAKE_PORT=${PARLEY_FAKE_PORT:-18998}
+FAKE=http://127.0.0.1:$FAKE_PORT
+node "$PARLEY_ROOT_DIR/tests/fake-platform/server.mjs" --port "$FAKE_PORT" >"$PARLEY_VAR/log/fake-platform.log" 2>&1 &
+fake_pid=$!
+for _ in $(seq 50); do curl -fs -o /dev/null "$FAKE/_control/health" && break; sleep 0.1; done
+ctl() { curl -s -X "$1" "$FAKE/_control/$2" -H 'Content-Type: application/json' ${3:+-d "$3"}; }
+# hv NAME: a harvester in the background; stop_hv SIGNAL NAME signals that very process.
+hv() { as_app env PARLEY_DB="host=$PARLEY_VAR/run port=$PARLEY_PGPORT dbname=parley user=parley_owner" \
+  "$PARLEY_BIN" harvest --lease 4 --parallel 4 --name "$1" >>"$PARLEY_VAR/log/harvest-e2e.log" 2>&1 & }
+stop_hv() { pkill "-$1" -f -- "--name $2\$"; for _ in $(seq 100); do pgrep -f -- "--name $2\$" >/dev/null || return 0; sleep 0.1; done; }
+
+echo "# harvesting Mastodon and Bluesky accounts from the fake platform"
+# No replies under the brand's posts: there is no replies (status context) stream yet.
+ctl POST reset '{"accounts": {"notifications": 70, "posts": 12, "max_replies": 0, "followers": 90, "search": 25}, "keywords": ["lumen"]}' >/dev/null
+m_id=$(curl -s -H 'Authorization: Bearer token-brand1' "$FAKE/mastodon/brand1/api/v1/accounts/verify_credentials" | jq -r .id)
+sql "INSERT INTO social.account (platform, handle, api_base_url, external_id) VALUES
+       ('mastodon', 'brand1', '$FAKE/mastodon/brand1', '$m_id'),
+       ('bluesky', 'lumen.bsky.social', '$FAKE/bluesky/lumen.bsky.social', NULL),
+       ('mastodon', 'brand2', '$FAKE/mastodon/brand2', '1');
+     INSERT INTO social.account_credential (account_id, access_token)
+       SELECT id, 'token-' || handle FROM social.account WHERE handle IN ('brand1', 'lumen.bsky.social', 'brand2');
+     INSERT INTO ingest.stream (account_id, kind, query, next_run_at)
+       SELECT a.id, k.kind, k.query, now() + interval '1 hour' FROM social.account a,
+         (VALUES ('mentions', ''), ('own_posts', ''), ('followers', ''), ('search', 'lumen')) k(kind, query)
+       WHERE a.handle IN ('brand1', 'lumen.bsky.social')
+       UNION ALL SELECT id, 'mentions', '', now() + interval '1 hour' FROM social.account WHERE handle = 'brand2'" >/dev/null
+# Keep the stack's own harvester out of this test: only ours lease these streams.
+as_app kill -TERM "$(cat "$PARLEY_VAR/run/harvest.pid")" 2>/dev/null; rm -f "$PARLEY_VAR/run/harvest.pid"
+ctl POST revoke '{"token": "token-brand2"}' >/dev/null
+ctl POST faults '{"rules": [
+  {"match": "/mastodon/brand1/api/v1/notifications", "status": 429, "retry_after": 2},
+  {"match": "/bluesky/lumen.bsky.social/xrpc/app.bsky.notification.listNotifications", "status": 503, "times": 2},
+  {"match": "/mastodon/brand1/api/v1/accounts/'"$m_id"'/statuses", "truncate": true},
+  {"match": "/bluesky/lumen.bsky.social/xrpc/app.bsky.feed.searchPosts", "malformed": "json"}]}' >/dev/null
+sql "UPDATE ingest.stream SET next_run_at = now()" >/dev/null
+
+expect_m=$(ctl GET 'expected?platform=mastodon&account=brand1')
+expect_b=$(ctl GET 'expected?platform=bluesky&account=lumen.bsky.social')
+want_posts=$(( $(jq '.statuses_reachable | length' <<<"$expect_m") + $(jq '.statuses_reachable | length' <<<"$expect_b") ))
+want_followers=$(( $(jq '.streams.followers | length' <<<"$expect_m") + $(jq '.streams.followers | length' <<<"$expect_b") ))
+have_posts() { sql "SELECT count(*) FROM social.post WHERE platform IN ('mastodon', 'bluesky')"; }
+have_followers() { sql "SELECT count(*) FROM social.follower_edge"; }
+
+hv hA
+sleep 1.2
+stop_hv KILL hA
+mid=$(have_posts)
+check "the first harvester was killed mid-run ($mid of $want_posts posts)" test "$mid" -lt "$want_posts"
+hv hA
+hv hB
+for _ in $(seq 240); do
+  [ "$(have_posts)" = "$want_posts" ] && [ "$(have_followers)" = "$want_followers" ] &&
+    [ "$(sql "SELECT count(*) FROM ingest.stream WHERE lease_owner IS NOT NULL OR next_run_at < now()")" = 0 ] && break
+  sleep 0.5
+done
+eq "after restart every post the server holds is stored exactly once" "$(have_posts)" "$want_posts"
+eq "… and every follower edge" "$(have_followers)" "$want_followers"
+eq "no post is stored twice" "$(sql "SELECT count(*) - count(DISTINCT (platform, external_id)) FROM social.post")" 0
+eq "the revoked account needs re-authorization" "$(sql "SELECT status FROM social.account WHERE handle = 'brand2'")" needs_reauth
+has "… with the platform's message" "$(sql "SELECT status_message FROM social.account WHERE handle = 'brand2'")" "The access token is invalid"
+eq "the 429 was answered once" "$(ctl GET stats | jq '[.faults[] | select(.url | startswith("/mastodon/brand1/api/v1/notifications"))] | length')" 1
+check "… and waited out" grep -q 'throttled: HTTP 429' "$PARLEY_VAR/log/harvest-e2e.log"
+check "the 503s were retried after a backoff" grep -q 'server: HTTP 503' "$PARLEY_VAR/log/harvest-e2e.log"
+check "… and so was the truncated body" grep -q 'network: Transferred a partial file' "$PARLEY_VAR/log/harvest-e2e.log"
+eq "the broken JSON page was quarantined" "$(sql "SELECT count(*) FROM ingest.quarantine WHERE platform = 'bluesky' AND endpoint = 'search'")" 1
+eq "quota left is recorded per stream" "$(sql "SELECT count(*) FROM ingest.stream s JOIN social.account a ON a.id = s.account_id WHERE a.handle = 'brand1' AND quota_remaining > 0")" 4
+
+echo "# new mentions, two harvesters at once: no page fetched twice"
+ctl POST append '{"platform": "mastodon", "account": "brand1", "stream": "mentions", "count": 45}' >/dev/null
+ctl POST append '{"platform": "bluesky", "account": "lumen.bsky.social", "stream": "mentions", "count": 60}' >/dev/null
+before=$(ctl GET stats | jq '.urls')
+want_posts=$(( $(ctl GET 'expected?platform=mastodon&account=brand1' | jq '.statuses_reachable | length')
+  + $(ctl GET 'expected?platform=bluesky&account=lumen.bsky.social' | jq '.statuses_reachable | length') ))
+sql "UPDATE ingest.stream SET next_run_at = now() WHERE account_id IN (SELECT id FROM social.account WHERE handle IN ('brand1', 'lumen.bsky.social'))" >/dev/null
+for _ in $(seq 120); do
+  [ "$(have_posts)" = "$want_posts" ] &&
+    [ "$(sql "SELECT count(*) FROM ingest.stream WHERE lease_owner IS NOT NULL OR next_run_at < now()")" = 0 ] && break
+  sleep 0.5
+done
+eq "the new mentions arrived" "$(have_posts)" "$want_posts"
+twice=$(ctl GET stats | jq --argjson b "$before" '[.urls | to_entries[] | select(.value - ($b[.key] // 0) > 1)] | length')
+eq "no URL was fetched twice by the two harvesters" "$twice" 0
+stop_hv TERM hA; stop_hv TERM hB
+check "SIGTERM ends both harvesters cleanly" grep -q 'hB stopped' "$PARLEY_VAR/log/harvest-e2e.log"
+kill "$fake_pid" 2>/dev/null
