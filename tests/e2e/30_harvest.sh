@@ -41,7 +41,8 @@ expect_m=$(ctl GET 'expected?platform=mastodon&account=brand1')
 expect_b=$(ctl GET 'expected?platform=bluesky&account=lumen.bsky.social')
 want_posts=$(( $(jq '.statuses_reachable | length' <<<"$expect_m") + $(jq '.statuses_reachable | length' <<<"$expect_b") ))
 want_followers=$(( $(jq '.streams.followers | length' <<<"$expect_m") + $(jq '.streams.followers | length' <<<"$expect_b") ))
-have_posts() { sql "SELECT count(*) FROM social.post WHERE platform IN ('mastodon', 'bluesky')"; }
+base_posts=$(sql "SELECT count(*) FROM social.post WHERE platform IN ('mastodon', 'bluesky')")
+have_posts() { echo $(( $(sql "SELECT count(*) FROM social.post WHERE platform IN ('mastodon', 'bluesky')") - base_posts )); }
 have_followers() { sql "SELECT count(*) FROM social.follower_edge"; }
 
 hv hA

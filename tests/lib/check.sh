@@ -36,7 +36,7 @@ step "C unit tests under ASan/UBSan"
 bash tests/lib/run-unit.sh build/asan "$RESULTS/unit-asan"
 
 step "fake platform server's own tests"
-out=$(node --test tests/fake-platform/ 2>&1); rc=$?
+out=$(node --test --test-reporter=spec tests/fake-platform/ 2>&1); rc=$?
 printf '%s\n' "$out" | tail -n 12
 p=$(printf '%s\n' "$out" | sed -n 's/^ℹ pass \([0-9]*\)/\1/p' | tail -n1)
 f=$(printf '%s\n' "$out" | sed -n 's/^ℹ fail \([0-9]*\)/\1/p' | tail -n1)

@@ -2,19 +2,7 @@
 BEGIN;
 SELECT plan(16);
 
--- Runs q as role r and returns 'ok' or the SQLSTATE it failed with; the role
--- switch is undone by the subtransaction either way.
-CREATE FUNCTION pg_temp.sqlstate_as(r text, q text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-  BEGIN
-    EXECUTE format('SET LOCAL ROLE %I', r);
-    EXECUTE q;
-    RAISE SQLSTATE 'P0100';
-  EXCEPTION
-    WHEN SQLSTATE 'P0100' THEN RETURN 'ok';
-    WHEN OTHERS THEN RETURN SQLSTATE;
-  END;
-END $$;
+\ir lib/sqlstate_as.sql
 
 SELECT has_role('parley_web');
 SELECT has_role('parley_hooks');

@@ -285,17 +285,7 @@ SELECT throws_ok(
   'PR409', NULL, 'a resolved page is not retried again');
 
 ----------------------------------------------------------------- Privileges
-CREATE FUNCTION pg_temp.sqlstate_as(r text, q text) RETURNS text LANGUAGE plpgsql AS $$
-BEGIN
-  BEGIN
-    EXECUTE format('SET LOCAL ROLE %I', r);
-    EXECUTE q;
-    RAISE SQLSTATE 'P0100';
-  EXCEPTION
-    WHEN SQLSTATE 'P0100' THEN RETURN 'ok';
-    WHEN OTHERS THEN RETURN SQLSTATE;
-  END;
-END $$;
+\ir lib/sqlstate_as.sql
 SELECT is(pg_temp.sqlstate_as('parley_harvest',
   $$SELECT ingest.store_page('mastodon', 'statuses', NULL, NULL, 200, '{}', '[]')$$), 'ok',
   'harvester may store pages');
