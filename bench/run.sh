@@ -8,7 +8,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 export PARLEY_VAR=$ROOT/var/bench PARLEY_PGPORT=${PARLEY_BENCH_PGPORT:-55434}
 export PARLEY_HTTP_PORT=${PARLEY_BENCH_HTTP_PORT:-18090} PARLEY_BIN=$ROOT/build/parley
-export PARLEY_WEB_WORKERS=${PARLEY_BENCH_WORKERS:-4}
+export PARLEY_WEB_WORKERS=${PARLEY_BENCH_WORKERS:-4} PARLEY_FAKE_PORT=${PARLEY_BENCH_FAKE_PORT:-18091}
 DURATION=${BENCH_SECONDS:-20} CONNECTIONS=64
 unset PARLEY_DB
 BASE=http://127.0.0.1:$PARLEY_HTTP_PORT
@@ -19,6 +19,10 @@ rm -rf "$PARLEY_VAR"
 bash tests/lib/stack.sh up >/dev/null
 bash tests/lib/stack.sh demo >/dev/null
 trap 'bash tests/lib/stack.sh stop >/dev/null 2>&1' EXIT
+# Measure with nothing else writing: no harvesting during the benchmarks.
+for daemon in harvest fake-platform; do
+  kill -TERM "$(cat "$PARLEY_VAR/run/$daemon.pid")" 2>/dev/null || true
+done
 as_app() { if [ "$(id -u)" = 0 ]; then runuser -u parley -- "$@"; else "$@"; fi; }
 PW='Bench-Harbor-5531'
 printf '%s\n' "$PW" | as_app env PARLEY_DB="host=$PARLEY_VAR/run port=$PARLEY_PGPORT dbname=parley user=parley_owner" \

@@ -17,7 +17,9 @@ BEGIN
           SELECT jsonb_agg(jsonb_build_object(
             'id', s.id, 'kind', s.kind, 'query', s.query, 'enabled', s.enabled,
             'next_run_at', s.next_run_at, 'last_success_at', s.last_success_at,
-            'last_error', s.last_error, 'last_error_at', s.last_error_at,
+            -- an error is shown until a later page succeeds
+            'last_error', CASE WHEN s.last_error_at >= coalesce(s.last_success_at, '-infinity') THEN s.last_error END,
+            'last_error_at', s.last_error_at,
             'pages_harvested', s.pages_harvested, 'quota_remaining', s.quota_remaining,
             'quota_reset_at', s.quota_reset_at) ORDER BY s.kind, s.query)
           FROM ingest.stream s WHERE s.account_id = a.id), '[]'))

@@ -54,3 +54,14 @@ test('the page runs no inline script and loads only same-origin resources', asyn
   assert.match(csp, /script-src 'self'/);
   assert.equal(await page.locator('script:not([src])').count(), 0);
 });
+
+test('the accounts page shows each harvested stream and the platform\'s refusal', async () => {
+  await page.goto(`${base}/accounts`);
+  const cards = page.locator('section.account');
+  assert.ok(await cards.count() >= 1, 'at least one connected account');
+  // The end-to-end suite left an account whose token the fake platform revoked.
+  const refused = page.locator('[data-testid=account-message]');
+  assert.ok(await refused.count() >= 1, 'the revoked account is flagged');
+  assert.match(await refused.first().textContent(), /access token is invalid/i);
+  await page.screenshot({ path: `${artifacts}/accounts.png`, fullPage: true });
+});
