@@ -2,7 +2,8 @@
  * Its cursors only page backwards, so a run walks from the newest item down
  * to the newest one the previous run saw (the high-water mark) and only then
  * moves the mark: a run cut short is resumed from its cursor, and nothing
- * older than the mark is fetched again. Followers are walked fully each run. */
+ * older than the mark is fetched again. Followers are walked fully each run,
+ * and replies are the thread of each recent own post. */
 #include "adapters.h"
 
 #include <stdlib.h>
@@ -23,6 +24,10 @@ static const char *plan(arena *a, const stream *s, page_plan *out)
         out->endpoint = "author_feed";
         out->url = arena_printf(a, "%s/xrpc/app.bsky.feed.getAuthorFeed?actor=%s&limit=%d%s", s->base_url, actor,
                                 PAGE, more);
+    } else if (!strcmp(s->kind, "replies")) {
+        out->endpoint = "post_thread";
+        out->url = arena_printf(a, "%s/xrpc/app.bsky.feed.getPostThread?uri=%s&depth=10", s->base_url,
+                                url_escape(a, s->target));
     } else if (!strcmp(s->kind, "search")) {
         out->endpoint = "search";
         out->url = arena_printf(a, "%s/xrpc/app.bsky.feed.searchPosts?q=%s&limit=%d%s", s->base_url,
@@ -55,6 +60,10 @@ static json_t *items_of(const stream *s, json_t *body, const char **time_path)
 static json_t *advance(const stream *s, json_t *body, json_t *headers, bool *done)
 {
     (void)headers;
+    if (!strcmp(s->kind, "replies")) { /* one thread per page; the database picks the next */
+        *done = false;
+        return json_pack("{s:I}", "after", (json_int_t)s->target_id);
+    }
     const char *cursor = json_string_value(json_object_get(body, "cursor"));
     if (!strcmp(s->kind, "followers")) {
         *done = !cursor;

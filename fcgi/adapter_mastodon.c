@@ -1,7 +1,8 @@
 /* Mastodon (any instance; the account's api_base_url names it).
  * Mentions, own posts and searches are crawled forward with min_id, so each
  * run asks only for what is newer than the newest item already stored; the
- * followers list is walked backwards through Link rel="next" on every run. */
+ * followers list is walked backwards through Link rel="next" on every run;
+ * replies are the context (descendants) of each recent own post. */
 #include "adapters.h"
 
 #include <stdlib.h>
@@ -22,6 +23,9 @@ static const char *plan(arena *a, const stream *s, page_plan *out)
     if (!strcmp(s->kind, "mentions")) {
         out->endpoint = "notifications";
         out->url = arena_printf(a, "%s/api/v1/notifications?limit=%d&min_id=%s", s->base_url, PAGE, min_id);
+    } else if (!strcmp(s->kind, "replies")) {
+        out->endpoint = "context";
+        out->url = arena_printf(a, "%s/api/v1/statuses/%s/context", s->base_url, url_escape(a, s->target));
     } else if (!strcmp(s->kind, "search")) {
         out->endpoint = "search";
         out->url = arena_printf(a, "%s/api/v2/search?type=statuses&limit=%d&q=%s&min_id=%s", s->base_url, PAGE,
@@ -52,6 +56,10 @@ static int id_cmp(const char *x, const char *y)
 
 static json_t *advance(const stream *s, json_t *body, json_t *headers, bool *done)
 {
+    if (!strcmp(s->kind, "replies")) { /* one thread per page; the database picks the next */
+        *done = false;
+        return json_pack("{s:I}", "after", (json_int_t)s->target_id);
+    }
     if (!strcmp(s->kind, "followers")) {
         arena *a = arena_new();
         const char *next = link_param(a, header(headers, "link"), "next", "max_id");

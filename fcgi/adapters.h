@@ -8,11 +8,14 @@
 
 #include "arena.h"
 
-/* A leased stream (strings owned by the caller's arena; state is a new reference). */
+/* A leased stream (strings owned by the caller's arena; state is a new reference).
+ * target: for a replies stream, the own post whose thread is next (else NULL). */
 typedef struct {
     long long id;
     const char *platform, *kind, *query, *handle, *account_external_id, *base_url, *token;
     json_t *state;
+    long long target_id;
+    const char *target;
 } stream;
 
 typedef struct {

@@ -219,6 +219,17 @@ static bool finish_page(harvester *h, transfer *t, CURLcode rc)
     bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
     fprintf(stderr, "harvest: stream %lld (%s %s %s) page %d: %s\n", t->s.id, t->s.platform, t->s.handle, t->s.kind,
             t->pages + 1, ok ? PQgetvalue(r, 0, 0) : PQresultErrorMessage(r));
+    if (ok && !strcmp(t->s.kind, "replies")) {
+        /* The database names the next thread, or ends the walk. */
+        json_t *res = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
+        json_t *next = json_object_get(res, "next_target");
+        done = !json_is_object(next);
+        if (!done) {
+            t->s.target_id = json_integer_value(json_object_get(next, "target_id"));
+            t->s.target = arena_strdup(t->a, json_string_value(json_object_get(next, "target_external_id")));
+        }
+        json_decref(res);
+    }
     PQclear(r);
     if (!ok)
         return false; /* lease lost or database trouble: the stream will be leased again */
@@ -280,6 +291,8 @@ static void lease_more(harvester *h)
         t->s.account_external_id = col(r, i, 7, t->a);
         t->s.base_url = col(r, i, 8, t->a);
         t->s.token = col(r, i, 9, t->a);
+        t->s.target_id = PQgetisnull(r, i, 10) ? 0 : atoll(PQgetvalue(r, i, 10));
+        t->s.target = col(r, i, 11, t->a);
         t->headers = json_object();
         t->easy = curl_easy_init();
         t->next = h->active;
@@ -290,6 +303,13 @@ static void lease_more(harvester *h)
             record_failure(h, t, "client",
                            !t->ad ? "no harvester adapter for this platform yet" : "the account has no API base URL",
                            NULL);
+            drop_transfer(h, t);
+            continue;
+        }
+        if (!strcmp(t->s.kind, "replies") && !t->s.target) {
+            /* no recent own posts: nothing to walk this time */
+            const char *q[] = {arena_printf(t->a, "%lld", t->s.id), h->owner};
+            PQclear(PQexecParams(h->db, "SELECT ingest.finish_run($1, $2)", 2, NULL, q, NULL, NULL, 0));
             drop_transfer(h, t);
             continue;
         }

@@ -1,5 +1,6 @@
 -- What the harvester pulls: per account, one row per stream (mentions, own
--- posts, keyword searches, followers), leased with FOR UPDATE SKIP LOCKED.
+-- posts, keyword searches, followers, replies under own posts), leased with
+-- FOR UPDATE SKIP LOCKED.
 ALTER TABLE social.account
   ADD COLUMN external_id text,            -- the platform's id of the brand account itself
   ADD COLUMN status_message text,         -- the platform's words when it refused us (e.g. token revoked)
@@ -15,7 +16,7 @@ CREATE TABLE social.account_credential (
 CREATE TABLE ingest.stream (
   id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   account_id      bigint NOT NULL REFERENCES social.account ON DELETE CASCADE,
-  kind            text NOT NULL CHECK (kind IN ('mentions', 'own_posts', 'search', 'followers')),
+  kind            text NOT NULL CHECK (kind IN ('mentions', 'own_posts', 'search', 'followers', 'replies')),
   query           text NOT NULL DEFAULT '' CHECK (length(query) <= 200),
   every           interval NOT NULL DEFAULT '5 minutes' CHECK (every >= interval '1 second'),
   enabled         boolean NOT NULL DEFAULT true,

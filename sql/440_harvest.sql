@@ -1,12 +1,32 @@
 -- The harvester's side of the job queue. Every function is one short
 -- transaction; the lease makes sure two harvesters never work one stream.
 
+-- The replies stream walks the brand's 50 most recent own posts, one thread
+-- per page, in id order after the position in its state: the next post to
+-- ask for, or NULL when the walk is complete.
+CREATE OR REPLACE FUNCTION ingest.reply_target(p_account bigint, p_state jsonb,
+                                               OUT target_id bigint, OUT target_external_id text)
+LANGUAGE sql STABLE AS $$
+  SELECT r.id, r.external_id
+  FROM (SELECT p.id, p.external_id
+        FROM social.account a
+        JOIN social.profile pr ON pr.platform = a.platform
+                              AND (pr.external_id = a.external_id OR pr.handle = a.handle)
+        JOIN social.post p ON p.author_id = pr.id
+        WHERE a.id = p_account AND p.deleted_at IS NULL
+        ORDER BY p.created_at DESC
+        LIMIT 50) r
+  WHERE r.id > coalesce((p_state->>'after')::bigint, 0)
+  ORDER BY r.id
+  LIMIT 1
+$$;
+
 -- Streams due now, leased to p_owner for p_seconds. SKIP LOCKED: concurrent
 -- harvesters each get different streams and never wait on one another.
 CREATE OR REPLACE FUNCTION ingest.lease_streams(p_owner text, p_max integer, p_seconds integer DEFAULT 60)
 RETURNS TABLE (stream_id bigint, platform text, kind text, query text, state jsonb,
                account_id bigint, handle text, account_external_id text, api_base_url text,
-               access_token text)
+               access_token text, target_id bigint, target_external_id text)
 LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
   WITH due AS (
     SELECT s.id FROM ingest.stream s
@@ -22,10 +42,11 @@ LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     RETURNING s.*
   )
   SELECT l.id, a.platform, l.kind, l.query, l.state, a.id, a.handle, a.external_id, a.api_base_url,
-         c.access_token
+         c.access_token, t.target_id, t.target_external_id
   FROM leased l
   JOIN social.account a ON a.id = l.account_id
   LEFT JOIN social.account_credential c ON c.account_id = a.id
+  LEFT JOIN LATERAL ingest.reply_target(a.id, l.state) t ON l.kind = 'replies'
 $$;
 
 -- The lease of p_stream held by p_owner, or PR409: a harvester whose lease
@@ -61,11 +82,26 @@ DECLARE
   s ingest.stream := ingest.own_lease(p_stream, p_owner);
   a social.account;
   result jsonb;
+  nxt jsonb;
   stuck boolean;
   release boolean;
 BEGIN
   SELECT * INTO a FROM social.account WHERE id = s.account_id;
   result := ingest.store_page(a.platform, p_endpoint, a.id, p_request_url, p_status, p_headers, p_body);
+  -- Replies: the next thread to fetch is known only here; none left ends the walk.
+  IF s.kind = 'replies' THEN
+    SELECT to_jsonb(t) INTO nxt FROM ingest.reply_target(a.id, p_state) t WHERE t.target_id IS NOT NULL;
+    result := result || jsonb_build_object('next_target', nxt);
+    IF nxt IS NULL THEN
+      p_done := true;
+      p_state := '{}';
+    END IF;
+  END IF;
+  -- New own posts have threads to walk: make the replies stream due now.
+  IF s.kind = 'own_posts' AND (result->'counts'->>'posts')::integer > 0 THEN
+    UPDATE ingest.stream SET next_run_at = now()
+    WHERE account_id = s.account_id AND kind = 'replies' AND lease_owner IS NULL AND next_run_at > now();
+  END IF;
   -- A quarantined page the adapter could not read past (e.g. broken JSON):
   -- ask for the same page again later, backing off like after a server error.
   stuck := (result->>'quarantined')::boolean AND p_state = s.state;
@@ -124,6 +160,17 @@ BEGIN
   RETURN retry;
 END $$;
 
+-- A run with nothing to fetch (a replies stream with no own posts yet, as
+-- when an account is new): look again soon, the own posts may be arriving.
+CREATE OR REPLACE FUNCTION ingest.finish_run(p_stream bigint, p_owner text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE s ingest.stream := ingest.own_lease(p_stream, p_owner);
+BEGIN
+  UPDATE ingest.stream SET state = '{}', next_run_at = now() + least(every, interval '5 seconds'),
+                           lease_owner = NULL, lease_until = NULL, last_success_at = now()
+  WHERE id = s.id;
+END $$;
+
 -- Let the harvester's lease go without recording anything (clean shutdown).
 CREATE OR REPLACE FUNCTION ingest.release_stream(p_stream bigint, p_owner text) RETURNS void
 LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -158,7 +205,7 @@ CREATE TRIGGER stream_update_notify AFTER UPDATE ON ingest.stream
 
 REVOKE ALL ON FUNCTION ingest.lease_streams(text, integer, integer), ingest.record_page(bigint, text, text, text, integer, jsonb, text, jsonb, boolean, integer, timestamptz),
   ingest.record_failure(bigint, text, text, text, timestamptz), ingest.release_stream(bigint, text),
-  ingest.release_owner(text) FROM PUBLIC;
+  ingest.release_owner(text), ingest.finish_run(bigint, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ingest.lease_streams(text, integer, integer), ingest.record_page(bigint, text, text, text, integer, jsonb, text, jsonb, boolean, integer, timestamptz),
   ingest.record_failure(bigint, text, text, text, timestamptz), ingest.release_stream(bigint, text),
-  ingest.release_owner(text) TO parley_harvest;
+  ingest.release_owner(text), ingest.finish_run(bigint, text) TO parley_harvest;

@@ -30,7 +30,7 @@ BEGIN
 END $$;
 
 -- A new account with its token and the default streams: mentions, own posts,
--- followers, and one search per keyword (comma-separated).
+-- replies under them, followers, and one search per keyword (comma-separated).
 CREATE FUNCTION api.account_add(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE st auth.staff := auth.require('marketer'); new_id bigint;
@@ -47,7 +47,7 @@ BEGIN
     INSERT INTO social.account_credential (account_id, access_token) VALUES (new_id, p->>'token');
   END IF;
   INSERT INTO ingest.stream (account_id, kind, query)
-  SELECT new_id, k, '' FROM unnest(ARRAY['mentions', 'own_posts', 'followers']) k
+  SELECT new_id, k, '' FROM unnest(ARRAY['mentions', 'own_posts', 'replies', 'followers']) k
   UNION ALL
   SELECT DISTINCT new_id, 'search', btrim(q)
   FROM unnest(string_to_array(coalesce(p->>'keywords', ''), ',')) q WHERE btrim(q) <> '';

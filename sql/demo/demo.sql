@@ -18,7 +18,8 @@ ON CONFLICT (account_id) DO NOTHING;
 INSERT INTO ingest.stream (account_id, kind, query, every)
 SELECT a.id, k.kind, k.query, interval '20 seconds'
 FROM social.account a,
-     (VALUES ('mentions', ''), ('own_posts', ''), ('followers', ''), ('search', 'lumen'), ('search', '拿铁')) k(kind, query)
+     (VALUES ('mentions', ''), ('own_posts', ''), ('replies', ''), ('followers', ''), ('search', 'lumen'),
+             ('search', '拿铁')) k(kind, query)
 WHERE a.api_base_url LIKE :'fake' || '/%'
 ON CONFLICT (account_id, kind, query) DO NOTHING;
 

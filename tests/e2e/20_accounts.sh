@@ -15,7 +15,7 @@ eq "adding an account redirects back" "$(header Location)" /accounts
 acc=$(sql "SELECT id FROM social.account WHERE handle = 'e2e_brand'")
 eq "default streams plus one search per distinct keyword" \
   "$(sql "SELECT string_agg(kind || ':' || query, ',' ORDER BY kind, query) FROM ingest.stream WHERE account_id = $acc")" \
-  "followers:,mentions:,own_posts:,search:lumen,search:拿铁"
+  "followers:,mentions:,own_posts:,replies:,search:lumen,search:拿铁"
 req m GET /accounts
 has "the page lists the account" "$BODY" "e2e_brand"
 has "… escaping its name" "$BODY" "Brand &lt;b&gt;"

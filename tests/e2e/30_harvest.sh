@@ -13,8 +13,7 @@ hv() { as_app env PARLEY_DB="host=$PARLEY_VAR/run port=$PARLEY_PGPORT dbname=par
 stop_hv() { pkill "-$1" -f -- "--name $2\$"; for _ in $(seq 100); do pgrep -f -- "--name $2\$" >/dev/null || return 0; sleep 0.1; done; }
 
 echo "# harvesting Mastodon and Bluesky accounts from the fake platform"
-# No replies under the brand's posts: there is no replies (status context) stream yet.
-ctl POST reset '{"accounts": {"notifications": 70, "posts": 12, "max_replies": 0, "followers": 90, "search": 25}, "keywords": ["lumen"]}' >/dev/null
+ctl POST reset '{"accounts": {"notifications": 70, "posts": 12, "max_replies": 3, "followers": 90, "search": 25}, "keywords": ["lumen"]}' >/dev/null
 m_id=$(curl -s -H 'Authorization: Bearer token-brand1' "$FAKE/mastodon/brand1/api/v1/accounts/verify_credentials" | jq -r .id)
 sql "INSERT INTO social.account (platform, handle, api_base_url, external_id) VALUES
        ('mastodon', 'brand1', '$FAKE/mastodon/brand1', '$m_id'),
@@ -24,7 +23,7 @@ sql "INSERT INTO social.account (platform, handle, api_base_url, external_id) VA
        SELECT id, 'token-' || handle FROM social.account WHERE handle IN ('brand1', 'lumen.bsky.social', 'brand2');
      INSERT INTO ingest.stream (account_id, kind, query, next_run_at)
        SELECT a.id, k.kind, k.query, now() + interval '1 hour' FROM social.account a,
-         (VALUES ('mentions', ''), ('own_posts', ''), ('followers', ''), ('search', 'lumen')) k(kind, query)
+         (VALUES ('mentions', ''), ('own_posts', ''), ('replies', ''), ('followers', ''), ('search', 'lumen')) k(kind, query)
        WHERE a.handle IN ('brand1', 'lumen.bsky.social')
        UNION ALL SELECT id, 'mentions', '', now() + interval '1 hour' FROM social.account WHERE handle = 'brand2'" >/dev/null
 # Keep the stack's own harvester out of this test: only ours lease these streams.
@@ -67,7 +66,10 @@ check "… and waited out" grep -q 'throttled: HTTP 429' "$PARLEY_VAR/log/harves
 check "the 503s were retried after a backoff" grep -q 'server: HTTP 503' "$PARLEY_VAR/log/harvest-e2e.log"
 check "… and so was the truncated body" grep -q 'network: Transferred a partial file' "$PARLEY_VAR/log/harvest-e2e.log"
 eq "the broken JSON page was quarantined" "$(sql "SELECT count(*) FROM ingest.quarantine WHERE platform = 'bluesky' AND endpoint = 'search'")" 1
-eq "quota left is recorded per stream" "$(sql "SELECT count(*) FROM ingest.stream s JOIN social.account a ON a.id = s.account_id WHERE a.handle = 'brand1' AND quota_remaining > 0")" 4
+eq "quota left is recorded per stream" "$(sql "SELECT count(*) FROM ingest.stream s JOIN social.account a ON a.id = s.account_id WHERE a.handle = 'brand1' AND quota_remaining > 0")" 5
+ctx=$(jq '[.streams.context[] | length] | add' <<<"$expect_m")
+linked=$(sql "SELECT count(*) FROM social.post WHERE platform = 'mastodon' AND parent_id IS NOT NULL")
+check "the replies stream stored the threads under the brand's posts, linked ($linked ≥ $ctx)" test "$linked" -ge "$ctx" -a "$ctx" -gt 0
 
 echo "# new mentions, two harvesters at once: no page fetched twice"
 ctl POST append '{"platform": "mastodon", "account": "brand1", "stream": "mentions", "count": 45}' >/dev/null
