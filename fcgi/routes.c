@@ -58,6 +58,8 @@ static const route routes[] = {
     {M_POST, "/accounts/status", h_action, "account_status", NULL, "/accounts", account_status_params},
     {M_POST, "/accounts/token", h_action, "account_token", NULL, "/accounts", account_token_params},
     {M_POST, "/accounts/delete", h_action, "account_delete", NULL, "/accounts", id_param},
+    {M_GET, "/post", h_page, "post", "post", NULL, id_param},
+    {M_GET, "/profile", h_page, "profile", "profile", NULL, id_param},
     {M_GET, "/quarantine", h_page, "quarantine", "quarantine", NULL, audit_params},
     {M_POST, "/quarantine/retry", h_action, "quarantine_retry", NULL, "/quarantine", id_param},
 };

@@ -1,4 +1,5 @@
--- The page after sign-in: headline counts straight from the social model.
+-- The page after sign-in: headline counts straight from the social model and
+-- the newest conversations.
 CREATE FUNCTION api.dashboard(p jsonb DEFAULT '{}') RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
@@ -7,5 +8,7 @@ BEGIN
     'accounts',   (SELECT count(*) FROM social.account),
     'profiles',   (SELECT count(*) FROM social.profile),
     'posts',      (SELECT count(*) FROM social.post),
-    'open_cases', (SELECT count(*) FROM crm."case" WHERE state NOT IN ('resolved', 'closed'))));
+    'open_cases', (SELECT count(*) FROM crm."case" WHERE state NOT IN ('resolved', 'closed'))),
+    'latest', coalesce((SELECT jsonb_agg(social.post_json(x) ORDER BY x.created_at DESC)
+                        FROM (SELECT * FROM social.post ORDER BY created_at DESC LIMIT 10) x), '[]'));
 END $$;

@@ -71,6 +71,24 @@ ctx=$(jq '[.streams.context[] | length] | add' <<<"$expect_m")
 linked=$(sql "SELECT count(*) FROM social.post WHERE platform = 'mastodon' AND parent_id IS NOT NULL")
 check "the replies stream stored the threads under the brand's posts, linked ($linked ≥ $ctx)" test "$linked" -ge "$ctx" -a "$ctx" -gt 0
 
+echo "# a post with its thread, a profile, and their JSON twins"
+reply=$(sql "SELECT id FROM social.post WHERE platform = 'mastodon' AND parent_id IS NOT NULL ORDER BY id LIMIT 1")
+parent=$(sql "SELECT parent_id FROM social.post WHERE id = $reply")
+req m GET "/post?id=$reply"
+eq "a reply's page opens" "$STATUS" 200
+has "… showing the post it answers" "$BODY" "data-testid=\"post-$parent\""
+has "… indented below it" "$BODY" "depth-1"
+req m GET "/post.json?id=$reply"
+eq "the JSON twin has the thread from its root" \
+  "$(jq '[.thread[] | select(.focus)] | length' <<<"$BODY")/$(jq '.thread[0].depth' <<<"$BODY")" "1/0"
+author=$(sql "SELECT author_id FROM social.post WHERE id = $reply")
+req m GET "/profile.json?id=$author"
+eq "a profile lists its posts" "$(jq "[.posts[] | select(.id == $reply)] | length" <<<"$BODY")" 1
+req m GET "/post?id=999999999"
+eq "an unknown post is 404" "$STATUS" 404
+req m GET "/profile?id=x"
+eq "a malformed id is 422" "$STATUS" 422
+
 echo "# new mentions, two harvesters at once: no page fetched twice"
 ctl POST append '{"platform": "mastodon", "account": "brand1", "stream": "mentions", "count": 45}' >/dev/null
 ctl POST append '{"platform": "bluesky", "account": "lumen.bsky.social", "stream": "mentions", "count": 60}' >/dev/null
