@@ -349,7 +349,6 @@ int cmd_harvest(int argc, char **argv)
     gethostname(host, sizeof host - 1);
     snprintf(owner, sizeof owner, "%s:%d", host, (int)getpid());
     h.owner = owner;
-    bool once = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--name") && i + 1 < argc)
             h.owner = argv[++i];
@@ -357,10 +356,8 @@ int cmd_harvest(int argc, char **argv)
             h.parallel = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--lease") && i + 1 < argc)
             h.lease_seconds = atoi(argv[++i]);
-        else if (!strcmp(argv[i], "--until-idle"))
-            once = true;
         else
-            die("usage: parley harvest [--name NAME] [--parallel N] [--lease SECONDS] [--until-idle]");
+            die("usage: parley harvest [--name NAME] [--parallel N] [--lease SECONDS]");
     }
     if (h.parallel < 1 || h.parallel > MAX_PARALLEL || h.lease_seconds < 2)
         die("--parallel must be 1..%d and --lease at least 2 seconds", MAX_PARALLEL);
@@ -381,7 +378,6 @@ int cmd_harvest(int argc, char **argv)
     PQclear(PQexecParams(h.db, "SELECT ingest.release_owner($1)", 1, NULL, p, NULL, NULL, 0));
     fprintf(stderr, "harvest: %s started (%d in parallel)\n", h.owner, h.parallel);
 
-    int idle_rounds = 0;
     while (!(stopping && h.nactive == 0)) {
         arena_reset(h.a);
         if (PQstatus(h.db) != CONNECTION_OK) {
@@ -392,11 +388,6 @@ int cmd_harvest(int argc, char **argv)
         int running;
         curl_multi_perform(h.multi, &running);
         collect(&h);
-        if (once) {
-            idle_rounds = h.nactive ? 0 : idle_rounds + 1;
-            if (idle_rounds >= 3)
-                break;
-        }
         /* Sleep until a transfer moves, a NOTIFY arrives, or a second passes
          * (streams fall due with time). */
         struct curl_waitfd pg = {.fd = PQsocket(h.db), .events = CURL_WAIT_POLLIN};
