@@ -104,8 +104,6 @@ int render_init(const char *root)
     return 0;
 }
 
-json_t *render_catalogs(void) { return catalogs; }
-
 const char *render_pick_lang(request *r)
 {
     json_t *user = r->viewer ? json_object_get(r->viewer, "user") : NULL;

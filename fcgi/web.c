@@ -427,7 +427,6 @@ static void *worker_init(void)
     if (!w->db)
         return NULL;
     w->a = arena_new();
-    w->catalogs = render_catalogs();
     char junk[TOKEN_HEX + 1];
     token_new(junk);
     if (pw_hash(junk, w->dummy_hash) != 0)

@@ -41,7 +41,6 @@ typedef struct route {
 typedef struct worker {
     PGconn *db;
     arena *a;
-    json_t *catalogs;          /* {"en": {...}, "zh-CN": {...}} */
     char dummy_hash[128];      /* argon2id of a random string: equal-time unknown users */
 } worker;
 
@@ -105,7 +104,6 @@ void h_language(request *r);
 
 /* render.c */
 int render_init(const char *root);    /* compile templates, load catalogs; 0 or -1 */
-json_t *render_catalogs(void);
 const char *render_pick_lang(request *r);
 const char *render_text(request *r, const char *key); /* message in r->lang, or key */
 void render_page(request *r, buf *out, const char *tmpl, json_t *doc, json_t *extra);
