@@ -1,14 +1,17 @@
 -- How pages show a post: the fields every list and thread needs, with its
--- author. A plain expression (the caller joins the author), so PostgreSQL
--- inlines it instead of planning a function call per row.
+-- author, as one jsonb "card". A view rather than a function of the post row:
+-- it is inlined, and never builds the whole row (whose raw JSON is large).
 DROP FUNCTION IF EXISTS social.post_json(social.post);
 DROP FUNCTION IF EXISTS social.post_json(social.post, social.profile);
-CREATE FUNCTION social.post_json(p social.post, a social.profile) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-  SELECT jsonb_build_object(
-    'id', p.id, 'platform', p.platform, 'external_id', p.external_id, 'kind', p.kind, 'body', p.body,
-    'lang', p.lang, 'created_at', p.created_at, 'url', p.url, 'deleted', p.deleted_at IS NOT NULL,
-    'edited', p.edited_at IS NOT NULL, 'metrics', p.metrics,
-    'author', CASE WHEN a.id IS NOT NULL
-                   THEN jsonb_build_object('id', a.id, 'handle', a.handle, 'name', a.display_name) END)
-$$;
+DROP VIEW IF EXISTS social.post_card;
+CREATE VIEW social.post_card AS
+  SELECT p.id, p.created_at, p.author_id,
+         jsonb_build_object(
+           'id', p.id, 'platform', p.platform, 'external_id', p.external_id, 'kind', p.kind,
+           'body', p.body, 'lang', p.lang, 'created_at', p.created_at, 'url', p.url,
+           'deleted', p.deleted_at IS NOT NULL, 'edited', p.edited_at IS NOT NULL, 'metrics', p.metrics,
+           'author', CASE WHEN a.id IS NOT NULL
+                          THEN jsonb_build_object('id', a.id, 'handle', a.handle, 'name', a.display_name) END
+         ) AS card
+  FROM social.post p
+  LEFT JOIN social.profile a ON a.id = p.author_id;

@@ -9,7 +9,7 @@ BEGIN
     'profiles',   (SELECT count(*) FROM social.profile),
     'posts',      (SELECT count(*) FROM social.post),
     'open_cases', (SELECT count(*) FROM crm."case" WHERE state NOT IN ('resolved', 'closed'))),
-    'latest', coalesce((SELECT jsonb_agg(social.post_json(x, a) ORDER BY x.created_at DESC)
-                        FROM (SELECT * FROM social.post ORDER BY created_at DESC LIMIT 10) x
-                        LEFT JOIN social.profile a ON a.id = x.author_id), '[]'));
+    'latest', coalesce((SELECT jsonb_agg(card ORDER BY created_at DESC)
+                        FROM (SELECT card, created_at FROM social.post_card ORDER BY created_at DESC LIMIT 10) x),
+                       '[]'));
 END $$;

@@ -18,8 +18,7 @@ BEGIN
     SELECT q.id, q.parent_id, up.steps + 1 FROM social.post q JOIN up ON q.id = up.parent_id WHERE up.steps < 50
   ) SELECT id INTO root FROM up ORDER BY steps DESC LIMIT 1;
   RETURN jsonb_build_object(
-    'post', social.post_json(focus, (SELECT a FROM social.profile a WHERE a.id = focus.author_id))
-            || jsonb_build_object(
+    'post', (SELECT card FROM social.post_card WHERE id = focus.id) || jsonb_build_object(
       'raw', jsonb_pretty(focus.raw), 'parent_external_id', focus.parent_external_id,
       'edits', coalesce((SELECT jsonb_agg(jsonb_build_object('edited_at', edited_at, 'body', body)
                                           ORDER BY edited_at)
@@ -31,11 +30,10 @@ BEGIN
         SELECT c.id, d.depth + 1, d.path || c.id FROM social.post c JOIN down d ON c.parent_id = d.id
         WHERE d.depth < 30
       )
-      SELECT jsonb_agg(social.post_json(t, a) || jsonb_build_object('depth', least(d.depth, 6),  -- CSS indents 6 levels
+      SELECT jsonb_agg(t.card || jsonb_build_object('depth', least(d.depth, 6),  -- CSS indents 6 levels
                                                               'focus', t.id = focus.id)
                        ORDER BY d.path)
-      FROM (SELECT * FROM down ORDER BY path LIMIT 500) d JOIN social.post t ON t.id = d.id
-      LEFT JOIN social.profile a ON a.id = t.author_id), '[]'));
+      FROM (SELECT * FROM down ORDER BY path LIMIT 500) d JOIN social.post_card t ON t.id = d.id), '[]'));
 END $$;
 
 CREATE FUNCTION api.profile(p jsonb) RETURNS jsonb
@@ -59,7 +57,7 @@ BEGIN
                                                              'last_seen_at', f.last_seen_at))
                          FROM social.follower_edge f JOIN social.account a ON a.id = f.account_id
                          WHERE f.profile_id = pr.id), '[]'),
-    'posts', coalesce((SELECT jsonb_agg(social.post_json(x, pr) ORDER BY x.created_at DESC)
-                       FROM (SELECT * FROM social.post WHERE author_id = pr.id
+    'posts', coalesce((SELECT jsonb_agg(card ORDER BY created_at DESC)
+                       FROM (SELECT card, created_at FROM social.post_card WHERE author_id = pr.id
                              ORDER BY created_at DESC LIMIT 50) x), '[]'));
 END $$;
