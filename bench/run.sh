@@ -116,11 +116,13 @@ with the session check) run by pgbench as \`parley_web\`, 4 clients, no nginx or
 **$pgbench_tps statements/s**.
 
 Where the time goes: nginx plus a FastCGI round trip to a worker that does no database
-work (\`/health\`) already costs about three times a static file, and adding the one
-database round trip per request (session check in the same statement as the page's
-query, by design: every request re-validates its session) roughly triples it again, as
-nginx, four workers and four PostgreSQL backends share two cores. The 25 % goal is not
-reached on this machine; see the closing note of issue 2 for what was tried.
+work (\`/health\`) already costs about three times a static file. The dashboard adds one
+database statement per request (by design: every request re-validates its session in
+the same statement as the page's query), which checks the session, counts four tables
+and builds the ten latest posts as cards; that statement alone is the figure above, and
+the page then renders those cards. Nginx, four workers and four PostgreSQL backends
+share two cores. The 25 % goal is not reached on this machine; see the closing note of
+issue 2 for what was tried.
 
 Sign-in (argon2id, m = 19 MiB, t = 2, p = 1, OWASP's minimum, not tuned down):
 median **$login_ms ms** per successful sign-in in the worker over 20 sign-ins, which
