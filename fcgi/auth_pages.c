@@ -10,8 +10,6 @@
 
 enum { SESSION_MAX_AGE = 12 * 3600, LANG_MAX_AGE = 365 * 86400 };
 
-static void decref(void *j) { json_decref(j); }
-
 /* Catalog text with "{n}" replaced by a number (catalogs are not format strings). */
 static const char *fill_number(request *r, const char *text, long long n)
 {
@@ -31,7 +29,7 @@ static void login_form(request *r, int status, const char *error_key, const char
     json_t *extra = json_pack("{s:s?,s:s?,s:O?}", "username", hin_get(&r->params, "username"),
                               "error", error_key ? render_text(r, error_key) : error_text,
                               "field_errors", r->field_errors);
-    arena_defer(r->a, decref, extra);
+    arena_defer(r->a, json_release, extra);
     send_page(r, status, NULL, "login", extra);
 }
 
@@ -54,7 +52,7 @@ void h_login(request *r)
     const char *username = json_string_value(json_object_get(r->args, "username"));
     const char *password = json_string_value(json_object_get(r->args, "password"));
     json_t *who = json_pack("{s:s}", "username", username);
-    arena_defer(r->a, decref, who);
+    arena_defer(r->a, json_release, who);
     api_result ch = call_api(r, "login_challenge", who, true);
     if (ch.status != 200) {
         login_form(r, ch.status, ch.message_key, ch.message);
@@ -75,7 +73,7 @@ void h_login(request *r)
     token_new(csrf);
     json_t *outcome = json_pack("{s:s,s:b,s:s,s:s,s:s}", "username", username, "success", ok, "token", token,
                                 "csrf", csrf, "user_agent", r->user_agent);
-    arena_defer(r->a, decref, outcome);
+    arena_defer(r->a, json_release, outcome);
     api_result fin = call_api(r, "login_finish", outcome, false);
     if (fin.status != 200) {
         login_form(r, fin.status, fin.message_key, fin.message);
@@ -91,7 +89,7 @@ void h_login(request *r)
         set_cookie(r, "parley_lang", lang, LANG_MAX_AGE);
     if (r->json) {
         json_t *doc = json_pack("{s:b}", "ok", 1);
-        arena_defer(r->a, decref, doc);
+        arena_defer(r->a, json_release, doc);
         send_document(r, 200, doc, NULL);
     } else {
         redirect(r, r->route->redirect);

@@ -92,13 +92,21 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
     return len;
 }
 
+/* A page that could not be had: the database schedules the retry (ingest.record_failure). */
+static void record_failure(harvester *h, transfer *t, const char *kind, const char *message, const char *retry_at)
+{
+    const char *p[] = {arena_printf(t->a, "%lld", t->s.id), h->owner, kind, message, retry_at};
+    PGresult *r = PQexecParams(h->db, "SELECT ingest.record_failure($1, $2, $3, $4, $5)", 5, NULL, p, NULL, NULL, 0);
+    fprintf(stderr, "harvest: stream %lld (%s %s %s) %s: %s; next try %s\n", t->s.id, t->s.platform, t->s.handle,
+            t->s.kind, kind, message, PQresultStatus(r) == PGRES_TUPLES_OK ? PQgetvalue(r, 0, 0) : "?");
+    PQclear(r);
+}
+
 static bool start_page(harvester *h, transfer *t)
 {
     const char *why = t->ad->plan(t->a, &t->s, &t->plan);
     if (why) {
-        const char *p[] = {arena_printf(t->a, "%lld", t->s.id), h->owner, why};
-        PQclear(PQexecParams(h->db, "SELECT ingest.record_failure($1, $2, 'client', $3)", 3, NULL, p, NULL, NULL, 0));
-        fprintf(stderr, "harvest: stream %lld: %s\n", t->s.id, why);
+        record_failure(h, t, "client", why, NULL);
         return false;
     }
     buf_clear(&t->body);
@@ -128,15 +136,6 @@ static bool start_page(harvester *h, transfer *t)
 }
 
 /* ---------- recording ---------- */
-
-static void record_failure(harvester *h, transfer *t, const char *kind, const char *message, const char *retry_at)
-{
-    const char *p[] = {arena_printf(t->a, "%lld", t->s.id), h->owner, kind, message, retry_at};
-    PGresult *r = PQexecParams(h->db, "SELECT ingest.record_failure($1, $2, $3, $4, $5)", 5, NULL, p, NULL, NULL, 0);
-    fprintf(stderr, "harvest: stream %lld (%s %s %s) %s: %s; next try %s\n", t->s.id, t->s.platform, t->s.handle,
-            t->s.kind, kind, message, PQresultStatus(r) == PGRES_TUPLES_OK ? PQgetvalue(r, 0, 0) : "?");
-    PQclear(r);
-}
 
 /* When to try again after a 429: Retry-After (seconds or HTTP date), else the quota reset. */
 static const char *retry_time(arena *a, json_t *headers, const char *reset_at)

@@ -127,8 +127,6 @@ const char *render_text(request *r, const char *key)
     return s ? s : key;
 }
 
-static void decref(void *j) { json_decref(j); }
-
 void render_page(request *r, buf *out, const char *tmpl, json_t *doc, json_t *extra)
 {
     r->lang = render_pick_lang(r);
@@ -144,7 +142,7 @@ void render_page(request *r, buf *out, const char *tmpl, json_t *doc, json_t *ex
         buf_puts(out, "<!doctype html><title>Error</title><p>This page could not be shown.");
         return;
     }
-    arena_defer(r->a, decref, ctx);
+    arena_defer(r->a, json_release, ctx);
     const char *role = json_string_value(json_object_get(json_object_get(r->viewer, "user"), "role"));
     if (role) /* catalogs name the roles; the database knows only their codes */
         json_object_set_new(ctx, "role_label", json_string(render_text(r, arena_printf(r->a, "role_%s", role))));

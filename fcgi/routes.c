@@ -39,7 +39,7 @@ static const param_spec account_token_params[] = {
     {"token", P_TEXT, 1, 4096, true, NULL},
     {NULL}};
 /* keyset pagination: rows older than this id */
-static const param_spec audit_params[] = {
+static const param_spec keyset_params[] = {
     {"before", P_INT, 1, 9223372036854775807LL, false, NULL}, {NULL}};
 
 static const route routes[] = {
@@ -52,7 +52,7 @@ static const route routes[] = {
     {M_GET, "/dashboard", h_page, "dashboard", "dashboard", NULL, no_params},
     {M_GET, "/sessions", h_page, "sessions", "sessions", NULL, no_params},
     {M_POST, "/sessions/revoke", h_action, "session_revoke", NULL, "/sessions", id_param},
-    {M_GET, "/admin/audit", h_page, "audit_log", "audit", NULL, audit_params},
+    {M_GET, "/admin/audit", h_page, "audit_log", "audit", NULL, keyset_params},
     {M_GET, "/accounts", h_page, "accounts", "accounts", NULL, no_params},
     {M_POST, "/accounts/add", h_action, "account_add", NULL, "/accounts", account_add_params},
     {M_POST, "/accounts/status", h_action, "account_status", NULL, "/accounts", account_status_params},
@@ -60,7 +60,7 @@ static const route routes[] = {
     {M_POST, "/accounts/delete", h_action, "account_delete", NULL, "/accounts", id_param},
     {M_GET, "/post", h_page, "post", "post", NULL, id_param},
     {M_GET, "/profile", h_page, "profile", "profile", NULL, id_param},
-    {M_GET, "/quarantine", h_page, "quarantine", "quarantine", NULL, audit_params},
+    {M_GET, "/quarantine", h_page, "quarantine", "quarantine", NULL, keyset_params},
     {M_POST, "/quarantine/retry", h_action, "quarantine_retry", NULL, "/quarantine", id_param},
 };
 
@@ -115,12 +115,10 @@ static const char *check(const param_spec *p, const char *v, json_t **out)
     return "err.field_choice";
 }
 
-static void decref(void *j) { json_decref(j); }
-
 int route_validate(request *r)
 {
     r->args = json_object();
-    arena_defer(r->a, decref, r->args);
+    arena_defer(r->a, json_release, r->args);
     for (const param_spec *p = r->route->params; p->name; p++) {
         const char *v = hin_get(&r->params, p->name);
         const char *problem = NULL;
@@ -136,7 +134,7 @@ int route_validate(request *r)
         if (problem) {
             if (!r->field_errors) {
                 r->field_errors = json_object();
-                arena_defer(r->a, decref, r->field_errors);
+                arena_defer(r->a, json_release, r->field_errors);
             }
             json_object_set_new(r->field_errors, p->name, json_string(problem));
         }

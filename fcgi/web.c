@@ -68,13 +68,13 @@ static const char *env(request *r, const char *name)
 
 /* ---------- database ---------- */
 
-static void decref(void *j) { json_decref(j); }
+void json_release(void *j) { json_decref(j); }
 
 static json_t *parse_json(request *r, const char *text)
 {
     json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
     if (j)
-        arena_defer(r->a, decref, j);
+        arena_defer(r->a, json_release, j);
     return j;
 }
 
@@ -231,7 +231,7 @@ void send_error(request *r, int status, const char *key, const char *message)
     if (!text || (key && !strcmp(text, key)))
         text = message ? message : render_text(r, generic_key(status));
     json_t *doc = json_pack("{s:{s:i,s:s}}", "error", "status", status, "message", text);
-    arena_defer(r->a, decref, doc);
+    arena_defer(r->a, json_release, doc);
     if (r->field_errors) {
         json_t *fields = json_array();
         const char *name;

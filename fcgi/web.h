@@ -84,6 +84,7 @@ typedef struct {
 } api_result;
 api_result call_api(request *r, const char *fn, json_t *args, bool post);
 json_t *result_doc(request *r, api_result *res); /* the document parsed, whoever the client is */
+void json_release(void *j);                      /* json_decref for arena_defer */
 void set_cookie(request *r, const char *name, const char *value, int max_age);
 void redirect(request *r, const char *location);
 void send_document(request *r, int status, json_t *doc, const char *tmpl); /* JSON twin or template */
