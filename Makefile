@@ -1,7 +1,7 @@
 # Parley: one Makefile for build, run and check. See README.md.
 BUILD   ?= build
 CC      ?= gcc
-PKGS    := libpq jansson libsodium libcurl libcmark
+PKGS    := libpq jansson libsodium libcurl libcmark libcrypto
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
            -Wformat=2 -fno-common $(shell pkg-config --cflags $(PKGS) 2>/dev/null)

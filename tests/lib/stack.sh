@@ -18,7 +18,7 @@ DEMO_USER=demo
 DEMO_PASSWORD=parley-demo-2026
 
 # What `make run` needs to build and run (tests need more: see .ci/run).
-PACKAGES="build-essential pkg-config postgresql libpq-dev libfcgi-dev libjansson-dev libsodium-dev
+PACKAGES="build-essential pkg-config postgresql libpq-dev libfcgi-dev libjansson-dev libsodium-dev libssl-dev
 libcurl4-openssl-dev libcmark-dev nginx curl nodejs"
 
 say() { printf '%s\n' "$*" >&2; }
