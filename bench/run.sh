@@ -9,6 +9,8 @@ cd "$ROOT"
 export PARLEY_VAR=$ROOT/var/bench PARLEY_PGPORT=${PARLEY_BENCH_PGPORT:-55434}
 export PARLEY_HTTP_PORT=${PARLEY_BENCH_HTTP_PORT:-18090} PARLEY_BIN=$ROOT/build/parley
 export PARLEY_WEB_WORKERS=${PARLEY_BENCH_WORKERS:-4} PARLEY_FAKE_PORT=${PARLEY_BENCH_FAKE_PORT:-18091}
+export PARLEY_HOOK_WORKERS=${PARLEY_BENCH_HOOK_WORKERS:-4}
+export PARLEY_HOOKS_RATE=1000000   # the per-address limit would otherwise throttle wrk's one address
 DURATION=${BENCH_SECONDS:-20} CONNECTIONS=64
 unset PARLEY_DB
 BASE=http://127.0.0.1:$PARLEY_HTTP_PORT
@@ -24,6 +26,10 @@ for daemon in harvest fake-platform; do
   kill -TERM "$(cat "$PARLEY_VAR/run/$daemon.pid")" 2>/dev/null || true
 done
 as_app() { if [ "$(id -u)" = 0 ]; then runuser -u parley -- "$@"; else "$@"; fi; }
+case ${BENCH_ONLY:-} in
+  hooks) bash "$ROOT/bench/hooks.sh"; exit ;;
+  import) bash "$ROOT/bench/import.sh"; exit ;;
+esac
 PW='Bench-Harbor-5531'
 printf '%s\n' "$PW" | as_app env PARLEY_DB="host=$PARLEY_VAR/run port=$PARLEY_PGPORT dbname=parley user=parley_owner" \
   "$PARLEY_BIN" user add bench --role analyst --password-stdin >/dev/null
@@ -130,6 +136,7 @@ bounds sign-ins to roughly 1000 / $login_ms per second per core.
 MD
 
 bash "$ROOT/bench/import.sh" >"$PARLEY_VAR/import.md"
+bash "$ROOT/bench/hooks.sh" >"$PARLEY_VAR/hooks.md"
 
 mkdir -p docs
 {
@@ -141,5 +148,7 @@ mkdir -p docs
   cat "$PARLEY_VAR/web.md"
   echo
   cat "$PARLEY_VAR/import.md"
+  echo
+  cat "$PARLEY_VAR/hooks.md"
 } >docs/benchmarks.md
 cat docs/benchmarks.md

@@ -7,5 +7,6 @@ int cmd_harvest(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_hooks(int argc, char **argv);
 
 #endif

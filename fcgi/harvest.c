@@ -45,6 +45,7 @@ typedef struct {
     transfer *active;
     int nactive;
     arena *a; /* scratch for the loop */
+    double maintained_at, pruned_at; /* now_ms() of the last maintenance runs */
 } harvester;
 
 /* ---------- HTTP ---------- */
@@ -340,6 +341,30 @@ static void collect(harvester *h)
     }
 }
 
+/* Maintenance between transfers: process stored webhook deliveries (a
+ * bounded number per second, so transfers keep moving) and prune old
+ * rejection records hourly. */
+static void maintain(harvester *h)
+{
+    double now = now_ms();
+    if (now - h->maintained_at < 1000)
+        return;
+    h->maintained_at = now;
+    for (int batch = 0; batch < 10 && !stopping; batch++) {
+        PGresult *r = PQexec(h->db, "SELECT ingest.process_webhooks(200)");
+        bool full = PQresultStatus(r) == PGRES_TUPLES_OK && atoi(PQgetvalue(r, 0, 0)) == 200;
+        if (PQresultStatus(r) != PGRES_TUPLES_OK)
+            fprintf(stderr, "harvest: processing webhook deliveries failed: %s", PQresultErrorMessage(r));
+        PQclear(r);
+        if (!full)
+            break;
+    }
+    if (now - h->pruned_at >= 3600 * 1000.0) {
+        h->pruned_at = now;
+        PQclear(PQexec(h->db, "SELECT ingest.prune_webhook_rejections('14 days')"));
+    }
+}
+
 int cmd_harvest(int argc, char **argv)
 {
     harvester h = {.parallel = 8, .lease_seconds = 60};
@@ -387,6 +412,7 @@ int cmd_harvest(int argc, char **argv)
         int running;
         curl_multi_perform(h.multi, &running);
         collect(&h);
+        maintain(&h);
         /* Sleep until a transfer moves, a NOTIFY arrives, or a second passes
          * (streams fall due with time). */
         struct curl_waitfd pg = {.fd = PQsocket(h.db), .events = CURL_WAIT_POLLIN};

@@ -11,6 +11,7 @@ static const struct {
     const char *help;
 } commands[] = {
     {"web", cmd_web, "run the FastCGI worker pool for the staff UI"},
+    {"hooks", cmd_hooks, "run the FastCGI worker pool for webhooks, or replay stored deliveries"},
     {"harvest", cmd_harvest, "run the harvester daemon"},
     {"migrate", cmd_migrate, "apply migrations/ and sql/ to $PARLEY_DB"},
     {"user", cmd_user, "add|passwd|disable|exists staff accounts"},

@@ -19,13 +19,14 @@ static const param_spec language_params[] = {
     {"lang", P_ENUM, 0, 0, true, languages},
     {"back", P_TEXT, 0, 500, false, NULL},
     {NULL}};
-static const char *const platforms[] = {"mastodon", "bluesky", "x", "facebook", "instagram", "weibo", "wechat", NULL};
+static const char *const platforms[] = {"mastodon", "bluesky", "x",      "facebook", "instagram",
+                                        "weibo",    "wechat",  "commerce", NULL};
 static const char *const account_states[] = {"active", "paused", NULL};
 static const param_spec account_add_params[] = {
     {"platform", P_ENUM, 0, 0, true, platforms},
     {"handle", P_TEXT, 1, 200, true, NULL},
     {"display_name", P_TEXT, 0, 200, false, NULL},
-    {"api_base_url", P_TEXT, 1, 500, true, NULL},
+    {"api_base_url", P_TEXT, 0, 500, false, NULL}, /* required for harvested platforms (checked in SQL) */
     {"external_id", P_TEXT, 0, 200, false, NULL},
     {"token", P_TEXT, 0, 4096, false, NULL},
     {"keywords", P_TEXT, 0, 1000, false, NULL},
@@ -37,6 +38,14 @@ static const param_spec account_status_params[] = {
 static const param_spec account_token_params[] = {
     {"id", P_INT, 1, 9223372036854775807LL, true, NULL},
     {"token", P_TEXT, 1, 4096, true, NULL},
+    {NULL}};
+static const param_spec webhook_secret_params[] = {
+    {"id", P_INT, 1, 9223372036854775807LL, true, NULL},
+    {"secret", P_TEXT, 1, 512, true, NULL},
+    {"verify_token", P_TEXT, 0, 512, false, NULL},
+    {"aes_key", P_TEXT, 0, 43, false, NULL},
+    {"app_id", P_TEXT, 0, 200, false, NULL},
+    {"overlap_hours", P_INT, 0, 720, false, NULL},
     {NULL}};
 /* keyset pagination: rows older than this id */
 static const param_spec keyset_params[] = {
@@ -58,6 +67,8 @@ static const route routes[] = {
     {M_POST, "/accounts/status", h_action, "account_status", NULL, "/accounts", account_status_params},
     {M_POST, "/accounts/token", h_action, "account_token", NULL, "/accounts", account_token_params},
     {M_POST, "/accounts/delete", h_action, "account_delete", NULL, "/accounts", id_param},
+    {M_POST, "/accounts/webhook-secret", h_action, "webhook_secret_set", NULL, "/accounts", webhook_secret_params},
+    {M_GET, "/intake", h_page, "intake", "intake", NULL, no_params},
     {M_GET, "/post", h_page, "post", "post", NULL, id_param},
     {M_GET, "/profile", h_page, "profile", "profile", NULL, id_param},
     {M_GET, "/quarantine", h_page, "quarantine", "quarantine", NULL, keyset_params},

@@ -13,6 +13,12 @@ BEGIN
         'status', a.status, 'paused', a.status = 'paused', 'needs_reauth', a.status = 'needs_reauth',
         'status_message', a.status_message,
         'has_token', EXISTS (SELECT FROM social.account_credential c WHERE c.account_id = a.id),
+        'harvested', pl.harvested,
+        -- webhook secrets are write-only too: how many verify now, and since when
+        'hook_path', format('/hooks/%s/%s', a.platform, a.id),
+        'hook_secrets', (SELECT count(*) FROM ingest.webhook_secret w
+                         WHERE w.account_id = a.id AND (w.expires_at IS NULL OR w.expires_at > now())),
+        'hook_secret_set_at', (SELECT max(w.created_at) FROM ingest.webhook_secret w WHERE w.account_id = a.id),
         'streams', coalesce((
           SELECT jsonb_agg(jsonb_build_object(
             'id', s.id, 'kind', s.kind, 'query', s.query, 'enabled', s.enabled,
@@ -35,7 +41,9 @@ CREATE FUNCTION api.account_add(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE st auth.staff := auth.require('marketer'); new_id bigint;
 BEGIN
-  IF p->>'api_base_url' !~ '^https?://[^/\s]+' THEN
+  IF p->>'api_base_url' !~ '^https?://[^/\s]+'
+     AND (coalesce(p->>'api_base_url', '') <> ''
+          OR (SELECT harvested FROM social.platform WHERE code = p->>'platform')) THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'The API base URL must start with http:// or https://.',
                                  HINT = 'err.account_url';
   END IF;
@@ -46,11 +54,14 @@ BEGIN
   IF coalesce(p->>'token', '') <> '' THEN
     INSERT INTO social.account_credential (account_id, access_token) VALUES (new_id, p->>'token');
   END IF;
+  -- platforms that only push (WeChat, the brand's own systems) get no streams
   INSERT INTO ingest.stream (account_id, kind, query)
-  SELECT new_id, k, '' FROM unnest(ARRAY['mentions', 'own_posts', 'replies', 'followers']) k
-  UNION ALL
-  SELECT DISTINCT new_id, 'search', btrim(q)
-  FROM unnest(string_to_array(coalesce(p->>'keywords', ''), ',')) q WHERE btrim(q) <> '';
+  SELECT new_id, s.kind, s.query FROM (
+    SELECT k, '' FROM unnest(ARRAY['mentions', 'own_posts', 'replies', 'followers']) k
+    UNION ALL
+    SELECT DISTINCT 'search', btrim(q)
+    FROM unnest(string_to_array(coalesce(p->>'keywords', ''), ',')) q WHERE btrim(q) <> '') AS s(kind, query)
+  WHERE (SELECT harvested FROM social.platform WHERE code = p->>'platform');
   PERFORM auth.audit('account_added', st.id, jsonb_build_object('account', new_id));
   RETURN jsonb_build_object('id', new_id);
 EXCEPTION WHEN unique_violation THEN
@@ -114,9 +125,12 @@ BEGIN
   SELECT coalesce(jsonb_agg(q ORDER BY (q->>'id')::bigint DESC), '[]') INTO rows FROM (
     SELECT jsonb_build_object('id', q.id, 'platform', q.platform, 'endpoint', q.endpoint, 'error', q.error,
                               'sqlstate', q.sqlstate, 'created_at', q.created_at, 'retried_at', q.retried_at,
-                              'request_url', r.request_url, 'body_bytes', octet_length(r.body),
-                              'body_start', left(r.body, 300)) AS q
-    FROM ingest.quarantine q JOIN ingest.raw_page r ON r.id = q.raw_page_id
+                              'request_url', coalesce(r.request_url, 'webhook delivery ' || w.delivery_id),
+                              'body_bytes', octet_length(coalesce(r.body, w.body)),
+                              'body_start', left(coalesce(r.body, w.payload, w.body), 300)) AS q
+    FROM ingest.quarantine q
+    LEFT JOIN ingest.raw_page r ON r.id = q.raw_page_id
+    LEFT JOIN ingest.webhook_inbox w ON w.id = q.webhook_id
     WHERE q.resolved_at IS NULL AND q.id < coalesce((p->>'before')::bigint, 9223372036854775807)
     ORDER BY q.id DESC LIMIT 50) x;
   RETURN jsonb_build_object('pages', rows,
@@ -130,7 +144,29 @@ BEGIN
   IF NOT EXISTS (SELECT FROM ingest.quarantine WHERE id = (p->>'id')::bigint AND resolved_at IS NULL) THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such quarantined page.', HINT = 'err.no_quarantine';
   END IF;
-  result := ingest.retry_quarantined((p->>'id')::bigint);
+  result := (SELECT CASE WHEN q.webhook_id IS NULL THEN ingest.retry_quarantined(q.id)
+                         ELSE ingest.retry_quarantined_webhook(q.webhook_id) END
+             FROM ingest.quarantine q WHERE q.id = (p->>'id')::bigint);
   PERFORM auth.audit('quarantine_retried', st.id, jsonb_build_object('quarantine', p->>'id'));
   RETURN result;
+END $$;
+
+-- Set or rotate an account's webhook secret (admins only). The secrets it
+-- replaces keep verifying for overlap_hours, so the sender can switch over.
+CREATE FUNCTION api.webhook_secret_set(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE st auth.staff := auth.require('admin'); acc social.account; new_id bigint;
+BEGIN
+  SELECT * INTO acc FROM social.account WHERE id = (p->>'id')::bigint;
+  IF NOT FOUND THEN
+    RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such account.', HINT = 'err.no_account';
+  END IF;
+  IF acc.platform = 'wechat' AND coalesce(p->>'aes_key', '') !~ '^([A-Za-z0-9+/]{43})?$' THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'The EncodingAESKey is 43 letters, digits, + or /.',
+                                 HINT = 'err.aes_key';
+  END IF;
+  new_id := ingest.rotate_webhook_secret(acc.id, p->>'secret', p->>'verify_token', p->>'aes_key', p->>'app_id',
+                                         make_interval(hours => coalesce((p->>'overlap_hours')::integer, 24)));
+  PERFORM auth.audit('webhook_secret_set', st.id, jsonb_build_object('account', acc.id, 'secret', new_id));
+  RETURN jsonb_build_object('id', acc.id);
 END $$;

@@ -1,8 +1,17 @@
--- Ingest entry points for the harvester and the webhook worker: they may store
--- a page and retry a quarantined one, nothing else (no table, no helper).
--- The web role gets nothing here.
+-- Ingest entry points for the harvester: it may store a page, retry a
+-- quarantined one and process or replay webhook deliveries, nothing else (no
+-- table, no helper). The web role gets nothing here.
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA ingest FROM PUBLIC;
-GRANT USAGE ON SCHEMA ingest TO parley_harvest, parley_hooks;
+GRANT USAGE ON SCHEMA ingest TO parley_harvest;
 GRANT EXECUTE ON FUNCTION ingest.store_page(text, text, bigint, text, integer, jsonb, text),
-                          ingest.retry_quarantined(bigint)
-  TO parley_harvest, parley_hooks;
+                          ingest.retry_quarantined(bigint),
+                          ingest.process_webhooks(integer),
+                          ingest.replay_webhooks(timestamptz, timestamptz, bigint, boolean),
+                          ingest.prune_webhook_rejections(interval)
+  TO parley_harvest;
+
+-- The hooks workers may read the secrets of the account a URL names, store
+-- a verified delivery and count a rejected one: the functions in hooks.
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA hooks FROM PUBLIC;
+GRANT USAGE ON SCHEMA hooks TO parley_hooks;
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA hooks TO parley_hooks;

@@ -10,6 +10,7 @@ PGPORT=${PARLEY_PGPORT:-5433}
 HTTP_PORT=${PARLEY_HTTP_PORT:-8080}
 FAKE_PORT=${PARLEY_FAKE_PORT:-8090}    # the demo's fake social platform server
 WORKERS=${PARLEY_WEB_WORKERS:-4}
+HOOK_WORKERS=${PARLEY_HOOK_WORKERS:-2}
 BIN=${PARLEY_BIN:-$ROOT/build/parley}
 APP_USER=parley          # PostgreSQL refuses root; everything runs as this user when we are root
 pgbin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1 || true; }
@@ -146,10 +147,16 @@ start_web() {
   say "parley web did not start; see $VAR/log/web.log"; tail -n 20 "$VAR/log/web.log" >&2; exit 1
 }
 
+start_hooks() {
+  start_daemon hooks env PARLEY_DB="$PARLEY_DB" "$BIN" hooks --socket "$VAR/run/hooks.sock" --workers "$HOOK_WORKERS"
+  for _ in $(seq 100); do [ -S "$VAR/run/hooks.sock" ] && return 0; sleep 0.1; done
+  say "parley hooks did not start; see $VAR/log/hooks.log"; tail -n 20 "$VAR/log/hooks.log" >&2; exit 1
+}
+
 start_nginx() {
   mkdir -p "$VAR/nginx"
   sed -e "s|@VAR@|$VAR|g" -e "s|@ROOT@|$ROOT|g" -e "s|@PORT@|$HTTP_PORT|g" \
-    "$ROOT/nginx/parley.conf" >"$VAR/nginx/nginx.conf"
+    -e "s|@HOOKS_RATE@|${PARLEY_HOOKS_RATE:-200}|g" "$ROOT/nginx/parley.conf" >"$VAR/nginx/nginx.conf"
   if [ "$(id -u)" = 0 ]; then chown -R "$APP_USER" "$VAR/nginx"; fi
   if [ -s "$VAR/run/nginx.pid" ] && kill -0 "$(cat "$VAR/run/nginx.pid")" 2>/dev/null; then
     as_app nginx -p "$VAR/nginx" -c "$VAR/nginx/nginx.conf" -e "$VAR/log/nginx-error.log" -s reload
@@ -174,6 +181,7 @@ stop_pid() {
 stop_all() {
   stop_pid nginx
   stop_pid web
+  stop_pid hooks
   stop_pid harvest
   stop_pid fake-platform
   if [ -s "$VAR/pg/PG_VERSION" ]; then
@@ -186,6 +194,7 @@ up() { # everything but demo data
   if private_cluster; then pg_start; fi
   migrate
   start_web
+  start_hooks
   start_daemon harvest env PARLEY_DB="$PARLEY_DB" "$BIN" harvest
   start_nginx
 }

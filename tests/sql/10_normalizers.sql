@@ -290,8 +290,8 @@ SELECT is(pg_temp.sqlstate_as('parley_harvest',
   $$SELECT ingest.store_page('mastodon', 'statuses', NULL, NULL, 200, '{}', '[]')$$), 'ok',
   'harvester may store pages');
 SELECT is(pg_temp.sqlstate_as('parley_hooks',
-  $$SELECT ingest.store_page('mastodon', 'statuses', NULL, NULL, 200, '{}', '[]')$$), 'ok',
-  'webhook worker may store pages');
+  $$SELECT ingest.store_page('mastodon', 'statuses', NULL, NULL, 200, '{}', '[]')$$), '42501',
+  'webhook worker may not store pages (it only stores deliveries, through hooks.accept)');
 SELECT is(pg_temp.sqlstate_as('parley_harvest', $$SELECT ingest.normalize_mastodon(NULL, 'statuses', '[]')$$), '42501',
   'harvester may not call a normalizer directly');
 SELECT is(pg_temp.sqlstate_as('parley_harvest', $$SELECT count(*) FROM ingest.raw_page$$), '42501',

@@ -1,0 +1,181 @@
+-- Webhook intake (DESIGN.md "Data flow" 2). The hooks workers verify a
+-- delivery's signature in C, then make one call: hooks.accept stores it raw
+-- (a redelivery only counts) and commits before the 2xx. Processing happens
+-- later, in the harvester's maintenance loop, through the same normalizers
+-- as harvested pages; a delivery that cannot be normalized is quarantined.
+
+-- hooks holds only the functions the hooks workers call (no tables).
+DROP SCHEMA IF EXISTS hooks CASCADE;
+CREATE SCHEMA hooks;
+
+-- The account a URL names, with the secrets that verify its deliveries now:
+-- the current one and any still inside their rotation overlap. No row when
+-- there is no such account. Newest secret first (it answers handshakes).
+CREATE FUNCTION hooks.account(p_account bigint)
+RETURNS TABLE (platform text, secrets jsonb)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+  SELECT a.platform, coalesce((
+    SELECT jsonb_agg(jsonb_build_object('secret', s.secret, 'verify_token', s.verify_token,
+                                        'aes_key', s.aes_key, 'app_id', s.app_id,
+                                        'expires_at', extract(epoch FROM s.expires_at))
+                     ORDER BY s.created_at DESC, s.id DESC)
+    FROM ingest.webhook_secret s
+    WHERE s.account_id = a.id AND (s.expires_at IS NULL OR s.expires_at > now())), '[]')
+  FROM social.account a WHERE a.id = p_account
+$$;
+
+-- Store a verified delivery. Returns 'stored', or 'redelivery' when this
+-- account already has this delivery id (then only the count changes).
+CREATE FUNCTION hooks.accept(p_account bigint, p_platform text, p_delivery_id text, p_body text,
+                             p_payload text)
+RETURNS text LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE fresh boolean;
+BEGIN
+  INSERT INTO ingest.webhook_inbox AS w (account_id, platform, delivery_id, body, payload)
+  VALUES (p_account, p_platform, p_delivery_id, p_body, p_payload)
+  ON CONFLICT (account_id, delivery_id) DO UPDATE
+    SET redeliveries = w.redeliveries + 1, last_redelivered_at = now()
+  RETURNING xmax = 0 INTO fresh;
+  RETURN CASE WHEN fresh THEN 'stored' ELSE 'redelivery' END;
+END $$;
+
+-- Count a rejected delivery for the intake page. Losing the last few on a
+-- crash is acceptable, so its commit does not wait for the disk.
+CREATE FUNCTION hooks.reject(p_platform text, p_account_ref text, p_status integer, p_reason text,
+                             p_remote_addr text)
+RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  PERFORM set_config('synchronous_commit', 'off', true);
+  INSERT INTO ingest.webhook_rejection (platform, account_ref, account_id, status, reason, remote_addr)
+  VALUES (left(p_platform, 50), left(p_account_ref, 50),
+          (SELECT id FROM social.account WHERE p_account_ref ~ '^[0-9]{1,18}$' AND id = p_account_ref::bigint),
+          p_status, left(p_reason, 200),
+          CASE WHEN p_remote_addr ~ '^[0-9a-fA-F:.]{2,45}$' THEN p_remote_addr::inet END);
+END $$;
+
+-- Workers cache secrets; a change tells them to forget.
+CREATE OR REPLACE FUNCTION ingest.notify_webhook_secrets() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('parley_hook_secrets', '');
+  RETURN NULL;
+END $$;
+DROP TRIGGER IF EXISTS webhook_secret_changed ON ingest.webhook_secret;
+CREATE TRIGGER webhook_secret_changed AFTER INSERT OR UPDATE OR DELETE ON ingest.webhook_secret
+  FOR EACH STATEMENT EXECUTE FUNCTION ingest.notify_webhook_secrets();
+
+-- A new secret for an account. The ones it replaces keep verifying for the
+-- overlap (zero: stop now). Returns the id of the new secret.
+CREATE OR REPLACE FUNCTION ingest.rotate_webhook_secret(p_account bigint, p_secret text, p_verify_token text,
+                                                        p_aes_key text, p_app_id text, p_overlap interval)
+RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE new_id bigint;
+BEGIN
+  IF p_overlap < interval '0' OR p_overlap > interval '30 days' THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'The overlap must be between 0 and 30 days.', HINT = 'err.overlap';
+  END IF;
+  UPDATE ingest.webhook_secret SET expires_at = now() + p_overlap
+  WHERE account_id = p_account AND (expires_at IS NULL OR expires_at > now() + p_overlap);
+  INSERT INTO ingest.webhook_secret (account_id, secret, verify_token, aes_key, app_id)
+  VALUES (p_account, p_secret, nullif(p_verify_token, ''), nullif(p_aes_key, ''), nullif(p_app_id, ''))
+  RETURNING id INTO new_id;
+  RETURN new_id;
+END $$;
+
+-- The JSON text a delivery's normalizer reads: WeChat sends XML (decrypted
+-- into payload in safe mode), everyone else JSON.
+CREATE OR REPLACE FUNCTION ingest.webhook_document(w ingest.webhook_inbox) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  IF w.platform = 'wechat' THEN
+    RETURN ingest.wechat_xml_json(coalesce(w.payload, w.body));
+  END IF;
+  RETURN coalesce(w.payload, w.body)::jsonb;
+END $$;
+
+-- Normalize one delivery in a subtransaction; errors come back, not raised
+-- (as ingest.try_normalize does for pages).
+CREATE OR REPLACE FUNCTION ingest.try_normalize_webhook(w ingest.webhook_inbox,
+                                                        OUT counts jsonb, OUT error_text text, OUT error_state text)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  counts := ingest.normalize(w.platform, w.account_id, 'webhook', ingest.webhook_document(w), w.delivery_id,
+                             w.received_at);
+EXCEPTION
+  WHEN transaction_rollback OR insufficient_resources OR operator_intervention OR system_error THEN
+    RAISE;
+  WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS error_text = MESSAGE_TEXT, error_state = RETURNED_SQLSTATE;
+END $$;
+
+-- Record the outcome of processing a delivery: success resolves any open
+-- quarantine entry, failure opens (or updates) one.
+CREATE OR REPLACE FUNCTION ingest.webhook_outcome(p_id bigint, p_platform text, p_error text, p_sqlstate text)
+RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  UPDATE ingest.webhook_inbox SET processed_at = now(), error = p_error WHERE id = p_id;
+  IF p_sqlstate IS NULL THEN
+    UPDATE ingest.quarantine SET resolved_at = now(), retried_at = now()
+    WHERE webhook_id = p_id AND resolved_at IS NULL;
+  ELSE
+    INSERT INTO ingest.quarantine (webhook_id, platform, endpoint, error, sqlstate)
+    VALUES (p_id, p_platform, 'webhook', p_error, p_sqlstate)
+    ON CONFLICT (webhook_id) WHERE resolved_at IS NULL
+      DO UPDATE SET error = EXCLUDED.error, sqlstate = EXCLUDED.sqlstate, retried_at = now();
+  END IF;
+END $$;
+
+-- Process up to p_max stored deliveries, oldest first. Several processes may
+-- run this at once (SKIP LOCKED). Returns how many were processed.
+CREATE OR REPLACE FUNCTION ingest.process_webhooks(p_max integer)
+RETURNS integer LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp SET plan_cache_mode = force_generic_plan AS $$
+DECLARE
+  w ingest.webhook_inbox;
+  t record;
+  n integer := 0;
+BEGIN
+  FOR w IN SELECT * FROM ingest.webhook_inbox WHERE processed_at IS NULL
+           ORDER BY id LIMIT p_max FOR UPDATE SKIP LOCKED LOOP
+    t := ingest.try_normalize_webhook(w);
+    PERFORM ingest.webhook_outcome(w.id, w.platform, t.error_text, t.error_state);
+    n := n + 1;
+  END LOOP;
+  RETURN n;
+END $$;
+
+-- Mark stored deliveries for processing again (`parley hooks replay`):
+-- received in [p_since, p_until), of one account or all, only the failed
+-- ones or all of them. Returns how many were marked.
+CREATE OR REPLACE FUNCTION ingest.replay_webhooks(p_since timestamptz, p_until timestamptz, p_account bigint,
+                                                  p_failed_only boolean)
+RETURNS integer LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+  WITH marked AS (
+    UPDATE ingest.webhook_inbox SET processed_at = NULL
+    WHERE received_at >= coalesce(p_since, '-infinity') AND received_at < coalesce(p_until, 'infinity')
+      AND (p_account IS NULL OR account_id = p_account)
+      AND (NOT p_failed_only OR error IS NOT NULL)
+      AND processed_at IS NOT NULL
+    RETURNING 1)
+  SELECT count(*)::integer FROM marked
+$$;
+
+-- Retry one quarantined delivery now (the quarantine page's button).
+CREATE OR REPLACE FUNCTION ingest.retry_quarantined_webhook(p_id bigint)
+RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  w ingest.webhook_inbox;
+  t record;
+BEGIN
+  SELECT * INTO w FROM ingest.webhook_inbox WHERE id = p_id FOR UPDATE;
+  t := ingest.try_normalize_webhook(w);
+  PERFORM ingest.webhook_outcome(w.id, w.platform, t.error_text, t.error_state);
+  RETURN jsonb_build_object('webhook_id', w.id, 'quarantined', t.error_state IS NOT NULL,
+                            'error', t.error_text, 'sqlstate', t.error_state, 'counts', coalesce(t.counts, '{}'));
+END $$;
+
+-- Housekeeping: rejections are evidence for a while, not forever.
+CREATE OR REPLACE FUNCTION ingest.prune_webhook_rejections(p_keep interval)
+RETURNS integer LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+  WITH gone AS (DELETE FROM ingest.webhook_rejection WHERE at < now() - p_keep RETURNING 1)
+  SELECT count(*)::integer FROM gone
+$$;
