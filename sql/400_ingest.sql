@@ -331,8 +331,10 @@ BEGIN
   RETURN n;
 END $$;
 
--- The normalizer for a page: a fixed CASE, never SQL built from input. A
--- page for an account of another platform is refused the same way.
+-- The normalizer for a page, or for a webhook delivery (p_endpoint
+-- 'webhook', p_request_url the delivery id): a fixed CASE, never SQL built
+-- from input. A page for an account of another platform is refused the
+-- same way. X, WeChat and commerce (the brand's own systems) only push.
 CREATE OR REPLACE FUNCTION ingest.normalize(p_platform text, p_account_id bigint, p_endpoint text,
                                             p_body jsonb, p_request_url text, p_seen_at timestamptz)
 RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -350,6 +352,12 @@ BEGIN
       RETURN ingest.normalize_facebook(p_account_id, p_endpoint, p_body, p_request_url, p_seen_at);
     WHEN 'instagram' THEN
       RETURN ingest.normalize_instagram(p_account_id, p_endpoint, p_body, p_request_url, p_seen_at);
+    WHEN 'x' THEN
+      RETURN ingest.normalize_x(p_account_id, p_endpoint, p_body, p_request_url, p_seen_at);
+    WHEN 'wechat' THEN
+      RETURN ingest.normalize_wechat(p_account_id, p_endpoint, p_body, p_request_url, p_seen_at);
+    WHEN 'commerce' THEN
+      RETURN ingest.normalize_commerce(p_account_id, p_endpoint, p_body, p_request_url, p_seen_at);
     ELSE
       RAISE SQLSTATE 'PR422' USING MESSAGE = format('no normalizer for platform %L', p_platform);
   END CASE;

@@ -61,6 +61,13 @@ LANGUAGE sql STABLE AS $$
     s - 'account' - 'reblog')::ingest.post_in
 $$;
 
+-- The public Account of an Admin::Account (what account.* webhooks send);
+-- an object that is already an Account (a custom payload template) as is.
+CREATE OR REPLACE FUNCTION ingest.mastodon_admin_account(a jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN jsonb_typeof(a->'account') = 'object' THEN a->'account' ELSE a END
+$$;
+
 -- Every status a list carries: each one, the status it reblogs and the one it
 -- quotes (both full Status objects). top marks the listed status itself.
 CREATE OR REPLACE FUNCTION ingest.mastodon_statuses(p_list jsonb)
@@ -119,6 +126,11 @@ $$;
 --   accounts        array of Account: the followers of p_account_id when it is given
 --   account_list    any other array of Account (following, favourited_by, ...): profiles only
 --   account         one Account
+--   webhook         an admin webhook delivery {event, created_at, object}:
+--                   status.created / status.updated carry a Status,
+--                   account.created / .updated / .approved an Admin::Account
+--                   (its public Account under "account"); other events
+--                   (report.*, ...) are accepted and change nothing
 CREATE OR REPLACE FUNCTION ingest.normalize_mastodon(p_account_id bigint, p_endpoint text, p_body jsonb,
                                                      p_request_url text DEFAULT NULL,
                                                      p_seen_at timestamptz DEFAULT now())
@@ -166,6 +178,16 @@ BEGIN
       END IF;
     WHEN 'account' THEN
       accounts := jsonb_build_array(ingest.need_object(p_body, 'mastodon account'));
+    WHEN 'webhook' THEN
+      CASE ingest.need(ingest.need_object(p_body, 'mastodon webhook')->>'event', 'mastodon webhook event')
+        WHEN 'status.created', 'status.updated' THEN
+          statuses := jsonb_build_array(ingest.need_object(p_body->'object', 'mastodon webhook object'));
+        WHEN 'account.created', 'account.updated', 'account.approved' THEN
+          accounts := jsonb_build_array(ingest.mastodon_admin_account(
+                        ingest.need_object(p_body->'object', 'mastodon webhook object')));
+        ELSE
+          NULL;
+      END CASE;
     ELSE
       RAISE SQLSTATE 'PR422' USING MESSAGE = format('unknown mastodon endpoint %L', p_endpoint);
   END CASE;

@@ -1,5 +1,7 @@
 -- Meta Graph API → social model: Facebook Page feed and comments, Instagram
--- media, comments, replies, mentions and tags. Only mapping lives here;
+-- media, comments, replies, mentions and tags, harvested or pushed by
+-- webhook (the changes are read as the Graph objects they describe, so the
+-- same helpers map both). Only mapping lives here;
 -- writing is ingest.apply(). Graph objects share field names across the two
 -- platforms, so one set of helpers serves both. Fields are often missing
 -- (`from` needs a permission, hashtag media have no timestamp): what is
@@ -100,10 +102,145 @@ RETURNS jsonb LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_tem
           FROM unnest(p_posts) p WHERE p_mention))
 $$;
 
+-- A Unix time as webhooks send it: seconds, or milliseconds (Messenger, X)
+-- told apart by size (12+ digits of seconds would be after the year 5000).
+-- NULL stays NULL; anything else is a shape error. Also used by the X and
+-- WeChat normalizers (sql/435, 436).
+CREATE OR REPLACE FUNCTION ingest.epoch_ts(p text, p_what text) RETURNS timestamptz
+LANGUAGE sql STABLE AS $$
+  SELECT CASE WHEN p IS NULL THEN NULL
+              WHEN p ~ '^[0-9]{1,11}$' THEN to_timestamp(p::bigint)
+              WHEN p ~ '^[0-9]{12,14}$' THEN to_timestamp(p::bigint / 1000.0)
+              ELSE ingest.fail(p_what, NULL::timestamptz) END
+$$;
+
+-- The changes of a Meta webhook delivery, {object, entry:[{id, time,
+-- changes:[{field, value}]}]}: one row per change, with its entry's time.
+-- Entries without changes (Messenger's `messaging`) and deliveries for
+-- another object of the app (user, permissions, ...) have none: they are
+-- valid, only not modelled. value is checked by whoever reads it.
+CREATE OR REPLACE FUNCTION ingest.meta_changes(p_body jsonb, p_object text)
+RETURNS TABLE (field text, val jsonb, at timestamptz)
+LANGUAGE sql STABLE AS $$
+  SELECT ingest.need(c.c->>'field', 'meta change.field'), c.c->'value',
+         ingest.epoch_ts(e.e->>'time', 'meta entry.time')
+  FROM jsonb_array_elements(
+         CASE WHEN ingest.need(ingest.need_object(p_body, 'meta webhook')->>'object', 'meta webhook object') = p_object
+              THEN ingest.need_array(p_body->'entry', 'meta webhook entry') END) AS x(v)
+  CROSS JOIN LATERAL (SELECT ingest.need_object(x.v, 'meta webhook entry') AS e) e
+  CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN e.e ? 'changes' THEN ingest.need_array(e.e->'changes', 'meta entry.changes')
+                                               ELSE '[]' END) AS y(v)
+  CROSS JOIN LATERAL (SELECT ingest.need_object(y.v, 'meta change') AS c) c
+$$;
+
+-- Page `feed` changes Parley models, as (what, value, time, change time):
+-- what is 'post' or 'comment' (added or edited), 'like' (a reaction, of any
+-- type, or an old-style like of a post, added or changed), 'gone' (a post
+-- or comment removed), or NULL for the rest (hide, block, likes of the
+-- Page itself, ratings, ...) and for other Page fields. The
+-- time is the value's created_time, else the entry's, else when the
+-- delivery arrived; the change time (what an edit is dated by) the entry's,
+-- else when the delivery arrived.
+CREATE OR REPLACE FUNCTION ingest.facebook_feed(p_body jsonb, p_seen_at timestamptz)
+RETURNS TABLE (what text, val jsonb, at timestamptz, changed_at timestamptz)
+LANGUAGE sql STABLE AS $$
+  SELECT CASE WHEN k.kind IN ('post', 'comment') AND k.verb IN ('remove', 'delete') THEN 'gone'
+              WHEN k.kind IN ('post', 'comment') AND k.verb IN ('add', 'edit', 'edited') THEN k.kind
+              WHEN k.kind = 'like' AND k.verb IN ('add', 'edit', 'edited') THEN 'like' END,
+         v.v, coalesce(ingest.epoch_ts(CASE WHEN k.kind IS NOT NULL THEN v.v->>'created_time' END,
+                                       'facebook feed created_time'), c.at, p_seen_at),
+         coalesce(c.at, p_seen_at)
+  FROM ingest.meta_changes(p_body, 'page') c
+  CROSS JOIN LATERAL (SELECT ingest.need_object(c.val, 'facebook feed value') AS v) v
+  CROSS JOIN LATERAL (
+    SELECT CASE WHEN i = 'comment' THEN 'comment'
+                WHEN i IN ('post', 'status', 'photo', 'video', 'share', 'link') THEN 'post'
+                WHEN i = 'reaction' OR (i = 'like' AND v.v ? 'post_id') THEN 'like' END AS kind,
+           ingest.need(v.v->>'verb', 'facebook feed verb') AS verb
+    FROM (SELECT ingest.need(v.v->>'item', 'facebook feed item') AS i) i) k
+  WHERE c.field = 'feed'
+$$;
+
+-- The id of the post or comment a feed change is about.
+CREATE OR REPLACE FUNCTION ingest.facebook_feed_id(v jsonb) RETURNS text
+LANGUAGE sql STABLE AS $$
+  SELECT CASE WHEN v->>'item' = 'comment' THEN ingest.need(v->>'comment_id', 'facebook feed comment_id')
+              ELSE ingest.need(v->>'post_id', 'facebook feed post_id') END
+$$;
+
+-- A feed change → post row, through meta_post as if the Graph API had
+-- returned it. A comment's parent is parent_id (the post, or the comment it
+-- replies to) and its root the post. An edit is dated by the change
+-- (p_changed_at), so an older copy arriving later does not undo it; raw is
+-- the change value.
+CREATE OR REPLACE FUNCTION ingest.facebook_feed_post(v jsonb, p_at timestamptz, p_changed_at timestamptz)
+RETURNS ingest.post_in
+LANGUAGE sql STABLE AS $$
+  SELECT jsonb_populate_record(
+    CASE WHEN v->>'item' = 'comment'
+         THEN ingest.meta_post(v - 'created_time', ingest.facebook_feed_id(v), 'comment',
+                               coalesce(v->>'parent_id', v->>'post_id'),
+                               ingest.need(v->>'post_id', 'facebook feed post_id'))
+         ELSE ingest.meta_post(v - 'created_time', ingest.facebook_feed_id(v), 'post', NULL, NULL) END,
+    jsonb_build_object('created_at', p_at, 'raw', v,
+                       'edited_at', CASE WHEN v->>'verb' IN ('edit', 'edited') THEN p_changed_at END))
+$$;
+
+-- A reaction → 'like' by its author on the comment or post. The platform
+-- gives no reaction id: the key is who and what, so a reaction changed to
+-- another type, or removed and made again, stays one like.
+CREATE OR REPLACE FUNCTION ingest.facebook_feed_like(v jsonb, p_at timestamptz) RETURNS ingest.interaction_in
+LANGUAGE sql STABLE AS $$
+  SELECT ROW('like', a.actor, a.target, 'reaction:' || a.actor || ':' || a.target, p_at)::ingest.interaction_in
+  FROM (SELECT ingest.need(coalesce(v->'from'->>'id', v->>'sender_id', v->>'user_id'), 'facebook feed from.id') AS actor,
+               coalesce(v->>'comment_id', ingest.need(v->>'post_id', 'facebook feed post_id')) AS target) a
+$$;
+
+-- Instagram webhook changes Parley models, as (what, value, time): what is
+-- 'comment' (comments, live_comments) or 'mention' (mentions); NULL for the
+-- other fields. The time is the entry's (these values carry none).
+CREATE OR REPLACE FUNCTION ingest.instagram_changes(p_body jsonb, p_seen_at timestamptz)
+RETURNS TABLE (what text, val jsonb, at timestamptz)
+LANGUAGE sql STABLE AS $$
+  SELECT x.what, CASE WHEN x.what IS NOT NULL THEN ingest.need_object(c.val, 'instagram ' || c.field || ' value') END,
+         coalesce(c.at, p_seen_at)
+  FROM ingest.meta_changes(p_body, 'instagram') c
+  CROSS JOIN LATERAL (SELECT CASE WHEN c.field IN ('comments', 'live_comments') THEN 'comment'
+                                  WHEN c.field = 'mentions' THEN 'mention' END AS what) x
+$$;
+
+-- A comments / live_comments value → post row: parent_id when it replies to
+-- a comment, else the media, which is also the root.
+CREATE OR REPLACE FUNCTION ingest.instagram_comment(v jsonb, p_at timestamptz) RETURNS ingest.post_in
+LANGUAGE sql STABLE AS $$
+  SELECT jsonb_populate_record(
+    ingest.meta_post(v, ingest.need(v->>'id', 'instagram comment id'), 'comment',
+                     coalesce(v->>'parent_id', m.id), m.id),
+    jsonb_build_object('created_at', p_at))
+  FROM (SELECT ingest.need(ingest.need_object(v->'media', 'instagram comment media')->>'id',
+                           'instagram comment media.id') AS id) m
+$$;
+
+-- A mentions value ({media_id, comment_id?}) → 'mention' of the brand on the
+-- comment, else the media. The payload names no author, so the actor is
+-- unknown (NULL, as interaction allows); the key is the one the harvester's
+-- mentioned_media / mentioned_comment pages use, so the same mention is
+-- never counted twice.
+CREATE OR REPLACE FUNCTION ingest.instagram_mention(v jsonb, p_at timestamptz) RETURNS ingest.interaction_in
+LANGUAGE sql STABLE AS $$
+  SELECT ROW('mention', NULL::text, m.id, 'mention:' || m.id, p_at)::ingest.interaction_in
+  FROM (SELECT CASE WHEN ingest.need(v->>'media_id', 'instagram mention media_id') IS NOT NULL
+                    THEN coalesce(v->>'comment_id', v->>'media_id') END AS id) m
+$$;
+
 -- Facebook endpoints:
 --   feed      Page feed / posts {data:[post], paging}; comments embedded under
 --             a post (comments{data}) are stored as its comments
 --   comments  /{object}/comments {data:[comment], paging}
+--   webhook   a Page webhook delivery {object:"page", entry:[{changes}]}: feed
+--             posts and comments added or edited, reactions as likes, removed
+--             posts and comments as tombstones (see facebook_feed); other
+--             fields and items are accepted and ignored
 CREATE OR REPLACE FUNCTION ingest.normalize_facebook(p_account_id bigint, p_endpoint text, p_body jsonb,
                                                      p_request_url text DEFAULT NULL,
                                                      p_seen_at timestamptz DEFAULT now())
@@ -111,8 +248,19 @@ RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg
 DECLARE
   objects jsonb[];
   posts ingest.post_in[];
+  likes ingest.interaction_in[];
+  gone text[];
 BEGIN
   CASE p_endpoint
+    WHEN 'webhook' THEN
+      SELECT coalesce(array_agg(f.val) FILTER (WHERE f.what IN ('post', 'comment', 'like')), '{}'),
+             coalesce(array_agg(ingest.facebook_feed_post(f.val, f.at, f.changed_at)) FILTER (WHERE f.what IN ('post', 'comment')), '{}'),
+             coalesce(array_agg(ingest.facebook_feed_like(f.val, f.at)) FILTER (WHERE f.what = 'like'), '{}'),
+             coalesce(array_agg(ingest.facebook_feed_id(f.val)) FILTER (WHERE f.what = 'gone'), '{}')
+      INTO objects, posts, likes, gone
+      FROM ingest.facebook_feed(p_body, p_seen_at) f;
+      RETURN ingest.apply('facebook', p_account_id, p_seen_at,
+                          ARRAY(SELECT ingest.meta_profile(o) FROM unnest(objects) o), posts, likes, '{}', gone);
     WHEN 'feed' THEN
       objects := ARRAY(SELECT ingest.graph_data(p_body, 'facebook feed'));
       posts := ARRAY(SELECT ingest.meta_post(o, o->>'id', 'post', NULL, NULL) FROM unnest(objects) o
@@ -135,6 +283,10 @@ END $$;
 --   replies            /{comment}/replies {data:[comment]}
 --   mentioned_media    {mentioned_media:{media}}: a media mentioning the brand
 --   mentioned_comment  {mentioned_comment:{comment}}: a comment mentioning the brand
+--   webhook            an Instagram webhook delivery {object:"instagram", entry:[{changes}]}:
+--                      comments and live_comments as comments, mentions as
+--                      mentions without an actor (see instagram_mention);
+--                      other fields are accepted and ignored
 -- Mentions also become 'mention' interactions for the brand account.
 CREATE OR REPLACE FUNCTION ingest.normalize_instagram(p_account_id bigint, p_endpoint text, p_body jsonb,
                                                       p_request_url text DEFAULT NULL,
@@ -143,8 +295,17 @@ RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg
 DECLARE
   objects jsonb[];
   posts ingest.post_in[];
+  mentions ingest.interaction_in[];
 BEGIN
   CASE p_endpoint
+    WHEN 'webhook' THEN
+      SELECT coalesce(array_agg(f.val) FILTER (WHERE f.what = 'comment'), '{}'),
+             coalesce(array_agg(ingest.instagram_comment(f.val, f.at)) FILTER (WHERE f.what = 'comment'), '{}'),
+             coalesce(array_agg(ingest.instagram_mention(f.val, f.at)) FILTER (WHERE f.what = 'mention'), '{}')
+      INTO objects, posts, mentions
+      FROM ingest.instagram_changes(p_body, p_seen_at) f;
+      RETURN ingest.apply('instagram', p_account_id, p_seen_at,
+                          ARRAY(SELECT ingest.meta_profile(o) FROM unnest(objects) o), posts, mentions);
     WHEN 'media' THEN
       objects := ARRAY(SELECT ingest.graph_data(p_body, 'instagram media'));
       posts := ARRAY(SELECT ingest.meta_post(o, o->>'id', 'post', NULL, NULL) FROM unnest(objects) o);

@@ -2,7 +2,7 @@
 -- de-duplicating deliveries, rejection records, secret rotation with its
 -- overlap, processing with quarantine and replay.
 BEGIN;
-SELECT plan(33);
+SELECT plan(36);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -31,6 +31,13 @@ SELECT is(pg_temp.sqlstate_as('parley_harvest', 'SELECT ingest.process_webhooks(
           'harvester may process deliveries');
 SELECT is(pg_temp.sqlstate_as('parley_harvest', $$SELECT * FROM hooks.account(1)$$), '42501',
           'harvester may not read webhook secrets');
+
+-- hooks.accept runs without a pinned search_path (see sql/450): only safe
+-- while the role cannot create anything a name could resolve to.
+SELECT is((SELECT count(*) FROM pg_namespace n WHERE has_schema_privilege('parley_hooks', n.oid, 'CREATE')), 0::bigint,
+          'hooks role can create objects in no schema');
+SELECT ok(NOT has_database_privilege('parley_hooks', current_database(), 'TEMP'),
+          'hooks role cannot create temporary objects');
 
 ----------------------------------------------------------------- Storing
 SELECT is(hooks.accept((SELECT shop FROM acc), 'commerce', 'd1', '{"type":"order.created","data":{}}', NULL),
@@ -85,6 +92,10 @@ SELECT is((SELECT count(*) FROM ingest.quarantine q JOIN ingest.webhook_inbox w 
            WHERE w.delivery_id = 'bad' AND q.resolved_at IS NULL), 0::bigint, '…and the entry is resolved');
 SELECT is(ingest.replay_webhooks(NULL, NULL, (SELECT shop FROM acc), true), 0, 'nothing of the shop failed now');
 SELECT is(ingest.replay_webhooks(NULL, NULL, (SELECT shop FROM acc), false), 2, 'replay marks the account''s deliveries');
+
+DELETE FROM social.account WHERE id = (SELECT shop FROM acc);
+SELECT is((SELECT count(*) FROM ingest.webhook_inbox WHERE account_id = (SELECT shop FROM acc)), 0::bigint,
+          'deleting an account deletes its deliveries');
 
 SELECT * FROM finish();
 ROLLBACK;
