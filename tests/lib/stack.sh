@@ -10,7 +10,7 @@ PGPORT=${PARLEY_PGPORT:-5433}
 HTTP_PORT=${PARLEY_HTTP_PORT:-8080}
 FAKE_PORT=${PARLEY_FAKE_PORT:-8090}    # the demo's fake social platform server
 WORKERS=${PARLEY_WEB_WORKERS:-4}
-HOOK_WORKERS=${PARLEY_HOOK_WORKERS:-2}
+HOOK_WORKERS=${PARLEY_HOOK_WORKERS:-4}
 BIN=${PARLEY_BIN:-$ROOT/build/parley}
 APP_USER=parley          # PostgreSQL refuses root; everything runs as this user when we are root
 pgbin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1 || true; }
