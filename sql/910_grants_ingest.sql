@@ -1,7 +1,8 @@
 -- Ingest entry points for the harvester: it may store a page, retry a
 -- quarantined one and process or replay webhook deliveries, nothing else (no
 -- table, no helper). The web role gets nothing here.
-REVOKE ALL ON ALL FUNCTIONS IN SCHEMA ingest FROM PUBLIC, parley_web, parley_hooks, parley_harvest, parley_bi;
+-- (the harvester's own grants for leasing and recording are in sql/440_harvest.sql)
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA ingest FROM PUBLIC, parley_web, parley_hooks, parley_bi;
 REVOKE ALL ON SCHEMA ingest FROM parley_web, parley_hooks, parley_bi;
 GRANT USAGE ON SCHEMA ingest TO parley_harvest;
 GRANT EXECUTE ON FUNCTION ingest.store_page(text, text, bigint, text, integer, jsonb, text),
