@@ -48,8 +48,13 @@ void h_action(request *r)
         fail(r, &res);
         return;
     }
-    if (r->json)
+    if (r->json) {
         send_result(r, &res, NULL);
-    else
-        redirect(r, r->route->redirect);
+        return;
+    }
+    /* The api may name where to go next (the case it opened, the filtered
+     * inbox); only a path on this site is followed. */
+    const char *next = json_string_value(json_object_get(result_doc(r, &res), "redirect"));
+    bool local = next && next[0] == '/' && next[1] != '/' && next[1] != '\\' && !strpbrk(next, "\r\n");
+    redirect(r, local ? next : r->route->redirect);
 }

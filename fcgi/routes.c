@@ -47,6 +47,29 @@ static const param_spec webhook_secret_params[] = {
     {"app_id", P_TEXT, 0, 200, false, NULL},
     {"overlap_hours", P_INT, 0, 720, false, NULL},
     {NULL}};
+static const char *const categories[] = {"brand", "product", "competitor", "complaint", "campaign", "custom", NULL};
+static const char *const sentiments[] = {"positive", "neutral", "negative", NULL};
+static const char *const yes_no[] = {"yes", "no", NULL};
+static const char *const one[] = {"1", NULL};
+static const param_spec inbox_params[] = {
+    {"account", P_INT, 1, 9223372036854775807LL, false, NULL},
+    {"platform", P_ENUM, 0, 0, false, platforms},
+    {"rule", P_INT, 1, 9223372036854775807LL, false, NULL},
+    {"category", P_ENUM, 0, 0, false, categories},
+    {"sentiment", P_ENUM, 0, 0, false, sentiments},
+    {"lang", P_TEXT, 0, 10, false, NULL},
+    {"answered", P_ENUM, 0, 0, false, yes_no},
+    {"mine", P_ENUM, 0, 0, false, one},
+    {"before", P_INT, 1, 9223372036854775807LL, false, NULL},
+    {NULL}};
+static const char *const bulk_actions[] = {"assign", "tag", "handled", "unhandled", NULL};
+static const param_spec inbox_bulk_params[] = {
+    {"ids", P_IDS, 1, 9223372036854775807LL, true, NULL},
+    {"action", P_ENUM, 0, 0, true, bulk_actions},
+    {"staff_id", P_INT, 1, 9223372036854775807LL, false, NULL},
+    {"tag", P_TEXT, 0, 40, false, NULL},
+    {"back", P_TEXT, 0, 300, false, NULL},
+    {NULL}};
 /* keyset pagination: rows older than this id */
 static const param_spec keyset_params[] = {
     {"before", P_INT, 1, 9223372036854775807LL, false, NULL}, {NULL}};
@@ -69,6 +92,8 @@ static const route routes[] = {
     {M_POST, "/accounts/delete", h_action, "account_delete", NULL, "/accounts", id_param},
     {M_POST, "/accounts/webhook-secret", h_action, "webhook_secret_set", NULL, "/accounts", webhook_secret_params},
     {M_GET, "/intake", h_page, "intake", "intake", NULL, no_params},
+    {M_GET, "/inbox", h_page, "inbox", "inbox", NULL, inbox_params},
+    {M_POST, "/inbox/bulk", h_action, "inbox_bulk", NULL, "/inbox", inbox_bulk_params},
     {M_GET, "/post", h_page, "post", "post", NULL, id_param},
     {M_GET, "/profile", h_page, "profile", "profile", NULL, id_param},
     {M_GET, "/quarantine", h_page, "quarantine", "quarantine", NULL, keyset_params},
@@ -115,6 +140,8 @@ static const char *check(const param_spec *p, const char *v, json_t **out)
         *out = json_integer(n);
         return NULL;
     }
+    case P_IDS: /* one value here; route_validate joins them */
+        return check(&(param_spec){p->name, P_INT, p->min, p->max, false, NULL}, v, out);
     case P_ENUM:
         for (const char *const *c = p->choices; *c; c++)
             if (!strcmp(*c, v)) {
@@ -126,6 +153,30 @@ static const char *check(const param_spec *p, const char *v, json_t **out)
     return "err.field_choice";
 }
 
+/* Every value of a repeated P_IDS parameter, checked, as "1,2,3" (arena). */
+static const char *join_ids(request *r, const param_spec *p, const char **joined)
+{
+    buf *b = arena_alloc(r->a, sizeof *b); /* zeroed: an empty buffer */
+    arena_defer(r->a, buf_free_cb, b);
+    int n = 0;
+    for (size_t i = 0; i < r->params.n; i++) {
+        if (strcmp(r->params.items[i].name, p->name))
+            continue;
+        json_t *num = NULL;
+        const char *problem = check(p, r->params.items[i].value, &num);
+        if (problem)
+            return problem;
+        if (++n > MAX_IDS) {
+            json_decref(num);
+            return "err.field_range";
+        }
+        buf_printf(b, "%s%lld", n > 1 ? "," : "", json_integer_value(num));
+        json_decref(num);
+    }
+    *joined = arena_strdup(r->a, b->data ? b->data : "");
+    return NULL;
+}
+
 int route_validate(request *r)
 {
     r->args = json_object();
@@ -133,6 +184,11 @@ int route_validate(request *r)
     for (const param_spec *p = r->route->params; p->name; p++) {
         const char *v = hin_get(&r->params, p->name);
         const char *problem = NULL;
+        if (p->type == P_IDS && v) {
+            problem = join_ids(r, p, &v);
+            if (problem)
+                goto bad;
+        }
         if (!v || !*v) {
             if (p->required)
                 problem = "err.field_required";
@@ -142,6 +198,7 @@ int route_validate(request *r)
             if (val)
                 json_object_set_new(r->args, p->name, val);
         }
+    bad:
         if (problem) {
             if (!r->field_errors) {
                 r->field_errors = json_object();

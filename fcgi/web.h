@@ -13,7 +13,10 @@
 
 enum { FORM_MAX_BYTES = 64 * 1024, MAX_PARAMS = 64, MAX_FIELD = 16 * 1024, QUERY_MAX_BYTES = 4096 };
 
-typedef enum { P_TEXT, P_INT, P_ENUM } param_type;
+/* P_IDS: a name repeated once per checked box, each an integer in [min, max];
+ * handed to the api function as "1,2,3" (at most MAX_IDS of them). */
+typedef enum { P_TEXT, P_INT, P_ENUM, P_IDS } param_type;
+enum { MAX_IDS = 200 };
 
 typedef struct {
     const char *name;
