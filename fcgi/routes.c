@@ -186,8 +186,9 @@ int route_validate(request *r)
         const char *problem = NULL;
         if (p->type == P_IDS && v) {
             problem = join_ids(r, p, &v);
-            if (problem)
-                goto bad;
+            if (!problem)
+                json_object_set_new(r->args, p->name, json_string(v));
+            goto bad;
         }
         if (!v || !*v) {
             if (p->required)

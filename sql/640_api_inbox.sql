@@ -142,5 +142,5 @@ BEGIN
   END IF;
   PERFORM auth.audit('inbox_' || act, st.id, jsonb_build_object('posts', ids, 'staff', who, 'tag', nullif(tag, '')));
   RETURN jsonb_build_object('changed', n, 'redirect',
-    '/inbox' || CASE WHEN p->>'back' ~ '^[A-Za-z0-9_=&.-]{1,300}$' THEN '?' || (p->>'back') ELSE '' END);
+    '/inbox' || CASE WHEN p->>'back' ~ '^[A-Za-z0-9_=&.-]+$' AND length(p->>'back') <= 300 THEN '?' || (p->>'back') ELSE '' END);
 END $$;

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Inbox page speed (issue 5), against the stack and data bench/run.sh prepared
+# (bench/listen.sh leaves 1,000,000 posts and 50 rules behind): wrk at 64
+# connections on the first page and on a deep keyset page, each unfiltered
+# and filtered. Needs SESSION (a signed-in session token). Prints Markdown.
+set -euo pipefail
+: "${PARLEY_VAR:?}" "${PARLEY_PGPORT:?}" "${PARLEY_HTTP_PORT:?}" "${SESSION:?}"
+DURATION=${BENCH_SECONDS:-20} CONNECTIONS=64
+BASE=http://127.0.0.1:$PARLEY_HTTP_PORT
+as_app() { if [ "$(id -u)" = 0 ]; then runuser -u parley -- "$@"; else "$@"; fi; }
+sql() { as_app psql -X -qtA -h "$PARLEY_VAR/run" -p "$PARLEY_PGPORT" -U postgres -d parley -c "$1"; }
+posts=$(sql "SELECT count(*) FROM social.post")
+matches=$(sql "SELECT count(*) FROM listen.match")
+# A page half-way down the stream: what "older" links lead to after many pages.
+deep=$(sql "SELECT id FROM social.post ORDER BY created_at DESC, id DESC OFFSET $((posts / 2)) LIMIT 1")
+deep_neg=$(sql "SELECT q.id FROM social.post q JOIN listen.post_signal s ON s.post_id = q.id AND s.label = 'negative'
+                ORDER BY q.created_at DESC, q.id DESC OFFSET (SELECT count(*) / 2 FROM listen.post_signal WHERE label = 'negative') LIMIT 1")
+lua=$(mktemp --suffix=.lua)
+cat >"$lua" <<'LUA'
+done = function(summary, latency, requests)
+  io.write(string.format("RESULT rps=%.0f p50=%.2f p99=%.2f errors=%d\n",
+    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout + summary.errors.status))
+end
+LUA
+run() { wrk -t2 -c$CONNECTIONS -d${DURATION}s --latency -s "$lua" -H "Cookie: parley_session=$SESSION" "$BASE$1" 2>&1 | sed -n 's/^RESULT //p'; }
+row() { local r; r=$(run "$2"); printf '| %s | %s | %s | %s | %s |\n' "$1" "$(f "$r" rps)" "$(f "$r" p50)" "$(f "$r" p99)" "$(f "$r" errors)"; }
+f() { sed -n "s/.*$2=\([0-9.]*\).*/\1/p" <<<"$1"; }
+rm -f "$lua.rows"
+{
+  row "first page" "/inbox"
+  row "first page, negative and unanswered" "/inbox?sentiment=negative&answered=no"
+  row "deep keyset page (half-way down)" "/inbox?before=$deep"
+  row "deep keyset page, negative" "/inbox?sentiment=negative&before=$deep_neg"
+} >"$lua.rows"
+cat <<MD
+## Inbox (issue 5)
+
+Method: the same stack; $posts posts and $matches rule matches (from the listening benchmark),
+signed-in HTML pages of 50 posts through nginx and \`parley web\`, wrk with 2 threads and
+$CONNECTIONS connections for $DURATION s each. The deep pages start half-way down the stream
+(keyset: \`before\` = a post id, never OFFSET).
+
+| page | requests/s | p50 ms | p99 ms | errors |
+|---|---:|---:|---:|---:|
+$(cat "$lua.rows")
+
+Goal: p99 < 20 ms for the first page and a deep keyset page, filtered.
+MD
+rm -f "$lua" "$lua.rows"

@@ -1,0 +1,96 @@
+# The unified inbox through nginx: one stream over every account (never the
+# brand's own posts), each filter, keyset pages, bulk triage with its checks.
+echo "# unified inbox"
+login ib e2e_admin "$PW"
+admin_id=$(sql "SELECT id FROM auth.staff WHERE username = 'e2e_admin'")
+ids_of() { jq -r '[.posts[].id] | join(" ")' <<<"$BODY"; }
+
+req ib GET /inbox
+eq "inbox page" "$STATUS" 200
+req ib GET /inbox.json
+eq "inbox JSON twin" "$STATUS" 200
+first=$(ids_of)
+inbound=$(sql "SELECT count(*) FROM social.post q WHERE q.deleted_at IS NULL AND NOT crm.own_profile(q.author_id)")
+eq "a full first page (50 of $inbound inbound posts)" "$(jq '.posts | length' <<<"$BODY")" $((inbound < 50 ? inbound : 50))
+eq "newest first" "$(jq '[.posts[].created_at] == ([.posts[].created_at] | sort | reverse)' <<<"$BODY")" true
+own=$(sql "SELECT count(*) FROM social.post WHERE id IN ($(tr ' ' , <<<"$first")) AND crm.own_profile(author_id)")
+eq "the brand's own posts are not in the inbox" "$own" 0
+check "own posts exist to be left out" test "$(sql "SELECT count(*) FROM social.post WHERE crm.own_profile(author_id)")" -gt 0
+
+next=$(jq -r .next_before <<<"$BODY")
+req ib GET "/inbox.json?before=$next"
+second=$(ids_of)
+eq "the next keyset page shares no post with the first" \
+  "$(comm -12 <(tr ' ' '\n' <<<"$first" | sort) <(tr ' ' '\n' <<<"$second" | sort) | wc -l)" 0
+expected_second=$(sql "SELECT string_agg(id::text, ' ' ORDER BY created_at DESC, id DESC) FROM (
+  SELECT id, created_at FROM social.post q WHERE q.deleted_at IS NULL AND NOT crm.own_profile(q.author_id)
+  ORDER BY created_at DESC, id DESC OFFSET 50 LIMIT 50) x")
+eq "… and continues exactly where it stopped" "$second" "$expected_second"
+
+# Listening data for the filters (rules are managed elsewhere; here only their effect).
+read -r p1 p2 p3 <<<"$(sql "SELECT string_agg(id::text, ' ') FROM (SELECT id FROM social.post q
+  WHERE NOT crm.own_profile(q.author_id) AND q.deleted_at IS NULL ORDER BY id LIMIT 3) x")"
+rule=$(sql "INSERT INTO listen.rule (name, category, expression, enabled) VALUES ('e2e late orders', 'complaint', 'late', false)
+            RETURNING id")
+sql "INSERT INTO listen.match (post_id, rule_id) VALUES ($p1, $rule), ($p2, $rule) ON CONFLICT DO NOTHING;
+     INSERT INTO listen.post_signal (post_id, sentiment, label, complaint) VALUES ($p2, -0.8, 'negative', true)
+       ON CONFLICT (post_id) DO UPDATE SET sentiment = -0.8, label = 'negative', complaint = true" >/dev/null
+req ib GET "/inbox.json?rule=$rule"
+eq "filter by rule" "$(jq -r '[.posts[].id] | sort | join(" ")' <<<"$BODY")" "$(printf '%s\n' "$p1" "$p2" | sort -n | tr '\n' ' ' | sed 's/ $//')"
+req ib GET "/inbox.json?category=complaint&rule=$rule"
+eq "filter by category" "$(jq '.posts | length' <<<"$BODY")" 2
+req ib GET "/inbox.json?sentiment=negative&rule=$rule"
+eq "filter by sentiment" "$(ids_of)" "$p2"
+eq "… with its signal" "$(jq -r '.posts[0].signal.complaint' <<<"$BODY")" true
+platform=$(sql "SELECT platform FROM social.post WHERE id = $p1")
+req ib GET "/inbox.json?platform=$platform"
+eq "filter by platform" "$(jq --arg p "$platform" '[.posts[] | select(.platform != $p)] | length' <<<"$BODY")" 0
+req ib GET "/inbox.json?category=nonsense"
+eq "an unknown category is 422" "$STATUS" 422
+req ib GET "/inbox.json?before=abc"
+eq "a malformed keyset is 422" "$STATUS" 422
+
+# Answered: a reply by the brand's own account under a post.
+brand_profile=$(sql "SELECT pr.id FROM social.profile pr JOIN social.account a ON a.platform = pr.platform
+                     AND a.external_id = pr.external_id LIMIT 1")
+brand_platform=$(sql "SELECT platform FROM social.profile WHERE id = $brand_profile")
+asked=$(sql "SELECT id FROM social.post q WHERE platform = '$brand_platform' AND NOT crm.own_profile(author_id)
+             AND deleted_at IS NULL AND NOT crm.answered(id) ORDER BY created_at DESC LIMIT 1")
+sql "INSERT INTO social.post (platform, external_id, author_id, kind, body, created_at, parent_id)
+     VALUES ('$brand_platform', 'e2e-brand-answer', $brand_profile, 'reply', 'Thanks, we are on it!', now(), $asked)" >/dev/null
+req ib GET "/inbox.json?answered=yes&platform=$brand_platform"
+has "answered=yes lists the post the brand replied to" " $(ids_of) " " $asked "
+req ib GET "/inbox.json?answered=no&platform=$brand_platform"
+hasnt "answered=no does not" " $(ids_of) " " $asked "
+
+# Bulk triage.
+req ib GET /inbox
+tok=$(csrf_of)
+post ib /inbox/bulk "csrf=$tok" "ids=$p1" "ids=$p2" action=assign "staff_id=$admin_id" back="rule=$rule"
+eq "bulk assign redirects back to the filtered inbox" "$STATUS $(header Location)" "303 /inbox?rule=$rule"
+req ib GET "/inbox.json?mine=1"
+eq "assigned to me: exactly those two" "$(jq -r '[.posts[].id] | sort | join(" ")' <<<"$BODY")" \
+  "$(printf '%s\n' "$p1" "$p2" | sort -n | tr '\n' ' ' | sed 's/ $//')"
+post ib /inbox/bulk "csrf=$tok" "ids=$p1" action=tag tag="退款"
+post ib /inbox/bulk "csrf=$tok" "ids=$p1" action=tag tag="退款"
+eq "a tag is added once" "$(sql "SELECT array_to_string(tags, ',') FROM crm.triage WHERE post_id = $p1")" "退款"
+post ib /inbox/bulk "csrf=$tok" "ids=$p1" "ids=$p3" action=handled
+eq "mark handled" "$(sql "SELECT count(*) FROM crm.triage WHERE post_id IN ($p1, $p3) AND handled_at IS NOT NULL")" 2
+before=$(sql "SELECT count(*) || '/' || count(handled_at) FROM crm.triage")
+post ib /inbox/bulk "csrf=$tok" "ids=$p3" "ids=999999999" action=unhandled
+eq "a vanished post in the selection: 404" "$STATUS" 404
+eq "… and nothing changed" "$(sql "SELECT count(*) || '/' || count(handled_at) FROM crm.triage")" "$before"
+post ib /inbox/bulk "csrf=$tok" "ids=1 OR 1=1" action=handled
+eq "a malformed id: 422" "$STATUS" 422
+post ib /inbox/bulk "csrf=$tok" action=handled
+eq "nothing selected: 422" "$STATUS" 422
+post ib /inbox/bulk "csrf=$tok" "ids=$p1" action=tag "tag=$(printf 'x%.0s' {1..41})"
+eq "a tag over 40 characters: 422" "$STATUS" 422
+post ib /inbox/bulk "ids=$p1" action=handled
+eq "without the CSRF token: 403" "$STATUS" 403
+login ia e2e_analyst "$PW"
+req ia GET /inbox
+eq "analysts may read the inbox" "$STATUS" 200
+post ia /inbox/bulk "csrf=$(csrf_of)" "ids=$p3" action=handled
+eq "… but not triage it" "$STATUS" 403
+sql "DELETE FROM listen.rule WHERE id = $rule" >/dev/null
