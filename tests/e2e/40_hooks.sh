@@ -42,7 +42,9 @@ eq "admin sets the Facebook page's secret" "$STATUS" 303
 req h GET /accounts
 has "accounts page shows the endpoint" "$BODY" "/hooks/facebook/$FB"
 hasnt "…but not the secret" "$BODY" "app-secret-1"
-login an e2e_analyst "$PW"
+# (10_web disables e2e_analyst: later parts read with their own analyst)
+printf '%s\n' "$PW" | parley user add e2e_reader --role analyst --name "Reader 读者" --password-stdin >/dev/null
+login an e2e_reader "$PW"
 req an GET /intake
 eq "analysts may see the intake page" "$STATUS" 200
 post an /accounts/webhook-secret "csrf=$(csrf_of)" "id=$FB" "secret=analyst-secret"

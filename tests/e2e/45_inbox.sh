@@ -88,7 +88,7 @@ post ib /inbox/bulk "csrf=$tok" "ids=$p1" action=tag "tag=$(printf 'x%.0s' {1..4
 eq "a tag over 40 characters: 422" "$STATUS" 422
 post ib /inbox/bulk "ids=$p1" action=handled
 eq "without the CSRF token: 403" "$STATUS" 403
-login ia e2e_analyst "$PW"
+login ia e2e_reader "$PW"
 req ia GET /inbox
 eq "analysts may read the inbox" "$STATUS" 200
 post ia /inbox/bulk "csrf=$(csrf_of)" "ids=$p3" action=handled
