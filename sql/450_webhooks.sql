@@ -197,3 +197,17 @@ RETURNS integer LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_t
   WITH gone AS (DELETE FROM ingest.webhook_rejection WHERE at < now() - p_keep RETURNING 1)
   SELECT count(*)::integer FROM gone
 $$;
+
+-- Raw pages are kept for a while (evidence, re-normalization after a fix),
+-- then dropped in batches: pages that normalized cleanly and are older than
+-- p_keep. Quarantined pages stay until their entry is resolved.
+CREATE OR REPLACE FUNCTION ingest.prune_raw_pages(p_keep interval, p_batch integer DEFAULT 5000)
+RETURNS integer LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+  WITH old AS (
+    SELECT r.id FROM ingest.raw_page r
+    WHERE r.fetched_at < now() - p_keep
+      AND NOT EXISTS (SELECT FROM ingest.quarantine q WHERE q.raw_page_id = r.id AND q.resolved_at IS NULL)
+    ORDER BY r.fetched_at LIMIT p_batch),
+  gone AS (DELETE FROM ingest.raw_page r USING old WHERE r.id = old.id RETURNING 1)
+  SELECT count(*)::integer FROM gone
+$$;

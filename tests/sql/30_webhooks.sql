@@ -2,7 +2,7 @@
 -- de-duplicating deliveries, rejection records, secret rotation with its
 -- overlap, processing with quarantine and replay.
 BEGIN;
-SELECT plan(36);
+SELECT plan(38);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -92,6 +92,18 @@ SELECT is((SELECT count(*) FROM ingest.quarantine q JOIN ingest.webhook_inbox w 
            WHERE w.delivery_id = 'bad' AND q.resolved_at IS NULL), 0::bigint, '…and the entry is resolved');
 SELECT is(ingest.replay_webhooks(NULL, NULL, (SELECT shop FROM acc), true), 0, 'nothing of the shop failed now');
 SELECT is(ingest.replay_webhooks(NULL, NULL, (SELECT shop FROM acc), false), 2, 'replay marks the account''s deliveries');
+
+----------------------------------------------------------------- Raw page retention
+INSERT INTO ingest.raw_page (platform, endpoint, body, fetched_at, normalized_at)
+VALUES ('mastodon', 'statuses', '[]', now() - interval '40 days', now() - interval '40 days'),
+       ('mastodon', 'statuses', '{', now() - interval '40 days', NULL),
+       ('mastodon', 'statuses', '[]', now() - interval '1 day', now());
+INSERT INTO ingest.quarantine (raw_page_id, platform, endpoint, error)
+SELECT id, 'mastodon', 'statuses', 'broken' FROM ingest.raw_page WHERE body = '{' AND fetched_at < now() - interval '39 days';
+SELECT is(ingest.prune_raw_pages('30 days'), 1,
+          'old raw pages are pruned, except a quarantined one');
+SELECT is((SELECT count(*) FROM ingest.raw_page WHERE body = '{' AND fetched_at < now() - interval '39 days'), 1::bigint,
+          '…which stays until its entry is resolved');
 
 DELETE FROM social.account WHERE id = (SELECT shop FROM acc);
 SELECT is((SELECT count(*) FROM ingest.webhook_inbox WHERE account_id = (SELECT shop FROM acc)), 0::bigint,
