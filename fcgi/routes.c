@@ -70,6 +70,48 @@ static const param_spec inbox_bulk_params[] = {
     {"tag", P_TEXT, 0, 40, false, NULL},
     {"back", P_TEXT, 0, 300, false, NULL},
     {NULL}};
+static const char *const case_states[] = {"new", "open", "pending", "resolved", "closed", NULL};
+static const char *const case_views[] = {"active", "new", "open", "pending", "resolved", "closed", NULL};
+static const char *const priorities[] = {"low", "normal", "high", "urgent", NULL};
+static const char *const lead_states[] = {"new", "qualified", "won", "lost", NULL};
+static const param_spec cases_params[] = {
+    {"state", P_ENUM, 0, 0, false, case_views},
+    {"priority", P_ENUM, 0, 0, false, priorities},
+    {"team_id", P_INT, 1, 9223372036854775807LL, false, NULL},
+    {"mine", P_ENUM, 0, 0, false, one},
+    {"before", P_INT, 1, 9223372036854775807LL, false, NULL},
+    {NULL}};
+static const param_spec case_open_params[] = {
+    {"post_id", P_INT, 1, 9223372036854775807LL, true, NULL},
+    {"priority", P_ENUM, 0, 0, false, priorities},
+    {"subject", P_TEXT, 0, 500, false, NULL},
+    {NULL}};
+static const param_spec case_state_params[] = {
+    {"id", P_INT, 1, 9223372036854775807LL, true, NULL},
+    {"state", P_ENUM, 0, 0, true, case_states},
+    {NULL}};
+static const param_spec case_assign_params[] = {
+    {"id", P_INT, 1, 9223372036854775807LL, true, NULL},
+    {"staff_id", P_TEXT, 0, 20, false, NULL}, /* an id, "me", or empty to unassign */
+    {NULL}};
+static const param_spec case_priority_params[] = {
+    {"id", P_INT, 1, 9223372036854775807LL, true, NULL},
+    {"priority", P_ENUM, 0, 0, true, priorities},
+    {NULL}};
+static const param_spec case_note_params[] = {
+    {"id", P_INT, 1, 9223372036854775807LL, true, NULL},
+    {"body", P_TEXT, 1, 5000, true, NULL},
+    {NULL}};
+static const param_spec from_post_params[] = {
+    {"post_id", P_INT, 1, 9223372036854775807LL, true, NULL},
+    {"contact_id", P_INT, 1, 9223372036854775807LL, false, NULL},
+    {"value", P_TEXT, 0, 20, false, NULL},
+    {NULL}};
+static const param_spec lead_state_params[] = {
+    {"id", P_INT, 1, 9223372036854775807LL, true, NULL},
+    {"state", P_ENUM, 0, 0, true, lead_states},
+    {"value", P_TEXT, 0, 20, false, NULL},
+    {NULL}};
 /* keyset pagination: rows older than this id */
 static const param_spec keyset_params[] = {
     {"before", P_INT, 1, 9223372036854775807LL, false, NULL}, {NULL}};
@@ -94,6 +136,17 @@ static const route routes[] = {
     {M_GET, "/intake", h_page, "intake", "intake", NULL, no_params},
     {M_GET, "/inbox", h_page, "inbox", "inbox", NULL, inbox_params},
     {M_POST, "/inbox/bulk", h_action, "inbox_bulk", NULL, "/inbox", inbox_bulk_params},
+    {M_GET, "/cases", h_page, "cases", "cases", NULL, cases_params},
+    {M_GET, "/case", h_page, "case", "case", NULL, id_param},
+    {M_POST, "/case/open", h_action, "case_open", NULL, "/cases", case_open_params},
+    {M_POST, "/case/state", h_action, "case_state", NULL, "/cases", case_state_params},
+    {M_POST, "/case/assign", h_action, "case_assign", NULL, "/cases", case_assign_params},
+    {M_POST, "/case/priority", h_action, "case_priority", NULL, "/cases", case_priority_params},
+    {M_POST, "/case/note", h_action, "case_note", NULL, "/cases", case_note_params},
+    {M_GET, "/contact", h_page, "contact", "contact", NULL, id_param},
+    {M_POST, "/contact/from-post", h_action, "contact_from_post", NULL, "/inbox", from_post_params},
+    {M_POST, "/lead/from-post", h_action, "lead_from_post", NULL, "/inbox", from_post_params},
+    {M_POST, "/lead/state", h_action, "lead_state", NULL, "/inbox", lead_state_params},
     {M_GET, "/post", h_page, "post", "post", NULL, id_param},
     {M_GET, "/profile", h_page, "profile", "profile", NULL, id_param},
     {M_GET, "/quarantine", h_page, "quarantine", "quarantine", NULL, keyset_params},

@@ -18,6 +18,12 @@ BEGIN
     SELECT q.id, q.parent_id, up.steps + 1 FROM social.post q JOIN up ON q.id = up.parent_id WHERE up.steps < 50
   ) SELECT id INTO root FROM up ORDER BY steps DESC LIMIT 1;
   RETURN jsonb_build_object(
+    -- what the CRM already knows about this post and its author
+    'case', (SELECT jsonb_build_object('id', c.id, 'ref', 'C-' || c.number, 'state', c.state)
+             FROM crm."case" c WHERE c.post_id = focus.id),
+    'contact', (SELECT jsonb_build_object('id', k.id, 'name', k.name)
+                FROM crm.identity i JOIN crm.contact k ON k.id = i.contact_id WHERE i.profile_id = focus.author_id),
+    'lead', (SELECT jsonb_build_object('id', l.id, 'state', l.state) FROM crm.lead l WHERE l.post_id = focus.id),
     'post', (SELECT card FROM social.post_card WHERE id = focus.id) || jsonb_build_object(
       'raw', jsonb_pretty(focus.raw), 'parent_external_id', focus.parent_external_id,
       'edits', coalesce((SELECT jsonb_agg(jsonb_build_object('edited_at', edited_at, 'body', body)

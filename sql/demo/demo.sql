@@ -52,3 +52,8 @@ FROM (VALUES ('Cold delivery, order #4411', 'open', 'm-2'),
              ('外卖延误一小时', 'new', 'wb-2')) AS v(subject, state, post)
 JOIN social.post p ON p.external_id = v.post
 WHERE NOT EXISTS (SELECT FROM crm."case" c WHERE c.post_id = p.id);
+
+-- The demo admin answers cases: a member of the default team.
+INSERT INTO crm.team_member (team_id, staff_id)
+SELECT t.id, s.id FROM crm.team t, auth.staff s WHERE t.name = 'Customer care' AND s.username = 'demo'
+ON CONFLICT DO NOTHING;

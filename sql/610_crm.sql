@@ -1,0 +1,91 @@
+-- Contacts and leads: helpers the api and the rule actions share.
+
+-- The name a new contact gets from a profile.
+CREATE OR REPLACE FUNCTION crm.profile_name(p social.profile) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT left(coalesce(nullif(btrim(p.display_name), ''), nullif(btrim(p.handle), ''),
+                       p.platform || ':' || p.external_id), 200)
+$$;
+
+-- Gives every listed profile that has no contact a new contact of its own,
+-- in one statement: contact ids are drawn first, identities are claimed with
+-- ON CONFLICT (a concurrent caller may win a profile), and contacts are
+-- written only for the identities claimed. The foreign key is checked at
+-- the end of the statement, when both rows exist. Returns how many were made.
+CREATE OR REPLACE FUNCTION crm.ensure_contacts(p_profiles bigint[], p_staff bigint, p_source text)
+RETURNS integer LANGUAGE plpgsql AS $$
+DECLARE n integer;
+BEGIN
+  WITH want AS (
+    SELECT pr.id AS profile_id, crm.profile_name(pr) AS name,
+           nextval(pg_get_serial_sequence('crm.contact', 'id')) AS contact_id
+    FROM social.profile pr
+    WHERE pr.id = ANY (p_profiles)
+      AND NOT EXISTS (SELECT FROM crm.identity i WHERE i.profile_id = pr.id)
+  ), claimed AS (
+    INSERT INTO crm.identity (profile_id, contact_id, created_by)
+    SELECT profile_id, contact_id, p_staff FROM want
+    ON CONFLICT (profile_id) DO NOTHING
+    RETURNING profile_id, contact_id
+  ), made AS (
+    INSERT INTO crm.contact (id, name, source, created_by)
+    SELECT c.contact_id, w.name, p_source, p_staff FROM claimed c JOIN want w USING (profile_id)
+    RETURNING 1
+  )
+  SELECT count(*) INTO n FROM made;
+  RETURN n;
+END $$;
+
+-- A lead moves along crm.lead_transition; anything else is PR409.
+CREATE OR REPLACE FUNCTION crm.lead_guard() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+  IF NEW.state IS DISTINCT FROM OLD.state THEN
+    IF NOT EXISTS (SELECT FROM crm.lead_transition WHERE from_state = OLD.state AND to_state = NEW.state) THEN
+      RAISE SQLSTATE 'PR409' USING MESSAGE = format('A lead cannot go from %s to %s.', OLD.state, NEW.state),
+                                   HINT = 'err.lead_transition';
+    END IF;
+    NEW.qualified_at := CASE WHEN NEW.state = 'qualified' THEN now() ELSE OLD.qualified_at END;
+    NEW.closed_at := CASE WHEN NEW.state IN ('won', 'lost') THEN now() END;
+  END IF;
+  NEW.updated_at := now();
+  RETURN NEW;
+END $$;
+
+DROP TRIGGER IF EXISTS lead_guard ON crm.lead;
+CREATE TRIGGER lead_guard BEFORE UPDATE ON crm.lead FOR EACH ROW EXECUTE FUNCTION crm.lead_guard();
+
+-- Request parameters: an id (digits, or absent/empty = NULL), else PR422.
+CREATE OR REPLACE FUNCTION crm.param_id(p jsonb, p_key text) RETURNS bigint
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE v text := btrim(p->>p_key);
+BEGIN
+  IF v IS NULL OR v = '' THEN
+    RETURN NULL;
+  ELSIF v !~ '^[0-9]{1,18}$' THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = format('%s must be a number.', p_key), HINT = 'err.field_number';
+  END IF;
+  RETURN v::bigint;
+END $$;
+
+-- The id a request must name, or PR422.
+CREATE OR REPLACE FUNCTION crm.need_id(p jsonb, p_key text DEFAULT 'id') RETURNS bigint
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE v bigint := crm.param_id(p, p_key);
+BEGIN
+  IF v IS NULL THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = format('%s is required.', p_key), HINT = 'err.field_required';
+  END IF;
+  RETURN v;
+END $$;
+
+-- How pages name a staff member, a team, a contact.
+CREATE OR REPLACE FUNCTION crm.staff_ref(p_id bigint) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+  SELECT jsonb_build_object('id', s.id, 'name', s.display_name, 'username', s.username)
+  FROM auth.staff s WHERE s.id = p_id
+$$;
+CREATE OR REPLACE FUNCTION crm.team_ref(p_id bigint) RETURNS jsonb
+LANGUAGE sql STABLE AS $$ SELECT jsonb_build_object('id', t.id, 'name', t.name) FROM crm.team t WHERE t.id = p_id $$;
+CREATE OR REPLACE FUNCTION crm.contact_ref(p_id bigint) RETURNS jsonb
+LANGUAGE sql STABLE AS $$ SELECT jsonb_build_object('id', c.id, 'name', c.name) FROM crm.contact c WHERE c.id = p_id $$;

@@ -1,0 +1,80 @@
+-- Business time on crm.calendar: weekly local hours minus holidays, in the
+-- calendar's time zone. Each opening is turned into an absolute interval
+-- (local wall time AT TIME ZONE tz), so nights, weekends, holidays and DST
+-- days (23 or 25 hours long) count as the clock on the wall says.
+
+-- Openings of a calendar that overlap [p_from, p_to), clipped to it.
+-- Days are generated as integers added to a date: a date series through
+-- timestamptz would depend on the session's TimeZone.
+CREATE OR REPLACE FUNCTION crm.business_intervals(p_cal bigint, p_from timestamptz, p_to timestamptz)
+RETURNS TABLE (lo timestamptz, hi timestamptz)
+LANGUAGE sql STABLE AS $$
+  SELECT greatest(x.lo, p_from), least(x.hi, p_to)
+  FROM crm.calendar c
+  CROSS JOIN LATERAL generate_series(0, (p_to AT TIME ZONE c.tz)::date - (p_from AT TIME ZONE c.tz)::date) AS n(i)
+  CROSS JOIN LATERAL (SELECT (p_from AT TIME ZONE c.tz)::date + n.i AS day) d
+  JOIN crm.calendar_hours h ON h.calendar_id = c.id AND h.dow = extract(isodow FROM d.day)
+  CROSS JOIN LATERAL (SELECT (d.day + h.start_time) AT TIME ZONE c.tz AS lo,
+                             (d.day + h.end_time) AT TIME ZONE c.tz AS hi) x
+  WHERE c.id = p_cal AND p_to > p_from
+    AND NOT EXISTS (SELECT FROM crm.holiday hd WHERE hd.calendar_id = c.id AND hd.day = d.day)
+    AND x.hi > p_from AND x.lo < p_to
+$$;
+
+-- Business seconds from p_from to p_to (negative when p_to is earlier).
+CREATE OR REPLACE FUNCTION crm.business_seconds(p_cal bigint, p_from timestamptz, p_to timestamptz)
+RETURNS bigint LANGUAGE sql STABLE AS $$
+  SELECT CASE WHEN p_from IS NULL OR p_to IS NULL OR p_cal IS NULL THEN NULL
+              WHEN p_to >= p_from
+              THEN (SELECT coalesce(sum(extract(epoch FROM hi - lo)), 0)::bigint
+                    FROM crm.business_intervals(p_cal, p_from, p_to))
+              ELSE -(SELECT coalesce(sum(extract(epoch FROM hi - lo)), 0)::bigint
+                     FROM crm.business_intervals(p_cal, p_to, p_from)) END
+$$;
+
+CREATE OR REPLACE FUNCTION crm.business_minutes(p_cal bigint, p_from timestamptz, p_to timestamptz)
+RETURNS bigint LANGUAGE sql STABLE AS $$
+  SELECT crm.business_seconds(p_cal, p_from, p_to) / 60
+$$;
+
+-- The instant p_minutes business minutes after p_start. A target that ends
+-- exactly at closing time is due at closing, not at the next opening. NULL
+-- when the calendar has no opening within ten years.
+CREATE OR REPLACE FUNCTION crm.business_due(p_cal bigint, p_start timestamptz, p_minutes integer)
+RETURNS timestamptz LANGUAGE plpgsql STABLE AS $$
+DECLARE horizon interval; due timestamptz;
+BEGIN
+  IF p_cal IS NULL OR p_start IS NULL OR p_minutes IS NULL THEN
+    RETURN NULL;
+  ELSIF p_minutes <= 0 THEN
+    RETURN p_start;
+  END IF;
+  -- widen the search window only when the short one is not enough
+  FOREACH horizon IN ARRAY ARRAY[interval '31 days', interval '400 days', interval '3660 days'] LOOP
+    SELECT iv.hi - make_interval(secs => iv.cum - p_minutes * 60) INTO due
+    FROM (SELECT lo, hi, sum(extract(epoch FROM hi - lo)) OVER (ORDER BY lo) AS cum
+          FROM crm.business_intervals(p_cal, p_start, p_start + horizon)) iv
+    WHERE iv.cum >= p_minutes * 60
+    ORDER BY iv.lo LIMIT 1;
+    IF due IS NOT NULL THEN
+      RETURN due;
+    END IF;
+  END LOOP;
+  RETURN NULL;
+END $$;
+
+-- A time zone name PostgreSQL knows, or PR422.
+CREATE OR REPLACE FUNCTION crm.check_tz(p_tz text) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  IF p_tz IS NULL OR length(p_tz) > 64 THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Unknown time zone.', HINT = 'err.crm_time_zone';
+  END IF;
+  PERFORM now() AT TIME ZONE p_tz;
+  RETURN p_tz;
+EXCEPTION WHEN invalid_parameter_value THEN
+  RAISE SQLSTATE 'PR422' USING MESSAGE = 'Unknown time zone.', HINT = 'err.crm_time_zone';
+END $$;
+
+CREATE OR REPLACE FUNCTION crm.default_sla_policy() RETURNS bigint
+LANGUAGE sql STABLE AS $$ SELECT id FROM crm.sla_policy WHERE is_default $$;

@@ -1,0 +1,129 @@
+-- Cases react to new posts: a customer writing again in a case's thread
+-- (inbound), and listening rules whose action is 'contact' or 'case'.
+
+-- Which case each post continues. A post continues a case when its author is
+-- the case's customer (the author of the case's post, or any profile of the
+-- case's contact) and it is in the case's thread: same thread root, or a
+-- reply to the root or to a message of the case. Among several, the newest
+-- case not closed; a closed case with an open follow-up stands for that one.
+CREATE OR REPLACE FUNCTION crm.inbound_targets(p_posts bigint[])
+RETURNS TABLE (post_id bigint, case_id bigint, state text)
+LANGUAGE sql STABLE AS $$
+  SELECT DISTINCT ON (p.id) p.id, coalesce(f.id, c.id), coalesce(f.state, c.state)
+  FROM social.post p
+  CROSS JOIN LATERAL (
+    SELECT x.id FROM crm."case" x WHERE x.root_post_id = p.root_id
+    UNION
+    SELECT x.id FROM crm."case" x WHERE x.root_post_id = p.parent_id
+    UNION
+    SELECT x.id FROM crm."case" x WHERE x.post_id = p.parent_id
+    UNION
+    SELECT e.case_id FROM crm.case_event e WHERE e.post_id = p.parent_id AND e.kind IN ('inbound', 'outbound')
+  ) AS t(id)
+  JOIN crm."case" c ON c.id = t.id
+  LEFT JOIN LATERAL (SELECT y.id, y.state FROM crm."case" y
+                     WHERE c.state = 'closed' AND y.follow_up_of = c.id AND y.state <> 'closed'
+                     ORDER BY y.id DESC LIMIT 1) f ON true
+  WHERE p.id = ANY (p_posts) AND p.author_id IS NOT NULL
+    AND c.post_id IS DISTINCT FROM p.id
+    AND (p.author_id = (SELECT o.author_id FROM social.post o WHERE o.id = c.post_id)
+         OR EXISTS (SELECT FROM crm.identity i WHERE i.profile_id = p.author_id AND i.contact_id = c.contact_id))
+  ORDER BY p.id, coalesce(f.state, c.state) = 'closed', coalesce(f.id, c.id) DESC
+$$;
+
+-- New customer messages on existing cases. Closed cases are final: the
+-- first such message opens a follow-up case (same contact, category,
+-- priority, team, assignee; state new, fresh SLA) that takes this and later messages.
+-- Every other message becomes an inbound event of its case; a resolved case
+-- reopens (reopen_count + 1) and a pending one opens again (the customer
+-- answered). Safe to run twice for the same posts.
+CREATE OR REPLACE FUNCTION crm.take_inbound(p_posts bigint[]) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE n integer; closed boolean;
+BEGIN
+  -- most batches continue no case: find that out with one probe per post
+  SELECT count(*), coalesce(bool_or(t.state = 'closed'), false) INTO n, closed FROM crm.inbound_targets(p_posts) t;
+  IF n = 0 THEN
+    RETURN;
+  END IF;
+  IF closed THEN
+    INSERT INTO crm."case" (subject, post_id, contact_id, category, priority, team_id, assignee_id, follow_up_of)
+    SELECT DISTINCT ON (t.case_id) left('Follow-up: ' || c.subject, 500), t.post_id, c.contact_id, c.category,
+           c.priority, c.team_id, c.assignee_id, c.id
+    FROM crm.inbound_targets(p_posts) t
+    JOIN crm."case" c ON c.id = t.case_id
+    JOIN social.post p ON p.id = t.post_id
+    WHERE t.state = 'closed'
+    ORDER BY t.case_id, p.created_at, p.id
+    ON CONFLICT (post_id) WHERE post_id IS NOT NULL DO NOTHING;
+  END IF;
+
+  WITH t AS (
+    SELECT * FROM crm.inbound_targets(p_posts) WHERE state <> 'closed'
+  ), ev AS (
+    INSERT INTO crm.case_event (case_id, at, kind, post_id)
+    SELECT t.case_id, p.created_at, 'inbound', p.id FROM t JOIN social.post p ON p.id = t.post_id
+    ON CONFLICT DO NOTHING
+  ), moved AS (
+    UPDATE crm."case" c SET state = 'open'
+    WHERE c.id IN (SELECT case_id FROM t WHERE state IN ('resolved', 'pending'))
+    RETURNING c.id
+  )
+  INSERT INTO crm.case_event (case_id, kind, post_id, data)
+  SELECT DISTINCT ON (t.case_id) t.case_id, 'state', t.post_id,
+         jsonb_build_object('from', t.state, 'to', 'open', 'reason', 'inbound')
+  FROM t JOIN moved m ON m.id = t.case_id
+  ORDER BY t.case_id, t.post_id;
+END $$;
+
+CREATE OR REPLACE FUNCTION crm.posts_inserted() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE ids bigint[];
+BEGIN
+  -- only replies can continue a conversation
+  SELECT array_agg(id) INTO ids FROM new_posts
+  WHERE author_id IS NOT NULL AND (parent_id IS NOT NULL OR root_id IS NOT NULL);
+  IF ids IS NOT NULL THEN
+    PERFORM crm.take_inbound(ids);
+  END IF;
+  RETURN NULL;
+END $$;
+
+-- Named to sort first: statement triggers fire in name order, and rule
+-- actions on the same posts should find their inbound events.
+DROP TRIGGER IF EXISTS a_crm_inbound ON social.post;
+CREATE TRIGGER a_crm_inbound AFTER INSERT ON social.post REFERENCING NEW TABLE AS new_posts
+  FOR EACH STATEMENT EXECUTE FUNCTION crm.posts_inserted();
+
+-- Rule actions on a batch of matches: 'contact' gives the author's profile a
+-- contact when it has none; 'case' opens one case per post (whichever case
+-- rules matched: a complaint rule wins, then the oldest rule) unless the post
+-- already has one or continues one. Nothing else creates contacts.
+CREATE OR REPLACE FUNCTION crm.matches_inserted() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE profiles bigint[]; case_posts bigint[];
+BEGIN
+  SELECT array_agg(DISTINCT p.author_id) FILTER (WHERE r.action = 'contact' AND p.author_id IS NOT NULL),
+         array_agg(DISTINCT p.id) FILTER (WHERE r.action = 'case')
+  INTO profiles, case_posts
+  FROM new_matches m JOIN listen.rule r ON r.id = m.rule_id JOIN social.post p ON p.id = m.post_id
+  WHERE r.action IN ('contact', 'case');
+  IF profiles IS NOT NULL THEN
+    PERFORM crm.ensure_contacts(profiles, NULL, 'rule');
+  END IF;
+  IF case_posts IS NOT NULL THEN
+    PERFORM crm.take_inbound(case_posts);   -- whatever the trigger order on social.post
+    INSERT INTO crm."case" (post_id, category, rule_id)
+    SELECT DISTINCT ON (m.post_id) m.post_id, r.category, r.id
+    FROM new_matches m JOIN listen.rule r ON r.id = m.rule_id
+    WHERE r.action = 'case' AND m.post_id = ANY (case_posts)
+      AND NOT EXISTS (SELECT FROM crm.case_event e WHERE e.post_id = m.post_id AND e.kind = 'inbound')
+    ORDER BY m.post_id, r.category = 'complaint' DESC, r.id
+    ON CONFLICT (post_id) WHERE post_id IS NOT NULL DO NOTHING;
+  END IF;
+  RETURN NULL;
+END $$;
+
+DROP TRIGGER IF EXISTS crm_rule_actions ON listen.match;
+CREATE TRIGGER crm_rule_actions AFTER INSERT ON listen.match REFERENCING NEW TABLE AS new_matches
+  FOR EACH STATEMENT EXECUTE FUNCTION crm.matches_inserted();

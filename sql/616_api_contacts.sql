@@ -1,0 +1,179 @@
+-- Contacts and leads from posts. Marketers and agents create and link
+-- contacts; sales staff work leads; agents, marketers and sales read contacts.
+
+-- The post's author becomes an identity of a contact: of p.contact_id when
+-- given, else of the contact the profile already has, else of a new one.
+CREATE FUNCTION api.contact_from_post(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE st auth.staff := auth.require('marketer', 'agent'); v_post bigint := crm.need_id(p, 'post_id');
+        want bigint := crm.param_id(p, 'contact_id'); prof bigint; have bigint; made boolean := false;
+BEGIN
+  SELECT author_id INTO prof FROM social.post WHERE id = v_post;
+  IF NOT FOUND THEN
+    RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such post.', HINT = 'err.no_post';
+  ELSIF prof IS NULL THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'The author of this post is not known.', HINT = 'err.post_no_author';
+  END IF;
+  IF want IS NOT NULL AND NOT EXISTS (SELECT FROM crm.contact WHERE id = want) THEN
+    RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such contact.', HINT = 'err.no_contact';
+  END IF;
+  SELECT contact_id INTO have FROM crm.identity WHERE profile_id = prof FOR UPDATE;
+  IF want IS NOT NULL THEN
+    IF have IS NOT NULL AND have <> want THEN
+      RAISE SQLSTATE 'PR409' USING MESSAGE = 'This profile already belongs to another contact.',
+                                   HINT = 'err.identity_taken';
+    END IF;
+    INSERT INTO crm.identity (profile_id, contact_id, created_by) VALUES (prof, want, st.id)
+    ON CONFLICT (profile_id) DO NOTHING;
+    IF NOT EXISTS (SELECT FROM crm.identity WHERE profile_id = prof AND contact_id = want) THEN  -- lost a race
+      RAISE SQLSTATE 'PR409' USING MESSAGE = 'This profile already belongs to another contact.',
+                                   HINT = 'err.identity_taken';
+    END IF;
+    have := want;
+  ELSIF have IS NULL THEN
+    made := crm.ensure_contacts(ARRAY[prof], st.id, 'staff') > 0;
+    SELECT contact_id INTO have FROM crm.identity WHERE profile_id = prof;
+  END IF;
+  -- open cases of this author that had no contact now have one
+  UPDATE crm."case" c SET contact_id = have
+  FROM social.post o WHERE o.id = c.post_id AND o.author_id = prof AND c.contact_id IS NULL AND c.state <> 'closed';
+  PERFORM auth.audit(CASE WHEN made THEN 'contact_created' ELSE 'contact_linked' END, st.id,
+                     jsonb_build_object('contact', have, 'profile', prof, 'post', v_post));
+  RETURN jsonb_build_object('contact_id', have, 'profile_id', prof, 'created', made, 'redirect', '/contact?id=' || have);
+END $$;
+
+CREATE FUNCTION api.contact(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE st auth.staff := auth.require('agent', 'marketer', 'sales'); k crm.contact;
+BEGIN
+  SELECT * INTO k FROM crm.contact WHERE id = crm.need_id(p);
+  IF k.id IS NULL THEN
+    RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such contact.', HINT = 'err.no_contact';
+  END IF;
+  RETURN jsonb_build_object(
+    'contact', jsonb_build_object('id', k.id, 'name', k.name, 'emails', to_jsonb(k.emails), 'phones', to_jsonb(k.phones),
+                                  'source', k.source, 'created_at', k.created_at, 'updated_at', k.updated_at,
+                                  'created_by', crm.staff_ref(k.created_by)),
+    'identities', coalesce((SELECT jsonb_agg(jsonb_build_object(
+                              'profile_id', pr.id, 'platform', pr.platform, 'handle', pr.handle,
+                              'display_name', pr.display_name, 'avatar_url', pr.avatar_url, 'url', pr.url,
+                              'linked_at', i.created_at) ORDER BY i.created_at, pr.id)
+                            FROM crm.identity i JOIN social.profile pr ON pr.id = i.profile_id
+                            WHERE i.contact_id = k.id), '[]'),
+    'cases', coalesce((SELECT jsonb_agg(jsonb_build_object(
+                         'id', c.id, 'ref', 'C-' || c.number, 'subject', c.subject, 'state', c.state,
+                         'priority', c.priority, 'created_at', c.created_at) ORDER BY c.id DESC)
+                       FROM crm."case" c WHERE c.contact_id = k.id), '[]'),
+    'leads', coalesce((SELECT jsonb_agg(jsonb_build_object(
+                         'id', l.id, 'state', l.state, 'value', l.value, 'post_id', l.post_id,
+                         'created_at', l.created_at, 'closed_at', l.closed_at) ORDER BY l.id DESC)
+                       FROM crm.lead l WHERE l.contact_id = k.id), '[]'));
+END $$;
+
+-- Name, emails and phones of a contact (whatever keys are given).
+CREATE FUNCTION api.contact_save(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE st auth.staff := auth.require('marketer', 'agent', 'sales'); kid bigint := crm.need_id(p);
+        nm text := btrim(p->>'name'); em text[]; ph text[];
+BEGIN
+  IF NOT EXISTS (SELECT FROM crm.contact WHERE id = kid) THEN
+    RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such contact.', HINT = 'err.no_contact';
+  END IF;
+  IF p ? 'name' AND (nm IS NULL OR nm = '' OR length(nm) > 200) THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'A contact needs a name (200 characters at most).', HINT = 'err.field_required';
+  END IF;
+  -- lists arrive as JSON arrays or as one comma-separated string
+  SELECT array_agg(DISTINCT btrim(v)) FILTER (WHERE btrim(v) <> '') INTO em
+  FROM unnest(CASE jsonb_typeof(p->'emails') WHEN 'array' THEN ARRAY(SELECT jsonb_array_elements_text(p->'emails'))
+                                             ELSE string_to_array(p->>'emails', ',') END) v;
+  SELECT array_agg(DISTINCT btrim(v)) FILTER (WHERE btrim(v) <> '') INTO ph
+  FROM unnest(CASE jsonb_typeof(p->'phones') WHEN 'array' THEN ARRAY(SELECT jsonb_array_elements_text(p->'phones'))
+                                             ELSE string_to_array(p->>'phones', ',') END) v;
+  IF EXISTS (SELECT FROM unnest(em) e WHERE e !~ '^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$' OR length(e) > 254)
+     OR cardinality(em) > 20 THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'That is not an email address.', HINT = 'err.contact_email';
+  END IF;
+  IF EXISTS (SELECT FROM unnest(ph) x WHERE x !~ '^\+?[0-9 ()./-]{3,40}$') OR cardinality(ph) > 20 THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'That is not a phone number.', HINT = 'err.contact_phone';
+  END IF;
+  UPDATE crm.contact SET
+    name = CASE WHEN p ? 'name' THEN nm ELSE name END,
+    emails = CASE WHEN p ? 'emails' THEN coalesce(em, '{}') ELSE emails END,
+    phones = CASE WHEN p ? 'phones' THEN coalesce(ph, '{}') ELSE phones END,
+    updated_at = now()
+  WHERE id = kid;
+  PERFORM auth.audit('contact_saved', st.id, jsonb_build_object('contact', kid));
+  RETURN jsonb_build_object('id', kid);
+END $$;
+
+-- A lead from a post: for p.contact_id, else the author's contact (made if
+-- missing). One lead per post: asking again returns it.
+CREATE FUNCTION api.lead_from_post(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE st auth.staff := auth.require('sales'); v_post social.post; kid bigint := crm.param_id(p, 'contact_id');
+        val numeric; lid bigint; made boolean := false;
+BEGIN
+  SELECT * INTO v_post FROM social.post WHERE id = crm.need_id(p, 'post_id');
+  IF v_post.id IS NULL THEN
+    RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such post.', HINT = 'err.no_post';
+  END IF;
+  IF coalesce(p->>'value', '') <> '' THEN
+    IF p->>'value' !~ '^\d{1,12}(\.\d{1,2})?$' THEN
+      RAISE SQLSTATE 'PR422' USING MESSAGE = 'The value is an amount such as 1200 or 99.50.', HINT = 'err.lead_value';
+    END IF;
+    val := (p->>'value')::numeric;
+  END IF;
+  SELECT id INTO lid FROM crm.lead WHERE post_id = v_post.id;
+  IF lid IS NULL THEN
+    IF kid IS NOT NULL AND NOT EXISTS (SELECT FROM crm.contact WHERE id = kid) THEN
+      RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such contact.', HINT = 'err.no_contact';
+    END IF;
+    IF kid IS NULL THEN
+      IF v_post.author_id IS NULL THEN
+        RAISE SQLSTATE 'PR422' USING MESSAGE = 'The author of this post is not known.', HINT = 'err.post_no_author';
+      END IF;
+      PERFORM crm.ensure_contacts(ARRAY[v_post.author_id], st.id, 'staff');
+      kid := (SELECT contact_id FROM crm.identity WHERE profile_id = v_post.author_id);
+    END IF;
+    INSERT INTO crm.lead (contact_id, post_id, rule_id, account_id, value, created_by)
+    VALUES (kid, v_post.id, (SELECT min(m.rule_id) FROM listen.match m WHERE m.post_id = v_post.id),
+            v_post.account_id, val, st.id)
+    ON CONFLICT (post_id) WHERE post_id IS NOT NULL DO NOTHING
+    RETURNING id INTO lid;
+    made := lid IS NOT NULL;
+    lid := coalesce(lid, (SELECT id FROM crm.lead WHERE post_id = v_post.id));
+    IF made THEN
+      PERFORM auth.audit('lead_created', st.id, jsonb_build_object('lead', lid, 'post', v_post.id, 'contact', kid));
+    END IF;
+  END IF;
+  RETURN (SELECT jsonb_build_object('id', l.id, 'contact_id', l.contact_id, 'state', l.state, 'value', l.value,
+                                    'created', made, 'redirect', '/contact?id=' || l.contact_id)
+          FROM crm.lead l WHERE l.id = lid);
+END $$;
+
+-- new → qualified → won | lost (a new lead may be lost too); value may be set on the way.
+CREATE FUNCTION api.lead_state(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE st auth.staff := auth.require('sales'); lid bigint := crm.need_id(p); to_state text := p->>'state';
+        val numeric; l crm.lead;
+BEGIN
+  IF to_state IS NULL OR to_state NOT IN ('new', 'qualified', 'won', 'lost') THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Unknown lead state.', HINT = 'err.lead_state';
+  END IF;
+  IF coalesce(p->>'value', '') <> '' THEN
+    IF p->>'value' !~ '^\d{1,12}(\.\d{1,2})?$' THEN
+      RAISE SQLSTATE 'PR422' USING MESSAGE = 'The value is an amount such as 1200 or 99.50.', HINT = 'err.lead_value';
+    END IF;
+    val := (p->>'value')::numeric;
+  END IF;
+  SELECT * INTO l FROM crm.lead WHERE id = lid FOR UPDATE;
+  IF l.id IS NULL THEN
+    RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such lead.', HINT = 'err.no_lead';
+  ELSIF l.state = to_state THEN
+    RAISE SQLSTATE 'PR409' USING MESSAGE = format('The lead is already %s.', to_state), HINT = 'err.lead_transition';
+  END IF;
+  UPDATE crm.lead SET state = to_state, value = coalesce(val, value) WHERE id = lid RETURNING * INTO l;  -- lead_guard checks the move
+  PERFORM auth.audit('lead_state', st.id, jsonb_build_object('lead', lid, 'state', to_state, 'value', l.value));
+  RETURN jsonb_build_object('id', l.id, 'state', l.state, 'value', l.value, 'contact_id', l.contact_id,
+                            'redirect', '/contact?id=' || l.contact_id);
+END $$;

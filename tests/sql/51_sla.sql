@@ -1,0 +1,95 @@
+-- SLA math on business calendars (nights, weekends, holidays, time zones,
+-- DST), due times of new cases, breach marking, the breach clock, KPI facts.
+BEGIN;
+SELECT plan(31);
+SET LOCAL client_min_messages = warning;
+
+SELECT id AS sh FROM crm.calendar WHERE name = 'Shanghai office' \gset
+INSERT INTO crm.calendar (name, tz) VALUES ('Tap NY', 'America/New_York'), ('Tap NY 24x7', 'America/New_York'),
+                                           ('Tap SH holidays', 'Asia/Shanghai'), ('Tap never', 'UTC');
+SELECT id AS ny FROM crm.calendar WHERE name = 'Tap NY' \gset
+SELECT id AS allday FROM crm.calendar WHERE name = 'Tap NY 24x7' \gset
+SELECT id AS shh FROM crm.calendar WHERE name = 'Tap SH holidays' \gset
+SELECT id AS never FROM crm.calendar WHERE name = 'Tap never' \gset
+INSERT INTO crm.calendar_hours (calendar_id, dow, start_time, end_time)
+SELECT :ny, d, time '09:00', time '17:00' FROM generate_series(1, 5) d
+UNION ALL SELECT :allday, d, '00:00', '24:00' FROM generate_series(1, 7) d
+UNION ALL SELECT :shh, d, '09:00', '18:00' FROM generate_series(1, 5) d;
+INSERT INTO crm.holiday (calendar_id, day, name) VALUES (:shh, '2026-03-09', 'Tap day off');
+
+----------------------------------------------------------------- The default policy
+SELECT is((SELECT (p.first_response_minutes, p.resolution_minutes, c.tz)::text FROM crm.sla_policy p
+           JOIN crm.calendar c ON c.id = p.calendar_id WHERE p.is_default), '(60,480,Asia/Shanghai)',
+          'default policy: 60 and 480 business minutes, Shanghai time');
+SELECT is((SELECT string_agg(dow || ' ' || start_time || '-' || end_time, ', ' ORDER BY dow) FROM crm.calendar_hours
+           WHERE calendar_id = :sh), '1 09:00:00-18:00:00, 2 09:00:00-18:00:00, 3 09:00:00-18:00:00, 4 09:00:00-18:00:00, 5 09:00:00-18:00:00',
+          '…Monday to Friday, 09:00 to 18:00');
+
+----------------------------------------------------------------- Due times
+SELECT is(crm.business_due(:sh, '2026-03-06 17:30+08', 60), '2026-03-09 09:30+08', 'Friday 17:30 + 60 min: Monday 09:30 (weekend)');
+SELECT is(crm.business_due(:sh, '2026-03-03 17:00+08', 120), '2026-03-04 10:00+08', 'Tuesday 17:00 + 120 min: Wednesday 10:00 (night)');
+SELECT is(crm.business_due(:sh, '2026-03-03 09:00+08', 540), '2026-03-03 18:00+08', 'a full day ends at closing time, not next morning');
+SELECT is(crm.business_due(:sh, '2026-03-02 07:00+08', 30), '2026-03-02 09:30+08', 'before opening: counted from opening');
+SELECT is(crm.business_due(:sh, '2026-03-07 12:00+08', 60), '2026-03-09 10:00+08', 'from a Saturday: Monday 10:00');
+SELECT is(crm.business_due(:shh, '2026-03-06 17:30+08', 60), '2026-03-10 09:30+08', 'a Monday holiday: Tuesday 09:30');
+SELECT is(crm.business_due(:sh, '2026-03-02 09:00+08', 2700), '2026-03-06 18:00+08', 'five business days: Friday closing');
+SELECT is(crm.business_due(:ny, '2026-03-06 16:00-05', 120), '2026-03-09 10:00-04',
+          'New York across the spring DST weekend: Monday 10:00 EDT');
+SELECT is(crm.business_due(:allday, '2026-03-08 00:00-05', 180), '2026-03-08 04:00-04',
+          'round the clock: three elapsed hours across the skipped hour');
+SELECT is(crm.business_due(:never, '2026-03-02 09:00Z', 60), NULL, 'a calendar without hours has no due time');
+SET LOCAL TimeZone = 'Pacific/Kiritimati';
+SELECT is(crm.business_due(:sh, '2026-03-06 17:30+08', 60), '2026-03-09 09:30+08', 'the session time zone does not matter');
+RESET TimeZone;
+
+----------------------------------------------------------------- Business minutes
+SELECT is(crm.business_minutes(:sh, '2026-03-06 17:00+08', '2026-03-09 10:00+08'), 120::bigint, 'Friday 17:00 to Monday 10:00: 120');
+SELECT is(crm.business_minutes(:sh, '2026-03-09 10:00+08', '2026-03-06 17:00+08'), -120::bigint, 'backwards: -120');
+SELECT is(crm.business_minutes(:shh, '2026-03-06 17:00+08', '2026-03-10 10:00+08'), 120::bigint, 'the holiday does not count');
+SELECT is(crm.business_minutes(:sh, '2026-03-03 08:00Z', '2026-03-03 09:00Z'), 60::bigint, 'one UTC hour: Shanghai afternoon, open');
+SELECT is(crm.business_minutes(:ny, '2026-03-03 08:00Z', '2026-03-03 09:00Z'), 0::bigint, '…New York night, closed');
+SELECT is(crm.business_minutes(:ny, '2026-03-03 14:00Z', '2026-03-03 15:00Z'), 60::bigint, 'the New York morning counts there');
+SELECT is(crm.business_minutes(:allday, '2026-03-07 12:00-05', '2026-03-08 12:00-04'), 1380::bigint,
+          'noon to noon over spring-forward: 23 hours');
+SELECT is(crm.business_minutes(:allday, '2026-10-31 12:00-04', '2026-11-01 12:00-05'), 1500::bigint,
+          'noon to noon over fall-back: 25 hours');
+SELECT throws_ok($$SELECT crm.check_tz('Mars/Olympus')$$, 'PR422', NULL, 'an unknown time zone is PR422');
+
+----------------------------------------------------------------- Cases, breaches, clock, facts
+-- whatever was overdue before this test
+SELECT crm.mark_sla_breaches() AS earlier \gset
+-- A: Monday 2024-01-08 09:00 Shanghai, never answered
+INSERT INTO crm."case" (subject, created_at) VALUES ('tap sla a', '2024-01-08 09:00+08') RETURNING id AS a \gset
+-- B: answered and resolved in time; C: both late; D: overdue but closed
+INSERT INTO crm."case" (subject, state, created_at, first_response_at, resolved_at) VALUES
+  ('tap sla b', 'resolved', '2024-01-08 09:00+08', '2024-01-08 09:30+08', '2024-01-08 16:00+08'),
+  ('tap sla c', 'resolved', '2024-01-08 09:00+08', '2024-01-08 11:00+08', '2024-01-09 10:00+08'),
+  ('tap sla d', 'closed', '2024-01-08 09:00+08', NULL, NULL);
+SELECT is((SELECT (first_response_due_at, resolution_due_at)::text FROM crm."case" WHERE id = :a),
+          (timestamptz '2024-01-08 10:00+08', timestamptz '2024-01-08 17:00+08')::text,
+          'due times from the default policy: 10:00 and 17:00 the same day');
+SELECT is(crm.mark_sla_breaches(), 4, 'four targets missed: A twice, C twice');
+SELECT is(crm.mark_sla_breaches(), 0, 'marked once only');
+SELECT is((SELECT string_agg(e.data->>'target', ',' ORDER BY e.data->>'target') FROM crm.case_event e
+           JOIN crm."case" c ON c.id = e.case_id WHERE c.subject = 'tap sla c' AND e.kind = 'sla_breach'),
+          'first_response,resolution', 'C has both breach events');
+SELECT is((SELECT (crm.sla_clock(c)->'resolution'->>'breached', (crm.sla_clock(c)->'first_response'->>'remaining_minutes')::int < 0)::text
+           FROM crm."case" c WHERE id = :a), '(true,t)', 'the clock of A: breached, minutes left negative');
+INSERT INTO crm."case" (subject) VALUES ('tap sla now') RETURNING id AS fresh \gset
+SELECT is((SELECT crm.sla_clock(c)->'first_response'->>'remaining_minutes' FROM crm."case" c WHERE id = :fresh), '60',
+          'a new case has its 60 business minutes left');
+
+-- K: Friday 17:00, answered Monday 09:30, resolved Monday 11:00
+INSERT INTO crm."case" (subject, state, created_at, first_response_at, resolved_at) VALUES
+  ('tap sla k', 'resolved', '2024-01-05 17:00+08', '2024-01-08 09:30+08', '2024-01-08 11:00+08') RETURNING id AS k \gset
+SELECT is((SELECT (first_response_seconds, first_response_business_seconds, resolution_seconds, resolution_business_seconds,
+                   first_response_breached, resolution_breached, reopen_count)::text FROM crm.case_fact WHERE case_id = :k),
+          '(232200,5400,237600,10800,t,f,0)', 'facts: calendar and business seconds, breach flags (due Fri 18:00 and Mon 16:00)');
+SELECT crm.set_state(:k, 'open', NULL) IS NULL AS x \gset
+SELECT is((SELECT (reopen_count, resolved_at IS NULL, resolution_seconds IS NULL)::text FROM crm.case_fact WHERE case_id = :k),
+          '(1,t,t)', 'a reopen counts and the resolution is pending again');
+SELECT is((SELECT (first_response_breached, resolution_breached)::text FROM crm.case_fact
+           WHERE case_id = (SELECT id FROM crm."case" WHERE subject = 'tap sla b')), '(f,f)', 'B met both targets');
+
+SELECT * FROM finish();
+ROLLBACK;

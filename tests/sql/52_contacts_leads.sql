@@ -1,0 +1,104 @@
+-- Contacts from posts (create or link identities), the contact page, leads
+-- and their states, teams and SLA policies through the api, with roles.
+BEGIN;
+SELECT plan(33);
+SET LOCAL client_min_messages = warning;
+
+SELECT count(auth.user_add(u, initcap(replace(u, '_', ' ')), r::auth.staff_role, '$argon2id$v=19$m=19456,t=2,p=1$x$y'))
+FROM (VALUES ('tap_ag', 'agent'), ('tap_mk', 'marketer'), ('tap_an', 'analyst'), ('tap_sales', 'sales'),
+             ('tap_admin', 'admin')) v(u, r);
+INSERT INTO auth.session (token_hash, staff_id, csrf_token)
+SELECT sha256(convert_to('tok-' || username, 'UTF8')), id, 'csrf' FROM auth.staff WHERE username LIKE 'tap\_%';
+CREATE FUNCTION pg_temp.as_user(u text) RETURNS void LANGUAGE sql AS $$
+  SELECT set_config('parley.session', 'tok-' || u, true)
+$$;
+SELECT id AS ag FROM auth.staff WHERE username = 'tap_ag' \gset
+
+INSERT INTO social.profile (platform, external_id, handle, display_name) VALUES
+  ('x', 'tap-1', 'mei', '  '), ('weibo', 'tap-2', 'mei_wb', '小美'), ('x', 'tap-3', 'other', 'Other');
+INSERT INTO social.post (platform, external_id, author_id, body, lang, created_at)
+SELECT 'x', 'tap-p' || i, (SELECT id FROM social.profile WHERE external_id = 'tap-' || i), 'hello', 'en', now()
+FROM generate_series(1, 3) i;
+INSERT INTO social.post (platform, external_id, author_id, body, created_at) VALUES ('x', 'tap-anon', NULL, 'who?', now());
+SELECT id AS p1 FROM social.post WHERE external_id = 'tap-p1' \gset
+SELECT id AS p2 FROM social.post WHERE external_id = 'tap-p2' \gset
+SELECT id AS p3 FROM social.post WHERE external_id = 'tap-p3' \gset
+SELECT id AS anon FROM social.post WHERE external_id = 'tap-anon' \gset
+
+----------------------------------------------------------------- Contacts
+SELECT pg_temp.as_user('tap_an');
+SELECT throws_ok(format($$SELECT api.contact_from_post('{"post_id": %s}')$$, :p1), 'PR403', NULL, 'an analyst may not create contacts');
+SELECT pg_temp.as_user('tap_mk');
+SELECT api.contact_from_post(jsonb_build_object('post_id', :p1)) AS r \gset
+SELECT (:'r'::jsonb->>'contact_id')::bigint AS k \gset
+SELECT is(:'r'::jsonb->>'created', 'true', 'a marketer creates a contact from a post');
+SELECT is((SELECT name || '/' || source FROM crm.contact WHERE id = :k), 'mei/staff', 'named after the profile (blank name: handle)');
+SELECT is(api.contact_from_post(jsonb_build_object('post_id', :p1))::text,
+          jsonb_build_object('contact_id', :k, 'profile_id', (SELECT author_id FROM social.post WHERE id = :p1), 'created', false)::text,
+          'again: the same contact, nothing created');
+SELECT pg_temp.as_user('tap_ag');
+SELECT is(api.contact_from_post(jsonb_build_object('post_id', :p2, 'contact_id', :k))->>'contact_id', :k::text,
+          'an agent links another profile to the contact');
+SELECT api.contact_from_post(jsonb_build_object('post_id', :p3)) AS r3 \gset
+SELECT throws_ok(format($$SELECT api.contact_from_post('{"post_id": %s, "contact_id": %s}')$$, :p3, :k), 'PR409',
+                 'This profile already belongs to another contact.', 'a profile belongs to one contact only');
+SELECT throws_ok(format($$SELECT api.contact_from_post('{"post_id": %s, "contact_id": 999999999}')$$, :p1), 'PR404', NULL,
+                 'an unknown contact is PR404');
+SELECT throws_ok(format($$SELECT api.contact_from_post('{"post_id": %s}')$$, :anon), 'PR422', NULL,
+                 'a post without a known author is PR422');
+SELECT throws_ok($$SELECT api.contact_from_post('{"post_id": "1; drop"}')$$, 'PR422', NULL, 'a malformed id is PR422');
+SELECT is((SELECT count(*) FROM auth.audit_log WHERE event IN ('contact_created', 'contact_linked')
+           AND (detail->>'contact')::bigint = :k), 3::bigint, 'creating and linking are audited');
+
+SELECT api.contact(jsonb_build_object('id', :k)) AS page \gset
+SELECT is((SELECT string_agg(i->>'handle', ',' ORDER BY i->>'handle') FROM jsonb_array_elements(:'page'::jsonb->'identities') i),
+          'mei,mei_wb', 'the contact page lists both identities');
+SELECT is(:'page'::jsonb->'leads', '[]'::jsonb, 'no leads yet');
+SELECT is(api.contact_save(jsonb_build_object('id', :k, 'name', 'Mei Chen', 'emails', 'mei@example.com, mei@example.com',
+                                              'phones', jsonb_build_array('+86 21 5555 0101')))->>'id', :k::text, 'contact saved');
+SELECT is((SELECT name || '|' || array_to_string(emails, ';') || '|' || array_to_string(phones, ';') FROM crm.contact WHERE id = :k),
+          'Mei Chen|mei@example.com|+86 21 5555 0101',
+          '…name, de-duplicated emails, phones');
+SELECT throws_ok(format($$SELECT api.contact_save('{"id": %s, "emails": "not-an-address"}')$$, :k), 'PR422', NULL,
+                 'a bad email is PR422');
+SELECT throws_ok($$SELECT api.contact('{"id": 999999999}')$$, 'PR404', NULL, 'an unknown contact is PR404');
+
+----------------------------------------------------------------- Leads
+SELECT throws_ok(format($$SELECT api.lead_from_post('{"post_id": %s}')$$, :p1), 'PR403', NULL, 'an agent may not create leads');
+SELECT pg_temp.as_user('tap_sales');
+SELECT api.lead_from_post(jsonb_build_object('post_id', :p1, 'value', '1200.50')) AS lead \gset
+SELECT (:'lead'::jsonb->>'id')::bigint AS l \gset
+SELECT is(:'lead'::jsonb - 'id', jsonb_build_object('contact_id', :k, 'state', 'new', 'value', 1200.50, 'created', true),
+          'a lead from a post: the author''s contact, state new, the value');
+SELECT is(api.lead_from_post(jsonb_build_object('post_id', :p1))->>'id', :l::text, 'one lead per post');
+SELECT throws_ok(format($$SELECT api.lead_from_post('{"post_id": %s, "value": "-3"}')$$, :p2), 'PR422', NULL, 'a negative value is PR422');
+SELECT throws_ok(format($$SELECT api.lead_state('{"id": %s, "state": "won"}')$$, :l), 'PR409',
+                 'A lead cannot go from new to won.', 'new → won is illegal');
+SELECT throws_ok(format($$SELECT api.lead_state('{"id": %s, "state": "maybe"}')$$, :l), 'PR422', NULL, 'unknown state is PR422');
+SELECT throws_ok($$SELECT api.lead_state('{"id": 999999999, "state": "won"}')$$, 'PR404', NULL, 'unknown lead is PR404');
+SELECT is(api.lead_state(jsonb_build_object('id', :l, 'state', 'qualified'))->>'state', 'qualified', 'new → qualified');
+SELECT is(api.lead_state(jsonb_build_object('id', :l, 'state', 'won', 'value', '5000'))->>'value', '5000.00', 'qualified → won with its value');
+SELECT is((SELECT (qualified_at IS NOT NULL, closed_at IS NOT NULL)::text FROM crm.lead WHERE id = :l), '(t,t)', 'stamped along the way');
+SELECT throws_ok(format($$SELECT api.lead_state('{"id": %s, "state": "lost"}')$$, :l), 'PR409', NULL, 'won is final');
+
+----------------------------------------------------------------- Teams and SLA policies
+SELECT throws_ok($$SELECT api.team_save('{"name": "Tap night"}')$$, 'PR403', NULL, 'only admins save teams');
+SELECT pg_temp.as_user('tap_admin');
+SELECT (api.team_save(jsonb_build_object('name', 'Tap night', 'member_ids', jsonb_build_array(:ag)))->>'id')::bigint AS t \gset
+SELECT is((SELECT t->'members'->0->>'id' FROM jsonb_array_elements(api.teams()->'teams') t WHERE (t->>'id')::bigint = :t),
+          :ag::text, 'a team with its member');
+SELECT throws_ok($$SELECT api.team_save('{"name": "Tap night"}')$$, 'PR409', NULL, 'team names are unique');
+SELECT throws_ok($$SELECT api.team_save('{"name": "Tap x", "member_ids": [999999999]}')$$, 'PR404', NULL, 'unknown members are PR404');
+SELECT api.sla_policy_save('{"name": "Tap VIP", "first_response_minutes": 15, "resolution_minutes": 120,
+                             "tz": "Europe/Berlin", "hours": [{"dow": 6, "start": "10:00", "end": "14:00"}],
+                             "holidays": [{"day": "2026-12-26", "name": "Boxing day"}]}') AS pol \gset
+SELECT is((SELECT (s->>'first_response_minutes', s->'calendar'->>'tz', s->'calendar'->'hours'->0->>'end',
+                   s->'calendar'->'holidays'->0->>'day')::text
+           FROM jsonb_array_elements(api.sla_policies()->'policies') s WHERE s->>'name' = 'Tap VIP'),
+          '(15,Europe/Berlin,14:00,2026-12-26)', 'an SLA policy with its calendar');
+SELECT throws_ok($$SELECT api.sla_policy_save('{"name": "Tap bad", "first_response_minutes": 15, "resolution_minutes": 120,
+                   "tz": "Europe/Berlin", "hours": [{"dow": 8, "start": "10:00", "end": "09:00"}]}')$$, 'PR422', NULL,
+                 'bad hours are PR422');
+
+SELECT * FROM finish();
+ROLLBACK;
