@@ -1,5 +1,6 @@
 /* Templates and message catalogs: compiled/loaded once per process, then
  * every page is the api document rendered through its template. */
+#include "markdown.h"
 #include "mustache.h"
 #include "util.h"
 #include "web.h"
@@ -127,8 +128,41 @@ const char *render_text(request *r, const char *key)
     return s ? s : key;
 }
 
+/* Fields named "*_md" are Markdown: give templates "*_html", rendered by
+ * cmark in safe mode, to put in with {{{...}}}. Documents are shallow; the
+ * depth bound only guards against a runaway one. */
+static void add_markdown(request *r, json_t *v, int depth)
+{
+    if (depth > 8)
+        return;
+    if (json_is_array(v)) {
+        size_t i;
+        json_t *e;
+        json_array_foreach(v, i, e) add_markdown(r, e, depth + 1);
+        return;
+    }
+    if (!json_is_object(v))
+        return;
+    const char *key;
+    json_t *val;
+    json_t *rendered = json_object(); /* added after the walk: no insertion while iterating */
+    json_object_foreach(v, key, val) {
+        size_t n = strlen(key);
+        if (n > 3 && !strcmp(key + n - 3, "_md") && json_is_string(val)) {
+            const char *html = md_to_html(r->a, json_string_value(val), json_string_length(val));
+            json_object_set_new(rendered, arena_printf(r->a, "%.*s_html", (int)(n - 3), key),
+                                json_string(html ? html : ""));
+        } else {
+            add_markdown(r, val, depth + 1);
+        }
+    }
+    json_object_update(v, rendered);
+    json_decref(rendered);
+}
+
 void render_page(request *r, buf *out, const char *tmpl, json_t *doc, json_t *extra)
 {
+    add_markdown(r, doc, 0);
     r->lang = render_pick_lang(r);
     json_t *csrf = json_object_get(r->viewer, "csrf");
     json_t *ctx = json_pack("{s:O?,s:O?,s:O,s:s,s:b,s:b,s:s,s:s,s:s}",

@@ -112,6 +112,35 @@ static const param_spec lead_state_params[] = {
     {"state", P_ENUM, 0, 0, true, lead_states},
     {"value", P_TEXT, 0, 20, false, NULL},
     {NULL}};
+static const char *const ui_langs[] = {"en", "zh-CN", NULL};
+static const char *const on[] = {"on", "true", NULL};
+static const param_spec kb_params[] = {
+    {"q", P_TEXT, 0, 200, false, NULL},
+    {"category", P_INT, 1, 9223372036854775807LL, false, NULL},
+    {"lang", P_ENUM, 0, 0, false, ui_langs},
+    {"after", P_TEXT, 0, 40, false, NULL},
+    {NULL}};
+static const param_spec kb_edit_params[] = {{"id", P_INT, 1, 9223372036854775807LL, false, NULL}, {NULL}};
+static const param_spec kb_save_params[] = {
+    {"id", P_INT, 1, 9223372036854775807LL, false, NULL},
+    {"title", P_TEXT, 1, 200, true, NULL},
+    {"body_md", P_TEXT, 1, 200000, true, NULL},
+    {"lang", P_ENUM, 0, 0, true, ui_langs},
+    {"category_id", P_INT, 1, 9223372036854775807LL, false, NULL},
+    {"published", P_ENUM, 0, 0, false, on},
+    {NULL}};
+static const param_spec canned_params[] = {
+    {"q", P_TEXT, 0, 200, false, NULL},
+    {"lang", P_ENUM, 0, 0, false, ui_langs},
+    {NULL}};
+static const param_spec canned_save_params[] = {
+    {"id", P_INT, 1, 9223372036854775807LL, false, NULL},
+    {"title", P_TEXT, 1, 120, true, NULL},
+    {"body", P_TEXT, 1, 4000, true, NULL},
+    {"lang", P_ENUM, 0, 0, true, ui_langs},
+    {"category", P_TEXT, 0, 60, false, NULL},
+    {"shared", P_ENUM, 0, 0, false, on},
+    {NULL}};
 /* keyset pagination: rows older than this id */
 static const param_spec keyset_params[] = {
     {"before", P_INT, 1, 9223372036854775807LL, false, NULL}, {NULL}};
@@ -147,6 +176,14 @@ static const route routes[] = {
     {M_POST, "/contact/from-post", h_action, "contact_from_post", NULL, "/inbox", from_post_params},
     {M_POST, "/lead/from-post", h_action, "lead_from_post", NULL, "/inbox", from_post_params},
     {M_POST, "/lead/state", h_action, "lead_state", NULL, "/inbox", lead_state_params},
+    {M_GET, "/kb", h_page, "kb", "kb", NULL, kb_params},
+    {M_GET, "/kb/article", h_page, "kb_article", "kb_article", NULL, id_param},
+    {M_GET, "/kb/edit", h_page, "kb_edit", "kb_edit", NULL, kb_edit_params},
+    {M_POST, "/kb/save", h_action, "kb_save", NULL, "/kb", kb_save_params},
+    {M_POST, "/kb/delete", h_action, "kb_delete", NULL, "/kb", id_param},
+    {M_GET, "/canned", h_page, "canned", "canned", NULL, canned_params},
+    {M_POST, "/canned/save", h_action, "canned_save", NULL, "/canned", canned_save_params},
+    {M_POST, "/canned/delete", h_action, "canned_delete", NULL, "/canned", id_param},
     {M_GET, "/post", h_page, "post", "post", NULL, id_param},
     {M_GET, "/profile", h_page, "profile", "profile", NULL, id_param},
     {M_GET, "/quarantine", h_page, "quarantine", "quarantine", NULL, keyset_params},

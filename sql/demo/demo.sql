@@ -57,3 +57,21 @@ WHERE NOT EXISTS (SELECT FROM crm."case" c WHERE c.post_id = p.id);
 INSERT INTO crm.team_member (team_id, staff_id)
 SELECT t.id, s.id FROM crm.team t, auth.staff s WHERE t.name = 'Customer care' AND s.username = 'demo'
 ON CONFLICT DO NOTHING;
+INSERT INTO crm.kb_article (category_id, lang, title, body, published)
+SELECT (SELECT id FROM crm.kb_category WHERE slug = v.cat), v.lang, v.title, v.body, true
+FROM (VALUES
+  ('payments', 'en', 'How to get a refund', E'Refunds go back to the card or wallet you paid with within **5 working days**.\n\n1. Open the order in the Lumen Coffee app.\n2. Tap *Request a refund*.\n\nQuestions? Write to [help@lumen.example](mailto:help@lumen.example).'),
+  ('payments', 'zh-CN', '如何申请退款', E'退款将在 **5 个工作日**内退回原支付账户。\n\n1. 在卢门咖啡小程序中打开订单。\n2. 点击“申请退款”。'),
+  ('membership', 'en', 'Lumen Club points', E'Every ¥1 spent earns one point. 200 points buy a free latte.'),
+  ('membership', 'zh-CN', '卢门会员积分', E'每消费 1 元积 1 分，200 分可兑换一杯拿铁。')
+) v(cat, lang, title, body)
+WHERE NOT EXISTS (SELECT FROM crm.kb_article a WHERE a.title = v.title);
+
+INSERT INTO crm.canned_reply (title, body, lang, category, shared)
+SELECT v.* FROM (VALUES
+  ('Late order apology', 'Hi {{contact.name}}, sorry your order is late. Your case {{case.number}} is open and we will update you within the hour. — {{agent.name}}, {{brand.name}}', 'en', 'orders', true),
+  ('Cold drink remake', 'Sorry your drink arrived cold, {{contact.name}}. Show this message in any Lumen Coffee store for a free remake.', 'en', 'quality', true),
+  ('订单延误致歉', '{{contact.name}}您好，很抱歉您的订单延误了。工单号 {{case.number}}，我们会在一小时内回复您。——{{brand.name}} {{agent.name}}', 'zh-CN', 'orders', true),
+  ('饮品重做', '{{contact.name}}您好，很抱歉饮品送到时已经凉了。凭此消息到任意卢门咖啡门店可免费重做一杯。', 'zh-CN', 'quality', true)
+) v(title, body, lang, category, shared)
+WHERE NOT EXISTS (SELECT FROM crm.canned_reply r WHERE r.title = v.title);

@@ -34,7 +34,8 @@ SELECT (:'r'::jsonb->>'contact_id')::bigint AS k \gset
 SELECT is(:'r'::jsonb->>'created', 'true', 'a marketer creates a contact from a post');
 SELECT is((SELECT name || '/' || source FROM crm.contact WHERE id = :k), 'mei/staff', 'named after the profile (blank name: handle)');
 SELECT is(api.contact_from_post(jsonb_build_object('post_id', :p1))::text,
-          jsonb_build_object('contact_id', :k, 'profile_id', (SELECT author_id FROM social.post WHERE id = :p1), 'created', false)::text,
+          jsonb_build_object('contact_id', :k, 'profile_id', (SELECT author_id FROM social.post WHERE id = :p1), 'created', false,
+                             'redirect', '/contact?id=' || :k)::text,
           'again: the same contact, nothing created');
 SELECT pg_temp.as_user('tap_ag');
 SELECT is(api.contact_from_post(jsonb_build_object('post_id', :p2, 'contact_id', :k))->>'contact_id', :k::text,
@@ -68,7 +69,8 @@ SELECT throws_ok(format($$SELECT api.lead_from_post('{"post_id": %s}')$$, :p1), 
 SELECT pg_temp.as_user('tap_sales');
 SELECT api.lead_from_post(jsonb_build_object('post_id', :p1, 'value', '1200.50')) AS lead \gset
 SELECT (:'lead'::jsonb->>'id')::bigint AS l \gset
-SELECT is(:'lead'::jsonb - 'id', jsonb_build_object('contact_id', :k, 'state', 'new', 'value', 1200.50, 'created', true),
+SELECT is(:'lead'::jsonb - 'id', jsonb_build_object('contact_id', :k, 'state', 'new', 'value', 1200.50, 'created', true,
+                                                    'redirect', '/contact?id=' || :k),
           'a lead from a post: the author''s contact, state new, the value');
 SELECT is(api.lead_from_post(jsonb_build_object('post_id', :p1))->>'id', :l::text, 'one lead per post');
 SELECT throws_ok(format($$SELECT api.lead_from_post('{"post_id": %s, "value": "-3"}')$$, :p2), 'PR422', NULL, 'a negative value is PR422');

@@ -1,0 +1,38 @@
+# Knowledge base and canned replies through nginx: Markdown rendered safely,
+# search in Chinese and English, drafts, canned replies with placeholders.
+echo "# knowledge base and canned replies"
+login kb e2e_agent "$PW"
+req kb GET /kb/edit
+ktok=$(csrf_of)
+post kb /kb/save "csrf=$ktok" "title=如何申请退款" lang=zh-CN published=on \
+  "body_md=退款将在 **5 个工作日**内退回。<script>alert(1)</script> [点我](javascript:alert(1)) <img src=x onerror=alert(1)>"
+art=$(header Location); art=${art##*=}
+eq "saving an article redirects to it" "$STATUS" 303
+req kb GET "/kb/article?id=$art"
+has "Markdown is rendered" "$BODY" "<strong>5 个工作日</strong>"
+hasnt "… raw HTML is dropped" "$BODY" "<script>alert(1)"
+hasnt "… and so are javascript: links" "$BODY" 'href="javascript:'
+hasnt "… and event handlers" "$BODY" "onerror=alert"
+post kb /kb/save "csrf=$ktok" "title=Getting a refund" lang=en published=on "body_md=Refunds take *five* working days."
+post kb /kb/save "csrf=$ktok" "title=Unreleased refund policy" lang=en "body_md=Draft: refunds within one day."
+req kb GET "/kb.json?q=退款"
+has "Chinese search without spaces finds the article" "$(jq -r '[.articles[].title] | join("|")' <<<"$BODY")" "如何申请退款"
+req kb GET "/kb.json?q=refund"
+has "English search (stemmed) finds the English one" "$(jq -r '[.articles[].title] | join("|")' <<<"$BODY")" "Getting a refund"
+login kr e2e_reader "$PW"
+req kr GET "/kb.json?q=refund"
+hasnt "readers do not see drafts" "$(jq -r '[.articles[].title] | join("|")' <<<"$BODY")" "Unreleased"
+post kr /kb/save "csrf=$(csrf_of)" "title=x" lang=en "body_md=x"
+eq "readers may not write articles" "$STATUS" 403
+post kb /kb/save "csrf=$ktok" "title=" lang=en "body_md=x"
+eq "an article without a title is 422" "$STATUS" 422
+
+req kb GET /canned
+ctok=$(csrf_of)
+post kb /canned/save "csrf=$ctok" "title=Late order" lang=en shared=on \
+  "body=Hi {{contact.name}}, sorry your order is late. Case {{case.number}}."
+eq "a canned reply with placeholders" "$STATUS" 303
+post kb /canned/save "csrf=$ctok" "title=Bad" lang=en "body=Hi {{contact.password}}"
+eq "an unknown placeholder is 422" "$STATUS" 422
+req kb GET /canned
+has "the list shows it" "$BODY" "sorry your order is late"
