@@ -141,6 +141,16 @@ static const param_spec canned_save_params[] = {
     {"category", P_TEXT, 0, 60, false, NULL},
     {"shared", P_ENUM, 0, 0, false, on},
     {NULL}};
+static const param_spec post_params[] = {
+    {"id", P_INT, 1, 9223372036854775807LL, true, NULL},
+    {"use", P_INT, 1, 9223372036854775807LL, false, NULL}, /* a canned reply to start the answer with */
+    {NULL}};
+static const param_spec reply_params[] = {
+    {"post_id", P_INT, 1, 9223372036854775807LL, true, NULL},
+    {"body", P_TEXT, 1, 10000, true, NULL},
+    {"case_id", P_INT, 1, 9223372036854775807LL, false, NULL},
+    {"idempotency_key", P_TEXT, 0, 36, false, NULL},
+    {NULL}};
 /* keyset pagination: rows older than this id */
 static const param_spec keyset_params[] = {
     {"before", P_INT, 1, 9223372036854775807LL, false, NULL}, {NULL}};
@@ -184,7 +194,9 @@ static const route routes[] = {
     {M_GET, "/canned", h_page, "canned", "canned", NULL, canned_params},
     {M_POST, "/canned/save", h_action, "canned_save", NULL, "/canned", canned_save_params},
     {M_POST, "/canned/delete", h_action, "canned_delete", NULL, "/canned", id_param},
-    {M_GET, "/post", h_page, "post", "post", NULL, id_param},
+    {M_GET, "/post", h_page, "post", "post", NULL, post_params},
+    {M_POST, "/reply", h_action, "reply", NULL, "/inbox", reply_params},
+    {M_POST, "/reply/retry", h_action, "outbox_retry", NULL, "/inbox", id_param},
     {M_GET, "/profile", h_page, "profile", "profile", NULL, id_param},
     {M_GET, "/quarantine", h_page, "quarantine", "quarantine", NULL, keyset_params},
     {M_POST, "/quarantine/retry", h_action, "quarantine_retry", NULL, "/quarantine", id_param},

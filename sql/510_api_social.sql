@@ -1,6 +1,31 @@
 -- Raw views of the social model: a post with its whole thread, a profile with
 -- its recent posts. Any signed-in staff member may look.
 
+-- Templates cannot ask "is this list empty?": has_canned says it.
+CREATE OR REPLACE FUNCTION crm.with_flags(p_reply jsonb) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT p_reply || jsonb_build_object('has_canned', jsonb_array_length(coalesce(p_reply->'canned', '[]')) > 0)
+$$;
+
+-- A canned reply's placeholders filled in for an answer to this post.
+CREATE OR REPLACE FUNCTION crm.fill_canned(p_body text, p_post bigint) RETURNS text
+LANGUAGE sql STABLE AS $$
+  SELECT replace(replace(replace(replace(replace(p_body,
+           '{{contact.name}}', coalesce(k.name, au.display_name, au.handle, '')),
+           '{{contact.handle}}', coalesce(au.handle, '')),
+           '{{case.number}}', coalesce((SELECT 'C-' || c.number FROM crm."case" c
+                                        WHERE c.post_id = q.id OR c.root_post_id = coalesce(q.root_id, q.id)
+                                        ORDER BY c.id DESC LIMIT 1), '')),
+           '{{agent.name}}', coalesce((SELECT (cur.staff).display_name FROM auth.current cur), '')),
+           '{{brand.name}}', coalesce(nullif(a.display_name, ''), a.handle, ''))
+  FROM social.post q
+  LEFT JOIN social.profile au ON au.id = q.author_id
+  LEFT JOIN crm.identity i ON i.profile_id = q.author_id
+  LEFT JOIN crm.contact k ON k.id = i.contact_id
+  LEFT JOIN social.account a ON a.id = q.account_id
+  WHERE q.id = p_post
+$$;
+
 -- A post as the thread it belongs to: up the parent links to the root (at
 -- most 50 steps), then the root's replies depth first (at most 500 posts).
 CREATE FUNCTION api.post(p jsonb) RETURNS jsonb
@@ -24,8 +49,26 @@ BEGIN
     'contact', (SELECT jsonb_build_object('id', k.id, 'name', k.name)
                 FROM crm.identity i JOIN crm.contact k ON k.id = i.contact_id WHERE i.profile_id = focus.author_id),
     'lead', (SELECT jsonb_build_object('id', l.id, 'state', l.state) FROM crm.lead l WHERE l.post_id = focus.id),
+    -- the reply composer: a fresh idempotency key (a double submit queues one
+    -- reply), canned replies ranked for this message with placeholders filled,
+    -- and the replies already queued or sent
+    'reply', CASE WHEN focus.account_id IS NOT NULL THEN crm.with_flags(jsonb_build_object(
+      'idempotency_key', gen_random_uuid(),
+      -- "use" a canned reply: the composer starts with its text, filled in
+      'body', (SELECT crm.fill_canned(r.body, focus.id) FROM crm.canned_reply r
+               WHERE r.id = nullif(p->>'use', '')::bigint AND (r.shared OR r.created_by = (SELECT (cur.staff).id FROM auth.current cur))),
+      'case_id', (SELECT c.id FROM crm."case" c WHERE c.post_id = focus.id
+                  OR c.root_post_id = coalesce(focus.root_id, focus.id) ORDER BY c.id DESC LIMIT 1),
+      'canned', (SELECT coalesce(jsonb_agg(sg || jsonb_build_object('filled', crm.fill_canned(sg->>'body', focus.id))
+                                           ORDER BY (sg->>'score')::numeric DESC), '[]')
+                 FROM jsonb_array_elements(api.canned_suggest(jsonb_build_object('text', left(focus.body, 4000),
+                                                                                  'limit', 3))->'suggestions') sg
+                 WHERE focus.body <> ''))) END,
+    'outbox', api.outbox(jsonb_build_object('post_id', focus.id))->'entries',
+    'has_outbox', EXISTS (SELECT FROM ingest.outbox o WHERE o.in_reply_to = focus.id),
     'post', (SELECT card FROM social.post_card WHERE id = focus.id) || jsonb_build_object(
       'raw', jsonb_pretty(focus.raw), 'parent_external_id', focus.parent_external_id,
+      'has_edits', EXISTS (SELECT FROM social.post_edit WHERE post_id = focus.id),
       'edits', coalesce((SELECT jsonb_agg(jsonb_build_object('edited_at', edited_at, 'body', body)
                                           ORDER BY edited_at)
                          FROM social.post_edit WHERE post_id = focus.id), '[]')),
@@ -63,6 +106,7 @@ BEGIN
                                                              'last_seen_at', f.last_seen_at))
                          FROM social.follower_edge f JOIN social.account a ON a.id = f.account_id
                          WHERE f.profile_id = pr.id), '[]'),
+    'has_follows', EXISTS (SELECT FROM social.follower_edge f WHERE f.profile_id = pr.id),
     'posts', coalesce((SELECT jsonb_agg(card ORDER BY created_at DESC)
                        FROM (SELECT card, created_at FROM social.post_card WHERE author_id = pr.id
                              ORDER BY created_at DESC LIMIT 50) x), '[]'));
