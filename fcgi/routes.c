@@ -151,6 +151,26 @@ static const param_spec reply_params[] = {
     {"case_id", P_INT, 1, 9223372036854775807LL, false, NULL},
     {"idempotency_key", P_TEXT, 0, 36, false, NULL},
     {NULL}};
+static const char *const on_off[] = {"on", "off", NULL};
+static const char *const rule_actions[] = {"none", "contact", "case", NULL};
+static const param_spec rule_save_params[] = {
+    {"id", P_INT, 1, 9223372036854775807LL, false, NULL},
+    {"name", P_TEXT, 1, 200, true, NULL},
+    {"category", P_ENUM, 0, 0, true, categories},
+    {"expression", P_TEXT, 1, 2000, true, NULL},
+    {"platforms", P_TEXT, 0, 200, false, NULL},
+    {"account_ids", P_TEXT, 0, 400, false, NULL},
+    {"langs", P_TEXT, 0, 100, false, NULL},
+    {"action", P_ENUM, 0, 0, false, rule_actions},
+    /* checkboxes come first, a hidden "off" after them: the first value wins */
+    {"search", P_ENUM, 0, 0, false, on_off},
+    {"enabled", P_ENUM, 0, 0, false, on_off},
+    {"backapply", P_ENUM, 0, 0, false, on_off},
+    {NULL}};
+static const param_spec rule_test_params[] = {
+    {"expression", P_TEXT, 1, 2000, true, NULL},
+    {"text", P_TEXT, 0, 10000, false, NULL},
+    {NULL}};
 /* keyset pagination: rows older than this id */
 static const param_spec keyset_params[] = {
     {"before", P_INT, 1, 9223372036854775807LL, false, NULL}, {NULL}};
@@ -186,6 +206,11 @@ static const route routes[] = {
     {M_POST, "/contact/from-post", h_action, "contact_from_post", NULL, "/inbox", from_post_params},
     {M_POST, "/lead/from-post", h_action, "lead_from_post", NULL, "/inbox", from_post_params},
     {M_POST, "/lead/state", h_action, "lead_state", NULL, "/inbox", lead_state_params},
+    {M_GET, "/rules", h_page, "rules", "rules", NULL, no_params},
+    {M_POST, "/rules/save", h_action, "rule_save", NULL, "/rules", rule_save_params},
+    {M_POST, "/rules/delete", h_action, "rule_delete", NULL, "/rules", id_param},
+    {M_POST, "/rules/backapply", h_action, "rule_backapply", NULL, "/rules", id_param},
+    {M_GET, "/rules/test", h_page, "rule_test", "rule_test", NULL, rule_test_params},
     {M_GET, "/kb", h_page, "kb", "kb", NULL, kb_params},
     {M_GET, "/kb/article", h_page, "kb_article", "kb_article", NULL, id_param},
     {M_GET, "/kb/edit", h_page, "kb_edit", "kb_edit", NULL, kb_edit_params},

@@ -14,8 +14,18 @@ if ! psql_ "SELECT 1 FROM auth.staff WHERE username = '$BROWSER_USER'" | grep -q
   printf '%s\n' "$BROWSER_PASSWORD" | as_app env PARLEY_DB="host=$PARLEY_VAR/run port=$PARLEY_PGPORT dbname=parley user=parley_owner" \
     "$PARLEY_BIN" user add "$BROWSER_USER" --role marketer --name "Browser Tester" --password-stdin >/dev/null
 fi
+export AGENT_USER=browser_agent
+if ! psql_ "SELECT 1 FROM auth.staff WHERE username = '$AGENT_USER'" | grep -q 1; then
+  printf '%s\n' "$BROWSER_PASSWORD" | as_app env PARLEY_DB="host=$PARLEY_VAR/run port=$PARLEY_PGPORT dbname=parley user=parley_owner" \
+    "$PARLEY_BIN" user add "$AGENT_USER" --role agent --name "Browser Agent" --password-stdin >/dev/null
+fi
 export EXPECTED_POSTS=$(psql_ "SELECT count(*) FROM social.post")
-out=$(node --test --test-reporter=spec journey.test.mjs 2>&1); rc=$?
+# The newest inbound post on an account that has no case yet: the top of the inbox.
+export CASE_POST_ID=$(psql_ "SELECT q.id FROM social.post q WHERE q.deleted_at IS NULL AND q.account_id IS NOT NULL
+  AND NOT crm.own_profile(q.author_id)
+  AND NOT EXISTS (SELECT FROM crm.\"case\" c WHERE c.post_id = q.id OR c.root_post_id = coalesce(q.root_id, q.id))
+  ORDER BY q.created_at DESC, q.id DESC LIMIT 1")
+out=$(node --test --test-reporter=spec --test-concurrency=1 journey.test.mjs agent.test.mjs 2>&1); rc=$?
 printf '%s\n' "$out"
 p=$(printf '%s\n' "$out" | sed -n 's/^ℹ pass \([0-9]*\)/\1/p' | tail -n1)
 f=$(printf '%s\n' "$out" | sed -n 's/^ℹ fail \([0-9]*\)/\1/p' | tail -n1)

@@ -1,0 +1,74 @@
+// An agent works a case from the inbox to resolved, in headless Chromium:
+// inbox → conversation → open a case → take it → note → reply from a canned
+// suggestion → resolve. Screenshots in tests/browser/artifacts/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+
+const base = `http://127.0.0.1:${process.env.PARLEY_HTTP_PORT}`;
+const artifacts = new URL('./artifacts/', import.meta.url).pathname;
+const postId = process.env.CASE_POST_ID;
+let browser, page;
+
+before(async () => {
+  mkdirSync(artifacts, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+           '--disable-component-update', '--disable-sync'],
+  });
+  page = await (await browser.newContext({ locale: 'en-US' })).newPage();
+  await page.goto(`${base}/login`);
+  await page.fill('input[name=username]', process.env.AGENT_USER);
+  await page.fill('input[name=password]', process.env.BROWSER_PASSWORD);
+  await Promise.all([page.waitForURL(`${base}/dashboard`), page.click('button[type=submit] >> text=Sign in')]);
+});
+after(async () => { await browser?.close(); });
+
+test('the inbox lists the customer\'s post and leads to the conversation', async () => {
+  await page.goto(`${base}/inbox`);
+  const item = page.locator(`[data-testid=inbox-${postId}]`);
+  assert.equal(await item.count(), 1, 'the post is on the first inbox page');
+  await page.screenshot({ path: `${artifacts}/inbox-en.png`, fullPage: true });
+  await Promise.all([page.waitForURL(`${base}/post?id=${postId}`), item.locator('text=Open the conversation').click()]);
+  assert.equal(await page.locator('[data-testid=composer]').count(), 1);
+});
+
+test('opening a case from the conversation shows it with its SLA clock', async () => {
+  await Promise.all([page.waitForURL(/\/case\?id=\d+$/), page.click('[data-testid=open-case]')]);
+  assert.match(await page.textContent('[data-testid=case-state]'), /new|open/);
+  assert.match(await page.textContent('[data-testid=sla]'), /First response/);
+});
+
+test('the agent takes the case and writes an internal note', async () => {
+  await page.selectOption('select[name=staff_id]', 'me');
+  await Promise.all([page.waitForURL(/\/case\?id=\d+$/), page.click('button >> text=Assign')]);
+  await page.fill('textarea[name=body]', 'Checked the order: it left the store late.');
+  await Promise.all([page.waitForURL(/\/case\?id=\d+$/), page.click('button >> text=Add note')]);
+  assert.match(await page.textContent('[data-testid=timeline]'), /left the store late/);
+});
+
+test('a reply starts from a canned suggestion and is queued for the platform', async () => {
+  const caseUrl = page.url();
+  await page.goto(`${base}/post?id=${postId}`);
+  const suggestion = page.locator('[data-testid=use-canned]').first();
+  if (await suggestion.count()) {
+    await suggestion.click();
+    assert.notEqual((await page.inputValue('textarea[name=body]')).trim(), '');
+  } else {
+    await page.fill('textarea[name=body]', 'Sorry about that, we are on it.');
+  }
+  await page.click('[data-testid=send-reply]');
+  await page.goto(`${base}/post?id=${postId}`);
+  assert.equal(await page.locator('[data-testid=outbox] tr').count(), 1, 'one reply queued');
+  await page.goto(caseUrl);
+});
+
+test('resolving the case', async () => {
+  if (await page.locator('[data-testid=to-open]').count())
+    await Promise.all([page.waitForURL(/\/case\?id=\d+$/), page.click('[data-testid=to-open]')]);
+  await Promise.all([page.waitForURL(/\/case\?id=\d+$/), page.click('[data-testid=to-resolved]')]);
+  assert.equal((await page.textContent('[data-testid=case-state]')).trim(), 'resolved');
+  await page.screenshot({ path: `${artifacts}/case-resolved-en.png`, fullPage: true });
+});
