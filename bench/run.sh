@@ -29,6 +29,7 @@ as_app() { if [ "$(id -u)" = 0 ]; then runuser -u parley -- "$@"; else "$@"; fi;
 case ${BENCH_ONLY:-} in
   hooks) bash "$ROOT/bench/hooks.sh"; exit ;;
   import) bash "$ROOT/bench/import.sh"; exit ;;
+  listen) bash "$ROOT/bench/listen.sh"; exit ;;
 esac
 PW='Bench-Harbor-5531'
 printf '%s\n' "$PW" | as_app env PARLEY_DB="host=$PARLEY_VAR/run port=$PARLEY_PGPORT dbname=parley user=parley_owner" \
@@ -137,6 +138,8 @@ MD
 
 bash "$ROOT/bench/import.sh" >"$PARLEY_VAR/import.md"
 bash "$ROOT/bench/hooks.sh" >"$PARLEY_VAR/hooks.md"
+bash "$ROOT/bench/listen.sh" >"$PARLEY_VAR/listen.md"
+SESSION=$session bash "$ROOT/bench/inbox.sh" >"$PARLEY_VAR/inbox.md"
 
 mkdir -p docs
 {
@@ -150,5 +153,9 @@ mkdir -p docs
   cat "$PARLEY_VAR/import.md"
   echo
   cat "$PARLEY_VAR/hooks.md"
+  echo
+  cat "$PARLEY_VAR/listen.md"
+  echo
+  cat "$PARLEY_VAR/inbox.md"
 } >docs/benchmarks.md
 cat docs/benchmarks.md
