@@ -110,4 +110,59 @@ static void quota(arena *a, json_t *headers, int *remaining, const char **reset_
     *reset_at = reset ? epoch_to_iso(a, atoll(reset)) : NULL;
 }
 
-const adapter bluesky_adapter = {"bluesky", plan, advance, quota};
+/* A strong ref {uri, cid} from the lease's reply refs, or NULL. */
+static json_t *strong_ref(json_t *ref)
+{
+    const char *uri = json_string_value(json_object_get(ref, "uri"));
+    const char *cid = json_string_value(json_object_get(ref, "cid"));
+    return uri && cid ? json_pack("{s:s, s:s}", "uri", uri, "cid", cid) : NULL;
+}
+
+/* A reply is an app.bsky.feed.post record in the brand's repo under the
+ * entry's own record key, so a repeated send cannot make a second post: it
+ * is refused, and the lookup (getRecord of that key) tells whether an
+ * earlier attempt already made it. */
+static const char *reply(arena *a, const reply_entry *e, bool lookup, reply_plan *out)
+{
+    if (!e->repo || !e->rkey)
+        return "the account's handle is not known";
+    out->headers[0] = NULL;
+    if (lookup) {
+        out->url = arena_printf(a, "%s/xrpc/com.atproto.repo.getRecord?repo=%s&collection=app.bsky.feed.post&rkey=%s",
+                                e->base_url, url_escape(a, e->repo), url_escape(a, e->rkey));
+        out->body = NULL;
+        return NULL;
+    }
+    json_t *root = strong_ref(json_object_get(e->ref, "root"));
+    json_t *parent = strong_ref(json_object_get(e->ref, "parent"));
+    if (!root || !parent) {
+        json_decref(root);
+        json_decref(parent);
+        return "the post's content id (cid) is not known, so Bluesky cannot link a reply to it";
+    }
+    json_t *b = json_pack("{s:s, s:s, s:s, s:{s:s, s:s, s:s, s:{s:o, s:o}}}", "repo", e->repo, "collection",
+                          "app.bsky.feed.post", "rkey", e->rkey, "record", "$type", "app.bsky.feed.post", "text",
+                          e->body, "createdAt", e->created_at, "reply", "root", root, "parent", parent);
+    if (!b)
+        return "the reply is not valid text";
+    out->url = arena_printf(a, "%s/xrpc/com.atproto.repo.createRecord", e->base_url);
+    out->body = json_text(a, b);
+    json_decref(b);
+    return NULL;
+}
+
+/* createRecord and getRecord both answer with the record's uri (and cid). */
+static const char *replied(arena *a, const reply_entry *e, json_t *body, const char **external_id,
+                           const char **url)
+{
+    const char *uri = json_string_value(json_object_get(body, "uri"));
+    size_t n = uri ? strlen(uri) : 0, k = strlen(e->rkey);
+    if (!uri || strncmp(uri, "at://", 5) || n <= k || strcmp(uri + n - k, e->rkey))
+        return "the answer has no uri of the record";
+    const char *did = arena_strndup(a, uri + 5, strcspn(uri + 5, "/"));
+    *external_id = arena_strdup(a, uri);
+    *url = arena_printf(a, "https://bsky.app/profile/%s/post/%s", did, e->rkey);
+    return NULL;
+}
+
+const adapter bluesky_adapter = {"bluesky", plan, advance, quota, reply, replied};

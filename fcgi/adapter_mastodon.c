@@ -90,4 +90,41 @@ static void quota(arena *a, json_t *headers, int *remaining, const char **reset_
     *reset_at = reset ? arena_strdup(a, reset) : NULL; /* already ISO 8601 */
 }
 
-const adapter mastodon_adapter = {"mastodon", plan, advance, quota};
+/* A reply is a status with in_reply_to_id, in the visibility of the post it
+ * answers. Mastodon keeps the Idempotency-Key for an hour and answers a
+ * repeat with the status it made, so no lookup is needed after an error. */
+static const char *reply(arena *a, const reply_entry *e, bool lookup, reply_plan *out)
+{
+    if (lookup) {
+        out->url = NULL;
+        return NULL;
+    }
+    static const char *const visibilities[] = {"public", "unlisted", "private", "direct"};
+    json_t *b = json_pack("{s:s, s:s}", "status", e->body, "in_reply_to_id", e->target);
+    if (!b)
+        return "the reply is not valid text";
+    for (size_t i = 0; e->visibility && i < sizeof visibilities / sizeof *visibilities; i++)
+        if (!strcmp(e->visibility, visibilities[i]))
+            json_object_set_new(b, "visibility", json_string(e->visibility));
+    out->url = arena_printf(a, "%s/api/v1/statuses", e->base_url);
+    out->body = json_text(a, b);
+    json_decref(b);
+    out->headers[0] = arena_printf(a, "Idempotency-Key: %s", e->key);
+    out->headers[1] = NULL;
+    return NULL;
+}
+
+static const char *replied(arena *a, const reply_entry *e, json_t *body, const char **external_id,
+                           const char **url)
+{
+    (void)e;
+    const char *id = json_string_value(json_object_get(body, "id"));
+    const char *u = json_string_value(json_object_get(body, "url"));
+    if (!id || !*id)
+        return "the answer has no status id";
+    *external_id = arena_strdup(a, id);
+    *url = u ? arena_strdup(a, u) : NULL;
+    return NULL;
+}
+
+const adapter mastodon_adapter = {"mastodon", plan, advance, quota, reply, replied};

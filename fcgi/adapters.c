@@ -73,3 +73,37 @@ const char *epoch_to_iso(arena *a, long long epoch)
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
     return out;
 }
+
+const char *json_text(arena *a, json_t *v)
+{
+    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    const char *out = arena_strdup(a, s ? s : "null");
+    free(s);
+    return out;
+}
+
+const char *platform_error(arena *a, json_t *body, long status)
+{
+    const char *msg = json_string_value(json_object_get(body, "message"));
+    const char *err = json_string_value(json_object_get(body, "error"));
+    if (msg && err)
+        return arena_printf(a, "HTTP %ld %s: %s", status, err, msg);
+    if (msg || err)
+        return arena_printf(a, "HTTP %ld: %s", status, msg ? msg : err);
+    return arena_printf(a, "HTTP %ld", status);
+}
+
+const char *retry_time(arena *a, json_t *headers, const char *fallback)
+{
+    const char *ra = header(headers, "retry-after");
+    if (ra && *ra) {
+        char *end;
+        long secs = strtol(ra, &end, 10);
+        if (!*end && secs >= 0)
+            return epoch_to_iso(a, (long long)time(NULL) + secs);
+        time_t when = curl_getdate(ra, NULL);
+        if (when > 0)
+            return epoch_to_iso(a, (long long)when);
+    }
+    return fallback;
+}

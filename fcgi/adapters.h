@@ -23,6 +23,22 @@ typedef struct {
     const char *url;      /* arena-owned */
 } page_plan;
 
+/* A leased outbox entry: a reply to send (strings owned by the caller's arena).
+ * target: the platform's id of the post answered; ref: Bluesky's {root, parent}
+ * strong refs (borrowed, may be NULL); rkey: the record key the entry always uses. */
+typedef struct {
+    long long id;
+    const char *key, *platform, *base_url, *token, *repo, *body, *target, *visibility, *created_at, *rkey;
+    json_t *ref;
+} reply_entry;
+
+/* One request of a send: a POST of a JSON body, or a GET when body is NULL. */
+typedef struct {
+    const char *url;         /* arena-owned */
+    const char *body;        /* arena-owned JSON, or NULL */
+    const char *headers[4];  /* extra "Name: value" lines, NULL-terminated */
+} reply_plan;
+
 typedef struct {
     const char *platform;
     /* Plan the next page; returns NULL, or a message saying why it cannot be asked for. */
@@ -32,6 +48,16 @@ typedef struct {
     json_t *(*advance)(const stream *s, json_t *body, json_t *headers, bool *done);
     /* Remaining requests (-1 unknown) and the reset time as ISO 8601 text (or NULL). */
     void (*quota)(arena *a, json_t *headers, int *remaining, const char **reset_at);
+    /* Publishing (NULL: replies cannot be sent to this platform yet). Plan the
+     * request that sends e, or with lookup the one that asks whether an earlier
+     * attempt already made the reply (after an error answer: a send that must
+     * not be repeated blindly); out->url NULL means there is no such lookup.
+     * Returns NULL, or why the reply cannot be sent (a permanent failure). */
+    const char *(*reply)(arena *a, const reply_entry *e, bool lookup, reply_plan *out);
+    /* From a 2xx answer to either request, the platform's id and URL of the
+     * reply (arena-owned; url may be NULL). Returns NULL, or what is wrong. */
+    const char *(*replied)(arena *a, const reply_entry *e, json_t *body, const char **external_id,
+                           const char **url);
 } adapter;
 
 const adapter *adapter_for(const char *platform); /* NULL when there is none */
@@ -41,5 +67,11 @@ const char *url_escape(arena *a, const char *s);
 const char *header(json_t *headers, const char *name);       /* lower-case name */
 const char *link_param(arena *a, const char *link, const char *rel, const char *param);
 const char *epoch_to_iso(arena *a, long long epoch);
+const char *json_text(arena *a, json_t *v);                   /* compact JSON, arena-owned */
+/* The platform's own words for an error answer, e.g. "HTTP 422: Validation failed". */
+const char *platform_error(arena *a, json_t *body, long status);
+/* When to try again after a 429: Retry-After (seconds or HTTP date) as ISO
+ * 8601 text, else fallback. */
+const char *retry_time(arena *a, json_t *headers, const char *fallback);
 
 #endif

@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "commands.h"
 #include "db.h"
+#include "publish.h"
 #include "util.h"
 
 #include <curl/curl.h>
@@ -45,7 +46,10 @@ typedef struct {
     transfer *active;
     int nactive;
     arena *a; /* scratch for the loop */
-    double maintained_at, pruned_at; /* now_ms() of the last maintenance runs */
+    double maintained_at, sla_at, pruned_at; /* now_ms() of the last maintenance runs */
+    const char *keep_raw;                     /* how long raw pages are kept (an interval) */
+    publisher *pub;                  /* replies from the outbox, on the same multi handle */
+    bool outbox_woken;               /* a NOTIFY said a reply was queued */
 } harvester;
 
 /* ---------- HTTP ---------- */
@@ -138,34 +142,6 @@ static bool start_page(harvester *h, transfer *t)
 
 /* ---------- recording ---------- */
 
-/* When to try again after a 429: Retry-After (seconds or HTTP date), else the quota reset. */
-static const char *retry_time(arena *a, json_t *headers, const char *reset_at)
-{
-    const char *ra = header(headers, "retry-after");
-    if (ra && *ra) {
-        char *end;
-        long secs = strtol(ra, &end, 10);
-        if (!*end && secs >= 0)
-            return epoch_to_iso(a, (long long)time(NULL) + secs);
-        time_t when = curl_getdate(ra, NULL);
-        if (when > 0)
-            return epoch_to_iso(a, (long long)when);
-    }
-    return reset_at;
-}
-
-/* The platform's own words for an error, for the account page. */
-static const char *error_text(arena *a, json_t *body, long status)
-{
-    const char *msg = json_string_value(json_object_get(body, "message"));
-    const char *err = json_string_value(json_object_get(body, "error"));
-    if (msg && err)
-        return arena_printf(a, "HTTP %ld %s: %s", status, err, msg);
-    if (msg || err)
-        return arena_printf(a, "HTTP %ld: %s", status, msg ? msg : err);
-    return arena_printf(a, "HTTP %ld", status);
-}
-
 /* Returns true when the stream has another page to fetch now. */
 static bool finish_page(harvester *h, transfer *t, CURLcode rc)
 {
@@ -182,19 +158,19 @@ static bool finish_page(harvester *h, transfer *t, CURLcode rc)
     json_t *body = json_loadb(t->body.data ? t->body.data : "", t->body.len, JSON_DECODE_ANY, NULL);
     arena_defer(a, (void (*)(void *))json_decref, body);
     if (status == 401 || status == 403) {
-        record_failure(h, t, "auth", error_text(a, body, status), NULL);
+        record_failure(h, t, "auth", platform_error(a, body, status), NULL);
         return false;
     }
     if (status == 429) {
-        record_failure(h, t, "throttled", error_text(a, body, status), retry_time(a, t->headers, reset_at));
+        record_failure(h, t, "throttled", platform_error(a, body, status), retry_time(a, t->headers, reset_at));
         return false;
     }
     if (status >= 500 || status < 200) {
-        record_failure(h, t, "server", error_text(a, body, status), NULL);
+        record_failure(h, t, "server", platform_error(a, body, status), NULL);
         return false;
     }
     if (status >= 300) {
-        record_failure(h, t, "client", error_text(a, body, status), NULL);
+        record_failure(h, t, "client", platform_error(a, body, status), NULL);
         return false;
     }
     if (!utf8_valid(t->body.data ? t->body.data : "", t->body.len)) {
@@ -327,9 +303,12 @@ static void collect(harvester *h)
         if (m->msg != CURLMSG_DONE)
             continue;
         transfer *t;
-        curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+        CURL *easy = m->easy_handle;
+        curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&t);
         CURLcode rc = m->data.result;
-        curl_multi_remove_handle(h->multi, m->easy_handle);
+        curl_multi_remove_handle(h->multi, easy);
+        if (publish_finished(h->pub, easy, rc))
+            continue;
         bool more = finish_page(h, t, rc);
         if (!more || stopping || !start_page(h, t)) {
             if (more) /* stopping with pages left: let another run continue */
@@ -342,8 +321,8 @@ static void collect(harvester *h)
 }
 
 /* Maintenance between transfers: process stored webhook deliveries (a
- * bounded number per second, so transfers keep moving) and prune old
- * rejection records hourly. */
+ * bounded number per second, so transfers keep moving), record SLA breaches
+ * every minute, and hourly prune old rejection records and raw pages. */
 static void maintain(harvester *h)
 {
     double now = now_ms();
@@ -359,15 +338,33 @@ static void maintain(harvester *h)
         if (!full)
             break;
     }
+    if (now - h->sla_at >= 60 * 1000.0) {
+        h->sla_at = now;
+        PGresult *r = PQexec(h->db, "SELECT crm.mark_sla_breaches()");
+        if (PQresultStatus(r) != PGRES_TUPLES_OK)
+            fprintf(stderr, "harvest: marking SLA breaches failed: %s", PQresultErrorMessage(r));
+        PQclear(r);
+    }
     if (now - h->pruned_at >= 3600 * 1000.0) {
         h->pruned_at = now;
         PQclear(PQexec(h->db, "SELECT ingest.prune_webhook_rejections('14 days')"));
+        const char *p[] = {h->keep_raw};
+        PGresult *r;
+        do { /* in batches, each its own transaction */
+            r = PQexecParams(h->db, "SELECT ingest.prune_raw_pages($1::interval)", 1, NULL, p, NULL, NULL, 0);
+            bool more = PQresultStatus(r) == PGRES_TUPLES_OK && atoi(PQgetvalue(r, 0, 0)) > 0;
+            if (PQresultStatus(r) != PGRES_TUPLES_OK)
+                fprintf(stderr, "harvest: pruning raw pages failed: %s", PQresultErrorMessage(r));
+            PQclear(r);
+            if (!more)
+                break;
+        } while (!stopping);
     }
 }
 
 int cmd_harvest(int argc, char **argv)
 {
-    harvester h = {.parallel = 8, .lease_seconds = 60};
+    harvester h = {.parallel = 8, .lease_seconds = 60, .keep_raw = "30 days"};
     char owner[128];
     char host[64] = "host";
     gethostname(host, sizeof host - 1);
@@ -378,16 +375,26 @@ int cmd_harvest(int argc, char **argv)
             h.owner = argv[++i];
         else if (!strcmp(argv[i], "--parallel") && i + 1 < argc)
             h.parallel = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--keep-raw") && i + 1 < argc)
+            h.keep_raw = argv[++i];
         else if (!strcmp(argv[i], "--lease") && i + 1 < argc)
             h.lease_seconds = atoi(argv[++i]);
         else
-            die("usage: parley harvest [--name NAME] [--parallel N] [--lease SECONDS]");
+            die("usage: parley harvest [--name NAME] [--parallel N] [--lease SECONDS] [--keep-raw INTERVAL]");
     }
     if (h.parallel < 1 || h.parallel > MAX_PARALLEL || h.lease_seconds < 2)
         die("--parallel must be 1..%d and --lease at least 2 seconds", MAX_PARALLEL);
     h.db = db_connect("parley_harvest");
     if (!h.db)
         return 1;
+    {
+        const char *p[] = {h.keep_raw};
+        PGresult *r = PQexecParams(h.db, "SELECT $1::interval >= '1 hour'", 1, NULL, p, NULL, NULL, 0);
+        bool ok = PQresultStatus(r) == PGRES_TUPLES_OK && !strcmp(PQgetvalue(r, 0, 0), "t");
+        PQclear(r);
+        if (!ok)
+            die("--keep-raw must be a PostgreSQL interval of at least an hour, e.g. '30 days'");
+    }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_stop;
@@ -400,15 +407,20 @@ int cmd_harvest(int argc, char **argv)
     PQclear(PQexec(h.db, "LISTEN parley_jobs"));
     const char *p[] = {h.owner};
     PQclear(PQexecParams(h.db, "SELECT ingest.release_owner($1)", 1, NULL, p, NULL, NULL, 0));
+    h.pub = publish_open(h.db, h.multi, h.owner, h.lease_seconds);
     fprintf(stderr, "harvest: %s started (%d in parallel)\n", h.owner, h.parallel);
 
-    while (!(stopping && h.nactive == 0)) {
+    /* On SIGTERM, transfers and sends in flight finish first. */
+    while (!(stopping && h.nactive == 0 && publish_active(h.pub) == 0)) {
         arena_reset(h.a);
         if (PQstatus(h.db) != CONNECTION_OK) {
             PQreset(h.db);
             PQclear(PQexec(h.db, "LISTEN parley_jobs"));
         }
         lease_more(&h);
+        if (!stopping)
+            publish_lease(h.pub, h.outbox_woken);
+        h.outbox_woken = false;
         int running;
         curl_multi_perform(h.multi, &running);
         collect(&h);
@@ -417,15 +429,19 @@ int cmd_harvest(int argc, char **argv)
          * (streams fall due with time). */
         struct curl_waitfd pg = {.fd = PQsocket(h.db), .events = CURL_WAIT_POLLIN};
         int n;
-        curl_multi_poll(h.multi, &pg, pg.fd >= 0 ? 1 : 0, h.nactive ? 200 : 1000, &n);
+        curl_multi_poll(h.multi, &pg, pg.fd >= 0 ? 1 : 0, h.nactive || publish_active(h.pub) ? 200 : 1000, &n);
         if (PQconsumeInput(h.db)) {
             PGnotify *note;
-            while ((note = PQnotifies(h.db)))
+            while ((note = PQnotifies(h.db))) {
+                if (!strcmp(note->extra, "outbox"))
+                    h.outbox_woken = true;
                 PQfreemem(note);
+            }
         }
     }
     while (h.active)
         drop_transfer(&h, h.active);
+    publish_close(h.pub);
     curl_multi_cleanup(h.multi);
     curl_global_cleanup();
     PQfinish(h.db);

@@ -62,6 +62,7 @@ BEGIN
     SELECT DISTINCT 'search', btrim(q)
     FROM unnest(string_to_array(coalesce(p->>'keywords', ''), ',')) q WHERE btrim(q) <> '') AS s(kind, query)
   WHERE (SELECT harvested FROM social.platform WHERE code = p->>'platform');
+  PERFORM listen.sync_search_streams();   -- keyword rules in scope search this account too
   PERFORM auth.audit('account_added', st.id, jsonb_build_object('account', new_id));
   RETURN jsonb_build_object('id', new_id);
 EXCEPTION WHEN unique_violation THEN

@@ -9,7 +9,8 @@ GRANT EXECUTE ON FUNCTION ingest.store_page(text, text, bigint, text, integer, j
                           ingest.retry_quarantined(bigint),
                           ingest.process_webhooks(integer),
                           ingest.replay_webhooks(timestamptz, timestamptz, bigint, boolean),
-                          ingest.prune_webhook_rejections(interval)
+                          ingest.prune_webhook_rejections(interval),
+                          ingest.prune_raw_pages(interval, integer)
   TO parley_harvest;
 
 -- The hooks workers may read the secrets of the account a URL names, store
@@ -17,3 +18,10 @@ GRANT EXECUTE ON FUNCTION ingest.store_page(text, text, bigint, text, integer, j
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA hooks FROM PUBLIC;
 GRANT USAGE ON SCHEMA hooks TO parley_hooks;
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA hooks TO parley_hooks;
+
+-- The outbox (sql/460): the harvester leases replies and records answers.
+GRANT EXECUTE ON FUNCTION ingest.lease_outbox(text, integer, integer),
+                          ingest.outbox_sent(bigint, text, text, text, jsonb),
+                          ingest.outbox_failed(bigint, text, text, boolean, timestamptz),
+                          ingest.release_outbox_owner(text)
+  TO parley_harvest;

@@ -219,6 +219,9 @@ class World {
     this.notifications = [];      // ascending
     this.followers = [];          // follow edges, ascending
     this.sortedCache = null;
+    this.sent = [];               // replies the brand posted through the API, in order
+    this.replyPosts = [];         // every reply POST received (duplicates included)
+    this.idempotent = new Map();  // Mastodon Idempotency-Key -> the status it created
     gen.init(this);
     this.build();
   }
@@ -296,6 +299,25 @@ class World {
     author.authored++;
     author.lastStatusMs = Math.max(author.lastStatusMs ?? 0, time);
     this.sortedCache = null;
+    return st;
+  }
+
+  // A status the brand posts through the API (POST /api/v1/statuses, createRecord): plain text,
+  // stamped now, linked under its parent so later harvests of the thread see it.
+  addOwnStatus({ text, parent = null, visibility = 'public', lang = 'en', rkey = null, now = Date.now() }) {
+    const time = this.nextTime(now);
+    const st = {
+      kind: parent ? 'reply' : 'post', time, author: this.brand, parent, quoted: null, lang,
+      root: parent ? (parent.root || parent) : null, segments: [{ type: 'text', text }], text,
+      children: [], likes: 0, reposts: 0, quotes: 0, visibility, fixedRkey: rkey,
+    };
+    this.gen.onStatus(this, st);
+    this.statuses.set(st.key, st);
+    if (parent) parent.children.push(st);
+    this.brand.authored++;
+    this.brand.lastStatusMs = Math.max(this.brand.lastStatusMs ?? 0, time);
+    this.sortedCache = null;
+    this.sent.push(st);
     return st;
   }
 
@@ -562,6 +584,7 @@ const mastodon = {
       descendants: c.w.descendants(st).map((s) => mStatus(c.w, s)),
     }))],
     ['GET', /^\/api\/v2\/search$/, mSearch],
+    ['POST', /^\/api\/v1\/statuses$/, mPostStatus],
   ],
 
   expected(w, extraQueries) {
@@ -696,6 +719,28 @@ function mFollowers(c, accountId) {
   return ok(page.map((f) => mAccount(c.w, f.person)), link);
 }
 
+// Posting a status, with Mastodon's Idempotency-Key semantics: a key seen before (per
+// account) returns the status it created, and nothing is posted again.
+const M_VISIBILITY = ['public', 'unlisted', 'private', 'direct'];
+function mPostStatus(c) {
+  const w = c.w, b = c.body, key = c.headers['idempotency-key'] ?? null;
+  w.replyPosts.push({ at: iso(Date.now()), idempotency_key: key });
+  if (key && w.idempotent.has(key)) return ok(mStatus(w, w.idempotent.get(key)));
+  const text = typeof b.status === 'string' ? b.status : '';
+  if (!text.trim()) return { status: 422, body: { error: "Validation failed: Text can't be blank" } };
+  if ([...text].length > 500) return { status: 422, body: { error: 'Validation failed: Text character limit of 500 exceeded' } };
+  let parent = null;
+  if (b.in_reply_to_id !== undefined && b.in_reply_to_id !== null && b.in_reply_to_id !== '') {
+    parent = w.statuses.get(String(b.in_reply_to_id));
+    if (!parent) return notFound();
+  }
+  const visibility = M_VISIBILITY.includes(b.visibility) ? b.visibility : 'public';
+  const st = w.addOwnStatus({ text, parent, visibility, lang: typeof b.language === 'string' ? b.language : 'en' });
+  st.idempotencyKey = key;
+  if (key) w.idempotent.set(key, st);
+  return ok(mStatus(w, st));
+}
+
 // v2 search: no Link header (as on Mastodon); statuses page with max_id/min_id or offset.
 function mSearch(c) {
   const q = c.params.get('q') ?? '', type = c.params.get('type');
@@ -736,7 +781,7 @@ const bluesky = {
     p.key = p.did;
   },
   onStatus(w, st) {
-    st.rkey = tid(st.time, w.rng.int(0, 1023));
+    st.rkey = st.fixedRkey ?? tid(st.time, w.rng.int(0, 1023));
     st.uri = `at://${st.author.did}/app.bsky.feed.post/${st.rkey}`;
     st.cid = cidFor(st.uri);
     st.key = st.uri;
@@ -782,6 +827,8 @@ const bluesky = {
     ['GET', /^\/xrpc\/app\.bsky\.graph\.getFollowers$/, bFollowers],
     ['GET', /^\/xrpc\/app\.bsky\.actor\.getProfile$/, (c) => withActor(c, () => ok(bProfile(c.w, c.w.brand)))],
     ['GET', /^\/xrpc\/com\.atproto\.server\.getSession$/, (c) => ok({ handle: c.w.brand.handle, did: c.w.brand.did, active: true })],
+    ['POST', /^\/xrpc\/com\.atproto\.repo\.createRecord$/, bCreateRecord],
+    ['GET', /^\/xrpc\/com\.atproto\.repo\.getRecord$/, bGetRecord],
   ],
 
   expected(w, extraQueries) {
@@ -925,6 +972,53 @@ function bThread(c) {
   return ok({ thread });
 }
 
+// createRecord of an app.bsky.feed.post in the brand's own repo. A record key that is taken
+// is refused (400 InvalidRequest "Record already exists"), so a client that derives its rkey
+// from an idempotency key cannot post twice. Stricter than a real PDS on purpose: reply refs
+// must name posts this world holds, with their cids.
+const TID_RE = /^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$/;
+const graphemes = (text) => [...new Intl.Segmenter('en', { granularity: 'grapheme' }).segment(text)].length;
+function bCreateRecord(c) {
+  const w = c.w, b = c.body;
+  w.replyPosts.push({ at: iso(Date.now()), rkey: b.rkey ?? null });
+  if (b.repo !== w.brand.handle && b.repo !== w.brand.did) throw xrpcError(400, 'InvalidRequest', `Could not find repo: ${b.repo}`);
+  if (b.collection !== 'app.bsky.feed.post') throw xrpcError(400, 'InvalidRequest', `Invalid collection: ${b.collection}`);
+  const rkey = b.rkey ?? tid(w.nextTime(Date.now()), w.rng.int(0, 1023));
+  if (typeof rkey !== 'string' || !TID_RE.test(rkey)) throw xrpcError(400, 'InvalidRequest', 'Invalid record key: app.bsky.feed.post records need a TID');
+  const uri = `at://${w.brand.did}/app.bsky.feed.post/${rkey}`;
+  if (w.statuses.has(uri)) throw xrpcError(400, 'InvalidRequest', `Record already exists: ${uri}`);
+  const rec = b.record;
+  if (!rec || typeof rec !== 'object' || rec.$type !== 'app.bsky.feed.post') throw xrpcError(400, 'InvalidRequest', 'Invalid app.bsky.feed.post record: Record/$type must be app.bsky.feed.post');
+  if (typeof rec.text !== 'string') throw xrpcError(400, 'InvalidRequest', 'Invalid app.bsky.feed.post record: Record must have the property "text"');
+  if (graphemes(rec.text) > 300) throw xrpcError(400, 'InvalidRequest', 'Invalid app.bsky.feed.post record: Record/text must not be longer than 300 graphemes');
+  if (typeof rec.createdAt !== 'string' || Number.isNaN(Date.parse(rec.createdAt))) throw xrpcError(400, 'InvalidRequest', 'Invalid app.bsky.feed.post record: Record/createdAt must be a valid datetime');
+  let parent = null;
+  if (rec.reply !== undefined) {
+    const ref = (r, what) => {
+      const st = r && typeof r === 'object' ? w.statuses.get(r.uri) : null;
+      if (!st) throw xrpcError(400, 'InvalidRequest', `Invalid app.bsky.feed.post record: reply ${what} ${r?.uri} not found`);
+      if (st.cid !== r.cid) throw xrpcError(400, 'InvalidRequest', `Invalid app.bsky.feed.post record: reply ${what} cid does not match`);
+      return st;
+    };
+    parent = ref(rec.reply.parent, 'parent');
+    if (ref(rec.reply.root, 'root') !== (parent.root || parent)) throw xrpcError(400, 'InvalidRequest', 'Invalid app.bsky.feed.post record: reply root is not the root of the parent');
+  }
+  const lang = Array.isArray(rec.langs) && typeof rec.langs[0] === 'string' ? rec.langs[0] : 'en';
+  const st = w.addOwnStatus({ text: rec.text, parent, lang, rkey, now: Date.parse(rec.createdAt) });
+  return ok({ uri: st.uri, cid: st.cid, commit: { cid: cidFor(`commit/${st.uri}`), rev: tid(Date.now(), 0) }, validationStatus: 'valid' });
+}
+
+// getRecord in the brand's repo (posts only).
+function bGetRecord(c) {
+  const repo = c.params.get('repo'), collection = c.params.get('collection'), rkey = c.params.get('rkey');
+  if (!repo || !collection || !rkey) throw xrpcError(400, 'InvalidRequest', 'Error: Params must have the properties "repo", "collection" and "rkey"');
+  const did = repo === c.w.brand.handle ? c.w.brand.did : repo;
+  const uri = `at://${did}/${collection}/${rkey}`;
+  const st = c.w.statuses.get(uri);
+  if (!st) throw xrpcError(400, 'RecordNotFound', `Could not locate record: ${uri}`);
+  return ok({ uri: st.uri, cid: st.cid, value: bRecord(st) });
+}
+
 function bFollowers(c) {
   return withActor(c, () => {
     const { page, cursor } = cursorSlice(c.w.followers, c.params.get('cursor'), bLimit(c.params, 50), (f) => f.rkey);
@@ -973,13 +1067,15 @@ class RateLimiter {
   }
 }
 
-const FAULT_KINDS = ['status', 'truncate', 'delay_ms', 'malformed'];
+const FAULT_KINDS = ['status', 'truncate', 'delay_ms', 'hold_ms', 'malformed'];
 
 function validateRule(rule) {
   if (!rule || typeof rule.match !== 'string' || !rule.match) throw new Error('each rule needs a "match" string');
   if (!FAULT_KINDS.some((k) => rule[k] !== undefined && rule[k] !== false)) throw new Error(`rule for ${rule.match} needs one of ${FAULT_KINDS.join(', ')}`);
   if (rule.status !== undefined && !(Number.isInteger(rule.status) && rule.status >= 400 && rule.status <= 599)) throw new Error('"status" must be 400..599');
   if (rule.delay_ms !== undefined && !(Number.isInteger(rule.delay_ms) && rule.delay_ms >= 0 && rule.delay_ms <= 600000)) throw new Error('"delay_ms" must be 0..600000');
+  if (rule.hold_ms !== undefined && !(Number.isInteger(rule.hold_ms) && rule.hold_ms >= 0 && rule.hold_ms <= 600000)) throw new Error('"hold_ms" must be 0..600000');
+  if (rule.method !== undefined && !['GET', 'POST'].includes(rule.method)) throw new Error('"method" must be GET or POST');
   if (rule.malformed !== undefined && ![true, false, 'shape', 'json'].includes(rule.malformed)) throw new Error('"malformed" must be true, "shape" or "json"');
   const times = rule.times ?? 1;
   if (!Number.isInteger(times) || times === 0 || times < -1) throw new Error('"times" must be a positive integer, or -1 for every request');
@@ -997,8 +1093,8 @@ function ruleMatches(pattern, url) {
 class Faults {
   constructor() { this.rules = []; }
   add(rules) { const valid = rules.map(validateRule); this.rules.push(...valid); return valid.length; }
-  take(url) {
-    const rule = this.rules.find((r) => ruleMatches(r.match, url));
+  take(url, method = 'GET') {
+    const rule = this.rules.find((r) => ruleMatches(r.match, url) && (r.method === undefined || r.method === method));
     if (!rule) return null;
     if (rule.remaining > 0 && --rule.remaining === 0) this.rules.splice(this.rules.indexOf(rule), 1);
     return rule;
@@ -1146,10 +1242,27 @@ async function readBody(req) {
   return body;
 }
 
+// A POST body as Mastodon and XRPC accept it: JSON, or a form (Mastodon).
+async function readForm(req) {
+  const chunks = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += chunk.length;
+    if (size > 1 << 20) throw new Error('request body too large');
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString();
+  if ((req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) return Object.fromEntries(new URLSearchParams(text));
+  if (!text.trim()) return {};
+  const body = JSON.parse(text);
+  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new Error('body must be a JSON object');
+  return body;
+}
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // The platform's own answer for an authenticated, not rate-limited request.
-function platformAnswer(app, gen, account, req, url, sub) {
+function platformAnswer(app, gen, account, req, url, sub, body = {}) {
   const token = bearer(req);
   const rate = app.limiter.hit(gen.name, token ?? `ip:${req.socket.remoteAddress}`, Date.now());
   const headers = gen.headers(rate);
@@ -1158,7 +1271,7 @@ function platformAnswer(app, gen, account, req, url, sub) {
   if (rate.exceeded) return answer({ status: 429, body: gen.tooManyBody() });
   const route = gen.routes.find(([method, re]) => method === req.method && re.test(sub));
   if (!route) return answer({ status: gen.name === 'bluesky' && sub.startsWith('/xrpc/') ? 501 : 404 });
-  const ctx = { w: app.world(gen.name, account), params: url.searchParams, base: `http://${req.headers.host ?? '127.0.0.1'}/${gen.name}/${encodeURIComponent(account)}` };
+  const ctx = { w: app.world(gen.name, account), params: url.searchParams, body, headers: req.headers, base: `http://${req.headers.host ?? '127.0.0.1'}/${gen.name}/${encodeURIComponent(account)}` };
   try {
     return answer(route[2](ctx, ...route[1].exec(sub).slice(1)));
   } catch (err) {
@@ -1184,14 +1297,21 @@ async function servePlatform(app, req, res, url, [, platform, rawAccount, sub = 
   const account = decodeURIComponent(rawAccount);
   if (!/^[A-Za-z0-9_.-]{1,100}$/.test(account)) return sendJson(res, 404, { error: 'unknown account' });
   app.count(url.pathname, url.pathname + url.search, bearer(req));
-  const rule = app.faults.take(url.pathname + url.search);
+  const rule = app.faults.take(url.pathname + url.search, req.method);
   if (rule) app.stats.faults.push({ url: url.pathname + url.search, rule: rule.match, kinds: FAULT_KINDS.filter((k) => rule[k] !== undefined && rule[k] !== false) });
   if (rule?.delay_ms) await sleep(rule.delay_ms);
   if (rule?.status) {
     const f = faultAnswer(app, gen, rule);
     return send(res, f.status, f.headers, f.text);
   }
-  const a = platformAnswer(app, gen, account, req, url, sub);
+  let body = {};
+  if (req.method === 'POST') {
+    try { body = await readForm(req); } catch (err) { return sendJson(res, 400, { error: 'InvalidRequest', message: `Bad request body: ${err.message}` }); }
+  }
+  const a = platformAnswer(app, gen, account, req, url, sub, body);
+  // hold_ms: the request has had its effect; only the answer waits (a client killed now
+  // has posted without learning it).
+  if (rule?.hold_ms) { await sleep(rule.hold_ms); if (res.destroyed || req.socket.destroyed) return; }
   let text = JSON.stringify(rule?.malformed && rule.malformed !== 'json' && a.status === 200 ? malformBody(a.body) : a.body);
   if (rule?.malformed === 'json') text = text.slice(0, Math.ceil(text.length / 2));   // complete response, broken JSON
   if (rule?.truncate) return sendTruncated(res, a.status, a.headers, text);
@@ -1263,6 +1383,18 @@ async function serveControl(app, req, res, url) {
         if (!Number.isInteger(count) || count < 1 || w.size + count > APPEND_CAP) throw new Error(`"count" must be a positive integer and keep the account under ${APPEND_CAP} items`);
         const added = w.append(stream, count);
         return sendJson(res, 200, { ok: true, added, size: w.size });
+      }
+      case 'GET /_control/replies': {
+        const account = url.searchParams.get('account'), only = url.searchParams.get('platform');
+        if (only) controlWorld(app, only, account);
+        else if (typeof account !== 'string' || !/^[A-Za-z0-9_.-]{1,100}$/.test(account)) throw new Error('"account" must be an account name');
+        const worlds = Object.keys(GENERATORS).filter((p) => (!only || p === only) && app.worlds.has(`${p}/${account}`)).map((p) => app.worlds.get(`${p}/${account}`));
+        const replies = worlds.flatMap((w) => w.sent.map((st) => ({
+          platform: w.gen.name, id: st.id ?? st.uri, cid: st.cid ?? null, text: st.text,
+          in_reply_to: st.parent ? (st.parent.id ?? st.parent.uri) : null, created_at: iso(st.time),
+          idempotency_key: st.idempotencyKey ?? null, rkey: w.gen.name === 'bluesky' ? st.rkey : null, visibility: st.visibility,
+        })));
+        return sendJson(res, 200, { account, count: replies.length, received: worlds.reduce((n, w) => n + w.replyPosts.length, 0), replies });
       }
       case 'GET /_control/stats':
         return sendJson(res, 200, app.stats);

@@ -535,3 +535,132 @@ test('the CLI listens on 127.0.0.1 and logs one line per request', async () => {
     assert.match(lines[1], /GET \/mastodon\/brand1\/api\/v1\/accounts\/verify_credentials 200 \d+ms$/);
   } finally { child.kill('SIGTERM'); }
 });
+
+// ---- replies posted through the API (the harvester's outbox)
+
+async function post(path, token, body, headers = {}) {
+  const res = await fetch(fake.url + path, {
+    method: 'POST', body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
+  });
+  const text = await res.text();
+  let json = null;
+  try { json = JSON.parse(text); } catch { /* not JSON */ }
+  return { status: res.status, json, text };
+}
+
+test('mastodon: POST /api/v1/statuses replies once per Idempotency-Key', async () => {
+  await reset({ accounts: { notifications: 5, posts: 3, max_replies: 1, followers: 1, search: 1 } });
+  const ex = await expected('mastodon', 'brand1');
+  const parent = ex.streams.statuses[0];
+  const key = { 'idempotency-key': '6f1c0c1e-3c4b-4c6e-9d7a-1a2b3c4d5e6f' };
+  const first = await post(`${M}/api/v1/statuses`, M_TOKEN, { status: 'Thanks! 谢谢', in_reply_to_id: parent }, key);
+  assert.equal(first.status, 200, first.text);
+  assert.equal(first.json.in_reply_to_id, parent);
+  assert.equal(first.json.account.id, ex.account_id, 'posted by the brand');
+  assert.equal(first.json.content, '<p>Thanks! 谢谢</p>');
+  const again = await post(`${M}/api/v1/statuses`, M_TOKEN, { status: 'Thanks! 谢谢', in_reply_to_id: parent }, key);
+  assert.equal(again.status, 200);
+  assert.equal(again.json.id, first.json.id, 'the same key answers with the same status');
+  const other = await post(`${M}/api/v1/statuses`, M_TOKEN, { status: 'Another', in_reply_to_id: parent }, { 'idempotency-key': 'k2' });
+  assert.notEqual(other.json.id, first.json.id, 'a new key posts a new status');
+  const r = await control('GET', 'replies?platform=mastodon&account=brand1');
+  assert.equal(r.count, 2);
+  assert.equal(r.received, 3, 'three POSTs arrived');
+  assert.deepEqual(r.replies.map((x) => [x.id, x.in_reply_to, x.idempotency_key]),
+    [[first.json.id, parent, key['idempotency-key']], [other.json.id, parent, 'k2']]);
+  // a later harvest of the thread sees the reply
+  const ctx = await get(`${M}/api/v1/statuses/${parent}/context`, M_TOKEN);
+  assert.ok(ctx.json.descendants.some((s) => s.id === first.json.id));
+  const one = await get(`${M}/api/v1/statuses/${first.json.id}`, M_TOKEN);
+  assert.equal(one.status, 200);
+});
+
+test('mastodon: replies are validated like Mastodon does', async () => {
+  await reset({ accounts: { notifications: 5, posts: 2, max_replies: 0, followers: 1, search: 1 } });
+  const long = await post(`${M}/api/v1/statuses`, M_TOKEN, { status: 'x'.repeat(501) });
+  assert.equal(long.status, 422);
+  assert.equal(long.json.error, 'Validation failed: Text character limit of 500 exceeded');
+  const okLong = await post(`${M}/api/v1/statuses`, M_TOKEN, { status: '咖'.repeat(500) });
+  assert.equal(okLong.status, 200, '500 characters (not bytes) are fine');
+  const blank = await post(`${M}/api/v1/statuses`, M_TOKEN, { status: '  ' });
+  assert.equal(blank.status, 422);
+  const missing = await post(`${M}/api/v1/statuses`, M_TOKEN, { status: 'hi', in_reply_to_id: '1' });
+  assert.equal(missing.status, 404);
+  const noAuth = await post(`${M}/api/v1/statuses`, null, { status: 'hi' });
+  assert.equal(noAuth.status, 401);
+  const form = await fetch(`${fake.url}${M}/api/v1/statuses`, {
+    method: 'POST', body: 'status=form+post', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${M_TOKEN}` },
+  });
+  assert.equal((await form.json()).content, '<p>form post</p>', 'form bodies work too');
+  assert.equal((await control('GET', 'replies?account=brand1')).count, 2);
+});
+
+test('bluesky: createRecord with a fixed rkey conflicts the second time; getRecord finds it', async () => {
+  await reset({ accounts: { notifications: 5, posts: 3, max_replies: 2, followers: 1, search: 1 } });
+  const ex = await expected('bluesky', 'lumen.bsky.social');
+  const feed = await get(`${B}/xrpc/app.bsky.feed.getAuthorFeed?actor=lumen.bsky.social`, B_TOKEN);
+  const parent = feed.json.feed[0].post;
+  const rkey = '3lo2yvk4s2322';
+  const record = { $type: 'app.bsky.feed.post', text: '谢谢 🙏', createdAt: '2025-05-02T00:00:00.000Z',
+    reply: { root: { uri: parent.uri, cid: parent.cid }, parent: { uri: parent.uri, cid: parent.cid } } };
+  const first = await post(`${B}/xrpc/com.atproto.repo.createRecord`, B_TOKEN, { repo: 'lumen.bsky.social', collection: 'app.bsky.feed.post', rkey, record });
+  assert.equal(first.status, 200, first.text);
+  assert.equal(first.json.uri, `at://${ex.account_id}/app.bsky.feed.post/${rkey}`);
+  const again = await post(`${B}/xrpc/com.atproto.repo.createRecord`, B_TOKEN, { repo: ex.account_id, collection: 'app.bsky.feed.post', rkey, record });
+  assert.equal(again.status, 400);
+  assert.equal(again.json.error, 'InvalidRequest');
+  assert.match(again.json.message, /already exists/);
+  const got = await get(`${B}/xrpc/com.atproto.repo.getRecord?repo=lumen.bsky.social&collection=app.bsky.feed.post&rkey=${rkey}`, B_TOKEN);
+  assert.equal(got.status, 200);
+  assert.deepEqual([got.json.uri, got.json.cid, got.json.value.text, got.json.value.reply.parent.uri], [first.json.uri, first.json.cid, '谢谢 🙏', parent.uri]);
+  const none = await get(`${B}/xrpc/com.atproto.repo.getRecord?repo=lumen.bsky.social&collection=app.bsky.feed.post&rkey=3lo2yvk4s2222`, B_TOKEN);
+  assert.deepEqual([none.status, none.json.error], [400, 'RecordNotFound']);
+  const r = await control('GET', 'replies?platform=bluesky&account=lumen.bsky.social');
+  assert.deepEqual([r.count, r.received, r.replies[0].rkey, r.replies[0].in_reply_to], [1, 2, rkey, parent.uri]);
+  const thread = await get(`${B}/xrpc/app.bsky.feed.getPostThread?uri=${encodeURIComponent(parent.uri)}`, B_TOKEN);
+  assert.ok(thread.json.thread.replies.some((n) => n.post.uri === first.json.uri), 'the thread shows the reply');
+});
+
+test('bluesky: createRecord refuses bad records', async () => {
+  await reset({ accounts: { notifications: 5, posts: 2, max_replies: 0, followers: 1, search: 1 } });
+  const base = { repo: 'lumen.bsky.social', collection: 'app.bsky.feed.post' };
+  const rec = (extra) => ({ $type: 'app.bsky.feed.post', text: 'hi', createdAt: '2025-05-02T00:00:00Z', ...extra });
+  const cases = [
+    [{ ...base, record: rec({ text: 'é'.repeat(301) }) }, /300 graphemes/],
+    [{ ...base, record: rec({ reply: { root: { uri: 'at://x/app.bsky.feed.post/y', cid: 'c' }, parent: { uri: 'at://x/app.bsky.feed.post/y', cid: 'c' } } }) }, /not found/],
+    [{ ...base, rkey: 'not-a-tid', record: rec() }, /TID/],
+    [{ ...base, repo: 'someone.else', record: rec() }, /Could not find repo/],
+  ];
+  for (const [body, message] of cases) {
+    const r = await post(`${B}/xrpc/com.atproto.repo.createRecord`, B_TOKEN, body);
+    assert.equal(r.status, 400, JSON.stringify(body).slice(0, 80));
+    assert.match(r.json.message, message);
+  }
+  // 300 graphemes of a multi-code-point emoji are fine
+  const ok300 = await post(`${B}/xrpc/com.atproto.repo.createRecord`, B_TOKEN, { ...base, record: rec({ text: '👍🏽'.repeat(300) }) });
+  assert.equal(ok300.status, 200, ok300.text);
+  assert.equal((await control('GET', 'replies?account=lumen.bsky.social')).count, 1);
+});
+
+test('faults: hold_ms answers late but the POST has already taken effect; method narrows a rule', async () => {
+  await reset({ accounts: { notifications: 5, posts: 2, max_replies: 0, followers: 1, search: 1 } });
+  await control('POST', 'faults', { rules: [{ match: `${M}/api/v1/statuses`, method: 'POST', hold_ms: 2000 }] });
+  const ctl = new AbortController();
+  const pending = fetch(`${fake.url}${M}/api/v1/statuses`, {
+    method: 'POST', signal: ctl.signal, body: JSON.stringify({ status: 'held' }),
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${M_TOKEN}`, 'idempotency-key': 'held-1' },
+  }).catch((err) => err);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal((await control('GET', 'replies?account=brand1')).count, 1, 'stored before the answer');
+  ctl.abort();                     // the client dies without an answer
+  assert.equal((await pending).name, 'AbortError');
+  const retry = await post(`${M}/api/v1/statuses`, M_TOKEN, { status: 'held' }, { 'idempotency-key': 'held-1' });
+  assert.equal(retry.status, 200);
+  const r = await control('GET', 'replies?account=brand1');
+  assert.deepEqual([r.count, r.received, r.replies[0].id], [1, 2, retry.json.id]);
+  // a GET rule does not catch a POST
+  await control('POST', 'faults', { rules: [{ match: `${M}/api/v1/statuses`, method: 'GET', status: 500 }] });
+  assert.equal((await post(`${M}/api/v1/statuses`, M_TOKEN, { status: 'x' })).status, 200);
+  await control('DELETE', 'faults');
+});

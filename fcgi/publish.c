@@ -1,0 +1,291 @@
+/* Sending replies from the outbox. Every attempt carries the entry's
+ * idempotency key (Mastodon's Idempotency-Key, Bluesky's record key), so a
+ * send repeated after a crash, a timeout or a lost answer is recognised by
+ * the platform and recorded once. */
+#include "publish.h"
+
+#include "adapters.h"
+#include "buf.h"
+#include "util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum { MAX_SENDS = 4, SEND_TIMEOUT = 30, MAX_ANSWER = 1024 * 1024 };
+
+typedef struct outgoing {
+    struct outgoing *next;
+    arena *a;
+    reply_entry e;
+    const adapter *ad;
+    CURL *easy;
+    struct curl_slist *req_headers;
+    buf body;
+    json_t *headers;         /* response headers we keep (retry-after) */
+    bool lookup;             /* this request asks whether an earlier send made the reply */
+    const char *send_error;  /* with lookup: what the send was answered */
+    bool send_permanent;
+} outgoing;
+
+struct publisher {
+    PGconn *db;
+    CURLM *multi;
+    const char *owner;
+    int lease_seconds, nactive;
+    outgoing *active;
+    double leased_at;
+};
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+    outgoing *s = ud;
+    if (s->body.len + size * n > MAX_ANSWER)
+        return 0;
+    buf_append(&s->body, p, size * n);
+    return size * n;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+    outgoing *s = ud;
+    size_t len = size * n;
+    if (len > 12 && !strncasecmp(p, "retry-after:", 12)) {
+        const char *v = p + 12, *end = p + len;
+        while (v < end && (*v == ' ' || *v == '\t'))
+            v++;
+        while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+            end--;
+        if (utf8_valid(v, (size_t)(end - v)))
+            json_object_set_new(s->headers, "retry-after", json_stringn(v, (size_t)(end - v)));
+    }
+    return len;
+}
+
+static void drop(publisher *p, outgoing *s)
+{
+    outgoing **pp = &p->active;
+    while (*pp && *pp != s)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = s->next;
+    p->nactive--;
+    curl_easy_cleanup(s->easy);
+    curl_slist_free_all(s->req_headers);
+    buf_free(&s->body);
+    json_decref(s->headers);
+    json_decref(s->e.ref);
+    arena_free(s->a);
+    free(s);
+}
+
+/* ---------- recording ---------- */
+
+static void record_failed(publisher *p, outgoing *s, const char *message, bool permanent, const char *retry_at)
+{
+    const char *v[] = {arena_printf(s->a, "%lld", s->e.id), p->owner, message, permanent ? "true" : "false",
+                       retry_at};
+    PGresult *r = PQexecParams(p->db, "SELECT ingest.outbox_failed($1, $2, $3, $4, $5)", 5, NULL, v, NULL, NULL, 0);
+    fprintf(stderr, "harvest: reply %lld (%s) not sent: %s; %s\n", s->e.id, s->e.platform, message,
+            PQresultStatus(r) == PGRES_TUPLES_OK ? PQgetvalue(r, 0, 0) : PQresultErrorMessage(r));
+    PQclear(r);
+}
+
+static void record_sent(publisher *p, outgoing *s, const char *external_id, const char *url)
+{
+    const char *v[] = {arena_printf(s->a, "%lld", s->e.id), p->owner, external_id, url,
+                       s->body.data ? s->body.data : "null"};
+    PGresult *r = PQexecParams(p->db, "SELECT ingest.outbox_sent($1, $2, $3, $4, $5::jsonb)", 5, NULL, v, NULL,
+                               NULL, 0);
+    /* On database trouble the entry stays leased; it is sent again after
+     * the lease, and the platform answers the repeat with the same reply. */
+    fprintf(stderr, "harvest: reply %lld (%s) sent as %s: %s\n", s->e.id, s->e.platform, external_id,
+            PQresultStatus(r) == PGRES_TUPLES_OK ? "recorded" : PQresultErrorMessage(r));
+    PQclear(r);
+}
+
+/* ---------- HTTP ---------- */
+
+/* Starts the send (or its lookup); false when there is nothing to start. */
+static bool start(publisher *p, outgoing *s)
+{
+    reply_plan plan = {0};
+    const char *why = s->ad->reply(s->a, &s->e, s->lookup, &plan);
+    if (why) {
+        record_failed(p, s, why, true, NULL);
+        return false;
+    }
+    if (!plan.url) { /* no lookup on this platform: the send's answer stands */
+        record_failed(p, s, s->send_error, s->send_permanent, NULL);
+        return false;
+    }
+    buf_clear(&s->body);
+    json_object_clear(s->headers);
+    curl_easy_reset(s->easy);
+    curl_slist_free_all(s->req_headers);
+    s->req_headers = curl_slist_append(NULL, arena_printf(s->a, "Authorization: Bearer %s", s->e.token));
+    s->req_headers = curl_slist_append(s->req_headers, "Accept: application/json");
+    if (plan.body)
+        s->req_headers = curl_slist_append(s->req_headers, "Content-Type: application/json");
+    for (int i = 0; plan.headers[i]; i++)
+        s->req_headers = curl_slist_append(s->req_headers, plan.headers[i]);
+    curl_easy_setopt(s->easy, CURLOPT_URL, plan.url);
+    if (plan.body)
+        curl_easy_setopt(s->easy, CURLOPT_COPYPOSTFIELDS, plan.body);
+    curl_easy_setopt(s->easy, CURLOPT_HTTPHEADER, s->req_headers);
+    curl_easy_setopt(s->easy, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(s->easy, CURLOPT_WRITEDATA, s);
+    curl_easy_setopt(s->easy, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(s->easy, CURLOPT_HEADERDATA, s);
+    curl_easy_setopt(s->easy, CURLOPT_CONNECTTIMEOUT, 10L);
+    curl_easy_setopt(s->easy, CURLOPT_TIMEOUT, (long)SEND_TIMEOUT);
+    curl_easy_setopt(s->easy, CURLOPT_USERAGENT, "Parley-harvester/1");
+    curl_easy_setopt(s->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(s->easy, CURLOPT_NOSIGNAL, 1L);
+    curl_multi_add_handle(p->multi, s->easy);
+    return true;
+}
+
+/* What the answer means; false when the entry is settled (s can go). */
+static bool finish(publisher *p, outgoing *s, CURLcode rc)
+{
+    arena *a = s->a;
+    long status = 0;
+    curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
+    if (rc != CURLE_OK) { /* no answer: the same key makes the next attempt safe */
+        record_failed(p, s, s->lookup ? s->send_error : curl_easy_strerror(rc), false, NULL);
+        return false;
+    }
+    json_t *body = json_loadb(s->body.data ? s->body.data : "", s->body.len, 0, NULL);
+    arena_defer(a, (void (*)(void *))json_decref, body);
+    if (status >= 200 && status < 300) {
+        const char *id = NULL, *url = NULL;
+        const char *bad = body ? s->ad->replied(a, &s->e, body, &id, &url) : "the answer is not JSON";
+        if (!bad)
+            record_sent(p, s, id, url);
+        else if (s->lookup)
+            record_failed(p, s, s->send_error, s->send_permanent, NULL);
+        else
+            record_failed(p, s, arena_printf(a, "HTTP %ld, but %s", status, bad), false, NULL);
+        return false;
+    }
+    if (s->lookup) { /* not there: the send's own answer stands */
+        record_failed(p, s, s->send_error, s->send_permanent && status != 429 && status < 500, NULL);
+        return false;
+    }
+    const char *msg = platform_error(a, body, status);
+    if (status == 429) {
+        record_failed(p, s, msg, false, retry_time(a, s->headers, NULL));
+        return false;
+    }
+    /* The platform refused (4xx: permanent) or failed (5xx: try again). An
+     * earlier attempt may have made the reply, though (a refused repeat):
+     * look before deciding, where the platform can be asked. */
+    s->send_error = msg;
+    s->send_permanent = status >= 400 && status < 500;
+    if (status == 401 || status == 403) {
+        record_failed(p, s, msg, true, NULL);
+        return false;
+    }
+    s->lookup = true;
+    return start(p, s);
+}
+
+/* ---------- the publisher ---------- */
+
+static const char *col(PGresult *r, int row, int c, arena *a)
+{
+    return PQgetisnull(r, row, c) ? NULL : arena_strdup(a, PQgetvalue(r, row, c));
+}
+
+publisher *publish_open(PGconn *db, CURLM *multi, const char *owner, int lease_seconds)
+{
+    publisher *p = calloc(1, sizeof *p);
+    if (!p)
+        die("out of memory");
+    p->db = db;
+    p->multi = multi;
+    p->owner = owner;
+    /* A send must never outlive its lease, or a second harvester could send too. */
+    p->lease_seconds = lease_seconds > SEND_TIMEOUT * 2 + 20 ? lease_seconds : SEND_TIMEOUT * 2 + 20;
+    PQclear(PQexecParams(db, "SELECT ingest.release_outbox_owner($1)", 1, NULL, (const char *[]){owner}, NULL,
+                         NULL, 0));
+    return p;
+}
+
+void publish_lease(publisher *p, bool woken)
+{
+    double now = now_ms();
+    int want = MAX_SENDS - p->nactive;
+    if (want <= 0 || (!woken && now - p->leased_at < 1000))
+        return;
+    p->leased_at = now;
+    arena *scratch = arena_new();
+    const char *v[] = {p->owner, arena_printf(scratch, "%d", want), arena_printf(scratch, "%d", p->lease_seconds)};
+    PGresult *r = PQexecParams(p->db, "SELECT * FROM ingest.lease_outbox($1, $2, $3)", 3, NULL, v, NULL, NULL, 0);
+    arena_free(scratch);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        fprintf(stderr, "harvest: cannot lease replies: %s", PQresultErrorMessage(r));
+        PQclear(r);
+        return;
+    }
+    for (int i = 0; i < PQntuples(r); i++) {
+        outgoing *s = calloc(1, sizeof *s);
+        if (!s)
+            die("out of memory");
+        s->a = arena_new();
+        s->e.id = atoll(PQgetvalue(r, i, 0));
+        s->e.key = col(r, i, 1, s->a);
+        s->e.platform = col(r, i, 2, s->a);
+        s->e.base_url = col(r, i, 3, s->a);
+        s->e.token = col(r, i, 4, s->a);
+        s->e.repo = col(r, i, 5, s->a);
+        s->e.body = col(r, i, 6, s->a);
+        s->e.target = col(r, i, 7, s->a);
+        s->e.visibility = col(r, i, 8, s->a);
+        s->e.ref = PQgetisnull(r, i, 9) ? NULL : json_loads(PQgetvalue(r, i, 9), 0, NULL);
+        s->e.created_at = col(r, i, 10, s->a);
+        s->e.rkey = col(r, i, 11, s->a);
+        s->headers = json_object();
+        s->easy = curl_easy_init();
+        s->next = p->active;
+        p->active = s;
+        p->nactive++;
+        s->ad = adapter_for(s->e.platform);
+        if (!s->ad || !s->ad->reply)
+            record_failed(p, s, arena_printf(s->a, "sending replies to %s is not supported yet", s->e.platform), true,
+                          NULL);
+        else if (!s->e.base_url)
+            record_failed(p, s, "the account has no API base URL", true, NULL);
+        else if (!s->e.token)
+            record_failed(p, s, "the account has no access token", true, NULL);
+        else if (start(p, s))
+            continue;
+        drop(p, s);
+    }
+    PQclear(r);
+}
+
+bool publish_finished(publisher *p, CURL *easy, CURLcode rc)
+{
+    outgoing *s = p->active;
+    while (s && s->easy != easy)
+        s = s->next;
+    if (!s)
+        return false;
+    if (!finish(p, s, rc))
+        drop(p, s);
+    return true;
+}
+
+int publish_active(const publisher *p) { return p->nactive; }
+
+void publish_close(publisher *p)
+{
+    while (p->active) {
+        curl_multi_remove_handle(p->multi, p->active->easy);
+        drop(p, p->active);
+    }
+    free(p);
+}

@@ -1,0 +1,218 @@
+-- The harvester's side of the outbox (migration 0011): lease due replies,
+-- record what the platform answered. A send is repeated with the same
+-- idempotency key until an answer is recorded, so the platform, not a lease,
+-- is what keeps a reply from being posted twice.
+
+CREATE OR REPLACE FUNCTION ingest.outbox_max_attempts() RETURNS integer
+LANGUAGE sql IMMUTABLE AS $$ SELECT 5 $$;
+
+-- Wait after the n-th failed attempt: 15 s, 30 s, 1 min, 2 min … at most an
+-- hour. No jitter: replies are few, and a fixed schedule is what staff see.
+CREATE OR REPLACE FUNCTION ingest.outbox_backoff(p_attempts integer) RETURNS interval
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT least(interval '15 seconds' * 2 ^ greatest(least(p_attempts, 20) - 1, 0), interval '1 hour')
+$$;
+
+-- The Bluesky record key of an entry: a TID (13 characters of sortable
+-- base32: 53 bits of microseconds, 10 bits of clock id) made from the entry
+-- alone, so every attempt writes the same record and a repeat after a crash
+-- finds "already exists" instead of posting again. Time: creation time plus
+-- id mod 1000 µs (entries made in one transaction share a creation time);
+-- clock id: 10 bits of the idempotency key.
+CREATE OR REPLACE FUNCTION ingest.outbox_rkey(p_created timestamptz, p_id bigint, p_key uuid) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT string_agg(substr('234567abcdefghijklmnopqrstuvwxyz', ((v >> (5 * i)) & 31)::integer + 1, 1), ''
+                    ORDER BY i DESC)
+  FROM (SELECT (((extract(epoch FROM p_created) * 1000000)::bigint + p_id % 1000) << 10)
+               | (('x' || substr(replace(p_key::text, '-', ''), 1, 8))::bit(32)::integer & 1023) AS v) t,
+       generate_series(0, 12) i
+$$;
+
+-- The brand's own profile on the platform, when a harvest has stored it.
+CREATE OR REPLACE FUNCTION ingest.account_profile(p_account bigint) RETURNS bigint
+LANGUAGE sql STABLE AS $$
+  SELECT pr.id FROM social.account a
+  JOIN social.profile pr ON pr.platform = a.platform AND (pr.external_id = a.external_id OR pr.handle = a.handle)
+  WHERE a.id = p_account
+  ORDER BY pr.external_id = a.external_id DESC NULLS LAST, pr.id
+  LIMIT 1
+$$;
+
+-- The {root, parent} strong refs (uri + cid) a Bluesky reply to t needs,
+-- from what the normalizer kept of t in raw (its cid, and its own reply refs).
+CREATE OR REPLACE FUNCTION ingest.outbox_reply_ref(t social.post) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+  SELECT CASE WHEN t.platform = 'bluesky' THEN jsonb_build_object(
+    'parent', jsonb_build_object('uri', t.external_id, 'cid', t.raw->>'cid'),
+    'root', coalesce(t.raw->'record'->'reply'->'root', jsonb_build_object('uri', t.external_id, 'cid', t.raw->>'cid')))
+  END
+$$;
+
+-- Due entries, leased to p_owner for p_seconds (SKIP LOCKED: two harvesters
+-- never get the same entry, nor wait on each other). Each lease counts as an
+-- attempt, so an entry whose sends keep dying with the harvester still ends.
+-- Entries of paused accounts or ones that need a new token wait.
+-- reply_ref: for Bluesky, the {root, parent} strong refs (uri + cid) a reply
+-- record needs (ingest.outbox_reply_ref).
+CREATE OR REPLACE FUNCTION ingest.lease_outbox(p_owner text, p_max integer, p_seconds integer DEFAULT 120)
+RETURNS TABLE (outbox_id bigint, idempotency_key text, platform text, api_base_url text, access_token text,
+               repo text, body text, target text, visibility text, reply_ref jsonb, created_at text, rkey text)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  -- Leased often enough already, by harvesters that died before an answer.
+  UPDATE ingest.outbox o SET state = 'failed', lease_owner = NULL, lease_until = NULL, last_error_at = now(),
+         last_error = format('Gave up after %s attempts that got no answer from the platform.', o.attempts)
+  WHERE o.state = 'sending' AND o.lease_until < now() AND o.attempts >= ingest.outbox_max_attempts();
+  RETURN QUERY
+  WITH due AS (
+    SELECT o.id FROM ingest.outbox o
+    JOIN social.account a ON a.id = o.account_id
+    WHERE o.state IN ('queued', 'sending') AND o.next_attempt_at <= now()
+      AND (o.lease_until IS NULL OR o.lease_until < now()) AND a.status = 'active'
+    ORDER BY o.next_attempt_at
+    LIMIT p_max
+    FOR UPDATE OF o SKIP LOCKED
+  ), leased AS (
+    UPDATE ingest.outbox o SET state = 'sending', attempts = o.attempts + 1, lease_owner = p_owner,
+                               lease_until = now() + make_interval(secs => p_seconds)
+    FROM due WHERE o.id = due.id
+    RETURNING o.*
+  )
+  SELECT l.id, l.idempotency_key::text, a.platform, a.api_base_url, c.access_token,
+         coalesce(a.external_id, a.handle), l.body, t.external_id, t.visibility,
+         ingest.outbox_reply_ref(t),
+         to_char(l.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+         ingest.outbox_rkey(l.created_at, l.id, l.idempotency_key)
+  FROM leased l
+  JOIN social.account a ON a.id = l.account_id
+  JOIN social.post t ON t.id = l.in_reply_to
+  LEFT JOIN social.account_credential c ON c.account_id = a.id;
+END $$;
+
+-- The platform took the reply: store it as a post of the brand (kind reply,
+-- under the post it answers), mark the entry sent and tell the case. Safe to
+-- repeat (a second harvester, a retry after a crash): the entry is recorded
+-- once, and a reply a harvest stored first is linked, not duplicated. Does
+-- not ask for the lease: the platform's answer is the truth either way.
+-- p_raw: what the platform answered, kept as the post's raw JSON the way the
+-- normalizers keep it (Mastodon: the status without its account; Bluesky:
+-- uri, cid and the record, whose reply refs a reply to this reply will need).
+CREATE OR REPLACE FUNCTION ingest.outbox_sent(p_id bigint, p_owner text, p_external_id text, p_url text,
+                                              p_raw jsonb DEFAULT NULL)
+RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  o ingest.outbox;
+  a social.account;
+  t social.post;
+  author bigint;
+  new_post bigint;
+BEGIN
+  SELECT * INTO o FROM ingest.outbox WHERE id = p_id FOR UPDATE;
+  IF o.id IS NULL THEN
+    RAISE SQLSTATE 'PR404' USING MESSAGE = format('no outbox entry %s', p_id);
+  END IF;
+  IF coalesce(p_external_id, '') = '' THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'the platform gave no id for the reply';
+  END IF;
+  IF o.state = 'sent' THEN
+    RETURN o.post_id;
+  END IF;
+  SELECT * INTO a FROM social.account WHERE id = o.account_id;
+  SELECT * INTO t FROM social.post WHERE id = o.in_reply_to;
+  -- The brand's profile, as the answer shows it (Mastodon: the status's
+  -- account; Bluesky: the repo's did in the uri), so the reply has an author.
+  IF a.platform = 'mastodon' AND jsonb_typeof(p_raw->'account') = 'object' AND p_raw->'account' ? 'id' THEN
+    PERFORM ingest.upsert_profiles('mastodon', ARRAY[ingest.mastodon_profile(p_raw->'account')]);
+  ELSIF a.platform = 'bluesky' AND p_external_id LIKE 'at://did:%' THEN
+    PERFORM ingest.upsert_profiles('bluesky', ARRAY[ROW(split_part(p_external_id, '/', 3), a.handle,
+      NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)::ingest.profile_in]);
+  END IF;
+  author := coalesce((SELECT pr.id FROM social.profile pr WHERE pr.platform = a.platform
+                        AND pr.external_id = CASE a.platform WHEN 'mastodon' THEN p_raw->'account'->>'id'
+                                                             WHEN 'bluesky' THEN split_part(p_external_id, '/', 3) END),
+                     ingest.account_profile(a.id));
+  p_raw := CASE
+    WHEN a.platform = 'bluesky' THEN jsonb_build_object(
+      'uri', p_external_id, 'cid', p_raw->>'cid',
+      'record', coalesce(p_raw->'value', jsonb_build_object(
+        '$type', 'app.bsky.feed.post', 'text', o.body, 'reply', ingest.outbox_reply_ref(t),
+        'createdAt', to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))))
+    WHEN jsonb_typeof(p_raw) = 'object' THEN p_raw - 'account'
+  END;
+  INSERT INTO social.post AS p (platform, external_id, account_id, author_id, kind, body, created_at, url,
+                                visibility, parent_id, parent_external_id, root_id, root_external_id, raw)
+  VALUES (a.platform, p_external_id, a.id,
+          author, 'reply', o.body,
+          coalesce(ingest.iso_ts(p_raw->>'created_at'), ingest.iso_ts(p_raw->'record'->>'createdAt'), now()), p_url, t.visibility, t.id, t.external_id,
+          coalesce(t.root_id, CASE WHEN t.parent_external_id IS NULL THEN t.id END),
+          coalesce(t.root_external_id, CASE WHEN t.parent_external_id IS NULL THEN t.external_id END),
+          p_raw)
+  ON CONFLICT (platform, external_id) DO UPDATE SET
+    account_id = coalesce(p.account_id, EXCLUDED.account_id),
+    author_id = coalesce(p.author_id, EXCLUDED.author_id),
+    parent_id = coalesce(p.parent_id, EXCLUDED.parent_id),
+    parent_external_id = coalesce(p.parent_external_id, EXCLUDED.parent_external_id),
+    url = coalesce(p.url, EXCLUDED.url),
+    raw = ingest.merge_raw(EXCLUDED.raw, p.raw),
+    updated_at = now()
+  RETURNING id INTO new_post;
+  UPDATE ingest.outbox SET state = 'sent', external_id = p_external_id, post_id = new_post, sent_at = now(),
+                           lease_owner = NULL, lease_until = NULL
+  WHERE id = o.id;
+  -- The case learns of its answer (response times), when the CRM has the
+  -- hook. Its trouble must not undo the record of a reply the platform has.
+  IF o.case_id IS NOT NULL AND to_regprocedure('crm.record_outbound(bigint,bigint,bigint,text)') IS NOT NULL THEN
+    BEGIN
+      EXECUTE 'SELECT crm.record_outbound($1, $2, $3, $4)' USING o.case_id, new_post, o.created_by, o.body;
+    EXCEPTION WHEN OTHERS THEN
+      RAISE WARNING 'outbox entry %: the case was not told of its reply: %', o.id, SQLERRM;
+    END;
+  END IF;
+  RETURN new_post;
+END $$;
+
+-- The send did not work. Permanent (the platform refused the reply: a 4xx
+-- other than 429, or a platform Parley cannot send to) or out of attempts:
+-- failed, with the message for staff. Otherwise queued again after the
+-- backoff, or at p_retry_at when the platform said when (429).
+-- Returns the entry's new state. PR409 when the lease is no longer p_owner's.
+CREATE OR REPLACE FUNCTION ingest.outbox_failed(p_id bigint, p_owner text, p_message text, p_permanent boolean,
+                                                p_retry_at timestamptz DEFAULT NULL)
+RETURNS text LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE o ingest.outbox; give_up boolean;
+BEGIN
+  SELECT * INTO o FROM ingest.outbox WHERE id = p_id AND lease_owner = p_owner AND state = 'sending' FOR UPDATE;
+  IF o.id IS NULL THEN
+    RAISE SQLSTATE 'PR409' USING MESSAGE = format('outbox entry %s is not leased to %s', p_id, p_owner);
+  END IF;
+  give_up := p_permanent OR o.attempts >= ingest.outbox_max_attempts();
+  UPDATE ingest.outbox SET
+    state = CASE WHEN give_up THEN 'failed' ELSE 'queued' END,
+    next_attempt_at = CASE WHEN give_up THEN next_attempt_at
+                           ELSE greatest(coalesce(p_retry_at, now() + ingest.outbox_backoff(o.attempts)), now()) END,
+    lease_owner = NULL, lease_until = NULL,
+    last_error = left(coalesce(nullif(p_message, ''), 'unknown error'), 1000), last_error_at = now()
+  WHERE id = o.id;
+  RETURN CASE WHEN give_up THEN 'failed' ELSE 'queued' END;
+END $$;
+
+-- A restarted harvester frees the entries its previous life was sending:
+-- they are sent again at once, with the same key.
+CREATE OR REPLACE FUNCTION ingest.release_outbox_owner(p_owner text) RETURNS integer
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+  WITH r AS (UPDATE ingest.outbox SET lease_owner = NULL, lease_until = NULL
+             WHERE lease_owner = p_owner AND state = 'sending' RETURNING 1)
+  SELECT count(*)::integer FROM r
+$$;
+
+-- Wake harvesters (LISTEN parley_jobs) when a reply is queued.
+CREATE OR REPLACE FUNCTION ingest.notify_outbox() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF EXISTS (SELECT FROM changed WHERE state = 'queued' AND next_attempt_at <= now()) THEN
+    PERFORM pg_notify('parley_jobs', 'outbox');
+  END IF;
+  RETURN NULL;
+END $$;
+DROP TRIGGER IF EXISTS outbox_insert_notify ON ingest.outbox;
+CREATE TRIGGER outbox_insert_notify AFTER INSERT ON ingest.outbox
+  REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION ingest.notify_outbox();

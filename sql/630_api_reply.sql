@@ -1,0 +1,159 @@
+-- Replies from staff to a post, through the outbox (sql/460): queue one,
+-- queue a failed one again, list them for a post or a case.
+
+-- An outbox entry as pages show it (a helper of api.outbox, so not in api).
+CREATE OR REPLACE FUNCTION ingest.outbox_json(o ingest.outbox) RETURNS jsonb
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT jsonb_build_object(
+    'id', o.id, 'state', o.state, 'body', o.body, 'attempts', o.attempts,
+    'error', CASE WHEN o.state <> 'sent' THEN o.last_error END, 'error_at', o.last_error_at,
+    'next_attempt_at', CASE WHEN o.state = 'queued' THEN o.next_attempt_at END,
+    'external_id', o.external_id, 'url', r.url, 'reply_post_id', o.post_id,
+    'post_id', o.in_reply_to, 'case_id', o.case_id,
+    'account', jsonb_build_object('id', a.id, 'platform', a.platform, 'handle', a.handle, 'status', a.status),
+    'staff', CASE WHEN s.id IS NOT NULL THEN jsonb_build_object('id', s.id, 'username', s.username,
+                                                                 'name', s.display_name) END,
+    'created_at', o.created_at, 'sent_at', o.sent_at,
+    'queued', o.state = 'queued', 'sending', o.state = 'sending', 'sent', o.state = 'sent',
+    'failed', o.state = 'failed', 'can_retry', o.state = 'failed')
+  FROM social.account a
+  LEFT JOIN auth.staff s ON s.id = o.created_by
+  LEFT JOIN social.post r ON r.id = o.post_id
+  WHERE a.id = o.account_id
+$$;
+
+-- Queue a reply to a post, sent from the brand account that received it.
+-- p: {"post_id", "body", "case_id" (optional: else the newest open case
+-- about the post, if any), "idempotency_key" (optional uuid: the form's, so a
+-- double submit queues one reply)}. Returns {"outbox_id", "state"}.
+CREATE FUNCTION api.reply(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  st auth.staff := auth.require('agent');
+  t social.post;
+  a social.account;
+  lim integer;
+  body text := btrim(coalesce(p->>'body', ''), E' \t\r\n');
+  the_case bigint;
+  key uuid;
+  o ingest.outbox;
+BEGIN
+  IF coalesce(p->>'post_id', '') !~ '^\d{1,18}$' THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Choose the post to reply to.', HINT = 'err.no_post';
+  END IF;
+  SELECT * INTO t FROM social.post WHERE id = (p->>'post_id')::bigint;
+  IF t.id IS NULL THEN
+    RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such post.', HINT = 'err.no_post';
+  END IF;
+  IF coalesce(p->>'idempotency_key', '') <> '' THEN
+    IF p->>'idempotency_key' !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+      RAISE SQLSTATE 'PR422' USING MESSAGE = 'The form is malformed; reload the page and try again.',
+                                   HINT = 'err.bad_input';
+    END IF;
+    key := (p->>'idempotency_key')::uuid;
+    SELECT * INTO o FROM ingest.outbox WHERE idempotency_key = key;
+    IF o.id IS NOT NULL THEN  -- the same form sent twice
+      IF o.in_reply_to <> t.id OR o.created_by IS DISTINCT FROM st.id THEN
+        RAISE SQLSTATE 'PR409' USING MESSAGE = 'This form was already used for another reply; reload the page.',
+                                     HINT = 'err.reply_key_used';
+      END IF;
+      RETURN jsonb_build_object('outbox_id', o.id, 'state', o.state, 'redirect', '/post?id=' || o.in_reply_to);
+    END IF;
+  END IF;
+  IF body = '' THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Write the reply first.', HINT = 'err.reply_empty';
+  END IF;
+  SELECT * INTO a FROM social.account WHERE id = t.account_id;
+  IF a.id IS NULL OR a.platform <> t.platform THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'This post did not reach one of the brand''s accounts, so there is no account to reply from.',
+                                 HINT = 'err.reply_no_account';
+  END IF;
+  IF t.deleted_at IS NOT NULL THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'This post was deleted on the platform; it cannot be answered.',
+                                 HINT = 'err.reply_post_deleted';
+  END IF;
+  SELECT reply_limit INTO lim FROM social.platform WHERE code = a.platform;
+  IF lim IS NULL THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Replies cannot be sent to this platform.', HINT = 'err.reply_platform';
+  END IF;
+  IF length(body) > lim THEN
+    RAISE SQLSTATE 'PR422'
+      USING MESSAGE = format('The reply is %s characters long; %s allows at most %s.', length(body),
+                             (SELECT name FROM social.platform WHERE code = a.platform), lim),
+            HINT = 'err.reply_too_long';
+  END IF;
+  IF coalesce(p->>'case_id', '') <> '' THEN
+    IF p->>'case_id' !~ '^\d{1,18}$' THEN
+      RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such case.', HINT = 'err.no_case';
+    END IF;
+    SELECT c.id INTO the_case FROM crm."case" c WHERE c.id = (p->>'case_id')::bigint;
+    IF the_case IS NULL THEN
+      RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such case.', HINT = 'err.no_case';
+    END IF;
+  ELSE
+    SELECT c.id INTO the_case FROM crm."case" c
+    WHERE c.post_id = t.id AND c.state NOT IN ('resolved', 'closed') ORDER BY c.created_at DESC, c.id DESC LIMIT 1;
+  END IF;
+  INSERT INTO ingest.outbox (idempotency_key, account_id, in_reply_to, case_id, body, created_by)
+  VALUES (coalesce(key, gen_random_uuid()), a.id, t.id, the_case, body, st.id)
+  RETURNING * INTO o;
+  PERFORM auth.audit('reply_queued', st.id, jsonb_build_object('outbox', o.id, 'post', t.id, 'case', the_case));
+  RETURN jsonb_build_object('outbox_id', o.id, 'state', o.state, 'redirect', '/post?id=' || o.in_reply_to);
+END $$;
+
+-- Send a failed reply again (same idempotency key, fresh attempts).
+-- p: {"id"}. Returns {"outbox_id", "state"}.
+CREATE FUNCTION api.outbox_retry(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE st auth.staff := auth.require('agent'); o ingest.outbox;
+BEGIN
+  IF coalesce(p->>'id', '') !~ '^\d{1,18}$' THEN
+    RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such reply.', HINT = 'err.no_reply';
+  END IF;
+  SELECT * INTO o FROM ingest.outbox WHERE id = (p->>'id')::bigint FOR UPDATE;
+  IF o.id IS NULL THEN
+    RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such reply.', HINT = 'err.no_reply';
+  END IF;
+  IF o.state <> 'failed' THEN
+    RAISE SQLSTATE 'PR409' USING MESSAGE = 'Only a reply that failed can be sent again.', HINT = 'err.reply_not_failed';
+  END IF;
+  UPDATE ingest.outbox SET state = 'queued', attempts = 0, next_attempt_at = now() WHERE id = o.id;
+  PERFORM pg_notify('parley_jobs', 'outbox');
+  PERFORM auth.audit('reply_retried', st.id, jsonb_build_object('outbox', o.id));
+  RETURN jsonb_build_object('outbox_id', o.id, 'state', 'queued', 'redirect', '/post?id=' || o.in_reply_to);
+END $$;
+
+-- Replies in the outbox, newest first: of one post ("post_id"), of one case
+-- ("case_id"), or all, optionally in one "state"; at most "limit" (default
+-- 50, at most 200), older than "before" (an id, for the next page).
+-- Returns {"entries": [entry...], "next_before": id or null}.
+CREATE FUNCTION api.outbox(p jsonb DEFAULT '{}') RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  n integer := 50;
+  rows jsonb;
+BEGIN
+  PERFORM auth.require();
+  IF coalesce(p->>'post_id', '0') !~ '^\d{1,18}$' OR coalesce(p->>'case_id', '0') !~ '^\d{1,18}$'
+     OR coalesce(p->>'before', '0') !~ '^\d{1,18}$' OR coalesce(p->>'limit', '1') !~ '^\d{1,3}$'
+     OR coalesce(p->>'state', 'queued') NOT IN ('queued', 'sending', 'sent', 'failed') THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'The filter is malformed.', HINT = 'err.bad_input';
+  END IF;
+  n := least(greatest(coalesce((p->>'limit')::integer, 50), 1), 200);
+  SELECT jsonb_agg(ingest.outbox_json(o) ORDER BY o.id DESC) INTO rows
+  FROM (SELECT * FROM ingest.outbox o
+        WHERE (p->>'post_id' IS NULL OR o.in_reply_to = (p->>'post_id')::bigint)
+          AND (p->>'case_id' IS NULL OR o.case_id = (p->>'case_id')::bigint)
+          AND (p->>'state' IS NULL OR o.state = p->>'state')
+          AND (p->>'before' IS NULL OR o.id < (p->>'before')::bigint)
+        ORDER BY o.id DESC LIMIT n) o;
+  RETURN jsonb_build_object(
+    'entries', coalesce(rows, '[]'),
+    'next_before', CASE WHEN jsonb_array_length(coalesce(rows, '[]')) = n THEN rows->(n - 1)->'id' END);
+END $$;
+
+-- The replies of one case, for the case page: {"entries": [...]}.
+CREATE FUNCTION api.outbox_for_case(p jsonb) RETURNS jsonb
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+  SELECT api.outbox(jsonb_build_object('case_id', coalesce(p->>'case_id', p->>'id'), 'limit', 200))
+$$;

@@ -1,0 +1,137 @@
+# Replies go back to the platform (issue 5): a harvested mention is answered
+# through api.reply, the harvester sends it through the fake platform and
+# records it; kill -9 between the platform taking a reply and the answer being
+# recorded still ends with one reply; the text limit and a platform's refusal
+# end in clear errors.
+R_FAKE=http://127.0.0.1:${PARLEY_FAKE_PORT:-18998}
+# An earlier part's fake platform may still be on its way out.
+for _ in $(seq 50); do curl -fs -o /dev/null "$R_FAKE/_control/health" || break; sleep 0.1; done
+node "$PARLEY_ROOT_DIR/tests/fake-platform/server.mjs" --port "${PARLEY_FAKE_PORT:-18998}" >"$PARLEY_VAR/log/fake-platform-50.log" 2>&1 &
+r_fake_pid=$!
+for _ in $(seq 50); do curl -fs -o /dev/null "$R_FAKE/_control/health" && break; sleep 0.1; done
+rctl() { curl -s -X "$1" "$R_FAKE/_control/$2" -H 'Content-Type: application/json' ${3:+-d "$3"}; }
+# rhv NAME: a harvester whose pid is kept in $PARLEY_VAR/run/rhv-NAME.pid; rstop SIGNAL NAME.
+rhv() {
+  as_app bash -c 'echo $$ >"$1"; shift; exec "$@"' rhv "$PARLEY_VAR/run/rhv-$1.pid" \
+    env PARLEY_DB="host=$PARLEY_VAR/run port=$PARLEY_PGPORT dbname=parley user=parley_owner" \
+    "$PARLEY_BIN" harvest --lease 4 --parallel 2 --name "$1" >>"$PARLEY_VAR/log/harvest-e2e.log" 2>&1 &
+  for _ in $(seq 50); do [ -s "$PARLEY_VAR/run/rhv-$1.pid" ] && break; sleep 0.05; done
+}
+rstop() {
+  local pid; pid=$(cat "$PARLEY_VAR/run/rhv-$2.pid" 2>/dev/null) || return 0
+  kill "-$1" "$pid" 2>/dev/null
+  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  rm -f "$PARLEY_VAR/run/rhv-$2.pid"
+}
+# as_agent SQL: runs SQL signed in as the e2e agent; prints errors with their SQLSTATE.
+as_agent() { as_app env PGOPTIONS="-c parley.session=e2e-agent-50-token" psql -X -qtA -v VERBOSITY=verbose \
+  -h "$PARLEY_VAR/run" -p "$PARLEY_PGPORT" -U postgres -d parley -c "$1" 2>&1; }
+# wait_state ID STATE: until the outbox entry is in that state (at most 15 s).
+wait_state() { for _ in $(seq 150); do [ "$(sql "SELECT state FROM ingest.outbox WHERE id = $1")" = "$2" ] && return 0; sleep 0.1; done; return 1; }
+wait_received() { # ACCOUNT N: until the fake platform has received N reply requests
+  for _ in $(seq 150); do [ "$(rctl GET "replies?account=$1" | jq .received)" = "$2" ] && return 0; sleep 0.1; done; return 1; }
+
+echo "# replies: a harvested mention answered through the outbox"
+rctl POST reset '{"accounts": {"reply1": {"notifications": 8, "posts": 3, "max_replies": 1, "followers": 1, "search": 1},
+  "reply2.bsky.social": {"notifications": 12, "posts": 3, "max_replies": 2, "followers": 1, "search": 1}}}' >/dev/null
+r_mid=$(curl -s -H 'Authorization: Bearer token-reply1' "$R_FAKE/mastodon/reply1/api/v1/accounts/verify_credentials" | jq -r .id)
+# Keep the stack's own harvester out: only ours send.
+as_app kill -TERM "$(cat "$PARLEY_VAR/run/harvest.pid" 2>/dev/null)" 2>/dev/null; rm -f "$PARLEY_VAR/run/harvest.pid"
+sql "INSERT INTO social.account (platform, handle, api_base_url, external_id) VALUES
+       ('mastodon', 'reply1', '$R_FAKE/mastodon/reply1', '$r_mid'),
+       ('bluesky', 'reply2.bsky.social', '$R_FAKE/bluesky/reply2.bsky.social', NULL),
+       ('x', 'reply3', 'https://api.x.example', NULL);
+     INSERT INTO social.account_credential (account_id, access_token)
+       SELECT id, 'token-' || handle FROM social.account WHERE handle IN ('reply1', 'reply2.bsky.social', 'reply3');
+     INSERT INTO ingest.stream (account_id, kind, every)
+       SELECT id, 'mentions', '1 day' FROM social.account WHERE handle IN ('reply1', 'reply2.bsky.social');
+     SELECT auth.user_add('e2e_replier', 'E2E Replier', 'agent', '\$argon2id\$v=19\$m=19456,t=2,p=1\$x\$y')
+       WHERE NOT EXISTS (SELECT FROM auth.staff WHERE username = 'e2e_replier');
+     INSERT INTO auth.session (token_hash, staff_id, csrf_token)
+       SELECT sha256(convert_to('e2e-agent-50-token', 'UTF8')), id, 'e2e' FROM auth.staff WHERE username = 'e2e_replier'
+       ON CONFLICT (token_hash) DO UPDATE SET last_seen_at = now(), created_at = now()" >/dev/null
+r_macc=$(sql "SELECT id FROM social.account WHERE handle = 'reply1'")
+r_bacc=$(sql "SELECT id FROM social.account WHERE handle = 'reply2.bsky.social'")
+rhv r1
+for _ in $(seq 100); do
+  [ "$(sql "SELECT count(*) FROM ingest.stream WHERE account_id IN ($r_macc, $r_bacc) AND last_success_at IS NOT NULL")" = 2 ] && break
+  sleep 0.1
+done
+# Two mentions by other people on each platform (on Bluesky, replies in a thread, so the root ref matters).
+r_m1=$(sql "SELECT id FROM social.post WHERE account_id = $r_macc AND author_id NOT IN (SELECT id FROM social.profile WHERE platform = 'mastodon' AND external_id = '$r_mid') ORDER BY id LIMIT 1")
+r_m2=$(sql "SELECT id FROM social.post WHERE account_id = $r_macc AND author_id NOT IN (SELECT id FROM social.profile WHERE platform = 'mastodon' AND external_id = '$r_mid') ORDER BY id OFFSET 1 LIMIT 1")
+r_b1=$(sql "SELECT id FROM social.post WHERE account_id = $r_bacc AND kind = 'reply' AND root_external_id <> parent_external_id ORDER BY id LIMIT 1")
+[ -z "$r_b1" ] && r_b1=$(sql "SELECT id FROM social.post WHERE account_id = $r_bacc AND kind = 'reply' ORDER BY id LIMIT 1")
+check "mentions were harvested on both platforms ($r_m1, $r_m2, $r_b1)" test -n "$r_m1" -a -n "$r_m2" -a -n "$r_b1"
+
+out=$(as_agent "SELECT api.reply('{\"post_id\": $r_m1, \"body\": \"Thanks for telling us! 谢谢 ☕\"}')")
+r_o1=$(jq -r .outbox_id <<<"$out" 2>/dev/null)
+eq "api.reply queues the reply" "$(jq -r .state <<<"$out" 2>/dev/null)" queued
+check "… and the harvester sends it" wait_state "$r_o1" sent
+fake=$(rctl GET 'replies?platform=mastodon&account=reply1')
+eq "the platform received exactly one reply" "$(jq '[.count, .received] | join(",")' -r <<<"$fake")" "1,1"
+eq "… with the text, under the mention" "$(jq -r '.replies[0] | [.text, .in_reply_to] | join("|")' <<<"$fake")" \
+  "Thanks for telling us! 谢谢 ☕|$(sql "SELECT external_id FROM social.post WHERE id = $r_m1")"
+eq "… and the entry's idempotency key" "$(jq -r '.replies[0].idempotency_key' <<<"$fake")" \
+  "$(sql "SELECT idempotency_key FROM ingest.outbox WHERE id = $r_o1")"
+eq "the outbox holds the platform's id" "$(sql "SELECT external_id FROM ingest.outbox WHERE id = $r_o1")" "$(jq -r '.replies[0].id' <<<"$fake")"
+eq "the reply is stored as a post under the mention" \
+  "$(sql "SELECT count(*) || ' ' || min(p.kind) || ' ' || min(p.parent_id) || ' ' || min(p.account_id) FROM social.post p JOIN ingest.outbox o ON o.post_id = p.id AND o.external_id = p.external_id WHERE o.id = $r_o1")" \
+  "1 reply $r_m1 $r_macc"
+
+echo "# replies: kill -9 after the platform took the reply, before the answer was recorded"
+rctl POST faults '{"rules": [{"match": "/mastodon/reply1/api/v1/statuses", "method": "POST", "hold_ms": 5000}]}' >/dev/null
+r_o2=$(as_agent "SELECT api.reply('{\"post_id\": $r_m2, \"body\": \"We are on it.\"}')" | jq -r .outbox_id)
+check "the platform has the reply (its answer is held back)" wait_received reply1 2
+rstop KILL r1
+eq "the entry is not recorded as sent" "$(sql "SELECT state || ' ' || attempts FROM ingest.outbox WHERE id = $r_o2")" "sending 1"
+rhv r1
+check "after a restart it is sent again and recorded" wait_state "$r_o2" sent
+fake=$(rctl GET 'replies?platform=mastodon&account=reply1')
+eq "the platform got the same request twice but holds one reply" "$(jq '[.count, .received] | join(",")' -r <<<"$fake")" "2,3"
+eq "… which is the one recorded" "$(sql "SELECT external_id || ' ' || attempts FROM ingest.outbox WHERE id = $r_o2")" "$(jq -r '.replies[1].id' <<<"$fake") 2"
+eq "one stored post for it" "$(sql "SELECT count(*) FROM social.post WHERE platform = 'mastodon' AND external_id = (SELECT external_id FROM ingest.outbox WHERE id = $r_o2)")" 1
+
+echo "# replies: Bluesky, killed mid-send: the record key refuses a second post"
+rctl POST faults '{"rules": [{"match": "/bluesky/reply2.bsky.social/xrpc/com.atproto.repo.createRecord", "method": "POST", "hold_ms": 5000}]}' >/dev/null
+r_o3=$(as_agent "SELECT api.reply('{\"post_id\": $r_b1, \"body\": \"Sorry about that 🙏 我们来处理\"}')" | jq -r .outbox_id)
+check "the platform has the record" wait_received reply2.bsky.social 1
+rstop KILL r1
+rhv r1
+check "after a restart the conflict is looked up and recorded" wait_state "$r_o3" sent
+fake=$(rctl GET 'replies?platform=bluesky&account=reply2.bsky.social')
+eq "Bluesky received two createRecords and holds one reply" "$(jq '[.count, .received] | join(",")' -r <<<"$fake")" "1,2"
+eq "… under the mention, with the entry's record key" "$(jq -r '.replies[0] | [.in_reply_to, .rkey] | join(" ")' <<<"$fake")" \
+  "$(sql "SELECT t.external_id || ' ' || ingest.outbox_rkey(o.created_at, o.id, o.idempotency_key) FROM ingest.outbox o JOIN social.post t ON t.id = o.in_reply_to WHERE o.id = $r_o3")"
+eq "the stored reply has its uri and cid" \
+  "$(sql "SELECT p.external_id || ' ' || (p.raw->>'cid') FROM social.post p JOIN ingest.outbox o ON o.post_id = p.id WHERE o.id = $r_o3")" \
+  "$(jq -r '.replies[0] | [.id, .cid] | join(" ")' <<<"$fake")"
+check "the harvester logged the lookup" grep -q "reply $r_o3 (bluesky) sent as at://" "$PARLEY_VAR/log/harvest-e2e.log"
+
+echo "# replies: refusals"
+n_before=$(sql "SELECT count(*) FROM ingest.outbox")
+long=$(printf 'a%.0s' $(seq 501))
+out=$(as_agent "SELECT api.reply('{\"post_id\": $r_m1, \"body\": \"$long\"}')")
+has "a reply over Mastodon's 500 characters is refused (PR422)" "$out" "PR422: The reply is 501 characters long; Mastodon allows at most 500."
+blong=$(printf '咖%.0s' $(seq 301))
+out=$(as_agent "SELECT api.reply('{\"post_id\": $r_b1, \"body\": \"$blong\"}')")
+has "… and one over Bluesky's 300" "$out" "PR422: The reply is 301 characters long; Bluesky allows at most 300."
+eq "nothing was queued" "$(sql "SELECT count(*) FROM ingest.outbox")" "$n_before"
+# The platform's own refusal (the database check bypassed): failed at once, with its words.
+r_o4=$(sql "INSERT INTO ingest.outbox (account_id, in_reply_to, body) VALUES ($r_macc, $r_m1, repeat('b', 501)) RETURNING id")
+check "a reply the platform refuses fails" wait_state "$r_o4" failed
+eq "… at once, with the platform's message" "$(sql "SELECT attempts || ' ' || last_error FROM ingest.outbox WHERE id = $r_o4")" \
+  "1 HTTP 422: Validation failed: Text character limit of 500 exceeded"
+r_x=$(sql "INSERT INTO social.post (platform, external_id, account_id, body, created_at) VALUES ('x', 'e2e-50-x', (SELECT id FROM social.account WHERE handle = 'reply3'), 'hi', now()) RETURNING id")
+out=$(as_agent "SELECT api.reply('{\"post_id\": $r_x, \"body\": \"hello\"}')")
+r_o5=$(jq -r .outbox_id <<<"$out" 2>/dev/null)
+check "a reply to X is queued" test -n "$r_o5"
+check "… and fails" wait_state "$r_o5" failed
+eq "… saying why" "$(sql "SELECT last_error FROM ingest.outbox WHERE id = $r_o5")" "sending replies to x is not supported yet"
+eq "the platform holds no more replies than before" "$(rctl GET 'replies?account=reply1' | jq .count)" 2
+out=$(as_agent "SELECT api.outbox('{\"post_id\": $r_m1}')")
+eq "api.outbox lists a post's replies, newest first, with state, error and staff" \
+  "$(jq -r '[.entries[] | [.id, .state, (.staff.name // "-"), (.error != null)] | map(tostring) | join(":")] | join(" ")' <<<"$out")" \
+  "$r_o4:failed:-:true $r_o1:sent:E2E Replier:false"
+rstop TERM r1
+kill "$r_fake_pid" 2>/dev/null; wait "$r_fake_pid" 2>/dev/null

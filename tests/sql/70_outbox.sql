@@ -1,0 +1,261 @@
+-- The outbox: reply limits per platform, api.reply's checks, leasing (two
+-- leasers never get one entry), recording success and failure with backoff,
+-- and who may call what.
+BEGIN;
+SELECT plan(72);
+SET LOCAL client_min_messages = warning;
+\ir lib/sqlstate_as.sql
+
+----------------------------------------------------------------- SKIP LOCKED across sessions
+-- Rows committed by another connection, for a paused account so that a
+-- harvester running against this database leaves them alone; a second open
+-- transaction holds entry 1 the way a leaser does mid-lease. This session
+-- (seeing the account active) must skip it: not wait, not take it. First in
+-- the file: this transaction must hold no row the other connection's clean-up
+-- could wait for.
+CREATE EXTENSION IF NOT EXISTS dblink;
+SELECT dblink_connect('w', format('dbname=%s port=%s host=%s user=postgres', current_database(),
+                      current_setting('port'), split_part(current_setting('unix_socket_directories'), ',', 1)));
+SELECT dblink_connect('l', format('dbname=%s port=%s host=%s user=postgres', current_database(),
+                      current_setting('port'), split_part(current_setting('unix_socket_directories'), ',', 1)));
+SELECT dblink_exec('w', $$DELETE FROM social.post WHERE external_id = 'tap-skip-locked';
+                         DELETE FROM social.account WHERE handle = 'tap-skip-locked'$$);
+SELECT dblink_exec('w', $$
+  WITH a AS (INSERT INTO social.account (platform, handle, api_base_url, status)
+             VALUES ('mastodon', 'tap-skip-locked', 'http://s.example', 'paused') RETURNING id),
+       t AS (INSERT INTO social.post (platform, external_id, account_id, created_at)
+             SELECT 'mastodon', 'tap-skip-locked', id, now() FROM a RETURNING id, account_id)
+  INSERT INTO ingest.outbox (account_id, in_reply_to, body, next_attempt_at)
+  SELECT account_id, id, 'skip-locked ' || n, '2000-01-01'::timestamptz + n * interval '1 s' FROM t, generate_series(1, 2) n$$);
+SELECT dblink_exec('l', 'BEGIN');
+SELECT is((SELECT body FROM dblink('l', $$SELECT body FROM ingest.outbox WHERE body = 'skip-locked 1' FOR UPDATE$$) AS r(body text)),
+          'skip-locked 1', 'another transaction holds the first due entry');
+SAVEPOINT before_lease;
+SET LOCAL lock_timeout = '2s';
+UPDATE social.account SET status = 'active' WHERE handle = 'tap-skip-locked';
+SELECT array_agg(o.body) AS mine FROM ingest.lease_outbox('me', 10, 60) l JOIN ingest.outbox o ON o.id = l.outbox_id
+WHERE o.body LIKE 'skip-locked%' \gset
+ROLLBACK TO SAVEPOINT before_lease;
+SELECT is(:'mine'::text, '{"skip-locked 2"}', 'this session skips the locked entry, without waiting, and gets the other one');
+SELECT dblink_exec('l', 'ROLLBACK');
+SELECT dblink_exec('w', $$DELETE FROM social.post WHERE external_id = 'tap-skip-locked';
+                         DELETE FROM social.account WHERE handle = 'tap-skip-locked'$$);
+SELECT dblink_disconnect('w'), dblink_disconnect('l');
+
+
+CREATE FUNCTION pg_temp.as_staff(token text) RETURNS void LANGUAGE sql AS $$
+  SELECT set_config('parley.session', token, true)
+$$;
+SELECT auth.user_add('tap_agent', 'Tap Agent', 'agent', '$argon2id$v=19$m=19456,t=2,p=1$x$y');
+SELECT auth.user_add('tap_ana', 'Tap Analyst', 'analyst', '$argon2id$v=19$m=19456,t=2,p=1$x$y');
+INSERT INTO auth.session (token_hash, staff_id, csrf_token)
+SELECT sha256(convert_to('tok-' || username, 'UTF8')), id, 'c' FROM auth.staff WHERE username IN ('tap_agent', 'tap_ana');
+
+INSERT INTO social.account (platform, handle, api_base_url, external_id, status) VALUES
+  ('mastodon', 'tap-m', 'http://m.example', '900', 'active'), ('bluesky', 'tap-b.bsky.social', 'http://b.example', NULL, 'active'),
+  ('x', 'tap-x', 'http://x.example', NULL, 'active'), ('commerce', 'tap-shop', NULL, NULL, 'active'),
+  ('mastodon', 'tap-paused', 'http://p.example', NULL, 'paused');
+CREATE TEMP TABLE ids AS SELECT
+  (SELECT id FROM social.account WHERE handle = 'tap-m') AS m, (SELECT id FROM social.account WHERE handle = 'tap-b.bsky.social') AS b,
+  (SELECT id FROM social.account WHERE handle = 'tap-x') AS x, (SELECT id FROM social.account WHERE handle = 'tap-shop') AS shop,
+  (SELECT id FROM social.account WHERE handle = 'tap-paused') AS paused;
+INSERT INTO social.account_credential SELECT m, 'tok-m' FROM ids;
+INSERT INTO social.post (platform, external_id, account_id, body, created_at, visibility, raw, parent_external_id, root_external_id)
+SELECT 'mastodon', 'tap-m1', m, 'hello', now(), 'unlisted', NULL::jsonb, NULL, NULL FROM ids UNION ALL
+SELECT 'mastodon', 'tap-m2', m, 'again', now(), 'public', NULL, NULL, NULL FROM ids UNION ALL
+SELECT 'bluesky', 'at://did:plc:a/app.bsky.feed.post/r2', b, 'reply in a thread', now(), NULL,
+       '{"cid": "cid-r2", "record": {"reply": {"root": {"uri": "at://did:plc:z/app.bsky.feed.post/r0", "cid": "cid-r0"},
+                                               "parent": {"uri": "at://did:plc:y/app.bsky.feed.post/r1", "cid": "cid-r1"}}}}',
+       'at://did:plc:y/app.bsky.feed.post/r1', 'at://did:plc:z/app.bsky.feed.post/r0' FROM ids UNION ALL
+SELECT 'x', 'tap-x1', x, 'hi', now(), NULL, NULL, NULL, NULL FROM ids UNION ALL
+SELECT 'commerce', 'tap-order', shop, 'order', now(), NULL, NULL, NULL, NULL FROM ids UNION ALL
+SELECT 'mastodon', 'tap-stray', NULL, 'not ours', now(), NULL, NULL, NULL, NULL FROM ids UNION ALL
+SELECT 'mastodon', 'tap-p1', paused, 'paused account', now(), NULL, NULL, NULL, NULL FROM ids;
+INSERT INTO crm."case" (subject, post_id) SELECT 'open case', id FROM social.post WHERE external_id = 'tap-m2';
+CREATE TEMP TABLE p AS SELECT
+  (SELECT id FROM social.post WHERE external_id = 'tap-m1') AS m1, (SELECT id FROM social.post WHERE external_id = 'tap-m2') AS m2,
+  (SELECT id FROM social.post WHERE external_id LIKE 'at://did:plc:a/%') AS b1, (SELECT id FROM social.post WHERE external_id = 'tap-x1') AS x1,
+  (SELECT id FROM social.post WHERE external_id = 'tap-order') AS shop1, (SELECT id FROM social.post WHERE external_id = 'tap-stray') AS stray,
+  (SELECT id FROM social.post WHERE external_id = 'tap-p1') AS p1,
+  (SELECT id FROM crm."case" WHERE subject = 'open case') AS case1;
+GRANT SELECT ON ids, p TO PUBLIC;
+DELETE FROM ingest.outbox;  -- counts below are of this file's entries (rolled back at the end)
+CREATE FUNCTION pg_temp.reply(post bigint, body text, extra jsonb DEFAULT '{}') RETURNS jsonb LANGUAGE sql AS $$
+  SELECT api.reply(jsonb_build_object('post_id', post, 'body', body) || extra)
+$$;
+
+----------------------------------------------------------------- Limits
+SELECT is((SELECT jsonb_object_agg(code, reply_limit) FROM social.platform),
+          '{"x": 280, "weibo": 2000, "wechat": 600, "bluesky": 300, "commerce": null, "facebook": 8000,
+            "mastodon": 500, "instagram": 2200}'::jsonb, 'reply limits per platform');
+SELECT pg_temp.as_staff('tok-tap_agent');
+SELECT is(pg_temp.reply((SELECT m1 FROM p), repeat('a', 500))->>'state', 'queued', 'Mastodon: 500 characters are fine');
+SELECT throws_ok(format($$SELECT pg_temp.reply(%s, repeat('a', 501))$$, (SELECT m1 FROM p)), 'PR422',
+                 'The reply is 501 characters long; Mastodon allows at most 500.', 'Mastodon: 501 are not');
+SELECT is(pg_temp.reply((SELECT b1 FROM p), repeat('咖', 300))->>'state', 'queued', 'Bluesky: 300 (CJK) characters are fine');
+SELECT throws_ok(format($$SELECT pg_temp.reply(%s, repeat('咖', 301))$$, (SELECT b1 FROM p)), 'PR422',
+                 'The reply is 301 characters long; Bluesky allows at most 300.', 'Bluesky: 301 are not');
+SELECT throws_ok(format($$SELECT pg_temp.reply(%s, repeat('x', 281))$$, (SELECT x1 FROM p)), 'PR422',
+                 'The reply is 281 characters long; X allows at most 280.', 'X: 281 are not');
+SELECT is(pg_temp.reply((SELECT x1 FROM p), '  ' || repeat('x', 280) || E'\n ')->>'state', 'queued',
+          'X: 280 after trimming white space are fine');
+SELECT is((SELECT length(body) FROM ingest.outbox WHERE in_reply_to = (SELECT x1 FROM p)), 280, '… stored trimmed');
+
+----------------------------------------------------------------- api.reply checks
+SELECT throws_ok(format($$SELECT pg_temp.reply(%s, ' ')$$, (SELECT m1 FROM p)), 'PR422', 'Write the reply first.', 'an empty reply');
+SELECT throws_ok($$SELECT pg_temp.reply(-5, 'x')$$, 'PR422', NULL, 'a malformed post id');
+SELECT throws_ok($$SELECT pg_temp.reply(999999999, 'x')$$, 'PR404', 'No such post.', 'an unknown post');
+SELECT throws_ok(format($$SELECT pg_temp.reply(%s, 'x')$$, (SELECT stray FROM p)), 'PR422', NULL,
+                 'a post that reached no brand account');
+SELECT throws_ok(format($$SELECT pg_temp.reply(%s, 'x')$$, (SELECT shop1 FROM p)), 'PR422',
+                 'Replies cannot be sent to this platform.', 'a platform without replies');
+SELECT throws_ok(format($$SELECT pg_temp.reply(%s, 'x', '{"case_id": 999999999}')$$, (SELECT m1 FROM p)), 'PR404',
+                 'No such case.', 'an unknown case');
+UPDATE social.post SET deleted_at = now() WHERE id = (SELECT stray FROM p);
+UPDATE social.post SET account_id = (SELECT m FROM ids) WHERE id = (SELECT stray FROM p);
+SELECT throws_ok(format($$SELECT pg_temp.reply(%s, 'x')$$, (SELECT stray FROM p)), 'PR422', NULL, 'a deleted post');
+SELECT is((SELECT count(*) FROM ingest.outbox), 3::bigint, 'refused replies left nothing behind');
+SELECT lives_ok(format($$SELECT pg_temp.reply(%s, 'on the case')$$, (SELECT m2 FROM p)), 'a reply to a post with an open case');
+SELECT is((SELECT case_id FROM ingest.outbox WHERE in_reply_to = (SELECT m2 FROM p)), (SELECT case1 FROM p),
+          '… is linked to the case');
+SELECT is((SELECT created_by FROM ingest.outbox WHERE in_reply_to = (SELECT m2 FROM p)),
+          (SELECT id FROM auth.staff WHERE username = 'tap_agent'), '… and to its author');
+SELECT is(pg_temp.reply((SELECT m2 FROM p), 'twice', '{"idempotency_key": "0b0e8d0c-1111-4222-8333-944445555666"}'),
+          pg_temp.reply((SELECT m2 FROM p), 'twice', '{"idempotency_key": "0b0e8d0c-1111-4222-8333-944445555666"}'),
+          'a form submitted twice queues one reply');
+SELECT is((SELECT count(*) FROM ingest.outbox WHERE body = 'twice'), 1::bigint, '… once');
+SELECT throws_ok(format($$SELECT pg_temp.reply(%s, 'x', '{"idempotency_key": "0b0e8d0c-1111-4222-8333-944445555666"}')$$,
+                        (SELECT m1 FROM p)), 'PR409', NULL, '… and its key cannot be reused for another post');
+SELECT is((SELECT count(*) FROM auth.audit_log WHERE event = 'reply_queued' AND at = now()), 5::bigint, 'every queued reply is audited');
+SELECT pg_temp.as_staff('tok-tap_ana');
+SELECT throws_ok(format($$SELECT pg_temp.reply(%s, 'x')$$, (SELECT m1 FROM p)), 'PR403', NULL, 'an analyst may not reply');
+SELECT lives_ok($$SELECT api.outbox('{}')$$, '… but may read the outbox');
+SELECT pg_temp.as_staff('');
+SELECT throws_ok(format($$SELECT pg_temp.reply(%s, 'x')$$, (SELECT m1 FROM p)), 'PR401', NULL, 'signed out: no reply');
+
+----------------------------------------------------------------- Helpers
+SELECT is(ingest.outbox_rkey('2025-05-01 00:00:00+00', 1, '00000000-0000-0000-0000-000000000000'), '3lo2yvk4s2322',
+          'record key: the TID of 1746057600000001 µs, clock 0');
+SELECT is(ingest.outbox_rkey('2025-05-01 00:00:00+00', 1, 'ffffffff-0000-0000-0000-000000000000'), '3lo2yvk4s23zz',
+          '… clock id from the key (1023)');
+SELECT is(ARRAY[ingest.outbox_backoff(1), ingest.outbox_backoff(2), ingest.outbox_backoff(3), ingest.outbox_backoff(9)],
+          ARRAY[interval '15 s', interval '30 s', interval '1 min', interval '1 hour'], 'backoff 15 s, doubling, at most an hour');
+
+----------------------------------------------------------------- Leasing
+DELETE FROM ingest.outbox;
+INSERT INTO ingest.outbox (account_id, in_reply_to, body, created_at)
+SELECT m, (SELECT m1 FROM p), 'first', now() - interval '1 minute' FROM ids UNION ALL
+SELECT b, (SELECT b1 FROM p), 'to bluesky', now() FROM ids UNION ALL
+SELECT paused, (SELECT p1 FROM p), 'paused account', now() FROM ids;
+INSERT INTO ingest.outbox (account_id, in_reply_to, body, next_attempt_at)
+SELECT m, (SELECT m2 FROM p), 'later', now() + interval '1 hour' FROM ids;
+CREATE TEMP TABLE l1 AS SELECT * FROM ingest.lease_outbox('h1', 10, 60);
+SELECT is((SELECT array_agg(o.body ORDER BY o.body) FROM l1 JOIN ingest.outbox o ON o.id = l1.outbox_id), ARRAY['first', 'to bluesky'],
+          'due entries of active accounts are leased');
+SELECT is((SELECT array_agg(state || '/' || attempts || '/' || lease_owner ORDER BY id) FROM ingest.outbox WHERE lease_owner IS NOT NULL),
+          ARRAY['sending/1/h1', 'sending/1/h1'], '… as an attempt, sending, to the owner');
+SELECT is((SELECT target || ' ' || visibility || ' ' || access_token || ' ' || repo FROM l1 WHERE platform = 'mastodon'),
+          'tap-m1 unlisted tok-m 900', 'a Mastodon entry: target, visibility, token, account id');
+SELECT is((SELECT reply_ref FROM l1 WHERE platform = 'bluesky'),
+          '{"root": {"uri": "at://did:plc:z/app.bsky.feed.post/r0", "cid": "cid-r0"},
+            "parent": {"uri": "at://did:plc:a/app.bsky.feed.post/r2", "cid": "cid-r2"}}'::jsonb,
+          'a Bluesky entry: the thread''s root and the post itself as strong refs');
+SELECT is((SELECT repo || ' ' || coalesce(access_token, '(none)') FROM l1 WHERE platform = 'bluesky'), 'tap-b.bsky.social (none)',
+          '… the repo is the handle while the did is unknown; no token: the harvester will refuse');
+SELECT is((SELECT rkey FROM l1 WHERE platform = 'bluesky'),
+          (SELECT ingest.outbox_rkey(created_at, id, idempotency_key) FROM ingest.outbox WHERE body = 'to bluesky'), '… and its record key');
+SELECT is((SELECT count(*) FROM ingest.lease_outbox('h2', 10, 60)), 0::bigint, 'a second harvester gets nothing while leases hold');
+UPDATE ingest.outbox SET lease_until = now() - interval '1 second' WHERE body = 'first';
+CREATE TEMP TABLE l2 AS SELECT * FROM ingest.lease_outbox('h2', 10, 60);
+SELECT is((SELECT array_agg(o.body || '/' || o.attempts || '/' || o.lease_owner) FROM l2 JOIN ingest.outbox o ON o.id = l2.outbox_id),
+          ARRAY['first/2/h2'], 'an expired lease (a dead harvester) is taken over, as another attempt');
+SELECT is(ingest.release_outbox_owner('h2'), 1, 'a restarted harvester frees what its last life was sending');
+UPDATE ingest.outbox SET attempts = 5, lease_owner = 'h9', lease_until = now() - interval '1 second' WHERE body = 'first';
+SELECT is((SELECT count(*) FROM ingest.lease_outbox('h3', 10, 60)), 0::bigint, 'an entry out of attempts is not leased again');
+SELECT is((SELECT state || ': ' || last_error FROM ingest.outbox WHERE body = 'first'), 'failed: Gave up after 5 attempts that got no answer from the platform.',
+          '… it fails, saying why');
+
+----------------------------------------------------------------- Recording
+-- A stand-in for the CRM's hook, to see that it is called once.
+CREATE TEMP TABLE outbound_calls (case_id bigint, post_id bigint, staff_id bigint, body text);
+GRANT ALL ON outbound_calls TO PUBLIC;
+DROP FUNCTION IF EXISTS crm.record_outbound(bigint, bigint, bigint, text);
+CREATE FUNCTION crm.record_outbound(p_case bigint, p_post bigint, p_staff bigint, p_body text) RETURNS void
+LANGUAGE sql AS $$ INSERT INTO outbound_calls VALUES (p_case, p_post, p_staff, p_body) $$;
+UPDATE ingest.outbox SET case_id = (SELECT case1 FROM p), created_by = (SELECT id FROM auth.staff WHERE username = 'tap_agent')
+WHERE body = 'to bluesky';
+SELECT throws_ok($$SELECT ingest.outbox_sent(-1, 'h1', 'x', NULL, NULL)$$, 'PR404', NULL, 'recording an unknown entry');
+SELECT ingest.outbox_sent(id, 'h1', 'at://did:plc:brand/app.bsky.feed.post/3lo2yvk4s2322', 'https://bsky.app/profile/did:plc:brand/post/3lo2yvk4s2322',
+                          '{"uri": "at://did:plc:brand/app.bsky.feed.post/3lo2yvk4s2322", "cid": "cid-mine"}') AS sent_post
+FROM ingest.outbox WHERE body = 'to bluesky' \gset
+SELECT is((SELECT state || ' ' || external_id || ' ' || (post_id = :sent_post) || ' ' || (lease_owner IS NULL) FROM ingest.outbox WHERE body = 'to bluesky'),
+          'sent at://did:plc:brand/app.bsky.feed.post/3lo2yvk4s2322 true true', 'success: sent, with the platform''s id and the stored post');
+SELECT is((SELECT kind || ' ' || parent_id || ' ' || root_external_id || ' ' || account_id || ' ' || body FROM social.post WHERE id = :sent_post),
+          format('reply %s at://did:plc:z/app.bsky.feed.post/r0 %s to bluesky', (SELECT b1 FROM p), (SELECT b FROM ids)),
+          'the reply is a post under the one it answers, in its thread');
+SELECT is((SELECT raw->>'cid' || ' ' || (raw->'record'->'reply'->'root'->>'uri') FROM social.post WHERE id = :sent_post),
+          'cid-mine at://did:plc:z/app.bsky.feed.post/r0', '… keeping what a reply to it would need');
+SELECT is((SELECT pr.external_id || ' ' || pr.handle FROM social.post s JOIN social.profile pr ON pr.id = s.author_id WHERE s.id = :sent_post),
+          'did:plc:brand tap-b.bsky.social', '… authored by the brand''s profile');
+SELECT is((SELECT array_agg(case_id || '/' || post_id || '/' || body) FROM outbound_calls),
+          ARRAY[format('%s/%s/to bluesky', (SELECT case1 FROM p), :sent_post)], 'the case was told (crm.record_outbound)');
+SELECT is(ingest.outbox_sent(id, 'h7', 'at://did:plc:brand/app.bsky.feed.post/3lo2yvk4s2322', NULL, NULL), :sent_post::bigint, 'recording again returns the same post')
+FROM ingest.outbox WHERE body = 'to bluesky';
+SELECT is((SELECT count(*) FROM social.post WHERE external_id LIKE 'at://did:plc:brand/%')::text || '/' || (SELECT count(*) FROM outbound_calls),
+          '1/1', 'recording again (another harvester, a retry) changes nothing');
+-- A reply a harvest stored before the answer was recorded is linked, not duplicated.
+INSERT INTO social.post (platform, external_id, account_id, kind, body, created_at)
+SELECT 'mastodon', '777', m, 'reply', 'seen by a harvest', now() FROM ids;
+INSERT INTO ingest.outbox (account_id, in_reply_to, body, state, attempts, lease_owner, lease_until)
+SELECT m, (SELECT m1 FROM p), 'raced', 'sending', 1, 'h1', now() + interval '1 minute' FROM ids;
+SELECT is(ingest.outbox_sent(id, 'h1', '777', NULL, '{"id": "777", "created_at": "2025-05-01T10:00:00.000Z", "account": {"id": "900", "acct": "tap-m"}}'),
+          (SELECT id FROM social.post WHERE platform = 'mastodon' AND external_id = '777'), 'a reply already harvested is linked')
+FROM ingest.outbox WHERE body = 'raced';
+SELECT is((SELECT parent_id FROM social.post WHERE platform = 'mastodon' AND external_id = '777'), (SELECT m1 FROM p), '… under its parent');
+
+-- Failures.
+INSERT INTO ingest.outbox (account_id, in_reply_to, body, state, attempts, lease_owner, lease_until)
+SELECT m, (SELECT m1 FROM p), 'flaky ' || n, 'sending', n, 'h1', now() + interval '1 minute' FROM ids, generate_series(1, 5) n;
+SELECT throws_ok($$SELECT ingest.outbox_failed(id, 'someone-else', 'x', false) FROM ingest.outbox WHERE body = 'flaky 1'$$, 'PR409', NULL,
+                 'only the lease holder records a failure');
+SELECT is(ingest.outbox_failed(id, 'h1', 'HTTP 503', false), 'queued', 'a server error queues the entry again') FROM ingest.outbox WHERE body = 'flaky 1';
+SELECT is((SELECT next_attempt_at - now() || ' ' || last_error || ' ' || (lease_owner IS NULL) FROM ingest.outbox WHERE body = 'flaky 1'),
+          '00:00:15 HTTP 503 true', '… after 15 s, with the error shown');
+SELECT is(ingest.outbox_failed(id, 'h1', 'network', false), 'queued') FROM ingest.outbox WHERE body = 'flaky 3';
+SELECT is((SELECT next_attempt_at - now() FROM ingest.outbox WHERE body = 'flaky 3'), interval '1 minute', 'the third failure waits a minute');
+SELECT is(ingest.outbox_failed(id, 'h1', 'HTTP 429', false, now() + interval '7 minutes'), 'queued') FROM ingest.outbox WHERE body = 'flaky 2';
+SELECT is((SELECT next_attempt_at - now() FROM ingest.outbox WHERE body = 'flaky 2'), interval '7 minutes', 'a 429 waits as long as the platform says');
+SELECT is(ingest.outbox_failed(id, 'h1', 'HTTP 503', false), 'failed', 'the fifth failure is the last') FROM ingest.outbox WHERE body = 'flaky 5';
+SELECT is(ingest.outbox_failed(id, 'h1', 'HTTP 422: Validation failed', true), 'failed', 'a refusal fails at once') FROM ingest.outbox WHERE body = 'flaky 4';
+
+-- Retrying through the api.
+SELECT pg_temp.as_staff('tok-tap_agent');
+SELECT is(api.outbox_retry(jsonb_build_object('id', id)), jsonb_build_object('outbox_id', id, 'state', 'queued', 'redirect', '/post?id=' || in_reply_to), 'a failed reply can be sent again')
+FROM ingest.outbox WHERE body = 'flaky 4';
+SELECT is((SELECT state || ' ' || attempts || ' ' || (next_attempt_at <= now()) FROM ingest.outbox WHERE body = 'flaky 4'), 'queued 0 true',
+          '… at once, with fresh attempts');
+SELECT throws_ok($$SELECT api.outbox_retry(jsonb_build_object('id', id)) FROM ingest.outbox WHERE body = 'flaky 4'$$, 'PR409', NULL,
+                 'only a failed reply can be retried');
+SELECT is((SELECT jsonb_agg(e->>'state') FROM jsonb_array_elements(api.outbox_for_case(jsonb_build_object('case_id', (SELECT case1 FROM p)))->'entries') e),
+          '["sent"]', 'the replies of a case');
+SELECT is((SELECT e - 'created_at' - 'error_at' FROM jsonb_array_elements(api.outbox(jsonb_build_object('post_id', (SELECT b1 FROM p)))->'entries') e),
+          jsonb_build_object('id', (SELECT id FROM ingest.outbox WHERE body = 'to bluesky'), 'state', 'sent', 'body', 'to bluesky', 'attempts', 1,
+            'error', NULL, 'next_attempt_at', NULL, 'external_id', 'at://did:plc:brand/app.bsky.feed.post/3lo2yvk4s2322',
+            'url', 'https://bsky.app/profile/did:plc:brand/post/3lo2yvk4s2322', 'reply_post_id', :sent_post, 'post_id', (SELECT b1 FROM p),
+            'case_id', (SELECT case1 FROM p), 'account', jsonb_build_object('id', (SELECT b FROM ids), 'platform', 'bluesky',
+            'handle', 'tap-b.bsky.social', 'status', 'active'),
+            'staff', jsonb_build_object('id', (SELECT id FROM auth.staff WHERE username = 'tap_agent'), 'username', 'tap_agent', 'name', 'Tap Agent'),
+            'sent_at', (SELECT sent_at FROM ingest.outbox WHERE body = 'to bluesky'), 'queued', false, 'sending', false, 'sent', true,
+            'failed', false, 'can_retry', false),
+          'an entry as api.outbox shows it');
+
+----------------------------------------------------------------- Privileges
+SELECT is(pg_temp.sqlstate_as('parley_harvest', $$SELECT * FROM ingest.lease_outbox('x', 0, 60)$$), 'ok', 'the harvester may lease replies');
+SELECT is(pg_temp.sqlstate_as('parley_harvest', 'SELECT count(*) FROM ingest.outbox'), '42501', '… but not read the outbox table');
+SELECT is(pg_temp.sqlstate_as('parley_harvest', $$SELECT api.reply('{}')$$), '42501', '… nor queue replies');
+SELECT is(pg_temp.sqlstate_as('parley_web', $$SELECT * FROM ingest.lease_outbox('x', 0, 60)$$), '42501', 'the web role may not lease replies');
+SELECT is(pg_temp.sqlstate_as('parley_web', $$SELECT ingest.outbox_sent(1, 'x', 'y', NULL, NULL)$$), '42501', '… nor record them');
+SELECT is(pg_temp.sqlstate_as('parley_bi', $$SELECT api.outbox('{}')$$), '42501', 'the BI role may not read the outbox');
+
+SELECT * FROM finish();
+ROLLBACK;
