@@ -232,6 +232,10 @@ void send_error(request *r, int status, const char *key, const char *message)
         text = message ? message : render_text(r, generic_key(status));
     json_t *doc = json_pack("{s:{s:i,s:s}}", "error", "status", status, "message", text);
     arena_defer(r->a, json_release, doc);
+    /* The database's own sentence often says exactly what to fix ("unbalanced
+     * parenthesis at character 12"): keep it beside the translated one. */
+    if (message && strcmp(message, text))
+        json_object_set_new(json_object_get(doc, "error"), "detail", json_string(message));
     if (r->field_errors) {
         json_t *fields = json_array();
         const char *name;
