@@ -52,6 +52,7 @@ test('the agent takes the case and writes an internal note', async () => {
 test('a reply starts from a canned suggestion and is queued for the platform', async () => {
   const caseUrl = page.url();
   await page.goto(`${base}/post?id=${postId}`);
+  const queued = await page.locator('[data-testid=outbox] tr').count();
   const suggestion = page.locator('[data-testid=use-canned]').first();
   if (await suggestion.count()) {
     await suggestion.click();
@@ -59,9 +60,8 @@ test('a reply starts from a canned suggestion and is queued for the platform', a
   } else {
     await page.fill('textarea[name=body]', 'Sorry about that, we are on it.');
   }
-  await page.click('[data-testid=send-reply]');
-  await page.goto(`${base}/post?id=${postId}`);
-  assert.equal(await page.locator('[data-testid=outbox] tr').count(), 1, 'one reply queued');
+  await Promise.all([page.waitForURL(`${base}/post?id=${postId}`), page.click('[data-testid=send-reply]')]);
+  assert.equal(await page.locator('[data-testid=outbox] tr').count(), queued + 1, 'one more reply listed');
   await page.goto(caseUrl);
 });
 

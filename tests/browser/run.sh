@@ -24,6 +24,7 @@ export EXPECTED_POSTS=$(psql_ "SELECT count(*) FROM social.post")
 export CASE_POST_ID=$(psql_ "SELECT q.id FROM social.post q WHERE q.deleted_at IS NULL AND q.account_id IS NOT NULL
   AND NOT crm.own_profile(q.author_id)
   AND NOT EXISTS (SELECT FROM crm.\"case\" c WHERE c.post_id = q.id OR c.root_post_id = coalesce(q.root_id, q.id))
+  AND NOT EXISTS (SELECT FROM ingest.outbox o WHERE o.in_reply_to = q.id)
   ORDER BY q.created_at DESC, q.id DESC LIMIT 1")
 out=$(node --test --test-reporter=spec --test-concurrency=1 journey.test.mjs agent.test.mjs 2>&1); rc=$?
 printf '%s\n' "$out"
