@@ -1,5 +1,6 @@
 /* Generic handlers: a page is one api call rendered through its template; an
  * action is one CSRF-checked api call followed by a redirect (POST/redirect/GET). */
+#include "csv.h"
 #include "web.h"
 
 #include <string.h>
@@ -57,4 +58,26 @@ void h_action(request *r)
     const char *next = json_string_value(json_object_get(result_doc(r, &res), "redirect"));
     bool local = next && next[0] == '/' && next[1] != '/' && next[1] != '\\' && !strpbrk(next, "\r\n");
     redirect(r, local ? next : r->route->redirect);
+}
+
+void h_csv(request *r)
+{
+    api_result res = call_api(r, r->route->api, r->args, false);
+    if (res.status != 200) {
+        fail(r, &res);
+        return;
+    }
+    json_t *doc = result_doc(r, &res);
+    const char *name = json_string_value(json_object_get(doc, "filename"));
+    buf *out = arena_alloc(r->a, sizeof *out);
+    arena_defer(r->a, buf_free_cb, out);
+    buf_puts(out, "\xef\xbb\xbf"); /* a BOM, so spreadsheets read the Chinese as UTF-8 */
+    csv_row(out, json_object_get(doc, "header"));
+    size_t i;
+    json_t *row;
+    json_array_foreach(json_object_get(doc, "rows"), i, row) csv_row(out, row);
+    /* the name comes from the api; only a plain file name is put in the header */
+    bool plain = name && *name && strlen(name) < 100 && strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-_.") == strlen(name);
+    buf_printf(&r->headers, "Content-Disposition: attachment; filename=\"%s\"\r\n", plain ? name : "export.csv");
+    send_body(r, 200, "text/csv; charset=utf-8", out->data, out->len);
 }

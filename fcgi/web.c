@@ -183,6 +183,11 @@ static void finish(request *r, int status, const char *content_type, const char 
         FCGX_PutStr(body, (int)len, r->fr->out);
 }
 
+void send_body(request *r, int status, const char *content_type, const char *body, size_t len)
+{
+    finish(r, status, content_type, body, len);
+}
+
 void redirect(request *r, const char *location)
 {
     buf_printf(&r->headers, "Location: %s\r\n", location);

@@ -90,6 +90,7 @@ json_t *result_doc(request *r, api_result *res); /* the document parsed, whoever
 void json_release(void *j);                      /* json_decref for arena_defer */
 void set_cookie(request *r, const char *name, const char *value, int max_age);
 void redirect(request *r, const char *location);
+void send_body(request *r, int status, const char *content_type, const char *body, size_t len);
 void send_document(request *r, int status, json_t *doc, const char *tmpl); /* JSON twin or template */
 void send_result(request *r, const api_result *res, const char *tmpl);       /* an api result, unparsed for JSON */
 void send_page(request *r, int status, json_t *doc, const char *tmpl, json_t *extra); /* extra: template-only fields */
@@ -101,6 +102,7 @@ void h_health(request *r);
 void h_root(request *r);
 void h_page(request *r);
 void h_action(request *r);
+void h_csv(request *r); /* the api document's {filename, header, rows} as a CSV download */
 void h_login_form(request *r);
 void h_login(request *r);
 void h_logout(request *r);
