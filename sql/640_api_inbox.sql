@@ -38,7 +38,8 @@ BEGIN
   WITH page AS (
     SELECT q.id, q.created_at FROM social.post q
     WHERE q.deleted_at IS NULL
-      AND (after_id IS NULL OR (q.created_at, q.id) < (after_at, after_id))
+      -- always a row comparison, so even a generic plan walks the index from the keyset
+      AND (q.created_at, q.id) < (coalesce(after_at, 'infinity'), coalesce(after_id, 0))
       AND (f_account IS NULL OR q.account_id = f_account)
       AND (f_platform IS NULL OR q.platform = f_platform)
       AND (f_lang IS NULL OR q.lang = f_lang OR q.lang LIKE f_lang || '-%')
