@@ -171,6 +171,15 @@ static const param_spec rule_test_params[] = {
     {"expression", P_TEXT, 1, 2000, true, NULL},
     {"text", P_TEXT, 0, 10000, false, NULL},
     {NULL}};
+static const char *const periods[] = {"7", "30", "90", NULL};
+static const char *const charts[] = {"volume", "response", "sentiment", "voice", "backlog", "leads", NULL};
+#define DASHBOARD_FILTERS                                          \
+    {"period", P_ENUM, 0, 0, false, periods},                      \
+    {"account", P_INT, 1, 9223372036854775807LL, false, NULL},     \
+    {"platform", P_ENUM, 0, 0, false, platforms},                  \
+    {"team", P_INT, 1, 9223372036854775807LL, false, NULL}
+static const param_spec dashboard_params[] = {DASHBOARD_FILTERS, {NULL}};
+static const param_spec export_params[] = {{"chart", P_ENUM, 0, 0, true, charts}, DASHBOARD_FILTERS, {NULL}};
 /* keyset pagination: rows older than this id */
 static const param_spec keyset_params[] = {
     {"before", P_INT, 1, 9223372036854775807LL, false, NULL}, {NULL}};
@@ -182,7 +191,8 @@ static const route routes[] = {
     {M_POST, "/login", h_login, NULL, "login", "/dashboard", login_params},
     {M_POST, "/logout", h_logout, "logout", NULL, "/login", no_params},
     {M_POST, "/language", h_language, "set_language", NULL, "/", language_params},
-    {M_GET, "/dashboard", h_page, "dashboard", "dashboard", NULL, no_params},
+    {M_GET, "/dashboard", h_page, "dashboard", "dashboard", NULL, dashboard_params},
+    {M_GET, "/dashboard/export", h_csv, "dashboard_export", NULL, NULL, export_params},
     {M_GET, "/sessions", h_page, "sessions", "sessions", NULL, no_params},
     {M_POST, "/sessions/revoke", h_action, "session_revoke", NULL, "/sessions", id_param},
     {M_GET, "/admin/audit", h_page, "audit_log", "audit", NULL, keyset_params},

@@ -1,0 +1,155 @@
+-- The page after sign-in: headline counts from the social model, then the
+-- KPIs from the kpi rollups (sql/70x) for a period against the one before,
+-- charts as SVG geometry (sql/650) and the data behind each chart.
+
+-- The dashboard's filters, checked once: period in days (7, 30 or 90), and
+-- optional account, platform and team.
+CREATE OR REPLACE FUNCTION chart.filters(p jsonb) RETURNS TABLE (
+  days integer, first_day date, last_day date, prev_first date, account bigint, platform text, team bigint)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE today date := (now() AT TIME ZONE coalesce((SELECT tz FROM kpi.freshness), 'UTC'))::date;
+BEGIN
+  days := coalesce(nullif(p->>'period', '')::integer, 30);
+  IF days NOT IN (7, 30, 90) THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'The period is 7, 30 or 90 days.', HINT = 'err.period';
+  END IF;
+  last_day := today;
+  first_day := today - days + 1;
+  prev_first := first_day - days;
+  account := nullif(p->>'account', '')::bigint;
+  platform := nullif(p->>'platform', '');
+  team := nullif(p->>'team', '')::bigint;
+  RETURN NEXT;
+END $$;
+
+-- Every series of the dashboard, as rows: what the charts draw and the CSV
+-- exports contain. chart: volume | response | sentiment | voice | backlog | leads.
+CREATE OR REPLACE FUNCTION chart.series(p_chart text, p jsonb)
+RETURNS TABLE (label text, value numeric, extra jsonb)
+LANGUAGE plpgsql STABLE AS $$
+DECLARE f record;
+BEGIN
+  SELECT * INTO f FROM chart.filters(p);
+  CASE p_chart
+  WHEN 'volume' THEN  -- inbound mentions per day
+    RETURN QUERY SELECT d::date::text, coalesce(sum(v.mentions), 0)::numeric,
+                        jsonb_build_object('own_posts', coalesce(sum(v.own_posts), 0), 'interactions', coalesce(sum(v.interactions), 0))
+      FROM generate_series(f.first_day, f.last_day, interval '1 day') d
+      LEFT JOIN kpi.volume_daily v ON v.day = d::date AND v.category = 'all'
+        AND (f.account IS NULL OR v.account_id = f.account) AND (f.platform IS NULL OR v.platform = f.platform)
+      GROUP BY d ORDER BY d;
+  WHEN 'response' THEN  -- share of mentions needing an answer that got one, per day (percent)
+    RETURN QUERY SELECT d::date::text,
+                        round(100.0 * coalesce(sum(r.answered), 0) / nullif(sum(r.needing_answer), 0), 1),
+                        jsonb_build_object('needing_answer', coalesce(sum(r.needing_answer), 0), 'answered', coalesce(sum(r.answered), 0))
+      FROM generate_series(f.first_day, f.last_day, interval '1 day') d
+      LEFT JOIN kpi.response_daily r ON r.day = d::date
+        AND (f.account IS NULL OR r.account_id = f.account) AND (f.platform IS NULL OR r.platform = f.platform)
+      GROUP BY d ORDER BY d;
+  WHEN 'sentiment' THEN  -- negative share of scored mentions per day (percent); all accounts
+    RETURN QUERY SELECT d::date::text, round(100.0 * s.negative / nullif(s.scored, 0), 1),
+                        jsonb_build_object('positive', s.positive, 'neutral', s.neutral, 'negative', s.negative,
+                                           'complaints', s.complaints, 'mean_score', s.mean_score)
+      FROM generate_series(f.first_day, f.last_day, interval '1 day') d
+      LEFT JOIN kpi.sentiment_daily s ON s.day = d::date ORDER BY d;
+  WHEN 'voice' THEN  -- matches per brand and competitor rule over the period
+    RETURN QUERY SELECT v.rule_name, sum(v.matches)::numeric, jsonb_build_object('category', min(v.category))
+      FROM kpi.share_of_voice_daily v WHERE v.day BETWEEN f.first_day AND f.last_day
+      GROUP BY v.rule_name ORDER BY sum(v.matches) DESC, v.rule_name LIMIT 12;
+  WHEN 'backlog' THEN  -- open cases by age
+    RETURN QUERY SELECT b.bucket, sum(b.open_cases)::numeric, jsonb_build_object('order', min(b.bucket_order))
+      FROM kpi.backlog b WHERE (f.team IS NULL OR b.team_id = f.team)
+      GROUP BY b.bucket ORDER BY min(b.bucket_order);
+  WHEN 'leads' THEN  -- the funnel over the period
+    RETURN QUERY SELECT x.k, x.v::numeric, '{}'::jsonb FROM (
+      SELECT coalesce(sum(l.mentions), 0) AS m, coalesce(sum(l.leads), 0) AS ld,
+             coalesce(sum(l.qualified), 0) AS q, coalesce(sum(l.won), 0) AS w
+      FROM kpi.lead_daily l WHERE l.day BETWEEN f.first_day AND f.last_day
+        AND (f.account IS NULL OR l.account_id = f.account)) t,
+      LATERAL (VALUES (1, 'mentions', t.m), (2, 'leads', t.ld), (3, 'qualified', t.q), (4, 'won', t.w)) x(o, k, v)
+      ORDER BY x.o;
+  ELSE
+    RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such chart.', HINT = 'err.no_chart';
+  END CASE;
+END $$;
+
+-- A KPI tile: this period's value, the previous period's, and the change.
+CREATE OR REPLACE FUNCTION chart.tile(p_key text, p_now numeric, p_before numeric, p_link text DEFAULT NULL)
+RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+  SELECT jsonb_build_object('key', p_key, 'value', p_now, 'previous', p_before, 'link', p_link,
+    'change', CASE WHEN p_now IS NOT NULL AND p_before IS NOT NULL AND p_before <> 0
+                   THEN round(100 * (p_now - p_before) / abs(p_before), 1) END,
+    'up', p_now > p_before, 'down', p_now < p_before)
+$$;
+
+CREATE FUNCTION api.dashboard(p jsonb DEFAULT '{}') RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE f record; cur jsonb; prev jsonb;
+BEGIN
+  PERFORM auth.require();
+  SELECT * INTO f FROM chart.filters(p);
+  -- the headline KPIs for a window of days
+  WITH w(name, a, b) AS (VALUES ('cur', f.first_day, f.last_day), ('prev', f.prev_first, f.first_day - 1)),
+  k AS (
+    SELECT w.name,
+      (SELECT sum(mentions) FROM kpi.volume_daily v WHERE v.day BETWEEN w.a AND w.b AND v.category = 'all'
+         AND (f.account IS NULL OR v.account_id = f.account) AND (f.platform IS NULL OR v.platform = f.platform)) AS mentions,
+      (SELECT round(100.0 * sum(answered) / nullif(sum(needing_answer), 0), 1) FROM kpi.response_daily r
+        WHERE r.day BETWEEN w.a AND w.b
+          AND (f.account IS NULL OR r.account_id = f.account) AND (f.platform IS NULL OR r.platform = f.platform)) AS response_rate,
+      (SELECT round((percentile_cont(0.5) WITHIN GROUP (ORDER BY m.response_seconds) / 60)::numeric, 1)
+         FROM kpi.mention_fact m WHERE m.day BETWEEN w.a AND w.b AND m.response_seconds IS NOT NULL
+          AND (f.account IS NULL OR m.account_id = f.account) AND (f.platform IS NULL OR m.platform = f.platform)) AS response_minutes,
+      (SELECT round(100.0 * sum(complaints) / nullif(sum(scored), 0), 1) FROM kpi.sentiment_daily s
+        WHERE s.day BETWEEN w.a AND w.b) AS complaint_share,
+      (SELECT sum(won) FROM kpi.lead_daily l WHERE l.day BETWEEN w.a AND w.b
+          AND (f.account IS NULL OR l.account_id = f.account)) AS won,
+      (SELECT sum(new_followers) FROM kpi.follower_daily fd WHERE fd.day BETWEEN w.a AND w.b
+          AND (f.account IS NULL OR fd.account_id = f.account)) AS followers
+    FROM w)
+  SELECT to_jsonb(c), to_jsonb(pr) INTO cur, prev FROM k c, k pr WHERE c.name = 'cur' AND pr.name = 'prev';
+  RETURN jsonb_build_object(
+    'counts', jsonb_build_object(
+      'accounts',   (SELECT count(*) FROM social.account),
+      'profiles',   (SELECT count(*) FROM social.profile),
+      'posts',      (SELECT count(*) FROM social.post),
+      'open_cases', (SELECT count(*) FROM crm."case" WHERE state NOT IN ('resolved', 'closed'))),
+    'kpi', jsonb_build_object(
+      'mentions', chart.tile('mentions', (cur->>'mentions')::numeric, (prev->>'mentions')::numeric, '/inbox'),
+      'response_rate', chart.tile('response_rate', (cur->>'response_rate')::numeric, (prev->>'response_rate')::numeric, '/inbox?answered=no'),
+      'response_minutes', chart.tile('response_minutes', (cur->>'response_minutes')::numeric, (prev->>'response_minutes')::numeric, '/cases?state=active'),
+      'complaint_share', chart.tile('complaint_share', (cur->>'complaint_share')::numeric, (prev->>'complaint_share')::numeric, '/inbox?category=complaint'),
+      'leads_won', chart.tile('leads_won', (cur->>'won')::numeric, (prev->>'won')::numeric, NULL),
+      'new_followers', chart.tile('new_followers', (cur->>'followers')::numeric, (prev->>'followers')::numeric, NULL)),
+    'charts', (SELECT jsonb_object_agg(c, CASE WHEN c IN ('voice', 'backlog', 'leads')
+                                               THEN chart.bars(rows) ELSE chart.line(rows) END
+                                          || jsonb_build_object('name', c, 'empty', NOT EXISTS (SELECT FROM jsonb_array_elements(rows) e WHERE (e->>'value')::numeric > 0)))
+               FROM unnest(ARRAY['volume', 'response', 'sentiment', 'voice', 'backlog', 'leads']) c,
+                    LATERAL (SELECT coalesce(jsonb_agg(jsonb_build_object('label', s.label, 'value', s.value)), '[]') AS rows
+                             FROM chart.series(c, p) s) r),
+    'filters', jsonb_build_object('period', f.days, 'account', f.account, 'platform', f.platform, 'team', f.team,
+                                  'from', f.first_day, 'to', f.last_day),
+    'query', concat_ws('&', 'period=' || f.days, 'account=' || f.account, 'platform=' || f.platform, 'team=' || f.team),
+    'periods', (SELECT jsonb_agg(jsonb_build_object('days', d, 'selected', d = f.days) ORDER BY d) FROM unnest(ARRAY[7, 30, 90]) d),
+    'accounts', coalesce((SELECT jsonb_agg(jsonb_build_object('id', id, 'handle', handle, 'platform', platform,
+                                                              'selected', id = f.account) ORDER BY platform, handle)
+                          FROM social.account), '[]'),
+    'platforms', (SELECT jsonb_agg(jsonb_build_object('code', code, 'name', name, 'selected', code = f.platform) ORDER BY name)
+                  FROM social.platform),
+    'teams', coalesce((SELECT jsonb_agg(jsonb_build_object('id', id, 'name', name, 'selected', id = f.team) ORDER BY name)
+                       FROM crm.team), '[]'),
+    'refreshed_at', (SELECT refreshed_at FROM kpi.freshness));
+END $$;
+
+-- One chart's data as CSV rows (the web worker writes the file).
+CREATE FUNCTION api.dashboard_export(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE f record; c text := coalesce(p->>'chart', '');
+BEGIN
+  PERFORM auth.require();
+  SELECT * INTO f FROM chart.filters(p);
+  RETURN jsonb_build_object(
+    'filename', format('parley-%s-%s-%s.csv', c, f.first_day, f.last_day),
+    'header', jsonb_build_array('label', 'value', 'detail'),
+    'rows', coalesce((SELECT jsonb_agg(jsonb_build_array(s.label, s.value, s.extra::text)) FROM chart.series(c, p) s), '[]'));
+END $$;

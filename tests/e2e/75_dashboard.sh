@@ -1,0 +1,49 @@
+# The KPI dashboard through nginx: tiles, SVG charts and CSV exports, each
+# figure checked against a count made here straight from the base tables.
+echo "# KPI dashboard"
+sql "SELECT kpi.refresh(true)" >/dev/null
+tz=$(sql "SELECT tz FROM kpi.freshness")
+login db e2e_admin "$PW"
+req db GET "/dashboard.json?period=30"
+eq "dashboard JSON" "$STATUS" 200
+doc=$BODY
+# Inbound mentions: not by the brand's own profiles, not reposts, not deleted, posted in the last 30 local days.
+mentions=$(sql "SELECT count(*) FROM social.post q WHERE q.deleted_at IS NULL AND q.kind <> 'repost'
+  AND NOT EXISTS (SELECT FROM social.profile pr JOIN social.account a ON a.platform = pr.platform AND a.external_id = pr.external_id
+                  WHERE pr.id = q.author_id)
+  AND (q.created_at AT TIME ZONE '$tz')::date BETWEEN (now() AT TIME ZONE '$tz')::date - 29 AND (now() AT TIME ZONE '$tz')::date")
+eq "mentions tile = mentions counted from the posts" "$(jq -r '.kpi.mentions.value // 0' <<<"$doc")" "$mentions"
+eq "the volume chart adds up to the tile" "$(jq '[.charts.volume.dots[].value] | add' <<<"$doc")" "$mentions"
+eq "… one point per day" "$(jq '.charts.volume.dots | length' <<<"$doc")" 30
+open=$(sql "SELECT count(*) FROM crm.\"case\" WHERE state IN ('new', 'open', 'pending')")
+eq "the backlog chart adds up to the open cases" "$(jq '[.charts.backlog.bars[].value] | add // 0' <<<"$doc")" "$open"
+eq "… as the open-cases count says" "$(jq '.counts.open_cases' <<<"$doc")" "$open"
+acc=$(sql "SELECT account_id FROM social.post WHERE account_id IS NOT NULL GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
+acc_mentions=$(sql "SELECT count(*) FROM social.post q WHERE q.account_id = $acc AND q.deleted_at IS NULL AND q.kind <> 'repost'
+  AND NOT EXISTS (SELECT FROM social.profile pr JOIN social.account a ON a.platform = pr.platform AND a.external_id = pr.external_id
+                  WHERE pr.id = q.author_id)
+  AND (q.created_at AT TIME ZONE '$tz')::date BETWEEN (now() AT TIME ZONE '$tz')::date - 6 AND (now() AT TIME ZONE '$tz')::date")
+req db GET "/dashboard.json?period=7&account=$acc"
+eq "filtered by account and a 7-day period" "$(jq -r '.kpi.mentions.value // 0' <<<"$BODY")" "$acc_mentions"
+req db GET "/dashboard.json?period=8"
+eq "an unknown period is 422" "$STATUS" 422
+
+req db GET "/dashboard?period=30"
+eq "dashboard page" "$STATUS" 200
+has "charts are inline SVG" "$BODY" '<polyline points="'
+has "… with a CSV link per chart" "$BODY" 'href="/dashboard/export?chart=backlog&amp;period=30"'
+hasnt "… and no script" "$BODY" "<script"
+
+req db GET "/dashboard/export?chart=volume&period=30"
+eq "CSV export" "$STATUS $(header Content-Type)" "200 text/csv; charset=utf-8"
+has "… as a download" "$(header Content-Disposition)" 'attachment; filename="parley-volume-'
+eq "… one row per day plus the header" "$(tr -d '\r' <<<"$BODY" | grep -c .)" 31
+eq "… adding up to the tile" "$(tr -d '\r' <<<"$BODY" | tail -n +2 | awk -F, '{s += $2} END {print s + 0}')" "$mentions"
+rule=$(sql "INSERT INTO listen.rule (name, category, expression) VALUES ('=HYPERLINK(\"http://evil\")', 'competitor', 'lumen') RETURNING id")
+sql "INSERT INTO listen.match (post_id, rule_id) SELECT id, $rule FROM social.post ORDER BY created_at DESC LIMIT 1 ON CONFLICT DO NOTHING;
+     SELECT kpi.refresh(false)" >/dev/null
+req db GET "/dashboard/export?chart=voice&period=30"
+has "a rule name that looks like a formula is exported as text" "$BODY" "\"'=HYPERLINK("
+req db GET "/dashboard/export?chart=nonsense"
+eq "an unknown chart is 422" "$STATUS" 422
+sql "DELETE FROM listen.rule WHERE id = $rule" >/dev/null
