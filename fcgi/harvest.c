@@ -46,7 +46,7 @@ typedef struct {
     transfer *active;
     int nactive;
     arena *a; /* scratch for the loop */
-    double maintained_at, sla_at, pruned_at; /* now_ms() of the last maintenance runs */
+    double maintained_at, sla_at, kpi_at, pruned_at; /* now_ms() of the last maintenance runs */
     const char *keep_raw;                     /* how long raw pages are kept (an interval) */
     publisher *pub;                  /* replies from the outbox, on the same multi handle */
     bool outbox_woken;               /* a NOTIFY said a reply was queued */
@@ -322,7 +322,8 @@ static void collect(harvester *h)
 
 /* Maintenance between transfers: process stored webhook deliveries (a
  * bounded number per second, so transfers keep moving), record SLA breaches
- * every minute, and hourly prune old rejection records and raw pages. */
+ * every minute, refresh the KPI rollups every five, and hourly prune old
+ * rejection records and raw pages and fold the row-count deltas. */
 static void maintain(harvester *h)
 {
     double now = now_ms();
@@ -345,9 +346,17 @@ static void maintain(harvester *h)
             fprintf(stderr, "harvest: marking SLA breaches failed: %s", PQresultErrorMessage(r));
         PQclear(r);
     }
+    if (now - h->kpi_at >= 300 * 1000.0) { /* the KPI rollups, for the days that changed */
+        h->kpi_at = now;
+        PGresult *r = PQexec(h->db, "SELECT kpi.refresh()");
+        if (PQresultStatus(r) != PGRES_TUPLES_OK)
+            fprintf(stderr, "harvest: refreshing the KPIs failed: %s", PQresultErrorMessage(r));
+        PQclear(r);
+    }
     if (now - h->pruned_at >= 3600 * 1000.0) {
         h->pruned_at = now;
         PQclear(PQexec(h->db, "SELECT ingest.prune_webhook_rejections('14 days')"));
+        PQclear(PQexec(h->db, "SELECT social.fold_tally()"));
         const char *p[] = {h->keep_raw};
         PGresult *r;
         do { /* in batches, each its own transaction */

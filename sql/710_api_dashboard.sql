@@ -110,9 +110,9 @@ BEGIN
   SELECT to_jsonb(c), to_jsonb(pr) INTO cur, prev FROM k c, k pr WHERE c.name = 'cur' AND pr.name = 'prev';
   RETURN jsonb_build_object(
     'counts', jsonb_build_object(
-      'accounts',   (SELECT count(*) FROM social.account),
-      'profiles',   (SELECT count(*) FROM social.profile),
-      'posts',      (SELECT count(*) FROM social.post),
+      'accounts',   social.tally_of('accounts'),
+      'profiles',   social.tally_of('profiles'),
+      'posts',      social.tally_of('posts'),
       'open_cases', (SELECT count(*) FROM crm."case" WHERE state NOT IN ('resolved', 'closed'))),
     'kpi', jsonb_build_object(
       'mentions', chart.tile('mentions', (cur->>'mentions')::numeric, (prev->>'mentions')::numeric, '/inbox'),
