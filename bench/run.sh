@@ -30,6 +30,7 @@ case ${BENCH_ONLY:-} in
   hooks) bash "$ROOT/bench/hooks.sh"; exit ;;
   import) bash "$ROOT/bench/import.sh"; exit ;;
   listen) bash "$ROOT/bench/listen.sh"; exit ;;
+  kpi) bash "$ROOT/bench/kpi.sh"; exit ;;
 esac
 PW='Bench-Harbor-5531'
 printf '%s\n' "$PW" | as_app env PARLEY_DB="host=$PARLEY_VAR/run port=$PARLEY_PGPORT dbname=parley user=parley_owner" \
@@ -140,6 +141,7 @@ bash "$ROOT/bench/import.sh" >"$PARLEY_VAR/import.md"
 bash "$ROOT/bench/hooks.sh" >"$PARLEY_VAR/hooks.md"
 bash "$ROOT/bench/listen.sh" >"$PARLEY_VAR/listen.md"
 SESSION=$session bash "$ROOT/bench/inbox.sh" >"$PARLEY_VAR/inbox.md"
+bash "$ROOT/bench/kpi.sh" >"$PARLEY_VAR/kpi.md"
 
 mkdir -p docs
 {
@@ -157,5 +159,7 @@ mkdir -p docs
   cat "$PARLEY_VAR/listen.md"
   echo
   cat "$PARLEY_VAR/inbox.md"
+  echo
+  cat "$PARLEY_VAR/kpi.md"
 } >docs/benchmarks.md
 cat docs/benchmarks.md

@@ -46,7 +46,7 @@ typedef struct {
     transfer *active;
     int nactive;
     arena *a; /* scratch for the loop */
-    double maintained_at, sla_at, kpi_at, pruned_at; /* now_ms() of the last maintenance runs */
+    double maintained_at, sla_at, kpi_at, kpi_full_at, pruned_at; /* now_ms() of the last maintenance runs */
     const char *keep_raw;                     /* how long raw pages are kept (an interval) */
     publisher *pub;                  /* replies from the outbox, on the same multi handle */
     bool outbox_woken;               /* a NOTIFY said a reply was queued */
@@ -346,9 +346,12 @@ static void maintain(harvester *h)
             fprintf(stderr, "harvest: marking SLA breaches failed: %s", PQresultErrorMessage(r));
         PQclear(r);
     }
-    if (now - h->kpi_at >= 300 * 1000.0) { /* the KPI rollups, for the days that changed */
+    if (now - h->kpi_at >= 300 * 1000.0) { /* the KPI rollups: the days that changed, all of them daily */
+        bool full = now - h->kpi_full_at >= 24 * 3600 * 1000.0;
         h->kpi_at = now;
-        PGresult *r = PQexec(h->db, "SELECT kpi.refresh()");
+        if (full)
+            h->kpi_full_at = now;
+        PGresult *r = PQexec(h->db, full ? "SELECT kpi.refresh(true)" : "SELECT kpi.refresh()");
         if (PQresultStatus(r) != PGRES_TUPLES_OK)
             fprintf(stderr, "harvest: refreshing the KPIs failed: %s", PQresultErrorMessage(r));
         PQclear(r);

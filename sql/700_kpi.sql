@@ -1,0 +1,46 @@
+-- KPI refresh (issue 6): recomputes the per-mention facts and daily rollups of
+-- migrations/0015 for the days touched since the last refresh. Definitions
+-- (docs/kpi.md):
+--   mention       a post not by one of the brand's own accounts, not a
+--                 repost, not deleted;
+--   needs answer  it has a case, or is a direct message, or replies to a
+--                 post of the brand, or matched a rule that is not a
+--                 competitor rule;
+--   answered      the brand replied under it: a harvested reply by one of its
+--                 profiles, or an outbox reply sent to it (the earliest counts).
+-- A day is a calendar day in kpi.freshness.tz.
+
+-- The predicate "col falls on a touched day", as SQL text: constant ranges,
+-- so indexes and partition pruning apply. Reads pg_temp.kpi_range.
+CREATE OR REPLACE FUNCTION kpi.day_pred(p_col text, p_full boolean) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  IF p_full THEN
+    RETURN 'true';
+  END IF;
+  RETURN (SELECT coalesce(string_agg(format('(%s >= %L::timestamptz AND %s < %L::timestamptz)', p_col, lo, p_col, hi),
+                                     ' OR '), 'false')
+          FROM pg_temp.kpi_range);
+END $$;
+
+-- Days whose figures may have changed since p_since, as dates in p_tz.
+-- Replies and outbox sends touch the day of the post they answer; cases,
+-- matches, scores, leads and snapshots the day of their post.
+CREATE OR REPLACE FUNCTION kpi.touched_days(p_since timestamptz, p_tz text) RETURNS SETOF date
+LANGUAGE sql STABLE AS $$
+  SELECT DISTINCT (t AT TIME ZONE p_tz)::date FROM (
+    SELECT p.created_at FROM social.post p WHERE p.updated_at >= p_since
+    UNION ALL SELECT q.created_at FROM social.post p JOIN social.post q ON q.id = p.parent_id WHERE p.updated_at >= p_since
+    UNION ALL SELECT q.created_at FROM ingest.outbox o JOIN social.post q ON q.id = o.in_reply_to WHERE o.sent_at >= p_since
+    UNION ALL SELECT q.created_at FROM crm."case" c JOIN social.post q ON q.id = c.post_id WHERE c.updated_at >= p_since
+    UNION ALL SELECT q.created_at FROM listen.match m JOIN social.post q ON q.id = m.post_id WHERE m.matched_at >= p_since
+    UNION ALL SELECT q.created_at FROM listen.post_signal s JOIN social.post q ON q.id = s.post_id WHERE s.scored_at >= p_since
+    UNION ALL SELECT coalesce(q.created_at, l.created_at) FROM crm.lead l LEFT JOIN social.post q ON q.id = l.post_id
+              WHERE l.updated_at >= p_since
+    UNION ALL SELECT i.occurred_at FROM social.interaction i WHERE i.created_at >= p_since
+    UNION ALL SELECT f.first_seen_at FROM social.follower_edge f WHERE f.first_seen_at >= p_since
+    UNION ALL SELECT q.created_at FROM social.engagement_snapshot e JOIN social.post q ON q.id = e.post_id
+              WHERE e.taken_at >= p_since
+  ) x(t)
+$$;
+

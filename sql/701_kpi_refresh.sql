@@ -1,0 +1,241 @@
+-- kpi.refresh(p_full): rebuilds the KPI tables for the days touched since the
+-- last refresh (all days when p_full or never refreshed). Each table's rows
+-- for those days are deleted and re-inserted in this one transaction: BI
+-- readers keep seeing the previous rows until commit and never block.
+-- The watermark is the start of the previous refresh minus a 10-minute
+-- margin, so rows written by transactions that were still open then are
+-- caught. A concurrent call returns at once ({"skipped": true}).
+CREATE OR REPLACE FUNCTION kpi.refresh(p_full boolean DEFAULT false) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off
+  SET client_min_messages = warning AS $$
+DECLARE
+  f kpi.freshness;
+  t0 timestamptz := clock_timestamp();
+  started timestamptz := now();
+  full_run boolean;
+  tz text;
+  days date[];
+  ndays integer;
+  w_post text; w_int text; w_fol text; w_day text;
+BEGIN
+  IF NOT pg_try_advisory_xact_lock(hashtext('kpi.refresh')) THEN
+    RETURN jsonb_build_object('skipped', true);
+  END IF;
+  SELECT * INTO f FROM kpi.freshness;
+  tz := f.tz;
+  full_run := coalesce(p_full, false) OR f.refreshed_at IS NULL;
+  DROP TABLE IF EXISTS pg_temp.kpi_range, pg_temp.kpi_x, pg_temp.kpi_biz;   -- a second call in one transaction
+  CREATE TEMP TABLE kpi_range (lo timestamptz, hi timestamptz) ON COMMIT DROP;
+  IF NOT full_run THEN
+    SELECT array_agg(d ORDER BY d) INTO days FROM kpi.touched_days(f.refreshed_at - interval '10 minutes', tz) d;
+    IF days IS NULL THEN
+      UPDATE kpi.freshness SET refreshed_at = started, full_refresh = false, days = 0,
+                               millis = (extract(epoch FROM clock_timestamp() - t0) * 1000)::integer;
+      RETURN jsonb_build_object('full', false, 'days', 0, 'millis', (extract(epoch FROM clock_timestamp() - t0) * 1000)::integer);
+    END IF;
+    -- consecutive days merge into one range
+    INSERT INTO kpi_range
+    SELECT (min(d)::timestamp AT TIME ZONE tz), ((max(d) + 1)::timestamp AT TIME ZONE tz)
+    FROM (SELECT d, d - (row_number() OVER (ORDER BY d))::integer AS grp FROM unnest(days) d) g
+    GROUP BY grp;
+  END IF;
+  ndays := cardinality(days);
+  w_post := kpi.day_pred('p.created_at', full_run);
+  w_int := kpi.day_pred('i.occurred_at', full_run);
+  w_fol := kpi.day_pred('e.first_seen_at', full_run);
+  w_day := CASE WHEN full_run THEN 'true' ELSE format('day = ANY (%L::date[])', days) END;
+
+  ---------------------------------------------------------------- mentions
+  EXECUTE 'DELETE FROM kpi.mention_fact WHERE ' || w_day;
+  EXECUTE format($q$
+    CREATE TEMP TABLE kpi_x ON COMMIT DROP AS
+    WITH own AS (
+      SELECT pr.id FROM social.profile pr JOIN social.account a ON a.platform = pr.platform AND a.external_id = pr.external_id
+    ), defcal AS (
+      SELECT calendar_id FROM crm.sla_policy WHERE is_default
+    ), m AS (
+      SELECT p.id, p.created_at, p.account_id, p.platform, p.kind, p.parent_id FROM social.post p
+      WHERE (%s) AND p.deleted_at IS NULL AND p.kind <> 'repost'
+        AND (p.author_id IS NULL OR p.author_id NOT IN (SELECT id FROM own))
+    )
+      SELECT m.*, c.id AS case_id, c.resolved_at, coalesce(pol.calendar_id, (SELECT calendar_id FROM defcal)) AS cal,
+             (c.id IS NOT NULL OR m.kind = 'direct'
+              OR EXISTS (SELECT FROM social.post q WHERE q.id = m.parent_id AND q.author_id IN (SELECT id FROM own))
+              OR EXISTS (SELECT FROM listen.match mt JOIN listen.rule r ON r.id = mt.rule_id
+                         WHERE mt.post_id = m.id AND r.category <> 'competitor')) AS needs_answer,
+             (SELECT min(t) FROM (SELECT r.created_at FROM social.post r
+                                  WHERE r.parent_id = m.id AND r.author_id IN (SELECT id FROM own)
+                                  UNION ALL
+                                  SELECT o.sent_at FROM ingest.outbox o WHERE o.in_reply_to = m.id AND o.state = 'sent') a(t)
+             ) AS answered_at,
+             s.sentiment, s.label, s.complaint, l.id AS lead_id, l.state AS lead_state
+      FROM m
+      LEFT JOIN crm."case" c ON c.post_id = m.id
+      LEFT JOIN crm.sla_policy pol ON pol.id = c.sla_policy_id
+      LEFT JOIN listen.post_signal s ON s.post_id = m.id
+      LEFT JOIN crm.lead l ON l.post_id = m.id $q$, w_post);
+  ANALYZE pg_temp.kpi_x;
+  -- Business time, set-based: each calendar's openings over the span once,
+  -- with the business seconds before each; an instant's position is one
+  -- index probe (business seconds since the span began), and a duration the
+  -- difference of two positions. Same result as crm.business_seconds.
+  CREATE TEMP TABLE kpi_biz ON COMMIT DROP AS
+  SELECT r.cal, iv.lo, iv.hi,
+         sum(extract(epoch FROM iv.hi - iv.lo)) OVER (PARTITION BY r.cal ORDER BY iv.lo) - extract(epoch FROM iv.hi - iv.lo) AS cum0
+  FROM (SELECT cal, min(created_at) AS a, max(answered_at) AS b FROM kpi_x WHERE answered_at IS NOT NULL GROUP BY cal) r
+  CROSS JOIN LATERAL crm.business_intervals(r.cal, r.a, r.b) iv;
+  CREATE INDEX ON pg_temp.kpi_biz (cal, lo);
+  ANALYZE pg_temp.kpi_biz;
+  EXECUTE format($q$
+    INSERT INTO kpi.mention_fact
+    SELECT x.id, (x.created_at AT TIME ZONE %L)::date, x.created_at, x.account_id, x.platform, x.kind, x.needs_answer,
+           x.answered_at,
+           extract(epoch FROM x.answered_at - x.created_at)::bigint,
+           CASE WHEN x.answered_at IS NOT NULL THEN (coalesce(pa.pos, 0) - coalesce(pc.pos, 0))::bigint END,
+           x.case_id, x.resolved_at,
+           extract(epoch FROM greatest(x.resolved_at, x.answered_at) - x.created_at)::bigint
+             + CASE WHEN x.resolved_at IS NULL OR x.answered_at IS NULL THEN NULL ELSE 0 END,
+           x.sentiment, x.label, x.complaint, x.lead_id, x.lead_state
+    FROM pg_temp.kpi_x x
+    LEFT JOIN LATERAL (SELECT b.cum0 + extract(epoch FROM least(x.answered_at, b.hi) - b.lo) AS pos FROM pg_temp.kpi_biz b
+                       WHERE b.cal = x.cal AND b.lo <= x.answered_at ORDER BY b.lo DESC LIMIT 1) pa ON x.answered_at IS NOT NULL
+    LEFT JOIN LATERAL (SELECT b.cum0 + extract(epoch FROM least(x.created_at, b.hi) - b.lo) AS pos FROM pg_temp.kpi_biz b
+                       WHERE b.cal = x.cal AND b.lo <= x.created_at ORDER BY b.lo DESC LIMIT 1) pc ON x.answered_at IS NOT NULL $q$, tz);
+  IF full_run OR ndays > 7 THEN
+    ANALYZE kpi.mention_fact;   -- the rollups below read it in this transaction
+  END IF;
+
+  ---------------------------------------------------------------- volume
+  EXECUTE 'DELETE FROM kpi.volume_daily WHERE ' || w_day;
+  EXECUTE format($q$
+    WITH own AS (
+      SELECT pr.id FROM social.profile pr JOIN social.account a ON a.platform = pr.platform AND a.external_id = pr.external_id
+    ), f AS (
+      SELECT * FROM kpi.mention_fact WHERE %s
+    ), cat AS (
+      SELECT DISTINCT f.post_id, r.category FROM f JOIN listen.match mt ON mt.post_id = f.post_id
+      JOIN listen.rule r ON r.id = mt.rule_id
+    ), rows AS (
+      SELECT f.day, f.account_id, f.platform, coalesce(c.category, 'none') AS category, 1 AS mentions, 0 AS own_posts, 0 AS interactions
+      FROM f LEFT JOIN cat c ON c.post_id = f.post_id
+      UNION ALL SELECT f.day, f.account_id, f.platform, 'all', 1, 0, 0 FROM f
+      UNION ALL SELECT (p.created_at AT TIME ZONE %L)::date, p.account_id, p.platform, 'all', 0, 1, 0
+      FROM social.post p WHERE (%s) AND p.deleted_at IS NULL AND p.author_id IN (SELECT id FROM own)
+      UNION ALL SELECT (i.occurred_at AT TIME ZONE %L)::date, i.account_id, i.platform, 'all', 0, 0, 1
+      FROM social.interaction i WHERE %s
+    )
+    INSERT INTO kpi.volume_daily
+    SELECT day, account_id, platform, category, sum(mentions), sum(own_posts), sum(interactions)
+    FROM rows GROUP BY day, account_id, platform, category $q$, w_day, tz, w_post, tz, w_int);
+
+  ---------------------------------------------------------------- response
+  EXECUTE 'DELETE FROM kpi.response_daily WHERE ' || w_day;
+  EXECUTE format($q$
+    INSERT INTO kpi.response_daily
+    SELECT day, account_id, platform, count(*),
+           count(*) FILTER (WHERE needs_answer),
+           count(*) FILTER (WHERE needs_answer AND answered_at IS NOT NULL),
+           round((count(*) FILTER (WHERE needs_answer AND answered_at IS NOT NULL))::numeric
+                 / nullif(count(*) FILTER (WHERE needs_answer), 0), 4),
+           round((percentile_cont(0.5) WITHIN GROUP (ORDER BY response_seconds) FILTER (WHERE needs_answer))::numeric, 1)::double precision,
+           round((percentile_cont(0.9) WITHIN GROUP (ORDER BY response_seconds) FILTER (WHERE needs_answer))::numeric, 1)::double precision,
+           round((percentile_cont(0.5) WITHIN GROUP (ORDER BY response_business_seconds) FILTER (WHERE needs_answer))::numeric, 1)::double precision,
+           round((percentile_cont(0.9) WITHIN GROUP (ORDER BY response_business_seconds) FILTER (WHERE needs_answer))::numeric, 1)::double precision,
+           count(feedback_seconds),
+           round((percentile_cont(0.5) WITHIN GROUP (ORDER BY feedback_seconds))::numeric, 1)::double precision,
+           round((percentile_cont(0.9) WITHIN GROUP (ORDER BY feedback_seconds))::numeric, 1)::double precision
+    FROM kpi.mention_fact WHERE %s
+    GROUP BY day, account_id, platform $q$, w_day);
+
+  ---------------------------------------------------------------- sentiment
+  EXECUTE 'DELETE FROM kpi.sentiment_daily WHERE ' || w_day;
+  EXECUTE format($q$
+    INSERT INTO kpi.sentiment_daily
+    SELECT day, count(label), count(*) FILTER (WHERE label = 'positive'), count(*) FILTER (WHERE label = 'neutral'),
+           count(*) FILTER (WHERE label = 'negative'), avg(sentiment),
+           count(*) FILTER (WHERE complaint), round((count(*) FILTER (WHERE complaint))::numeric / count(*), 4)
+    FROM kpi.mention_fact WHERE %s GROUP BY day $q$, w_day);
+
+  ---------------------------------------------------------------- share of voice
+  EXECUTE 'DELETE FROM kpi.share_of_voice_daily WHERE ' || w_day;
+  EXECUTE format($q$
+    WITH hits AS (
+      SELECT f.day, r.id AS rule_id, r.name, r.category, count(*) AS matches
+      FROM kpi.mention_fact f JOIN listen.match mt ON mt.post_id = f.post_id
+      JOIN listen.rule r ON r.id = mt.rule_id AND r.category IN ('brand', 'competitor')
+      WHERE %s GROUP BY f.day, r.id, r.name, r.category
+    ), brand AS (
+      SELECT f.day, count(DISTINCT f.post_id) AS n
+      FROM kpi.mention_fact f JOIN listen.match mt ON mt.post_id = f.post_id
+      JOIN listen.rule r ON r.id = mt.rule_id AND r.category = 'brand'
+      WHERE %s GROUP BY f.day
+    ), tot AS (
+      SELECT h.day, coalesce(max(b.n), 0) + coalesce(sum(h.matches) FILTER (WHERE h.category = 'competitor'), 0) AS n
+      FROM hits h LEFT JOIN brand b ON b.day = h.day GROUP BY h.day
+    )
+    INSERT INTO kpi.share_of_voice_daily
+    SELECT h.day, h.rule_id, h.name, h.category, h.matches, coalesce(b.n, 0),
+           round(h.matches::numeric / nullif(t.n, 0), 4)
+    FROM hits h JOIN tot t ON t.day = h.day LEFT JOIN brand b ON b.day = h.day $q$,
+    replace(w_day, 'day', 'f.day'), replace(w_day, 'day', 'f.day'));
+
+  ---------------------------------------------------------------- audience
+  EXECUTE 'DELETE FROM kpi.follower_daily WHERE ' || w_day;
+  EXECUTE format($q$
+    INSERT INTO kpi.follower_daily
+    SELECT (e.first_seen_at AT TIME ZONE %L)::date, e.account_id, count(*)
+    FROM social.follower_edge e WHERE %s GROUP BY 1, 2 $q$, tz, w_fol);
+
+  EXECUTE 'DELETE FROM kpi.engagement_daily WHERE ' || w_day;
+  -- engagements: likes + reposts + replies + quotes of the latest snapshot,
+  -- else of the post's metrics; followers: the account profile's count,
+  -- else the follower edges seen
+  EXECUTE format($q$
+    WITH acct AS (
+      SELECT a.id, pr.id AS own_id,
+             coalesce(pr.follower_count, (SELECT count(*) FROM social.follower_edge e WHERE e.account_id = a.id)) AS followers
+      FROM social.account a JOIN social.profile pr ON pr.platform = a.platform AND pr.external_id = a.external_id
+    ), pe AS (
+      SELECT (p.created_at AT TIME ZONE %L)::date AS day, p.account_id, acct.followers,
+             coalesce(s.n, coalesce((p.metrics->>'likes')::bigint, 0) + coalesce((p.metrics->>'reposts')::bigint, 0)
+                           + coalesce((p.metrics->>'replies')::bigint, 0) + coalesce((p.metrics->>'quotes')::bigint, 0)) AS engagements
+      FROM social.post p
+      JOIN acct ON acct.id = p.account_id AND acct.own_id = p.author_id
+      LEFT JOIN LATERAL (SELECT coalesce(x.likes, 0) + coalesce(x.reposts, 0) + coalesce(x.replies, 0) + coalesce(x.quotes, 0) AS n
+                         FROM social.engagement_snapshot x WHERE x.post_id = p.id ORDER BY x.taken_at DESC LIMIT 1) s ON true
+      WHERE (%s) AND p.deleted_at IS NULL
+    )
+    INSERT INTO kpi.engagement_daily
+    SELECT day, account_id, count(*), sum(engagements), followers,
+           round(sum(engagements)::numeric / count(*) / nullif(followers, 0), 6)
+    FROM pe GROUP BY day, account_id, followers $q$, tz, w_post);
+
+  ---------------------------------------------------------------- leads
+  EXECUTE 'DELETE FROM kpi.lead_daily WHERE ' || w_day;
+  EXECUTE format($q$
+    WITH rows AS (
+      SELECT f.day, mt.rule_id, f.account_id, 1 AS mentions, 0 AS leads, 0 AS qualified, 0 AS won, 0 AS lost, 0::numeric AS value
+      FROM kpi.mention_fact f JOIN listen.match mt ON mt.post_id = f.post_id
+      WHERE %s
+      UNION ALL
+      SELECT d.day, l.rule_id, l.account_id, 0, 1, (l.qualified_at IS NOT NULL OR l.state IN ('qualified', 'won'))::integer,
+             (l.state = 'won')::integer, (l.state = 'lost')::integer,
+             CASE WHEN l.state = 'won' THEN coalesce(l.value, 0) ELSE 0 END
+      FROM crm.lead l LEFT JOIN social.post q ON q.id = l.post_id
+      CROSS JOIN LATERAL (SELECT (coalesce(q.created_at, l.created_at) AT TIME ZONE %L)::date AS day) d
+      WHERE %s
+    )
+    INSERT INTO kpi.lead_daily
+    SELECT day, rule_id, account_id, sum(mentions), sum(leads), sum(qualified), sum(won), sum(lost), sum(value)
+    FROM rows GROUP BY day, rule_id, account_id $q$,
+    replace(w_day, 'day', 'f.day'), tz, replace(w_day, 'day', 'd.day'));
+
+  UPDATE kpi.freshness SET refreshed_at = started, full_refresh = full_run, days = ndays,
+                           millis = (extract(epoch FROM clock_timestamp() - t0) * 1000)::integer;
+  RETURN jsonb_build_object('full', full_run, 'days', ndays,
+                            'millis', (extract(epoch FROM clock_timestamp() - t0) * 1000)::integer);
+END $$;
+
+REVOKE ALL ON FUNCTION kpi.refresh(boolean) FROM PUBLIC;
+GRANT USAGE ON SCHEMA kpi TO parley_harvest;
+GRANT EXECUTE ON FUNCTION kpi.refresh(boolean) TO parley_harvest;
