@@ -42,18 +42,21 @@ const char *hook_header(const delivery *d, const char *cgi_name)
 
 /* ---------- database ---------- */
 
+static void clear_slot(hook_account *c)
+{
+    for (int j = 0; j < c->nsecrets; j++) {
+        free(c->secrets[j].secret);
+        free(c->secrets[j].verify_token);
+        free(c->secrets[j].aes_key);
+        free(c->secrets[j].app_id);
+    }
+    memset(c, 0, sizeof *c);
+}
+
 static void forget_all(hooks_worker *w)
 {
-    for (int i = 0; i < CACHE_SLOTS; i++) {
-        hook_account *c = &w->cache[i];
-        for (int j = 0; j < c->nsecrets; j++) {
-            free(c->secrets[j].secret);
-            free(c->secrets[j].verify_token);
-            free(c->secrets[j].aes_key);
-            free(c->secrets[j].app_id);
-        }
-        memset(c, 0, sizeof *c);
-    }
+    for (int i = 0; i < CACHE_SLOTS; i++)
+        clear_slot(&w->cache[i]);
 }
 
 /* Reconnect if needed; on a new server connection prepare the statements and
@@ -134,16 +137,9 @@ static const hook_account *account(hooks_worker *w, long long id, bool *db_down)
         return NULL;
     }
     /* Replace the slot's occupant. */
-    long long keep = id;
     hook_account *slot = c;
-    for (int j = 0; j < slot->nsecrets; j++) {
-        free(slot->secrets[j].secret);
-        free(slot->secrets[j].verify_token);
-        free(slot->secrets[j].aes_key);
-        free(slot->secrets[j].app_id);
-    }
-    memset(slot, 0, sizeof *slot);
-    slot->id = keep;
+    clear_slot(slot);
+    slot->id = id;
     snprintf(slot->platform, sizeof slot->platform, "%s", PQgetvalue(r, 0, 0));
     slot->valid_until = now + CACHE_TTL_SECONDS;
     size_t i;
@@ -450,18 +446,10 @@ int cmd_hooks(int argc, char **argv)
 {
     if (argc >= 2 && !strcmp(argv[1], "replay"))
         return replay(argc - 1, argv + 1);
-    const char *socket_path = NULL;
+    const char *socket_path;
     int workers = 2;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--socket") && i + 1 < argc)
-            socket_path = argv[++i];
-        else if (!strcmp(argv[i], "--workers") && i + 1 < argc)
-            workers = atoi(argv[++i]);
-        else
-            die("usage: parley hooks --socket PATH [--workers N] | parley hooks replay [options]");
-    }
-    if (!socket_path)
-        die("usage: parley hooks --socket PATH [--workers N] | parley hooks replay [options]");
+    pool_args(argc, argv, &socket_path, &workers,
+              "usage: parley hooks --socket PATH [--workers N] | parley hooks replay [options]");
     PGconn *probe = db_connect("parley_hooks");
     if (!probe)
         return 1;

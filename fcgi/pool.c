@@ -77,6 +77,21 @@ static pid_t spawn(int fd, pool_init_fn init, pool_handle_fn handle, sigset_t *w
     return pid;
 }
 
+void pool_args(int argc, char **argv, const char **socket_path, int *workers, const char *usage)
+{
+    *socket_path = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--socket") && i + 1 < argc)
+            *socket_path = argv[++i];
+        else if (!strcmp(argv[i], "--workers") && i + 1 < argc)
+            *workers = atoi(argv[++i]);
+        else
+            die("%s", usage);
+    }
+    if (!*socket_path)
+        die("%s", usage);
+}
+
 int pool_run(const char *socket_path, int workers, pool_init_fn init, pool_handle_fn handle)
 {
     if (workers < 1 || workers > MAX_WORKERS)

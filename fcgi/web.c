@@ -445,18 +445,9 @@ static void *worker_init(void)
 
 int cmd_web(int argc, char **argv)
 {
-    const char *socket_path = NULL;
+    const char *socket_path;
     int workers = 4;
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--socket") && i + 1 < argc)
-            socket_path = argv[++i];
-        else if (!strcmp(argv[i], "--workers") && i + 1 < argc)
-            workers = atoi(argv[++i]);
-        else
-            die("usage: parley web --socket PATH [--workers N]");
-    }
-    if (!socket_path)
-        die("usage: parley web --socket PATH [--workers N]");
+    pool_args(argc, argv, &socket_path, &workers, "usage: parley web --socket PATH [--workers N]");
     const char *root = getenv("PARLEY_ROOT") ? getenv("PARLEY_ROOT") : ".";
     if (render_init(root) != 0)
         return 1;
