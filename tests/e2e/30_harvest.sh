@@ -49,6 +49,12 @@ sleep 1.2
 stop_hv KILL hA
 mid=$(have_posts)
 check "the first harvester was killed mid-run ($mid of $want_posts posts)" test "$mid" -lt "$want_posts"
+# Killed after fetching the broken search page but before recording it, the
+# first harvester used up that fault: arm it again for the ones that follow.
+if [ "$(sql "SELECT count(*) FROM ingest.quarantine WHERE platform = 'bluesky' AND endpoint = 'search'")" = 0 ] &&
+   [ "$(ctl GET faults | jq '[.pending[] | select(.match | endswith("searchPosts"))] | length')" = 0 ]; then
+  ctl POST faults '{"rules": [{"match": "/bluesky/lumen.bsky.social/xrpc/app.bsky.feed.searchPosts", "malformed": "json"}]}' >/dev/null
+fi
 hv hA
 hv hB
 for _ in $(seq 240); do
