@@ -368,13 +368,16 @@ END $$;
 -- returned instead of raised, so the caller's transaction goes on. Errors
 -- that mean "try the whole transaction again" (serialization failure,
 -- deadlock, out of resources, shutdown) are not the page's fault and are
--- re-raised.
+-- re-raised. Bodies are JSON, except WeChat's pushes, which are XML (read into the
+-- same kind of document by ingest.wechat_xml_json).
 CREATE OR REPLACE FUNCTION ingest.try_normalize(p_platform text, p_account_id bigint, p_endpoint text,
                                                 p_body text, p_request_url text, p_seen_at timestamptz,
                                                 OUT counts jsonb, OUT error_text text, OUT error_state text)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-  counts := ingest.normalize(p_platform, p_account_id, p_endpoint, ingest.need(p_body, 'body')::jsonb,
+  counts := ingest.normalize(p_platform, p_account_id, p_endpoint,
+                             CASE WHEN p_platform = 'wechat' AND p_endpoint = 'webhook' THEN ingest.wechat_xml_json(ingest.need(p_body, 'body'))
+                                  ELSE ingest.need(p_body, 'body')::jsonb END,
                              p_request_url, p_seen_at);
 EXCEPTION
   WHEN transaction_rollback OR insufficient_resources OR operator_intervention OR system_error THEN

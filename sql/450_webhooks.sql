@@ -6,6 +6,7 @@
 
 -- hooks holds only the functions the hooks workers call (no tables).
 DROP SCHEMA IF EXISTS hooks CASCADE;
+DROP FUNCTION IF EXISTS ingest.webhook_document(ingest.webhook_inbox);
 CREATE SCHEMA hooks;
 
 -- The account a URL names, with the secrets that verify its deliveries now:
@@ -99,31 +100,14 @@ BEGIN
   RETURN new_id;
 END $$;
 
--- The JSON text a delivery's normalizer reads: WeChat sends XML (decrypted
--- into payload in safe mode), everyone else JSON.
-CREATE OR REPLACE FUNCTION ingest.webhook_document(w ingest.webhook_inbox) RETURNS jsonb
-LANGUAGE plpgsql STABLE AS $$
-BEGIN
-  IF w.platform = 'wechat' THEN
-    RETURN ingest.wechat_xml_json(coalesce(w.payload, w.body));
-  END IF;
-  RETURN coalesce(w.payload, w.body)::jsonb;
-END $$;
-
--- Normalize one delivery in a subtransaction; errors come back, not raised
--- (as ingest.try_normalize does for pages).
+-- Normalize one delivery the way harvested pages are (errors come back, not
+-- raised); an encrypted delivery is normalized from its decrypted payload.
 CREATE OR REPLACE FUNCTION ingest.try_normalize_webhook(w ingest.webhook_inbox,
                                                         OUT counts jsonb, OUT error_text text, OUT error_state text)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-  counts := ingest.normalize(w.platform, w.account_id, 'webhook', ingest.webhook_document(w), w.delivery_id,
-                             w.received_at);
-EXCEPTION
-  WHEN transaction_rollback OR insufficient_resources OR operator_intervention OR system_error THEN
-    RAISE;
-  WHEN OTHERS THEN
-    GET STACKED DIAGNOSTICS error_text = MESSAGE_TEXT, error_state = RETURNED_SQLSTATE;
-END $$;
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+  SELECT * FROM ingest.try_normalize(w.platform, w.account_id, 'webhook', coalesce(w.payload, w.body), w.delivery_id,
+                                     w.received_at)
+$$;
 
 -- Record the outcome of processing a delivery: success resolves any open
 -- quarantine entry, failure opens (or updates) one.
