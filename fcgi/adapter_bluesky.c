@@ -165,4 +165,5 @@ static const char *replied(arena *a, const reply_entry *e, json_t *body, const c
     return NULL;
 }
 
-const adapter bluesky_adapter = {"bluesky", plan, advance, quota, reply, replied};
+const adapter bluesky_adapter = {
+    .platform = "bluesky", .plan = plan, .advance = advance, .quota = quota, .reply = reply, .replied = replied};

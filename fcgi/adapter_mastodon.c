@@ -127,4 +127,5 @@ static const char *replied(arena *a, const reply_entry *e, json_t *body, const c
     return NULL;
 }
 
-const adapter mastodon_adapter = {"mastodon", plan, advance, quota, reply, replied};
+const adapter mastodon_adapter = {
+    .platform = "mastodon", .plan = plan, .advance = advance, .quota = quota, .reply = reply, .replied = replied};

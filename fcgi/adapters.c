@@ -18,6 +18,26 @@ const adapter *adapter_for(const char *platform)
     return NULL;
 }
 
+const char *failure_kind(arena *a, const adapter *ad, long status, json_t *body, const char **message)
+{
+    *message = NULL;
+    const char *kind = ad->failure ? ad->failure(a, status, body, message) : NULL;
+    if (!*message)
+        *message = platform_error(a, body, status);
+    if (kind)
+        return kind;
+    if (status == 401 || status == 403)
+        return "auth";
+    if (status == 429)
+        return "throttled";
+    return status >= 500 || status < 200 ? "server" : "client";
+}
+
+const char *authorization_header(arena *a, const adapter *ad, const char *token)
+{
+    return ad->authorization ? ad->authorization(a, token) : arena_printf(a, "Authorization: Bearer %s", token);
+}
+
 const char *url_escape(arena *a, const char *s)
 {
     char *e = curl_easy_escape(NULL, s, 0);

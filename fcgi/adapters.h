@@ -37,6 +37,7 @@ typedef struct {
     const char *url;         /* arena-owned */
     const char *body;        /* arena-owned JSON, or NULL */
     const char *headers[4];  /* extra "Name: value" lines, NULL-terminated */
+    const char *content_type; /* of body; NULL: application/json */
 } reply_plan;
 
 typedef struct {
@@ -58,7 +59,21 @@ typedef struct {
      * reply (arena-owned; url may be NULL). Returns NULL, or what is wrong. */
     const char *(*replied)(arena *a, const reply_entry *e, json_t *body, const char **external_id,
                            const char **url);
+    /* Optional (NULL: the status code decides). What a failed answer (status not
+     * 2xx) means, for platforms that report expired tokens or throttling inside
+     * 400 bodies (Meta, Weibo): "auth", "throttled", "server" or "client", or NULL
+     * for the status code's meaning; *message may be set to the platform's words. */
+    const char *(*failure)(arena *a, long status, json_t *body, const char **message);
+    /* Optional: the Authorization header line for a token (NULL: Bearer). Tokens
+     * never go into URLs, which are stored and logged. */
+    const char *(*authorization)(arena *a, const char *token);
 } adapter;
+
+/* The failure kind of a non-2xx answer (the adapter's verdict, else the status
+ * code's) and the message to record. */
+const char *failure_kind(arena *a, const adapter *ad, long status, json_t *body, const char **message);
+/* The Authorization header line for the adapter's platform. */
+const char *authorization_header(arena *a, const adapter *ad, const char *token);
 
 const adapter *adapter_for(const char *platform); /* NULL when there is none */
 

@@ -121,7 +121,7 @@ static bool start_page(harvester *h, transfer *t)
     curl_slist_free_all(t->req_headers);
     t->req_headers = NULL;
     if (t->s.token && *t->s.token)
-        t->req_headers = curl_slist_append(NULL, arena_printf(t->a, "Authorization: Bearer %s", t->s.token));
+        t->req_headers = curl_slist_append(NULL, authorization_header(t->a, t->ad, t->s.token));
     t->req_headers = curl_slist_append(t->req_headers, "Accept: application/json");
     curl_easy_setopt(t->easy, CURLOPT_URL, t->plan.url);
     curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->req_headers);
@@ -157,20 +157,10 @@ static bool finish_page(harvester *h, transfer *t, CURLcode rc)
     t->ad->quota(a, t->headers, &remaining, &reset_at);
     json_t *body = json_loadb(t->body.data ? t->body.data : "", t->body.len, JSON_DECODE_ANY, NULL);
     arena_defer(a, (void (*)(void *))json_decref, body);
-    if (status == 401 || status == 403) {
-        record_failure(h, t, "auth", platform_error(a, body, status), NULL);
-        return false;
-    }
-    if (status == 429) {
-        record_failure(h, t, "throttled", platform_error(a, body, status), retry_time(a, t->headers, reset_at));
-        return false;
-    }
-    if (status >= 500 || status < 200) {
-        record_failure(h, t, "server", platform_error(a, body, status), NULL);
-        return false;
-    }
-    if (status >= 300) {
-        record_failure(h, t, "client", platform_error(a, body, status), NULL);
+    if (status < 200 || status >= 300) {
+        const char *message, *kind = failure_kind(a, t->ad, status, body, &message);
+        record_failure(h, t, kind, message,
+                       !strcmp(kind, "throttled") ? retry_time(a, t->headers, reset_at) : NULL);
         return false;
     }
     if (!utf8_valid(t->body.data ? t->body.data : "", t->body.len)) {

@@ -124,10 +124,11 @@ static bool start(publisher *p, outgoing *s)
     json_object_clear(s->headers);
     curl_easy_reset(s->easy);
     curl_slist_free_all(s->req_headers);
-    s->req_headers = curl_slist_append(NULL, arena_printf(s->a, "Authorization: Bearer %s", s->e.token));
+    s->req_headers = curl_slist_append(NULL, authorization_header(s->a, s->ad, s->e.token));
     s->req_headers = curl_slist_append(s->req_headers, "Accept: application/json");
     if (plan.body)
-        s->req_headers = curl_slist_append(s->req_headers, "Content-Type: application/json");
+        s->req_headers = curl_slist_append(
+            s->req_headers, arena_printf(s->a, "Content-Type: %s", plan.content_type ? plan.content_type : "application/json"));
     for (int i = 0; plan.headers[i]; i++)
         s->req_headers = curl_slist_append(s->req_headers, plan.headers[i]);
     curl_easy_setopt(s->easy, CURLOPT_URL, plan.url);
@@ -174,17 +175,17 @@ static bool finish(publisher *p, outgoing *s, CURLcode rc)
         record_failed(p, s, s->send_error, s->send_permanent && status != 429 && status < 500, NULL);
         return false;
     }
-    const char *msg = platform_error(a, body, status);
-    if (status == 429) {
+    const char *msg, *kind = failure_kind(a, s->ad, status, body, &msg);
+    if (!strcmp(kind, "throttled")) {
         record_failed(p, s, msg, false, retry_time(a, s->headers, NULL));
         return false;
     }
-    /* The platform refused (4xx: permanent) or failed (5xx: try again). An
-     * earlier attempt may have made the reply, though (a refused repeat):
-     * look before deciding, where the platform can be asked. */
+    /* The platform refused (permanent) or failed (try again). An earlier
+     * attempt may have made the reply, though (a refused repeat): look
+     * before deciding, where the platform can be asked. */
     s->send_error = msg;
-    s->send_permanent = status >= 400 && status < 500;
-    if (status == 401 || status == 403) {
+    s->send_permanent = strcmp(kind, "server") != 0;
+    if (!strcmp(kind, "auth")) {
         record_failed(p, s, msg, true, NULL);
         return false;
     }

@@ -334,7 +334,7 @@ END $$;
 -- The normalizer for a page, or for a webhook delivery (p_endpoint
 -- 'webhook', p_request_url the delivery id): a fixed CASE, never SQL built
 -- from input. A page for an account of another platform is refused the
--- same way. X, WeChat and commerce (the brand's own systems) only push.
+-- same way. WeChat and commerce (the brand's own systems) only push.
 CREATE OR REPLACE FUNCTION ingest.normalize(p_platform text, p_account_id bigint, p_endpoint text,
                                             p_body jsonb, p_request_url text, p_seen_at timestamptz)
 RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -354,6 +354,8 @@ BEGIN
       RETURN ingest.normalize_instagram(p_account_id, p_endpoint, p_body, p_request_url, p_seen_at);
     WHEN 'x' THEN
       RETURN ingest.normalize_x(p_account_id, p_endpoint, p_body, p_request_url, p_seen_at);
+    WHEN 'weibo' THEN
+      RETURN ingest.normalize_weibo(p_account_id, p_endpoint, p_body, p_request_url, p_seen_at);
     WHEN 'wechat' THEN
       RETURN ingest.normalize_wechat(p_account_id, p_endpoint, p_body, p_request_url, p_seen_at);
     WHEN 'commerce' THEN

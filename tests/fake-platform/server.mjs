@@ -1157,6 +1157,7 @@ class App {
       else Object.assign(defaults, parseCounts({ [k]: v }, 'accounts'));
     }
     const rate = structuredClone(DEFAULT_RATE);
+    for (const [name, gen] of Object.entries(GENERATORS)) if (!rate[name] && gen.rate) rate[name] = { ...gen.rate };
     for (const [platform, cfg] of Object.entries(body.rate_limit ?? {})) {
       if (!rate[platform]) throw new Error(`rate_limit: unknown platform "${platform}"`);
       for (const [k, v] of Object.entries(cfg)) {
@@ -1392,7 +1393,7 @@ async function serveControl(app, req, res, url) {
         const replies = worlds.flatMap((w) => w.sent.map((st) => ({
           platform: w.gen.name, id: st.id ?? st.uri, cid: st.cid ?? null, text: st.text,
           in_reply_to: st.parent ? (st.parent.id ?? st.parent.uri) : null, created_at: iso(st.time),
-          idempotency_key: st.idempotencyKey ?? null, rkey: w.gen.name === 'bluesky' ? st.rkey : null, visibility: st.visibility,
+          idempotency_key: st.idempotencyKey ?? null, rkey: st.rkey ?? null, visibility: st.visibility,
         })));
         return sendJson(res, 200, { account, count: replies.length, received: worlds.reduce((n, w) => n + w.replyPosts.length, 0), replies });
       }
@@ -1412,9 +1413,23 @@ async function serveControl(app, req, res, url) {
 }
 
 function controlWorld(app, platform, account) {
-  if (!GENERATORS[platform]) throw new Error('"platform" must be mastodon or bluesky');
+  if (!GENERATORS[platform]) throw new Error(`"platform" must be one of ${Object.keys(GENERATORS).join(', ')}`);
   if (typeof account !== 'string' || !/^[A-Za-z0-9_.-]{1,100}$/.test(account)) throw new Error('"account" must be an account name');
   return app.world(platform, account);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Further platforms: each platforms/*.mjs default-exports a function that is given this kit of
+// shared helpers and returns { name: generator } in the shape of `mastodon` above (a generator
+// may carry `rate: { limit, window_s }` for its default rate limit).
+
+const KIT = {
+  ANCHOR_MS, MINUTE, HOUR, DAY, fnv1a, sortedTimes, snowflake, iso, isoDay, escapeHtml,
+  ok, notFound, found, dropUndefined, countBy, searchMap, reachableAccounts, idParam, cursorSlice,
+};
+const PLATFORM_DIR = new URL('./platforms/', import.meta.url);
+for (const file of (existsSync(PLATFORM_DIR) ? readdirSync(PLATFORM_DIR) : []).filter((f) => f.endsWith('.mjs')).sort()) {
+  Object.assign(GENERATORS, (await import(new URL(`./platforms/${file}`, import.meta.url))).default(KIT));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1433,10 +1448,10 @@ export function createFakePlatformServer(app) {
     res.on('close', () => logLine(app, req, res, started));
     try {
       const url = new URL(req.url, 'http://127.0.0.1');
-      const platformPath = /^\/(mastodon|bluesky)\/([^/]+)(\/.*)?$/.exec(url.pathname);
+      const platformPath = /^\/([a-z]+)\/([^/]+)(\/.*)?$/.exec(url.pathname);
       if (url.pathname.startsWith('/_control/')) await serveControl(app, req, res, url);
       else if (url.pathname.startsWith('/replay/')) serveReplay(app, req, res, url);
-      else if (platformPath) await servePlatform(app, req, res, url, platformPath);
+      else if (platformPath && GENERATORS[platformPath[1]]) await servePlatform(app, req, res, url, platformPath);
       else sendJson(res, 404, { error: 'not found: use /mastodon/INSTANCE/..., /bluesky/HANDLE/xrpc/..., /replay/... or /_control/...' });
     } catch (err) {
       if (!res.headersSent) sendJson(res, 500, { error: String(err?.message ?? err) });
