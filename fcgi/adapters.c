@@ -6,9 +6,11 @@
 #include <string.h>
 #include <time.h>
 
-extern const adapter mastodon_adapter, bluesky_adapter;
+extern const adapter mastodon_adapter, bluesky_adapter, x_adapter, facebook_adapter, instagram_adapter,
+    weibo_adapter, wechat_adapter;
 
-static const adapter *const adapters[] = {&mastodon_adapter, &bluesky_adapter};
+static const adapter *const adapters[] = {&mastodon_adapter,  &bluesky_adapter, &x_adapter,     &facebook_adapter,
+                                          &instagram_adapter, &weibo_adapter,   &wechat_adapter};
 
 const adapter *adapter_for(const char *platform)
 {

@@ -24,11 +24,14 @@ typedef struct {
 } page_plan;
 
 /* A leased outbox entry: a reply to send (strings owned by the caller's arena).
- * target: the platform's id of the post answered; ref: Bluesky's {root, parent}
+ * target: the platform's id of the post answered, target_kind its kind (post,
+ * reply, comment, direct...), target_root the id of its thread's root and
+ * target_author its author's (either may be NULL); ref: Bluesky's {root, parent}
  * strong refs (borrowed, may be NULL); rkey: the record key the entry always uses. */
 typedef struct {
     long long id;
     const char *key, *platform, *base_url, *token, *repo, *body, *target, *visibility, *created_at, *rkey;
+    const char *target_kind, *target_root, *target_author;
     json_t *ref;
 } reply_entry;
 

@@ -248,6 +248,9 @@ void publish_lease(publisher *p, bool woken)
         s->e.ref = PQgetisnull(r, i, 9) ? NULL : json_loads(PQgetvalue(r, i, 9), 0, NULL);
         s->e.created_at = col(r, i, 10, s->a);
         s->e.rkey = col(r, i, 11, s->a);
+        s->e.target_kind = col(r, i, 12, s->a);
+        s->e.target_root = col(r, i, 13, s->a);
+        s->e.target_author = col(r, i, 14, s->a);
         s->headers = json_object();
         s->easy = curl_easy_init();
         s->next = p->active;

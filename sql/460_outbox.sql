@@ -54,9 +54,14 @@ $$;
 -- Entries of paused accounts or ones that need a new token wait.
 -- reply_ref: for Bluesky, the {root, parent} strong refs (uri + cid) a reply
 -- record needs (ingest.outbox_reply_ref).
-CREATE OR REPLACE FUNCTION ingest.lease_outbox(p_owner text, p_max integer, p_seconds integer DEFAULT 120)
+-- target_kind, target_root and target_author (the platform's ids of the
+-- answered post's thread root and author) are what Weibo, Instagram and
+-- WeChat need to address a reply.
+DROP FUNCTION IF EXISTS ingest.lease_outbox(text, integer, integer);
+CREATE FUNCTION ingest.lease_outbox(p_owner text, p_max integer, p_seconds integer DEFAULT 120)
 RETURNS TABLE (outbox_id bigint, idempotency_key text, platform text, api_base_url text, access_token text,
-               repo text, body text, target text, visibility text, reply_ref jsonb, created_at text, rkey text)
+               repo text, body text, target text, visibility text, reply_ref jsonb, created_at text, rkey text,
+               target_kind text, target_root text, target_author text)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   -- Leased often enough already, by harvesters that died before an answer.
@@ -82,10 +87,13 @@ BEGIN
          coalesce(a.external_id, a.handle), l.body, t.external_id, t.visibility,
          ingest.outbox_reply_ref(t),
          to_char(l.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-         ingest.outbox_rkey(l.created_at, l.id, l.idempotency_key)
+         ingest.outbox_rkey(l.created_at, l.id, l.idempotency_key),
+         t.kind, r.external_id, au.external_id
   FROM leased l
   JOIN social.account a ON a.id = l.account_id
   JOIN social.post t ON t.id = l.in_reply_to
+  LEFT JOIN social.post r ON r.id = t.root_id
+  LEFT JOIN social.profile au ON au.id = t.author_id
   LEFT JOIN social.account_credential c ON c.account_id = a.id;
 END $$;
 

@@ -1,0 +1,11 @@
+/* adapter_meta.c (being written). */
+#include "adapters.h"
+
+static const char *plan(arena *a, const stream *s, page_plan *out)
+{
+    (void)a, (void)s, (void)out;
+    return "no harvester adapter for this platform yet";
+}
+
+const adapter facebook_adapter = {.platform = "facebook", .plan = plan};
+const adapter instagram_adapter = {.platform = "instagram", .plan = plan};

@@ -1,0 +1,10 @@
+/* adapter_wechat.c (being written). */
+#include "adapters.h"
+
+static const char *plan(arena *a, const stream *s, page_plan *out)
+{
+    (void)a, (void)s, (void)out;
+    return "no harvester adapter for this platform yet";
+}
+
+const adapter wechat_adapter = {.platform = "wechat", .plan = plan};
