@@ -1,3 +1,16 @@
+-- The end of every refresh: the dashboard's cached default view is rebuilt
+-- from the new rollups (the backlog chart with it), then the watermark moves.
+CREATE OR REPLACE FUNCTION kpi.finish_refresh(p_started timestamptz, p_t0 timestamptz, p_full boolean, p_days integer)
+RETURNS jsonb LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  PERFORM chart.cache_dashboard(p_started);
+  UPDATE kpi.freshness SET refreshed_at = p_started, full_refresh = p_full, days = p_days,
+                           millis = (extract(epoch FROM clock_timestamp() - p_t0) * 1000)::integer;
+  RETURN jsonb_build_object('full', p_full, 'days', p_days,
+                            'millis', (extract(epoch FROM clock_timestamp() - p_t0) * 1000)::integer);
+END $$;
+REVOKE ALL ON FUNCTION kpi.finish_refresh(timestamptz, timestamptz, boolean, integer) FROM PUBLIC;
+
 -- kpi.refresh(p_full): rebuilds the KPI tables for the days touched since the
 -- last refresh (all days when p_full or never refreshed). Each table's rows
 -- for those days are deleted and re-inserted in this one transaction: BI
@@ -29,9 +42,7 @@ BEGIN
   IF NOT full_run THEN
     SELECT array_agg(d ORDER BY d) INTO days FROM kpi.touched_days(f.refreshed_at - interval '10 minutes', tz) d;
     IF days IS NULL THEN
-      UPDATE kpi.freshness SET refreshed_at = started, full_refresh = false, days = 0,
-                               millis = (extract(epoch FROM clock_timestamp() - t0) * 1000)::integer;
-      RETURN jsonb_build_object('full', false, 'days', 0, 'millis', (extract(epoch FROM clock_timestamp() - t0) * 1000)::integer);
+      RETURN kpi.finish_refresh(started, t0, false, 0);
     END IF;
     -- consecutive days merge into one range
     INSERT INTO kpi_range
@@ -230,10 +241,7 @@ BEGIN
     FROM rows GROUP BY day, rule_id, account_id $q$,
     replace(w_day, 'day', 'f.day'), tz, replace(w_day, 'day', 'd.day'));
 
-  UPDATE kpi.freshness SET refreshed_at = started, full_refresh = full_run, days = ndays,
-                           millis = (extract(epoch FROM clock_timestamp() - t0) * 1000)::integer;
-  RETURN jsonb_build_object('full', full_run, 'days', ndays,
-                            'millis', (extract(epoch FROM clock_timestamp() - t0) * 1000)::integer);
+  RETURN kpi.finish_refresh(started, t0, full_run, ndays);
 END $$;
 
 REVOKE ALL ON FUNCTION kpi.refresh(boolean) FROM PUBLIC;

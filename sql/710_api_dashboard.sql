@@ -82,11 +82,12 @@ RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
     'up', p_now > p_before, 'down', p_now < p_before)
 $$;
 
-CREATE FUNCTION api.dashboard(p jsonb DEFAULT '{}') RETURNS jsonb
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+-- The KPI part of the dashboard for one choice of filters: tiles for the
+-- period against the one before, and every chart's geometry.
+CREATE OR REPLACE FUNCTION chart.kpi_doc(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
 DECLARE f record; cur jsonb; prev jsonb;
 BEGIN
-  PERFORM auth.require();
   SELECT * INTO f FROM chart.filters(p);
   -- the headline KPIs for a window of days
   WITH w(name, a, b) AS (VALUES ('cur', f.first_day, f.last_day), ('prev', f.prev_first, f.first_day - 1)),
@@ -109,11 +110,6 @@ BEGIN
     FROM w)
   SELECT to_jsonb(c), to_jsonb(pr) INTO cur, prev FROM k c, k pr WHERE c.name = 'cur' AND pr.name = 'prev';
   RETURN jsonb_build_object(
-    'counts', jsonb_build_object(
-      'accounts',   social.tally_of('accounts'),
-      'profiles',   social.tally_of('profiles'),
-      'posts',      social.tally_of('posts'),
-      'open_cases', (SELECT count(*) FROM crm."case" WHERE state NOT IN ('resolved', 'closed'))),
     'kpi', jsonb_build_object(
       'mentions', chart.tile('mentions', (cur->>'mentions')::numeric, (prev->>'mentions')::numeric, '/inbox'),
       'response_rate', chart.tile('response_rate', (cur->>'response_rate')::numeric, (prev->>'response_rate')::numeric, '/inbox?answered=no'),
@@ -126,7 +122,36 @@ BEGIN
                                           || jsonb_build_object('name', c, 'empty', NOT EXISTS (SELECT FROM jsonb_array_elements(rows) e WHERE (e->>'value')::numeric > 0)))
                FROM unnest(ARRAY['volume', 'response', 'sentiment', 'voice', 'backlog', 'leads']) c,
                     LATERAL (SELECT coalesce(jsonb_agg(jsonb_build_object('label', s.label, 'value', s.value)), '[]') AS rows
-                             FROM chart.series(c, p) s) r),
+                             FROM chart.series(c, p) s) r));
+END $$;
+
+-- Rebuild kpi.dashboard_cache for the unfiltered periods (called by
+-- kpi.refresh as it finishes, p_refreshed_at being its start).
+CREATE OR REPLACE FUNCTION chart.cache_dashboard(p_refreshed_at timestamptz) RETURNS void
+LANGUAGE sql AS $$
+  DELETE FROM kpi.dashboard_cache;
+  INSERT INTO kpi.dashboard_cache (period, last_day, refreshed_at, doc)
+  SELECT d, (SELECT last_day FROM chart.filters(jsonb_build_object('period', d))), p_refreshed_at,
+         chart.kpi_doc(jsonb_build_object('period', d))
+  FROM unnest(ARRAY[7, 30, 90]) d;
+$$;
+
+CREATE FUNCTION api.dashboard(p jsonb DEFAULT '{}') RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE f record; figures jsonb;
+BEGIN
+  PERFORM auth.require();
+  SELECT * INTO f FROM chart.filters(p);
+  IF f.account IS NULL AND f.platform IS NULL AND f.team IS NULL THEN
+    SELECT c.doc INTO figures FROM kpi.dashboard_cache c JOIN kpi.freshness fr ON fr.refreshed_at = c.refreshed_at
+    WHERE c.period = f.days AND c.last_day = f.last_day;
+  END IF;
+  RETURN coalesce(figures, chart.kpi_doc(p)) || jsonb_build_object(
+    'counts', jsonb_build_object(
+      'accounts',   social.tally_of('accounts'),
+      'profiles',   social.tally_of('profiles'),
+      'posts',      social.tally_of('posts'),
+      'open_cases', (SELECT count(*) FROM crm."case" WHERE state NOT IN ('resolved', 'closed'))),
     'filters', jsonb_build_object('period', f.days, 'account', f.account, 'platform', f.platform, 'team', f.team,
                                   'from', f.first_day, 'to', f.last_day),
     'query', concat_ws('&', 'period=' || f.days, 'account=' || f.account, 'platform=' || f.platform, 'team=' || f.team),

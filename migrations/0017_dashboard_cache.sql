@@ -1,0 +1,14 @@
+-- The dashboard's default view (no account, platform or team filter) for
+-- each period, built by kpi.refresh() from the rollups it has just written:
+-- the page after sign-in reads one row instead of recomputing its tiles and
+-- six charts on every request. A cache, not data: api.dashboard computes
+-- live when the row is missing or older than the last refresh or the day.
+CREATE TABLE kpi.dashboard_cache (
+  period       integer PRIMARY KEY CHECK (period IN (7, 30, 90)),
+  last_day     date NOT NULL,          -- the period's last day (kpi.freshness.tz)
+  refreshed_at timestamptz NOT NULL,   -- the kpi.refresh() that built it
+  doc          jsonb NOT NULL          -- {"kpi": tiles, "charts": chart geometry}
+);
+COMMENT ON TABLE kpi.dashboard_cache IS
+  'Internal to the web dashboard, not part of the BI contract: its KPI tiles and charts (jsonb) per period in days, '
+  'as of the kpi.refresh() at refreshed_at; grain: one row per period.';
