@@ -1,3 +1,10 @@
+-- The profiles that are the brand's own accounts (matched by the platform's
+-- id): their posts are never mentions, and their replies are the brand's
+-- answers. The one definition the inbox, listening and the KPIs share.
+CREATE OR REPLACE VIEW social.own_profile AS
+  SELECT pr.id, a.id AS account_id FROM social.account a
+  JOIN social.profile pr ON pr.platform = a.platform AND pr.external_id = a.external_id;
+
 -- How pages show a post: the fields every list and thread needs, with its
 -- author, as one jsonb "card". A view rather than a function of the post row:
 -- it is inlined, and never builds the whole row (whose raw JSON is large).

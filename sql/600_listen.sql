@@ -435,11 +435,7 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -------------------------------------------------------------------- Matching
--- Stored posts' profiles that are the brand accounts themselves: their own
--- posts are never mentions.
-CREATE OR REPLACE VIEW listen.own_profile AS
-  SELECT pr.id FROM social.account a
-  JOIN social.profile pr ON pr.platform = a.platform AND pr.external_id = a.external_id;
+DROP VIEW IF EXISTS listen.own_profile;   -- now social.own_profile
 
 -- Matches and sentiment for a set of posts (parallel arrays), set-based:
 -- each body is normalized once, analyzed, each candidate rule's clauses are
@@ -465,7 +461,7 @@ BEGIN
     WHERE (r.platforms IS NULL OR p.platform = ANY (r.platforms))
       AND (r.account_ids IS NULL OR p.account_id = ANY (r.account_ids))
       AND (r.langs IS NULL OR listen.lang_of(p.lang, p.norm) = ANY (r.langs))
-      AND (p.author_id IS NULL OR p.author_id NOT IN (SELECT o.id FROM listen.own_profile o))
+      AND (p.author_id IS NULL OR p.author_id NOT IN (SELECT o.id FROM social.own_profile o))
       AND EXISTS (SELECT FROM listen.rule_clause k
                   WHERE k.rule_id = a.rule_id AND k.pos <@ a.h AND NOT k.neg && a.h)
   ), gone AS (
@@ -590,7 +586,7 @@ BEGIN
     WHERE (r.platforms IS NULL OR p.platform = ANY (r.platforms))
       AND (r.account_ids IS NULL OR p.account_id = ANY (r.account_ids))
       AND (r.langs IS NULL OR listen.lang_of(p.lang, c.norm) = ANY (r.langs))
-      AND (p.author_id IS NULL OR p.author_id NOT IN (SELECT o.id FROM listen.own_profile o))
+      AND (p.author_id IS NULL OR p.author_id NOT IN (SELECT o.id FROM social.own_profile o))
       AND EXISTS (SELECT FROM listen.rule_clause k WHERE k.rule_id = p_rule AND k.pos <@ c.h AND NOT k.neg && c.h)
   ), gone AS (
     DELETE FROM listen.match m

@@ -5,9 +5,7 @@
 -- Is this profile one of the brand's own accounts? (Their posts are not inbound.)
 CREATE OR REPLACE FUNCTION crm.own_profile(p_profile bigint) RETURNS boolean
 LANGUAGE sql STABLE AS $$
-  SELECT EXISTS (SELECT FROM social.profile pr JOIN social.account a
-                   ON a.platform = pr.platform AND a.external_id = pr.external_id
-                 WHERE pr.id = p_profile)
+  SELECT EXISTS (SELECT FROM social.own_profile o WHERE o.id = p_profile)
 $$;
 
 -- Has the brand answered this post: a reply by one of its accounts under it?

@@ -61,7 +61,7 @@ BEGIN
   EXECUTE format($q$
     CREATE TEMP TABLE kpi_x ON COMMIT DROP AS
     WITH own AS (
-      SELECT pr.id FROM social.profile pr JOIN social.account a ON a.platform = pr.platform AND a.external_id = pr.external_id
+      SELECT id FROM social.own_profile
     ), defcal AS (
       SELECT calendar_id FROM crm.sla_policy WHERE is_default
     ), m AS (
@@ -120,7 +120,7 @@ BEGIN
   EXECUTE 'DELETE FROM kpi.volume_daily WHERE ' || w_day;
   EXECUTE format($q$
     WITH own AS (
-      SELECT pr.id FROM social.profile pr JOIN social.account a ON a.platform = pr.platform AND a.external_id = pr.external_id
+      SELECT id FROM social.own_profile
     ), f AS (
       SELECT * FROM kpi.mention_fact WHERE %s
     ), cat AS (
@@ -203,9 +203,9 @@ BEGIN
   -- else the follower edges seen
   EXECUTE format($q$
     WITH acct AS (
-      SELECT a.id, pr.id AS own_id,
-             coalesce(pr.follower_count, (SELECT count(*) FROM social.follower_edge e WHERE e.account_id = a.id)) AS followers
-      FROM social.account a JOIN social.profile pr ON pr.platform = a.platform AND pr.external_id = a.external_id
+      SELECT o.account_id AS id, pr.id AS own_id,
+             coalesce(pr.follower_count, (SELECT count(*) FROM social.follower_edge e WHERE e.account_id = o.account_id)) AS followers
+      FROM social.own_profile o JOIN social.profile pr ON pr.id = o.id
     ), pe AS (
       SELECT (p.created_at AT TIME ZONE %L)::date AS day, p.account_id, acct.followers,
              coalesce(s.n, coalesce((p.metrics->>'likes')::bigint, 0) + coalesce((p.metrics->>'reposts')::bigint, 0)

@@ -25,8 +25,8 @@ CREATE VIEW kpi.post_engagement AS
          fl.followers,
          round((n.likes + n.reposts + n.replies + n.quotes)::numeric / nullif(fl.followers, 0), 6) AS engagement_rate
   FROM social.post p
-  JOIN social.account a ON a.id = p.account_id
-  JOIN social.profile pr ON pr.id = p.author_id AND pr.platform = a.platform AND pr.external_id = a.external_id
+  JOIN social.own_profile o ON o.id = p.author_id AND o.account_id = p.account_id
+  JOIN social.profile pr ON pr.id = o.id
   CROSS JOIN kpi.freshness fr
   LEFT JOIN LATERAL (SELECT s.likes, s.reposts, s.replies, s.quotes FROM social.engagement_snapshot s
                      WHERE s.post_id = p.id ORDER BY s.taken_at DESC LIMIT 1) s ON true
@@ -35,7 +35,7 @@ CREATE VIEW kpi.post_engagement AS
                              coalesce(s.replies, (p.metrics->>'replies')::bigint, 0) AS replies,
                              coalesce(s.quotes, (p.metrics->>'quotes')::bigint, 0) AS quotes) n
   CROSS JOIN LATERAL (SELECT coalesce(pr.follower_count,
-                                      (SELECT count(*) FROM social.follower_edge e WHERE e.account_id = a.id)) AS followers) fl
+                                      (SELECT count(*) FROM social.follower_edge e WHERE e.account_id = p.account_id)) AS followers) fl
   WHERE p.deleted_at IS NULL;
 
 -- Cases by the day they were opened, team and agent. A target counts as
