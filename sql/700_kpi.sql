@@ -44,3 +44,44 @@ LANGUAGE sql STABLE AS $$
   ) x(t)
 $$;
 
+
+-- Deletions and re-categorisations leave no newer timestamp behind: note
+-- the days they touch in kpi.stale_day (one statement trigger per table).
+CREATE OR REPLACE FUNCTION kpi.note_stale() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  CASE TG_TABLE_NAME
+    WHEN 'post' THEN   -- the post's day, and its parent's (whose answer it may have been)
+      INSERT INTO kpi.stale_day (at)
+      SELECT o.created_at FROM gone o
+      UNION SELECT q.created_at FROM gone o JOIN social.post q ON q.id = o.parent_id;
+    WHEN 'interaction' THEN
+      INSERT INTO kpi.stale_day (at) SELECT DISTINCT o.occurred_at FROM gone o;
+    WHEN 'follower_edge' THEN
+      INSERT INTO kpi.stale_day (at) SELECT DISTINCT o.first_seen_at FROM gone o;
+    WHEN 'case', 'match' THEN
+      INSERT INTO kpi.stale_day (at) SELECT DISTINCT q.created_at FROM gone o JOIN social.post q ON q.id = o.post_id;
+    WHEN 'lead' THEN
+      INSERT INTO kpi.stale_day (at)
+      SELECT DISTINCT coalesce(q.created_at, o.created_at) FROM gone o LEFT JOIN social.post q ON q.id = o.post_id;
+    WHEN 'rule' THEN   -- a category change moves every match of the rule
+      INSERT INTO kpi.stale_day (at)
+      SELECT DISTINCT q.created_at FROM gone o JOIN changed n ON n.id = o.id AND n.category IS DISTINCT FROM o.category
+      JOIN listen.match m ON m.rule_id = o.id JOIN social.post q ON q.id = m.post_id;
+  END CASE;
+  RETURN NULL;
+END $$;
+
+DO $$
+DECLARE t text;
+BEGIN
+  FOREACH t IN ARRAY ARRAY['social.post', 'social.interaction', 'social.follower_edge', 'crm."case"', 'crm.lead',
+                           'listen.match'] LOOP
+    EXECUTE format('DROP TRIGGER IF EXISTS kpi_stale_delete ON %s', t);
+    EXECUTE format('CREATE TRIGGER kpi_stale_delete AFTER DELETE ON %s REFERENCING OLD TABLE AS gone '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION kpi.note_stale()', t);
+  END LOOP;
+END $$;
+DROP TRIGGER IF EXISTS kpi_stale_category ON listen.rule;
+CREATE TRIGGER kpi_stale_category AFTER UPDATE ON listen.rule
+  REFERENCING OLD TABLE AS gone NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION kpi.note_stale();

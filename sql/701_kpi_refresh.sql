@@ -39,8 +39,15 @@ BEGIN
   full_run := coalesce(p_full, false) OR f.refreshed_at IS NULL;
   DROP TABLE IF EXISTS pg_temp.kpi_range, pg_temp.kpi_x, pg_temp.kpi_biz;   -- a second call in one transaction
   CREATE TEMP TABLE kpi_range (lo timestamptz, hi timestamptz) ON COMMIT DROP;
-  IF NOT full_run THEN
-    SELECT array_agg(d ORDER BY d) INTO days FROM kpi.touched_days(f.refreshed_at - interval '10 minutes', tz) d;
+  IF full_run THEN
+    DELETE FROM kpi.stale_day;
+  ELSE
+    -- what changed since the watermark, and the days noted stale (taken in
+    -- the same statement, so a note that commits meanwhile waits for next time)
+    WITH stale AS (DELETE FROM kpi.stale_day RETURNING at)
+    SELECT array_agg(DISTINCT d ORDER BY d) INTO days FROM (
+      SELECT kpi.touched_days(f.refreshed_at - interval '10 minutes', tz)
+      UNION ALL SELECT (at AT TIME ZONE tz)::date FROM stale) x(d);
     IF days IS NULL THEN
       RETURN kpi.finish_refresh(started, t0, false, 0);
     END IF;

@@ -2,7 +2,7 @@
 -- the default SLA calendar is Shanghai, Monday to Friday 09:00-18:00. 2026-03-02 is a Monday.
 -- Every expected figure is worked out in the comment next to it.
 BEGIN;
-SELECT plan(53);
+SELECT plan(60);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -216,6 +216,27 @@ SELECT is((kpi.refresh(true))->>'full', 'true', 'a full refresh…');
 SELECT is((SELECT negative FROM kpi.sentiment_daily WHERE day = '2026-03-03'), 1::bigint, '…recomputes every day');
 SELECT is((SELECT (response_rate, response_median_s)::text FROM kpi.response_daily WHERE day = '2026-03-02' AND account_id = :a1),
           '(1.0000,9000)', '…to the same figures');
+-- Deletions and re-categorisations carry no newer timestamp: they note their days as stale
+-- (the watermark moves past the reply inserted above, 15 minutes ahead).
+UPDATE kpi.freshness SET refreshed_at = now() + interval '30 minutes';
+DELETE FROM listen.match WHERE post_id = :m7 AND rule_id = :rc2;
+SELECT is((kpi.refresh())->>'days', '1', 'a removed match marks its day stale…');
+SELECT is((SELECT string_agg(category || '=' || mentions, ' ' ORDER BY category) FROM kpi.volume_daily
+           WHERE day = '2026-03-03' AND account_id = :a1), 'all=1 brand=1', '…and 03-03 loses the competitor match');
+UPDATE kpi.freshness SET refreshed_at = now() + interval '30 minutes';
+UPDATE listen.rule SET category = 'product' WHERE id = :rb;
+SELECT is((kpi.refresh())->>'days',
+          (SELECT count(DISTINCT (q.created_at AT TIME ZONE 'Asia/Shanghai')::date)::text FROM listen.match m
+           JOIN social.post q ON q.id = m.post_id WHERE m.rule_id = :rb),
+          'a rule moved to another category marks the days of its matches');
+SELECT is((SELECT string_agg(category || '=' || mentions, ' ' ORDER BY category) FROM kpi.volume_daily
+           WHERE day = '2026-03-03' AND account_id = :a1), 'all=1 product=1', '…and counts them under the new one');
+UPDATE kpi.freshness SET refreshed_at = now() + interval '30 minutes';
+DELETE FROM social.post WHERE id = :m7;
+SELECT is((kpi.refresh())->>'days', '1', 'a hard-deleted post marks its day stale…');
+SELECT is((SELECT count(*) FROM kpi.volume_daily WHERE day = '2026-03-03' AND account_id = :a1 AND mentions > 0), 0::bigint,
+          '…and its mention is no longer counted');
+SELECT is((SELECT count(*) FROM kpi.stale_day), 0::bigint, 'a refresh consumes the stale days');
 
 ----------------------------------------------------------------- Privileges
 SELECT is((SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
