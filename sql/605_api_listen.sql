@@ -14,13 +14,7 @@ LANGUAGE sql IMMUTABLE AS $$
     WHERE btrim(x) <> ''), '{}')
 $$;
 
--- A checkbox or boolean: true, "true", "on", "1", "yes"; absent gives p_default.
-CREATE OR REPLACE FUNCTION listen.input_flag(v jsonb, p_default boolean) RETURNS boolean
-LANGUAGE sql IMMUTABLE AS $$
-  SELECT CASE WHEN v IS NULL OR jsonb_typeof(v) = 'null' THEN p_default
-              WHEN jsonb_typeof(v) = 'boolean' THEN v::text::boolean
-              ELSE lower(v #>> '{}') IN ('true', 'on', '1', 'yes', 't') END
-$$;
+DROP FUNCTION IF EXISTS listen.input_flag(jsonb, boolean);   -- now crm.param_flag
 
 CREATE OR REPLACE FUNCTION listen.rule_json(r listen.rule) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
@@ -101,8 +95,8 @@ BEGIN
   r.langs := CASE WHEN p ? 'langs' THEN ARRAY(SELECT lower(x) FROM unnest(listen.input_list(p->'langs')) x)
                   ELSE old.langs END;
   r.action := coalesce(nullif(p->>'action', ''), old.action, 'none');
-  r.search := listen.input_flag(p->'search', coalesce(old.search, false));
-  r.enabled := listen.input_flag(p->'enabled', coalesce(old.enabled, true));
+  r.search := crm.param_flag(p, 'search', coalesce(old.search, false));
+  r.enabled := crm.param_flag(p, 'enabled', coalesce(old.enabled, true));
 
   IF length(r.name) NOT BETWEEN 1 AND 200 THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Give the rule a name of 1 to 200 characters.',
@@ -157,7 +151,7 @@ BEGIN
     RAISE SQLSTATE 'PR409' USING MESSAGE = 'Another rule already has that name.', HINT = 'err.rule_exists', COLUMN = 'name';
   END;
   PERFORM listen.store_compiled(r.id, compiled);
-  IF r.enabled AND (NOT creating OR listen.input_flag(p->'backapply', false)) THEN
+  IF r.enabled AND (NOT creating OR crm.param_flag(p, 'backapply')) THEN
     back := listen.backapply(r.id);
   END IF;
   IF NOT creating AND old.category IS DISTINCT FROM r.category THEN

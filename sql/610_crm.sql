@@ -79,6 +79,24 @@ BEGIN
   RETURN v;
 END $$;
 
+-- A checkbox or yes/no field: absent or empty gives p_default (an unchecked
+-- box sends nothing); JSON booleans and the usual words; anything else is PR422.
+CREATE OR REPLACE FUNCTION crm.param_flag(p jsonb, p_key text, p_default boolean DEFAULT false) RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE v text := lower(btrim(p->>p_key));
+BEGIN
+  IF jsonb_typeof(p->p_key) = 'boolean' THEN
+    RETURN (p->p_key)::boolean;
+  ELSIF v IS NULL OR v = '' THEN
+    RETURN p_default;
+  ELSIF v IN ('true', 't', 'on', '1', 'yes') THEN
+    RETURN true;
+  ELSIF v IN ('false', 'f', 'off', '0', 'no') THEN
+    RETURN false;
+  END IF;
+  RAISE SQLSTATE 'PR422' USING MESSAGE = format('%s must be on or off.', p_key), HINT = 'err.bad_input';
+END $$;
+
 -- How pages name a staff member, a team, a contact.
 CREATE OR REPLACE FUNCTION crm.staff_ref(p_id bigint) RETURNS jsonb
 LANGUAGE sql STABLE AS $$

@@ -119,29 +119,8 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT CASE WHEN p_text ~ crm.cjk_class() THEN 'zh-CN' ELSE 'en' END
 $$;
 
--- Parameters of the kb and canned api functions: a malformed id or flag is
--- the client's fault (PR422), never a cast error.
-CREATE OR REPLACE FUNCTION crm.kb_id(p jsonb, key text) RETURNS bigint
-LANGUAGE plpgsql IMMUTABLE AS $$
-BEGIN
-  IF coalesce(p->>key, '') = '' THEN RETURN NULL; END IF;
-  IF p->>key !~ '^\d{1,18}$' THEN
-    RAISE SQLSTATE 'PR422' USING MESSAGE = 'The form is malformed; reload the page and try again.',
-                                 HINT = 'err.bad_input';
-  END IF;
-  RETURN (p->>key)::bigint;
-END $$;
-
--- A checkbox: absent (unchecked) is false; JSON booleans and the usual words.
-CREATE OR REPLACE FUNCTION crm.kb_flag(p jsonb, key text) RETURNS boolean
-LANGUAGE plpgsql IMMUTABLE AS $$
-BEGIN
-  IF jsonb_typeof(p->key) = 'boolean' THEN RETURN (p->key)::boolean; END IF;
-  IF coalesce(lower(p->>key), '') IN ('', 'false', 'off', '0', 'no') THEN RETURN false; END IF;
-  IF lower(p->>key) IN ('true', 'on', '1', 'yes') THEN RETURN true; END IF;
-  RAISE SQLSTATE 'PR422' USING MESSAGE = 'The form is malformed; reload the page and try again.',
-                               HINT = 'err.bad_input';
-END $$;
+DROP FUNCTION IF EXISTS crm.kb_id(jsonb, text);   -- now crm.param_id
+DROP FUNCTION IF EXISTS crm.kb_flag(jsonb, text); -- now crm.param_flag
 
 -- A page size between 1 and hi (dflt when absent).
 CREATE OR REPLACE FUNCTION crm.kb_limit(p jsonb, dflt integer, hi integer) RETURNS integer

@@ -16,7 +16,7 @@ DECLARE
   drafts boolean := crm.kb_editor(st);
   q text := btrim(coalesce(p->>'q', ''));
   lim integer := crm.kb_limit(p, 20, 50);
-  cat bigint := crm.kb_id(p, 'category');
+  cat bigint := crm.param_id(p, 'category');
   lng text := crm.kb_lang(p);
   after_key numeric; after_id bigint;
   rows jsonb;
@@ -104,7 +104,7 @@ BEGIN
                                'updated_by', (SELECT u.display_name FROM auth.staff u WHERE u.id = a.updated_by))
   INTO doc
   FROM crm.kb_article a LEFT JOIN crm.kb_category c ON c.id = a.category_id
-  WHERE a.id = crm.kb_id(p, 'id') AND (drafts OR a.published);
+  WHERE a.id = crm.param_id(p, 'id') AND (drafts OR a.published);
   IF doc IS NULL THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such article.', HINT = 'err.no_kb_article';
   END IF;
@@ -117,12 +117,12 @@ CREATE FUNCTION api.kb_save(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   st auth.staff := auth.require('agent', 'marketer');
-  aid bigint := crm.kb_id(p, 'id');
+  aid bigint := crm.param_id(p, 'id');
   v_title text := btrim(coalesce(p->>'title', ''), E' \t\r\n');
   v_body text := replace(coalesce(p->>'body_md', ''), E'\r\n', E'\n');
   lng text := crm.kb_lang(p);
-  cat bigint := crm.kb_id(p, 'category_id');
-  pub boolean := crm.kb_flag(p, 'published');
+  cat bigint := crm.param_id(p, 'category_id');
+  pub boolean := crm.param_flag(p, 'published');
 BEGIN
   IF char_length(v_title) NOT BETWEEN 1 AND 200 THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Give the article a title of 1 to 200 characters.', HINT = 'err.kb_title';
@@ -158,7 +158,7 @@ CREATE FUNCTION api.kb_delete(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE st auth.staff := auth.require('agent', 'marketer'); gone crm.kb_article;
 BEGIN
-  DELETE FROM crm.kb_article WHERE id = crm.kb_id(p, 'id') RETURNING * INTO gone;
+  DELETE FROM crm.kb_article WHERE id = crm.param_id(p, 'id') RETURNING * INTO gone;
   IF gone.id IS NULL THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such article.', HINT = 'err.no_kb_article';
   END IF;
@@ -171,7 +171,7 @@ CREATE FUNCTION api.kb_category_save(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   st auth.staff := auth.require('agent', 'marketer');
-  cid bigint := crm.kb_id(p, 'id');
+  cid bigint := crm.param_id(p, 'id');
   v_slug text := lower(btrim(coalesce(p->>'slug', '')));
   v_name text := btrim(coalesce(p->>'name', ''), E' \t\r\n');
   v_name_zh text := btrim(coalesce(p->>'name_zh', ''), E' \t\r\n');
@@ -209,7 +209,7 @@ CREATE FUNCTION api.kb_category_delete(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE st auth.staff := auth.require('agent', 'marketer'); gone bigint;
 BEGIN
-  DELETE FROM crm.kb_category WHERE id = crm.kb_id(p, 'id') RETURNING id INTO gone;
+  DELETE FROM crm.kb_category WHERE id = crm.param_id(p, 'id') RETURNING id INTO gone;
   IF gone IS NULL THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such category.', HINT = 'err.no_kb_category';
   END IF;
@@ -251,12 +251,12 @@ CREATE FUNCTION api.canned_save(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   st auth.staff := auth.require('agent', 'marketer', 'sales');
-  rid bigint := crm.kb_id(p, 'id');
+  rid bigint := crm.param_id(p, 'id');
   v_title text := btrim(coalesce(p->>'title', ''), E' \t\r\n');
   v_body text := btrim(replace(coalesce(p->>'body', ''), E'\r\n', E'\n'), E' \t\r\n');
   lng text := crm.kb_lang(p);
   cat text := btrim(coalesce(p->>'category', ''));
-  v_shared boolean := crm.kb_flag(p, 'shared');
+  v_shared boolean := crm.param_flag(p, 'shared');
   bad text;
   old crm.canned_reply;
 BEGIN
@@ -308,7 +308,7 @@ CREATE FUNCTION api.canned_delete(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE st auth.staff := auth.require('agent', 'marketer', 'sales'); gone crm.canned_reply;
 BEGIN
-  DELETE FROM crm.canned_reply r WHERE r.id = crm.kb_id(p, 'id') AND (r.shared OR r.created_by = st.id)
+  DELETE FROM crm.canned_reply r WHERE r.id = crm.param_id(p, 'id') AND (r.shared OR r.created_by = st.id)
   RETURNING * INTO gone;
   IF gone.id IS NULL THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such canned reply.', HINT = 'err.no_canned';
