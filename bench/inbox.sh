@@ -9,7 +9,7 @@ set -euo pipefail
 # of the workers (at 64 connections p99 is mostly waiting; reported too).
 DURATION=${BENCH_SECONDS:-20} CONNECTIONS=${PARLEY_WEB_WORKERS:-4}
 BASE=http://127.0.0.1:$PARLEY_HTTP_PORT
-as_app() { if [ "$(id -u)" = 0 ]; then runuser -u parley -- "$@"; else "$@"; fi; }
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 sql() { as_app psql -X -qtA -h "$PARLEY_VAR/run" -p "$PARLEY_PGPORT" -U postgres -d parley -c "$1"; }
 posts=$(sql "SELECT count(*) FROM social.post")
 matches=$(sql "SELECT count(*) FROM listen.match")
@@ -17,28 +17,19 @@ matches=$(sql "SELECT count(*) FROM listen.match")
 deep=$(sql "SELECT id FROM social.post ORDER BY created_at DESC, id DESC OFFSET $((posts / 2)) LIMIT 1")
 deep_neg=$(sql "SELECT q.id FROM social.post q JOIN listen.post_signal s ON s.post_id = q.id AND s.label = 'negative'
                 ORDER BY q.created_at DESC, q.id DESC OFFSET (SELECT count(*) / 2 FROM listen.post_signal WHERE label = 'negative') LIMIT 1")
-lua=$(mktemp --suffix=.lua)
-cat >"$lua" <<'LUA'
-done = function(summary, latency, requests)
-  io.write(string.format("RESULT rps=%.0f p50=%.2f p99=%.2f errors=%d\n",
-    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000, latency:percentile(99) / 1000,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout + summary.errors.status))
-end
-LUA
-run() { wrk -t2 -c"$2" -d${DURATION}s --latency -s "$lua" -H "Cookie: parley_session=$SESSION" "$BASE$1" 2>&1 | sed -n 's/^RESULT //p'; }
+run() { bench_wrk "$2" "$1" "Cookie: parley_session=$SESSION"; }
 row() {
   local r q; r=$(run "$2" "$CONNECTIONS"); q=$(run "$2" 64)
-  printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$(f "$r" rps)" "$(f "$r" p50)" "$(f "$r" p99)" "$(f "$r" errors)" \
-    "$(f "$q" p99)" "$(f "$q" errors)"
+  printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$(bench_field "$r" rps)" "$(bench_field "$r" p50)" "$(bench_field "$r" p99)" "$(bench_field "$r" errors)" \
+    "$(bench_field "$q" p99)" "$(bench_field "$q" errors)"
 }
-f() { sed -n "s/.*$2=\([0-9.]*\).*/\1/p" <<<"$1"; }
-rm -f "$lua.rows"
+rows=$(mktemp)
 {
   row "first page" "/inbox"
   row "first page, negative and unanswered" "/inbox?sentiment=negative&answered=no"
   row "deep keyset page (half-way down)" "/inbox?before=$deep"
   row "deep keyset page, negative" "/inbox?sentiment=negative&before=$deep_neg"
-} >"$lua.rows"
+} >"$rows"
 cat <<MD
 ## Inbox (issue 5)
 
@@ -50,8 +41,8 @@ stream (keyset: \`before\` = a post id, never OFFSET).
 
 | page | requests/s | p50 ms | p99 ms | errors | p99 ms at 64 conn. | errors at 64 |
 |---|---:|---:|---:|---:|---:|---:|
-$(cat "$lua.rows")
+$(cat "$rows")
 
 Goal: p99 < 20 ms for the first page and a deep keyset page, filtered.
 MD
-rm -f "$lua" "$lua.rows"
+rm -f "$rows"

@@ -131,6 +131,20 @@ INSERT INTO social.interaction (platform, kind, actor_id, account_id, external_i
 SQL
 inc=$(psql_su -c "SELECT kpi.refresh()->>'millis'")
 inc_days=$(psql_su -c "SELECT days FROM kpi.freshness")
+# The dashboard on this data (needs SESSION, a signed-in session token): the
+# unfiltered page is served from the cache the refresh just built; a platform
+# filter computes its tiles and charts from the rollups on every request.
+dash_rows=
+if [ -n "${SESSION:-}" ]; then
+  source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+  dash_row() {
+    local r; r=$(bench_wrk 64 "$2" "Cookie: parley_session=$SESSION")
+    printf '| %s | %s | %s | %s | %s |\n' "$1" "$(bench_field "$r" rps)" "$(bench_field "$r" p50)" \
+      "$(bench_field "$r" p99)" "$(bench_field "$r" errors)"
+  }
+  dash_rows=$(dash_row "dashboard, 30 days (cached view)" "/dashboard"
+              dash_row "dashboard, 90 days, platform filter (computed)" "/dashboard?period=90&platform=mastodon")
+fi
 t2=$(date +%s.%N)
 gen=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", b - a}')
 rows=$(psql_su -c "SELECT (SELECT count(*) FROM kpi.mention_fact) || ' mention facts, ' ||
@@ -154,3 +168,14 @@ Result: $rows.
 | incremental, nothing new | $(sec "$quiet") | |
 | incremental after one day of data ($inc_days day(s) recomputed) | $(sec "$inc") | < 2 |
 MD
+if [ -n "$dash_rows" ]; then
+cat <<MD
+
+The dashboard on the same data, through nginx and \`parley web\` (${PARLEY_WEB_WORKERS:-4} workers),
+wrk with 2 threads and 64 connections for ${BENCH_SECONDS:-20} s each (goal: p99 < 50 ms):
+
+| page | requests/s | p50 ms | p99 ms | errors |
+|---|---:|---:|---:|---:|
+$dash_rows
+MD
+fi

@@ -7,8 +7,11 @@ CREATE TABLE kpi.dashboard_cache (
   period       integer PRIMARY KEY CHECK (period IN (7, 30, 90)),
   last_day     date NOT NULL,          -- the period's last day (kpi.freshness.tz)
   refreshed_at timestamptz NOT NULL,   -- the kpi.refresh() that built it
-  doc          jsonb NOT NULL          -- {"kpi": tiles, "charts": chart geometry}
+  kpi          json NOT NULL,          -- the tiles
+  charts       json NOT NULL           -- every chart's geometry
 );
+-- json, not jsonb: the page's document is assembled around them as text,
+-- which jsonb would take apart and rebuild on every request.
 COMMENT ON TABLE kpi.dashboard_cache IS
-  'Internal to the web dashboard, not part of the BI contract: its KPI tiles and charts (jsonb) per period in days, '
+  'Internal to the web dashboard, not part of the BI contract: its KPI tiles and charts (json) per period in days, '
   'as of the kpi.refresh() at refreshed_at; grain: one row per period.';

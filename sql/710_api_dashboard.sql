@@ -130,23 +130,33 @@ END $$;
 CREATE OR REPLACE FUNCTION chart.cache_dashboard(p_refreshed_at timestamptz) RETURNS void
 LANGUAGE sql AS $$
   DELETE FROM kpi.dashboard_cache;
-  INSERT INTO kpi.dashboard_cache (period, last_day, refreshed_at, doc)
+  INSERT INTO kpi.dashboard_cache (period, last_day, refreshed_at, kpi, charts)
   SELECT d, (SELECT last_day FROM chart.filters(jsonb_build_object('period', d))), p_refreshed_at,
-         chart.kpi_doc(jsonb_build_object('period', d))
-  FROM unnest(ARRAY[7, 30, 90]) d;
+         (doc->'kpi')::json, (doc->'charts')::json
+  FROM unnest(ARRAY[7, 30, 90]) d, chart.kpi_doc(jsonb_build_object('period', d)) doc;
 $$;
 
-CREATE FUNCTION api.dashboard(p jsonb DEFAULT '{}') RETURNS jsonb
+-- json, not jsonb: the cached tiles and charts go into the document as the
+-- text they are (jsonb would take them apart and rebuild them per request).
+CREATE FUNCTION api.dashboard(p jsonb DEFAULT '{}') RETURNS json
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE f record; figures jsonb;
+DECLARE f record; tiles json; charts json; live jsonb;
 BEGIN
   PERFORM auth.require();
   SELECT * INTO f FROM chart.filters(p);
   IF f.account IS NULL AND f.platform IS NULL AND f.team IS NULL THEN
-    SELECT c.doc INTO figures FROM kpi.dashboard_cache c JOIN kpi.freshness fr ON fr.refreshed_at = c.refreshed_at
+    SELECT c.kpi, c.charts INTO tiles, charts FROM kpi.dashboard_cache c
+    JOIN kpi.freshness fr ON fr.refreshed_at = c.refreshed_at
     WHERE c.period = f.days AND c.last_day = f.last_day;
   END IF;
-  RETURN coalesce(figures, chart.kpi_doc(p)) || jsonb_build_object(
+  IF tiles IS NULL THEN
+    live := chart.kpi_doc(p);
+    tiles := (live->'kpi')::json;
+    charts := (live->'charts')::json;
+  END IF;
+  RETURN json_build_object(
+    'kpi', tiles,
+    'charts', charts,
     'counts', jsonb_build_object(
       'accounts',   social.tally_of('accounts'),
       'profiles',   social.tally_of('profiles'),

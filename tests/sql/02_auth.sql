@@ -30,7 +30,7 @@ SELECT is(api.viewer()->'user'->>'username', 'tap_admin', 'viewer knows the sess
 SELECT is(api.viewer()->>'csrf', 'csrf-a', 'viewer exposes the session CSRF token');
 SELECT ok(api.csrf_check('csrf-a', NULL), 'matching CSRF token passes');
 SELECT throws_ok($$SELECT api.csrf_check('csrf-b', 'csrf-b')$$, 'PR403', NULL, 'a signed-in browser must use its session token');
-SELECT ok((api.dashboard()->'counts') ? 'open_cases', 'admin sees the dashboard counts');
+SELECT ok((api.dashboard()->'counts')::jsonb ? 'open_cases', 'admin sees the dashboard counts');
 SELECT lives_ok($$SELECT api.audit_log()$$, 'admin reads the audit log');
 
 -- Rotation: signing in again from the same browser replaces the session.
