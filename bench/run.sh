@@ -16,21 +16,21 @@ unset PARLEY_DB
 BASE=http://127.0.0.1:$PARLEY_HTTP_PORT
 command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install -y wrk"; exit 1; }
 
-# fresh_stack: a new private cluster with demo data and nothing writing
-# (no harvesting during the benchmarks).
+# fresh_stack [bare]: a new private cluster, with demo data unless bare, and
+# nothing writing (no harvesting during the benchmarks).
 fresh_stack() {
   bash tests/lib/stack.sh stop >/dev/null 2>&1 || true
   rm -rf "$PARLEY_VAR"
   bash tests/lib/stack.sh up >/dev/null
-  bash tests/lib/stack.sh demo >/dev/null
+  [ "${1:-}" = bare ] || bash tests/lib/stack.sh demo >/dev/null
   for daemon in harvest fake-platform; do
     kill -TERM "$(cat "$PARLEY_VAR/run/$daemon.pid")" 2>/dev/null || true
   done
 }
-# The KPI part gets a cluster of its own: rows the other parts wrote minutes
-# earlier would sit inside the incremental refresh's 10-minute margin.
+# The KPI part gets a cluster of its own, without demo data: rows written
+# minutes earlier would sit inside the incremental refresh's 10-minute margin.
 kpi_part() {
-  fresh_stack
+  fresh_stack bare
   SESSION=$(bench_session bench-kpi 'Bench-Harbor-5531' analyst) bash "$ROOT/bench/kpi.sh"
 }
 source "$ROOT/bench/lib.sh"
