@@ -20,6 +20,8 @@ SELECT id AS ag2 FROM auth.staff WHERE username = 'tap_ag2' \gset
 SELECT id AS ag3 FROM auth.staff WHERE username = 'tap_ag3' \gset
 SELECT id AS an FROM auth.staff WHERE username = 'tap_an' \gset
 
+-- The seeded default team starts without members (as on a fresh install; demo data adds some).
+DELETE FROM crm.team_member WHERE team_id = (SELECT id FROM crm.team WHERE name = 'Customer care');
 INSERT INTO social.account (platform, handle) VALUES ('mastodon', 'tap-brand');
 INSERT INTO social.profile (platform, external_id, handle, display_name) VALUES
   ('mastodon', 'tap-brand', 'brand@tap', 'Brand'), ('mastodon', 'tap-ada', 'ada@tap', 'Ada'),
