@@ -104,6 +104,10 @@ static char *xml_field(delivery *d, const char *xml, const char *tag)
     return copy;
 }
 
+/* WeChat signs the timestamp, not the body: an authentic signature with an
+ * old timestamp is a replay (WeChat itself retries within seconds). */
+#define WECHAT_STALE "timestamp is more than 5 minutes away from now (replayed or clock skew)"
+
 /* Safe mode: the body (or echostr) is an AES envelope; msg_signature signs
  * it together with the Token. On success *plain is the message (arena). */
 static int wechat_open(delivery *d, const char *envelope, const char **plain)
@@ -115,6 +119,8 @@ static int wechat_open(delivery *d, const char *envelope, const char **plain)
         const hook_secret *s = &d->acct->secrets[i];
         if (!s->aes_key || !hs_wechat_signature_ok(s->secret, ts, nonce, envelope, msig))
             continue;
+        if (!hs_timestamp_fresh(ts, (long long)time(NULL)))
+            return refuse(d, 401, WECHAT_STALE);
         char *msg = NULL;
         size_t n = 0;
         if (hs_wechat_decrypt(s->aes_key, s->app_id, envelope, &msg, &n) != 0)
@@ -133,7 +139,7 @@ static int wechat_plain_signature(delivery *d)
         return refuse(d, 401, "expected signature, timestamp and nonce parameters");
     for (int i = 0; i < d->acct->nsecrets; i++)
         if (hs_wechat_signature_ok(d->acct->secrets[i].secret, ts, nonce, NULL, sig))
-            return 0;
+            return hs_timestamp_fresh(ts, (long long)time(NULL)) ? 0 : refuse(d, 401, WECHAT_STALE);
     return refuse(d, 401, "signature does not match any current Token of this account");
 }
 

@@ -127,12 +127,19 @@ static bool standard_ts(const char *s, long long *out)
     return true;
 }
 
+bool hs_timestamp_fresh(const char *timestamp, long long now)
+{
+    long long ts, skew;
+    return timestamp && standard_ts(timestamp, &ts) && !__builtin_sub_overflow(now, ts, &skew) &&
+           skew <= HS_STANDARD_TOLERANCE && skew >= -HS_STANDARD_TOLERANCE;
+}
+
 hs_result hs_standard_verify(const char *secret, const char *id, const char *timestamp,
                              const void *body, size_t n, const char *sig_header, long long now)
 {
     unsigned char key[64], want[MAC_LEN], got[MAC_LEN];
     size_t keylen = 0;
-    long long ts, skew;
+    long long ts;
     hs_result rc = HS_MALFORMED;
 
     if (!secret || !id || !timestamp || !sig_header || (!body && n))
@@ -183,8 +190,7 @@ hs_result hs_standard_verify(const char *secret, const char *id, const char *tim
         goto out;
     if (!match)
         rc = HS_BAD_SIGNATURE;
-    else if (__builtin_sub_overflow(now, ts, &skew) || skew > HS_STANDARD_TOLERANCE ||
-             skew < -HS_STANDARD_TOLERANCE)
+    else if (!hs_timestamp_fresh(timestamp, now))
         rc = HS_STALE;
     else
         rc = HS_OK;

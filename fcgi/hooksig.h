@@ -64,6 +64,11 @@ typedef enum {
 hs_result hs_standard_verify(const char *secret, const char *id, const char *timestamp,
                              const void *body, size_t n, const char *sig_header, long long now);
 
+/* A signed timestamp (decimal unix seconds, at most 15 digits) within
+ * HS_STANDARD_TOLERANCE of now: the replay window of Standard Webhooks and
+ * of WeChat's signed query. */
+bool hs_timestamp_fresh(const char *timestamp, long long now);
+
 /* ---- WeChat Official Accounts / WeCom ---------------------------------- */
 
 /* The URL check and plain-mode message signature (query "signature") is

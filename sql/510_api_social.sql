@@ -54,9 +54,13 @@ BEGIN
     -- and the replies already queued or sent
     'reply', CASE WHEN focus.account_id IS NOT NULL THEN crm.with_flags(jsonb_build_object(
       'idempotency_key', gen_random_uuid(),
-      -- "use" a canned reply: the composer starts with its text, filled in
-      'body', (SELECT crm.fill_canned(r.body, focus.id) FROM crm.canned_reply r
-               WHERE r.id = nullif(p->>'use', '')::bigint AND (r.shared OR r.created_by = (SELECT (cur.staff).id FROM auth.current cur))),
+      -- the composer starts with the author's @acct on Mastodon (where only a
+      -- mention notifies), then a canned reply's text, filled in, if one is "used"
+      'body', nullif(concat(
+        (SELECT '@' || pr.handle || ' ' FROM social.profile pr
+         WHERE pr.id = focus.author_id AND focus.platform = 'mastodon' AND NOT crm.own_profile(pr.id)),
+        (SELECT crm.fill_canned(r.body, focus.id) FROM crm.canned_reply r
+         WHERE r.id = nullif(p->>'use', '')::bigint AND (r.shared OR r.created_by = (SELECT (cur.staff).id FROM auth.current cur)))), ''),
       'case_id', (SELECT c.id FROM crm."case" c WHERE c.post_id = focus.id
                   OR c.root_post_id = coalesce(focus.root_id, focus.id) ORDER BY c.id DESC LIMIT 1),
       'canned', (SELECT coalesce(jsonb_agg(sg || jsonb_build_object('filled', crm.fill_canned(sg->>'body', focus.id))

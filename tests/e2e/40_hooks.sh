@@ -147,11 +147,19 @@ done
 
 # ---- WeChat, plain mode (published vector: token "test")
 sig() { printf '%s\n' "$@" | LC_ALL=C sort | tr -d '\n' | sha1sum | cut -d' ' -f1; }
+# The published vector is authentic but years old: a replay. The timestamp is
+# signed, so only a fresh one (within 5 minutes) is accepted.
 hook GET "/hooks/wechat/$WXA?signature=f21891de399b4e33a1a93c9a7b8a8fffb5a443ff&timestamp=1410685589&nonce=test&echostr=hello-wx" ""
-eq "WeChat URL check with the published vector: echostr" "$BODY" "hello-wx"
-hook GET "/hooks/wechat/$WXA?signature=f21891de399b4e33a1a93c9a7b8a8fffb5a443fe&timestamp=1410685589&nonce=test&echostr=hello-wx" ""
-eq "…a signature one digit off: 401" "$STATUS" 401
+eq "WeChat URL check with the published vector (2014): 401 as a replay" "$STATUS" 401
+has "…saying the timestamp is stale" "$BODY" "more than 5 minutes"
 ts=$(date +%s)
+hook GET "/hooks/wechat/$WXA?signature=$(sig test "$ts" test)&timestamp=$ts&nonce=test&echostr=hello-wx" ""
+eq "WeChat URL check signed now: echostr" "$BODY" "hello-wx"
+hook GET "/hooks/wechat/$WXA?signature=$(sig test "$ts" test | tr 0-9a-f 1-9a-f0)&timestamp=$ts&nonce=test&echostr=hello-wx" ""
+eq "…a wrong signature: 401" "$STATUS" 401
+old_ts=$((ts - 301))
+hook POST "/hooks/wechat/$WXA?signature=$(sig test "$old_ts" n0)&timestamp=$old_ts&nonce=n0" "$WX/messages/text_message.xml"
+eq "WeChat message signed 301 s ago: 401" "$STATUS" 401
 hook POST "/hooks/wechat/$WXA?signature=$(sig test "$ts" n1)&timestamp=$ts&nonce=n1" "$WX/messages/text_message.xml"
 eq "WeChat text message: 200" "$STATUS" 200
 eq "…answered success" "$BODY" "success"
@@ -169,15 +177,19 @@ eq "WeChat XML with an entity declaration: 400" "$STATUS" 400
 # ---- WeChat/WeCom safe mode (published AES vectors)
 v() { jq -r ".message_crypto.$1" "$WX/vectors.json"; }
 uv=url_verification[0]
+# The vectors' envelopes, signed again now (msg_signature = SHA-1 of the sorted token, timestamp, nonce, Encrypt).
+token=$(v token)
 hook GET "/hooks/wechat/$WCA?msg_signature=$(v "$uv.msg_signature")&timestamp=$(v "$uv.timestamp")&nonce=$(v "$uv.nonce")&echostr=$(v "$uv.echostr" | tr -d '\n' | jq -sRr @uri)" ""
-eq "encrypted URL check: the decrypted echostr" "$BODY" "$(v "$uv.decrypted_echostr")"
+eq "encrypted URL check with the published (old) signature: 401 as a replay" "$STATUS" 401
+hook GET "/hooks/wechat/$WCA?msg_signature=$(sig "$token" "$ts" "$(v "$uv.nonce")" "$(v "$uv.echostr" | tr -d '\n')")&timestamp=$ts&nonce=$(v "$uv.nonce")&echostr=$(v "$uv.echostr" | tr -d '\n' | jq -sRr @uri)" ""
+eq "encrypted URL check signed now: the decrypted echostr" "$BODY" "$(v "$uv.decrypted_echostr")"
 dv=decrypt[0]
-hook POST "/hooks/wechat/$WCA?msg_signature=$(v "$dv.msg_signature")&timestamp=$(v "$dv.timestamp")&nonce=$(v "$dv.nonce")&encrypt_type=aes" "$WX/messages/encrypted_push_wecom.xml"
+hook POST "/hooks/wechat/$WCA?msg_signature=$(sig "$token" "$ts" "$(v "$dv.nonce")" "$(v "$dv.encrypt")")&timestamp=$ts&nonce=$(v "$dv.nonce")&encrypt_type=aes" "$WX/messages/encrypted_push_wecom.xml"
 eq "encrypted message: 200" "$STATUS" 200
 eq "…its decrypted payload stored beside the raw body" \
   "$(sql "SELECT delivery_id || ' ' || (payload LIKE '%<Content><![CDATA[test]]></Content>%') FROM ingest.webhook_inbox WHERE account_id = $WCA")" \
   "msg:4363689963896700987 true"
-hook POST "/hooks/wechat/$WCA?msg_signature=0000000000000000000000000000000000000000&timestamp=$(v "$dv.timestamp")&nonce=$(v "$dv.nonce")&encrypt_type=aes" "$WX/messages/encrypted_push_wecom.xml"
+hook POST "/hooks/wechat/$WCA?msg_signature=0000000000000000000000000000000000000000&timestamp=$ts&nonce=$(v "$dv.nonce")&encrypt_type=aes" "$WX/messages/encrypted_push_wecom.xml"
 eq "…with a forged msg_signature: 401" "$STATUS" 401
 
 # ---- Standard Webhooks (the brand's shop); published vector first
@@ -234,7 +246,7 @@ eq "audit log records each change" "$(sql "SELECT count(*) FROM auth.audit_log W
 
 # ---- every rejection was counted, none stored
 rej=$(( $(rejected) - rej0 ))
-eq "rejections counted (one per refused request above)" "$rej" 26
+eq "rejections counted (one per refused request above)" "$rej" 29
 req h GET /intake.json
 eq "intake JSON lists Facebook's deliveries in the last 24 h" \
   "$(jq -c '.platforms[] | select(.platform == "facebook") | [.accepted, .redeliveries]' <<<"$BODY")" "[5,50]"

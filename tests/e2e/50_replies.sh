@@ -64,6 +64,10 @@ r_b1=$(sql "SELECT id FROM social.post WHERE account_id = $r_bacc AND kind = 're
 [ -z "$r_b1" ] && r_b1=$(sql "SELECT id FROM social.post WHERE account_id = $r_bacc AND kind = 'reply' ORDER BY id LIMIT 1")
 check "mentions were harvested on both platforms ($r_m1, $r_m2, $r_b1)" test -n "$r_m1" -a -n "$r_m2" -a -n "$r_b1"
 
+# The composer starts with the author's @acct on Mastodon (only a mention notifies there), not on Bluesky.
+eq "the Mastodon composer starts with the author's @acct" "$(as_agent "SELECT api.post('{\"id\": $r_m1}')->'reply'->>'body'")" \
+  "@$(sql "SELECT pr.handle FROM social.post q JOIN social.profile pr ON pr.id = q.author_id WHERE q.id = $r_m1") "
+eq "… the Bluesky one empty" "$(as_agent "SELECT api.post('{\"id\": $r_b1}')->'reply'->>'body'")" ""
 out=$(as_agent "SELECT api.reply('{\"post_id\": $r_m1, \"body\": \"Thanks for telling us! 谢谢 ☕\"}')")
 r_o1=$(jq -r .outbox_id <<<"$out" 2>/dev/null)
 eq "api.reply queues the reply" "$(jq -r .state <<<"$out" 2>/dev/null)" queued

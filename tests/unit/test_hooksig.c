@@ -266,6 +266,24 @@ static void standard_tolerance(void **state)
                      HS_BAD_SIGNATURE);
 }
 
+/* The replay window WeChat's signed query shares with Standard Webhooks. */
+static void timestamp_freshness(void **state)
+{
+    (void)state;
+    assert_true(hs_timestamp_fresh("1700000000", 1700000000));
+    assert_true(hs_timestamp_fresh("1700000000", 1700000300));
+    assert_true(hs_timestamp_fresh("1700000300", 1700000000));
+    assert_false(hs_timestamp_fresh("1700000000", 1700000301));
+    assert_false(hs_timestamp_fresh("1700000301", 1700000000));
+    assert_false(hs_timestamp_fresh("1410685589", 1700000000)); /* WeChat's published vector: years old */
+    assert_false(hs_timestamp_fresh("", 0));
+    assert_false(hs_timestamp_fresh("-5", -5));
+    assert_false(hs_timestamp_fresh("17e8", 1700000000));
+    assert_false(hs_timestamp_fresh("9999999999999999", 0)); /* 16 digits */
+    assert_false(hs_timestamp_fresh("999999999999999", LLONG_MIN));
+    assert_false(hs_timestamp_fresh(NULL, 0));
+}
+
 static void standard_bad_signature(void **state)
 {
     (void)state;
@@ -1097,6 +1115,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(x_signature),
         cmocka_unit_test(standard_reference_vector),
         cmocka_unit_test(standard_tolerance),
+        cmocka_unit_test(timestamp_freshness),
         cmocka_unit_test(standard_bad_signature),
         cmocka_unit_test(standard_multiple_signatures),
         cmocka_unit_test(standard_malformed),
