@@ -11,6 +11,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum { PAGE = 100, FOLLOWER_PAGE = 1000, TEXT_LIMIT = 280 };
 
@@ -33,6 +34,20 @@ static const char *param(arena *a, const stream *s, const char *key, const char 
     return v ? arena_printf(a, "&%s=%s", name, url_escape(a, v)) : "";
 }
 
+static bool decimal(const char *s);
+
+/* Recent search only reaches back seven days, and X refuses a since_id from
+ * before that (400): an older mark asks for the whole window instead (the
+ * Tweets already stored are recognised). X ids carry their time: Unix ms =
+ * (id >> 22) + 1288834974657. */
+static bool searchable(const char *id)
+{
+    if (!decimal(id) || strlen(id) > 19)
+        return false;
+    long long ms = (long long)(strtoull(id, NULL, 10) >> 22) + 1288834974657LL;
+    return ms > ((long long)time(NULL) - 7 * 86400 + 3600) * 1000;
+}
+
 static const char *plan(arena *a, const stream *s, page_plan *out)
 {
     const char *me = s->account_external_id;
@@ -40,7 +55,9 @@ static const char *plan(arena *a, const stream *s, page_plan *out)
     if (!strcmp(s->kind, "search")) {
         out->endpoint = "tweets";
         out->url = arena_printf(a, "%s/2/tweets/search/recent?query=%s&max_results=%d&%s%s%s", s->base_url,
-                                url_escape(a, s->query), PAGE, X_FIELDS, since, param(a, s, "next_token", "next_token"));
+                                url_escape(a, s->query), PAGE, X_FIELDS,
+                                searchable(state_str(s, "since_id")) ? since : "",
+                                param(a, s, "next_token", "next_token"));
     } else if (!strcmp(s->kind, "replies")) {
         out->endpoint = "tweets";
         out->url = arena_printf(a, "%s/2/tweets/search/recent?query=%s&max_results=%d&%s", s->base_url,

@@ -8,7 +8,9 @@
 #include <cmocka.h>
 
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "adapters.h"
 
@@ -42,6 +44,19 @@ static void plans(void **unused)
     assert_string_equal(p.endpoint, "tweets");
     assert_true(starts(p.url, "https://api.x.com/2/tweets/search/recent?query=lumen%20%E6%8B%BF%E9%93%81&max_results=100&"));
     assert_non_null(strstr(p.url, "&next_token=t1"));
+    assert_null(strstr(p.url, "since_id"));
+    json_decref(s.state);
+
+    /* A since_id from the last seven days is asked for; an older one is not (X would refuse it). */
+    char state[128];
+    unsigned long long recent = ((unsigned long long)(time(NULL) - 86400) * 1000 - 1288834974657ULL) << 22;
+    snprintf(state, sizeof state, "{\"since_id\": \"%llu\"}", recent);
+    s = make("search", state);
+    assert_null(X->plan(a, &s, &p));
+    assert_non_null(strstr(p.url, arena_printf(a, "&since_id=%llu", recent)));
+    json_decref(s.state);
+    s = make("search", "{\"since_id\": \"1790000000000000101\"}");
+    assert_null(X->plan(a, &s, &p));
     assert_null(strstr(p.url, "since_id"));
     json_decref(s.state);
 
