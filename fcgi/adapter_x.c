@@ -34,7 +34,15 @@ static const char *param(arena *a, const stream *s, const char *key, const char 
     return v ? arena_printf(a, "&%s=%s", name, url_escape(a, v)) : "";
 }
 
-static bool decimal(const char *s);
+static bool decimal(const char *s)
+{
+    if (!s || !*s || strlen(s) > 30)
+        return false;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return false;
+    return true;
+}
 
 /* Recent search only reaches back seven days, and X refuses a since_id from
  * before that (400): an older mark asks for the whole window instead (the
@@ -85,16 +93,6 @@ static int id_cmp(const char *x, const char *y)
 {
     size_t lx = strlen(x), ly = strlen(y);
     return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x, y);
-}
-
-static bool decimal(const char *s)
-{
-    if (!s || !*s || strlen(s) > 30)
-        return false;
-    for (; *s; s++)
-        if (*s < '0' || *s > '9')
-            return false;
-    return true;
 }
 
 static json_t *advance(const stream *s, json_t *body, json_t *headers, bool *done)
