@@ -1,4 +1,4 @@
--- X (Account Activity API webhooks, v1.1 objects) → social model. Only
+-- X (Account Activity API webhooks with v1.1 objects, and API v2 pages) → social model. Only
 -- mapping lives here; writing is ingest.apply(). A delivery is about one
 -- subscribed user (for_user_id, the brand) and holds arrays of events by
 -- kind. Ids are the *_str forms (the numbers overflow JSON doubles); a
@@ -136,7 +136,150 @@ LANGUAGE sql STABLE AS $$
   FROM (SELECT ingest.need_object(d->'message_create', 'x message_create') AS m) x
 $$;
 
--- Endpoints:
+-- ---------------------------------------------------------------- API v2
+-- The harvester's pages (fcgi/adapter_x.c): {data, includes: {users, tweets},
+-- meta, errors?}. Ids are decimal strings, times ISO 8601. A page may carry
+-- partial errors (a referenced Tweet that was deleted, a protected author)
+-- beside its data: the data is kept, the errors are evidence in the raw page.
+
+-- A v2 User → profile row.
+CREATE OR REPLACE FUNCTION ingest.x2_profile(p_user jsonb) RETURNS ingest.profile_in
+LANGUAGE sql STABLE AS $$
+  SELECT ROW(
+    ingest.need(x.u->>'id', 'x user.id'),
+    x.u->>'username', x.u->>'name', x.u->>'description',
+    (x.u->'public_metrics'->>'followers_count')::bigint, (x.u->'public_metrics'->>'following_count')::bigint,
+    (x.u->'public_metrics'->>'tweet_count')::bigint,
+    (x.u->>'verified')::boolean, NULL::text, x.u->>'location',
+    x.u->>'profile_image_url',
+    'https://x.com/' || (x.u->>'username'),
+    x.u)::ingest.profile_in
+  FROM (SELECT ingest.need_object(p_user, 'x user') AS u) x
+$$;
+
+-- The id of the Tweet t references as p_type (replied_to, quoted, retweeted).
+CREATE OR REPLACE FUNCTION ingest.x2_ref(t jsonb, p_type text) RETURNS text
+LANGUAGE sql STABLE AS $$
+  SELECT ingest.need(r->>'id', 'x tweet.referenced_tweets.id')
+  FROM jsonb_array_elements(CASE WHEN t ? 'referenced_tweets'
+                                 THEN ingest.need_array(t->'referenced_tweets', 'x tweet.referenced_tweets')
+                                 ELSE '[]' END) r
+  WHERE r->>'type' = p_type
+  LIMIT 1
+$$;
+
+-- A v2 Tweet → post row. A retweet is a 'repost' pointing at the retweeted
+-- Tweet (ref), a reply points at its parent (replied_to) and its thread's
+-- root (conversation_id, which a thread's first Tweet has as its own id), a
+-- quote at the quoted Tweet (ref). p_names: user id → username, for the URL.
+-- Long posts keep their full text in note_tweet.
+CREATE OR REPLACE FUNCTION ingest.x2_post(p_tweet jsonb, p_names jsonb) RETURNS ingest.post_in
+LANGUAGE sql STABLE AS $$
+  SELECT ROW(
+    x.id,
+    ingest.need(x.t->>'author_id', 'x tweet.author_id'),
+    CASE WHEN x.retweeted IS NOT NULL THEN 'repost' WHEN x.parent IS NOT NULL THEN 'reply'
+         WHEN x.quoted IS NOT NULL THEN 'quote' ELSE 'post' END,
+    ingest.need(coalesce(x.t->'note_tweet'->>'text', x.t->>'text'), 'x tweet.text'),
+    nullif(x.t->>'lang', 'und'),
+    ingest.need(ingest.iso_ts(x.t->>'created_at'), 'x tweet.created_at'),
+    'https://x.com/' || coalesce(p_names->>(x.t->>'author_id'), 'i/web') || '/status/' || x.id,
+    NULL::text, NULL::timestamptz, NULL::timestamptz,
+    x.parent,
+    nullif(x.t->>'conversation_id', x.id),
+    coalesce(x.retweeted, x.quoted),
+    (x.t->'public_metrics'->>'reply_count')::bigint, (x.t->'public_metrics'->>'retweet_count')::bigint,
+    (x.t->'public_metrics'->>'like_count')::bigint, (x.t->'public_metrics'->>'quote_count')::bigint,
+    x.t)::ingest.post_in
+  FROM (SELECT t, ingest.need(t->>'id', 'x tweet.id') AS id, ingest.x2_ref(t, 'replied_to') AS parent,
+               ingest.x2_ref(t, 'quoted') AS quoted, ingest.x2_ref(t, 'retweeted') AS retweeted
+        FROM (SELECT ingest.need_object(p_tweet, 'x tweet') AS t) o) x
+$$;
+
+-- What a Tweet by someone else does to the brand (user id p_brand, username
+-- p_handle), as the Account Activity reading above: retweets its Tweet,
+-- replies to it, quotes it, or mentions it (p_mentions: the page is the
+-- brand's mentions timeline, where every Tweet does). p_authors: Tweet id →
+-- author id of the page's Tweets.
+CREATE OR REPLACE FUNCTION ingest.x2_tweet_kind(t jsonb, p_authors jsonb, p_brand text, p_handle text,
+                                                p_mentions boolean) RETURNS text
+LANGUAGE sql STABLE AS $$
+  SELECT CASE WHEN t->>'author_id' = p_brand THEN NULL
+              WHEN p_authors->>ingest.x2_ref(t, 'retweeted') = p_brand THEN 'repost'
+              WHEN t->>'in_reply_to_user_id' = p_brand THEN 'reply'
+              WHEN p_authors->>ingest.x2_ref(t, 'quoted') = p_brand THEN 'quote'
+              WHEN p_mentions OR EXISTS (
+                     SELECT FROM jsonb_array_elements(CASE WHEN jsonb_typeof(t->'entities'->'mentions') = 'array'
+                                                           THEN t->'entities'->'mentions' ELSE '[]' END) m
+                     WHERE m->>'id' = p_brand OR lower(m->>'username') = lower(p_handle)) THEN 'mention' END
+$$;
+
+-- Endpoints of API v2 (ingest.normalize_x dispatches here):
+--   tweets     a page of Tweets (a user's Tweets, recent search, a conversation
+--              by conversation_id search, one Tweet lookup): every Tweet in
+--              data and includes.tweets → posts, includes.users → profiles;
+--              Tweets by others that retweet, answer, quote or mention the
+--              brand → interactions (keyed by the Tweet id, as the webhook's)
+--   mentions   the brand's mentions timeline: as tweets, and every Tweet by
+--              someone else there is at least a mention
+--   followers  a page of Users following the brand → profiles + follower edges
+--   users      any other page of Users → profiles only
+-- An empty page is {"meta": {"result_count": 0}} without data.
+CREATE OR REPLACE FUNCTION ingest.normalize_x_v2(p_account_id bigint, p_endpoint text, p_body jsonb,
+                                                 p_seen_at timestamptz DEFAULT now())
+RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  page jsonb := ingest.need_object(p_body, 'x page');
+  data jsonb;                                -- the page's primary objects, as an array
+  inc jsonb;
+  users jsonb;                               -- includes.users
+  tweets jsonb := '[]';                      -- data, then includes.tweets
+  names jsonb;                               -- user id → username
+  authors jsonb;                             -- Tweet id → author id
+  brand text;
+  handle text;
+  posts ingest.post_in[];
+BEGIN
+  IF NOT page ? 'data' THEN
+    -- Nothing matched: meta only. A 200 with errors only failed as a whole.
+    IF jsonb_typeof(page->'errors') = 'array' AND NOT page ? 'meta' THEN
+      RAISE SQLSTATE 'PR422' USING MESSAGE = 'x page has errors only: '
+        || coalesce(page->'errors'->0->>'detail', page->'errors'->0->>'title', page->'errors'->0->>'message', '?');
+    END IF;
+    PERFORM ingest.need_object(page->'meta', 'x meta');
+  END IF;
+  data := CASE WHEN NOT page ? 'data' THEN '[]'
+               WHEN jsonb_typeof(page->'data') = 'object' THEN jsonb_build_array(page->'data')
+               ELSE ingest.need_array(page->'data', 'x data') END;
+  inc := CASE WHEN page ? 'includes' THEN ingest.need_object(page->'includes', 'x includes') ELSE '{}' END;
+  users := CASE WHEN inc ? 'users' THEN ingest.need_array(inc->'users', 'x includes.users') ELSE '[]' END;
+  IF p_endpoint IN ('followers', 'users') THEN
+    users := data || users;
+  ELSE
+    tweets := data || CASE WHEN inc ? 'tweets' THEN ingest.need_array(inc->'tweets', 'x includes.tweets') ELSE '[]' END;
+  END IF;
+  names := coalesce((SELECT jsonb_object_agg(u->>'id', u->>'username') FROM jsonb_array_elements(users) u
+                     WHERE jsonb_typeof(u) = 'object' AND u->>'id' IS NOT NULL AND u->>'username' IS NOT NULL), '{}');
+  -- Posts first: a Tweet without its author is reported as such.
+  posts := ARRAY(SELECT ingest.x2_post(t, names) FROM jsonb_array_elements(tweets) t);
+  authors := coalesce((SELECT jsonb_object_agg(t->>'id', t->>'author_id') FROM jsonb_array_elements(tweets) t), '{}');
+  SELECT a.external_id, a.handle INTO brand, handle FROM social.account a WHERE a.id = p_account_id;
+  RETURN ingest.apply('x', p_account_id, p_seen_at,
+    ARRAY(SELECT ingest.x2_profile(u) FROM jsonb_array_elements(users) u),
+    posts,
+    ARRAY(SELECT ROW(k.kind, t->>'author_id',
+                     CASE WHEN k.kind = 'repost' THEN ingest.x2_ref(t, 'retweeted') ELSE t->>'id' END,
+                     t->>'id', ingest.iso_ts(t->>'created_at'))::ingest.interaction_in
+          FROM jsonb_array_elements(CASE WHEN p_endpoint IN ('tweets', 'mentions') AND brand IS NOT NULL
+                                         THEN data ELSE '[]' END) t
+          CROSS JOIN LATERAL (SELECT ingest.x2_tweet_kind(t, authors, brand, handle, p_endpoint = 'mentions') AS kind) k
+          WHERE k.kind IS NOT NULL),
+    ARRAY(SELECT u->>'id' FROM jsonb_array_elements(data) u
+          WHERE p_endpoint = 'followers' AND p_account_id IS NOT NULL));
+END $$;
+
+-- Endpoints (the API v2 pages are read by ingest.normalize_x_v2 above):
+--   tweets, mentions, followers, users  X API v2 pages
 --   webhook  an Account Activity delivery {for_user_id, <kind>_events: [...], users?}:
 --            tweet_create_events  Tweets by or to the brand → posts (with the
 --                                 Tweets they embed); retweets, replies, quotes and
@@ -165,7 +308,9 @@ DECLARE
   people jsonb[];                            -- users besides Tweet authors
   posts ingest.post_in[];
 BEGIN
-  IF p_endpoint IS DISTINCT FROM 'webhook' THEN
+  IF p_endpoint IN ('tweets', 'mentions', 'followers', 'users') THEN
+    RETURN ingest.normalize_x_v2(p_account_id, p_endpoint, p_body, p_seen_at);
+  ELSIF p_endpoint IS DISTINCT FROM 'webhook' THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = format('unknown x endpoint %L', p_endpoint);
   END IF;
   brand := ingest.need(ingest.need_object(p_body, 'x webhook')->>'for_user_id', 'x for_user_id');
