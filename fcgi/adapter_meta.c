@@ -21,9 +21,8 @@
 enum { PAGE = 50, COMMENT_PAGE = 100 };
 
 #define FB_COMMENT "id,message,created_time,from,parent{id},permalink_url,like_count,comment_count"
-#define FB_POST                                                                                                   \
-    "id,message,created_time,updated_time,from,permalink_url,shares,reactions.summary(true).limit(0),"           \
-    "comments.summary(true){" FB_COMMENT "}"
+#define FB_TAGGED "id,message,created_time,updated_time,from,permalink_url,shares,reactions.summary(true).limit(0)"
+#define FB_POST FB_TAGGED ",comments.summary(true){" FB_COMMENT "}"
 #define IG_MEDIA "id,caption,timestamp,username,owner,permalink,media_type,comments_count,like_count"
 #define IG_COMMENT_BASE "id,text,timestamp,username,from,like_count"
 #define IG_COMMENT IG_COMMENT_BASE ",replies{" IG_COMMENT_BASE ",parent_id}"
@@ -72,7 +71,7 @@ static const char *plan(arena *a, const stream *s, page_plan *out)
         return fb ? "the Page id is not known: set it as the account's platform id"
                   : "the Instagram user id is not known: set it as the account's platform id";
     json_t *mark = json_object_get(s->state, "mark");
-    const char *since = fb && json_is_integer(mark) && !json_string_value(json_object_get(s->state, "cursor"))
+    const char *since = fb && json_is_integer(mark) /* kept through the run: every page filters */
                             ? arena_printf(a, "&since=%lld", (long long)json_integer_value(mark))
                             : "";
     if (!strcmp(s->kind, "own_posts")) {
@@ -80,7 +79,7 @@ static const char *plan(arena *a, const stream *s, page_plan *out)
         out->url = edge(a, s, me, fb ? "feed" : "media", fb ? FB_POST : IG_MEDIA, PAGE, since);
     } else if (!strcmp(s->kind, "mentions")) {
         out->endpoint = fb ? "tagged" : "tags";
-        out->url = edge(a, s, me, fb ? "tagged" : "tags", fb ? FB_POST : IG_MEDIA, PAGE, since);
+        out->url = edge(a, s, me, fb ? "tagged" : "tags", fb ? FB_TAGGED : IG_MEDIA, PAGE, since);
     } else if (!strcmp(s->kind, "followers")) {
         out->endpoint = fb ? "page" : "user";
         out->url = arena_printf(
