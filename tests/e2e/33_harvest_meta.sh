@@ -78,7 +78,7 @@ check "… until the time X-Business-Use-Case-Usage names (about a minute)" test
 sql "UPDATE ingest.stream SET next_run_at = now() WHERE id = $g_itags" >/dev/null
 for _ in $(seq 240); do
   [ "$(g_have)" = "$want_f $want_i $wantp_f $wantp_i" ] &&
-    [ "$(sql "SELECT count(*) FROM ingest.stream WHERE (lease_owner IS NOT NULL OR next_run_at < now()) AND id <> $g_fsearch")" = 0 ] && break
+    [ "$(sql "SELECT count(*) FROM ingest.stream WHERE account_id IN ($g_f, $g_i) AND (lease_owner IS NOT NULL OR next_run_at < now()) AND id <> $g_fsearch")" = 0 ] && break
   sleep 0.5
 done
 eq "every Facebook and Instagram post and profile the server holds is stored exactly once (fb ig / profiles)" \
@@ -117,7 +117,7 @@ before=$(gctl GET stats | jq .urls)
 sql "UPDATE ingest.stream SET next_run_at = now() WHERE account_id IN ($g_f, $g_i) AND kind IN ('own_posts', 'mentions')" >/dev/null
 for _ in $(seq 120); do
   [ "$(g_have | cut -d' ' -f1,2)" = "$want_f $want_i" ] &&
-    [ "$(sql "SELECT count(*) FROM ingest.stream WHERE (lease_owner IS NOT NULL OR next_run_at < now()) AND id <> $g_fsearch")" = 0 ] && break
+    [ "$(sql "SELECT count(*) FROM ingest.stream WHERE account_id IN ($g_f, $g_i) AND (lease_owner IS NOT NULL OR next_run_at < now()) AND id <> $g_fsearch")" = 0 ] && break
   sleep 0.5
 done
 eq "the new posts and tagged media arrived" "$(g_have | cut -d' ' -f1,2)" "$want_f $want_i"
@@ -182,4 +182,6 @@ sql "UPDATE ingest.outbox SET next_attempt_at = now() WHERE id = $go4" >/dev/nul
 check "… which then sends it" g_state "$go4" sent
 eq "… once" "$(gctl GET 'replies?platform=instagram&account=lumen.ig' | jq '[.replies[] | select(.text == "One more thing: 周六见")] | length')" 1
 gstop TERM g33
+# Later parts run harvesters of their own against other fake worlds: these accounts rest.
+sql "UPDATE social.account SET status = 'paused' WHERE handle IN ('lumenpage', 'lumen.ig')" >/dev/null
 kill "$g_fake_pid" 2>/dev/null; wait "$g_fake_pid" 2>/dev/null
