@@ -241,11 +241,11 @@ static void quota(arena *a, json_t *headers, int *remaining, const char **reset_
 {
     int pct = -1;
     long long regain = 0;
-    json_t *app = json_loads(header(headers, "x-app-usage") ? header(headers, "x-app-usage") : "", 0, NULL);
+    const char *app_h = header(headers, "x-app-usage"), *buc_h = header(headers, "x-business-use-case-usage");
+    json_t *app = app_h ? json_loads(app_h, 0, NULL) : NULL;
     usage(app, &pct, &regain);
     json_decref(app);
-    json_t *buc = json_loads(header(headers, "x-business-use-case-usage") ? header(headers, "x-business-use-case-usage") : "",
-                             0, NULL);
+    json_t *buc = buc_h ? json_loads(buc_h, 0, NULL) : NULL;
     const char *k;
     json_t *list;
     json_object_foreach(buc, k, list) {
