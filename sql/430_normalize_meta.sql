@@ -54,10 +54,25 @@ LANGUAGE sql STABLE AS $$
     o)::ingest.post_in
 $$;
 
--- The object a Graph edge URL is about: /v11.0/{object}/comments → {object}.
+-- The object a Graph edge URL is about: /v11.0/{object}/comments → {object}
+-- (the last path segments, so a base URL with a path of its own works too).
 CREATE OR REPLACE FUNCTION ingest.graph_object(p_url text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
-  SELECT substring(p_url FROM '^https?://[^/]+/(?:v[0-9.]+/)?([0-9_]+)/[a-z_]+')
+  SELECT substring(p_url FROM '^https?://[^?#]*/([0-9_]+)/[a-z_]+(?:[?#]|$)')
+$$;
+
+-- A Page's or IG user's own profile ({id, name, username, followers_count,
+-- ...}, what /{page-id} and /{ig-user-id} answer) → profile row with counts.
+-- Facebook counts followers, or at least fans (likes of the Page).
+CREATE OR REPLACE FUNCTION ingest.meta_account(o jsonb, p_what text) RETURNS ingest.profile_in
+LANGUAGE sql STABLE AS $$
+  SELECT ROW(
+    ingest.need(ingest.need_object(o, p_what)->>'id', p_what || '.id'),
+    o->>'username', o->>'name', coalesce(o->>'biography', o->>'about'),
+    coalesce((o->>'followers_count')::bigint, (o->>'fan_count')::bigint),
+    (o->>'follows_count')::bigint, (o->>'media_count')::bigint,
+    CASE WHEN o ? 'verification_status' THEN o->>'verification_status' IN ('blue_verified', 'gray_verified') END,
+    NULL::text, NULL::text, o->>'profile_picture_url', coalesce(o->>'website', o->>'link'), o)::ingest.profile_in
 $$;
 
 -- A comment → post row. Without an `id` (a fields list without it), the ids
@@ -87,6 +102,18 @@ $$;
 CREATE OR REPLACE FUNCTION ingest.graph_embedded(p_edge jsonb) RETURNS SETOF jsonb
 LANGUAGE sql IMMUTABLE AS $$
   SELECT jsonb_array_elements(CASE WHEN jsonb_typeof(p_edge->'data') = 'array' THEN p_edge->'data' END)
+$$;
+
+-- The comments of a page with the replies embedded under each
+-- (comment{replies{data}}, Instagram), as (object, post row): a reply's
+-- parent is its comment, its root the thread's.
+CREATE OR REPLACE FUNCTION ingest.meta_comments(p_objects jsonb[], p_object text, p_root text)
+RETURNS TABLE (o jsonb, post ingest.post_in)
+LANGUAGE sql STABLE AS $$
+  SELECT c, ingest.meta_comment(c, p_object, p_root) FROM unnest(p_objects) c
+  UNION ALL
+  SELECT r, ingest.meta_comment(r, c->>'id', p_root)
+  FROM unnest(p_objects) c, ingest.graph_embedded(c->'replies') r
 $$;
 
 -- Store Graph post rows with their authors; mentions of the brand account as
@@ -236,6 +263,9 @@ $$;
 -- Facebook endpoints:
 --   feed      Page feed / posts {data:[post], paging}; comments embedded under
 --             a post (comments{data}) are stored as its comments
+--   tagged    /{page}/tagged, posts tagging the Page {data:[post]}: stored
+--             with a mention of the brand each (embedded comments ignored)
+--   page      /{page}?fields=...: the Page's own profile with its counts
 --   comments  /{object}/comments {data:[comment], paging}
 --   webhook   a Page webhook delivery {object:"page", entry:[{changes}]}: feed
 --             posts and comments added or edited, reactions as likes, removed
@@ -261,6 +291,12 @@ BEGIN
       FROM ingest.facebook_feed(p_body, p_seen_at) f;
       RETURN ingest.apply('facebook', p_account_id, p_seen_at,
                           ARRAY(SELECT ingest.meta_profile(o) FROM unnest(objects) o), posts, likes, '{}', gone);
+    WHEN 'page' THEN
+      RETURN ingest.apply('facebook', p_account_id, p_seen_at, ARRAY[ingest.meta_account(p_body, 'facebook page')]);
+    WHEN 'tagged' THEN
+      objects := ARRAY(SELECT ingest.graph_data(p_body, 'facebook tagged'));
+      posts := ARRAY(SELECT ingest.meta_post(o, o->>'id', 'post', NULL, NULL) FROM unnest(objects) o);
+      RETURN ingest.meta_apply('facebook', p_account_id, p_seen_at, objects, posts, true);
     WHEN 'feed' THEN
       objects := ARRAY(SELECT ingest.graph_data(p_body, 'facebook feed'));
       posts := ARRAY(SELECT ingest.meta_post(o, o->>'id', 'post', NULL, NULL) FROM unnest(objects) o
@@ -278,8 +314,12 @@ BEGIN
 END $$;
 
 -- Instagram endpoints:
---   media              tagged media (/{ig-user}/tags) or hashtag media {data:[media]}
---   comments           /{media}/comments {data:[comment]}
+--   media              own media (/{ig-user}/media) or hashtag media {data:[media]}
+--   tags               media the brand is tagged in (/{ig-user}/tags): also mentions
+--   user               /{ig-user}?fields=...: the account's own profile with its counts
+--   hashtag            /ig_hashtag_search {data:[{id}]}: checked, nothing stored
+--   comments           /{media}/comments {data:[comment]}, with the replies
+--                      embedded under each (replies{data}) stored under it
 --   replies            /{comment}/replies {data:[comment]}
 --   mentioned_media    {mentioned_media:{media}}: a media mentioning the brand
 --   mentioned_comment  {mentioned_comment:{comment}}: a comment mentioning the brand
@@ -306,16 +346,22 @@ BEGIN
       FROM ingest.instagram_changes(p_body, p_seen_at) f;
       RETURN ingest.apply('instagram', p_account_id, p_seen_at,
                           ARRAY(SELECT ingest.meta_profile(o) FROM unnest(objects) o), posts, mentions);
-    WHEN 'media' THEN
-      objects := ARRAY(SELECT ingest.graph_data(p_body, 'instagram media'));
+    WHEN 'user' THEN
+      RETURN ingest.apply('instagram', p_account_id, p_seen_at, ARRAY[ingest.meta_account(p_body, 'instagram user')]);
+    WHEN 'hashtag' THEN
+      -- /ig_hashtag_search: the hashtag's id, which the harvester keeps; nothing to store
+      PERFORM ingest.need(ingest.need_object(o, 'instagram hashtag')->>'id', 'instagram hashtag id')
+      FROM ingest.graph_data(p_body, 'instagram hashtag') o;
+      RETURN ingest.apply('instagram', p_account_id, p_seen_at, '{}');
+    WHEN 'media', 'tags' THEN
+      objects := ARRAY(SELECT ingest.graph_data(p_body, 'instagram ' || p_endpoint));
       posts := ARRAY(SELECT ingest.meta_post(o, o->>'id', 'post', NULL, NULL) FROM unnest(objects) o);
     WHEN 'comments', 'replies' THEN
       objects := ARRAY(SELECT ingest.graph_data(p_body, 'instagram ' || p_endpoint));
       -- a media's comments have the media as root; a reply's root is not in the page
-      posts := ARRAY(SELECT ingest.meta_comment(o, ingest.graph_object(p_request_url),
-                                                CASE WHEN p_endpoint = 'comments'
-                                                     THEN ingest.graph_object(p_request_url) END)
-                     FROM unnest(objects) o);
+      SELECT coalesce(array_agg(c.o), '{}'), coalesce(array_agg(c.post), '{}') INTO objects, posts
+      FROM ingest.meta_comments(objects, ingest.graph_object(p_request_url),
+                                CASE WHEN p_endpoint = 'comments' THEN ingest.graph_object(p_request_url) END) c;
     WHEN 'mentioned_media' THEN
       objects := ARRAY[ingest.need_object(p_body->'mentioned_media', 'instagram mentioned_media')];
       posts := ARRAY[ingest.meta_post(objects[1], objects[1]->>'id', 'post', NULL, NULL)];
@@ -326,5 +372,5 @@ BEGIN
       RAISE SQLSTATE 'PR422' USING MESSAGE = format('unknown instagram endpoint %L', p_endpoint);
   END CASE;
   RETURN ingest.meta_apply('instagram', p_account_id, p_seen_at, objects, posts,
-                           p_endpoint IN ('mentioned_media', 'mentioned_comment'));
+                           p_endpoint IN ('tags', 'mentioned_media', 'mentioned_comment'));
 END $$;

@@ -1,0 +1,317 @@
+/* The Meta Graph adapters (fcgi/adapter_meta.c): what each stream asks for,
+ * how a run walks down to its mark, Graph's error codes, its usage headers,
+ * and how a reply and its lookup are addressed and read. Error bodies are in
+ * the shape Graph documents ("Handling Errors", developers.facebook.com) and
+ * the fake platform serves. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <string.h>
+#include <time.h>
+
+#include "adapters.h"
+
+extern const adapter facebook_adapter, instagram_adapter;
+
+static stream fb(const char *kind, const char *state)
+{
+    return (stream){.id = 1, .platform = "facebook", .kind = kind, .query = "", .handle = "lumen",
+                    .account_external_id = "1001", .base_url = "https://graph.facebook.com/v19.0", .token = "t",
+                    .state = json_loads(state, 0, NULL)};
+}
+
+static stream ig(const char *kind, const char *state, const char *query)
+{
+    stream s = fb(kind, state);
+    s.platform = "instagram";
+    s.account_external_id = "17841400000000001";
+    s.query = query;
+    return s;
+}
+
+static void plans(void **st)
+{
+    (void)st;
+    arena *a = arena_new();
+    page_plan p;
+    stream s = fb("own_posts", "{}");
+    assert_null(facebook_adapter.plan(a, &s, &p));
+    assert_string_equal(p.endpoint, "feed");
+    assert_true(!strncmp(p.url, "https://graph.facebook.com/v19.0/1001/feed?fields=id%2Cmessage%2Ccreated_time", 76));
+    assert_non_null(strstr(p.url, "comments.summary%28true%29%7Bid"));
+    assert_null(strstr(p.url, "since="));
+    assert_null(strstr(p.url, "token"));
+    json_decref(s.state);
+
+    s = fb("mentions", "{\"mark\": 1746000000, \"cursor\": \"QVFI\", \"run_top\": 1746100000}");
+    assert_null(facebook_adapter.plan(a, &s, &p));
+    assert_string_equal(p.endpoint, "tagged");
+    assert_non_null(strstr(p.url, "/1001/tagged?"));
+    assert_null(strstr(p.url, "comments"));
+    assert_non_null(strstr(p.url, "&since=1746000000&after=QVFI"));
+    json_decref(s.state);
+
+    s = fb("replies", "{\"after\": 6, \"cursor\": \"Q1\", \"cursor_for\": 7}");
+    s.target = "1001_55";
+    s.target_id = 7;
+    assert_null(facebook_adapter.plan(a, &s, &p));
+    assert_string_equal(p.endpoint, "comments");
+    assert_true(!strncmp(p.url, "https://graph.facebook.com/v19.0/1001_55/comments?filter=stream&", 64));
+    assert_non_null(strstr(p.url, "&after=Q1"));
+    s.target_id = 8; /* the cursor was another thread's */
+    assert_null(facebook_adapter.plan(a, &s, &p));
+    assert_null(strstr(p.url, "after="));
+    json_decref(s.state);
+
+    s = fb("followers", "{}");
+    assert_null(facebook_adapter.plan(a, &s, &p));
+    assert_string_equal(p.endpoint, "page");
+    assert_non_null(strstr(p.url, "/1001?fields=id%2Cname"));
+    s.kind = "search";
+    assert_non_null(strstr(facebook_adapter.plan(a, &s, &p), "no public post search"));
+    s.kind = "own_posts";
+    s.account_external_id = NULL;
+    assert_non_null(strstr(facebook_adapter.plan(a, &s, &p), "Page id is not known"));
+    json_decref(s.state);
+
+    s = ig("search", "{}", "#lumen");
+    assert_null(instagram_adapter.plan(a, &s, &p));
+    assert_string_equal(p.endpoint, "hashtag");
+    assert_string_equal(p.url, "https://graph.facebook.com/v19.0/ig_hashtag_search?user_id=17841400000000001&q=lumen");
+    json_decref(s.state);
+    s = ig("search", "{\"hashtag_id\": \"17843\"}", "lumen");
+    assert_null(instagram_adapter.plan(a, &s, &p));
+    assert_string_equal(p.endpoint, "media");
+    assert_non_null(strstr(p.url, "/17843/recent_media?fields="));
+    assert_non_null(strstr(p.url, "&user_id=17841400000000001"));
+    s.query = "two words";
+    assert_non_null(strstr(instagram_adapter.plan(a, &s, &p), "hashtags only"));
+    json_decref(s.state);
+    s = ig("mentions", "{}", "");
+    assert_null(instagram_adapter.plan(a, &s, &p));
+    assert_string_equal(p.endpoint, "tags");
+    s.kind = "own_posts";
+    assert_null(instagram_adapter.plan(a, &s, &p));
+    assert_string_equal(p.endpoint, "media");
+    assert_null(strstr(p.url, "since=")); /* the media edge is walked down to the mark */
+    s.kind = "followers";
+    assert_null(instagram_adapter.plan(a, &s, &p));
+    assert_string_equal(p.endpoint, "user");
+    json_decref(s.state);
+    arena_free(a);
+}
+
+static json_t *page(const char *time_key, const char *t1, const char *t2, bool next)
+{
+    json_t *b = json_pack("{s:[{s:s, s:s}, {s:s, s:s}]}", "data", "id", "a", time_key, t1, "id", "b", time_key, t2);
+    if (next)
+        json_object_set_new(b, "paging", json_pack("{s:{s:s}, s:s}", "cursors", "after", "CUR", "next", "https://x/next"));
+    return b;
+}
+
+static void walks_to_the_mark(void **st)
+{
+    (void)st;
+    bool done;
+    /* 2025-04-30T10:00:00Z = 1746007200 */
+    stream s = fb("own_posts", "{}");
+    json_t *b = page("created_time", "2025-04-30T10:00:00+0000", "2025-04-30T09:00:00+0000", true);
+    json_t *out = facebook_adapter.advance(&s, b, NULL, &done);
+    assert_false(done);
+    assert_string_equal(json_string_value(json_object_get(out, "cursor")), "CUR");
+    assert_int_equal(json_integer_value(json_object_get(out, "run_top")), 1746007200);
+    assert_null(json_object_get(out, "mark"));
+    json_decref(s.state);
+    json_decref(b);
+    s.state = out;
+    b = page("created_time", "2025-04-30T08:00:00+0000", "2025-04-30T07:00:00+0000", false);
+    out = facebook_adapter.advance(&s, b, NULL, &done);
+    assert_true(done);
+    assert_int_equal(json_integer_value(json_object_get(out, "mark")), 1746007200);
+    assert_int_equal(json_object_size(out), 1);
+    json_decref(s.state);
+    json_decref(b);
+
+    /* Instagram, with a mark: a page reaching it ends the run, though more pages follow. */
+    s = ig("own_posts", "{\"mark\": 1746007200}", "");
+    b = page("timestamp", "2025-04-30T12:00:00+02:00", "2025-04-30T10:00:00Z", true);
+    json_decref(out);
+    out = instagram_adapter.advance(&s, b, NULL, &done);
+    assert_true(done);
+    assert_int_equal(json_integer_value(json_object_get(out, "mark")), 1746007200); /* 12:00+02:00 is 10:00Z */
+    json_decref(b);
+    json_decref(out);
+    b = page("timestamp", "2025-04-30T12:00:00.000+0000", "2025-04-30T11:00:00+0000", true);
+    out = instagram_adapter.advance(&s, b, NULL, &done);
+    assert_false(done);
+    assert_int_equal(json_integer_value(json_object_get(out, "mark")), 1746007200);
+    assert_int_equal(json_integer_value(json_object_get(out, "run_top")), 1746014400);
+    json_decref(b);
+    json_decref(out);
+    json_decref(s.state);
+
+    /* Replies: a thread with more comments stays the target. */
+    s = fb("replies", "{}");
+    s.target_id = 9;
+    b = page("created_time", "2025-04-30T10:00:00+0000", "2025-04-30T09:00:00+0000", true);
+    out = facebook_adapter.advance(&s, b, NULL, &done);
+    assert_false(done);
+    assert_int_equal(json_integer_value(json_object_get(out, "after")), 8);
+    assert_int_equal(json_integer_value(json_object_get(out, "cursor_for")), 9);
+    json_decref(b);
+    json_decref(out);
+    b = json_pack("{s:[]}", "data");
+    out = facebook_adapter.advance(&s, b, NULL, &done);
+    assert_int_equal(json_integer_value(json_object_get(out, "after")), 9);
+    assert_null(json_object_get(out, "cursor"));
+    json_decref(b);
+    json_decref(out);
+    json_decref(s.state);
+
+    /* Hashtag lookup, then its media. */
+    s = ig("search", "{\"mark\": 5}", "lumen");
+    b = json_pack("{s:[{s:s}]}", "data", "id", "17843");
+    out = instagram_adapter.advance(&s, b, NULL, &done);
+    assert_false(done);
+    assert_string_equal(json_string_value(json_object_get(out, "hashtag_id")), "17843");
+    assert_int_equal(json_integer_value(json_object_get(out, "mark")), 5);
+    json_decref(b);
+    json_decref(out);
+    json_decref(s.state);
+}
+
+static const char *kind_of(long status, const char *body, const char **msg)
+{
+    arena *a = arena_new();
+    json_t *b = json_loads(body, 0, NULL);
+    static char out[64], text[512];
+    const char *k = failure_kind(a, &facebook_adapter, status, b, msg);
+    snprintf(out, sizeof out, "%s", k);
+    snprintf(text, sizeof text, "%s", *msg);
+    *msg = text;
+    json_decref(b);
+    arena_free(a);
+    return out;
+}
+
+static void graph_errors(void **st)
+{
+    (void)st;
+    const char *m;
+    assert_string_equal(kind_of(400, "{\"error\":{\"message\":\"Error validating access token: Session has expired\","
+                                     "\"type\":\"OAuthException\",\"code\":190,\"error_subcode\":463,\"fbtrace_id\":\"A\"}}",
+                                &m),
+                        "auth");
+    assert_string_equal(m, "Error validating access token: Session has expired (code 190, subcode 463)");
+    assert_string_equal(kind_of(400, "{\"error\":{\"message\":\"(#102) Session key invalid\",\"code\":102}}", &m), "auth");
+    assert_string_equal(kind_of(400, "{\"error\":{\"message\":\"(#4) Application request limit reached\",\"code\":4}}", &m),
+                        "throttled");
+    assert_string_equal(m, "(#4) Application request limit reached (code 4)");
+    assert_string_equal(kind_of(403, "{\"error\":{\"message\":\"x\",\"code\":17}}", &m), "throttled");
+    assert_string_equal(kind_of(400, "{\"error\":{\"message\":\"x\",\"code\":32}}", &m), "throttled");
+    assert_string_equal(kind_of(400, "{\"error\":{\"message\":\"x\",\"code\":613}}", &m), "throttled");
+    assert_string_equal(kind_of(400, "{\"error\":{\"message\":\"x\",\"code\":80004}}", &m), "throttled");
+    assert_string_equal(kind_of(500, "{\"error\":{\"message\":\"An unexpected error\",\"code\":2}}", &m), "server");
+    assert_string_equal(kind_of(500, "{\"error\":{\"message\":\"An unknown error\",\"code\":1}}", &m), "server");
+    assert_string_equal(kind_of(400, "{\"error\":{\"message\":\"Unsupported get request\",\"code\":100}}", &m), "client");
+    assert_string_equal(kind_of(400, "{\"error\":{\"code\":100}}", &m), "client");
+    assert_string_equal(m, "Graph API error (code 100)");
+    /* Not Graph's shape: the status code decides. */
+    assert_string_equal(kind_of(503, "{\"oops\":1}", &m), "server");
+    assert_string_equal(kind_of(401, "{\"error\":\"nope\"}", &m), "auth");
+}
+
+static void usage_headers(void **st)
+{
+    (void)st;
+    arena *a = arena_new();
+    int rem;
+    const char *reset;
+    json_t *h = json_pack("{s:s}", "x-app-usage", "{\"call_count\":28,\"total_cputime\":40,\"total_time\":12}");
+    facebook_adapter.quota(a, h, &rem, &reset);
+    assert_int_equal(rem, 60);
+    assert_null(reset);
+    json_object_set_new(h, "x-business-use-case-usage",
+                        json_string("{\"1001\":[{\"type\":\"pages\",\"call_count\":100,\"total_cputime\":3,"
+                                    "\"total_time\":4,\"estimated_time_to_regain_access\":5}]}"));
+    long long before = (long long)time(NULL);
+    facebook_adapter.quota(a, h, &rem, &reset);
+    assert_int_equal(rem, 0);
+    assert_non_null(reset);
+    char want[32];
+    time_t t = (time_t)(before + 300);
+    strftime(want, sizeof want, "%Y-%m-%dT%H:%M", gmtime(&t));
+    assert_true(!strncmp(reset, want, 16));
+    json_decref(h);
+    h = json_pack("{s:s}", "x-app-usage", "not json");
+    facebook_adapter.quota(a, h, &rem, &reset);
+    assert_int_equal(rem, -1);
+    json_decref(h);
+    arena_free(a);
+}
+
+static void replies(void **st)
+{
+    (void)st;
+    arena *a = arena_new();
+    reply_plan p;
+    reply_entry e = {.id = 1, .platform = "instagram", .base_url = "https://graph.facebook.com/v19.0",
+                     .repo = "17841400000000001", .body = "谢谢 \"☕\"", .target = "17900000000000101",
+                     .target_kind = "comment"};
+    memset(&p, 0, sizeof p);
+    assert_null(instagram_adapter.reply(a, &e, false, &p));
+    assert_string_equal(p.url, "https://graph.facebook.com/v19.0/17900000000000101/replies");
+    assert_string_equal(p.body, "{\"message\":\"谢谢 \\\"☕\\\"\"}");
+    assert_null(p.headers[0]);
+    assert_null(instagram_adapter.reply(a, &e, true, &p));
+    assert_true(!strncmp(p.url, "https://graph.facebook.com/v19.0/17900000000000101/replies?fields=id%2Ctext", 73));
+    assert_null(p.body);
+    e.target_kind = "post";
+    assert_null(instagram_adapter.reply(a, &e, false, &p));
+    assert_string_equal(p.url, "https://graph.facebook.com/v19.0/17900000000000101/comments");
+    e.platform = "facebook";
+    e.target_kind = "comment";
+    e.target = "55_66";
+    assert_null(facebook_adapter.reply(a, &e, false, &p));
+    assert_string_equal(p.url, "https://graph.facebook.com/v19.0/55_66/comments");
+    assert_null(facebook_adapter.reply(a, &e, true, &p));
+    assert_non_null(strstr(p.url, "order=reverse_chronological"));
+    e.target = NULL;
+    assert_non_null(facebook_adapter.reply(a, &e, false, &p));
+
+    const char *id, *url;
+    json_t *b = json_pack("{s:s}", "id", "55_77");
+    assert_null(facebook_adapter.replied(a, &e, b, &id, &url));
+    assert_string_equal(id, "55_77");
+    assert_null(url);
+    json_decref(b);
+    b = json_pack("{s:s}", "success", "true");
+    assert_non_null(facebook_adapter.replied(a, &e, b, &id, &url));
+    json_decref(b);
+    /* The lookup: the brand's comment with exactly this text, not someone else's nor another text. */
+    b = json_loads("{\"data\":[{\"id\":\"1\",\"message\":\"谢谢 \\\"☕\\\"\",\"from\":{\"id\":\"999\"}},"
+                   "{\"id\":\"2\",\"message\":\"谢谢\",\"from\":{\"id\":\"17841400000000001\"}},"
+                   "{\"id\":\"3\",\"text\":\"谢谢 \\\"☕\\\"\",\"from\":{\"id\":\"17841400000000001\"}}]}",
+                   0, NULL);
+    assert_non_null(b);
+    assert_null(facebook_adapter.replied(a, &e, b, &id, &url));
+    assert_string_equal(id, "3");
+    json_decref(b);
+    b = json_loads("{\"data\":[{\"id\":\"1\",\"message\":\"other\",\"from\":{\"id\":\"17841400000000001\"}}]}", 0, NULL);
+    assert_non_null(facebook_adapter.replied(a, &e, b, &id, &url));
+    json_decref(b);
+    arena_free(a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(plans),         cmocka_unit_test(walks_to_the_mark), cmocka_unit_test(graph_errors),
+        cmocka_unit_test(usage_headers), cmocka_unit_test(replies),
+    };
+    return cmocka_run_group_tests_name("adapter_meta", tests, NULL, NULL) ? 1 : 0;
+}
