@@ -40,7 +40,7 @@ as_app kill -TERM "$(cat "$PARLEY_VAR/run/harvest.pid" 2>/dev/null)" 2>/dev/null
 sql "INSERT INTO social.account (platform, handle, api_base_url, external_id) VALUES
        ('mastodon', 'reply1', '$R_FAKE/mastodon/reply1', '$r_mid'),
        ('bluesky', 'reply2.bsky.social', '$R_FAKE/bluesky/reply2.bsky.social', NULL),
-       ('x', 'reply3', 'https://api.x.example', NULL);
+       ('x', 'reply3', NULL, NULL);
      INSERT INTO social.account_credential (account_id, access_token)
        SELECT id, 'token-' || handle FROM social.account WHERE handle IN ('reply1', 'reply2.bsky.social', 'reply3');
      INSERT INTO ingest.stream (account_id, kind, every)
@@ -129,9 +129,9 @@ eq "… at once, with the platform's message" "$(sql "SELECT attempts || ' ' || 
 r_x=$(sql "INSERT INTO social.post (platform, external_id, account_id, body, created_at) VALUES ('x', 'e2e-50-x', (SELECT id FROM social.account WHERE handle = 'reply3'), 'hi', now()) RETURNING id")
 out=$(as_agent "SELECT api.reply('{\"post_id\": $r_x, \"body\": \"hello\"}')")
 r_o5=$(jq -r .outbox_id <<<"$out" 2>/dev/null)
-check "a reply to X is queued" test -n "$r_o5"
+check "a reply for an account without an API base URL is queued" test -n "$r_o5"
 check "… and fails" wait_state "$r_o5" failed
-eq "… saying why" "$(sql "SELECT last_error FROM ingest.outbox WHERE id = $r_o5")" "sending replies to x is not supported yet"
+eq "… saying why" "$(sql "SELECT last_error FROM ingest.outbox WHERE id = $r_o5")" "the account has no API base URL"
 eq "the platform holds no more replies than before" "$(rctl GET 'replies?account=reply1' | jq .count)" 2
 out=$(as_agent "SELECT api.outbox('{\"post_id\": $r_m1}')")
 eq "api.outbox lists a post's replies, newest first, with state, error and staff" \
