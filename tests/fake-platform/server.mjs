@@ -4,8 +4,9 @@
 //   node tests/fake-platform/server.mjs --port 18999 [--fixtures DIR] [--live] [--tick-ms 2000]
 //
 // Serves deterministic, generated, bilingual (English / Simplified Chinese) data for any
-// number of brand accounts in the shapes of the real Mastodon and Bluesky APIs, with real
-// pagination, rate-limit headers and auth errors; replays recorded fixture exchanges; and
+// number of brand accounts in the shapes of the real platforms' APIs (Mastodon and Bluesky
+// here, the others in platforms/*.mjs), with real pagination, rate-limit headers and auth
+// errors; replays recorded fixture exchanges; and
 // lets tests inject faults (429, 5xx, truncated bodies, slow answers, shape changes) through
 // a JSON control API under /_control/.  Node.js built-ins only.  See README.md beside this file.
 
@@ -1452,7 +1453,7 @@ export function createFakePlatformServer(app) {
       if (url.pathname.startsWith('/_control/')) await serveControl(app, req, res, url);
       else if (url.pathname.startsWith('/replay/')) serveReplay(app, req, res, url);
       else if (platformPath && GENERATORS[platformPath[1]]) await servePlatform(app, req, res, url, platformPath);
-      else sendJson(res, 404, { error: 'not found: use /mastodon/INSTANCE/..., /bluesky/HANDLE/xrpc/..., /replay/... or /_control/...' });
+      else sendJson(res, 404, { error: `not found: use /PLATFORM/ACCOUNT/... (${Object.keys(GENERATORS).join(', ')}), /replay/... or /_control/...` });
     } catch (err) {
       if (!res.headersSent) sendJson(res, 500, { error: String(err?.message ?? err) });
       else res.destroy();
