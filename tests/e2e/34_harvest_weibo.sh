@@ -161,7 +161,7 @@ eq "it is recorded once, under a synthetic id" \
   "$(sql "SELECT count(*) || ' ' || bool_and(p.external_id = 'wechat-cs-' || o.idempotency_key) FROM ingest.outbox o JOIN social.post p ON p.id = o.post_id WHERE o.id = $wx_o1")" "1 true"
 wx_o2=$(w_agent "SELECT api.reply('{\"post_id\": $wx_s, \"body\": \"您好\"}')" | jq -r .outbox_id)
 check "a customer silent for 48 hours cannot be answered" w_state "$wx_o2" failed
-eq "… at once, saying why" "$(sql "SELECT attempts || ' ' || (last_error LIKE 'WeChat error 45015: the customer has not written%') FROM ingest.outbox WHERE id = $wx_o2")" "1 t"
+eq "… at once, saying why" "$(sql "SELECT attempts || ' ' || (last_error LIKE 'WeChat error 45015: the customer has not written%') FROM ingest.outbox WHERE id = $wx_o2")" "1 true"
 check "the token went to WeChat in the URL (so the checks below mean something)" grep -q "access_token=$wx_token" "$PARLEY_VAR/log/fake-platform-34.log"
 leaks=$(grep -rlF --exclude='fake-platform*' -- "$wx_token" "$PARLEY_VAR/log" 2>/dev/null)
 eq "the token is in no log of Parley's" "$leaks" ""
