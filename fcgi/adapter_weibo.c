@@ -184,10 +184,12 @@ static const char *authorization(arena *a, const char *token)
     return arena_printf(a, "Authorization: OAuth2 %s", token);
 }
 
-/* The status a reply goes under: a comment's status, or the status itself. */
+/* The status a reply goes under: a comment's status, or the status itself.
+ * On Weibo a stored 'reply' is the brand's own comment (ingest.outbox_sent). */
 static const char *status_of(const reply_entry *e)
 {
-    return e->target_kind && !strcmp(e->target_kind, "comment") ? e->target_root : e->target;
+    bool comment = e->target_kind && (!strcmp(e->target_kind, "comment") || !strcmp(e->target_kind, "reply"));
+    return comment ? e->target_root : e->target;
 }
 
 /* A reply is a comment: under the answered comment (comments/reply) or

@@ -150,6 +150,12 @@ static void replies(void **st)
     b = json_loads("{\"comments\": [{\"idstr\": \"3\", \"text\": \"谢谢\", \"user\": {\"idstr\": \"7000000001\"}}]}", 0, NULL);
     assert_non_null(wb->replied(a, &e, b, &id, &url));
     json_decref(b);
+    e.target_kind = "reply"; /* the brand's own comment, as the outbox stored it */
+    assert_null(wb->reply(a, &e, false, &p));
+    assert_string_equal(p.url, "https://api.weibo.com/2/comments/reply.json");
+    e.target_kind = "comment";
+    e.target_root = NULL;
+    assert_non_null(wb->reply(a, &e, false, &p)); /* a comment whose status is not known */
     e.target_kind = "post";
     e.target = "4799999999999999";
     assert_null(wb->reply(a, &e, false, &p));
