@@ -3,7 +3,8 @@
  * run pages down from the newest status with max_id, all above the since_id
  * mark the previous run reached, and only then moves the mark, so a run cut
  * short resumes where it stopped. Followers are walked by cursor on every
- * run; replies are the comments under each recent own post. Weibo's status
+ * run; replies are the comments under each recent own post; mentions are
+ * both the statuses and the comments that @ the brand. Weibo's status
  * search is a commercial interface ordinary apps cannot call, so search
  * streams are refused rather than faked. */
 #include "adapters.h"
@@ -43,10 +44,20 @@ static const char *state_str(const stream *s, const char *key)
     return json_string_value(json_object_get(s->state, key));
 }
 
-/* since_id / max_id of a forward crawl, as query parameters. */
-static const char *window(arena *a, const stream *s)
+/* The mentions stream walks statuses/mentions, then comments/mentions
+ * (comments anywhere that @ the brand); each list keeps its own marks,
+ * the comments' under c_-prefixed keys. */
+static bool in_comments(const stream *s)
 {
-    const char *since = state_str(s, "since_id"), *max = state_str(s, "max_id");
+    const char *phase = state_str(s, "phase");
+    return phase && !strcmp(phase, "comments");
+}
+
+/* since_id / max_id of a forward crawl, as query parameters. */
+static const char *window(arena *a, const stream *s, const char *prefix)
+{
+    const char *since = state_str(s, arena_printf(a, "%ssince_id", prefix));
+    const char *max = state_str(s, arena_printf(a, "%smax_id", prefix));
     return arena_printf(a, "%s%s%s%s", since ? "&since_id=" : "", since ? url_escape(a, since) : "",
                         max ? "&max_id=" : "", max ? url_escape(a, max) : "");
 }
@@ -54,9 +65,12 @@ static const char *window(arena *a, const stream *s)
 static const char *plan(arena *a, const stream *s, page_plan *out)
 {
     const char *me = s->account_external_id;
-    if (!strcmp(s->kind, "mentions")) {
+    if (!strcmp(s->kind, "mentions") && in_comments(s)) {
+        out->endpoint = "comment_mentions";
+        out->url = arena_printf(a, "%s/comments/mentions.json?count=%d%s", s->base_url, PAGE, window(a, s, "c_"));
+    } else if (!strcmp(s->kind, "mentions")) {
         out->endpoint = "mentions";
-        out->url = arena_printf(a, "%s/statuses/mentions.json?count=%d%s", s->base_url, PAGE, window(a, s));
+        out->url = arena_printf(a, "%s/statuses/mentions.json?count=%d%s", s->base_url, PAGE, window(a, s, ""));
     } else if (!strcmp(s->kind, "replies")) {
         out->endpoint = "comments";
         out->url = arena_printf(a, "%s/comments/show.json?id=%s&count=%d", s->base_url, url_escape(a, s->target),
@@ -69,7 +83,7 @@ static const char *plan(arena *a, const stream *s, page_plan *out)
     } else if (!strcmp(s->kind, "own_posts")) {
         out->endpoint = "statuses";
         out->url = arena_printf(a, "%s/statuses/user_timeline.json?uid=%s&count=%d%s", s->base_url,
-                                url_escape(a, me), PAGE, window(a, s));
+                                url_escape(a, me), PAGE, window(a, s, ""));
     } else if (!strcmp(s->kind, "followers")) {
         const char *cursor = state_str(s, "cursor");
         out->endpoint = "followers";
@@ -81,17 +95,27 @@ static const char *plan(arena *a, const stream *s, page_plan *out)
     return NULL;
 }
 
-/* The forward crawl: {since_id} between runs; {since_id, run_top, max_id}
- * while a run pages down. A run ends at an empty page (Weibo may return
- * short pages while more remain, after filtering deleted statuses). */
-static json_t *advance_statuses(const stream *s, json_t *body)
+static void set_id(json_t *st, const char *prefix, const char *key, unsigned long long v)
+{
+    char name[32], buf[24];
+    snprintf(name, sizeof name, "%s%s", prefix, key);
+    snprintf(buf, sizeof buf, "%llu", v);
+    json_object_set_new(st, name, json_string(buf));
+}
+
+/* One forward crawl over the ids of body[list]: {since_id} between runs,
+ * {since_id, run_top, max_id} while a run pages down (keys prefixed), set
+ * in st. A run ends at an empty page (Weibo may return short pages while
+ * more remain, after filtering deleted statuses); returns whether it did. */
+static bool crawl(const stream *s, json_t *body, const char *list, const char *prefix, json_t *st)
 {
     arena *a = arena_new();
-    unsigned long long mark = id_num(state_str(s, "since_id")), top = id_num(state_str(s, "run_top"));
+    unsigned long long mark = id_num(state_str(s, arena_printf(a, "%ssince_id", prefix)));
+    unsigned long long top = id_num(state_str(s, arena_printf(a, "%srun_top", prefix)));
     unsigned long long newest = 0, oldest = 0;
     size_t i;
     json_t *item;
-    json_array_foreach(json_object_get(body, "statuses"), i, item) {
+    json_array_foreach(json_object_get(body, list), i, item) {
         unsigned long long id = id_num(id_of(a, item));
         if (!id)
             continue;
@@ -103,26 +127,17 @@ static json_t *advance_statuses(const stream *s, json_t *body)
     arena_free(a);
     if (!top || newest > top)
         top = newest;
-    json_t *st = json_object();
     if (!oldest || oldest <= mark + 1) { /* caught up: the mark moves to the run's newest */
         unsigned long long m = top > mark ? top : mark;
-        if (m) {
-            char buf[24];
-            snprintf(buf, sizeof buf, "%llu", m);
-            json_object_set_new(st, "since_id", json_string(buf));
-        }
-        return st;
+        if (m)
+            set_id(st, prefix, "since_id", m);
+        return true;
     }
-    char buf[24];
-    if (mark) {
-        snprintf(buf, sizeof buf, "%llu", mark);
-        json_object_set_new(st, "since_id", json_string(buf));
-    }
-    snprintf(buf, sizeof buf, "%llu", top);
-    json_object_set_new(st, "run_top", json_string(buf));
-    snprintf(buf, sizeof buf, "%llu", oldest - 1); /* max_id is inclusive */
-    json_object_set_new(st, "max_id", json_string(buf));
-    return st;
+    if (mark)
+        set_id(st, prefix, "since_id", mark);
+    set_id(st, prefix, "run_top", top);
+    set_id(st, prefix, "max_id", oldest - 1); /* max_id is inclusive */
+    return false;
 }
 
 static json_t *advance(const stream *s, json_t *body, json_t *headers, bool *done)
@@ -144,8 +159,20 @@ static json_t *advance(const stream *s, json_t *body, json_t *headers, bool *don
         snprintf(buf, sizeof buf, "%lld", cursor);
         return json_pack("{s:s}", "cursor", buf);
     }
-    json_t *st = advance_statuses(s, body);
-    *done = !json_object_get(st, "max_id");
+    json_t *st = json_object();
+    if (strcmp(s->kind, "mentions")) { /* own posts */
+        *done = crawl(s, body, "statuses", "", st);
+        return st;
+    }
+    /* Mentions: the other list's marks are kept as they are. */
+    bool comments = in_comments(s);
+    const char *keep = comments ? "since_id" : "c_since_id";
+    if (state_str(s, keep))
+        json_object_set_new(st, keep, json_string(state_str(s, keep)));
+    bool caught_up = crawl(s, body, comments ? "comments" : "statuses", comments ? "c_" : "", st);
+    *done = caught_up && comments;
+    if (comments ? !caught_up : caught_up) /* still in, or now moving on to, the comments */
+        json_object_set_new(st, "phase", json_string("comments"));
     return st;
 }
 

@@ -79,8 +79,12 @@ done
 eq "every status and comment the server holds is stored" "$(w_posts)" "$want_posts"
 eq "… exactly once" "$(sql "SELECT count(*) - count(DISTINCT external_id) FROM social.post WHERE platform = 'weibo'")" 0
 eq "every follower (two cursor pages)" "$(sql "SELECT count(*) FROM social.follower_edge WHERE account_id = $w_acc")" "$want_followers"
-eq "each mention is an interaction" "$(sql "SELECT count(*) FROM social.interaction WHERE account_id = $w_acc AND kind = 'mention'")" \
-  "$(jq '.streams.mentions | length' <<<"$w_exp")"
+eq "each mention, in a status or a comment, is an interaction" \
+  "$(sql "SELECT count(*) FROM social.interaction WHERE account_id = $w_acc AND kind = 'mention'")" \
+  "$(jq '(.streams.mentions | length) + (.streams.comment_mentions | length)' <<<"$w_exp")"
+eq "… the comments naming the brand among them" \
+  "$(sql "SELECT count(*) FROM social.interaction i JOIN social.post p ON p.id = i.post_id WHERE i.account_id = $w_acc AND i.kind = 'mention' AND p.kind = 'comment'")" \
+  "$(jq '.streams.comment_mentions | length' <<<"$w_exp")"
 eq "the comments under the brand's posts are stored, linked to their status" \
   "$(sql "SELECT count(*) FROM social.post WHERE platform = 'weibo' AND kind = 'comment' AND root_id IS NOT NULL AND parent_id IS NOT NULL")" \
   "$want_comments"

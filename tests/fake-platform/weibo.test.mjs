@@ -31,7 +31,7 @@ async function control(method, path, body) {
 const expected = (account) => control('GET', `expected?platform=weibo&account=${account}`);
 
 // Pages down with max_id from the newest status, as the harvester does, stopping at an empty page.
-async function crawl(path, sinceId = null) {
+async function crawl(path, sinceId = null, list = 'statuses') {
   const ids = [];
   let maxId = null;
   for (let pages = 0; ; pages++) {
@@ -39,8 +39,8 @@ async function crawl(path, sinceId = null) {
     const q = `${path}${path.includes('?') ? '&' : '?'}count=7${sinceId ? `&since_id=${sinceId}` : ''}${maxId ? `&max_id=${maxId}` : ''}`;
     const r = await get(q);
     assert.equal(r.status, 200, r.text);
-    if (!r.json.statuses.length) return ids;
-    for (const s of r.json.statuses) ids.push(s.idstr);
+    if (!r.json[list].length) return ids;
+    for (const s of r.json[list]) ids.push(s.idstr);
     maxId = (BigInt(ids[ids.length - 1]) - 1n).toString();
   }
 }
@@ -55,6 +55,17 @@ test('weibo: mentions and own posts page down with max_id and resume with since_
   assert.deepEqual(await crawl(`${W}/statuses/mentions.json`, newest), [], 'nothing newer than the newest');
   const { added } = await control('POST', 'append', { platform: 'weibo', account: 'lumen_wb', stream: 'mentions', count: 3 });
   assert.deepEqual(await crawl(`${W}/statuses/mentions.json`, newest), [...added].reverse(), 'since_id gives exactly the new ones');
+});
+
+test('weibo: comments/mentions lists the comments that @ the brand, paged the same way', async () => {
+  await control('POST', 'reset', { accounts: { notifications: 20, posts: 15, max_replies: 5, followers: 5 } });
+  const exp = await expected('lumen_wb');
+  assert.ok(exp.streams.comment_mentions.length > 7, 'the world has comments naming the brand');
+  const got = await crawl(`${W}/comments/mentions.json`, null, 'comments');
+  assert.deepEqual(got, exp.streams.comment_mentions);
+  const all = Object.values(exp.streams.comments).flat();
+  assert.ok(got.every((id) => all.includes(id)), 'they are comments under the brand\'s posts');
+  assert.deepEqual(await crawl(`${W}/comments/mentions.json`, got[3], 'comments'), got.slice(0, 3), 'since_id');
 });
 
 test('weibo: status and user shapes', async () => {

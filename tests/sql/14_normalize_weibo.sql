@@ -2,7 +2,7 @@
 -- (statuses/mentions, comments/show, friendships/followers) through
 -- ingest.store_page. Expected rows were worked out from the pages by hand.
 BEGIN;
-SELECT plan(42);
+SELECT plan(44);
 
 SET LOCAL lock_timeout = '10s';
 SET LOCAL client_min_messages = warning;
@@ -121,7 +121,16 @@ SELECT is((pg_temp.post('4800000000000102')).parent_external_id, '48000000000001
 SELECT is((pg_temp.post('4800000000000102')).parent_id, (pg_temp.post('4800000000000101')).id, 'linked by row id');
 SELECT is((pg_temp.post('4800000000000102')).root_id, (pg_temp.post('4799999999999999')).id, 'root linked');
 SELECT is((pg_temp.post('4800000000000102')).author_id, (pg_temp.profile('7000000001')).id, 'by the brand');
-SELECT is(pg_temp.rows(), '{"posts": 5, "profiles": 3, "interactions": 2, "edges": 0}', 'no interaction for comments under own posts');
+SELECT is(pg_temp.rows(), '{"posts": 5, "profiles": 3, "interactions": 2, "edges": 0}', 'comments under own posts are no interaction by themselves');
+
+-- comments/mentions: the same comment, now as a mention of the brand.
+SELECT is(pg_temp.store('comment_mentions', jsonb_build_object('comments', jsonb_build_array(
+            (SELECT v FROM c WHERE k = 'c1'))), (SELECT id FROM acc))->'counts'->'interactions',
+          '1', 'comment mentions page: one mention');
+SELECT is((SELECT pr.external_id || ' ' || p.external_id || ' ' || p.kind FROM social.interaction i
+           JOIN social.profile pr ON pr.id = i.actor_id JOIN social.post p ON p.id = i.post_id
+           WHERE p.external_id = '4800000000000101'),
+          '1404376560 4800000000000101 comment', '… by the commenter, in the comment');
 
 -- 4. friendships/followers
 SELECT is(pg_temp.store('followers', jsonb_build_object('users', jsonb_build_array(

@@ -49,16 +49,17 @@ static void plans(void **st)
     arena_free(a);
 }
 
-/* Advances over a page of statuses with these ids; returns the new state as text. */
-static char *step(const char *state, const char *ids, bool *done)
+/* Advances a stream over a page (of statuses, or of comments) with these
+ * ids; returns the new state as text. */
+static char *step_kind(const char *kind, const char *list_key, const char *state, const char *ids, bool *done)
 {
     const adapter *ad = adapter_for("weibo");
-    stream s = mk("mentions", state);
-    json_t *body = json_pack("{s:[]}", "statuses");
+    stream s = mk(kind, state);
+    json_t *body = json_pack("{s:[]}", list_key);
     json_t *list = json_loads(ids, 0, NULL);
     size_t i;
     json_t *v;
-    json_array_foreach(list, i, v) json_array_append_new(json_object_get(body, "statuses"),
+    json_array_foreach(list, i, v) json_array_append_new(json_object_get(body, list_key),
                                                          json_pack("{s:O, s:i}", "idstr", v, "id", 0));
     json_t *next = ad->advance(&s, body, NULL, done);
     char *out = json_dumps(next, JSON_COMPACT | JSON_SORT_KEYS);
@@ -67,6 +68,11 @@ static char *step(const char *state, const char *ids, bool *done)
     json_decref(body);
     json_decref(s.state);
     return out;
+}
+
+static char *step(const char *state, const char *ids, bool *done)
+{
+    return step_kind("own_posts", "statuses", state, ids, done);
 }
 
 static void crawl(void **st)
@@ -92,6 +98,42 @@ static void crawl(void **st)
     assert_true(done);
     assert_string_equal(t, "{\"since_id\":\"101\"}");
     free(t);
+}
+
+/* Mentions: the statuses, then the comments that @ the brand, each with its own mark. */
+static void mention_phases(void **st)
+{
+    (void)st;
+    bool done;
+    const adapter *ad = adapter_for("weibo");
+    arena *a = arena_new();
+    page_plan p = {0};
+    char *t = step_kind("mentions", "statuses", "{\"since_id\": \"100\", \"c_since_id\": \"50\"}", "[]", &done);
+    assert_false(done);
+    assert_string_equal(t, "{\"c_since_id\":\"50\",\"phase\":\"comments\",\"since_id\":\"100\"}");
+    stream s = mk("mentions", t);
+    assert_null(ad->plan(a, &s, &p));
+    assert_string_equal(p.endpoint, "comment_mentions");
+    assert_string_equal(p.url, "https://api.weibo.com/2/comments/mentions.json?count=50&since_id=50");
+    json_decref(s.state);
+    free(t);
+    t = step_kind("mentions", "comments", "{\"c_since_id\": \"50\", \"phase\": \"comments\", \"since_id\": \"100\"}",
+                  "[\"90\", \"80\"]", &done);
+    assert_false(done);
+    assert_string_equal(t, "{\"c_max_id\":\"79\",\"c_run_top\":\"90\",\"c_since_id\":\"50\",\"phase\":\"comments\","
+                           "\"since_id\":\"100\"}");
+    free(t);
+    t = step_kind("mentions", "comments",
+                  "{\"c_max_id\": \"79\", \"c_run_top\": \"90\", \"c_since_id\": \"50\", \"phase\": \"comments\", \"since_id\": \"100\"}",
+                  "[]", &done);
+    assert_true(done);
+    assert_string_equal(t, "{\"c_since_id\":\"90\",\"since_id\":\"100\"}");
+    s = mk("mentions", t);
+    assert_null(ad->plan(a, &s, &p));
+    assert_string_equal(p.url, "https://api.weibo.com/2/statuses/mentions.json?count=50&since_id=100");
+    json_decref(s.state);
+    free(t);
+    arena_free(a);
 }
 
 static void failures(void **st)
@@ -191,6 +233,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(plans),
         cmocka_unit_test(crawl),
+        cmocka_unit_test(mention_phases),
         cmocka_unit_test(failures),
         cmocka_unit_test(replies),
     };

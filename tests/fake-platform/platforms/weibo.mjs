@@ -3,7 +3,8 @@
 //
 // The shared world maps onto Weibo as: the brand's posts are statuses; replies under them are
 // comments (comments/show, flat under the status, reply_comment naming the comment answered);
-// "mention" notifications are statuses that @ the brand (statuses/mentions); "quote" ones are
+// "mention" notifications are statuses that @ the brand (statuses/mentions), and the comments
+// that name the brand are also listed by comments/mentions; "quote" ones are
 // reposts of a brand status with words of their own (retweeted_status), which Weibo's mention
 // list does not show; likes and plain reposts only move the counters; follows are followers.
 //
@@ -96,6 +97,21 @@ export default (kit) => {
   }
 
   const mentionStatuses = (w) => w.notifications.filter((n) => n.type === 'mention' && n.status).map((n) => n.status);
+  // Comments that @ the brand (the replies under its posts name it), oldest first.
+  const mentionComments = (w) => w.statusesAsc().filter((st) => st.kind === 'reply' && st.author !== w.brand
+    && st.segments.some((g) => g.type === 'mention' && g.person === w.brand));
+
+  // comments/mentions: the same since_id / max_id windows as the status lists.
+  function commentMentions(c) {
+    const since = bigParam(c.params, 'since_id'), top = bigParam(c.params, 'max_id');
+    const n = count(c.params, 50, 200), page = Math.max(1, parseInt(c.params.get('page') ?? '1', 10) || 1);
+    const hits = mentionComments(c.w).filter((st) => (since === null || BigInt(st.id) > since) && (top === null || BigInt(st.id) <= top)).reverse();
+    const slice = hits.slice((page - 1) * n, page * n);
+    return ok({
+      comments: slice.map((x) => wComment(c.w, x)), hasvisible: false, previous_cursor: 0,
+      next_cursor: page * n < hits.length ? Number(slice[slice.length - 1].id) - 1 : 0, total_number: hits.length,
+    });
+  }
 
   function uidPerson(c) {
     const uid = c.params.get('uid'), name = c.params.get('screen_name');
@@ -207,6 +223,7 @@ export default (kit) => {
         return st && st.kind !== 'reply' ? ok(wStatus(c.w, st)) : notFound();
       }],
       ['GET', /^\/2\/comments\/show\.json$/, commentsShow],
+      ['GET', /^\/2\/comments\/mentions\.json$/, commentMentions],
       ['GET', /^\/2\/friendships\/followers\.json$/, followers],
       ['POST', /^\/2\/comments\/create\.json$/, (c) => postComment(c, false)],
       ['POST', /^\/2\/comments\/reply\.json$/, (c) => postComment(c, true)],
@@ -223,7 +240,10 @@ export default (kit) => {
       for (const id of statuses) people.add(w.statuses.get(id).author);
       return {
         account_id: w.brand.id,
-        streams: { mentions: ids(mentions), statuses: ids(w.posts), comments: context, followers: w.followers.map((f) => f.person.id).reverse() },
+        streams: {
+          mentions: ids(mentions), comment_mentions: ids(mentionComments(w)), statuses: ids(w.posts), comments: context,
+          followers: w.followers.map((f) => f.person.id).reverse(),
+        },
         statuses_reachable: [...statuses],
         accounts_reachable: [...people].map((p) => p.id),
       };
