@@ -1,10 +1,301 @@
-/* adapter_weibo.c (being written). */
+/* Sina Weibo (open API 2; the account's api_base_url is e.g.
+ * https://api.weibo.com/2). Mentions and own posts are crawled forward: a
+ * run pages down from the newest status with max_id, all above the since_id
+ * mark the previous run reached, and only then moves the mark, so a run cut
+ * short resumes where it stopped. Followers are walked by cursor on every
+ * run; replies are the comments under each recent own post; mentions are
+ * both the statuses and the comments that @ the brand. Weibo's status
+ * search is a commercial interface ordinary apps cannot call, so search
+ * streams are refused rather than faked. */
 #include "adapters.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum { PAGE = 50, FOLLOWER_PAGE = 200, COMMENT_PAGE = 200 };
+
+/* An id as Weibo gives it: idstr, else the number (or a string). */
+static const char *id_of(arena *a, json_t *o)
+{
+    const char *s = json_string_value(json_object_get(o, "idstr"));
+    if (s && *s)
+        return s;
+    json_t *id = json_object_get(o, "id");
+    if (json_is_integer(id))
+        return arena_printf(a, "%lld", (long long)json_integer_value(id));
+    s = json_string_value(id);
+    return s && *s ? s : NULL;
+}
+
+/* Weibo ids are decimal numbers below 2^63; 0 for anything else. */
+static unsigned long long id_num(const char *s)
+{
+    if (!s || !*s || strspn(s, "0123456789") != strlen(s))
+        return 0;
+    errno = 0;
+    unsigned long long v = strtoull(s, NULL, 10);
+    return errno ? 0 : v;
+}
+
+static const char *state_str(const stream *s, const char *key)
+{
+    return json_string_value(json_object_get(s->state, key));
+}
+
+/* The mentions stream walks statuses/mentions, then comments/mentions
+ * (comments anywhere that @ the brand); each list keeps its own marks,
+ * the comments' under c_-prefixed keys. */
+static bool in_comments(const stream *s)
+{
+    const char *phase = state_str(s, "phase");
+    return phase && !strcmp(phase, "comments");
+}
+
+/* since_id / max_id of a forward crawl, as query parameters. */
+static const char *window(arena *a, const stream *s, const char *prefix)
+{
+    const char *since = state_str(s, arena_printf(a, "%ssince_id", prefix));
+    const char *max = state_str(s, arena_printf(a, "%smax_id", prefix));
+    return arena_printf(a, "%s%s%s%s", since ? "&since_id=" : "", since ? url_escape(a, since) : "",
+                        max ? "&max_id=" : "", max ? url_escape(a, max) : "");
+}
 
 static const char *plan(arena *a, const stream *s, page_plan *out)
 {
-    (void)a, (void)s, (void)out;
-    return "no harvester adapter for this platform yet";
+    const char *me = s->account_external_id;
+    if (!strcmp(s->kind, "mentions") && in_comments(s)) {
+        out->endpoint = "comment_mentions";
+        out->url = arena_printf(a, "%s/comments/mentions.json?count=%d%s", s->base_url, PAGE, window(a, s, "c_"));
+    } else if (!strcmp(s->kind, "mentions")) {
+        out->endpoint = "mentions";
+        out->url = arena_printf(a, "%s/statuses/mentions.json?count=%d%s", s->base_url, PAGE, window(a, s, ""));
+    } else if (!strcmp(s->kind, "replies")) {
+        out->endpoint = "comments";
+        out->url = arena_printf(a, "%s/comments/show.json?id=%s&count=%d", s->base_url, url_escape(a, s->target),
+                                COMMENT_PAGE);
+    } else if (!strcmp(s->kind, "search")) {
+        return "Weibo's open API has no status search for ordinary apps (search/topics is a commercial "
+               "interface): keyword search cannot be harvested from Weibo";
+    } else if (!me || !*me) {
+        return "the account's platform id (Weibo uid) is not known: set it on the account";
+    } else if (!strcmp(s->kind, "own_posts")) {
+        out->endpoint = "statuses";
+        out->url = arena_printf(a, "%s/statuses/user_timeline.json?uid=%s&count=%d%s", s->base_url,
+                                url_escape(a, me), PAGE, window(a, s, ""));
+    } else if (!strcmp(s->kind, "followers")) {
+        const char *cursor = state_str(s, "cursor");
+        out->endpoint = "followers";
+        out->url = arena_printf(a, "%s/friendships/followers.json?uid=%s&count=%d&cursor=%s", s->base_url,
+                                url_escape(a, me), FOLLOWER_PAGE, cursor ? url_escape(a, cursor) : "0");
+    } else {
+        return "unknown stream kind";
+    }
+    return NULL;
 }
 
-const adapter weibo_adapter = {.platform = "weibo", .plan = plan};
+static void set_id(json_t *st, const char *prefix, const char *key, unsigned long long v)
+{
+    char name[32], buf[24];
+    snprintf(name, sizeof name, "%s%s", prefix, key);
+    snprintf(buf, sizeof buf, "%llu", v);
+    json_object_set_new(st, name, json_string(buf));
+}
+
+/* One forward crawl over the ids of body[list]: {since_id} between runs,
+ * {since_id, run_top, max_id} while a run pages down (keys prefixed), set
+ * in st. A run ends at an empty page (Weibo may return short pages while
+ * more remain, after filtering deleted statuses); returns whether it did. */
+static bool crawl(const stream *s, json_t *body, const char *list, const char *prefix, json_t *st)
+{
+    arena *a = arena_new();
+    unsigned long long mark = id_num(state_str(s, arena_printf(a, "%ssince_id", prefix)));
+    unsigned long long top = id_num(state_str(s, arena_printf(a, "%srun_top", prefix)));
+    unsigned long long newest = 0, oldest = 0;
+    size_t i;
+    json_t *item;
+    json_array_foreach(json_object_get(body, list), i, item) {
+        unsigned long long id = id_num(id_of(a, item));
+        if (!id)
+            continue;
+        if (id > newest)
+            newest = id;
+        if (!oldest || id < oldest)
+            oldest = id;
+    }
+    arena_free(a);
+    if (!top || newest > top)
+        top = newest;
+    if (!oldest || oldest <= mark + 1) { /* caught up: the mark moves to the run's newest */
+        unsigned long long m = top > mark ? top : mark;
+        if (m)
+            set_id(st, prefix, "since_id", m);
+        return true;
+    }
+    if (mark)
+        set_id(st, prefix, "since_id", mark);
+    set_id(st, prefix, "run_top", top);
+    set_id(st, prefix, "max_id", oldest - 1); /* max_id is inclusive */
+    return false;
+}
+
+static json_t *advance(const stream *s, json_t *body, json_t *headers, bool *done)
+{
+    (void)headers;
+    if (!strcmp(s->kind, "replies")) { /* one thread per page; the database picks the next */
+        *done = false;
+        return json_pack("{s:I}", "after", (json_int_t)s->target_id);
+    }
+    if (!strcmp(s->kind, "followers")) {
+        json_t *next = json_object_get(body, "next_cursor");
+        long long cursor = json_is_integer(next) ? (long long)json_integer_value(next)
+                                                 : atoll(json_string_value(next) ? json_string_value(next) : "0");
+        size_t n = json_array_size(json_object_get(body, "users"));
+        *done = cursor <= 0 || n == 0;
+        if (*done)
+            return json_object();
+        char buf[24];
+        snprintf(buf, sizeof buf, "%lld", cursor);
+        return json_pack("{s:s}", "cursor", buf);
+    }
+    json_t *st = json_object();
+    if (strcmp(s->kind, "mentions")) { /* own posts */
+        *done = crawl(s, body, "statuses", "", st);
+        return st;
+    }
+    /* Mentions: the other list's marks are kept as they are. */
+    bool comments = in_comments(s);
+    const char *keep = comments ? "since_id" : "c_since_id";
+    if (state_str(s, keep))
+        json_object_set_new(st, keep, json_string(state_str(s, keep)));
+    bool caught_up = crawl(s, body, comments ? "comments" : "statuses", comments ? "c_" : "", st);
+    *done = caught_up && comments;
+    if (comments ? !caught_up : caught_up) /* still in, or now moving on to, the comments */
+        json_object_set_new(st, "phase", json_string("comments"));
+    return st;
+}
+
+/* Weibo sends no rate headers (some gateways send X-RateLimit-Remaining);
+ * its limits are per hour, so a throttled request waits for the next hour. */
+static void quota(arena *a, json_t *headers, int *remaining, const char **reset_at)
+{
+    const char *r = header(headers, "x-ratelimit-remaining");
+    *remaining = r ? atoi(r) : -1;
+    long long now = (long long)time(NULL);
+    *reset_at = epoch_to_iso(a, now - now % 3600 + 3600);
+}
+
+/* Weibo's error answer {"error", "error_code", "request"}. */
+static const char *failure(arena *a, long status, json_t *body, const char **message)
+{
+    (void)status;
+    json_t *code_v = json_object_get(body, "error_code");
+    long code = json_is_integer(code_v) ? (long)json_integer_value(code_v)
+                                        : (json_string_value(code_v) ? atol(json_string_value(code_v)) : 0);
+    if (!code)
+        return NULL;
+    const char *err = json_string_value(json_object_get(body, "error"));
+    *message = arena_printf(a, "Weibo error %ld: %s", code, err ? err : "(no message)");
+    if ((code >= 21314 && code <= 21319) || code == 21327 || code == 21332 || code == 21301)
+        return "auth";
+    if (code == 10022 || code == 10023 || code == 10024)
+        return "throttled";
+    if (code == 10001)
+        return "server";
+    return "client";
+}
+
+static const char *authorization(arena *a, const char *token)
+{
+    return arena_printf(a, "Authorization: OAuth2 %s", token);
+}
+
+/* The status a reply goes under: a comment's status, or the status itself.
+ * On Weibo a stored 'reply' is the brand's own comment (ingest.outbox_sent). */
+static const char *status_of(const reply_entry *e)
+{
+    bool comment = e->target_kind && (!strcmp(e->target_kind, "comment") || !strcmp(e->target_kind, "reply"));
+    return comment ? e->target_root : e->target;
+}
+
+/* A reply is a comment: under the answered comment (comments/reply) or
+ * directly under the status (comments/create). Weibo takes no idempotency
+ * key, so after an error answer the lookup reads the status's comments for
+ * one by the brand with this text before anything is sent again. */
+static const char *reply(arena *a, const reply_entry *e, bool lookup, reply_plan *out)
+{
+    const char *status = status_of(e);
+    out->headers[0] = NULL;
+    if (!status || !*status)
+        return "the Weibo status the comment is under is not known";
+    if (lookup) {
+        out->url = arena_printf(a, "%s/comments/show.json?id=%s&count=%d", e->base_url, url_escape(a, status),
+                                COMMENT_PAGE);
+        out->body = NULL;
+        return NULL;
+    }
+    out->content_type = "application/x-www-form-urlencoded";
+    if (status != e->target) {
+        out->url = arena_printf(a, "%s/comments/reply.json", e->base_url);
+        out->body = arena_printf(a, "cid=%s&id=%s&comment=%s", url_escape(a, e->target), url_escape(a, status),
+                                 url_escape(a, e->body));
+    } else {
+        out->url = arena_printf(a, "%s/comments/create.json", e->base_url);
+        out->body = arena_printf(a, "id=%s&comment=%s", url_escape(a, status), url_escape(a, e->body));
+    }
+    return NULL;
+}
+
+/* Weibo stores a reply to a comment as "回复@name:text". */
+static bool same_text(const char *have, const char *want)
+{
+    if (!strcmp(have, want))
+        return true;
+    size_t h = strlen(have), w = strlen(want);
+    const char *prefix = "回复@";
+    return !strncmp(have, prefix, strlen(prefix)) && h > w + 1 && !strcmp(have + h - w, want) &&
+           (have[h - w - 1] == ':' || (h > w + 3 && !strncmp(have + h - w - 3, "：", 3)));
+}
+
+/* create/reply answer with the comment; the lookup with {comments: [...]}. */
+static const char *replied(arena *a, const reply_entry *e, json_t *body, const char **external_id,
+                           const char **url)
+{
+    const char *bad = NULL;
+    if (failure(a, 200, body, &bad))
+        return bad;
+    json_t *comments = json_object_get(body, "comments"), *c = NULL;
+    if (json_is_array(comments)) {
+        size_t i;
+        json_t *item;
+        c = NULL;
+        json_array_foreach(comments, i, item) {
+            const char *by = id_of(a, json_object_get(item, "user"));
+            const char *text = json_string_value(json_object_get(item, "text"));
+            if (by && e->repo && !strcmp(by, e->repo) && text && same_text(text, e->body)) {
+                c = item;
+                break;
+            }
+        }
+        if (!c)
+            return "the brand's comment is not there";
+    } else {
+        c = body;
+    }
+    const char *id = id_of(a, c);
+    if (!id)
+        return "the answer has no comment id";
+    *external_id = arena_strdup(a, id);
+    *url = NULL;
+    return NULL;
+}
+
+const adapter weibo_adapter = {.platform = "weibo",
+                               .plan = plan,
+                               .advance = advance,
+                               .quota = quota,
+                               .reply = reply,
+                               .replied = replied,
+                               .failure = failure,
+                               .authorization = authorization};

@@ -160,22 +160,31 @@ static bool finish(publisher *p, outgoing *s, CURLcode rc)
     }
     json_t *body = json_loadb(s->body.data ? s->body.data : "", s->body.len, 0, NULL);
     arena_defer(a, (void (*)(void *))json_decref, body);
+    const char *msg = NULL, *kind = NULL;
     if (status >= 200 && status < 300) {
         const char *id = NULL, *url = NULL;
         const char *bad = body ? s->ad->replied(a, &s->e, body, &id, &url) : "the answer is not JSON";
-        if (!bad)
-            record_sent(p, s, id, url);
-        else if (s->lookup)
-            record_failed(p, s, s->send_error, s->send_permanent, NULL);
-        else
-            record_failed(p, s, arena_printf(a, "HTTP %ld, but %s", status, bad), false, NULL);
-        return false;
-    }
-    if (s->lookup) { /* not there: the send's own answer stands */
+        /* Some platforms (WeChat) refuse with 200 and an error code in the
+         * body: the adapter's failure() classifies it as for an error status. */
+        if (bad && !s->lookup && body && s->ad->failure)
+            kind = s->ad->failure(a, status, body, &msg);
+        if (!kind) {
+            if (!bad)
+                record_sent(p, s, id, url);
+            else if (s->lookup)
+                record_failed(p, s, s->send_error, s->send_permanent, NULL);
+            else
+                record_failed(p, s, arena_printf(a, "HTTP %ld, but %s", status, bad), false, NULL);
+            return false;
+        }
+        if (!msg)
+            msg = bad;
+    } else if (s->lookup) { /* not there: the send's own answer stands */
         record_failed(p, s, s->send_error, s->send_permanent && status != 429 && status < 500, NULL);
         return false;
+    } else {
+        kind = failure_kind(a, s->ad, status, body, &msg);
     }
-    const char *msg, *kind = failure_kind(a, s->ad, status, body, &msg);
     if (!strcmp(kind, "throttled")) {
         record_failed(p, s, msg, false, retry_time(a, s->headers, NULL));
         return false;

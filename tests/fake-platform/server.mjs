@@ -1213,6 +1213,10 @@ function bearer(req) {
   return m ? m[1] : null;
 }
 
+// The request's token: a generator may read it its own way (Weibo's "OAuth2" scheme, WeChat's
+// access_token query parameter); Bearer otherwise.
+const tokenOf = (gen, req, url) => (gen.token ? gen.token(req, url) : bearer(req));
+
 function send(res, status, headers, text) {
   const body = Buffer.from(text ?? '');
   res.writeHead(status, { ...headers, 'content-length': body.length });
@@ -1265,11 +1269,11 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // The platform's own answer for an authenticated, not rate-limited request.
 function platformAnswer(app, gen, account, req, url, sub, body = {}) {
-  const token = bearer(req);
+  const token = tokenOf(gen, req, url);
   const rate = app.limiter.hit(gen.name, token ?? `ip:${req.socket.remoteAddress}`, Date.now());
   const headers = gen.headers(rate);
   const answer = (a) => ({ ...a, headers: { ...headers, ...a.headers }, body: a.body ?? gen.errorBody(a.status) });
-  if (!token || token !== gen.tokenFor(account) || app.revoked.has(token)) return answer(gen.authError(!token));
+  if (!token || token !== gen.tokenFor(account) || app.revoked.has(token)) return answer(gen.authError(!token, Boolean(token) && app.revoked.has(token)));
   if (rate.exceeded) return answer({ status: 429, body: gen.tooManyBody() });
   const route = gen.routes.find(([method, re]) => method === req.method && re.test(sub));
   if (!route) return answer({ status: gen.name === 'bluesky' && sub.startsWith('/xrpc/') ? 501 : 404 });
@@ -1298,7 +1302,7 @@ async function servePlatform(app, req, res, url, [, platform, rawAccount, sub = 
   const gen = GENERATORS[platform];
   const account = decodeURIComponent(rawAccount);
   if (!/^[A-Za-z0-9_.-]{1,100}$/.test(account)) return sendJson(res, 404, { error: 'unknown account' });
-  app.count(url.pathname, url.pathname + url.search, bearer(req));
+  app.count(url.pathname, url.pathname + url.search, tokenOf(gen, req, url));
   const rule = app.faults.take(url.pathname + url.search, req.method);
   if (rule) app.stats.faults.push({ url: url.pathname + url.search, rule: rule.match, kinds: FAULT_KINDS.filter((k) => rule[k] !== undefined && rule[k] !== false) });
   if (rule?.delay_ms) await sleep(rule.delay_ms);

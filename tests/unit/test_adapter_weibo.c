@@ -1,0 +1,241 @@
+/* The Weibo and WeChat adapters: page plans, the since_id/max_id crawl,
+ * error classification, reply requests and what their answers mean. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "adapters.h"
+
+static stream mk(const char *kind, const char *state_json)
+{
+    stream s = {.id = 1, .platform = "weibo", .kind = kind, .query = "", .handle = "lumen",
+                .account_external_id = "7000000001", .base_url = "https://api.weibo.com/2", .token = "tok"};
+    s.state = json_loads(state_json, 0, NULL);
+    return s;
+}
+
+static void plans(void **st)
+{
+    (void)st;
+    const adapter *ad = adapter_for("weibo");
+    arena *a = arena_new();
+    page_plan p = {0};
+    stream s = mk("mentions", "{}");
+    assert_null(ad->plan(a, &s, &p));
+    assert_string_equal(p.url, "https://api.weibo.com/2/statuses/mentions.json?count=50");
+    assert_string_equal(p.endpoint, "mentions");
+    json_decref(s.state);
+    s = mk("own_posts", "{\"since_id\": \"4800000000000001\", \"max_id\": \"4800000000009999\"}");
+    assert_null(ad->plan(a, &s, &p));
+    assert_string_equal(p.url, "https://api.weibo.com/2/statuses/user_timeline.json?uid=7000000001&count=50"
+                               "&since_id=4800000000000001&max_id=4800000000009999");
+    json_decref(s.state);
+    s = mk("followers", "{\"cursor\": \"200\"}");
+    assert_null(ad->plan(a, &s, &p));
+    assert_string_equal(p.url, "https://api.weibo.com/2/friendships/followers.json?uid=7000000001&count=200&cursor=200");
+    json_decref(s.state);
+    s = mk("search", "{}");
+    assert_non_null(strstr(ad->plan(a, &s, &p), "no status search"));
+    json_decref(s.state);
+    s = mk("own_posts", "{}");
+    s.account_external_id = NULL;
+    assert_non_null(strstr(ad->plan(a, &s, &p), "uid"));
+    json_decref(s.state);
+    assert_string_equal(ad->authorization(a, "tok"), "Authorization: OAuth2 tok");
+    arena_free(a);
+}
+
+/* Advances a stream over a page (of statuses, or of comments) with these
+ * ids; returns the new state as text. */
+static char *step_kind(const char *kind, const char *list_key, const char *state, const char *ids, bool *done)
+{
+    const adapter *ad = adapter_for("weibo");
+    stream s = mk(kind, state);
+    json_t *body = json_pack("{s:[]}", list_key);
+    json_t *list = json_loads(ids, 0, NULL);
+    size_t i;
+    json_t *v;
+    json_array_foreach(list, i, v) json_array_append_new(json_object_get(body, list_key),
+                                                         json_pack("{s:O, s:i}", "idstr", v, "id", 0));
+    json_t *next = ad->advance(&s, body, NULL, done);
+    char *out = json_dumps(next, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(next);
+    json_decref(list);
+    json_decref(body);
+    json_decref(s.state);
+    return out;
+}
+
+static char *step(const char *state, const char *ids, bool *done)
+{
+    return step_kind("own_posts", "statuses", state, ids, done);
+}
+
+static void crawl(void **st)
+{
+    (void)st;
+    bool done;
+    char *t = step("{\"since_id\": \"100\"}", "[\"300\", \"250\", \"200\"]", &done);
+    assert_false(done);
+    assert_string_equal(t, "{\"max_id\":\"199\",\"run_top\":\"300\",\"since_id\":\"100\"}");
+    free(t);
+    t = step("{\"since_id\": \"100\", \"run_top\": \"300\", \"max_id\": \"199\"}", "[\"150\", \"120\"]", &done);
+    assert_false(done);
+    assert_string_equal(t, "{\"max_id\":\"119\",\"run_top\":\"300\",\"since_id\":\"100\"}");
+    free(t);
+    t = step("{\"since_id\": \"100\", \"run_top\": \"300\", \"max_id\": \"119\"}", "[]", &done);
+    assert_true(done);
+    assert_string_equal(t, "{\"since_id\":\"300\"}"); /* the mark moves only at the end of the run */
+    free(t);
+    t = step("{}", "[\"101\"]", &done);
+    assert_false(done);
+    free(t);
+    t = step("{\"since_id\": \"100\"}", "[\"101\"]", &done); /* nothing can lie between 100 and 101 */
+    assert_true(done);
+    assert_string_equal(t, "{\"since_id\":\"101\"}");
+    free(t);
+}
+
+/* Mentions: the statuses, then the comments that @ the brand, each with its own mark. */
+static void mention_phases(void **st)
+{
+    (void)st;
+    bool done;
+    const adapter *ad = adapter_for("weibo");
+    arena *a = arena_new();
+    page_plan p = {0};
+    char *t = step_kind("mentions", "statuses", "{\"since_id\": \"100\", \"c_since_id\": \"50\"}", "[]", &done);
+    assert_false(done);
+    assert_string_equal(t, "{\"c_since_id\":\"50\",\"phase\":\"comments\",\"since_id\":\"100\"}");
+    stream s = mk("mentions", t);
+    assert_null(ad->plan(a, &s, &p));
+    assert_string_equal(p.endpoint, "comment_mentions");
+    assert_string_equal(p.url, "https://api.weibo.com/2/comments/mentions.json?count=50&since_id=50");
+    json_decref(s.state);
+    free(t);
+    t = step_kind("mentions", "comments", "{\"c_since_id\": \"50\", \"phase\": \"comments\", \"since_id\": \"100\"}",
+                  "[\"90\", \"80\"]", &done);
+    assert_false(done);
+    assert_string_equal(t, "{\"c_max_id\":\"79\",\"c_run_top\":\"90\",\"c_since_id\":\"50\",\"phase\":\"comments\","
+                           "\"since_id\":\"100\"}");
+    free(t);
+    t = step_kind("mentions", "comments",
+                  "{\"c_max_id\": \"79\", \"c_run_top\": \"90\", \"c_since_id\": \"50\", \"phase\": \"comments\", \"since_id\": \"100\"}",
+                  "[]", &done);
+    assert_true(done);
+    assert_string_equal(t, "{\"c_since_id\":\"90\",\"since_id\":\"100\"}");
+    s = mk("mentions", t);
+    assert_null(ad->plan(a, &s, &p));
+    assert_string_equal(p.url, "https://api.weibo.com/2/statuses/mentions.json?count=50&since_id=100");
+    json_decref(s.state);
+    free(t);
+    arena_free(a);
+}
+
+static void failures(void **st)
+{
+    (void)st;
+    const adapter *wb = adapter_for("weibo"), *wx = adapter_for("wechat");
+    arena *a = arena_new();
+    const char *msg;
+    json_t *b = json_loads("{\"error\":\"expired_token\",\"error_code\":21327,\"request\":\"/2/x.json\"}", 0, NULL);
+    assert_string_equal(failure_kind(a, wb, 400, b, &msg), "auth");
+    assert_string_equal(msg, "Weibo error 21327: expired_token");
+    json_decref(b);
+    b = json_loads("{\"error\":\"User requests out of rate limit!\",\"error_code\":10023}", 0, NULL);
+    assert_string_equal(failure_kind(a, wb, 403, b, &msg), "throttled");
+    json_decref(b);
+    b = json_loads("{\"error\":\"repeat content!\",\"error_code\":20019}", 0, NULL);
+    assert_string_equal(failure_kind(a, wb, 400, b, &msg), "client");
+    json_decref(b);
+    b = json_loads("{\"errcode\":42001,\"errmsg\":\"access_token expired\"}", 0, NULL);
+    assert_string_equal(failure_kind(a, wx, 200, b, &msg), "auth");
+    json_decref(b);
+    b = json_loads("{\"errcode\":45047,\"errmsg\":\"out of response count limit\"}", 0, NULL);
+    assert_string_equal(failure_kind(a, wx, 200, b, &msg), "throttled");
+    json_decref(b);
+    b = json_loads("{\"errcode\":45015,\"errmsg\":\"response out of time limit\"}", 0, NULL);
+    assert_string_equal(failure_kind(a, wx, 200, b, &msg), "client");
+    assert_non_null(strstr(msg, "48 hours"));
+    json_decref(b);
+    arena_free(a);
+}
+
+static void replies(void **st)
+{
+    (void)st;
+    const adapter *wb = adapter_for("weibo"), *wx = adapter_for("wechat");
+    arena *a = arena_new();
+    reply_entry e = {.id = 1, .key = "k-1", .platform = "weibo", .base_url = "https://api.weibo.com/2", .token = "tok",
+                     .repo = "7000000001", .body = "谢谢 & thanks", .target = "4800000000000101",
+                     .target_kind = "comment", .target_root = "4799999999999999"};
+    reply_plan p = {0};
+    assert_null(wb->reply(a, &e, false, &p));
+    assert_string_equal(p.url, "https://api.weibo.com/2/comments/reply.json");
+    assert_string_equal(p.body, "cid=4800000000000101&id=4799999999999999&comment=%E8%B0%A2%E8%B0%A2%20%26%20thanks");
+    assert_string_equal(p.content_type, "application/x-www-form-urlencoded");
+    reply_plan q = {0};
+    assert_null(wb->reply(a, &e, true, &q));
+    assert_string_equal(q.url, "https://api.weibo.com/2/comments/show.json?id=4799999999999999&count=200");
+    /* The lookup finds the brand's comment with this text (Weibo prefixes replies). */
+    json_t *b = json_loads("{\"comments\": [{\"idstr\": \"1\", \"text\": \"回复@zaku:谢谢 & thanks\", \"user\": {\"idstr\": \"5\"}},"
+                           " {\"idstr\": \"2\", \"text\": \"回复@zaku:谢谢 & thanks\", \"user\": {\"idstr\": \"7000000001\"}}]}",
+                           0, NULL);
+    const char *id = NULL, *url = NULL;
+    assert_null(wb->replied(a, &e, b, &id, &url));
+    assert_string_equal(id, "2");
+    json_decref(b);
+    b = json_loads("{\"comments\": [{\"idstr\": \"3\", \"text\": \"谢谢\", \"user\": {\"idstr\": \"7000000001\"}}]}", 0, NULL);
+    assert_non_null(wb->replied(a, &e, b, &id, &url));
+    json_decref(b);
+    e.target_kind = "reply"; /* the brand's own comment, as the outbox stored it */
+    assert_null(wb->reply(a, &e, false, &p));
+    assert_string_equal(p.url, "https://api.weibo.com/2/comments/reply.json");
+    e.target_kind = "comment";
+    e.target_root = NULL;
+    assert_non_null(wb->reply(a, &e, false, &p)); /* a comment whose status is not known */
+    e.target_kind = "post";
+    e.target = "4799999999999999";
+    assert_null(wb->reply(a, &e, false, &p));
+    assert_string_equal(p.url, "https://api.weibo.com/2/comments/create.json");
+    assert_string_equal(p.body, "id=4799999999999999&comment=%E8%B0%A2%E8%B0%A2%20%26%20thanks");
+    b = json_loads("{\"id\": 4800000000000555, \"text\": \"x\"}", 0, NULL);
+    assert_null(wb->replied(a, &e, b, &id, &url));
+    assert_string_equal(id, "4800000000000555");
+    json_decref(b);
+
+    reply_entry w = {.id = 2, .key = "k-2", .platform = "wechat", .base_url = "https://api.weixin.qq.com",
+                     .token = "t/+=", .body = "您好", .target = "1", .target_author = "oABC"};
+    assert_null(wx->reply(a, &w, false, &p));
+    assert_string_equal(p.url, "https://api.weixin.qq.com/cgi-bin/message/custom/send?access_token=t%2F%2B%3D");
+    assert_string_equal(p.body, "{\"touser\":\"oABC\",\"msgtype\":\"text\",\"text\":{\"content\":\"您好\"}}");
+    assert_null(wx->reply(a, &w, true, &q));
+    assert_null(q.url);
+    assert_string_equal(authorization_header(a, wx, "t"), "Authorization:");
+    b = json_loads("{\"errcode\": 0, \"errmsg\": \"ok\"}", 0, NULL);
+    assert_null(wx->replied(a, &w, b, &id, &url));
+    assert_string_equal(id, "wechat-cs-k-2");
+    json_decref(b);
+    b = json_loads("{\"errcode\": 45015, \"errmsg\": \"response out of time limit\"}", 0, NULL);
+    assert_non_null(wx->replied(a, &w, b, &id, &url));
+    json_decref(b);
+    w.target_author = NULL;
+    assert_non_null(wx->reply(a, &w, false, &p));
+    arena_free(a);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(plans),
+        cmocka_unit_test(crawl),
+        cmocka_unit_test(mention_phases),
+        cmocka_unit_test(failures),
+        cmocka_unit_test(replies),
+    };
+    return cmocka_run_group_tests_name("adapter_weibo", tests, NULL, NULL);
+}
