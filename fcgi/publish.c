@@ -1,7 +1,10 @@
-/* Sending replies from the outbox. Every attempt carries the entry's
- * idempotency key (Mastodon's Idempotency-Key, Bluesky's record key), so a
- * send repeated after a crash, a timeout or a lost answer is recognised by
- * the platform and recorded once. */
+/* Sending replies from the outbox. Where the platform takes an idempotency
+ * key (Mastodon's Idempotency-Key, Bluesky's record key) every attempt
+ * carries the entry's, so a repeat is recognised by the platform. Where it
+ * takes none (X, Meta, Weibo), an entry tried before without a recorded
+ * answer (a crash, a timeout, a lost answer) first looks on the platform for
+ * the reply an earlier attempt may have made, and is sent only when there is
+ * none; an error answer to a send is followed by the same look. */
 #include "publish.h"
 
 #include "adapters.h"
@@ -25,7 +28,8 @@ typedef struct outgoing {
     buf body;
     json_t *headers;         /* response headers we keep (retry-after) */
     bool lookup;             /* this request asks whether an earlier send made the reply */
-    const char *send_error;  /* with lookup: what the send was answered */
+    bool look_first;         /* ... before any send of this attempt (the entry was tried before) */
+    const char *send_error;  /* with lookup after a send: what the send was answered */
     bool send_permanent;
 } outgoing;
 
@@ -116,7 +120,12 @@ static bool start(publisher *p, outgoing *s)
         record_failed(p, s, why, true, NULL);
         return false;
     }
-    if (!plan.url) { /* no lookup on this platform: the send's answer stands */
+    if (!plan.url) {
+        if (s->look_first) { /* nothing to ask: the platform's idempotency key makes the send safe */
+            s->look_first = s->lookup = false;
+            return start(p, s);
+        }
+        /* no lookup on this platform: the send's answer stands */
         record_failed(p, s, s->send_error, s->send_permanent, NULL);
         return false;
     }
@@ -154,13 +163,29 @@ static bool finish(publisher *p, outgoing *s, CURLcode rc)
     arena *a = s->a;
     long status = 0;
     curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
-    if (rc != CURLE_OK) { /* no answer: the same key makes the next attempt safe */
-        record_failed(p, s, s->lookup ? s->send_error : curl_easy_strerror(rc), false, NULL);
+    if (rc != CURLE_OK) { /* no answer: the next attempt looks (or repeats the key) first */
+        record_failed(p, s, s->lookup && s->send_error ? s->send_error : curl_easy_strerror(rc), false, NULL);
         return false;
     }
     json_t *body = json_loadb(s->body.data ? s->body.data : "", s->body.len, 0, NULL);
     arena_defer(a, (void (*)(void *))json_decref, body);
     const char *msg = NULL, *kind = NULL;
+    if (s->look_first) { /* found: recorded; not there: send now; unsure: later */
+        const char *id = NULL, *url = NULL;
+        bool ok = status >= 200 && status < 300;
+        if (ok && body && !s->ad->replied(a, &s->e, body, &id, &url)) {
+            record_sent(p, s, id, url);
+            return false;
+        }
+        kind = ok ? "client" : failure_kind(a, s->ad, status, body, &msg);
+        if (!strcmp(kind, "client")) {
+            s->look_first = s->lookup = false;
+            return start(p, s);
+        }
+        record_failed(p, s, arena_printf(a, "could not check whether an earlier attempt posted the reply: %s", msg),
+                      !strcmp(kind, "auth"), !strcmp(kind, "throttled") ? retry_time(a, s->headers, NULL) : NULL);
+        return false;
+    }
     if (status >= 200 && status < 300) {
         const char *id = NULL, *url = NULL;
         const char *bad = body ? s->ad->replied(a, &s->e, body, &id, &url) : "the answer is not JSON";
@@ -260,6 +285,7 @@ void publish_lease(publisher *p, bool woken)
         s->e.target_kind = col(r, i, 12, s->a);
         s->e.target_root = col(r, i, 13, s->a);
         s->e.target_author = col(r, i, 14, s->a);
+        s->look_first = s->lookup = atoi(PQgetvalue(r, i, 15)) > 0;
         s->headers = json_object();
         s->easy = curl_easy_init();
         s->next = p->active;

@@ -56,12 +56,13 @@ $$;
 -- record needs (ingest.outbox_reply_ref).
 -- target_kind, target_root and target_author (the platform's ids of the
 -- answered post's thread root and author) are what Weibo, Instagram and
--- WeChat need to address a reply.
+-- WeChat need to address a reply; tried_before, the attempts before this
+-- one, tells the publisher to look for an earlier attempt's reply first.
 DROP FUNCTION IF EXISTS ingest.lease_outbox(text, integer, integer);
 CREATE FUNCTION ingest.lease_outbox(p_owner text, p_max integer, p_seconds integer DEFAULT 120)
 RETURNS TABLE (outbox_id bigint, idempotency_key text, platform text, api_base_url text, access_token text,
                repo text, body text, target text, visibility text, reply_ref jsonb, created_at text, rkey text,
-               target_kind text, target_root text, target_author text)
+               target_kind text, target_root text, target_author text, tried_before integer)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   -- Leased often enough already, by harvesters that died before an answer.
@@ -88,7 +89,7 @@ BEGIN
          ingest.outbox_reply_ref(t),
          to_char(l.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
          ingest.outbox_rkey(l.created_at, l.id, l.idempotency_key),
-         t.kind, r.external_id, au.external_id
+         t.kind, r.external_id, au.external_id, l.attempts - 1
   FROM leased l
   JOIN social.account a ON a.id = l.account_id
   JOIN social.post t ON t.id = l.in_reply_to
