@@ -86,7 +86,7 @@ $$;
 
 ----------------------------------------------------------------- Limits
 SELECT is((SELECT jsonb_object_agg(code, reply_limit) FROM social.platform),
-          '{"x": 280, "weibo": 2000, "wechat": 600, "bluesky": 300, "commerce": null, "facebook": 8000,
+          '{"x": 280, "weibo": 140, "wechat": 600, "bluesky": 300, "commerce": null, "facebook": 8000,
             "mastodon": 500, "instagram": 2200}'::jsonb, 'reply limits per platform');
 SELECT pg_temp.as_staff('tok-tap_agent');
 SELECT is(pg_temp.reply((SELECT m1 FROM p), repeat('a', 500))->>'state', 'queued', 'Mastodon: 500 characters are fine');
