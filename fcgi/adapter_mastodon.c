@@ -10,15 +10,10 @@
 
 enum { PAGE = 40, FOLLOWER_PAGE = 80 };
 
-static const char *state_str(const stream *s, const char *key, const char *dflt)
-{
-    const char *v = json_string_value(json_object_get(s->state, key));
-    return v ? v : dflt;
-}
-
 static const char *plan(arena *a, const stream *s, page_plan *out)
 {
-    const char *min_id = url_escape(a, state_str(s, "min_id", "0"));
+    const char *newest = state_text(s, "min_id");
+    const char *min_id = url_escape(a, newest ? newest : "0");
     const char *me = s->account_external_id;
     if (!strcmp(s->kind, "mentions")) {
         out->endpoint = "notifications";
@@ -47,13 +42,6 @@ static const char *plan(arena *a, const stream *s, page_plan *out)
     return NULL;
 }
 
-/* Mastodon ids are decimal strings: longer is larger, else compare as text. */
-static int id_cmp(const char *x, const char *y)
-{
-    size_t lx = strlen(x), ly = strlen(y);
-    return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x, y);
-}
-
 static json_t *advance(const stream *s, json_t *body, json_t *headers, bool *done)
 {
     if (!strcmp(s->kind, "replies")) { /* one thread per page; the database picks the next */
@@ -74,7 +62,7 @@ static json_t *advance(const stream *s, json_t *body, json_t *headers, bool *don
     json_t *item;
     json_array_foreach(items, i, item) {
         const char *id = json_string_value(json_object_get(item, "id"));
-        if (id && (!newest || id_cmp(id, newest) > 0))
+        if (id && (!newest || decimal_id_cmp(id, newest) > 0))
             newest = id;
     }
     /* A short page means there is nothing newer yet. */

@@ -39,25 +39,20 @@ static unsigned long long id_num(const char *s)
     return errno ? 0 : v;
 }
 
-static const char *state_str(const stream *s, const char *key)
-{
-    return json_string_value(json_object_get(s->state, key));
-}
-
 /* The mentions stream walks statuses/mentions, then comments/mentions
  * (comments anywhere that @ the brand); each list keeps its own marks,
  * the comments' under c_-prefixed keys. */
 static bool in_comments(const stream *s)
 {
-    const char *phase = state_str(s, "phase");
+    const char *phase = state_text(s, "phase");
     return phase && !strcmp(phase, "comments");
 }
 
 /* since_id / max_id of a forward crawl, as query parameters. */
 static const char *window(arena *a, const stream *s, const char *prefix)
 {
-    const char *since = state_str(s, arena_printf(a, "%ssince_id", prefix));
-    const char *max = state_str(s, arena_printf(a, "%smax_id", prefix));
+    const char *since = state_text(s, arena_printf(a, "%ssince_id", prefix));
+    const char *max = state_text(s, arena_printf(a, "%smax_id", prefix));
     return arena_printf(a, "%s%s%s%s", since ? "&since_id=" : "", since ? url_escape(a, since) : "",
                         max ? "&max_id=" : "", max ? url_escape(a, max) : "");
 }
@@ -85,7 +80,7 @@ static const char *plan(arena *a, const stream *s, page_plan *out)
         out->url = arena_printf(a, "%s/statuses/user_timeline.json?uid=%s&count=%d%s", s->base_url,
                                 url_escape(a, me), PAGE, window(a, s, ""));
     } else if (!strcmp(s->kind, "followers")) {
-        const char *cursor = state_str(s, "cursor");
+        const char *cursor = state_text(s, "cursor");
         out->endpoint = "followers";
         out->url = arena_printf(a, "%s/friendships/followers.json?uid=%s&count=%d&cursor=%s", s->base_url,
                                 url_escape(a, me), FOLLOWER_PAGE, cursor ? url_escape(a, cursor) : "0");
@@ -110,8 +105,8 @@ static void set_id(json_t *st, const char *prefix, const char *key, unsigned lon
 static bool crawl(const stream *s, json_t *body, const char *list, const char *prefix, json_t *st)
 {
     arena *a = arena_new();
-    unsigned long long mark = id_num(state_str(s, arena_printf(a, "%ssince_id", prefix)));
-    unsigned long long top = id_num(state_str(s, arena_printf(a, "%srun_top", prefix)));
+    unsigned long long mark = id_num(state_text(s, arena_printf(a, "%ssince_id", prefix)));
+    unsigned long long top = id_num(state_text(s, arena_printf(a, "%srun_top", prefix)));
     unsigned long long newest = 0, oldest = 0;
     size_t i;
     json_t *item;
@@ -167,8 +162,8 @@ static json_t *advance(const stream *s, json_t *body, json_t *headers, bool *don
     /* Mentions: the other list's marks are kept as they are. */
     bool comments = in_comments(s);
     const char *keep = comments ? "since_id" : "c_since_id";
-    if (state_str(s, keep))
-        json_object_set_new(st, keep, json_string(state_str(s, keep)));
+    if (state_text(s, keep))
+        json_object_set_new(st, keep, json_string(state_text(s, keep)));
     bool caught_up = crawl(s, body, comments ? "comments" : "statuses", comments ? "c_" : "", st);
     *done = caught_up && comments;
     if (comments ? !caught_up : caught_up) /* still in, or now moving on to, the comments */

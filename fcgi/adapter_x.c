@@ -22,15 +22,10 @@ enum { PAGE = 100, FOLLOWER_PAGE = 1000, TEXT_LIMIT = 280 };
     "&user.fields=created_at,description,location,public_metrics,verified,username,name,profile_image_url"
 #define X_USER_FIELDS "user.fields=created_at,description,location,public_metrics,verified,username,name,profile_image_url"
 
-static const char *state_str(const stream *s, const char *key)
-{
-    return json_string_value(json_object_get(s->state, key));
-}
-
 /* "&name=value" when the state has the key, else "". */
 static const char *param(arena *a, const stream *s, const char *key, const char *name)
 {
-    const char *v = state_str(s, key);
+    const char *v = state_text(s, key);
     return v ? arena_printf(a, "&%s=%s", name, url_escape(a, v)) : "";
 }
 
@@ -64,7 +59,7 @@ static const char *plan(arena *a, const stream *s, page_plan *out)
         out->endpoint = "tweets";
         out->url = arena_printf(a, "%s/2/tweets/search/recent?query=%s&max_results=%d&%s%s%s", s->base_url,
                                 url_escape(a, s->query), PAGE, X_FIELDS,
-                                searchable(state_str(s, "since_id")) ? since : "",
+                                searchable(state_text(s, "since_id")) ? since : "",
                                 param(a, s, "next_token", "next_token"));
     } else if (!strcmp(s->kind, "replies")) {
         out->endpoint = "tweets";
@@ -88,13 +83,6 @@ static const char *plan(arena *a, const stream *s, page_plan *out)
     return NULL;
 }
 
-/* X ids are decimal strings: longer is larger, else compare as text. */
-static int id_cmp(const char *x, const char *y)
-{
-    size_t lx = strlen(x), ly = strlen(y);
-    return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x, y);
-}
-
 static json_t *advance(const stream *s, json_t *body, json_t *headers, bool *done)
 {
     (void)headers;
@@ -109,18 +97,18 @@ static json_t *advance(const stream *s, json_t *body, json_t *headers, bool *don
         *done = !next;
         return next ? json_pack("{s:s}", "next_token", next) : json_object();
     }
-    const char *since = state_str(s, "since_id");
-    const char *top = state_str(s, "run_top");
+    const char *since = state_text(s, "since_id");
+    const char *top = state_text(s, "run_top");
     size_t i;
     json_t *item;
     json_array_foreach(json_object_get(body, "data"), i, item) {
         const char *id = json_string_value(json_object_get(item, "id"));
-        if (decimal(id) && (!top || id_cmp(id, top) > 0))
+        if (decimal(id) && (!top || decimal_id_cmp(id, top) > 0))
             top = id;
     }
     *done = !next;
     if (*done) { /* caught up: the newest Tweet of this run is where the next one stops */
-        const char *mark = top && (!since || id_cmp(top, since) > 0) ? top : since;
+        const char *mark = top && (!since || decimal_id_cmp(top, since) > 0) ? top : since;
         return mark ? json_pack("{s:s}", "since_id", mark) : json_object();
     }
     json_t *st = json_pack("{s:s}", "next_token", next);

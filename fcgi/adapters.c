@@ -40,6 +40,19 @@ const char *authorization_header(arena *a, const adapter *ad, const char *token)
     return ad->authorization ? ad->authorization(a, token) : arena_printf(a, "Authorization: Bearer %s", token);
 }
 
+const char *state_text(const stream *s, const char *key)
+{
+    return json_string_value(json_object_get(s->state, key));
+}
+
+/* Decimal ids as text (Mastodon's and X's are strings): longer is larger,
+ * else compare as text. */
+int decimal_id_cmp(const char *x, const char *y)
+{
+    size_t lx = strlen(x), ly = strlen(y);
+    return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x, y);
+}
+
 const char *url_escape(arena *a, const char *s)
 {
     char *e = curl_easy_escape(NULL, s, 0);

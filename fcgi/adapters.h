@@ -81,6 +81,8 @@ const char *authorization_header(arena *a, const adapter *ad, const char *token)
 const adapter *adapter_for(const char *platform); /* NULL when there is none */
 
 /* Shared helpers for adapters (adapters.c). */
+const char *state_text(const stream *s, const char *key); /* a string in the stream's position, or NULL */
+int decimal_id_cmp(const char *x, const char *y);          /* ids as decimal strings, compared as numbers */
 const char *url_escape(arena *a, const char *s);
 const char *header(json_t *headers, const char *name);       /* lower-case name */
 const char *link_param(arena *a, const char *link, const char *rel, const char *param);

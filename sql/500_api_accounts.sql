@@ -54,13 +54,15 @@ BEGIN
   IF coalesce(p->>'token', '') <> '' THEN
     INSERT INTO social.account_credential (account_id, access_token) VALUES (new_id, p->>'token');
   END IF;
-  -- platforms that only push (WeChat, the brand's own systems) get no streams
+  -- platforms that only push (WeChat, the brand's own systems) get no streams,
+  -- those without keyword search (Facebook, Weibo) no search streams
   INSERT INTO ingest.stream (account_id, kind, query)
   SELECT new_id, s.kind, s.query FROM (
     SELECT k, '' FROM unnest(ARRAY['mentions', 'own_posts', 'replies', 'followers']) k
     UNION ALL
     SELECT DISTINCT 'search', btrim(q)
-    FROM unnest(string_to_array(coalesce(p->>'keywords', ''), ',')) q WHERE btrim(q) <> '') AS s(kind, query)
+    FROM unnest(string_to_array(coalesce(p->>'keywords', ''), ',')) q
+    WHERE btrim(q) <> '' AND (SELECT searchable FROM social.platform WHERE code = p->>'platform')) AS s(kind, query)
   WHERE (SELECT harvested FROM social.platform WHERE code = p->>'platform');
   PERFORM listen.sync_search_streams();   -- keyword rules in scope search this account too
   PERFORM auth.audit('account_added', st.id, jsonb_build_object('account', new_id));

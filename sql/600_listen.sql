@@ -613,7 +613,7 @@ END $$;
 -------------------------------------------------------------------- Search streams
 -- Keep the harvester's search streams in step with enabled rules that have
 -- search on: one stream per un-negated keyword or "phrase" and account in
--- the rule's scope whose platform is harvested. Missing streams are created
+-- the rule's scope whose platform is harvested and searchable. Missing streams are created
 -- (or re-enabled), streams a rule created are disabled when no rule asks for
 -- them any more; streams that existed before a rule claimed them are only
 -- released. Returns {"added", "enabled", "disabled"}. Call it after rules or
@@ -631,7 +631,7 @@ BEGIN
   CROSS JOIN LATERAL (SELECT CASE WHEN t.phrase THEN '"' || lower(t.text) || '"' ELSE lower(t.text) END AS query) q
   JOIN social.account a ON (r.account_ids IS NULL OR a.id = ANY (r.account_ids))
                        AND (r.platforms IS NULL OR a.platform = ANY (r.platforms))
-  JOIN social.platform pl ON pl.code = a.platform AND pl.harvested
+  JOIN social.platform pl ON pl.code = a.platform AND pl.searchable
   WHERE r.enabled AND r.search AND length(q.query) <= 200;
 
   WITH made AS (

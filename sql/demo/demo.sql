@@ -1,17 +1,21 @@
 -- Demo data for `make run`: a brand with accounts on several platforms and a
--- few bilingual conversations; the Mastodon and Bluesky accounts are harvested
--- continuously from the local fake platform server (psql variable :fake is
--- its base URL). Idempotent: loading it twice changes nothing.
+-- few bilingual conversations; the Mastodon, Bluesky, X, Facebook, Instagram
+-- and Weibo accounts are harvested continuously from the local fake platform
+-- server (psql variable :fake is its base URL; tests/lib/stack.sh fills in
+-- their platform ids). Idempotent: loading it twice changes nothing.
 INSERT INTO social.account (platform, handle, display_name, api_base_url) VALUES
   ('mastodon', 'lumen@mastodon.example', 'Lumen Coffee', :'fake' || '/mastodon/lumen'),
   ('bluesky', 'lumencoffee.bsky.social', 'Lumen Coffee', :'fake' || '/bluesky/lumencoffee.bsky.social'),
-  ('weibo', 'lumen_coffee', '卢门咖啡', 'https://api.weibo.com'),
-  ('facebook', 'lumencoffee', 'Lumen Coffee', 'https://graph.facebook.com')
+  ('x', 'lumencoffee', 'Lumen Coffee', :'fake' || '/x/lumen'),
+  ('facebook', 'lumencoffee', 'Lumen Coffee', :'fake' || '/facebook/lumen/v19.0'),
+  ('instagram', 'lumen.coffee', 'Lumen Coffee', :'fake' || '/instagram/lumen/v19.0'),
+  ('weibo', 'lumen_coffee', '卢门咖啡', :'fake' || '/weibo/lumen/2')
 ON CONFLICT (platform, handle) DO NOTHING;
 
--- The fake server's token for an account is "token-" and its name there.
+-- The fake server's token for an account is "token-" and its name there
+-- (the path segment after the platform's).
 INSERT INTO social.account_credential (account_id, access_token)
-SELECT id, 'token-' || split_part(split_part(api_base_url, '/mastodon/', 2) || split_part(api_base_url, '/bluesky/', 2), '/', 1)
+SELECT id, 'token-' || split_part(substr(api_base_url, length(:'fake') + 2), '/', 2)
 FROM social.account WHERE api_base_url LIKE :'fake' || '/%'
 ON CONFLICT (account_id) DO NOTHING;
 
@@ -21,6 +25,7 @@ FROM social.account a,
      (VALUES ('mentions', ''), ('own_posts', ''), ('replies', ''), ('followers', ''), ('search', 'lumen'),
              ('search', '拿铁')) k(kind, query)
 WHERE a.api_base_url LIKE :'fake' || '/%'
+  AND (k.kind <> 'search' OR (SELECT searchable FROM social.platform WHERE code = a.platform))
 ON CONFLICT (account_id, kind, query) DO NOTHING;
 
 INSERT INTO social.profile (platform, external_id, handle, display_name) VALUES
