@@ -112,15 +112,29 @@ load_demo() {
     printf '%s\n' "$DEMO_PASSWORD" | as_app env PARLEY_DB="$PARLEY_DB" "$BIN" user add "$DEMO_USER" \
       --role admin --name "Demo Admin" --password-stdin
   fi
-  as_app "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -v fake="http://127.0.0.1:$FAKE_PORT" "$PARLEY_DB" \
-    -f "$ROOT/sql/demo/demo.sql"
-  # The Mastodon account's platform id, as the fake server knows it.
-  local id
-  id=$(curl -fs -H 'Authorization: Bearer token-lumen' \
-    "http://127.0.0.1:$FAKE_PORT/mastodon/lumen/api/v1/accounts/verify_credentials" | sed -n 's/^{"id":"\([0-9]*\)".*/\1/p')
-  printf '%s\n' "UPDATE social.account SET external_id = :'id' WHERE handle = 'lumen@mastodon.example';" \
-    "UPDATE ingest.stream SET next_run_at = now() WHERE last_error LIKE '%platform id%';" |
-    as_app "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -v id="$id" "$PARLEY_DB"
+  local fake="http://127.0.0.1:$FAKE_PORT"
+  as_app "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -v fake="$fake" "$PARLEY_DB" -f "$ROOT/sql/demo/demo.sql"
+  # The accounts' platform ids, as the fake server knows them: platform,
+  # handle, Authorization scheme, the path that names the account, its field.
+  local platform handle scheme path field id
+  while IFS='|' read -r platform handle scheme path field; do
+    id=$(curl -fs -H "Authorization: $scheme token-lumen" "$fake$path" |
+      node -e 'let d = ""; process.stdin.on("data", (c) => d += c).on("end", () => {
+                 let v; try { v = JSON.parse(d); } catch { return; }
+                 for (const k of process.argv[1].split(".")) v = v?.[k];
+                 process.stdout.write(String(v ?? "")); })' "$field") || id=
+    [ -n "$id" ] || { say "the fake platform did not name the demo's $platform account"; continue; }
+    printf '%s\n' "UPDATE social.account SET external_id = :'id' WHERE platform = :'platform' AND handle = :'handle';" |
+      as_app "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -v id="$id" -v platform="$platform" -v handle="$handle" "$PARLEY_DB"
+  done <<'ACCOUNTS'
+mastodon|lumen@mastodon.example|Bearer|/mastodon/lumen/api/v1/accounts/verify_credentials|id
+x|lumencoffee|Bearer|/x/lumen/2/users/me|data.id
+facebook|lumencoffee|Bearer|/facebook/lumen/v19.0/me|id
+instagram|lumen.coffee|Bearer|/instagram/lumen/v19.0/me|id
+weibo|lumen_coffee|OAuth2|/weibo/lumen/2/account/get_uid.json|uid
+ACCOUNTS
+  printf '%s\n' "UPDATE ingest.stream SET next_run_at = now() WHERE last_error LIKE '%platform id%';" |
+    as_app "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 "$PARLEY_DB"
 }
 
 # The demo's stand-in for the social platforms: a stream of bilingual mentions,

@@ -295,6 +295,7 @@ export default (kit) => {
     onStatus(w, st) { st.id = String(17900000000000000n + (BigInt(st.time - (ANCHOR_MS - 1000 * DAY)) * 1000n) + BigInt(w.rng.int(0, 999))); st.key = st.id; },
     mentionName: (p) => p.username,
     routes: [
+      route('GET', '/me', (c) => ok({ id: c.w.brand.id, username: c.w.brand.username })),
       route('GET', '/ig_hashtag_search', (c) => {
         const q = (c.params.get('q') ?? '').replace(/^#/, '');
         if (c.params.get('user_id') !== c.w.brand.id) throw graphError(400, 100, '(#100) The parameter user_id is required');
