@@ -177,7 +177,8 @@ static const char *const charts[] = {"volume", "response", "sentiment", "voice",
     {"period", P_ENUM, 0, 0, false, periods},                      \
     {"account", P_INT, 1, 9223372036854775807LL, false, NULL},     \
     {"platform", P_ENUM, 0, 0, false, platforms},                  \
-    {"team", P_INT, 1, 9223372036854775807LL, false, NULL}
+    {"team", P_INT, 1, 9223372036854775807LL, false, NULL},         \
+    {"to", P_TEXT, 0, 10, false, NULL}
 static const param_spec dashboard_params[] = {DASHBOARD_FILTERS, {NULL}};
 static const param_spec export_params[] = {{"chart", P_ENUM, 0, 0, true, charts}, DASHBOARD_FILTERS, {NULL}};
 /* keyset pagination: rows older than this id */

@@ -2,8 +2,9 @@
 -- KPIs from the kpi rollups (sql/70x) for a period against the one before,
 -- charts as SVG geometry (sql/650) and the data behind each chart.
 
--- The dashboard's filters, checked once: period in days (7, 30 or 90), and
--- optional account, platform and team.
+-- The dashboard's filters, checked once: period in days (7, 30 or 90) ending
+-- today or on an earlier day ("to", YYYY-MM-DD), and optional account,
+-- platform and team.
 CREATE OR REPLACE FUNCTION chart.filters(p jsonb) RETURNS TABLE (
   days integer, first_day date, last_day date, prev_first date, account bigint, platform text, team bigint)
 LANGUAGE plpgsql STABLE AS $$
@@ -14,7 +15,17 @@ BEGIN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'The period is 7, 30 or 90 days.', HINT = 'err.period';
   END IF;
   last_day := today;
-  first_day := today - days + 1;
+  IF coalesce(p->>'to', '') <> '' THEN
+    BEGIN
+      last_day := (p->>'to')::date;
+    EXCEPTION WHEN data_exception THEN
+      RAISE SQLSTATE 'PR422' USING MESSAGE = 'The end date must be a day like 2026-03-31.', HINT = 'err.bad_input';
+    END;
+    IF last_day > today THEN
+      RAISE SQLSTATE 'PR422' USING MESSAGE = 'The end date cannot be after today.', HINT = 'err.bad_input';
+    END IF;
+  END IF;
+  first_day := last_day - days + 1;
   prev_first := first_day - days;
   account := nullif(p->>'account', '')::bigint;
   platform := nullif(p->>'platform', '');
@@ -163,8 +174,9 @@ BEGIN
       'posts',      social.tally_of('posts'),
       'open_cases', (SELECT count(*) FROM crm."case" WHERE state NOT IN ('resolved', 'closed'))),
     'filters', jsonb_build_object('period', f.days, 'account', f.account, 'platform', f.platform, 'team', f.team,
-                                  'from', f.first_day, 'to', f.last_day),
-    'query', concat_ws('&', 'period=' || f.days, 'account=' || f.account, 'platform=' || f.platform, 'team=' || f.team),
+                                  'from', f.first_day, 'to', f.last_day, 'until', nullif(p->>'to', '')),
+    'query', concat_ws('&', 'period=' || f.days, 'account=' || f.account, 'platform=' || f.platform, 'team=' || f.team,
+                       'to=' || nullif(p->>'to', '')),
     'periods', (SELECT jsonb_agg(jsonb_build_object('days', d, 'selected', d = f.days) ORDER BY d) FROM unnest(ARRAY[7, 30, 90]) d),
     'accounts', coalesce((SELECT jsonb_agg(jsonb_build_object('id', id, 'handle', handle, 'platform', platform,
                                                               'selected', id = f.account) ORDER BY platform, handle)

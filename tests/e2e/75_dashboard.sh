@@ -7,11 +7,15 @@ login db e2e_admin "$PW"
 req db GET "/dashboard.json?period=30"
 eq "dashboard JSON" "$STATUS" 200
 doc=$BODY
-# Inbound mentions: not by the brand's own profiles, not reposts, not deleted, posted in the last 30 local days.
-mentions=$(sql "SELECT count(*) FROM social.post q WHERE q.deleted_at IS NULL AND q.kind <> 'repost'
-  AND NOT EXISTS (SELECT FROM social.profile pr JOIN social.account a ON a.platform = pr.platform AND a.external_id = pr.external_id
-                  WHERE pr.id = q.author_id)
-  AND (q.created_at AT TIME ZONE '$tz')::date BETWEEN (now() AT TIME ZONE '$tz')::date - 29 AND (now() AT TIME ZONE '$tz')::date")
+# mentions_in LAST_DAY DAYS: inbound mentions (not by the brand's own profiles, not reposts,
+# not deleted) posted in the DAYS local days up to LAST_DAY, counted from the posts.
+mentions_in() {
+  sql "SELECT count(*) FROM social.post q WHERE q.deleted_at IS NULL AND q.kind <> 'repost'
+    AND NOT EXISTS (SELECT FROM social.profile pr JOIN social.account a ON a.platform = pr.platform AND a.external_id = pr.external_id
+                    WHERE pr.id = q.author_id)
+    AND (q.created_at AT TIME ZONE '$tz')::date BETWEEN $1::date - ($2 - 1) AND $1::date"
+}
+mentions=$(mentions_in "(now() AT TIME ZONE '$tz')" 30)
 eq "mentions tile = mentions counted from the posts" "$(jq -r '.kpi.mentions.value // 0' <<<"$doc")" "$mentions"
 eq "the volume chart adds up to the tile" "$(jq '[.charts.volume.dots[].value] | add' <<<"$doc")" "$mentions"
 eq "… one point per day" "$(jq '.charts.volume.dots | length' <<<"$doc")" 30
@@ -27,11 +31,26 @@ req db GET "/dashboard.json?period=7&account=$acc"
 eq "filtered by account and a 7-day period" "$(jq -r '.kpi.mentions.value // 0' <<<"$BODY")" "$acc_mentions"
 req db GET "/dashboard.json?period=8"
 eq "an unknown period is 422" "$STATUS" 422
+# A past window: the 90 days up to the fake platform's anchor day, where the harvested history is.
+past=$(mentions_in "'2025-05-01'" 90)
+req db GET "/dashboard.json?period=90&to=2025-05-01"
+eq "the 90 days to 2025-05-01" "$(jq -r '[.filters.from, .filters.to] | join(" ")' <<<"$BODY")" "2025-02-01 2025-05-01"
+check "… hold harvested mentions ($past)" test "$past" -gt 0
+eq "… as many as the mentions tile says" "$(jq -r '.kpi.mentions.value // 0' <<<"$BODY")" "$past"
+eq "… and the volume chart adds up" "$(jq '[.charts.volume.dots[].value] | add' <<<"$BODY")" "$past"
+req db GET "/dashboard.json?to=2025-02-30"
+eq "an impossible end date is 422" "$STATUS" 422
+has "… saying what is expected" "$BODY" "2026-03-31"
+req db GET "/dashboard.json?to=2999-01-01"
+eq "a future one too" "$STATUS" 422
+req db GET "/dashboard.json?to=2025-05-01x"
+eq "an end date longer than a date is 422 (the route's limit)" "$STATUS" 422
 
 req db GET "/dashboard?period=30"
 eq "dashboard page" "$STATUS" 200
 has "charts are inline SVG" "$BODY" '<polyline points="'
 has "… with a CSV link per chart" "$BODY" 'href="/dashboard/export?chart=backlog&amp;period=30"'
+has "… and an end-date field" "$BODY" '<input type="date" name="to"'
 hasnt "… and no script" "$BODY" "<script"
 
 req db GET "/dashboard/export?chart=volume&period=30"

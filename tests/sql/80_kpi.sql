@@ -2,7 +2,7 @@
 -- the default SLA calendar is Shanghai, Monday to Friday 09:00-18:00. 2026-03-02 is a Monday.
 -- Every expected figure is worked out in the comment next to it.
 BEGIN;
-SELECT plan(60);
+SELECT plan(65);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -104,6 +104,36 @@ INSERT INTO crm.lead (contact_id, post_id, rule_id, account_id, state, value, qu
   (:k, :m8, :rc1, :a2, 'qualified', 50, '2026-03-05');
 
 SELECT is((kpi.refresh(true))->>'full', 'true', 'a full refresh');
+
+----------------------------------------------------------------- The dashboard's tiles on this data
+-- The week 03-01..03-07 (the page's "to" filter), against the figures worked out here:
+-- mentions m1 m2 m3 m4 m6 m7 m8 = 7 (m5 deleted, rp a repost, o1 and r* the brand's);
+-- needing an answer m1 (brand rule), m2 (case), m4 (DM), m6 (under o1), m7 (case) = 5,
+-- answered m1 m2 m6 m7 = 4: 80.0 %; first responses 1800, 57600, 14400, 1800 s: median
+-- (1800 + 14400) / 2 = 8100 s = 135.0 min; complaints m2 of scored m1 m2 m3 m4 m8: 20.0 %;
+-- won leads: m1's = 1; new followers f1 f2 (03-02) f3 (03-03) = 3; the week before: nothing.
+SELECT count(auth.user_add('tap_kpi', 'Tap Kpi', 'analyst', '$argon2id$v=19$m=19456,t=2,p=1$x$y'));
+INSERT INTO auth.session (token_hash, staff_id, csrf_token)
+SELECT sha256(convert_to('tok-tap_kpi', 'UTF8')), id, 'csrf' FROM auth.staff WHERE username = 'tap_kpi';
+SELECT set_config('parley.session', 'tok-tap_kpi', true);
+SELECT is((SELECT string_agg(k || '=' || coalesce(d->'kpi'->k->>'value', '-'), ' ' ORDER BY o)
+           FROM (SELECT api.dashboard('{"period": "7", "to": "2026-03-07"}')::jsonb) x(d),
+                unnest(ARRAY['mentions', 'response_rate', 'response_minutes', 'complaint_share', 'leads_won',
+                             'new_followers']) WITH ORDINALITY y(k, o)),
+          'mentions=7 response_rate=80.0 response_minutes=135.0 complaint_share=20.0 leads_won=1 new_followers=3',
+          'every dashboard tile of the week to 03-07');
+SELECT is((SELECT string_agg(coalesce(d->'kpi'->k->>'previous', '-'), ' ')
+           FROM (SELECT api.dashboard('{"period": "7", "to": "2026-03-07"}')::jsonb) x(d),
+                unnest(ARRAY['mentions', 'response_rate', 'new_followers']) k),
+          '- - -', '… against an empty week before');
+SELECT is((SELECT string_agg(e->>'label' || ':' || (e->>'value'), ' ' ORDER BY e->>'label')
+           FROM jsonb_array_elements(api.dashboard('{"period": "7", "to": "2026-03-07"}')::jsonb->'charts'->'volume'->'dots') e
+           WHERE (e->>'value')::numeric > 0),
+          '2026-03-02:6 2026-03-03:1', 'the volume chart: six mentions on 03-02 (m3 is 03-02 in Shanghai), m7 on 03-03');
+SELECT throws_ok($$SELECT api.dashboard('{"to": "2026-02-30"}')$$, 'PR422', 'The end date must be a day like 2026-03-31.',
+                 'an impossible end date is refused');
+SELECT throws_ok($$SELECT api.dashboard('{"to": "2999-01-01"}')$$, 'PR422', 'The end date cannot be after today.',
+                 'so is one in the future');
 
 ----------------------------------------------------------------- Mentions and volume
 SELECT is((SELECT count(*) FROM kpi.mention_fact WHERE post_id IN (:m5, :o1, :m1) OR platform = 'mastodon' AND kind = 'repost' AND account_id = :a1),
@@ -273,10 +303,6 @@ SELECT is((SELECT string_agg(c.period::text, ',' ORDER BY c.period) FROM kpi.das
           '… caches the unfiltered dashboard for 7, 30 and 90 days');
 SELECT is((SELECT jsonb_build_object('kpi', kpi, 'charts', charts) FROM kpi.dashboard_cache WHERE period = 30),
           chart.kpi_doc('{"period": "30"}'), 'the cached figures are the live ones');
-SELECT count(auth.user_add('tap_kpi', 'Tap Kpi', 'analyst', '$argon2id$v=19$m=19456,t=2,p=1$x$y'));
-INSERT INTO auth.session (token_hash, staff_id, csrf_token)
-SELECT sha256(convert_to('tok-tap_kpi', 'UTF8')), id, 'csrf' FROM auth.staff WHERE username = 'tap_kpi';
-SELECT set_config('parley.session', 'tok-tap_kpi', true);
 UPDATE kpi.dashboard_cache SET kpi = jsonb_set(kpi::jsonb, '{mentions,value}', '-1')::json;
 SELECT is(api.dashboard('{}')->'kpi'->'mentions'->>'value', '-1', 'the unfiltered dashboard is served from the cache');
 SELECT is((api.dashboard('{"platform": "mastodon"}')->'kpi')::jsonb, chart.kpi_doc('{"platform": "mastodon"}')->'kpi',
