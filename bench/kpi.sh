@@ -97,7 +97,8 @@ DROP TABLE public.bench_kpi_mention;
 ANALYZE;
 SQL
 t1=$(date +%s.%N)
-full=$(psql_su -c "SELECT kpi.refresh(true)->>'millis'")
+full_doc=$(psql_su -c "SELECT kpi.refresh(true)")
+full=$(jq -r .millis <<<"$full_doc")
 # A quiet incremental run first: the generated history is older than the watermark.
 quiet=$(psql_su -c "SELECT kpi.refresh()->>'millis'")
 
@@ -129,7 +130,8 @@ INSERT INTO social.interaction (platform, kind, actor_id, account_id, external_i
          date_trunc('day', now()) + random() * (now() - date_trunc('day', now()))
   FROM generate_series(1, :nint) i;
 SQL
-inc=$(psql_su -c "SELECT kpi.refresh()->>'millis'")
+inc_doc=$(psql_su -c "SELECT kpi.refresh()")
+inc=$(jq -r .millis <<<"$inc_doc")
 inc_days=$(psql_su -c "SELECT days FROM kpi.freshness")
 # The dashboard on this data (needs SESSION, a signed-in session token): the
 # unfiltered page is served from the cache the refresh just built; a platform
@@ -167,6 +169,9 @@ Result: $rows.
 | full, every KPI | $(sec "$full") | < 60 |
 | incremental, nothing new | $(sec "$quiet") | |
 | incremental after one day of data ($inc_days day(s) recomputed) | $(sec "$inc") | < 2 |
+
+Milliseconds per section, full: $(jq -r '.sections | to_entries | map("\(.key) \(.value)") | join(", ")' <<<"$full_doc");
+incremental: $(jq -r '.sections | to_entries | map("\(.key) \(.value)") | join(", ")' <<<"$inc_doc").
 MD
 if [ -n "$dash_rows" ]; then
 cat <<MD

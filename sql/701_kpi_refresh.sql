@@ -1,3 +1,10 @@
+-- Milliseconds since a lap started, keyed by the section that took them.
+CREATE OR REPLACE FUNCTION kpi.lap(p_section text, p_since timestamptz) RETURNS jsonb
+LANGUAGE sql VOLATILE AS $$
+  SELECT jsonb_build_object(p_section, round(extract(epoch FROM clock_timestamp() - p_since) * 1000))
+$$;
+REVOKE ALL ON FUNCTION kpi.lap(text, timestamptz) FROM PUBLIC;
+
 -- The end of every refresh: the dashboard's cached default view is rebuilt
 -- from the new rollups (the backlog chart with it), then the watermark moves.
 CREATE OR REPLACE FUNCTION kpi.finish_refresh(p_started timestamptz, p_t0 timestamptz, p_full boolean, p_days integer)
@@ -17,7 +24,8 @@ REVOKE ALL ON FUNCTION kpi.finish_refresh(timestamptz, timestamptz, boolean, int
 -- readers keep seeing the previous rows until commit and never block.
 -- The watermark is the start of the previous refresh minus a 10-minute
 -- margin, so rows written by transactions that were still open then are
--- caught. A concurrent call returns at once ({"skipped": true}).
+-- caught. A concurrent call returns at once ({"skipped": true}). The
+-- result says how long each section took ("sections", milliseconds).
 CREATE OR REPLACE FUNCTION kpi.refresh(p_full boolean DEFAULT false) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off
   SET client_min_messages = warning AS $$
@@ -30,6 +38,8 @@ DECLARE
   days date[];
   ndays integer;
   w_post text; w_int text; w_fol text; w_day text;
+  lap timestamptz := clock_timestamp();   -- where each section's time is measured from
+  took jsonb := '{}';                     -- milliseconds per section
 BEGIN
   IF NOT pg_try_advisory_xact_lock(hashtext('kpi.refresh')) THEN
     RETURN jsonb_build_object('skipped', true);
@@ -58,6 +68,7 @@ BEGIN
     GROUP BY grp;
   END IF;
   ndays := cardinality(days);
+  took := kpi.lap('changed_days', lap); lap := clock_timestamp();
   w_post := kpi.day_pred('p.created_at', full_run);
   w_int := kpi.day_pred('i.occurred_at', full_run);
   w_fol := kpi.day_pred('e.first_seen_at', full_run);
@@ -123,6 +134,8 @@ BEGIN
     ANALYZE kpi.mention_fact;   -- the rollups below read it in this transaction
   END IF;
 
+  took := took || kpi.lap('mentions', lap); lap := clock_timestamp();
+
   ---------------------------------------------------------------- volume
   EXECUTE 'DELETE FROM kpi.volume_daily WHERE ' || w_day;
   EXECUTE format($q$
@@ -146,6 +159,8 @@ BEGIN
     SELECT day, account_id, platform, category, sum(mentions), sum(own_posts), sum(interactions)
     FROM rows GROUP BY day, account_id, platform, category $q$, w_day, tz, w_post, tz, w_int);
 
+  took := took || kpi.lap('volume', lap); lap := clock_timestamp();
+
   ---------------------------------------------------------------- response
   EXECUTE 'DELETE FROM kpi.response_daily WHERE ' || w_day;
   EXECUTE format($q$
@@ -165,6 +180,8 @@ BEGIN
     FROM kpi.mention_fact WHERE %s
     GROUP BY day, account_id, platform $q$, w_day);
 
+  took := took || kpi.lap('response', lap); lap := clock_timestamp();
+
   ---------------------------------------------------------------- sentiment
   EXECUTE 'DELETE FROM kpi.sentiment_daily WHERE ' || w_day;
   EXECUTE format($q$
@@ -173,6 +190,8 @@ BEGIN
            count(*) FILTER (WHERE label = 'negative'), avg(sentiment),
            count(*) FILTER (WHERE complaint), round((count(*) FILTER (WHERE complaint))::numeric / count(*), 4)
     FROM kpi.mention_fact WHERE %s GROUP BY day $q$, w_day);
+
+  took := took || kpi.lap('sentiment', lap); lap := clock_timestamp();
 
   ---------------------------------------------------------------- share of voice
   EXECUTE 'DELETE FROM kpi.share_of_voice_daily WHERE ' || w_day;
@@ -196,6 +215,8 @@ BEGIN
            round(h.matches::numeric / nullif(t.n, 0), 4)
     FROM hits h JOIN tot t ON t.day = h.day LEFT JOIN brand b ON b.day = h.day $q$,
     replace(w_day, 'day', 'f.day'), replace(w_day, 'day', 'f.day'));
+
+  took := took || kpi.lap('voice', lap); lap := clock_timestamp();
 
   ---------------------------------------------------------------- audience
   EXECUTE 'DELETE FROM kpi.follower_daily WHERE ' || w_day;
@@ -228,6 +249,8 @@ BEGIN
            round(sum(engagements)::numeric / count(*) / nullif(followers, 0), 6)
     FROM pe GROUP BY day, account_id, followers $q$, tz, w_post);
 
+  took := took || kpi.lap('audience', lap); lap := clock_timestamp();
+
   ---------------------------------------------------------------- leads
   EXECUTE 'DELETE FROM kpi.lead_daily WHERE ' || w_day;
   EXECUTE format($q$
@@ -248,7 +271,8 @@ BEGIN
     FROM rows GROUP BY day, rule_id, account_id $q$,
     replace(w_day, 'day', 'f.day'), tz, replace(w_day, 'day', 'd.day'));
 
-  RETURN kpi.finish_refresh(started, t0, full_run, ndays);
+  took := took || kpi.lap('leads', lap);
+  RETURN kpi.finish_refresh(started, t0, full_run, ndays) || jsonb_build_object('sections', took);
 END $$;
 
 REVOKE ALL ON FUNCTION kpi.refresh(boolean) FROM PUBLIC;
