@@ -127,3 +127,42 @@ END $$;
 DROP TRIGGER IF EXISTS crm_rule_actions ON listen.match;
 CREATE TRIGGER crm_rule_actions AFTER INSERT ON listen.match REFERENCING NEW TABLE AS new_matches
   FOR EACH STATEMENT EXECUTE FUNCTION crm.matches_inserted();
+
+-- Open cases (not resolved or closed) as a tally (sql/160_tally.sql): each
+-- statement appends the difference it made, so the dashboard never counts.
+CREATE OR REPLACE FUNCTION crm.tally_open_cases() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE n bigint := 0;
+BEGIN
+  IF TG_OP = 'TRUNCATE' THEN
+    DELETE FROM social.tally WHERE name = 'open_cases';
+    INSERT INTO social.tally VALUES ('open_cases', 0);
+    RETURN NULL;
+  END IF;
+  IF TG_OP IN ('INSERT', 'UPDATE') THEN
+    n := n + (SELECT count(*) FROM added WHERE state NOT IN ('resolved', 'closed'));
+  END IF;
+  IF TG_OP IN ('UPDATE', 'DELETE') THEN
+    n := n - (SELECT count(*) FROM removed WHERE state NOT IN ('resolved', 'closed'));
+  END IF;
+  IF n <> 0 THEN
+    INSERT INTO social.tally VALUES ('open_cases', n);
+  END IF;
+  RETURN NULL;
+END $$;
+DROP TRIGGER IF EXISTS tally_added ON crm."case";
+DROP TRIGGER IF EXISTS tally_changed ON crm."case";
+DROP TRIGGER IF EXISTS tally_removed ON crm."case";
+DROP TRIGGER IF EXISTS tally_truncated ON crm."case";
+CREATE TRIGGER tally_added AFTER INSERT ON crm."case" REFERENCING NEW TABLE AS added
+  FOR EACH STATEMENT EXECUTE FUNCTION crm.tally_open_cases();
+CREATE TRIGGER tally_changed AFTER UPDATE ON crm."case" REFERENCING OLD TABLE AS removed NEW TABLE AS added
+  FOR EACH STATEMENT EXECUTE FUNCTION crm.tally_open_cases();
+CREATE TRIGGER tally_removed AFTER DELETE ON crm."case" REFERENCING OLD TABLE AS removed
+  FOR EACH STATEMENT EXECUTE FUNCTION crm.tally_open_cases();
+CREATE TRIGGER tally_truncated AFTER TRUNCATE ON crm."case"
+  FOR EACH STATEMENT EXECUTE FUNCTION crm.tally_open_cases();
+-- The first count, here rather than in a migration: the triggers above hold
+-- off writers until this transaction commits, so no change falls between.
+INSERT INTO social.tally
+SELECT 'open_cases', count(*) FROM crm."case" WHERE state NOT IN ('resolved', 'closed')
+HAVING NOT EXISTS (SELECT FROM social.tally WHERE name = 'open_cases');

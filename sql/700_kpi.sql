@@ -27,22 +27,26 @@ END $$;
 -- Replies and outbox sends touch the day of the post they answer; cases,
 -- matches, scores, leads and snapshots the day of their post.
 CREATE OR REPLACE FUNCTION kpi.touched_days(p_since timestamptz, p_tz text) RETURNS SETOF date
-LANGUAGE sql STABLE AS $$
-  SELECT DISTINCT (t AT TIME ZONE p_tz)::date FROM (
-    SELECT p.created_at FROM social.post p WHERE p.updated_at >= p_since
-    UNION ALL SELECT q.created_at FROM social.post p JOIN social.post q ON q.id = p.parent_id WHERE p.updated_at >= p_since
-    UNION ALL SELECT q.created_at FROM ingest.outbox o JOIN social.post q ON q.id = o.in_reply_to WHERE o.sent_at >= p_since
-    UNION ALL SELECT q.created_at FROM crm."case" c JOIN social.post q ON q.id = c.post_id WHERE c.updated_at >= p_since
-    UNION ALL SELECT q.created_at FROM listen.match m JOIN social.post q ON q.id = m.post_id WHERE m.matched_at >= p_since
-    UNION ALL SELECT q.created_at FROM listen.post_signal s JOIN social.post q ON q.id = s.post_id WHERE s.scored_at >= p_since
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  -- EXECUTE: planned for this p_since, so every branch reads only the new
+  -- rows by index (a generic plan would scan whole tables)
+  RETURN QUERY EXECUTE $q$
+  SELECT DISTINCT (t AT TIME ZONE $2)::date FROM (
+    SELECT p.created_at FROM social.post p WHERE p.updated_at >= $1
+    UNION ALL SELECT q.created_at FROM social.post p JOIN social.post q ON q.id = p.parent_id WHERE p.updated_at >= $1
+    UNION ALL SELECT q.created_at FROM ingest.outbox o JOIN social.post q ON q.id = o.in_reply_to WHERE o.sent_at >= $1
+    UNION ALL SELECT q.created_at FROM crm."case" c JOIN social.post q ON q.id = c.post_id WHERE c.updated_at >= $1
+    UNION ALL SELECT q.created_at FROM listen.match m JOIN social.post q ON q.id = m.post_id WHERE m.matched_at >= $1
+    UNION ALL SELECT q.created_at FROM listen.post_signal s JOIN social.post q ON q.id = s.post_id WHERE s.scored_at >= $1
     UNION ALL SELECT coalesce(q.created_at, l.created_at) FROM crm.lead l LEFT JOIN social.post q ON q.id = l.post_id
-              WHERE l.updated_at >= p_since
-    UNION ALL SELECT i.occurred_at FROM social.interaction i WHERE i.created_at >= p_since
-    UNION ALL SELECT f.first_seen_at FROM social.follower_edge f WHERE f.first_seen_at >= p_since
+              WHERE l.updated_at >= $1
+    UNION ALL SELECT i.occurred_at FROM social.interaction i WHERE i.created_at >= $1
+    UNION ALL SELECT f.first_seen_at FROM social.follower_edge f WHERE f.first_seen_at >= $1
     UNION ALL SELECT q.created_at FROM social.engagement_snapshot e JOIN social.post q ON q.id = e.post_id
-              WHERE e.taken_at >= p_since
-  ) x(t)
-$$;
+              WHERE e.taken_at >= $1
+  ) x(t) $q$ USING p_since, p_tz;
+END $$;
 
 
 -- Deletions and re-categorisations leave no newer timestamp behind: note

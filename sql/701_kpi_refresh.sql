@@ -7,16 +7,21 @@ REVOKE ALL ON FUNCTION kpi.lap(text, timestamptz) FROM PUBLIC;
 
 -- The end of every refresh: the dashboard's cached default view is rebuilt
 -- from the new rollups (the backlog chart with it), then the watermark moves.
-CREATE OR REPLACE FUNCTION kpi.finish_refresh(p_started timestamptz, p_t0 timestamptz, p_full boolean, p_days integer)
+-- The result adds the dashboard's milliseconds to p_sections.
+DROP FUNCTION IF EXISTS kpi.finish_refresh(timestamptz, timestamptz, boolean, integer);
+CREATE OR REPLACE FUNCTION kpi.finish_refresh(p_started timestamptz, p_t0 timestamptz, p_full boolean, p_days integer,
+                                              p_sections jsonb DEFAULT '{}')
 RETURNS jsonb LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE lap timestamptz := clock_timestamp();
 BEGIN
   PERFORM chart.cache_dashboard(p_started);
   UPDATE kpi.freshness SET refreshed_at = p_started, full_refresh = p_full, days = p_days,
                            millis = (extract(epoch FROM clock_timestamp() - p_t0) * 1000)::integer;
   RETURN jsonb_build_object('full', p_full, 'days', p_days,
-                            'millis', (extract(epoch FROM clock_timestamp() - p_t0) * 1000)::integer);
+                            'millis', (extract(epoch FROM clock_timestamp() - p_t0) * 1000)::integer,
+                            'sections', p_sections || kpi.lap('dashboard', lap));
 END $$;
-REVOKE ALL ON FUNCTION kpi.finish_refresh(timestamptz, timestamptz, boolean, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION kpi.finish_refresh(timestamptz, timestamptz, boolean, integer, jsonb) FROM PUBLIC;
 
 -- kpi.refresh(p_full): rebuilds the KPI tables for the days touched since the
 -- last refresh (all days when p_full or never refreshed). Each table's rows
@@ -28,7 +33,7 @@ REVOKE ALL ON FUNCTION kpi.finish_refresh(timestamptz, timestamptz, boolean, int
 -- result says how long each section took ("sections", milliseconds).
 CREATE OR REPLACE FUNCTION kpi.refresh(p_full boolean DEFAULT false) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off
-  SET client_min_messages = warning AS $$
+  SET client_min_messages = warning SET enable_hashjoin = on SET enable_mergejoin = on AS $$
 DECLARE
   f kpi.freshness;
   t0 timestamptz := clock_timestamp();
@@ -38,6 +43,7 @@ DECLARE
   days date[];
   ndays integer;
   w_post text; w_int text; w_fol text; w_day text;
+  own text;                               -- the brand's own profile ids, as an array literal
   lap timestamptz := clock_timestamp();   -- where each section's time is measured from
   took jsonb := '{}';                     -- milliseconds per section
 BEGIN
@@ -47,7 +53,8 @@ BEGIN
   SELECT * INTO f FROM kpi.freshness;
   tz := f.tz;
   full_run := coalesce(p_full, false) OR f.refreshed_at IS NULL;
-  DROP TABLE IF EXISTS pg_temp.kpi_range, pg_temp.kpi_x, pg_temp.kpi_biz;   -- a second call in one transaction
+  DROP TABLE IF EXISTS pg_temp.kpi_range, pg_temp.kpi_p, pg_temp.kpi_mt, pg_temp.kpi_x,
+                       pg_temp.kpi_biz;   -- a second call in one transaction
   CREATE TEMP TABLE kpi_range (lo timestamptz, hi timestamptz) ON COMMIT DROP;
   IF full_run THEN
     DELETE FROM kpi.stale_day;
@@ -68,6 +75,7 @@ BEGIN
     GROUP BY grp;
   END IF;
   ndays := cardinality(days);
+  own := format('%L::bigint[]', (SELECT coalesce(array_agg(id), '{}') FROM social.own_profile));
   took := kpi.lap('changed_days', lap); lap := clock_timestamp();
   w_post := kpi.day_pred('p.created_at', full_run);
   w_int := kpi.day_pred('i.occurred_at', full_run);
@@ -76,33 +84,49 @@ BEGIN
 
   ---------------------------------------------------------------- mentions
   EXECUTE 'DELETE FROM kpi.mention_fact WHERE ' || w_day;
+  -- The posts of the days that are not deleted, read once for every section
+  -- below: mentions (not by the brand, not reposts) and the brand's own.
+  EXECUTE format($q$
+    CREATE TEMP TABLE kpi_p ON COMMIT DROP AS
+    SELECT p.id, p.created_at, (p.created_at AT TIME ZONE %1$L)::date AS day, p.account_id, p.platform, p.kind,
+           p.parent_id, p.author_id, o.own, p.kind <> 'repost' AND NOT o.own AS mention,
+           CASE WHEN o.own THEN p.metrics END AS metrics
+    FROM social.post p CROSS JOIN LATERAL (SELECT coalesce(p.author_id = ANY (%2$s), false) AS own) o
+    WHERE (%3$s) AND p.deleted_at IS NULL $q$, tz, own, w_post);
+  ANALYZE pg_temp.kpi_p;
+  IF NOT full_run AND ndays <= 7 THEN
+    -- A few days' mentions among millions: an index lookup per mention
+    -- beats hashing the whole match, case, score and lead tables, which the
+    -- planner would pick. For these two statements only (and the SET
+    -- clauses above).
+    PERFORM set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true);
+  END IF;
+  -- the mentions' rule matches, read once for volume, voice and leads
+  CREATE TEMP TABLE kpi_mt ON COMMIT DROP AS
+  SELECT m.id AS post_id, m.day, m.account_id, m.platform, mt.rule_id, r.name AS rule_name, r.category
+  FROM pg_temp.kpi_p m JOIN listen.match mt ON mt.post_id = m.id JOIN listen.rule r ON r.id = mt.rule_id
+  WHERE m.mention;
   EXECUTE format($q$
     CREATE TEMP TABLE kpi_x ON COMMIT DROP AS
-    WITH own AS (
-      SELECT id FROM social.own_profile
-    ), defcal AS (
-      SELECT calendar_id FROM crm.sla_policy WHERE is_default
-    ), m AS (
-      SELECT p.id, p.created_at, p.account_id, p.platform, p.kind, p.parent_id FROM social.post p
-      WHERE (%s) AND p.deleted_at IS NULL AND p.kind <> 'repost'
-        AND (p.author_id IS NULL OR p.author_id NOT IN (SELECT id FROM own))
-    )
-      SELECT m.*, c.id AS case_id, c.resolved_at, coalesce(pol.calendar_id, (SELECT calendar_id FROM defcal)) AS cal,
+      SELECT m.id, m.created_at, m.account_id, m.platform, m.kind, m.parent_id, c.id AS case_id, c.resolved_at,
+             coalesce(pol.calendar_id, (SELECT calendar_id FROM crm.sla_policy WHERE is_default)) AS cal,
              (c.id IS NOT NULL OR m.kind = 'direct'
-              OR EXISTS (SELECT FROM social.post q WHERE q.id = m.parent_id AND q.author_id IN (SELECT id FROM own))
-              OR EXISTS (SELECT FROM listen.match mt JOIN listen.rule r ON r.id = mt.rule_id
-                         WHERE mt.post_id = m.id AND r.category <> 'competitor')) AS needs_answer,
+              OR EXISTS (SELECT FROM social.post q WHERE q.id = m.parent_id AND q.author_id = ANY (%1$s))
+              OR m.id IN (SELECT mt.post_id FROM pg_temp.kpi_mt mt WHERE mt.category <> 'competitor')) AS needs_answer,
              (SELECT min(t) FROM (SELECT r.created_at FROM social.post r
-                                  WHERE r.parent_id = m.id AND r.author_id IN (SELECT id FROM own)
+                                  WHERE r.parent_id = m.id AND r.author_id = ANY (%1$s)
                                   UNION ALL
                                   SELECT o.sent_at FROM ingest.outbox o WHERE o.in_reply_to = m.id AND o.state = 'sent') a(t)
              ) AS answered_at,
              s.sentiment, s.label, s.complaint, l.id AS lead_id, l.state AS lead_state
-      FROM m
+      FROM pg_temp.kpi_p m
       LEFT JOIN crm."case" c ON c.post_id = m.id
       LEFT JOIN crm.sla_policy pol ON pol.id = c.sla_policy_id
       LEFT JOIN listen.post_signal s ON s.post_id = m.id
-      LEFT JOIN crm.lead l ON l.post_id = m.id $q$, w_post);
+      LEFT JOIN crm.lead l ON l.post_id = m.id
+      WHERE m.mention $q$, own);
+  PERFORM set_config('enable_hashjoin', 'on', true), set_config('enable_mergejoin', 'on', true);
+  ANALYZE pg_temp.kpi_mt;
   ANALYZE pg_temp.kpi_x;
   -- Business time, set-based: each calendar's openings over the span once,
   -- with the business seconds before each; an instant's position is one
@@ -139,25 +163,22 @@ BEGIN
   ---------------------------------------------------------------- volume
   EXECUTE 'DELETE FROM kpi.volume_daily WHERE ' || w_day;
   EXECUTE format($q$
-    WITH own AS (
-      SELECT id FROM social.own_profile
-    ), f AS (
-      SELECT * FROM kpi.mention_fact WHERE %s
+    WITH f AS (
+      SELECT * FROM pg_temp.kpi_p WHERE mention
     ), cat AS (
-      SELECT DISTINCT f.post_id, r.category FROM f JOIN listen.match mt ON mt.post_id = f.post_id
-      JOIN listen.rule r ON r.id = mt.rule_id
+      SELECT DISTINCT post_id, category FROM pg_temp.kpi_mt
     ), rows AS (
       SELECT f.day, f.account_id, f.platform, coalesce(c.category, 'none') AS category, 1 AS mentions, 0 AS own_posts, 0 AS interactions
-      FROM f LEFT JOIN cat c ON c.post_id = f.post_id
+      FROM f LEFT JOIN cat c ON c.post_id = f.id
       UNION ALL SELECT f.day, f.account_id, f.platform, 'all', 1, 0, 0 FROM f
-      UNION ALL SELECT (p.created_at AT TIME ZONE %L)::date, p.account_id, p.platform, 'all', 0, 1, 0
-      FROM social.post p WHERE (%s) AND p.deleted_at IS NULL AND p.author_id IN (SELECT id FROM own)
+      UNION ALL SELECT p.day, p.account_id, p.platform, 'all', 0, 1, 0
+      FROM pg_temp.kpi_p p WHERE p.own
       UNION ALL SELECT (i.occurred_at AT TIME ZONE %L)::date, i.account_id, i.platform, 'all', 0, 0, 1
       FROM social.interaction i WHERE %s
     )
     INSERT INTO kpi.volume_daily
     SELECT day, account_id, platform, category, sum(mentions), sum(own_posts), sum(interactions)
-    FROM rows GROUP BY day, account_id, platform, category $q$, w_day, tz, w_post, tz, w_int);
+    FROM rows GROUP BY day, account_id, platform, category $q$, tz, w_int);
 
   took := took || kpi.lap('volume', lap); lap := clock_timestamp();
 
@@ -195,26 +216,20 @@ BEGIN
 
   ---------------------------------------------------------------- share of voice
   EXECUTE 'DELETE FROM kpi.share_of_voice_daily WHERE ' || w_day;
-  EXECUTE format($q$
-    WITH hits AS (
-      SELECT f.day, r.id AS rule_id, r.name, r.category, count(*) AS matches
-      FROM kpi.mention_fact f JOIN listen.match mt ON mt.post_id = f.post_id
-      JOIN listen.rule r ON r.id = mt.rule_id AND r.category IN ('brand', 'competitor')
-      WHERE %s GROUP BY f.day, r.id, r.name, r.category
-    ), brand AS (
-      SELECT f.day, count(DISTINCT f.post_id) AS n
-      FROM kpi.mention_fact f JOIN listen.match mt ON mt.post_id = f.post_id
-      JOIN listen.rule r ON r.id = mt.rule_id AND r.category = 'brand'
-      WHERE %s GROUP BY f.day
-    ), tot AS (
-      SELECT h.day, coalesce(max(b.n), 0) + coalesce(sum(h.matches) FILTER (WHERE h.category = 'competitor'), 0) AS n
-      FROM hits h LEFT JOIN brand b ON b.day = h.day GROUP BY h.day
-    )
-    INSERT INTO kpi.share_of_voice_daily
-    SELECT h.day, h.rule_id, h.name, h.category, h.matches, coalesce(b.n, 0),
-           round(h.matches::numeric / nullif(t.n, 0), 4)
-    FROM hits h JOIN tot t ON t.day = h.day LEFT JOIN brand b ON b.day = h.day $q$,
-    replace(w_day, 'day', 'f.day'), replace(w_day, 'day', 'f.day'));
+  WITH hits AS (
+    SELECT day, rule_id, rule_name AS name, category, count(*) AS matches
+    FROM pg_temp.kpi_mt WHERE category IN ('brand', 'competitor')
+    GROUP BY day, rule_id, rule_name, category
+  ), brand AS (
+    SELECT day, count(DISTINCT post_id) AS n FROM pg_temp.kpi_mt WHERE category = 'brand' GROUP BY day
+  ), tot AS (
+    SELECT h.day, coalesce(max(b.n), 0) + coalesce(sum(h.matches) FILTER (WHERE h.category = 'competitor'), 0) AS n
+    FROM hits h LEFT JOIN brand b ON b.day = h.day GROUP BY h.day
+  )
+  INSERT INTO kpi.share_of_voice_daily
+  SELECT h.day, h.rule_id, h.name, h.category, h.matches, coalesce(b.n, 0),
+         round(h.matches::numeric / nullif(t.n, 0), 4)
+  FROM hits h JOIN tot t ON t.day = h.day LEFT JOIN brand b ON b.day = h.day;
 
   took := took || kpi.lap('voice', lap); lap := clock_timestamp();
 
@@ -229,50 +244,50 @@ BEGIN
   -- engagements: likes + reposts + replies + quotes of the latest snapshot,
   -- else of the post's metrics; followers: the account profile's count,
   -- else the follower edges seen
-  EXECUTE format($q$
-    WITH acct AS (
-      SELECT o.account_id AS id, pr.id AS own_id,
-             coalesce(pr.follower_count, (SELECT count(*) FROM social.follower_edge e WHERE e.account_id = o.account_id)) AS followers
-      FROM social.own_profile o JOIN social.profile pr ON pr.id = o.id
-    ), pe AS (
-      SELECT (p.created_at AT TIME ZONE %L)::date AS day, p.account_id, acct.followers,
-             coalesce(s.n, coalesce((p.metrics->>'likes')::bigint, 0) + coalesce((p.metrics->>'reposts')::bigint, 0)
-                           + coalesce((p.metrics->>'replies')::bigint, 0) + coalesce((p.metrics->>'quotes')::bigint, 0)) AS engagements
-      FROM social.post p
-      JOIN acct ON acct.id = p.account_id AND acct.own_id = p.author_id
-      LEFT JOIN LATERAL (SELECT coalesce(x.likes, 0) + coalesce(x.reposts, 0) + coalesce(x.replies, 0) + coalesce(x.quotes, 0) AS n
-                         FROM social.engagement_snapshot x WHERE x.post_id = p.id ORDER BY x.taken_at DESC LIMIT 1) s ON true
-      WHERE (%s) AND p.deleted_at IS NULL
-    )
-    INSERT INTO kpi.engagement_daily
-    SELECT day, account_id, count(*), sum(engagements), followers,
-           round(sum(engagements)::numeric / count(*) / nullif(followers, 0), 6)
-    FROM pe GROUP BY day, account_id, followers $q$, tz, w_post);
+  WITH acct AS (
+    SELECT o.account_id AS id, pr.id AS own_id,
+           coalesce(pr.follower_count, (SELECT count(*) FROM social.follower_edge e WHERE e.account_id = o.account_id)) AS followers
+    FROM social.own_profile o JOIN social.profile pr ON pr.id = o.id
+  ), pe AS (
+    SELECT p.day, p.account_id, acct.followers,
+           coalesce(s.n, coalesce((p.metrics->>'likes')::bigint, 0) + coalesce((p.metrics->>'reposts')::bigint, 0)
+                         + coalesce((p.metrics->>'replies')::bigint, 0) + coalesce((p.metrics->>'quotes')::bigint, 0)) AS engagements
+    FROM pg_temp.kpi_p p
+    JOIN acct ON acct.id = p.account_id AND acct.own_id = p.author_id
+    LEFT JOIN LATERAL (SELECT coalesce(x.likes, 0) + coalesce(x.reposts, 0) + coalesce(x.replies, 0) + coalesce(x.quotes, 0) AS n
+                       FROM social.engagement_snapshot x WHERE x.post_id = p.id ORDER BY x.taken_at DESC LIMIT 1) s ON true
+  )
+  INSERT INTO kpi.engagement_daily
+  SELECT day, account_id, count(*), sum(engagements), followers,
+         round(sum(engagements)::numeric / count(*) / nullif(followers, 0), 6)
+  FROM pe GROUP BY day, account_id, followers;
 
   took := took || kpi.lap('audience', lap); lap := clock_timestamp();
 
   ---------------------------------------------------------------- leads
   EXECUTE 'DELETE FROM kpi.lead_daily WHERE ' || w_day;
   EXECUTE format($q$
-    WITH rows AS (
-      SELECT f.day, mt.rule_id, f.account_id, 1 AS mentions, 0 AS leads, 0 AS qualified, 0 AS won, 0 AS lost, 0::numeric AS value
-      FROM kpi.mention_fact f JOIN listen.match mt ON mt.post_id = f.post_id
-      WHERE %s
+    WITH leads AS (   -- a lead counts on its post's day, else on its own
+      SELECT q.created_at AS at, l.* FROM social.post q JOIN crm.lead l ON l.post_id = q.id WHERE (%2$s)
       UNION ALL
-      SELECT d.day, l.rule_id, l.account_id, 0, 1, (l.qualified_at IS NOT NULL OR l.state IN ('qualified', 'won'))::integer,
+      SELECT l.created_at, l.* FROM crm.lead l WHERE l.post_id IS NULL AND (%3$s)
+    ), rows AS (
+      SELECT day, rule_id, account_id, 1 AS mentions, 0 AS leads, 0 AS qualified, 0 AS won, 0 AS lost, 0::numeric AS value
+      FROM pg_temp.kpi_mt
+      UNION ALL
+      SELECT (l.at AT TIME ZONE %1$L)::date, l.rule_id, l.account_id, 0, 1,
+             (l.qualified_at IS NOT NULL OR l.state IN ('qualified', 'won'))::integer,
              (l.state = 'won')::integer, (l.state = 'lost')::integer,
              CASE WHEN l.state = 'won' THEN coalesce(l.value, 0) ELSE 0 END
-      FROM crm.lead l LEFT JOIN social.post q ON q.id = l.post_id
-      CROSS JOIN LATERAL (SELECT (coalesce(q.created_at, l.created_at) AT TIME ZONE %L)::date AS day) d
-      WHERE %s
+      FROM leads l
     )
     INSERT INTO kpi.lead_daily
     SELECT day, rule_id, account_id, sum(mentions), sum(leads), sum(qualified), sum(won), sum(lost), sum(value)
     FROM rows GROUP BY day, rule_id, account_id $q$,
-    replace(w_day, 'day', 'f.day'), tz, replace(w_day, 'day', 'd.day'));
+    tz, kpi.day_pred('q.created_at', full_run), kpi.day_pred('l.created_at', full_run));
 
   took := took || kpi.lap('leads', lap);
-  RETURN kpi.finish_refresh(started, t0, full_run, ndays) || jsonb_build_object('sections', took);
+  RETURN kpi.finish_refresh(started, t0, full_run, ndays, took);
 END $$;
 
 REVOKE ALL ON FUNCTION kpi.refresh(boolean) FROM PUBLIC;

@@ -172,7 +172,7 @@ BEGIN
       'accounts',   social.tally_of('accounts'),
       'profiles',   social.tally_of('profiles'),
       'posts',      social.tally_of('posts'),
-      'open_cases', (SELECT count(*) FROM crm."case" WHERE state NOT IN ('resolved', 'closed'))),
+      'open_cases', social.tally_of('open_cases')),
     'filters', jsonb_build_object('period', f.days, 'account', f.account, 'platform', f.platform, 'team', f.team,
                                   'from', f.first_day, 'to', f.last_day, 'until', nullif(p->>'to', '')),
     'query', concat_ws('&', 'period=' || f.days, 'account=' || f.account, 'platform=' || f.platform, 'team=' || f.team,
