@@ -14,6 +14,7 @@
 #include "mustache.h"
 #include "util.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -716,10 +717,29 @@ static bool truthy(const json_t *v)
     }
 }
 
-/* Shortest %g that reads back as the same double: 1.21, not 1.2100000000000000. */
+/* Shortest %g that reads back as the same double: 1.21, not 1.2100000000000000.
+ * Values with at most one decimal (chart coordinates, rounded figures) are
+ * written by hand: printf and strtod would dominate a chart's rendering. */
 static void put_real(buf *out, double d)
 {
     char tmp[40];
+    if (d > -1e15 && d < 1e15 && d != 0) {
+        long long tenths = llround(d * 10);
+        if ((double)tenths / 10 == d) {
+            unsigned long long a = (unsigned long long)(tenths < 0 ? -tenths : tenths);
+            char *e = tmp + sizeof tmp, *p = e;
+            if (a % 10)
+                *--p = (char)('0' + a % 10), *--p = '.';
+            a /= 10;
+            do
+                *--p = (char)('0' + a % 10);
+            while (a /= 10);
+            if (tenths < 0)
+                *--p = '-';
+            buf_append(out, p, (size_t)(e - p));
+            return;
+        }
+    }
     for (int prec = 15; prec <= 17; prec++) {
         snprintf(tmp, sizeof tmp, "%.*g", prec, d);
         if (strtod(tmp, NULL) == d)

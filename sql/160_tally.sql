@@ -29,8 +29,13 @@ BEGIN
   END LOOP;
 END $$;
 
+-- PL/pgSQL: its query is planned once per session (a LANGUAGE sql function
+-- that is not inlined is parsed and planned on every call).
 CREATE OR REPLACE FUNCTION social.tally_of(p_name text) RETURNS bigint
-LANGUAGE sql STABLE AS $$ SELECT coalesce(sum(n), 0)::bigint FROM social.tally WHERE name = p_name $$;
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN (SELECT coalesce(sum(n), 0)::bigint FROM social.tally WHERE name = p_name);
+END $$;
 
 -- Fold each count's deltas into one row. Rows committed while this runs are
 -- not seen by its DELETE and stay, so the sum stays exact.

@@ -112,7 +112,8 @@ BEGIN
              coalesce(pol.calendar_id, (SELECT calendar_id FROM crm.sla_policy WHERE is_default)) AS cal,
              (c.id IS NOT NULL OR m.kind = 'direct'
               OR EXISTS (SELECT FROM social.post q WHERE q.id = m.parent_id AND q.author_id = ANY (%1$s))
-              OR m.id IN (SELECT mt.post_id FROM pg_temp.kpi_mt mt WHERE mt.category <> 'competitor')) AS needs_answer,
+              OR EXISTS (SELECT FROM listen.match mt JOIN listen.rule r ON r.id = mt.rule_id
+                         WHERE mt.post_id = m.id AND r.category <> 'competitor')) AS needs_answer,
              (SELECT min(t) FROM (SELECT r.created_at FROM social.post r
                                   WHERE r.parent_id = m.id AND r.author_id = ANY (%1$s)
                                   UNION ALL
@@ -153,7 +154,8 @@ BEGIN
     LEFT JOIN LATERAL (SELECT b.cum0 + extract(epoch FROM least(x.answered_at, b.hi) - b.lo) AS pos FROM pg_temp.kpi_biz b
                        WHERE b.cal = x.cal AND b.lo <= x.answered_at ORDER BY b.lo DESC LIMIT 1) pa ON x.answered_at IS NOT NULL
     LEFT JOIN LATERAL (SELECT b.cum0 + extract(epoch FROM least(x.created_at, b.hi) - b.lo) AS pos FROM pg_temp.kpi_biz b
-                       WHERE b.cal = x.cal AND b.lo <= x.created_at ORDER BY b.lo DESC LIMIT 1) pc ON x.answered_at IS NOT NULL $q$, tz);
+                       WHERE b.cal = x.cal AND b.lo <= x.created_at ORDER BY b.lo DESC LIMIT 1) pc ON x.answered_at IS NOT NULL
+    ORDER BY x.created_at $q$, tz);   -- stored in time order, a period's facts lie on few pages
   IF full_run OR ndays > 7 THEN
     ANALYZE kpi.mention_fact;   -- the rollups below read it in this transaction
   END IF;

@@ -211,6 +211,11 @@ static void test_values(void **state)
                        "\"q\": \"'<&>\\\"\", \"e\": \"\", \"z\": 0, \"t\": true, \"no\": false,"
                        "\"o\": {\"k\": 1}, \"l\": [1, 2], \"n\": null}";
     expect("{{i}} {{neg}} {{r}} {{f}} {{whole}}", data, NULL, "85 -3 1.21 0.1 3");
+    /* one decimal is written by hand, anything else by the shortest %g */
+    expect("{{a}} {{b}} {{c}} {{d}} {{e}} {{f}} {{g}} {{h}}",
+           "{\"a\": 40.5, \"b\": -0.5, \"c\": 120.0, \"d\": -7.25, \"e\": 0.30000000000000004,"
+           " \"f\": 1e20, \"g\": 123456789012345.6, \"h\": 0.0}",
+           NULL, "40.5 -0.5 120 -7.25 0.30000000000000004 1e+20 123456789012345.6 0");
     expect("{{q}}|{{{q}}}|{{& q}}", data, NULL, "&#39;&lt;&amp;&gt;&quot;|'<&>\"|'<&>\"");
     expect("{{t}} {{no}} [{{o}}{{l}}{{n}}{{missing}}]", data, NULL, "true false []");
     expect("{{#e}}x{{/e}}{{^e}}empty{{/e}}", data, NULL, "empty");
