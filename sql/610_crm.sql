@@ -97,13 +97,25 @@ BEGIN
   RAISE SQLSTATE 'PR422' USING MESSAGE = format('%s must be on or off.', p_key), HINT = 'err.bad_input';
 END $$;
 
--- How pages name a staff member, a team, a contact.
+-- How pages name a staff member, a team, a contact. These and the other
+-- per-row helpers of the pages are PL/pgSQL: planned once per session, where
+-- a LANGUAGE sql function that reads a table is planned on every call.
 CREATE OR REPLACE FUNCTION crm.staff_ref(p_id bigint) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-  SELECT jsonb_build_object('id', s.id, 'name', s.display_name, 'username', s.username)
-  FROM auth.staff s WHERE s.id = p_id
-$$;
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN (
+    SELECT jsonb_build_object('id', s.id, 'name', s.display_name, 'username', s.username)
+      FROM auth.staff s WHERE s.id = p_id);
+END $$;
 CREATE OR REPLACE FUNCTION crm.team_ref(p_id bigint) RETURNS jsonb
-LANGUAGE sql STABLE AS $$ SELECT jsonb_build_object('id', t.id, 'name', t.name) FROM crm.team t WHERE t.id = p_id $$;
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN (
+    SELECT jsonb_build_object('id', t.id, 'name', t.name) FROM crm.team t WHERE t.id = p_id);
+END $$;
 CREATE OR REPLACE FUNCTION crm.contact_ref(p_id bigint) RETURNS jsonb
-LANGUAGE sql STABLE AS $$ SELECT jsonb_build_object('id', c.id, 'name', c.name) FROM crm.contact c WHERE c.id = p_id $$;
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN (
+    SELECT jsonb_build_object('id', c.id, 'name', c.name) FROM crm.contact c WHERE c.id = p_id);
+END $$;

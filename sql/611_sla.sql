@@ -23,14 +23,16 @@ $$;
 
 -- Business seconds from p_from to p_to (negative when p_to is earlier).
 CREATE OR REPLACE FUNCTION crm.business_seconds(p_cal bigint, p_from timestamptz, p_to timestamptz)
-RETURNS bigint LANGUAGE sql STABLE AS $$
-  SELECT CASE WHEN p_from IS NULL OR p_to IS NULL OR p_cal IS NULL THEN NULL
-              WHEN p_to >= p_from
-              THEN (SELECT coalesce(sum(extract(epoch FROM hi - lo)), 0)::bigint
-                    FROM crm.business_intervals(p_cal, p_from, p_to))
-              ELSE -(SELECT coalesce(sum(extract(epoch FROM hi - lo)), 0)::bigint
-                     FROM crm.business_intervals(p_cal, p_to, p_from)) END
-$$;
+RETURNS bigint LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN (
+    SELECT CASE WHEN p_from IS NULL OR p_to IS NULL OR p_cal IS NULL THEN NULL
+                  WHEN p_to >= p_from
+                  THEN (SELECT coalesce(sum(extract(epoch FROM hi - lo)), 0)::bigint
+                        FROM crm.business_intervals(p_cal, p_from, p_to))
+                  ELSE -(SELECT coalesce(sum(extract(epoch FROM hi - lo)), 0)::bigint
+                         FROM crm.business_intervals(p_cal, p_to, p_from)) END);
+END $$;
 
 CREATE OR REPLACE FUNCTION crm.business_minutes(p_cal bigint, p_from timestamptz, p_to timestamptz)
 RETURNS bigint LANGUAGE sql STABLE AS $$
@@ -77,4 +79,8 @@ EXCEPTION WHEN invalid_parameter_value THEN
 END $$;
 
 CREATE OR REPLACE FUNCTION crm.default_sla_policy() RETURNS bigint
-LANGUAGE sql STABLE AS $$ SELECT id FROM crm.sla_policy WHERE is_default $$;
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN (
+    SELECT id FROM crm.sla_policy WHERE is_default);
+END $$;

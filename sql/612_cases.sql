@@ -235,21 +235,23 @@ GRANT EXECUTE ON FUNCTION crm.mark_sla_breaches() TO parley_harvest;
 -- The breach clock of a case: per target its due time, when it was met,
 -- business minutes left (negative once overdue) and whether it is breached.
 CREATE OR REPLACE FUNCTION crm.sla_clock(c crm."case") RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-  SELECT jsonb_build_object(
-    'policy', CASE WHEN pol.id IS NOT NULL THEN jsonb_build_object('id', pol.id, 'name', pol.name) END,
-    'first_response', jsonb_build_object(
-      'due_at', c.first_response_due_at, 'met_at', c.first_response_at,
-      'remaining_minutes', CASE WHEN c.first_response_at IS NULL AND c.state <> 'closed'
-                                THEN crm.business_minutes(pol.calendar_id, now(), c.first_response_due_at) END,
-      'breached', coalesce(coalesce(c.first_response_at, now()) > c.first_response_due_at, false)),
-    'resolution', jsonb_build_object(
-      'due_at', c.resolution_due_at, 'met_at', c.resolved_at,
-      'remaining_minutes', CASE WHEN c.resolved_at IS NULL AND c.state <> 'closed'
-                                THEN crm.business_minutes(pol.calendar_id, now(), c.resolution_due_at) END,
-      'breached', coalesce(coalesce(c.resolved_at, c.closed_at, now()) > c.resolution_due_at, false)))
-  FROM (SELECT 1) one LEFT JOIN crm.sla_policy pol ON pol.id = c.sla_policy_id
-$$;
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN (
+    SELECT jsonb_build_object(
+        'policy', CASE WHEN pol.id IS NOT NULL THEN jsonb_build_object('id', pol.id, 'name', pol.name) END,
+        'first_response', jsonb_build_object(
+          'due_at', c.first_response_due_at, 'met_at', c.first_response_at,
+          'remaining_minutes', CASE WHEN c.first_response_at IS NULL AND c.state <> 'closed'
+                                    THEN crm.business_minutes(pol.calendar_id, now(), c.first_response_due_at) END,
+          'breached', coalesce(coalesce(c.first_response_at, now()) > c.first_response_due_at, false)),
+        'resolution', jsonb_build_object(
+          'due_at', c.resolution_due_at, 'met_at', c.resolved_at,
+          'remaining_minutes', CASE WHEN c.resolved_at IS NULL AND c.state <> 'closed'
+                                    THEN crm.business_minutes(pol.calendar_id, now(), c.resolution_due_at) END,
+          'breached', coalesce(coalesce(c.resolved_at, c.closed_at, now()) > c.resolution_due_at, false)))
+      FROM (SELECT 1) one LEFT JOIN crm.sla_policy pol ON pol.id = c.sla_policy_id);
+END $$;
 
 -- KPI facts, one row per case (grain: the case as it is now). Times run from
 -- the case's creation; business seconds use its SLA policy's calendar.

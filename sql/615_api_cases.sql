@@ -4,19 +4,21 @@
 
 -- One case as list rows and headers show it.
 CREATE OR REPLACE FUNCTION crm.case_row(c crm."case") RETURNS jsonb
-LANGUAGE sql STABLE AS $$
-  SELECT jsonb_build_object(
-    'id', c.id, 'number', c.number, 'ref', 'C-' || c.number, 'subject', c.subject, 'state', c.state,
-    'priority', c.priority, 'category', c.category, 'lang', c.lang,
-    'created_at', c.created_at, 'updated_at', c.updated_at,
-    'first_response_at', c.first_response_at, 'resolved_at', c.resolved_at, 'closed_at', c.closed_at,
-    'reopen_count', c.reopen_count, 'post_id', c.post_id,
-    'assignee', crm.staff_ref(c.assignee_id), 'team', crm.team_ref(c.team_id),
-    'contact', crm.contact_ref(c.contact_id),
-    'author', (SELECT jsonb_build_object('id', a.id, 'handle', a.handle, 'name', a.display_name, 'platform', a.platform)
-               FROM social.post p JOIN social.profile a ON a.id = p.author_id WHERE p.id = c.post_id),
-    'sla', crm.sla_clock(c))
-$$;
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN (
+    SELECT jsonb_build_object(
+        'id', c.id, 'number', c.number, 'ref', 'C-' || c.number, 'subject', c.subject, 'state', c.state,
+        'priority', c.priority, 'category', c.category, 'lang', c.lang,
+        'created_at', c.created_at, 'updated_at', c.updated_at,
+        'first_response_at', c.first_response_at, 'resolved_at', c.resolved_at, 'closed_at', c.closed_at,
+        'reopen_count', c.reopen_count, 'post_id', c.post_id,
+        'assignee', crm.staff_ref(c.assignee_id), 'team', crm.team_ref(c.team_id),
+        'contact', crm.contact_ref(c.contact_id),
+        'author', (SELECT jsonb_build_object('id', a.id, 'handle', a.handle, 'name', a.display_name, 'platform', a.platform)
+                   FROM social.post p JOIN social.profile a ON a.id = p.author_id WHERE p.id = c.post_id),
+        'sla', crm.sla_clock(c)));
+END $$;
 
 CREATE FUNCTION api.cases(p jsonb DEFAULT '{}') RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$

@@ -3,16 +3,20 @@
 -- pages; bulk triage (assign, tag, mark handled).
 
 -- Is this profile one of the brand's own accounts? (Their posts are not inbound.)
+-- PL/pgSQL, as crm.answered below: a LANGUAGE sql function whose body has a
+-- subquery is not inlined, and is then parsed and planned on every call.
 CREATE OR REPLACE FUNCTION crm.own_profile(p_profile bigint) RETURNS boolean
-LANGUAGE sql STABLE AS $$
-  SELECT EXISTS (SELECT FROM social.own_profile o WHERE o.id = p_profile)
-$$;
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN EXISTS (SELECT FROM social.own_profile o WHERE o.id = p_profile);
+END $$;
 
 -- Has the brand answered this post: a reply by one of its accounts under it?
 CREATE OR REPLACE FUNCTION crm.answered(p_post bigint) RETURNS boolean
-LANGUAGE sql STABLE AS $$
-  SELECT EXISTS (SELECT FROM social.post r WHERE r.parent_id = p_post AND crm.own_profile(r.author_id))
-$$;
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN EXISTS (SELECT FROM social.post r JOIN social.own_profile o ON o.id = r.author_id WHERE r.parent_id = p_post);
+END $$;
 
 CREATE FUNCTION api.inbox(p jsonb DEFAULT '{}') RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -46,8 +50,10 @@ BEGIN
                                          WHERE m.post_id = q.id AND r.category = f_category))
       AND (f_feeling IS NULL OR EXISTS (SELECT FROM listen.post_signal s WHERE s.post_id = q.id AND s.label = f_feeling))
       AND (NOT f_mine OR EXISTS (SELECT FROM crm.triage t WHERE t.post_id = q.id AND t.assignee_id = st.id))
-      AND (f_answered IS NULL OR crm.answered(q.id) = f_answered)
-      AND NOT crm.own_profile(q.author_id)
+      AND (f_answered IS NULL
+           OR EXISTS (SELECT FROM social.post r JOIN social.own_profile o ON o.id = r.author_id
+                      WHERE r.parent_id = q.id) = f_answered)
+      AND NOT EXISTS (SELECT FROM social.own_profile o WHERE o.id = q.author_id)
     ORDER BY q.created_at DESC, q.id DESC
     LIMIT 50)
   SELECT jsonb_agg(c.card || jsonb_build_object(

@@ -267,9 +267,10 @@ SELECT is((kpi.refresh())->>'days', '1', 'a hard-deleted post marks its day stal
 SELECT is((SELECT count(*) FROM kpi.volume_daily WHERE day = '2026-03-03' AND account_id = :a1 AND mentions > 0), 0::bigint,
           '…and its mention is no longer counted');
 SELECT is((SELECT count(*) FROM kpi.stale_day), 0::bigint, 'a refresh consumes the stale days');
--- An incremental refresh that sees every change of this transaction (the
--- watermark an hour back) leaves every rollup row as a full refresh computes it.
-UPDATE kpi.freshness SET refreshed_at = now() - interval '1 hour';
+-- An incremental refresh that sees every change of this transaction (its
+-- watermark, 10 minutes before refreshed_at, a second before now()) leaves
+-- every rollup row as a full refresh computes it.
+UPDATE kpi.freshness SET refreshed_at = now() + interval '10 minutes' - interval '1 second';
 SELECT kpi.refresh() AS incremental \gset
 SELECT ok((:'incremental'::jsonb->>'days')::integer BETWEEN 1 AND 7, 'it recomputes a few days (index lookups, no hashing)');
 CREATE TEMP TABLE kpi_rows AS
