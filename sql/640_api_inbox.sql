@@ -3,20 +3,15 @@
 -- pages; bulk triage (assign, tag, mark handled).
 
 -- Is this profile one of the brand's own accounts? (Their posts are not inbound.)
--- PL/pgSQL, as crm.answered below: a LANGUAGE sql function whose body has a
--- subquery is not inlined, and is then parsed and planned on every call.
+-- PL/pgSQL: a LANGUAGE sql function whose body has a subquery is not
+-- inlined, and is then parsed and planned on every call.
 CREATE OR REPLACE FUNCTION crm.own_profile(p_profile bigint) RETURNS boolean
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
   RETURN EXISTS (SELECT FROM social.own_profile o WHERE o.id = p_profile);
 END $$;
 
--- Has the brand answered this post: a reply by one of its accounts under it?
-CREATE OR REPLACE FUNCTION crm.answered(p_post bigint) RETURNS boolean
-LANGUAGE plpgsql STABLE AS $$
-BEGIN
-  RETURN EXISTS (SELECT FROM social.post r JOIN social.own_profile o ON o.id = r.author_id WHERE r.parent_id = p_post);
-END $$;
+DROP FUNCTION IF EXISTS crm.answered(bigint);
 
 CREATE FUNCTION api.inbox(p jsonb DEFAULT '{}') RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -38,7 +33,10 @@ BEGIN
     SELECT created_at, id INTO after_at, after_id FROM social.post WHERE id = (p->>'before')::bigint;
   END IF;
   WITH page AS (
-    SELECT q.id, q.created_at FROM social.post q
+    SELECT q.id, q.created_at, a.answered FROM social.post q
+    -- answered: the brand replied under it (a reply by one of its accounts)
+    CROSS JOIN LATERAL (SELECT EXISTS (SELECT FROM social.post r JOIN social.own_profile o ON o.id = r.author_id
+                                       WHERE r.parent_id = q.id) AS answered) a
     WHERE q.deleted_at IS NULL
       -- always a row comparison, so even a generic plan walks the index from the keyset
       AND (q.created_at, q.id) < (coalesce(after_at, 'infinity'), coalesce(after_id, 0))
@@ -50,9 +48,7 @@ BEGIN
                                          WHERE m.post_id = q.id AND r.category = f_category))
       AND (f_feeling IS NULL OR EXISTS (SELECT FROM listen.post_signal s WHERE s.post_id = q.id AND s.label = f_feeling))
       AND (NOT f_mine OR EXISTS (SELECT FROM crm.triage t WHERE t.post_id = q.id AND t.assignee_id = st.id))
-      AND (f_answered IS NULL
-           OR EXISTS (SELECT FROM social.post r JOIN social.own_profile o ON o.id = r.author_id
-                      WHERE r.parent_id = q.id) = f_answered)
+      AND (f_answered IS NULL OR a.answered = f_answered)
       AND NOT EXISTS (SELECT FROM social.own_profile o WHERE o.id = q.author_id)
     ORDER BY q.created_at DESC, q.id DESC
     LIMIT 50)
@@ -63,7 +59,7 @@ BEGIN
            'signal', (SELECT jsonb_build_object('label', s.label, 'sentiment', round(s.sentiment::numeric, 2),
                                                 'complaint', s.complaint, s.label, true)
                       FROM listen.post_signal s WHERE s.post_id = pg.id),
-           'answered', crm.answered(pg.id),
+           'answered', pg.answered,
            'triage', (SELECT jsonb_build_object('assignee', sf.display_name, 'assignee_id', t.assignee_id,
                                                 'tags', t.tags, 'handled', t.handled_at IS NOT NULL)
                       FROM crm.triage t LEFT JOIN auth.staff sf ON sf.id = t.assignee_id WHERE t.post_id = pg.id),

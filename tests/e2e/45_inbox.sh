@@ -55,7 +55,7 @@ brand_profile=$(sql "SELECT pr.id FROM social.profile pr JOIN social.account a O
                      AND a.external_id = pr.external_id LIMIT 1")
 brand_platform=$(sql "SELECT platform FROM social.profile WHERE id = $brand_profile")
 asked=$(sql "SELECT id FROM social.post q WHERE platform = '$brand_platform' AND NOT crm.own_profile(author_id)
-             AND deleted_at IS NULL AND NOT crm.answered(id) ORDER BY created_at DESC LIMIT 1")
+             AND deleted_at IS NULL AND NOT EXISTS (SELECT FROM social.post r WHERE r.parent_id = q.id AND crm.own_profile(r.author_id)) ORDER BY created_at DESC LIMIT 1")
 sql "INSERT INTO social.post (platform, external_id, author_id, kind, body, created_at, parent_id)
      VALUES ('$brand_platform', 'e2e-brand-answer', $brand_profile, 'reply', 'Thanks, we are on it!', now(), $asked)" >/dev/null
 req ib GET "/inbox.json?answered=yes&platform=$brand_platform"
