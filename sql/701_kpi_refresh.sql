@@ -33,7 +33,8 @@ REVOKE ALL ON FUNCTION kpi.finish_refresh(timestamptz, timestamptz, boolean, int
 -- result says how long each section took ("sections", milliseconds).
 CREATE OR REPLACE FUNCTION kpi.refresh(p_full boolean DEFAULT false) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off
-  SET client_min_messages = warning SET enable_hashjoin = on SET enable_mergejoin = on AS $$
+  SET client_min_messages = warning SET enable_hashjoin = on SET enable_mergejoin = on
+  SET work_mem = '64MB' AS $$   -- the medians sort a period's response times in memory
 DECLARE
   f kpi.freshness;
   t0 timestamptz := clock_timestamp();
@@ -53,7 +54,7 @@ BEGIN
   SELECT * INTO f FROM kpi.freshness;
   tz := f.tz;
   full_run := coalesce(p_full, false) OR f.refreshed_at IS NULL;
-  DROP TABLE IF EXISTS pg_temp.kpi_range, pg_temp.kpi_p, pg_temp.kpi_mt, pg_temp.kpi_x,
+  DROP TABLE IF EXISTS pg_temp.kpi_range, pg_temp.kpi_p, pg_temp.kpi_mt, pg_temp.kpi_ask, pg_temp.kpi_x,
                        pg_temp.kpi_biz;   -- a second call in one transaction
   CREATE TEMP TABLE kpi_range (lo timestamptz, hi timestamptz) ON COMMIT DROP;
   IF full_run THEN
@@ -106,14 +107,18 @@ BEGIN
   SELECT m.id AS post_id, m.day, m.account_id, m.platform, mt.rule_id, r.name AS rule_name, r.category
   FROM pg_temp.kpi_p m JOIN listen.match mt ON mt.post_id = m.id JOIN listen.rule r ON r.id = mt.rule_id
   WHERE m.mention;
+  -- the mentions that matched a rule wanting an answer (all but competitor
+  -- rules); joined, not probed with EXISTS, which the planner may answer by
+  -- hashing every match there is
+  CREATE TEMP TABLE kpi_ask ON COMMIT DROP AS
+  SELECT DISTINCT post_id FROM pg_temp.kpi_mt WHERE category <> 'competitor';
+  CREATE UNIQUE INDEX ON pg_temp.kpi_ask (post_id);
+  ANALYZE pg_temp.kpi_ask;
   EXECUTE format($q$
     CREATE TEMP TABLE kpi_x ON COMMIT DROP AS
       SELECT m.id, m.created_at, m.account_id, m.platform, m.kind, m.parent_id, c.id AS case_id, c.resolved_at,
              coalesce(pol.calendar_id, (SELECT calendar_id FROM crm.sla_policy WHERE is_default)) AS cal,
-             (c.id IS NOT NULL OR m.kind = 'direct'
-              OR EXISTS (SELECT FROM social.post q WHERE q.id = m.parent_id AND q.author_id = ANY (%1$s))
-              OR EXISTS (SELECT FROM listen.match mt JOIN listen.rule r ON r.id = mt.rule_id
-                         WHERE mt.post_id = m.id AND r.category <> 'competitor')) AS needs_answer,
+             (c.id IS NOT NULL OR m.kind = 'direct' OR q.id IS NOT NULL OR ask.post_id IS NOT NULL) AS needs_answer,
              (SELECT min(t) FROM (SELECT r.created_at FROM social.post r
                                   WHERE r.parent_id = m.id AND r.author_id = ANY (%1$s)
                                   UNION ALL
@@ -125,6 +130,8 @@ BEGIN
       LEFT JOIN crm.sla_policy pol ON pol.id = c.sla_policy_id
       LEFT JOIN listen.post_signal s ON s.post_id = m.id
       LEFT JOIN crm.lead l ON l.post_id = m.id
+      LEFT JOIN social.post q ON q.id = m.parent_id AND q.author_id = ANY (%1$s)   -- a reply to the brand
+      LEFT JOIN pg_temp.kpi_ask ask ON ask.post_id = m.id
       WHERE m.mention $q$, own);
   PERFORM set_config('enable_hashjoin', 'on', true), set_config('enable_mergejoin', 'on', true);
   ANALYZE pg_temp.kpi_mt;
@@ -202,6 +209,14 @@ BEGIN
            round((percentile_cont(0.9) WITHIN GROUP (ORDER BY feedback_seconds))::numeric, 1)::double precision
     FROM kpi.mention_fact WHERE %s
     GROUP BY day, account_id, platform $q$, w_day);
+  -- the response-time buckets behind kpi.response_percentile
+  EXECUTE 'DELETE FROM kpi.response_hist WHERE ' || w_day;
+  EXECUTE format($q$
+    INSERT INTO kpi.response_hist
+    SELECT day, account_id, platform, kpi.response_bucket(response_seconds), count(*),
+           min(response_seconds), max(response_seconds)
+    FROM kpi.mention_fact WHERE response_seconds IS NOT NULL AND %s
+    GROUP BY 1, 2, 3, 4 $q$, w_day);
 
   took := took || kpi.lap('response', lap); lap := clock_timestamp();
 

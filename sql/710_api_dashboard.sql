@@ -93,9 +93,23 @@ RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
     'up', p_now > p_before, 'down', p_now < p_before)
 $$;
 
+-- One chart of the dashboard drawn: its series as bars or a line, its name,
+-- and whether it has anything to show.
+CREATE OR REPLACE FUNCTION chart.draw(p_chart text, p jsonb) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+DECLARE rows jsonb;
+BEGIN
+  SELECT coalesce(jsonb_agg(jsonb_build_object('label', s.label, 'value', s.value)), '[]') INTO rows
+  FROM chart.series(p_chart, p) s;
+  RETURN CASE WHEN p_chart IN ('voice', 'backlog', 'leads') THEN chart.bars(rows) ELSE chart.line(rows) END
+         || jsonb_build_object('name', p_chart,
+                               'empty', NOT EXISTS (SELECT FROM jsonb_array_elements(rows) e WHERE (e->>'value')::numeric > 0));
+END $$;
+
 -- The KPI part of the dashboard for one choice of filters: tiles for the
--- period against the one before, and every chart's geometry.
-CREATE OR REPLACE FUNCTION chart.kpi_doc(p jsonb) RETURNS jsonb
+-- period against the one before, and every chart's geometry (p_drawn: charts
+-- already drawn, by name, used as they are).
+CREATE OR REPLACE FUNCTION chart.kpi_doc(p jsonb, p_drawn jsonb DEFAULT '{}') RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE f record; cur jsonb; prev jsonb;
 BEGIN
@@ -109,9 +123,7 @@ BEGIN
       (SELECT round(100.0 * sum(answered) / nullif(sum(needing_answer), 0), 1) FROM kpi.response_daily r
         WHERE r.day BETWEEN w.a AND w.b
           AND (f.account IS NULL OR r.account_id = f.account) AND (f.platform IS NULL OR r.platform = f.platform)) AS response_rate,
-      (SELECT round((percentile_cont(0.5) WITHIN GROUP (ORDER BY m.response_seconds) / 60)::numeric, 1)
-         FROM kpi.mention_fact m WHERE m.day BETWEEN w.a AND w.b AND m.response_seconds IS NOT NULL
-          AND (f.account IS NULL OR m.account_id = f.account) AND (f.platform IS NULL OR m.platform = f.platform)) AS response_minutes,
+      round((kpi.response_percentile(w.a, w.b, f.account, f.platform, 0.5) / 60)::numeric, 1) AS response_minutes,
       (SELECT round(100.0 * sum(complaints) / nullif(sum(scored), 0), 1) FROM kpi.sentiment_daily s
         WHERE s.day BETWEEN w.a AND w.b) AS complaint_share,
       (SELECT sum(won) FROM kpi.lead_daily l WHERE l.day BETWEEN w.a AND w.b
@@ -128,24 +140,25 @@ BEGIN
       'complaint_share', chart.tile('complaint_share', (cur->>'complaint_share')::numeric, (prev->>'complaint_share')::numeric, '/inbox?category=complaint'),
       'leads_won', chart.tile('leads_won', (cur->>'won')::numeric, (prev->>'won')::numeric, NULL),
       'new_followers', chart.tile('new_followers', (cur->>'followers')::numeric, (prev->>'followers')::numeric, NULL)),
-    'charts', (SELECT jsonb_object_agg(c, CASE WHEN c IN ('voice', 'backlog', 'leads')
-                                               THEN chart.bars(rows) ELSE chart.line(rows) END
-                                          || jsonb_build_object('name', c, 'empty', NOT EXISTS (SELECT FROM jsonb_array_elements(rows) e WHERE (e->>'value')::numeric > 0)))
-               FROM unnest(ARRAY['volume', 'response', 'sentiment', 'voice', 'backlog', 'leads']) c,
-                    LATERAL (SELECT coalesce(jsonb_agg(jsonb_build_object('label', s.label, 'value', s.value)), '[]') AS rows
-                             FROM chart.series(c, p) s) r));
+    'charts', (SELECT jsonb_object_agg(c, coalesce(p_drawn->c, chart.draw(c, p)))
+               FROM unnest(ARRAY['volume', 'response', 'sentiment', 'voice', 'backlog', 'leads']) c));
 END $$;
 
 -- Rebuild kpi.dashboard_cache for the unfiltered periods (called by
 -- kpi.refresh as it finishes, p_refreshed_at being its start).
 CREATE OR REPLACE FUNCTION chart.cache_dashboard(p_refreshed_at timestamptz) RETURNS void
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+DECLARE
+  -- open cases by age now: the same for every period, so drawn once
+  backlog jsonb := chart.draw('backlog', '{}');
+BEGIN
   DELETE FROM kpi.dashboard_cache;
   INSERT INTO kpi.dashboard_cache (period, last_day, refreshed_at, kpi, charts)
   SELECT d, (SELECT last_day FROM chart.filters(jsonb_build_object('period', d))), p_refreshed_at,
          (doc->'kpi')::json, (doc->'charts')::json
-  FROM unnest(ARRAY[7, 30, 90]) d, chart.kpi_doc(jsonb_build_object('period', d)) doc;
-$$;
+  FROM unnest(ARRAY[7, 30, 90]) d,
+       chart.kpi_doc(jsonb_build_object('period', d), jsonb_build_object('backlog', backlog)) doc;
+END $$;
 
 -- json, not jsonb: the cached tiles and charts go into the document as the
 -- text they are (jsonb would take them apart and rebuild them per request).

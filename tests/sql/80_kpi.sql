@@ -2,7 +2,7 @@
 -- the default SLA calendar is Shanghai, Monday to Friday 09:00-18:00. 2026-03-02 is a Monday.
 -- Every expected figure is worked out in the comment next to it.
 BEGIN;
-SELECT plan(67);
+SELECT plan(70);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -277,14 +277,41 @@ CREATE TEMP TABLE kpi_rows AS
 SELECT 'mention_fact' AS t, f::text AS r FROM kpi.mention_fact f UNION ALL SELECT 'volume', v::text FROM kpi.volume_daily v
 UNION ALL SELECT 'response', x::text FROM kpi.response_daily x UNION ALL SELECT 'sentiment', x::text FROM kpi.sentiment_daily x
 UNION ALL SELECT 'voice', x::text FROM kpi.share_of_voice_daily x UNION ALL SELECT 'followers', x::text FROM kpi.follower_daily x
-UNION ALL SELECT 'engagement', x::text FROM kpi.engagement_daily x UNION ALL SELECT 'leads', x::text FROM kpi.lead_daily x;
+UNION ALL SELECT 'engagement', x::text FROM kpi.engagement_daily x UNION ALL SELECT 'leads', x::text FROM kpi.lead_daily x
+UNION ALL SELECT 'hist', x::text FROM kpi.response_hist x;
 SELECT kpi.refresh(true) AS full_again \gset
 SELECT set_eq('SELECT * FROM kpi_rows',
   $$SELECT 'mention_fact', f::text FROM kpi.mention_fact f UNION ALL SELECT 'volume', v::text FROM kpi.volume_daily v
     UNION ALL SELECT 'response', x::text FROM kpi.response_daily x UNION ALL SELECT 'sentiment', x::text FROM kpi.sentiment_daily x
     UNION ALL SELECT 'voice', x::text FROM kpi.share_of_voice_daily x UNION ALL SELECT 'followers', x::text FROM kpi.follower_daily x
-    UNION ALL SELECT 'engagement', x::text FROM kpi.engagement_daily x UNION ALL SELECT 'leads', x::text FROM kpi.lead_daily x$$,
+    UNION ALL SELECT 'engagement', x::text FROM kpi.engagement_daily x UNION ALL SELECT 'leads', x::text FROM kpi.lead_daily x
+    UNION ALL SELECT 'hist', x::text FROM kpi.response_hist x$$,
   'an incremental refresh computes every rollup row as a full one does');
+
+-- Window percentiles from the buckets are exactly percentile_cont over the
+-- facts: generated response times (ties, zero, negative, long tail) over
+-- nine days, two accounts and three platforms, bucketed as kpi.refresh does.
+INSERT INTO kpi.mention_fact (post_id, day, created_at, account_id, platform, kind, needs_answer, response_seconds)
+SELECT -i, DATE '2031-01-01' + i % 9, now(), CASE WHEN i % 7 = 0 THEN NULL ELSE 1 + i % 2 END,
+       (ARRAY['mastodon', 'x', 'weibo'])[1 + i % 3], 'post', true,
+       CASE WHEN i % 11 = 0 THEN -5 WHEN i % 13 = 0 THEN 0 WHEN i % 17 = 0 THEN 86400 * 40
+            ELSE (hashint4(i) & 65535)::bigint * (1 + i % 4) END
+FROM generate_series(1, 5000) i;
+INSERT INTO kpi.response_hist
+SELECT day, account_id, platform, kpi.response_bucket(response_seconds), count(*), min(response_seconds), max(response_seconds)
+FROM kpi.mention_fact WHERE day >= '2031-01-01' GROUP BY 1, 2, 3, 4;
+CREATE TEMP TABLE pct_case AS
+SELECT a, b, acc, plat, q FROM (VALUES (DATE '2031-01-01', DATE '2031-01-09'), ('2031-01-03', '2031-01-03'),
+                                       ('2031-01-02', '2031-01-06')) w(a, b),
+  (VALUES (NULL::bigint), (2)) acc(acc), (VALUES (NULL::text), ('weibo')) plat(plat), unnest(ARRAY[0, 0.1, 0.5, 0.9, 1]) q;
+SELECT is((SELECT count(*) FROM pct_case
+           WHERE kpi.response_percentile(a, b, acc, plat, q) IS DISTINCT FROM
+                 (SELECT percentile_cont(q) WITHIN GROUP (ORDER BY m.response_seconds) FROM kpi.mention_fact m
+                  WHERE m.day BETWEEN a AND b AND (acc IS NULL OR m.account_id = acc) AND (plat IS NULL OR m.platform = plat))),
+          0::bigint, 'kpi.response_percentile equals percentile_cont for every window, filter and fraction tried');
+SELECT cmp_ok((SELECT count(DISTINCT kpi.response_percentile(a, b, acc, plat, q)) FROM pct_case), '>', 15::bigint,
+              '…which give many different answers');
+SELECT is(kpi.response_percentile('2032-01-01', '2032-01-31', NULL, NULL, 0.5), NULL, 'no facts in the window: no median');
 
 ----------------------------------------------------------------- Privileges
 SELECT is((SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
