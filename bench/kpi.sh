@@ -134,18 +134,33 @@ inc_doc=$(psql_su -c "SELECT kpi.refresh()")
 inc=$(jq -r .millis <<<"$inc_doc")
 inc_days=$(psql_su -c "SELECT days FROM kpi.freshness")
 # The dashboard on this data (needs SESSION, a signed-in session token): the
-# unfiltered page is served from the cache the refresh just built; a platform
-# filter computes its tiles and charts from the rollups on every request.
+# unfiltered page is served from the cache the refresh just built; a filtered
+# view is computed on its first request and cached until the next refresh, so
+# its first-view cost is measured apart (kpi_doc, median of 20, in PostgreSQL).
 dash_rows=
 if [ -n "${SESSION:-}" ]; then
   source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+  workers=${PARLEY_WEB_WORKERS:-4}
   dash_row() {
-    local r; r=$(bench_wrk 64 "$2" "Cookie: parley_session=$SESSION")
-    printf '| %s | %s | %s | %s | %s |\n' "$1" "$(bench_field "$r" rps)" "$(bench_field "$r" p50)" \
-      "$(bench_field "$r" p99)" "$(bench_field "$r" errors)"
+    local r q; r=$(bench_wrk "$workers" "$2" "Cookie: parley_session=$SESSION"); q=$(bench_wrk 64 "$2" "Cookie: parley_session=$SESSION")
+    printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$(bench_field "$r" rps)" "$(bench_field "$r" p50)" \
+      "$(bench_field "$r" p99)" "$(bench_field "$r" errors)" "$(bench_field "$q" p99)" "$(bench_field "$q" errors)"
   }
-  dash_rows=$(dash_row "dashboard, 30 days (cached view)" "/dashboard"
-              dash_row "dashboard, 90 days, platform filter (computed)" "/dashboard?period=90&platform=mastodon")
+  dash_rows=$(dash_row "dashboard, 30 days" "/dashboard"
+              dash_row "dashboard, 90 days, platform filter" "/dashboard?period=90&platform=mastodon")
+  first_view=$(psql_su 2>&1 >/dev/null <<'SQL' | sed -n 's/.*NOTICE: *//p'
+DO $$
+DECLARE t0 timestamptz; ms float8[] := '{}';
+BEGIN
+  FOR i IN 1..20 LOOP
+    t0 := clock_timestamp();
+    PERFORM chart.kpi_doc('{"period": "90", "platform": "mastodon"}');
+    ms := ms || extract(epoch FROM clock_timestamp() - t0) * 1000;
+  END LOOP;
+  RAISE NOTICE '%', (SELECT round(percentile_cont(0.5) WITHIN GROUP (ORDER BY m)::numeric, 1) FROM unnest(ms) m);
+END $$;
+SQL
+  )
 fi
 t2=$(date +%s.%N)
 gen=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", b - a}')
@@ -176,11 +191,16 @@ MD
 if [ -n "$dash_rows" ]; then
 cat <<MD
 
-The dashboard on the same data, through nginx and \`parley web\` (${PARLEY_WEB_WORKERS:-4} workers),
-wrk with 2 threads and 64 connections for ${BENCH_SECONDS:-20} s each (goal: p99 < 50 ms):
+The dashboard on the same data, through nginx and \`parley web\` ($workers workers), wrk with 2 threads
+for ${BENCH_SECONDS:-20} s each, at $workers connections (one per worker) and again at 64 (where most of the
+time is the queue in front of the workers). Goal: p99 < 50 ms.
 
-| page | requests/s | p50 ms | p99 ms | errors |
-|---|---:|---:|---:|---:|
+| page | requests/s | p50 ms | p99 ms | errors | p99 ms at 64 conn. | errors at 64 |
+|---|---:|---:|---:|---:|---:|---:|
 $dash_rows
+
+The filtered view is computed on its first request after each refresh and then read from the
+cache: computing it (tiles for the period and the one before, with the exact median response
+time, and six charts) takes **${first_view:-?} ms** (median of 20, in PostgreSQL).
 MD
 fi

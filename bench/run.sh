@@ -37,7 +37,8 @@ source "$ROOT/bench/lib.sh"
 # The parts' Markdown, outside the cluster directory that kpi_part replaces.
 OUT=$ROOT/var/bench-out
 mkdir -p "$OUT"
-trap 'bash tests/lib/stack.sh stop >/dev/null 2>&1' EXIT
+# BENCH_KEEP=1 leaves the stack running afterwards, to look into its data.
+trap '[ -n "${BENCH_KEEP:-}" ] || bash tests/lib/stack.sh stop >/dev/null 2>&1' EXIT
 [ "${BENCH_ONLY:-}" = kpi ] && { kpi_part; exit; }
 fresh_stack
 case ${BENCH_ONLY:-} in

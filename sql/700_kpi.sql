@@ -104,9 +104,11 @@ $$;
 
 -- The p_fraction percentile (continuous, exactly as percentile_cont) of
 -- mention_fact.response_seconds over days p_from..p_to, optionally for one
--- account or platform. The bucket counts say which bucket holds the ranks
--- needed; only that bucket's values are then read (index on day,
--- response_seconds), day by day.
+-- account or platform. The bucket counts say which bucket holds the two
+-- ranks to interpolate between; only that bucket's values are then read
+-- (index on day, response_seconds), once. When the upper rank is the first
+-- of the next bucket, it is that bucket's smallest value (its lo). Days as
+-- a list for that read: one index range per day, on response_seconds too.
 CREATE OR REPLACE FUNCTION kpi.response_percentile(p_from date, p_to date, p_account bigint, p_platform text,
                                                    p_fraction double precision)
 RETURNS double precision LANGUAGE plpgsql STABLE AS $$
@@ -114,29 +116,35 @@ DECLARE
   days date[] := ARRAY(SELECT d::date FROM generate_series(p_from, p_to, interval '1 day') d);
   buckets jsonb;            -- [{n, lo, hi, below}] in value order, below = count in earlier buckets
   total bigint;
-  pos double precision;
-  v double precision[] := '{}';
+  pos double precision;     -- the rank wanted, 0-based, between rank r and r + 1
   r bigint;
-  b jsonb;
+  i integer;                -- index in buckets of the bucket holding rank r
+  o bigint;                 -- r's offset in that bucket
+  v double precision[];
 BEGIN
   SELECT jsonb_agg(jsonb_build_object('n', n, 'lo', lo, 'hi', hi, 'below', below) ORDER BY bucket), sum(n)
   INTO buckets, total
   FROM (SELECT bucket, n, lo, hi, sum(n) OVER (ORDER BY bucket) - n AS below
         FROM (SELECT h.bucket, sum(h.n) AS n, min(h.lo) AS lo, max(h.hi) AS hi FROM kpi.response_hist h
-              WHERE h.day = ANY (days) AND (p_account IS NULL OR h.account_id = p_account)
+              WHERE h.day BETWEEN p_from AND p_to AND (p_account IS NULL OR h.account_id = p_account)
                 AND (p_platform IS NULL OR h.platform = p_platform)
               GROUP BY h.bucket) g) c;
   IF total IS NULL THEN
     RETURN NULL;
   END IF;
   pos := p_fraction * (total - 1);
-  FOREACH r IN ARRAY ARRAY[floor(pos)::bigint, ceil(pos)::bigint] LOOP
-    SELECT e INTO b FROM jsonb_array_elements(buckets) e
-    WHERE (e->>'below')::bigint <= r AND r < (e->>'below')::bigint + (e->>'n')::bigint;
-    v := v || (SELECT m.response_seconds::double precision FROM kpi.mention_fact m
-               WHERE m.day = ANY (days) AND m.response_seconds BETWEEN (b->>'lo')::bigint AND (b->>'hi')::bigint
+  r := floor(pos)::bigint;
+  SELECT x.ord - 1, r - (x.e->>'below')::bigint INTO i, o
+  FROM jsonb_array_elements(buckets) WITH ORDINALITY x(e, ord)
+  WHERE (x.e->>'below')::bigint <= r AND r < (x.e->>'below')::bigint + (x.e->>'n')::bigint;
+  IF pos > r AND o = (buckets->i->>'n')::bigint - 1 THEN
+    v := ARRAY[(buckets->i->>'hi')::double precision, (buckets->(i + 1)->>'lo')::double precision];
+  ELSE
+    v := ARRAY(SELECT m.response_seconds::double precision FROM kpi.mention_fact m
+               WHERE m.day = ANY (days)
+                 AND m.response_seconds BETWEEN (buckets->i->>'lo')::bigint AND (buckets->i->>'hi')::bigint
                  AND (p_account IS NULL OR m.account_id = p_account) AND (p_platform IS NULL OR m.platform = p_platform)
-               ORDER BY m.response_seconds OFFSET r - (b->>'below')::bigint LIMIT 1);
-  END LOOP;
-  RETURN v[1] + (v[2] - v[1]) * (pos - floor(pos));
+               ORDER BY m.response_seconds OFFSET o LIMIT 2);
+  END IF;
+  RETURN CASE WHEN pos = r THEN v[1] ELSE v[1] + (v[2] - v[1]) * (pos - r) END;
 END $$;

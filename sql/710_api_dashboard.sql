@@ -67,9 +67,9 @@ BEGIN
     RETURN QUERY SELECT v.rule_name, sum(v.matches)::numeric, jsonb_build_object('category', min(v.category))
       FROM kpi.share_of_voice_daily v WHERE v.day BETWEEN f.first_day AND f.last_day
       GROUP BY v.rule_name ORDER BY sum(v.matches) DESC, v.rule_name LIMIT 12;
-  WHEN 'backlog' THEN  -- open cases by age
+  WHEN 'backlog' THEN  -- open cases by age, as the last refresh counted them
     RETURN QUERY SELECT b.bucket, sum(b.open_cases)::numeric, jsonb_build_object('order', min(b.bucket_order))
-      FROM kpi.backlog b WHERE (f.team IS NULL OR b.team_id = f.team)
+      FROM kpi.backlog_snapshot b WHERE (f.team IS NULL OR b.team_id = f.team)
       GROUP BY b.bucket ORDER BY min(b.bucket_order);
   WHEN 'leads' THEN  -- the funnel over the period
     RETURN QUERY SELECT x.k, x.v::numeric, '{}'::jsonb FROM (
@@ -107,9 +107,9 @@ BEGIN
 END $$;
 
 -- The KPI part of the dashboard for one choice of filters: tiles for the
--- period against the one before, and every chart's geometry (p_drawn: charts
--- already drawn, by name, used as they are).
-CREATE OR REPLACE FUNCTION chart.kpi_doc(p jsonb, p_drawn jsonb DEFAULT '{}') RETURNS jsonb
+-- period against the one before, and every chart's geometry.
+DROP FUNCTION IF EXISTS chart.kpi_doc(jsonb, jsonb);
+CREATE OR REPLACE FUNCTION chart.kpi_doc(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE f record; cur jsonb; prev jsonb;
 BEGIN
@@ -140,43 +140,56 @@ BEGIN
       'complaint_share', chart.tile('complaint_share', (cur->>'complaint_share')::numeric, (prev->>'complaint_share')::numeric, '/inbox?category=complaint'),
       'leads_won', chart.tile('leads_won', (cur->>'won')::numeric, (prev->>'won')::numeric, NULL),
       'new_followers', chart.tile('new_followers', (cur->>'followers')::numeric, (prev->>'followers')::numeric, NULL)),
-    'charts', (SELECT jsonb_object_agg(c, coalesce(p_drawn->c, chart.draw(c, p)))
+    'charts', (SELECT jsonb_object_agg(c, chart.draw(c, p))
                FROM unnest(ARRAY['volume', 'response', 'sentiment', 'voice', 'backlog', 'leads']) c));
 END $$;
 
--- Rebuild kpi.dashboard_cache for the unfiltered periods (called by
--- kpi.refresh as it finishes, p_refreshed_at being its start).
+-- Rebuild the backlog snapshot and kpi.dashboard_cache for the unfiltered
+-- periods, dropping the filtered views cached since the last refresh (called
+-- by kpi.refresh as it finishes, p_refreshed_at being its start).
 CREATE OR REPLACE FUNCTION chart.cache_dashboard(p_refreshed_at timestamptz) RETURNS void
-LANGUAGE plpgsql AS $$
-DECLARE
-  -- open cases by age now: the same for every period, so drawn once
-  backlog jsonb := chart.draw('backlog', '{}');
-BEGIN
+LANGUAGE sql AS $$
+  DELETE FROM kpi.backlog_snapshot;
+  INSERT INTO kpi.backlog_snapshot (team_id, agent_id, bucket, bucket_order, open_cases, oldest_created_at)
+    SELECT team_id, agent_id, bucket, bucket_order, open_cases, oldest_created_at FROM kpi.backlog;
   DELETE FROM kpi.dashboard_cache;
   INSERT INTO kpi.dashboard_cache (period, last_day, refreshed_at, kpi, charts)
   SELECT d, (SELECT last_day FROM chart.filters(jsonb_build_object('period', d))), p_refreshed_at,
          (doc->'kpi')::json, (doc->'charts')::json
-  FROM unnest(ARRAY[7, 30, 90]) d,
-       chart.kpi_doc(jsonb_build_object('period', d), jsonb_build_object('backlog', backlog)) doc;
-END $$;
+  FROM unnest(ARRAY[7, 30, 90]) d, chart.kpi_doc(jsonb_build_object('period', d)) doc;
+$$;
 
 -- json, not jsonb: the cached tiles and charts go into the document as the
 -- text they are (jsonb would take them apart and rebuild them per request).
+-- A filtered view ending today is computed on its first request and cached
+-- until the next refresh (a cache, not state: the figures are the same
+-- either way), for filters naming things that exist, so the table stays small.
+-- The refresh time is read before computing: a refresh committing meanwhile
+-- leaves the entry unused, never wrong.
 CREATE FUNCTION api.dashboard(p jsonb DEFAULT '{}') RETURNS json
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE f record; tiles json; charts json; live jsonb;
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  f record; tiles json; charts json; live jsonb;
+  fresh timestamptz := (SELECT refreshed_at FROM kpi.freshness);
 BEGIN
   PERFORM auth.require();
   SELECT * INTO f FROM chart.filters(p);
-  IF f.account IS NULL AND f.platform IS NULL AND f.team IS NULL THEN
-    SELECT c.kpi, c.charts INTO tiles, charts FROM kpi.dashboard_cache c
-    JOIN kpi.freshness fr ON fr.refreshed_at = c.refreshed_at
-    WHERE c.period = f.days AND c.last_day = f.last_day;
-  END IF;
+  SELECT c.kpi, c.charts INTO tiles, charts FROM kpi.dashboard_cache c
+  WHERE c.period = f.days AND c.last_day = f.last_day AND c.refreshed_at = fresh
+    AND c.account IS NOT DISTINCT FROM f.account AND c.platform IS NOT DISTINCT FROM f.platform
+    AND c.team IS NOT DISTINCT FROM f.team;
   IF tiles IS NULL THEN
     live := chart.kpi_doc(p);
     tiles := (live->'kpi')::json;
     charts := (live->'charts')::json;
+    IF fresh IS NOT NULL AND coalesce(p->>'to', '') = ''
+       AND (f.account IS NULL OR EXISTS (SELECT FROM social.account WHERE id = f.account))
+       AND (f.platform IS NULL OR EXISTS (SELECT FROM social.platform WHERE code = f.platform))
+       AND (f.team IS NULL OR EXISTS (SELECT FROM crm.team WHERE id = f.team)) THEN
+      INSERT INTO kpi.dashboard_cache (period, last_day, account, platform, team, refreshed_at, kpi, charts)
+      VALUES (f.days, f.last_day, f.account, f.platform, f.team, fresh, tiles, charts)
+      ON CONFLICT DO NOTHING;
+    END IF;
   END IF;
   RETURN json_build_object(
     'kpi', tiles,

@@ -2,7 +2,7 @@
 -- the default SLA calendar is Shanghai, Monday to Friday 09:00-18:00. 2026-03-02 is a Monday.
 -- Every expected figure is worked out in the comment next to it.
 BEGIN;
-SELECT plan(70);
+SELECT plan(79);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -303,7 +303,8 @@ FROM kpi.mention_fact WHERE day >= '2031-01-01' GROUP BY 1, 2, 3, 4;
 CREATE TEMP TABLE pct_case AS
 SELECT a, b, acc, plat, q FROM (VALUES (DATE '2031-01-01', DATE '2031-01-09'), ('2031-01-03', '2031-01-03'),
                                        ('2031-01-02', '2031-01-06')) w(a, b),
-  (VALUES (NULL::bigint), (2)) acc(acc), (VALUES (NULL::text), ('weibo')) plat(plat), unnest(ARRAY[0, 0.1, 0.5, 0.9, 1]) q;
+  (VALUES (NULL::bigint), (2)) acc(acc), (VALUES (NULL::text), ('weibo')) plat(plat),
+  unnest(ARRAY[0, 0.1, 0.25, 0.33, 0.5, 0.75, 0.9, 1]) q;
 SELECT is((SELECT count(*) FROM pct_case
            WHERE kpi.response_percentile(a, b, acc, plat, q) IS DISTINCT FROM
                  (SELECT percentile_cont(q) WITHIN GROUP (ORDER BY m.response_seconds) FROM kpi.mention_fact m
@@ -311,6 +312,12 @@ SELECT is((SELECT count(*) FROM pct_case
           0::bigint, 'kpi.response_percentile equals percentile_cont for every window, filter and fraction tried');
 SELECT cmp_ok((SELECT count(DISTINCT kpi.response_percentile(a, b, acc, plat, q)) FROM pct_case), '>', 15::bigint,
               '…which give many different answers');
+SELECT cmp_ok((SELECT count(*) FROM pct_case, LATERAL (
+                 SELECT array_agg(m.response_seconds ORDER BY m.response_seconds) v FROM kpi.mention_fact m
+                 WHERE m.day BETWEEN a AND b AND (acc IS NULL OR m.account_id = acc) AND (plat IS NULL OR m.platform = plat)) s,
+                 LATERAL (SELECT floor(q * (cardinality(v) - 1))::integer + 1 AS r) k
+               WHERE q * (cardinality(v) - 1) > k.r - 1 AND kpi.response_bucket(v[k.r]) <> kpi.response_bucket(v[k.r + 1])),
+              '>', 0::bigint, '…including ranks to interpolate between that lie in two buckets');
 SELECT is(kpi.response_percentile('2032-01-01', '2032-01-31', NULL, NULL, 0.5), NULL, 'no facts in the window: no median');
 
 ----------------------------------------------------------------- Privileges
@@ -351,7 +358,28 @@ SELECT is((SELECT jsonb_build_object('kpi', kpi, 'charts', charts) FROM kpi.dash
 UPDATE kpi.dashboard_cache SET kpi = jsonb_set(kpi::jsonb, '{mentions,value}', '-1')::json;
 SELECT is(api.dashboard('{}')->'kpi'->'mentions'->>'value', '-1', 'the unfiltered dashboard is served from the cache');
 SELECT is((api.dashboard('{"platform": "mastodon"}')->'kpi')::jsonb, chart.kpi_doc('{"platform": "mastodon"}')->'kpi',
-          'a filtered one is computed');
+          'a filtered one is computed on its first view…');
+UPDATE kpi.dashboard_cache SET kpi = jsonb_set(kpi::jsonb, '{mentions,value}', '-2')::json WHERE platform = 'mastodon';
+SELECT is(api.dashboard('{"platform": "mastodon"}')->'kpi'->'mentions'->>'value', '-2', '… and served from the cache after');
+SELECT is((api.dashboard('{"platform": "mastodon", "team": "0"}')->'kpi')::jsonb,
+          chart.kpi_doc('{"platform": "mastodon", "team": "0"}')->'kpi', 'a team that does not exist is computed…');
+SELECT is((SELECT string_agg(period || ':' || coalesce(platform, '-') || ':' || coalesce(team::text, '-'), ' '
+                             ORDER BY period, platform NULLS FIRST) FROM kpi.dashboard_cache),
+          '7:-:- 30:-:- 30:mastodon:- 90:-:-', '… and not cached');
+SELECT is(api.dashboard(jsonb_build_object('period', '7', 'platform', 'x',
+                                           'to', (SELECT last_day - 1 FROM kpi.dashboard_cache WHERE period = 7)))->'filters'->>'platform',
+          'x', 'a period ending on an earlier day is computed…');
+SELECT is((SELECT count(*) FROM kpi.dashboard_cache WHERE platform = 'x'), 0::bigint, '… and not cached');
+-- the open cases under 1 hour old in the team's backlog chart
+CREATE FUNCTION pg_temp.backlog_1h(p_team bigint) RETURNS integer LANGUAGE sql AS $$
+  SELECT (b->>'value')::integer FROM jsonb_array_elements((api.dashboard(jsonb_build_object('team', p_team::text))->'charts'->'backlog'->'bars')::jsonb) b
+  WHERE b->>'label' = '<1h' $$;
+INSERT INTO crm."case" (subject, team_id, created_at) VALUES ('k-backlog', :team, now() - interval '30 minutes');
+SELECT is(pg_temp.backlog_1h(:team), NULL, 'the backlog chart shows the open cases as the last refresh counted them…');
+SELECT kpi.refresh() AS again \gset
+SELECT is((SELECT count(*) FROM kpi.dashboard_cache WHERE platform IS NOT NULL OR team IS NOT NULL), 0::bigint,
+          'a refresh drops the cached filtered views');
+SELECT is(pg_temp.backlog_1h(:team), 1, 'the next refresh counts the new open case');
 UPDATE kpi.freshness SET refreshed_at = refreshed_at + interval '1 second';
 SELECT is((api.dashboard('{}')->'kpi')::jsonb, chart.kpi_doc('{}')->'kpi', 'a cache older than the last refresh is not used');
 
