@@ -553,16 +553,19 @@ $$;
 
 -- Back-apply one rule to every stored post: the candidates are the posts
 -- whose normalized text contains one of the rule's un-negated terms (every
--- clause has one), found by a substring scan of listen.post_signal.norm;
--- they get the full test with scope. Matches that no longer hold are
--- removed, new ones inserted in one statement. A disabled rule keeps its
--- matches and is skipped. Returns {"rule", "matched", "added", "removed",
--- "candidates", "ms", "skipped"}.
+-- clause has one), found by one scan of listen.post_signal.norm, which also
+-- notes which of the rule's terms each candidate contains; they get the full
+-- test with scope. Matches that no longer hold are removed, new ones inserted
+-- in one statement. A disabled rule keeps its matches and is skipped.
+-- Returns {"rule", "matched", "added", "removed", "candidates", "ms", "skipped"}.
 CREATE OR REPLACE FUNCTION listen.backapply(p_rule bigint) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp SET jit = off SET work_mem = '64MB' AS $$
-DECLARE r listen.rule; needles text[]; t0 timestamptz := clock_timestamp();
-        cand bigint[]; n_cand integer; added integer; removed integer; matched bigint;
+DECLARE r listen.rule; t0 timestamptz := clock_timestamp();
+        patterns text[];        -- LIKE patterns of the un-negated terms
+        term_n smallint[];      -- every term of the rule: its number and needle
+        term_needle text[];
+        n_cand integer; added integer; removed integer; matched bigint; changed bigint[];
 BEGIN
   SELECT * INTO r FROM listen.rule WHERE id = p_rule;
   IF r.id IS NULL THEN
@@ -572,25 +575,30 @@ BEGIN
     RETURN jsonb_build_object('rule', p_rule, 'skipped', true, 'added', 0, 'removed', 0, 'candidates', 0,
                               'matched', (SELECT count(*) FROM listen.match WHERE rule_id = p_rule), 'ms', 0);
   END IF;
-  needles := ARRAY(SELECT t.needle FROM listen.rule_term t WHERE t.rule_id = p_rule AND t.positive);
-  -- read-only, so it may run in parallel; a sequential scan of the normalized texts
-  cand := ARRAY(SELECT s.post_id FROM listen.post_signal s
-                WHERE EXISTS (SELECT FROM unnest(needles) nd WHERE strpos(s.norm, nd) > 0));
-  n_cand := cardinality(cand);
-  WITH c AS (
+  SELECT array_agg('%' || replace(replace(replace(t.needle, '\', '\\'), '%', '\%'), '_', '\_') || '%') FILTER (WHERE t.positive),
+         array_agg(t.n), array_agg(t.needle)
+  INTO patterns, term_n, term_needle
+  FROM listen.rule_term t WHERE t.rule_id = p_rule;
+  WITH c AS MATERIALIZED (
     SELECT s.post_id, s.norm,
-           ARRAY(SELECT t.n FROM listen.rule_term t WHERE t.rule_id = p_rule AND strpos(s.norm, t.needle) > 0) AS h
-    FROM listen.post_signal s WHERE s.post_id = ANY (cand)
+           ARRAY(SELECT term_n[k] FROM generate_subscripts(term_needle, 1) k WHERE strpos(s.norm, term_needle[k]) > 0) AS h
+    FROM listen.post_signal s WHERE s.norm LIKE ANY (patterns)
   ), found AS MATERIALIZED (
-    SELECT c.post_id FROM c JOIN social.post p ON p.id = c.post_id
+    SELECT c.post_id FROM c
+    -- LIMIT keeps this a probe by primary key per candidate: a join would
+    -- be planned as a scan of every post
+    CROSS JOIN LATERAL (SELECT q.platform, q.account_id, q.lang, q.author_id FROM social.post q
+                        WHERE q.id = c.post_id LIMIT 1) p
     WHERE (r.platforms IS NULL OR p.platform = ANY (r.platforms))
       AND (r.account_ids IS NULL OR p.account_id = ANY (r.account_ids))
       AND (r.langs IS NULL OR listen.lang_of(p.lang, c.norm) = ANY (r.langs))
       AND (p.author_id IS NULL OR p.author_id NOT IN (SELECT o.id FROM social.own_profile o))
       AND EXISTS (SELECT FROM listen.rule_clause k WHERE k.rule_id = p_rule AND k.pos <@ c.h AND NOT k.neg && c.h)
   ), gone AS (
+    -- NOT IN: one hash of the found posts (an anti-join would be planned as a
+    -- nested loop over them, quadratic when the rule already has many matches)
     DELETE FROM listen.match m
-    WHERE m.rule_id = p_rule AND NOT EXISTS (SELECT FROM found f WHERE f.post_id = m.post_id)
+    WHERE m.rule_id = p_rule AND m.post_id NOT IN (SELECT f.post_id FROM found f)
     RETURNING m.post_id
   ), ins AS (
     INSERT INTO listen.match (post_id, rule_id)
@@ -598,12 +606,12 @@ BEGIN
     ON CONFLICT DO NOTHING
     RETURNING post_id
   )
-  SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM gone), (SELECT count(*) FROM found),
+  SELECT (SELECT count(*) FROM c), (SELECT count(*) FROM ins), (SELECT count(*) FROM gone), (SELECT count(*) FROM found),
          CASE WHEN r.category = 'complaint' OR EXISTS (SELECT FROM gone)
               THEN ARRAY(SELECT post_id FROM ins UNION SELECT post_id FROM gone) END
-  INTO added, removed, matched, cand;
-  IF cand IS NOT NULL THEN
-    PERFORM listen.refresh_complaints(cand);
+  INTO n_cand, added, removed, matched, changed;
+  IF changed IS NOT NULL THEN
+    PERFORM listen.refresh_complaints(changed);
   END IF;
   RETURN jsonb_build_object('rule', p_rule, 'skipped', false, 'matched', matched, 'added', added,
                             'removed', removed, 'candidates', n_cand,

@@ -4,7 +4,7 @@
 -- the api and what the web role may touch. Run from the repository root
 -- (the accuracy check reads bench/data/sentiment-*.tsv with \copy).
 BEGIN;
-SELECT plan(99);
+SELECT plan(100);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -188,6 +188,9 @@ SELECT is((api.rule_save(jsonb_build_object('id', (SELECT id FROM rid WHERE name
           NULL, 'a disabled rule is not back-applied');
 SELECT is((SELECT count(*) FROM listen.match WHERE rule_id = (SELECT id FROM rid WHERE name = 'oat')), 10::bigint,
           '…and keeps its matches');
+SELECT is((api.rule_save('{"name": "tap quokka", "category": "product", "expression": "quokka NOT latte", "backapply": true}')
+           ->'backapply'->>'added'), '10', 'back-apply honours NOT: the 10 posts about a quokka without a latte');
+UPDATE listen.rule SET enabled = false WHERE name = 'tap quokka';
 SELECT throws_ok($$SELECT api.rule_backapply('{"id": -5}')$$, 'PR404', NULL, 'back-apply of an unknown rule');
 
 ----------------------------------------------------------------- Search streams
