@@ -109,8 +109,9 @@ the two numbers are equal.
 Accepted deliveries reach **$share %** of the pgbench INSERT rate (goal ≥ 50 %, ≥ 5,000/s, p99 < 20 ms).
 
 Where the CPU went during the wrk run (the two cores are shared by all of them): ${breakdown%; }.
-A request through nginx to a FastCGI worker that does no database work (\`/health\` above) already
-costs about half of what pgbench needs for a whole INSERT transaction, so on two cores the
-intake cannot reach half of pgbench's rate whatever the worker does; within that, the worker's
-statement was made cheaper (no foreign keys, no per-call search_path switch: 2.6k → 5.5k/s).
+A request through nginx to a FastCGI worker that does no database work (\`/health\` in the full
+run) already costs about half of what pgbench needs for a whole INSERT transaction, so on two cores
+the intake stays near half of pgbench's rate whatever the worker does (between 42 % and 52 % in
+runs on 2026-12-05); within that, the worker's statement was made cheaper (no foreign keys, no
+per-call search_path switch: 2.6k → 5.5k/s).
 MD
