@@ -128,6 +128,8 @@ INSERT INTO social.post (platform, external_id, account_id, author_id, kind, bod
 INSERT INTO crm."case" (subject, post_id, created_at, sla_policy_id, team_id)
   SELECT 'bench today', post_id, at, (SELECT id FROM crm.sla_policy WHERE is_default), (SELECT min(id) FROM crm.team)
   FROM m WHERE i % 3 = 0;
+-- with triggers on: new interactions note their days for the refresh as they are stored
+SET session_replication_role = origin;
 INSERT INTO social.interaction (platform, kind, actor_id, account_id, external_id, occurred_at)
   SELECT 'mastodon', 'like', :u0 + (i % :npro), :acct, 'bk-ni' || :tag || '-' || i,
          date_trunc('day', now()) + random() * (now() - date_trunc('day', now()))

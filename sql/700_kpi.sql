@@ -25,7 +25,8 @@ END $$;
 
 -- Days whose figures may have changed since p_since, as dates in p_tz.
 -- Replies and outbox sends touch the day of the post they answer; cases,
--- matches, scores, leads and snapshots the day of their post.
+-- matches, scores, leads and snapshots the day of their post. New
+-- interactions are noted in kpi.stale_day as they are inserted (below).
 -- The new rows are few: an index probe into post per new row, serially,
 -- beats hashing every post (which fresh statistics make the planner pick,
 -- 10x slower at a million posts) and starting parallel workers.
@@ -45,7 +46,6 @@ BEGIN
     UNION ALL SELECT q.created_at FROM listen.post_signal s JOIN social.post q ON q.id = s.post_id WHERE s.scored_at >= $1
     UNION ALL SELECT coalesce(q.created_at, l.created_at) FROM crm.lead l LEFT JOIN social.post q ON q.id = l.post_id
               WHERE l.updated_at >= $1
-    UNION ALL SELECT i.occurred_at FROM social.interaction i WHERE i.created_at >= $1
     UNION ALL SELECT f.first_seen_at FROM social.follower_edge f WHERE f.first_seen_at >= $1
     UNION ALL SELECT q.created_at FROM social.engagement_snapshot e JOIN social.post q ON q.id = e.post_id
               WHERE e.taken_at >= $1
@@ -90,6 +90,23 @@ BEGIN
                    'FOR EACH STATEMENT EXECUTE FUNCTION kpi.note_stale()', t);
   END LOOP;
 END $$;
+-- New interactions are the most numerous rows (a day of them can be 100,000):
+-- instead of the refresh reading every one to learn its day, each insert
+-- statement notes the quarter-hours it touched (every time zone's midnight
+-- falls on one, so each lies within one local day).
+CREATE OR REPLACE FUNCTION kpi.note_new_interactions() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  INSERT INTO kpi.stale_day (at)
+  SELECT DISTINCT date_bin('15 minutes', a.occurred_at, TIMESTAMPTZ '2000-01-01 00:00+00') FROM added a;
+  RETURN NULL;
+END $$;
+DROP TRIGGER IF EXISTS kpi_note_insert ON social.interaction;
+CREATE TRIGGER kpi_note_insert AFTER INSERT ON social.interaction REFERENCING NEW TABLE AS added
+  FOR EACH STATEMENT EXECUTE FUNCTION kpi.note_new_interactions();
+COMMENT ON TABLE kpi.stale_day IS
+  'Internal bookkeeping of kpi.refresh(), not part of the BI contract: instants (at) on days to recompute '
+  'because interactions were inserted or rows they counted were deleted or re-categorised; grain: one row per change.';
 DROP TRIGGER IF EXISTS kpi_stale_category ON listen.rule;
 CREATE TRIGGER kpi_stale_category AFTER UPDATE ON listen.rule
   REFERENCING OLD TABLE AS gone NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION kpi.note_stale();

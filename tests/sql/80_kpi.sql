@@ -2,7 +2,7 @@
 -- the default SLA calendar is Shanghai, Monday to Friday 09:00-18:00. 2026-03-02 is a Monday.
 -- Every expected figure is worked out in the comment next to it.
 BEGIN;
-SELECT plan(79);
+SELECT plan(82);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -267,6 +267,17 @@ SELECT is((kpi.refresh())->>'days', '1', 'a hard-deleted post marks its day stal
 SELECT is((SELECT count(*) FROM kpi.volume_daily WHERE day = '2026-03-03' AND account_id = :a1 AND mentions > 0), 0::bigint,
           '…and its mention is no longer counted');
 SELECT is((SELECT count(*) FROM kpi.stale_day), 0::bigint, 'a refresh consumes the stale days');
+-- New interactions note their days as they are inserted (no watermark involved).
+UPDATE kpi.freshness SET refreshed_at = now() + interval '30 minutes';
+INSERT INTO social.interaction (platform, kind, actor_id, account_id, external_id, occurred_at)
+VALUES ('mastodon', 'like', :u1, :a1, 'tap-i-late1', '2026-03-03 23:50+08'), ('mastodon', 'like', :u2, :a1, 'tap-i-late2', '2026-03-03 23:55+08');
+SELECT is((SELECT string_agg(to_char(at AT TIME ZONE 'Asia/Shanghai', 'MM-DD HH24:MI'), ' ') FROM kpi.stale_day), '03-03 23:45',
+          'an insert of interactions notes the quarter-hours it touched, once');
+SELECT volume_interactions AS before_late FROM (SELECT coalesce(sum(interactions), 0) AS volume_interactions FROM kpi.volume_daily
+  WHERE day = '2026-03-03' AND account_id = :a1) x \gset
+SELECT is((kpi.refresh())->>'days', '1', 'the next refresh recomputes that day…');
+SELECT is((SELECT sum(interactions) FROM kpi.volume_daily WHERE day = '2026-03-03' AND account_id = :a1), :before_late + 2::numeric,
+          '…and counts the two interactions');
 -- An incremental refresh that sees every change of this transaction (its
 -- watermark, 10 minutes before refreshed_at, a second before now()) leaves
 -- every rollup row as a full refresh computes it.
