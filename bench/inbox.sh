@@ -17,18 +17,12 @@ matches=$(sql "SELECT count(*) FROM listen.match")
 deep=$(sql "SELECT id FROM social.post ORDER BY created_at DESC, id DESC OFFSET $((posts / 2)) LIMIT 1")
 deep_neg=$(sql "SELECT q.id FROM social.post q JOIN listen.post_signal s ON s.post_id = q.id AND s.label = 'negative'
                 ORDER BY q.created_at DESC, q.id DESC OFFSET (SELECT count(*) / 2 FROM listen.post_signal WHERE label = 'negative') LIMIT 1")
-run() { bench_wrk "$2" "$1" "Cookie: parley_session=$SESSION"; }
-row() {
-  local r q; r=$(run "$2" "$CONNECTIONS"); q=$(run "$2" 64)
-  printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$(bench_field "$r" rps)" "$(bench_field "$r" p50)" "$(bench_field "$r" p99)" "$(bench_field "$r" errors)" \
-    "$(bench_field "$q" p99)" "$(bench_field "$q" errors)"
-}
 rows=$(mktemp)
 {
-  row "first page" "/inbox"
-  row "first page, negative and unanswered" "/inbox?sentiment=negative&answered=no"
-  row "deep keyset page (half-way down)" "/inbox?before=$deep"
-  row "deep keyset page, negative" "/inbox?sentiment=negative&before=$deep_neg"
+  bench_page_row "first page" "/inbox"
+  bench_page_row "first page, negative and unanswered" "/inbox?sentiment=negative&answered=no"
+  bench_page_row "deep keyset page (half-way down)" "/inbox?before=$deep"
+  bench_page_row "deep keyset page, negative" "/inbox?sentiment=negative&before=$deep_neg"
 } >"$rows"
 cat <<MD
 ## Inbox (issue 5)

@@ -148,13 +148,8 @@ if [ -n "${SESSION:-}" ]; then
   psql_su -c "VACUUM (ANALYZE)"
   source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
   workers=${PARLEY_WEB_WORKERS:-4}
-  dash_row() {
-    local r q; r=$(bench_wrk "$workers" "$2" "Cookie: parley_session=$SESSION"); q=$(bench_wrk 64 "$2" "Cookie: parley_session=$SESSION")
-    printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$(bench_field "$r" rps)" "$(bench_field "$r" p50)" \
-      "$(bench_field "$r" p99)" "$(bench_field "$r" errors)" "$(bench_field "$q" p99)" "$(bench_field "$q" errors)"
-  }
-  dash_rows=$(dash_row "dashboard, 30 days" "/dashboard"
-              dash_row "dashboard, 90 days, platform filter" "/dashboard?period=90&platform=mastodon")
+  dash_rows=$(bench_page_row "dashboard, 30 days" "/dashboard"
+              bench_page_row "dashboard, 90 days, platform filter" "/dashboard?period=90&platform=mastodon")
   first_view=$(psql_su 2>&1 >/dev/null <<'SQL' | sed -n 's/.*NOTICE: *//p'
 DO $$
 DECLARE t0 timestamptz; ms float8[] := '{}';

@@ -23,3 +23,12 @@ bench_wrk() {
 }
 # bench_field RESULT NAME: one figure of a bench_wrk result.
 bench_field() { sed -n "s/.* *$2=\([0-9.]*\).*/\1/p" <<<" $1"; }
+# bench_page_row LABEL PATH: a Markdown table row for a signed-in page (SESSION):
+# requests/s, p50, p99 and errors at one connection per web worker (the page's
+# own latency), then p99 and errors at 64 (mostly the queue in front of them).
+bench_page_row() {
+  local cookie="Cookie: parley_session=${SESSION:?}" r q
+  r=$(bench_wrk "${PARLEY_WEB_WORKERS:-4}" "$2" "$cookie"); q=$(bench_wrk 64 "$2" "$cookie")
+  printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$1" "$(bench_field "$r" rps)" "$(bench_field "$r" p50)" \
+    "$(bench_field "$r" p99)" "$(bench_field "$r" errors)" "$(bench_field "$q" p99)" "$(bench_field "$q" errors)"
+}

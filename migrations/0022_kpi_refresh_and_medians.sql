@@ -28,4 +28,3 @@ COMMENT ON TABLE kpi.response_hist IS
   'per day x account x platform x logarithmic bucket.';
 -- Filled by the next kpi.refresh(), which is a full one from here.
 UPDATE kpi.freshness SET refreshed_at = NULL;
-
