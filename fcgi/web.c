@@ -93,9 +93,11 @@ static const char *statement_for(request *r, const char *fn, bool post)
     for (int i = 0; i < nprepared; i++)
         if (!strcmp(prepared[i], name))
             return name;
-    /* fn comes from the static route table, never from input. */
+    /* fn comes from the static route table, never from input. The columns
+     * are text whatever an api function returns (jsonb or json), so a
+     * deploy that changes one re-plans the statement instead of failing it. */
     const char *sql = arena_printf(r->a,
-        "SELECT api.viewer(), %s%s%s FROM (SELECT set_config('parley.session', $1, true),"
+        "SELECT api.viewer()::text, %s%s%s::text FROM (SELECT set_config('parley.session', $1, true),"
         " set_config('parley.ip', $2, true), set_config('parley.request_id', $3, true)%s) s",
         fn ? "api." : "NULL::jsonb", fn ? fn : "", fn ? "($4::jsonb)" : "",
         post ? ", api.csrf_check($5, $6)" : "");
