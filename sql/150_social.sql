@@ -1,9 +1,12 @@
 -- The profiles that are the brand's own accounts (matched by the platform's
 -- id): their posts are never mentions, and their replies are the brand's
 -- answers. The one definition the inbox, listening and the KPIs share.
+-- Each account's profile is looked up by its key (the LIMIT keeps the
+-- planner from hashing every profile to find a handful).
 CREATE OR REPLACE VIEW social.own_profile AS
   SELECT pr.id, a.id AS account_id FROM social.account a
-  JOIN social.profile pr ON pr.platform = a.platform AND pr.external_id = a.external_id;
+  CROSS JOIN LATERAL (SELECT p.id FROM social.profile p
+                      WHERE p.platform = a.platform AND p.external_id = a.external_id LIMIT 1) pr;
 
 -- How pages show a post: the fields every list and thread needs, with its
 -- author, as one jsonb "card". A view rather than a function of the post row:
@@ -12,7 +15,7 @@ DROP FUNCTION IF EXISTS social.post_json(social.post);
 DROP FUNCTION IF EXISTS social.post_json(social.post, social.profile);
 DROP VIEW IF EXISTS social.post_card;
 CREATE VIEW social.post_card AS
-  SELECT p.id, p.created_at, p.author_id,
+  SELECT p.id, p.created_at, p.author_id, p.account_id,
          jsonb_build_object(
            'id', p.id, 'platform', p.platform, 'external_id', p.external_id, 'kind', p.kind,
            'body', p.body, 'lang', p.lang, 'created_at', p.created_at, 'url', p.url,

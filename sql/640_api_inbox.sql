@@ -13,8 +13,12 @@ END $$;
 
 DROP FUNCTION IF EXISTS crm.answered(bigint);
 
-CREATE FUNCTION api.inbox(p jsonb DEFAULT '{}') RETURNS jsonb
-LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+-- Returns json, not jsonb: the document is only sent on or rendered, and
+-- re-encoding every card as jsonb cost more than the queries. No parallel
+-- workers: starting them costs more than a page of 50 rows.
+CREATE FUNCTION api.inbox(p jsonb DEFAULT '{}') RETURNS json
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+SET max_parallel_workers_per_gather = 0 AS $$
 DECLARE
   st auth.staff := auth.require();
   f_account  bigint := nullif(p->>'account', '')::bigint;
@@ -27,35 +31,48 @@ DECLARE
   f_mine     boolean := coalesce(p->>'mine', '') = '1';
   after_at   timestamptz;
   after_id   bigint;
-  rows       jsonb;
+  -- the brand's own profiles: their posts are not inbound, their replies answer
+  own        bigint[] := ARRAY(SELECT id FROM social.own_profile);
+  ids        bigint[];
+  answers    boolean[];
+  rows       json;
 BEGIN
   IF p ? 'before' THEN
     SELECT created_at, id INTO after_at, after_id FROM social.post WHERE id = (p->>'before')::bigint;
   END IF;
-  WITH page AS (
-    SELECT q.id, q.created_at, a.answered FROM social.post q
-    -- answered: the brand replied under it (a reply by one of its accounts)
-    CROSS JOIN LATERAL (SELECT EXISTS (SELECT FROM social.post r JOIN social.own_profile o ON o.id = r.author_id
-                                       WHERE r.parent_id = q.id) AS answered) a
-    WHERE q.deleted_at IS NULL
-      -- always a row comparison, so even a generic plan walks the index from the keyset
-      AND (q.created_at, q.id) < (coalesce(after_at, 'infinity'), coalesce(after_id, 0))
-      AND (f_account IS NULL OR q.account_id = f_account)
-      AND (f_platform IS NULL OR q.platform = f_platform)
-      AND (f_lang IS NULL OR q.lang = f_lang OR q.lang LIKE f_lang || '-%')
-      AND (f_rule IS NULL OR EXISTS (SELECT FROM listen.match m WHERE m.post_id = q.id AND m.rule_id = f_rule))
-      AND (f_category IS NULL OR EXISTS (SELECT FROM listen.match m JOIN listen.rule r ON r.id = m.rule_id
-                                         WHERE m.post_id = q.id AND r.category = f_category))
-      AND (f_feeling IS NULL OR EXISTS (SELECT FROM listen.post_signal s WHERE s.post_id = q.id AND s.label = f_feeling))
-      AND (NOT f_mine OR EXISTS (SELECT FROM crm.triage t WHERE t.post_id = q.id AND t.assignee_id = st.id))
-      AND (f_answered IS NULL OR a.answered = f_answered)
-      AND NOT EXISTS (SELECT FROM social.own_profile o WHERE o.id = q.author_id)
-    ORDER BY q.created_at DESC, q.id DESC
-    LIMIT 50)
-  SELECT jsonb_agg(c.card || jsonb_build_object(
-           'rules', coalesce((SELECT jsonb_agg(jsonb_build_object('id', r.id, 'name', r.name, 'category', r.category)
-                                               ORDER BY r.name)
-                              FROM listen.match m JOIN listen.rule r ON r.id = m.rule_id WHERE m.post_id = pg.id), '[]'),
+  -- Which posts: only the filters given are part of the query (fixed text;
+  -- values are parameters), so the planner can start from a small filtered
+  -- set (a rare rule, my assignments, the answered posts) or walk the index.
+  EXECUTE
+    'SELECT array_agg(id ORDER BY created_at DESC, id DESC), array_agg(answered ORDER BY created_at DESC, id DESC)
+     FROM (SELECT q.id, q.created_at,
+                  EXISTS (SELECT FROM social.post r WHERE r.parent_id = q.id AND r.author_id = ANY ($1)) AS answered
+           FROM social.post q
+           WHERE q.deleted_at IS NULL AND (q.created_at, q.id) < ($2, $3)
+             AND (q.author_id IS NULL OR NOT q.author_id = ANY ($1))'
+    || CASE WHEN f_account IS NOT NULL THEN ' AND q.account_id = $4' ELSE '' END
+    || CASE WHEN f_platform IS NOT NULL THEN ' AND q.platform = $5' ELSE '' END
+    || CASE WHEN f_lang IS NOT NULL THEN ' AND (q.lang = $6 OR q.lang LIKE $6 || ''-%'')' ELSE '' END
+    || CASE WHEN f_rule IS NOT NULL
+            THEN ' AND q.id IN (SELECT m.post_id FROM listen.match m WHERE m.rule_id = $7)' ELSE '' END
+    || CASE WHEN f_category IS NOT NULL
+            THEN ' AND q.id IN (SELECT m.post_id FROM listen.match m JOIN listen.rule u ON u.id = m.rule_id
+                                WHERE u.category = $8)' ELSE '' END
+    || CASE WHEN f_feeling IS NOT NULL
+            THEN ' AND q.id IN (SELECT s.post_id FROM listen.post_signal s WHERE s.label = $9)' ELSE '' END
+    || CASE WHEN f_mine THEN ' AND q.id IN (SELECT t.post_id FROM crm.triage t WHERE t.assignee_id = $10)' ELSE '' END
+    || CASE f_answered
+         WHEN true THEN ' AND q.id IN (SELECT r.parent_id FROM social.post r WHERE r.author_id = ANY ($1))'
+         WHEN false THEN ' AND NOT EXISTS (SELECT FROM social.post r WHERE r.parent_id = q.id AND r.author_id = ANY ($1))'
+         ELSE '' END
+    || ' ORDER BY q.created_at DESC, q.id DESC LIMIT 50) pg'
+  INTO ids, answers
+  USING own, coalesce(after_at, 'infinity'), coalesce(after_id, 0), f_account, f_platform, f_lang,
+        f_rule, f_category, f_feeling, st.id;
+  -- The cards: one query over the page's ids whatever the filters, so its
+  -- plan is made once per session; a post's details are probes by its id.
+  SELECT json_agg(c.card || jsonb_build_object(
+           'rules', coalesce(rl.rules, '[]'),
            'signal', (SELECT jsonb_build_object('label', s.label, 'sentiment', round(s.sentiment::numeric, 2),
                                                 'complaint', s.complaint, s.label, true)
                       FROM listen.post_signal s WHERE s.post_id = pg.id),
@@ -64,14 +81,19 @@ BEGIN
                                                 'tags', t.tags, 'handled', t.handled_at IS NOT NULL)
                       FROM crm.triage t LEFT JOIN auth.staff sf ON sf.id = t.assignee_id WHERE t.post_id = pg.id),
            'account', (SELECT jsonb_build_object('id', a.id, 'handle', a.handle)
-                       FROM social.post x JOIN social.account a ON a.id = x.account_id WHERE x.id = pg.id))
-         ORDER BY pg.created_at DESC, pg.id DESC)
+                       FROM social.account a WHERE a.id = c.account_id))
+         ORDER BY pg.n)
   INTO rows
-  FROM page pg JOIN social.post_card c ON c.id = pg.id;
+  FROM unnest(ids, answers) WITH ORDINALITY pg(id, answered, n)
+  JOIN social.post_card c ON c.id = pg.id
+  LEFT JOIN (SELECT m.post_id, jsonb_agg(jsonb_build_object('id', r.id, 'name', r.name, 'category', r.category)
+                                         ORDER BY r.name) AS rules
+             FROM listen.match m JOIN listen.rule r ON r.id = m.rule_id
+             WHERE m.post_id = ANY (ids) GROUP BY m.post_id) rl ON rl.post_id = pg.id;
   rows := coalesce(rows, '[]');
-  RETURN jsonb_build_object(
+  RETURN json_build_object(
     'posts', rows,
-    'next_before', CASE WHEN jsonb_array_length(rows) = 50 THEN rows->49->'id' END,
+    'next_before', CASE WHEN cardinality(ids) = 50 THEN ids[50] END,
     'filters', jsonb_strip_nulls(jsonb_build_object('account', f_account, 'platform', f_platform, 'rule', f_rule,
                                                     'category', f_category, 'sentiment', f_feeling, 'lang', f_lang,
                                                     'answered', p->>'answered', 'mine', f_mine)),
@@ -86,14 +108,14 @@ BEGIN
                            ('category', f_category), ('sentiment', f_feeling), ('lang', f_lang),
                            ('answered', CASE f_answered WHEN true THEN 'yes' WHEN false THEN 'no' END),
                            ('mine', CASE WHEN f_mine THEN '1' END)) f(k, v) WHERE v IS NOT NULL),
-    'accounts', coalesce((SELECT jsonb_agg(jsonb_build_object('id', id, 'handle', handle, 'platform', platform,
-                                                              'selected', id = f_account) ORDER BY platform, handle)
+    'accounts', coalesce((SELECT json_agg(json_build_object('id', id, 'handle', handle, 'platform', platform,
+                                                            'selected', id = f_account) ORDER BY platform, handle)
                           FROM social.account), '[]'),
-    'platforms', (SELECT jsonb_agg(jsonb_build_object('code', code, 'name', name, 'selected', code = f_platform)
-                                   ORDER BY name) FROM social.platform),
-    'rules', coalesce((SELECT jsonb_agg(jsonb_build_object('id', id, 'name', name, 'selected', id = f_rule) ORDER BY name)
+    'platforms', (SELECT json_agg(json_build_object('code', code, 'name', name, 'selected', code = f_platform)
+                                  ORDER BY name) FROM social.platform),
+    'rules', coalesce((SELECT json_agg(json_build_object('id', id, 'name', name, 'selected', id = f_rule) ORDER BY name)
                        FROM listen.rule), '[]'),
-    'staff', coalesce((SELECT jsonb_agg(jsonb_build_object('id', id, 'name', display_name) ORDER BY display_name)
+    'staff', coalesce((SELECT json_agg(json_build_object('id', id, 'name', display_name) ORDER BY display_name)
                        FROM auth.staff WHERE disabled_at IS NULL), '[]'));
 END $$;
 
