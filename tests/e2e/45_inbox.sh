@@ -45,6 +45,18 @@ eq "… with its signal" "$(jq -r '.posts[0].signal.complaint' <<<"$BODY")" true
 platform=$(sql "SELECT platform FROM social.post WHERE id = $p1")
 req ib GET "/inbox.json?platform=$platform"
 eq "filter by platform" "$(jq --arg p "$platform" '[.posts[] | select(.platform != $p)] | length' <<<"$BODY")" 0
+account=$(sql "SELECT account_id FROM social.post WHERE account_id IS NOT NULL AND NOT crm.own_profile(author_id) LIMIT 1")
+req ib GET "/inbox.json?account=$account&answered=no"
+eq "filter by account (with another filter)" "$(ids_of)" "$(sql "SELECT string_agg(id::text, ' ' ORDER BY created_at DESC, id DESC)
+  FROM (SELECT id, created_at FROM social.post q WHERE account_id = $account AND deleted_at IS NULL
+        AND NOT crm.own_profile(author_id)
+        AND NOT EXISTS (SELECT FROM social.post r WHERE r.parent_id = q.id AND crm.own_profile(r.author_id))
+        ORDER BY created_at DESC, id DESC LIMIT 50) x")"
+check "… which has unanswered posts" test -n "$(ids_of)"
+req ib GET "/inbox.json?lang=zh"
+zh=$(jq '.posts | length' <<<"$BODY")
+check "filter by language finds the Chinese posts" test "$zh" -gt 0
+eq "… and only them (zh or zh-*)" "$(jq '[.posts[] | select(.lang != "zh" and (.lang | startswith("zh-") | not))] | length' <<<"$BODY")" 0
 req ib GET "/inbox.json?category=nonsense"
 eq "an unknown category is 422" "$STATUS" 422
 req ib GET "/inbox.json?before=abc"
