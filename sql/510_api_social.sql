@@ -70,7 +70,7 @@ BEGIN
                  WHERE focus.body <> ''))) END,
     'outbox', api.outbox(jsonb_build_object('post_id', focus.id))->'entries',
     'has_outbox', EXISTS (SELECT FROM ingest.outbox o WHERE o.in_reply_to = focus.id),
-    'post', (SELECT card FROM social.post_card WHERE id = focus.id) || jsonb_build_object(
+    'post', (SELECT card::jsonb FROM social.post_card WHERE id = focus.id) || jsonb_build_object(
       'raw', jsonb_pretty(focus.raw), 'parent_external_id', focus.parent_external_id,
       'has_edits', EXISTS (SELECT FROM social.post_edit WHERE post_id = focus.id),
       'edits', coalesce((SELECT jsonb_agg(jsonb_build_object('edited_at', edited_at, 'body', body)
@@ -83,8 +83,8 @@ BEGIN
         SELECT c.id, d.depth + 1, d.path || c.id FROM social.post c JOIN down d ON c.parent_id = d.id
         WHERE d.depth < 30
       )
-      SELECT jsonb_agg(t.card || jsonb_build_object('depth', least(d.depth, 6),  -- CSS indents 6 levels
-                                                              'focus', t.id = focus.id)
+      SELECT jsonb_agg(social.card_with(t.card, json_build_object('depth', least(d.depth, 6),  -- CSS indents 6 levels
+                                                                   'focus', t.id = focus.id))
                        ORDER BY d.path)
       FROM (SELECT * FROM down ORDER BY path LIMIT 500) d JOIN social.post_card t ON t.id = d.id), '[]'));
 END $$;

@@ -13,9 +13,9 @@ END $$;
 
 DROP FUNCTION IF EXISTS crm.answered(bigint);
 
--- Returns json, not jsonb: the document is only sent on or rendered, and
--- re-encoding every card as jsonb cost more than the queries. No parallel
--- workers: starting them costs more than a page of 50 rows.
+-- Returns json, not jsonb: the document is only sent on or rendered (see
+-- social.post_card). No parallel workers: starting them costs more than a
+-- page of 50 rows.
 CREATE FUNCTION api.inbox(p jsonb DEFAULT '{}') RETURNS json
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 SET max_parallel_workers_per_gather = 0 AS $$
@@ -71,23 +71,23 @@ BEGIN
         f_rule, f_category, f_feeling, st.id;
   -- The cards: one query over the page's ids whatever the filters, so its
   -- plan is made once per session; a post's details are probes by its id.
-  SELECT json_agg(c.card || jsonb_build_object(
+  SELECT json_agg(social.card_with(c.card, json_build_object(
            'rules', coalesce(rl.rules, '[]'),
-           'signal', (SELECT jsonb_build_object('label', s.label, 'sentiment', round(s.sentiment::numeric, 2),
-                                                'complaint', s.complaint, s.label, true)
+           'signal', (SELECT json_build_object('label', s.label, 'sentiment', round(s.sentiment::numeric, 2),
+                                               'complaint', s.complaint, s.label, true)
                       FROM listen.post_signal s WHERE s.post_id = pg.id),
            'answered', pg.answered,
-           'triage', (SELECT jsonb_build_object('assignee', sf.display_name, 'assignee_id', t.assignee_id,
-                                                'tags', t.tags, 'handled', t.handled_at IS NOT NULL)
+           'triage', (SELECT json_build_object('assignee', sf.display_name, 'assignee_id', t.assignee_id,
+                                               'tags', t.tags, 'handled', t.handled_at IS NOT NULL)
                       FROM crm.triage t LEFT JOIN auth.staff sf ON sf.id = t.assignee_id WHERE t.post_id = pg.id),
-           'account', (SELECT jsonb_build_object('id', a.id, 'handle', a.handle)
-                       FROM social.account a WHERE a.id = c.account_id))
+           'account', (SELECT json_build_object('id', a.id, 'handle', a.handle)
+                       FROM social.account a WHERE a.id = c.account_id)))
          ORDER BY pg.n)
   INTO rows
   FROM unnest(ids, answers) WITH ORDINALITY pg(id, answered, n)
   JOIN social.post_card c ON c.id = pg.id
-  LEFT JOIN (SELECT m.post_id, jsonb_agg(jsonb_build_object('id', r.id, 'name', r.name, 'category', r.category)
-                                         ORDER BY r.name) AS rules
+  LEFT JOIN (SELECT m.post_id, json_agg(json_build_object('id', r.id, 'name', r.name, 'category', r.category)
+                                        ORDER BY r.name) AS rules
              FROM listen.match m JOIN listen.rule r ON r.id = m.rule_id
              WHERE m.post_id = ANY (ids) GROUP BY m.post_id) rl ON rl.post_id = pg.id;
   rows := coalesce(rows, '[]');
