@@ -3,7 +3,7 @@
 -- numbers were counted from the fixture JSON itself (jq/python), not taken
 -- from the functions' output.
 BEGIN;
-SELECT plan(91);
+SELECT plan(94);
 
 -- Exact counts need empty social tables; all of it is rolled back at the end.
 SET LOCAL lock_timeout = '10s';
@@ -298,6 +298,17 @@ SELECT is(pg_temp.sqlstate_as('parley_harvest', $$SELECT count(*) FROM ingest.ra
   'harvester may not read raw pages directly');
 SELECT is(pg_temp.sqlstate_as('parley_web', $$SELECT ingest.store_page('mastodon', 'statuses', NULL, NULL, 200, '{}', '[]')$$),
   '42501', 'web role may not store pages');
+
+-- Post cards (json) extended with more members as text: the same document as
+-- a jsonb merge, for every stored post, nested objects and quotes included.
+SELECT is((SELECT count(*) FROM social.post_card c
+           WHERE social.card_with(c.card, json_build_object('rules', '[]'::json, 'note', 'a "quoted" }{ brace'))::jsonb
+                 IS DISTINCT FROM c.card::jsonb || jsonb_build_object('rules', '[]'::jsonb, 'note', 'a "quoted" }{ brace')),
+          0::bigint, 'card_with adds members exactly as a jsonb merge would');
+SELECT cmp_ok((SELECT count(*) FROM social.post_card WHERE card->'author' IS NOT NULL AND json_typeof(card->'author') = 'object'),
+              '>', 0::bigint, '… over cards that end in a nested author object');
+SELECT throws_ok($$SELECT social.card_with('{}'::json, json_build_object('a', 1))$$, '22P02', NULL,
+                 'an empty card is refused, never joined into broken JSON');
 
 SELECT * FROM finish();
 ROLLBACK;
