@@ -3,6 +3,7 @@
  * transaction) → JSON or a rendered template. */
 #include "commands.h"
 #include "db.h"
+#include "jsonfast.h"
 #include "password.h"
 #include "pool.h"
 #include "util.h"
@@ -72,7 +73,7 @@ void json_release(void *j) { json_decref(j); }
 
 static json_t *parse_json(request *r, const char *text)
 {
-    json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
+    json_t *j = json_parse_fast(text, strlen(text));
     if (j)
         arena_defer(r->a, json_release, j);
     return j;

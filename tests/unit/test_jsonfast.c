@@ -1,0 +1,131 @@
+/* json_parse_fast against jansson's json_loads: the same value (types too)
+ * or the same refusal, on hand-written cases and on every JSON file of the
+ * shared Mustache specs and recorded platform fixtures. */
+#define _XOPEN_SOURCE 700
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jsonfast.h"
+
+/* 1 when both parse to equal values, 0 when both refuse, -1 when they differ. */
+static int compare(const char *text, size_t len)
+{
+    json_t *fast = json_parse_fast(text, len);
+    json_t *ref = json_loadb(text, len, JSON_DECODE_ANY, NULL);
+    int r = fast && ref ? (json_equal(fast, ref) ? 1 : -1) : (!fast && !ref ? 0 : -1);
+    json_decref(fast);
+    json_decref(ref);
+    return r;
+}
+
+static void same(const char *text) { assert_int_equal(compare(text, strlen(text)), 1); }
+static void refused(const char *text) { assert_int_equal(compare(text, strlen(text)), 0); }
+
+static void values(void **s)
+{
+    (void)s;
+    same("{\"a\" : 1, \"b\": [true, false, null], \"c\": {\"d\": \"e\"}, \"f\": [], \"g\": {}}");
+    same(" [1, -0, 0.5, -2.25e3, 1E-2, 9223372036854775807, -9223372036854775808, 1e-400] ");
+    same("\"卢门 ☕ 😀\"");
+    same("[\"\\\"\\\\\\/\\b\\f\\n\\r\\t\", \"\\u00e9\\u4f60\\ud83d\\ude00\", \"a\\u0041b\"]");
+    same("{\"dup\": 1, \"dup\": 2}");
+    same("{\"k\\u00e9y\": {\"n\\nested\": [\"\\u0001\"]}}");
+    same("42");
+    same("[[[[[]]]]]");
+}
+
+static void refusals(void **s)
+{
+    (void)s;
+    static const char *const bad[] = {
+        "", " ", "[", "]", "{", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "[1,]", "[1 2]", "{1: 2}",
+        "tru", "nul", "falsey", "01", "-", "1.", ".5", "1e", "1e+", "+1", "0x10", "NaN", "Infinity",
+        "\"unterminated", "\"tab\there\"", "\"\\x\"", "\"\\u12\"", "\"\\uZZZZ\"", "\"\\u0000\"",
+        "\"\\ud800\"", "\"\\udc00\"", "\"\\ud800\\u0041\"", "\"\xff\"", "\"\xc3\"", "{\"\xff\": 1}",
+        "9223372036854775808", "-9223372036854775809", "1e400", "[1] x", "{} {}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        if (compare(bad[i], strlen(bad[i])) != 0)
+            fail_msg("not refused alike: %s", bad[i]);
+    }
+}
+
+static void nesting_limit(void **s)
+{
+    (void)s;
+    for (int depth = 2047; depth <= 2049; depth++) {
+        char *t = malloc((size_t)depth * 2 + 1);
+        memset(t, '[', (size_t)depth);
+        memset(t + depth, ']', (size_t)depth);
+        t[depth * 2] = '\0';
+        assert_int_not_equal(compare(t, (size_t)depth * 2), -1);
+        free(t);
+    }
+    char deep[4097];
+    memset(deep, '[', 2049);
+    memset(deep + 2049, ']', 2048);
+    deep[4097 - 1] = '\0';
+    refused(deep); /* unbalanced as well as too deep */
+}
+
+static int files_compared, files_differing;
+
+static int one_file(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    size_t n = strlen(path);
+    if (flag != FTW_F || n < 5 || strcmp(path + n - 5, ".json"))
+        return 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    char chunk[65536];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+        fwrite(chunk, 1, got, mem);
+    fclose(f);
+    fclose(mem);
+    if (compare(text, len) < 0) {
+        files_differing++;
+        fprintf(stderr, "differs: %s\n", path);
+    }
+    files_compared++;
+    free(text);
+    return 0;
+}
+
+static void shared_files(void **s)
+{
+    (void)s;
+    const char *spec = getenv("MUSTACHE_SPEC_DIR");
+    if (!spec)
+        spec = "../shared/spec/mustache";
+    char fixtures[4096];
+    snprintf(fixtures, sizeof fixtures, "%s/../../fixtures", spec);
+    nftw(spec, one_file, 16, FTW_PHYS);
+    nftw(fixtures, one_file, 16, FTW_PHYS);
+    assert_true(files_compared > 20);
+    assert_int_equal(files_differing, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(values),
+        cmocka_unit_test(refusals),
+        cmocka_unit_test(nesting_limit),
+        cmocka_unit_test(shared_files),
+    };
+    return cmocka_run_group_tests_name("jsonfast", tests, NULL, NULL);
+}
