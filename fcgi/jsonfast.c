@@ -197,21 +197,26 @@ static bool literal(parser *ps, const char *word, size_t n)
     return true;
 }
 
+/* Skips whitespace, then consumes c if it is next. */
+static bool take(parser *ps, char c)
+{
+    skip_ws(ps);
+    if (ps->p < ps->end && *ps->p == c) {
+        ps->p++;
+        return true;
+    }
+    return false;
+}
+
 static json_t *object(parser *ps, int depth)
 {
     json_t *o = json_object();
-    skip_ws(ps);
-    if (ps->p < ps->end && *ps->p == '}') {
-        ps->p++;
+    if (take(ps, '}'))
         return o;
-    }
     for (;;) {
         const char *k;
         size_t klen;
-        if (ps->p >= ps->end || *ps->p != '"')
-            break;
-        ps->p++;
-        if (!string(ps, &k, &klen))
+        if (!take(ps, '"') || !string(ps, &k, &klen))
             break;
         char *copy = NULL; /* the value's strings reuse the scratch buffer */
         if (k == ps->scratch) {
@@ -220,26 +225,15 @@ static json_t *object(parser *ps, int depth)
             memcpy(copy, k, klen);
             k = copy;
         }
-        skip_ws(ps);
-        json_t *v = NULL;
-        if (ps->p < ps->end && *ps->p == ':') {
-            ps->p++;
-            v = value(ps, depth);
-        }
+        json_t *v = take(ps, ':') ? value(ps, depth) : NULL;
         int failed = !v || json_object_setn_new(o, k, klen, v); /* setn_new checks the key's UTF-8 */
         free(copy);
         if (failed)
             break;
-        skip_ws(ps);
-        if (ps->p < ps->end && *ps->p == ',') {
-            ps->p++;
-            skip_ws(ps);
+        if (take(ps, ','))
             continue;
-        }
-        if (ps->p < ps->end && *ps->p == '}') {
-            ps->p++;
+        if (take(ps, '}'))
             return o;
-        }
         break;
     }
     json_decref(o);
@@ -249,24 +243,16 @@ static json_t *object(parser *ps, int depth)
 static json_t *array(parser *ps, int depth)
 {
     json_t *a = json_array();
-    skip_ws(ps);
-    if (ps->p < ps->end && *ps->p == ']') {
-        ps->p++;
+    if (take(ps, ']'))
         return a;
-    }
     for (;;) {
         json_t *v = value(ps, depth);
         if (!v || json_array_append_new(a, v))
             break;
-        skip_ws(ps);
-        if (ps->p < ps->end && *ps->p == ',') {
-            ps->p++;
+        if (take(ps, ','))
             continue;
-        }
-        if (ps->p < ps->end && *ps->p == ']') {
-            ps->p++;
+        if (take(ps, ']'))
             return a;
-        }
         break;
     }
     json_decref(a);
