@@ -22,7 +22,13 @@ struct cleanup {
 struct arena {
     struct chunk *head;
     struct cleanup *cleanups;
+    struct chunk *spare; /* standard chunks kept by reset for the next request */
+    int nspare;
 };
+
+/* Reset keeps this many standard chunks: freeing them made glibc consolidate
+ * its heap on every request, and the next request needs them again. */
+enum { MAX_SPARE = 16 };
 
 static struct chunk *chunk_new(size_t min)
 {
@@ -43,6 +49,8 @@ arena *arena_new(void)
         die("out of memory");
     a->head = chunk_new(CHUNK);
     a->cleanups = NULL;
+    a->spare = NULL;
+    a->nspare = 0;
     return a;
 }
 
@@ -60,7 +68,13 @@ void arena_reset(arena *a)
     struct chunk *c = a->head;
     while (c->next) {
         struct chunk *next = c->next;
-        free(c);
+        if (c->size == CHUNK && a->nspare < MAX_SPARE) {
+            c->next = a->spare;
+            a->spare = c;
+            a->nspare++;
+        } else {
+            free(c);
+        }
         c = next;
     }
     c->used = 0;
@@ -73,31 +87,49 @@ void arena_free(arena *a)
         return;
     arena_reset(a);
     free(a->head);
+    while (a->spare) {
+        struct chunk *next = a->spare->next;
+        free(a->spare);
+        a->spare = next;
+    }
     free(a);
 }
 
-void *arena_alloc(arena *a, size_t n)
+void *arena_alloc_uninit(arena *a, size_t n)
 {
     n = (n + 15) & ~(size_t)15;
     if (n == 0)
         n = 16;
     struct chunk *c = a->head;
     if (c->size - c->used < n) {
-        struct chunk *fresh = chunk_new(n);
         if (n > CHUNK / 4) {
             /* Big blocks get their own chunk behind the head so the head's
              * free space is not wasted. */
-            fresh->next = c->next;
-            c->next = fresh;
-            fresh->used = n;
-            memset(fresh->data, 0, n);
-            return fresh->data;
+            struct chunk *big = chunk_new(n);
+            big->next = c->next;
+            c->next = big;
+            big->used = n;
+            return big->data;
+        }
+        struct chunk *fresh = a->spare;
+        if (fresh) {
+            a->spare = fresh->next;
+            a->nspare--;
+            fresh->used = 0;
+        } else {
+            fresh = chunk_new(CHUNK);
         }
         fresh->next = c;
         a->head = c = fresh;
     }
     void *p = c->data + c->used;
     c->used += n;
+    return p;
+}
+
+void *arena_alloc(arena *a, size_t n)
+{
+    void *p = arena_alloc_uninit(a, n);
     memset(p, 0, n);
     return p;
 }

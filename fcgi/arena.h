@@ -13,6 +13,7 @@ void arena_free(arena *a);
 void arena_reset(arena *a);             /* runs deferred cleanups, keeps first chunk */
 
 void *arena_alloc(arena *a, size_t n);  /* 16-byte aligned, zeroed */
+void *arena_alloc_uninit(arena *a, size_t n); /* the same, not zeroed */
 char *arena_strndup(arena *a, const char *s, size_t n);
 char *arena_strdup(arena *a, const char *s);
 char *arena_printf(arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

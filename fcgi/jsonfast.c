@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -137,17 +138,57 @@ static bool string(parser *ps, const char **out, size_t *len)
     return true;
 }
 
+/* Digits as they are scanned: up to 18 significant digits fit exactly. */
+typedef struct {
+    uint64_t mant;
+    int exp10;  /* value = mant × 10^exp10 when exact */
+    bool exact; /* false once a nonzero digit did not fit */
+} decimal;
+
+static void digit(decimal *d, char c, bool fraction)
+{
+    if (d->mant < 100000000000000000ULL) {
+        d->mant = d->mant * 10 + (uint64_t)(c - '0');
+        d->exp10 -= fraction;
+    } else if (fraction) {
+        d->exact &= c == '0';
+    } else {
+        d->exact &= c == '0';
+        d->exp10++;
+    }
+}
+
+/* Exactly what strtod gives, without it, where the decimal is small: a
+ * mantissa below 2^53 and a power of ten below 10^23 are both exact doubles,
+ * so one IEEE multiplication or division rounds correctly (Clinger's fast
+ * path). Most numbers in the api's documents are like that. */
+static bool fast_real(const decimal *d, bool neg, double *out)
+{
+    static const double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                   1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                   1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    if (!d->exact || d->mant > (1ULL << 53) || d->exp10 < -22 || d->exp10 > 22)
+        return false;
+    double v = (double)d->mant;
+    v = d->exp10 < 0 ? v / pow10[-d->exp10] : v * pow10[d->exp10];
+    *out = neg ? -v : v;
+    return true;
+}
+
 static json_t *number(parser *ps)
 {
     const char *s = ps->p, *q = s;
-    bool real = false;
-    if (q < ps->end && *q == '-')
+    bool real = false, neg = false;
+    decimal d = {0, 0, true};
+    if (q < ps->end && *q == '-') {
+        neg = true;
         q++;
+    }
     if (q < ps->end && *q == '0')
         q++;
     else if (q < ps->end && *q >= '1' && *q <= '9')
         while (q < ps->end && *q >= '0' && *q <= '9')
-            q++;
+            digit(&d, *q++, false);
     else
         return NULL;
     if (q < ps->end && *q == '.') {
@@ -155,17 +196,30 @@ static json_t *number(parser *ps)
         if (++q >= ps->end || *q < '0' || *q > '9')
             return NULL;
         while (q < ps->end && *q >= '0' && *q <= '9')
-            q++;
+            digit(&d, *q++, true);
     }
     if (q < ps->end && (*q == 'e' || *q == 'E')) {
         real = true;
+        bool eneg = false;
         if (++q < ps->end && (*q == '+' || *q == '-'))
-            q++;
+            eneg = *q++ == '-';
         if (q >= ps->end || *q < '0' || *q > '9')
             return NULL;
-        while (q < ps->end && *q >= '0' && *q <= '9')
+        int e = 0;
+        while (q < ps->end && *q >= '0' && *q <= '9') {
+            if (e < 100000)
+                e = e * 10 + (*q - '0');
             q++;
+        }
+        d.exp10 += eneg ? -e : e;
     }
+    ps->p = q;
+    double fast;
+    if (!real && d.exact && d.exp10 == 0)
+        return json_integer(neg ? -(json_int_t)d.mant : (json_int_t)d.mant);
+    if (real && fast_real(&d, neg, &fast))
+        return json_real(fast);
+    /* Long or extreme numbers: the C library decides, as in jansson. */
     size_t n = (size_t)(q - s);
     char small[64], *text = n < sizeof small ? small : malloc(n + 1);
     if (!text)
@@ -175,9 +229,9 @@ static json_t *number(parser *ps)
     json_t *v = NULL;
     errno = 0;
     if (real) {
-        double d = strtod(text, NULL);
-        if (!((d == HUGE_VAL || d == -HUGE_VAL) && errno == ERANGE)) /* underflow is fine, as in jansson */
-            v = json_real(d);
+        double r = strtod(text, NULL);
+        if (!((r == HUGE_VAL || r == -HUGE_VAL) && errno == ERANGE)) /* underflow is fine, as in jansson */
+            v = json_real(r);
     } else {
         long long i = strtoll(text, NULL, 10);
         if (errno != ERANGE)
@@ -185,7 +239,6 @@ static json_t *number(parser *ps)
     }
     if (text != small)
         free(text);
-    ps->p = q;
     return v;
 }
 

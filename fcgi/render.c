@@ -145,19 +145,23 @@ static void add_markdown(request *r, json_t *v, int depth)
         return;
     const char *key;
     json_t *val;
-    json_t *rendered = json_object(); /* added after the walk: no insertion while iterating */
+    json_t *rendered = NULL; /* added after the walk: no insertion while iterating */
     json_object_foreach(v, key, val) {
         size_t n = strlen(key);
         if (n > 3 && !strcmp(key + n - 3, "_md") && json_is_string(val)) {
             const char *html = md_to_html(r->a, json_string_value(val), json_string_length(val));
+            if (!rendered)
+                rendered = json_object();
             json_object_set_new(rendered, arena_printf(r->a, "%.*s_html", (int)(n - 3), key),
                                 json_string(html ? html : ""));
         } else {
             add_markdown(r, val, depth + 1);
         }
     }
-    json_object_update(v, rendered);
-    json_decref(rendered);
+    if (rendered) {
+        json_object_update(v, rendered);
+        json_decref(rendered);
+    }
 }
 
 void render_page(request *r, buf *out, const char *tmpl, json_t *doc, json_t *extra)

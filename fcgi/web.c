@@ -4,6 +4,7 @@
 #include "commands.h"
 #include "db.h"
 #include "jsonfast.h"
+#include "jsonmem.h"
 #include "password.h"
 #include "pool.h"
 #include "util.h"
@@ -74,7 +75,7 @@ void json_release(void *j) { json_decref(j); }
 static json_t *parse_json(request *r, const char *text)
 {
     json_t *j = json_parse_fast(text, strlen(text));
-    if (j)
+    if (j && !jsonmem_in_arena()) /* values in the arena go with it */
         arena_defer(r->a, json_release, j);
     return j;
 }
@@ -128,7 +129,7 @@ api_result call_api(request *r, const char *fn, json_t *args, bool post)
     }
     char *argtext = args ? json_dumps(args, JSON_COMPACT) : NULL;
     if (argtext)
-        arena_defer(r->a, free, argtext);
+        arena_defer(r->a, jsonmem_free, argtext);
     else
         argtext = "{}";
     const char *csrf = hin_get(&r->params, "csrf");
@@ -206,7 +207,7 @@ void send_page(request *r, int status, json_t *doc, const char *tmpl, json_t *ex
 {
     if (r->json || !tmpl) {
         char *s = json_dumps(doc ? doc : json_null(), JSON_COMPACT | JSON_ENCODE_ANY);
-        arena_defer(r->a, free, s);
+        arena_defer(r->a, jsonmem_free, s);
         finish(r, status, "application/json; charset=utf-8", s, strlen(s));
         return;
     }
@@ -338,6 +339,7 @@ static void handle(void *state, FCGX_Request *fr)
 {
     worker *w = state;
     arena_reset(w->a);
+    jsonmem_use(w->a);
     request *r = arena_alloc(w->a, sizeof *r);
     r->w = w;
     r->a = w->a;
@@ -428,6 +430,7 @@ out:
                                   json_integer_value(json_object_get(json_object_get(r->viewer, "user"), "id")));
     fprintf(stderr, "rid=%s method=%s route=%s status=%d dur_ms=%.2f user=%s\n", r->request_id, r->method,
             r->route ? r->route->path : "-", r->status, now_ms() - r->started, r->user_id ? r->user_id : "-");
+    jsonmem_use(NULL);
 }
 
 static void *worker_init(void)
@@ -451,6 +454,7 @@ int cmd_web(int argc, char **argv)
     const char *socket_path;
     int workers = 4;
     pool_args(argc, argv, &socket_path, &workers, "usage: parley web --socket PATH [--workers N]");
+    jsonmem_install();
     const char *root = getenv("PARLEY_ROOT") ? getenv("PARLEY_ROOT") : ".";
     if (render_init(root) != 0)
         return 1;
