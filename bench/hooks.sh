@@ -64,6 +64,9 @@ wait $sampler
 res=$(sed -n 's/^RESULT //p' <<<"$out")
 sleep 1   # the access log line follows the answer
 answered_ok=$(( $(grep -c 'hook=facebook/'"$account"' method=POST status=200' "$log" || true) - before_ok ))
+batch_stats=$(grep 'hook=facebook/'"$account"' method=POST status=200' "$log" | sed -n 's/.* batch=\([0-9]*\) .*/\1/p' |
+  awk '{n++; inv += 1 / $1} END {if (inv > 0) printf "%.0f %.1f", inv, n / inv; else print "0 0"}')
+batches=${batch_stats% *} mean_batch=${batch_stats#* }
 answered_bad=$(( $(grep -c 'hook=facebook/'"$account"' method=POST status=[^2]' "$log" || true) - before_bad ))
 stored=$(psql_su -c "SELECT count(*) + coalesce(sum(redeliveries), 0) FROM ingest.webhook_inbox WHERE account_id = $account")
 redelivered=$(psql_su -c "SELECT coalesce(sum(redeliveries), 0) FROM ingest.webhook_inbox WHERE account_id = $account")
@@ -88,8 +91,8 @@ share=$(awk -v a="$(field "$res" rps)" -v b="$pg_tps" 'BEGIN {printf "%.0f", 100
 cat <<MD
 ## Webhook intake (issue 4)
 
-Method: the same stack and run; \`parley hooks\` with ${PARLEY_HOOK_WORKERS:-2} workers behind nginx
-(the per-address rate limit raised for the run). wrk, 2 threads, $CONNECTIONS connections,
+Method: the same stack and run; \`parley hooks\` with ${PARLEY_HOOK_WORKERS:-2} process(es) of ${PARLEY_HOOK_THREADS:-8} threads
+behind nginx (the per-address rate limit raised for the run). wrk, 2 threads, $CONNECTIONS connections,
 $DURATION s, each request a distinct Meta-style comment delivery (about $bytes bytes) signed with
 X-Hub-Signature-256, so every one is verified (HMAC-SHA256 over the raw body), checked as JSON and
 stored as a new row with its commit on disk (synchronous_commit on) before the 200. Processing
@@ -109,9 +112,7 @@ the two numbers are equal.
 Accepted deliveries reach **$share %** of the pgbench INSERT rate (goal ≥ 50 %, ≥ 5,000/s, p99 < 20 ms).
 
 Where the CPU went during the wrk run (the two cores are shared by all of them): ${breakdown%; }.
-A request through nginx to a FastCGI worker that does no database work (\`/health\` in the full
-run) already costs about half of what pgbench needs for a whole INSERT transaction, so on two cores
-the intake stays near half of pgbench's rate whatever the worker does (between 42 % and 52 % in
-runs on 2026-12-05); within that, the worker's statement was made cheaper (no foreign keys, no
-per-call search_path switch: 2.6k → 5.5k/s).
+Deliveries that a process's threads have verified at the same moment are stored by one
+transaction (group commit, \`fcgi/hook_commit.c\`); each is answered after that commit is on disk.
+Commits in this run: $batches (mean $mean_batch deliveries each).
 MD

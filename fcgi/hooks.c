@@ -7,6 +7,7 @@
  * `parley hooks replay` queues stored deliveries for processing again. */
 #include "commands.h"
 #include "db.h"
+#include "hook_commit.h"
 #include "hooks.h"
 #include "pool.h"
 #include "util.h"
@@ -71,6 +72,7 @@ static bool db_ready(hooks_worker *w)
         static const struct { const char *name, *sql; } stmts[] = {
             {"account", "SELECT platform, secrets FROM hooks.account($1)"},
             {"accept", "SELECT hooks.accept($1, $2, $3, $4, $5)"},
+            {"accept_all", "SELECT hooks.accept_all($1, $2, $3, $4, $5)"},
             {"reject", "SELECT hooks.reject($1, $2, $3, $4, $5)"},
         };
         for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) {
@@ -169,6 +171,7 @@ typedef struct {
     const hook_scheme *scheme;
     int status;
     const char *outcome;
+    int batch; /* deliveries in the commit that stored this one */
     double started;
 } intake;
 
@@ -263,17 +266,20 @@ static void store(intake *in)
     }
     char acc[24];
     snprintf(acc, sizeof acc, "%lld", d->acct->id);
-    const char *p[] = {acc, d->acct->platform, id, d->body, d->payload};
-    PGresult *r = PQexecPrepared(in->w->db, "accept", 5, p, NULL, NULL, 0);
-    arena_defer(d->a, (void (*)(void *))PQclear, r);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        fprintf(stderr, "hooks: rid=%s cannot store delivery: %s", in->request_id, PQresultErrorMessage(r));
+    hook_row row = {.account = acc, .platform = d->acct->platform, .delivery_id = id, .body = d->body,
+                    .body_len = d->len, .payload = d->payload};
+    hook_commit(in->w->db, &row);
+    if (!row.outcome) {
+        fprintf(stderr, "hooks: rid=%s cannot store delivery: %s", in->request_id,
+                row.error ? row.error : "out of memory\n");
+        free(row.error);
         in->outcome = "not stored";
         respond(in, 503, "text/plain", "503 the delivery could not be stored; please deliver it again\n",
                 "Retry-After: 5\r\n");
         return;
     }
-    in->outcome = PQgetvalue(r, 0, 0); /* stored | redelivery */
+    in->outcome = row.outcome;
+    in->batch = row.batch;
     respond(in, 200, "text/plain", in->scheme->accepted_reply, NULL);
 }
 
@@ -387,8 +393,8 @@ static void handle(void *state, FCGX_Request *fr)
     }
     store(&in);
 out:
-    fprintf(stderr, "rid=%s hook=%s/%s method=%s status=%d outcome=\"%s\" dur_ms=%.2f\n", in.request_id,
-            in.platform, in.account_ref, d->method, in.status, in.outcome, now_ms() - in.started);
+    fprintf(stderr, "rid=%s hook=%s/%s method=%s status=%d outcome=\"%s\" batch=%d dur_ms=%.2f\n", in.request_id,
+            in.platform, in.account_ref, d->method, in.status, in.outcome, in.batch, now_ms() - in.started);
 }
 
 static void *worker_init(void)
@@ -447,12 +453,12 @@ int cmd_hooks(int argc, char **argv)
     if (argc >= 2 && !strcmp(argv[1], "replay"))
         return replay(argc - 1, argv + 1);
     const char *socket_path;
-    int workers = 2;
-    pool_args(argc, argv, &socket_path, &workers,
-              "usage: parley hooks --socket PATH [--workers N] | parley hooks replay [options]");
+    int workers = 2, threads = 8;
+    pool_args(argc, argv, &socket_path, &workers, &threads,
+              "usage: parley hooks --socket PATH [--workers N] [--threads T] | parley hooks replay [options]");
     PGconn *probe = db_connect("parley_hooks");
     if (!probe)
         return 1;
     PQfinish(probe);
-    return pool_run(socket_path, workers, worker_init, handle);
+    return pool_run(socket_path, workers, threads, worker_init, handle);
 }

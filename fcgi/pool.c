@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { MAX_WORKERS = 256 };
+enum { MAX_WORKERS = 256, MAX_THREADS = 64 };
 
 static volatile sig_atomic_t stopping, child_exited;
 
@@ -29,27 +30,38 @@ static void set_handler(int sig, void (*fn)(int))
     sigaction(sig, &sa, NULL);
 }
 
-/* Worker: SIGTERM stays blocked except while waiting in epoll_pwait, so a
- * request that has been accepted is always finished before the worker exits.
- * EPOLLEXCLUSIVE wakes one idle worker per connection, not the whole pool. */
-static _Noreturn void worker_main(int fd, pool_init_fn init, pool_handle_fn handle, sigset_t *waitmask)
+/* One accept loop (a worker process, or one thread of it). SIGTERM stays
+ * blocked except while waiting in epoll_pwait, so a request that has been
+ * accepted is always finished before the worker exits. EPOLLEXCLUSIVE wakes
+ * one idle waiter per connection, not the whole pool. With several threads
+ * only one of them receives the signal: the others notice the flag within
+ * a wait's timeout. */
+typedef struct {
+    int fd, threads;
+    pool_init_fn init;
+    pool_handle_fn handle;
+    sigset_t *waitmask;
+} server;
+
+static void *serve(void *arg)
 {
-    void *state = init();
+    server *s = arg;
+    void *state = s->init();
     if (!state)
         _exit(3);
     int ep = epoll_create1(EPOLL_CLOEXEC);
     struct epoll_event want = {.events = EPOLLIN | EPOLLEXCLUSIVE};
-    if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &want) != 0) {
+    if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, s->fd, &want) != 0) {
         perror("parley: epoll");
         _exit(3);
     }
     FCGX_Request req;
-    FCGX_InitRequest(&req, fd, 0);
+    FCGX_InitRequest(&req, s->fd, 0);
     while (!stopping) {
         struct epoll_event ev;
-        int n = epoll_pwait(ep, &ev, 1, -1, waitmask);
+        int n = epoll_pwait(ep, &ev, 1, s->threads > 1 ? 200 : -1, s->waitmask);
         if (n <= 0)
-            continue; /* EINTR: loop re-checks stopping */
+            continue; /* EINTR or timeout: loop re-checks stopping */
         int rc = FCGX_Accept_r(&req);
         if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR)
             continue; /* another worker took it */
@@ -57,13 +69,27 @@ static _Noreturn void worker_main(int fd, pool_init_fn init, pool_handle_fn hand
             fprintf(stderr, "parley: accept failed (%d)\n", rc);
             continue;
         }
-        handle(state, &req);
+        s->handle(state, &req);
         FCGX_Finish_r(&req);
     }
+    return NULL;
+}
+
+static _Noreturn void worker_main(server *s)
+{
+    pthread_t extra[MAX_THREADS];
+    for (int i = 1; i < s->threads; i++)
+        if (pthread_create(&extra[i], NULL, serve, s) != 0) {
+            perror("parley: thread");
+            _exit(3);
+        }
+    serve(s);
+    for (int i = 1; i < s->threads; i++)
+        pthread_join(extra[i], NULL);
     _exit(0);
 }
 
-static pid_t spawn(int fd, pool_init_fn init, pool_handle_fn handle, sigset_t *waitmask)
+static pid_t spawn(server *s)
 {
     pid_t pid = fork();
     if (pid < 0) {
@@ -72,12 +98,12 @@ static pid_t spawn(int fd, pool_init_fn init, pool_handle_fn handle, sigset_t *w
     }
     if (pid == 0) {
         set_handler(SIGCHLD, SIG_DFL);
-        worker_main(fd, init, handle, waitmask);
+        worker_main(s);
     }
     return pid;
 }
 
-void pool_args(int argc, char **argv, const char **socket_path, int *workers, const char *usage)
+void pool_args(int argc, char **argv, const char **socket_path, int *workers, int *threads, const char *usage)
 {
     *socket_path = NULL;
     for (int i = 1; i < argc; i++) {
@@ -85,6 +111,8 @@ void pool_args(int argc, char **argv, const char **socket_path, int *workers, co
             *socket_path = argv[++i];
         else if (!strcmp(argv[i], "--workers") && i + 1 < argc)
             *workers = atoi(argv[++i]);
+        else if (threads && !strcmp(argv[i], "--threads") && i + 1 < argc)
+            *threads = atoi(argv[++i]);
         else
             die("%s", usage);
     }
@@ -92,10 +120,12 @@ void pool_args(int argc, char **argv, const char **socket_path, int *workers, co
         die("%s", usage);
 }
 
-int pool_run(const char *socket_path, int workers, pool_init_fn init, pool_handle_fn handle)
+int pool_run(const char *socket_path, int workers, int threads, pool_init_fn init, pool_handle_fn handle)
 {
     if (workers < 1 || workers > MAX_WORKERS)
         die("worker count must be between 1 and %d", MAX_WORKERS);
+    if (threads < 1 || threads > MAX_THREADS)
+        die("thread count must be between 1 and %d", MAX_THREADS);
     if (FCGX_Init() != 0)
         die("FCGX_Init failed");
     unlink(socket_path);
@@ -120,9 +150,10 @@ int pool_run(const char *socket_path, int workers, pool_init_fn init, pool_handl
     set_handler(SIGCHLD, on_child);
     signal(SIGPIPE, SIG_IGN);
 
+    server srv = {.fd = fd, .threads = threads, .init = init, .handle = handle, .waitmask = &waitmask};
     pid_t pids[MAX_WORKERS];
     for (int i = 0; i < workers; i++)
-        pids[i] = spawn(fd, init, handle, &waitmask);
+        pids[i] = spawn(&srv);
     fprintf(stderr, "parley: %d workers listening on %s\n", workers, socket_path);
 
     double last_crash = 0;
@@ -143,7 +174,7 @@ int pool_run(const char *socket_path, int workers, pool_init_fn init, pool_handl
                 if (now_ms() - last_crash < 200)
                     usleep(500 * 1000);
                 last_crash = now_ms();
-                pids[i] = stopping ? -1 : spawn(fd, init, handle, &waitmask);
+                pids[i] = stopping ? -1 : spawn(&srv);
             }
         }
     }

@@ -453,7 +453,7 @@ int cmd_web(int argc, char **argv)
 {
     const char *socket_path;
     int workers = 4;
-    pool_args(argc, argv, &socket_path, &workers, "usage: parley web --socket PATH [--workers N]");
+    pool_args(argc, argv, &socket_path, &workers, NULL, "usage: parley web --socket PATH [--workers N]");
     jsonmem_install();
     const char *root = getenv("PARLEY_ROOT") ? getenv("PARLEY_ROOT") : ".";
     if (render_init(root) != 0)
@@ -463,5 +463,5 @@ int cmd_web(int argc, char **argv)
     if (!probe)
         return 1;
     PQfinish(probe);
-    return pool_run(socket_path, workers, worker_init, handle);
+    return pool_run(socket_path, workers, 1, worker_init, handle);
 }

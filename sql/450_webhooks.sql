@@ -47,6 +47,38 @@ BEGIN
   RETURN 'redelivery';
 END $$;
 
+-- Store the deliveries several workers verified at the same moment, in one
+-- transaction (group commit: one commit on disk answers all of them). Returns
+-- each one's outcome in order: 'stored', or 'redelivery' when the account
+-- already had that delivery id, also from earlier in the same call (the same
+-- delivery posted many times at once is stored once). Any row that breaks a
+-- constraint fails the whole call; the worker then stores the rows one by
+-- one with hooks.accept, so only that row is refused.
+CREATE FUNCTION hooks.accept_all(p_account bigint[], p_platform text[], p_delivery_id text[], p_body text[],
+                                 p_payload text[])
+RETURNS text[] LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE outcome text[];
+BEGIN
+  WITH ins AS (
+    INSERT INTO ingest.webhook_inbox (account_id, platform, delivery_id, body, payload)
+    SELECT a, pf, d, b, pl FROM unnest(p_account, p_platform, p_delivery_id, p_body, p_payload) u(a, pf, d, b, pl)
+    ON CONFLICT (account_id, delivery_id) DO NOTHING
+    RETURNING account_id, delivery_id),
+  u AS (
+    SELECT a, d, n, min(n) OVER (PARTITION BY a, d) AS first
+    FROM unnest(p_account, p_delivery_id) WITH ORDINALITY u(a, d, n))
+  SELECT array_agg(CASE WHEN u.n = u.first AND EXISTS (SELECT FROM ins WHERE ins.account_id = u.a AND ins.delivery_id = u.d)
+                        THEN 'stored' ELSE 'redelivery' END ORDER BY u.n)
+  INTO outcome FROM u;
+  IF 'redelivery' = ANY (outcome) THEN
+    UPDATE ingest.webhook_inbox w SET redeliveries = w.redeliveries + r.n, last_redelivered_at = now()
+    FROM (SELECT a, d, count(*) AS n FROM unnest(p_account, p_delivery_id, outcome) x(a, d, o)
+          WHERE o = 'redelivery' GROUP BY a, d) r
+    WHERE w.account_id = r.a AND w.delivery_id = r.d;
+  END IF;
+  RETURN outcome;
+END $$;
+
 -- Count a rejected delivery for the intake page. Losing the last few on a
 -- crash is acceptable, so its commit does not wait for the disk.
 CREATE FUNCTION hooks.reject(p_platform text, p_account_ref text, p_status integer, p_reason text,

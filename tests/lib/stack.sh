@@ -10,7 +10,8 @@ PGPORT=${PARLEY_PGPORT:-5433}
 HTTP_PORT=${PARLEY_HTTP_PORT:-8080}
 FAKE_PORT=${PARLEY_FAKE_PORT:-8090}    # the demo's fake social platform server
 WORKERS=${PARLEY_WEB_WORKERS:-4}
-HOOK_WORKERS=${PARLEY_HOOK_WORKERS:-4}
+HOOK_WORKERS=${PARLEY_HOOK_WORKERS:-2}
+HOOK_THREADS=${PARLEY_HOOK_THREADS:-8}
 BIN=${PARLEY_BIN:-$ROOT/build/parley}
 APP_USER=parley          # PostgreSQL refuses root; everything runs as this user when we are root
 pgbin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1 || true; }
@@ -162,7 +163,8 @@ start_web() {
 }
 
 start_hooks() {
-  start_daemon hooks env PARLEY_DB="$PARLEY_DB" "$BIN" hooks --socket "$VAR/run/hooks.sock" --workers "$HOOK_WORKERS"
+  start_daemon hooks env PARLEY_DB="$PARLEY_DB" "$BIN" hooks --socket "$VAR/run/hooks.sock" --workers "$HOOK_WORKERS" \
+    --threads "$HOOK_THREADS"
   for _ in $(seq 100); do [ -S "$VAR/run/hooks.sock" ] && return 0; sleep 0.1; done
   say "parley hooks did not start; see $VAR/log/hooks.log"; tail -n 20 "$VAR/log/hooks.log" >&2; exit 1
 }

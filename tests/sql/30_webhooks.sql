@@ -2,7 +2,7 @@
 -- de-duplicating deliveries, rejection records, secret rotation with its
 -- overlap, processing with quarantine and replay.
 BEGIN;
-SELECT plan(38);
+SELECT plan(44);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -50,6 +50,25 @@ SELECT is(hooks.accept((SELECT page FROM acc), 'facebook', 'd1', '{}', NULL), 's
           'delivery ids are per account');
 SELECT throws_ok(format($$SELECT hooks.accept(%s, 'commerce', '', '{}', NULL)$$, (SELECT shop FROM acc)),
                  '23514', NULL, 'an empty delivery id is refused');
+
+-- Group commit: several deliveries in one call, outcomes in order.
+SELECT is(hooks.accept_all(ARRAY[(SELECT shop FROM acc), (SELECT shop FROM acc), (SELECT shop FROM acc), (SELECT page FROM acc)],
+                           ARRAY['commerce', 'commerce', 'commerce', 'facebook'], ARRAY['g1', 'd1', 'g1', 'g1'],
+                           ARRAY['{"n":1}', '{}', '{"n":1}', '{"p":"\"quoted\" 卢门"}'], ARRAY[NULL, NULL, NULL, 'msg']),
+          ARRAY['stored', 'redelivery', 'redelivery', 'stored'],
+          'a batch stores new deliveries once, in order: a repeat within the batch and an earlier one are redeliveries');
+SELECT is((SELECT string_agg(delivery_id || ':' || redeliveries, ',' ORDER BY delivery_id) FROM ingest.webhook_inbox
+           WHERE account_id = (SELECT shop FROM acc) AND delivery_id IN ('d1', 'g1')), 'd1:2,g1:1',
+          '…and counts each redelivery once');
+SELECT is((SELECT body || '|' || payload FROM ingest.webhook_inbox WHERE account_id = (SELECT page FROM acc) AND delivery_id = 'g1'),
+          '{"p":"\"quoted\" 卢门"}|msg', '…keeping each body and payload as sent');
+SELECT throws_ok(format($$SELECT hooks.accept_all(ARRAY[%s, %s], ARRAY['commerce', 'commerce'], ARRAY['g2', ''],
+                                                   ARRAY['{}', '{}'], ARRAY[NULL, NULL]::text[])$$,
+                        (SELECT shop FROM acc), (SELECT shop FROM acc)),
+                 '23514', NULL, 'one bad delivery fails the whole batch (the worker then stores them one by one)');
+SELECT is((SELECT count(*) FROM ingest.webhook_inbox WHERE delivery_id = 'g2'), 0::bigint, '…leaving nothing of it');
+SELECT is(pg_temp.sqlstate_as('parley_web', $$SELECT hooks.accept_all('{1}', '{commerce}', '{x}', '{"{}"}', '{NULL}')$$),
+          '42501', 'web role may not store deliveries in a batch either');
 
 ----------------------------------------------------------------- Rejections
 SELECT lives_ok(format($$SELECT hooks.reject('facebook', '%s', 401, 'bad signature', '127.0.0.1')$$, (SELECT page FROM acc)),
