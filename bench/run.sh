@@ -114,7 +114,7 @@ with the session check) run by pgbench as \`parley_web\`, 4 clients, no nginx or
 **$pgbench_tps statements/s**.
 
 Where the time goes: nginx plus a FastCGI round trip to a worker that does no database
-work (\`/health\`) already costs about three times a static file. The dashboard adds one
+work (\`/health\`) alone reaches $(awk -v a="$(bench_field "$health" rps)" -v b="$(bench_field "$static" rps)" 'BEGIN {printf "%.0f", 100 * a / b}') % of the static file's rate. The dashboard adds one
 database statement per request (by design: every request re-validates its session in
 the same statement as the page's query): the session check, the live headline counts and
 filter lists, and the KPI tiles and charts, which \`kpi.refresh()\` caches per period for

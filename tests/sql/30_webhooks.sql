@@ -54,14 +54,15 @@ SELECT throws_ok(format($$SELECT hooks.accept(%s, 'commerce', '', '{}', NULL)$$,
 -- Group commit: several deliveries in one call, outcomes in order.
 SELECT is(hooks.accept_all(ARRAY[(SELECT shop FROM acc), (SELECT shop FROM acc), (SELECT shop FROM acc), (SELECT page FROM acc)],
                            ARRAY['commerce', 'commerce', 'commerce', 'facebook'], ARRAY['g1', 'd1', 'g1', 'g1'],
-                           ARRAY['{"n":1}', '{}', '{"n":1}', '{"p":"\"quoted\" 卢门"}'], ARRAY[NULL, NULL, NULL, 'msg']),
+                           ARRAY['{"type":"order.created","data":{"order":"G-1"}}', '{}', '{"type":"order.created","data":{"order":"G-1"}}',
+                                 '{"object":"page","entry":[],"p":"\"quoted\" 卢门"}'], ARRAY[NULL, NULL, NULL, '{"object":"page","entry":[]}']),
           ARRAY['stored', 'redelivery', 'redelivery', 'stored'],
           'a batch stores new deliveries once, in order: a repeat within the batch and an earlier one are redeliveries');
 SELECT is((SELECT string_agg(delivery_id || ':' || redeliveries, ',' ORDER BY delivery_id) FROM ingest.webhook_inbox
            WHERE account_id = (SELECT shop FROM acc) AND delivery_id IN ('d1', 'g1')), 'd1:2,g1:1',
           '…and counts each redelivery once');
 SELECT is((SELECT body || '|' || payload FROM ingest.webhook_inbox WHERE account_id = (SELECT page FROM acc) AND delivery_id = 'g1'),
-          '{"p":"\"quoted\" 卢门"}|msg', '…keeping each body and payload as sent');
+          '{"object":"page","entry":[],"p":"\"quoted\" 卢门"}|{"object":"page","entry":[]}', '…keeping each body and payload as sent');
 SELECT throws_ok(format($$SELECT hooks.accept_all(ARRAY[%s, %s], ARRAY['commerce', 'commerce'], ARRAY['g2', ''],
                                                    ARRAY['{}', '{}'], ARRAY[NULL, NULL]::text[])$$,
                         (SELECT shop FROM acc), (SELECT shop FROM acc)),
@@ -110,7 +111,7 @@ SELECT is((ingest.retry_quarantined_webhook((SELECT id FROM ingest.webhook_inbox
 SELECT is((SELECT count(*) FROM ingest.quarantine q JOIN ingest.webhook_inbox w ON w.id = q.webhook_id
            WHERE w.delivery_id = 'bad' AND q.resolved_at IS NULL), 0::bigint, '…and the entry is resolved');
 SELECT is(ingest.replay_webhooks(NULL, NULL, (SELECT shop FROM acc), true), 0, 'nothing of the shop failed now');
-SELECT is(ingest.replay_webhooks(NULL, NULL, (SELECT shop FROM acc), false), 2, 'replay marks the account''s deliveries');
+SELECT is(ingest.replay_webhooks(NULL, NULL, (SELECT shop FROM acc), false), 3, 'replay marks the account''s deliveries (d1, g1, bad)');
 
 ----------------------------------------------------------------- Raw page retention
 INSERT INTO ingest.raw_page (platform, endpoint, body, fetched_at, normalized_at)
