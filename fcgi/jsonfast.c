@@ -209,6 +209,8 @@ static json_t *number(parser *ps)
         while (q < ps->end && *q >= '0' && *q <= '9') {
             if (e < 100000)
                 e = e * 10 + (*q - '0');
+            else
+                d.exact = false; /* an exponent this long: strtod decides */
             q++;
         }
         d.exp10 += eneg ? -e : e;

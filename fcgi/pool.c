@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +17,12 @@
 
 enum { MAX_WORKERS = 256, MAX_THREADS = 64 };
 
-static volatile sig_atomic_t stopping, child_exited;
+/* stopping is read by every thread of a worker: a lock-free atomic, which a
+ * signal handler may also write. */
+static atomic_int stopping;
+static volatile sig_atomic_t child_exited;
 
-static void on_stop(int sig) { (void)sig; stopping = 1; }
+static void on_stop(int sig) { (void)sig; atomic_store(&stopping, 1); }
 static void on_child(int sig) { (void)sig; child_exited = 1; }
 
 static void set_handler(int sig, void (*fn)(int))
@@ -43,12 +47,15 @@ typedef struct {
     sigset_t *waitmask;
 } server;
 
+typedef struct {
+    const server *srv;
+    void *state;
+} acceptor;
+
 static void *serve(void *arg)
 {
-    server *s = arg;
-    void *state = s->init();
-    if (!state)
-        _exit(3);
+    const acceptor *ac = arg;
+    const server *s = ac->srv;
     int ep = epoll_create1(EPOLL_CLOEXEC);
     struct epoll_event want = {.events = EPOLLIN | EPOLLEXCLUSIVE};
     if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, s->fd, &want) != 0) {
@@ -57,7 +64,7 @@ static void *serve(void *arg)
     }
     FCGX_Request req;
     FCGX_InitRequest(&req, s->fd, 0);
-    while (!stopping) {
+    while (!atomic_load(&stopping)) {
         struct epoll_event ev;
         int n = epoll_pwait(ep, &ev, 1, s->threads > 1 ? 200 : -1, s->waitmask);
         if (n <= 0)
@@ -69,23 +76,32 @@ static void *serve(void *arg)
             fprintf(stderr, "parley: accept failed (%d)\n", rc);
             continue;
         }
-        s->handle(state, &req);
+        s->handle(ac->state, &req);
         FCGX_Finish_r(&req);
     }
     return NULL;
 }
 
-static _Noreturn void worker_main(server *s)
+/* Every thread's state (its database connection) is made before any thread
+ * accepts a request: a worker that cannot start them all exits unused. */
+static _Noreturn void worker_main(const server *s)
 {
-    pthread_t extra[MAX_THREADS];
+    acceptor ac[MAX_THREADS];
+    pthread_t tid[MAX_THREADS];
+    for (int i = 0; i < s->threads; i++) {
+        ac[i].srv = s;
+        ac[i].state = s->init();
+        if (!ac[i].state)
+            _exit(3);
+    }
     for (int i = 1; i < s->threads; i++)
-        if (pthread_create(&extra[i], NULL, serve, s) != 0) {
+        if (pthread_create(&tid[i], NULL, serve, &ac[i]) != 0) {
             perror("parley: thread");
             _exit(3);
         }
-    serve(s);
+    serve(&ac[0]);
     for (int i = 1; i < s->threads; i++)
-        pthread_join(extra[i], NULL);
+        pthread_join(tid[i], NULL);
     _exit(0);
 }
 

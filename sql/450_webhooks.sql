@@ -61,7 +61,9 @@ DECLARE outcome text[];
 BEGIN
   WITH ins AS (
     INSERT INTO ingest.webhook_inbox (account_id, platform, delivery_id, body, payload)
-    SELECT a, pf, d, b, pl FROM unnest(p_account, p_platform, p_delivery_id, p_body, p_payload) u(a, pf, d, b, pl)
+    SELECT a, pf, d, b, pl FROM unnest(p_account, p_platform, p_delivery_id, p_body, p_payload)
+                                WITH ORDINALITY u(a, pf, d, b, pl, n)
+    ORDER BY a, d, n   -- every batch takes its keys in one order: two cannot wait on each other
     ON CONFLICT (account_id, delivery_id) DO NOTHING
     RETURNING account_id, delivery_id),
   u AS (
@@ -71,6 +73,10 @@ BEGIN
                         THEN 'stored' ELSE 'redelivery' END ORDER BY u.n)
   INTO outcome FROM u;
   IF 'redelivery' = ANY (outcome) THEN
+    PERFORM FROM ingest.webhook_inbox w
+    WHERE (w.account_id, w.delivery_id) IN (SELECT a, d FROM unnest(p_account, p_delivery_id, outcome) x(a, d, o)
+                                            WHERE o = 'redelivery')
+    ORDER BY w.account_id, w.delivery_id FOR UPDATE;   -- row locks in key order too
     UPDATE ingest.webhook_inbox w SET redeliveries = w.redeliveries + r.n, last_redelivered_at = now()
     FROM (SELECT a, d, count(*) AS n FROM unnest(p_account, p_delivery_id, outcome) x(a, d, o)
           WHERE o = 'redelivery' GROUP BY a, d) r

@@ -56,6 +56,15 @@ static void numbers(void **s)
     for (size_t i = 0; i < sizeof edge / sizeof *edge; i++)
         if (compare(edge[i], strlen(edge[i])) != 1)
             fail_msg("number parsed differently: %s", edge[i]);
+    /* A fraction's leading zeros against an exponent too long to keep:
+     * 0.(99,999 zeros)1e1000000 overflows; it must not come out as 1. */
+    static char tiny[100020];
+    memcpy(tiny, "0.", 2);
+    memset(tiny + 2, '0', 99999);
+    memcpy(tiny + 2 + 99999, "1e1000000", 10);
+    assert_int_equal(compare(tiny, strlen(tiny)), 0);
+    memcpy(tiny + 2 + 99999, "1e99999", 8); /* and one that fits: 1e-1 */
+    assert_int_equal(compare(tiny, strlen(tiny)), 1);
     srand(20261206);
     char text[96];
     for (int i = 0; i < 200000; i++) {
