@@ -137,20 +137,24 @@ back_cand=$(sed -n 's/.*"candidates": \([0-9]*\).*/\1/p' <<<"$back")
 
 echo "bench: sentiment accuracy…" >&2
 acc=$(cd "$ROOT" && sql <<'SQL'
-CREATE TEMP TABLE sample (label text, body text, lang text, held_out boolean);
+CREATE TEMP TABLE sample (label text, body text, lang text, kind integer);
 \copy sample (label, body) FROM 'bench/data/sentiment-en.tsv'
-UPDATE sample SET lang = 'en', held_out = false WHERE lang IS NULL;
+UPDATE sample SET lang = 'en', kind = 1 WHERE lang IS NULL;
 \copy sample (label, body) FROM 'bench/data/sentiment-zh.tsv'
-UPDATE sample SET lang = 'zh', held_out = false WHERE lang IS NULL;
+UPDATE sample SET lang = 'zh', kind = 1 WHERE lang IS NULL;
+\copy sample (label, body) FROM 'bench/data/sentiment-en-dev.tsv'
+UPDATE sample SET lang = 'en', kind = 2 WHERE lang IS NULL;
+\copy sample (label, body) FROM 'bench/data/sentiment-zh-dev.tsv'
+UPDATE sample SET lang = 'zh', kind = 2 WHERE lang IS NULL;
 \copy sample (label, body) FROM 'bench/data/sentiment-en-heldout.tsv'
-UPDATE sample SET lang = 'en', held_out = true WHERE lang IS NULL;
+UPDATE sample SET lang = 'en', kind = 3 WHERE lang IS NULL;
 \copy sample (label, body) FROM 'bench/data/sentiment-zh-heldout.tsv'
-UPDATE sample SET lang = 'zh', held_out = true WHERE lang IS NULL;
+UPDATE sample SET lang = 'zh', kind = 3 WHERE lang IS NULL;
 SELECT string_agg(format('| %s | %s | %s | %s |', CASE lang WHEN 'en' THEN 'English' ELSE 'Simplified Chinese' END,
-                         CASE WHEN held_out THEN 'held out' ELSE 'written with the lexicons' END, n,
-                         round(ok::numeric / n, 3)), E'\n' ORDER BY lang, held_out)
-FROM (SELECT lang, held_out, count(*) AS n, count(*) FILTER (WHERE listen.sentiment(body)->>'label' = label) AS ok
-      FROM sample GROUP BY lang, held_out) a;
+                         (ARRAY['written with the lexicons', 'development', 'held out'])[kind], n,
+                         round(ok::numeric / n, 3)), E'\n' ORDER BY lang, kind)
+FROM (SELECT lang, kind, count(*) AS n, count(*) FILTER (WHERE listen.sentiment(body)->>'label' = label) AS ok
+      FROM sample GROUP BY lang, kind) a;
 SQL
 )
 rm -f "$gen"
@@ -186,9 +190,10 @@ stored posts: **$back_s s** ($back_cand candidates from the substring scan of th
 normalized text, $back_added matches added; goal < 10 s).
 
 Sentiment accuracy (lexicon scorer, three labels) on the hand-labelled samples in
-\`bench/data/\`: the first two were written alongside the lexicons (an in-sample figure); the
-held-out ones were written afterwards by someone who saw neither the lexicons nor the scorer,
-and the lexicons were not changed after scoring them.
+\`bench/data/\`. The first were written alongside the lexicons (an in-sample figure); the
+development samples were written later without seeing the lexicons, then used to add vocabulary
+(migration 0024); the held-out samples were written without seeing the lexicons or the scorer
+and were never used to change them: they are the honest figure.
 
 | language | sample | posts | accuracy |
 |---|---|---:|---:|

@@ -23,11 +23,16 @@ $$;
 -- every run of other characters one space, a space at both ends. So ' cat '
 -- is a word test, a phrase does not match across a comma, a CJK string
 -- needs no spaces around it, and negation stops at the end of a clause.
+-- Emoji that say how someone feels become the words emojipos and emojineg
+-- (sentiment lexicon entries) instead of vanishing with the other symbols;
+-- ambiguous ones (😂 😭 👏, often ironic or moved) still vanish.
 CREATE OR REPLACE FUNCTION listen.norm(p text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$   -- not STRICT, so it is inlined
-  SELECT ' ' || regexp_replace(regexp_replace(regexp_replace(regexp_replace(
+  SELECT ' ' || regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(
            replace(replace(lower(CASE WHEN p IS NFKC NORMALIZED THEN p ELSE normalize(p, NFKC) END),
                            'n''t', 'nt'), 'n’t', 'nt'),
+           '[😍🥰😋🤤❤💕💖💗👍🙌🔥✨🥹💯🤩😊☺😌🎉🌟⭐💪🥳😁😃😄]', ' emojipos ', 'g'),
+           '[😤😡🤬😠👎🙄😒😞😔💩🤮🤢😣😖😫😩🙃😑]', ' emojineg ', 'g'),
            '([\u3005-\u3007\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f]+)',
            ' \1 ', 'g'),
          '[^[:alnum:] ,.!?;:。、|]+', ' ', 'g'),
