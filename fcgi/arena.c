@@ -77,6 +77,15 @@ void arena_reset(arena *a)
         }
         c = next;
     }
+    if (c->size != CHUNK) { /* a big block ended up last: do not keep it for good */
+        free(c);
+        c = a->spare ? a->spare : chunk_new(CHUNK);
+        if (a->spare) {
+            a->spare = c->next;
+            a->nspare--;
+        }
+        c->next = NULL;
+    }
     c->used = 0;
     a->head = c;
 }

@@ -35,6 +35,27 @@ static void arena_reuses_chunks(void **s)
     arena_free(a);
 }
 
+/* A big block made while the arena has one chunk ends up last in its list:
+ * reset must not keep it as the arena's chunk for good. */
+static void big_block_first(void **s)
+{
+    (void)s;
+    arena *a = arena_new();
+    for (int round = 0; round < 3; round++) {
+        char *big = arena_alloc(a, 300000);
+        memset(big, 'b', 300000);
+        for (int i = 0; i < 200; i++) {
+            char *p = arena_alloc(a, 512);
+            memset(p, 'p', 512);
+        }
+        arena_reset(a);
+        char *after = arena_alloc(a, 1000); /* from a standard chunk again */
+        memset(after, 'a', 1000);
+        arena_reset(a);
+    }
+    arena_free(a);
+}
+
 static void request_values_live_in_the_arena(void **s)
 {
     (void)s;
@@ -73,6 +94,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(arena_reuses_chunks),
+        cmocka_unit_test(big_block_first),
         cmocka_unit_test(request_values_live_in_the_arena),
     };
     return cmocka_run_group_tests_name("jsonmem", tests, NULL, NULL);
