@@ -42,6 +42,19 @@ static struct chunk *chunk_new(size_t min)
     return c;
 }
 
+/* A standard chunk, empty: a spare one when there is one. */
+static struct chunk *standard_chunk(arena *a)
+{
+    struct chunk *c = a->spare;
+    if (!c)
+        return chunk_new(CHUNK);
+    a->spare = c->next;
+    a->nspare--;
+    c->next = NULL;
+    c->used = 0;
+    return c;
+}
+
 arena *arena_new(void)
 {
     arena *a = malloc(sizeof *a);
@@ -79,12 +92,7 @@ void arena_reset(arena *a)
     }
     if (c->size != CHUNK) { /* a big block ended up last: do not keep it for good */
         free(c);
-        c = a->spare ? a->spare : chunk_new(CHUNK);
-        if (a->spare) {
-            a->spare = c->next;
-            a->nspare--;
-        }
-        c->next = NULL;
+        c = standard_chunk(a);
     }
     c->used = 0;
     a->head = c;
@@ -120,14 +128,7 @@ void *arena_alloc_uninit(arena *a, size_t n)
             big->used = n;
             return big->data;
         }
-        struct chunk *fresh = a->spare;
-        if (fresh) {
-            a->spare = fresh->next;
-            a->nspare--;
-            fresh->used = 0;
-        } else {
-            fresh = chunk_new(CHUNK);
-        }
+        struct chunk *fresh = standard_chunk(a);
         fresh->next = c;
         a->head = c = fresh;
     }

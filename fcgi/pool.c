@@ -34,12 +34,7 @@ static void set_handler(int sig, void (*fn)(int))
     sigaction(sig, &sa, NULL);
 }
 
-/* One accept loop (a worker process, or one thread of it). SIGTERM stays
- * blocked except while waiting in epoll_pwait, so a request that has been
- * accepted is always finished before the worker exits. EPOLLEXCLUSIVE wakes
- * one idle waiter per connection, not the whole pool. With several threads
- * only one of them receives the signal: the others notice the flag within
- * a wait's timeout. */
+/* What every worker runs, and one accept loop's own state. */
 typedef struct {
     int fd, threads;
     pool_init_fn init;
@@ -52,6 +47,12 @@ typedef struct {
     void *state;
 } acceptor;
 
+/* One accept loop (a worker process, or one thread of it). SIGTERM stays
+ * blocked except while waiting in epoll_pwait, so a request that has been
+ * accepted is always finished before the worker exits. EPOLLEXCLUSIVE wakes
+ * one idle waiter per connection, not the whole pool. With several threads
+ * only one of them receives the signal: the others notice the flag within
+ * a wait's timeout. */
 static void *serve(void *arg)
 {
     const acceptor *ac = arg;

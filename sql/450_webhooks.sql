@@ -73,14 +73,14 @@ BEGIN
                         THEN 'stored' ELSE 'redelivery' END ORDER BY u.n)
   INTO outcome FROM u;
   IF 'redelivery' = ANY (outcome) THEN
-    PERFORM FROM ingest.webhook_inbox w
-    WHERE (w.account_id, w.delivery_id) IN (SELECT a, d FROM unnest(p_account, p_delivery_id, outcome) x(a, d, o)
-                                            WHERE o = 'redelivery')
-    ORDER BY w.account_id, w.delivery_id FOR UPDATE;   -- row locks in key order too
-    UPDATE ingest.webhook_inbox w SET redeliveries = w.redeliveries + r.n, last_redelivered_at = now()
-    FROM (SELECT a, d, count(*) AS n FROM unnest(p_account, p_delivery_id, outcome) x(a, d, o)
-          WHERE o = 'redelivery' GROUP BY a, d) r
-    WHERE w.account_id = r.a AND w.delivery_id = r.d;
+    WITH r AS (
+      SELECT a, d, count(*) AS n FROM unnest(p_account, p_delivery_id, outcome) x(a, d, o)
+      WHERE o = 'redelivery' GROUP BY a, d
+    ), locked AS (   -- row locks in key order too
+      SELECT w.id, r.n FROM ingest.webhook_inbox w JOIN r ON w.account_id = r.a AND w.delivery_id = r.d
+      ORDER BY w.account_id, w.delivery_id FOR UPDATE OF w)
+    UPDATE ingest.webhook_inbox w SET redeliveries = w.redeliveries + l.n, last_redelivered_at = now()
+    FROM locked l WHERE w.id = l.id;
   END IF;
   RETURN outcome;
 END $$;
