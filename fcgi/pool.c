@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -44,41 +45,71 @@ typedef struct {
 
 typedef struct {
     const server *srv;
+    int ep; /* the worker's epoll set, shared by its threads */
     void *state;
 } acceptor;
+
+/* Watch a connection for its next request: one thread takes it when it is
+ * readable (EPOLLONESHOT), then hands it back here if nginx keeps it. */
+static void watch(int ep, int conn)
+{
+    struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.fd = conn};
+    if (epoll_ctl(ep, EPOLL_CTL_MOD, conn, &ev) != 0 && epoll_ctl(ep, EPOLL_CTL_ADD, conn, &ev) != 0)
+        close(conn);
+}
+
+/* One request from the connection conn: libfcgi reads it from there (it is
+ * given no listening socket, so it never accepts by itself). A connection
+ * nginx keeps (fastcgi_keep_conn) goes back to the epoll set, so no thread
+ * sits on an idle one; any other is closed at once, without libfcgi's wait
+ * for nginx to close first (a unix socket loses nothing). */
+static void serve_one(const acceptor *ac, FCGX_Request *req, int conn)
+{
+    req->ipcFd = conn;
+    req->keepConnection = 1; /* FCGX_Accept_r first finishes the last request: not by closing conn */
+    if (FCGX_Accept_r(req) < 0)
+        return; /* nginx closed it, or sent no request: libfcgi closed it */
+    ac->srv->handle(ac->state, req);
+    char rest[4096]; /* what the handler left unread must not be taken for the next request */
+    while (req->keepConnection && FCGX_GetStr(rest, sizeof rest, req->in) > 0)
+        ;
+    if (!req->keepConnection)
+        FCGX_Detach(req);
+    FCGX_Finish_r(req);
+    if (req->ipcFd >= 0) {
+        int kept = req->ipcFd;
+        req->ipcFd = -1;
+        watch(ac->ep, kept);
+    }
+}
 
 /* One accept loop (a worker process, or one thread of it). SIGTERM stays
  * blocked except while waiting in epoll_pwait, so a request that has been
  * accepted is always finished before the worker exits. EPOLLEXCLUSIVE wakes
- * one idle waiter per connection, not the whole pool. With several threads
- * only one of them receives the signal: the others notice the flag within
- * a wait's timeout. */
+ * one idle waiter per worker for a new connection, not the whole pool, and
+ * each accepts just one, so a busy worker leaves the rest to the others.
+ * With several threads only one of them receives the signal: the others
+ * notice the flag within a wait's timeout. */
 static void *serve(void *arg)
 {
     const acceptor *ac = arg;
     const server *s = ac->srv;
-    int ep = epoll_create1(EPOLL_CLOEXEC);
-    struct epoll_event want = {.events = EPOLLIN | EPOLLEXCLUSIVE};
-    if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, s->fd, &want) != 0) {
-        perror("parley: epoll");
-        _exit(3);
-    }
     FCGX_Request req;
-    FCGX_InitRequest(&req, s->fd, 0);
+    FCGX_InitRequest(&req, -1, 0);
     while (!atomic_load(&stopping)) {
         struct epoll_event ev;
-        int n = epoll_pwait(ep, &ev, 1, s->threads > 1 ? 200 : -1, s->waitmask);
+        int n = epoll_pwait(ac->ep, &ev, 1, s->threads > 1 ? 200 : -1, s->waitmask);
         if (n <= 0)
             continue; /* EINTR or timeout: loop re-checks stopping */
-        int rc = FCGX_Accept_r(&req);
-        if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR)
-            continue; /* another worker took it */
-        if (rc < 0) {
-            fprintf(stderr, "parley: accept failed (%d)\n", rc);
-            continue;
+        int conn = ev.data.fd;
+        if (conn == s->fd) {
+            conn = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC);
+            if (conn < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
+                perror("parley: accept");
+            if (conn < 0)
+                continue; /* mostly: another worker took it */
         }
-        s->handle(ac->state, &req);
-        FCGX_Finish_r(&req);
+        serve_one(ac, &req, conn);
     }
     return NULL;
 }
@@ -89,8 +120,15 @@ static _Noreturn void worker_main(const server *s)
 {
     acceptor ac[MAX_THREADS];
     pthread_t tid[MAX_THREADS];
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    struct epoll_event want = {.events = EPOLLIN | EPOLLEXCLUSIVE, .data.fd = s->fd};
+    if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, s->fd, &want) != 0) {
+        perror("parley: epoll");
+        _exit(3);
+    }
     for (int i = 0; i < s->threads; i++) {
         ac[i].srv = s;
+        ac[i].ep = ep;
         ac[i].state = s->init();
         if (!ac[i].state)
             _exit(3);
