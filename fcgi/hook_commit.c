@@ -12,9 +12,9 @@ enum { BATCH_MAX = 64, BATCH_BYTES = 4 * 1024 * 1024 };
 /* The rows waiting for the next commit, and whether a thread is committing.
  * No dedicated thread: whoever finds no commit in progress leads the next
  * one on its own connection, taking every row queued by then (its own
- * included). Each waiting thread sleeps on its own condition, so a commit
- * wakes exactly the threads it answered, and the owner of the next queued
- * row to lead the next commit. */
+ * included), and hands the lead to the owner of the next queued row. Each
+ * waiting thread sleeps on its own semaphore, so a commit wakes exactly the
+ * threads it answered, and they go on without taking the lock again. */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static hook_row *queue_head, **queue_tail = &queue_head;
 static bool committing;
@@ -113,45 +113,56 @@ static void store_batch(PGconn *db, hook_row **rows, int n)
     }
 }
 
+/* Commits the rows queued now, row (the caller's) first among them; the
+ * lock is held on entry and on return. */
+static void lead(PGconn *db, hook_row *row)
+{
+    hook_row *rows[BATCH_MAX];
+    int n = 0;
+    size_t bytes = 0;
+    while (queue_head && n < BATCH_MAX && (n == 0 || bytes + queue_head->body_len <= BATCH_BYTES)) {
+        bytes += queue_head->body_len;
+        rows[n++] = queue_head;
+        queue_head = queue_head->next;
+    }
+    if (!queue_head)
+        queue_tail = &queue_head;
+    pthread_mutex_unlock(&lock);
+    store_batch(db, rows, n);
+    for (int i = 0; i < n; i++) {
+        rows[i]->batch = n;
+        if (rows[i] != row)
+            sem_post(&rows[i]->wake);
+    }
+    pthread_mutex_lock(&lock);
+    if (queue_head) { /* rows that came meanwhile: their first owner leads next */
+        queue_head->lead = true;
+        sem_post(&queue_head->wake);
+    } else {
+        committing = false;
+    }
+}
+
 void hook_commit(PGconn *db, hook_row *row)
 {
-    pthread_cond_t wake;
-    pthread_cond_init(&wake, NULL);
-    pthread_mutex_lock(&lock);
-    row->done = false;
-    row->wake = &wake;
+    sem_init(&row->wake, 0, 0);
+    row->lead = false;
     row->next = NULL;
+    pthread_mutex_lock(&lock);
     *queue_tail = row;
     queue_tail = &row->next;
-    while (!row->done) {
-        if (committing) {
-            pthread_cond_wait(&wake, &lock);
-            continue;
-        }
-        committing = true;
-        hook_row *rows[BATCH_MAX];
-        int n = 0;
-        size_t bytes = 0;
-        while (queue_head && n < BATCH_MAX && (n == 0 || bytes + queue_head->body_len <= BATCH_BYTES)) {
-            bytes += queue_head->body_len;
-            rows[n++] = queue_head;
-            queue_head = queue_head->next;
-        }
-        if (!queue_head)
-            queue_tail = &queue_head;
-        pthread_mutex_unlock(&lock);
-        store_batch(db, rows, n);
-        pthread_mutex_lock(&lock);
-        for (int i = 0; i < n; i++) {
-            rows[i]->batch = n;
-            rows[i]->done = true;
-            if (rows[i] != row)
-                pthread_cond_signal(rows[i]->wake);
-        }
-        committing = false;
-        if (queue_head) /* rows that came meanwhile: their first owner leads next */
-            pthread_cond_signal(queue_head->wake);
-    }
+    bool leading = !committing;
+    committing = true;
     pthread_mutex_unlock(&lock);
-    pthread_cond_destroy(&wake);
+    if (!leading) {
+        while (sem_wait(&row->wake) != 0)
+            ; /* EINTR */
+        leading = row->lead;
+    }
+    if (leading) {
+        pthread_mutex_lock(&lock);
+        lead(db, row);
+        pthread_mutex_unlock(&lock);
+    }
+    sem_destroy(&row->wake);
 }

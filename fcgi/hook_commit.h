@@ -5,7 +5,7 @@
 #ifndef PARLEY_HOOK_COMMIT_H
 #define PARLEY_HOOK_COMMIT_H
 #include <libpq-fe.h>
-#include <pthread.h>
+#include <semaphore.h>
 #include <stdbool.h>
 
 #include "arena.h"
@@ -17,8 +17,8 @@ typedef struct hook_row {
     const char *outcome;  /* after hook_commit: "stored", "redelivery", or NULL when not stored */
     char *error;          /* why not, for the log (malloc'd; the caller frees) */
     int batch;            /* how many deliveries its commit stored, for the log */
-    bool done;
-    pthread_cond_t *wake; /* its thread waits on it */
+    bool lead;            /* woken to lead the next commit rather than with an outcome */
+    sem_t wake;           /* its thread waits on it */
     struct hook_row *next;
 } hook_row;
 
