@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "db.h"
 #include "hook_commit.h"
+#include "jsonmem.h"
 #include "hooks.h"
 #include "pool.h"
 #include "util.h"
@@ -243,7 +244,9 @@ static const char *malformed(intake *in)
     if (in->scheme->format == BODY_XML)
         return NULL; /* checked by the scheme, which had to parse it */
     json_error_t err;
+    jsonmem_use(in->d.a); /* the parsed body dies with the request */
     json_t *j = json_loadb(in->d.body, in->d.len, 0, &err);
+    jsonmem_use(NULL);
     bool object = j && json_is_object(j);
     json_decref(j);
     if (!object)
@@ -460,5 +463,6 @@ int cmd_hooks(int argc, char **argv)
     if (!probe)
         return 1;
     PQfinish(probe);
+    jsonmem_install();
     return pool_run(socket_path, workers, threads, worker_init, handle);
 }

@@ -7,7 +7,7 @@
 enum { HEADER = 16, FROM_MALLOC = 0, FROM_ARENA = 1 };
 
 static bool installed;
-static arena *current; /* one per process: web workers run a single thread */
+static _Thread_local arena *current; /* each thread its own (the hooks workers run several) */
 
 static void *jm_malloc(size_t n)
 {

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 
 void jsonmem_install(void);   /* once per process, before any jansson value */
-void jsonmem_use(arena *a);   /* new values from a until jsonmem_use(NULL) */
+void jsonmem_use(arena *a);   /* this thread's new values from a until jsonmem_use(NULL) */
 bool jsonmem_in_arena(void);  /* whether new values die with the arena */
 void jsonmem_free(void *p);   /* for json_dumps' strings, whatever made them */
 
