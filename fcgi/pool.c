@@ -59,10 +59,13 @@ static void watch(int ep, int conn)
 }
 
 /* One request from the connection conn: libfcgi reads it from there (it is
- * given no listening socket, so it never accepts by itself). A connection
- * nginx keeps (fastcgi_keep_conn) goes back to the epoll set, so no thread
- * sits on an idle one; any other is closed at once, without libfcgi's wait
- * for nginx to close first (a unix socket loses nothing). */
+ * given no listening socket, so it never accepts by itself). What the handler
+ * left of the body is read to its end first: closing a socket with unread
+ * data resets it, and nginx, still sending, would answer 502 instead of the
+ * handler's 413 or 404. A connection nginx keeps (fastcgi_keep_conn) then
+ * goes back to the epoll set, so no thread sits on an idle one; any other is
+ * closed at once, without libfcgi's wait for nginx to close first (nginx has
+ * sent all it will). */
 static void serve_one(const acceptor *ac, FCGX_Request *req, int conn)
 {
     req->ipcFd = conn;
@@ -70,9 +73,9 @@ static void serve_one(const acceptor *ac, FCGX_Request *req, int conn)
     if (FCGX_Accept_r(req) < 0)
         return; /* nginx closed it, or sent no request: libfcgi closed it */
     ac->srv->handle(ac->state, req);
-    char rest[4096]; /* what the handler left unread must not be taken for the next request */
-    while (req->keepConnection && FCGX_GetStr(rest, sizeof rest, req->in) > 0)
-        ;
+    char rest[4096];
+    while (FCGX_GetStr(rest, sizeof rest, req->in) > 0)
+        ; /* bounded by nginx's client_max_body_size */
     if (!req->keepConnection)
         FCGX_Detach(req);
     FCGX_Finish_r(req);

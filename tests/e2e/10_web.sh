@@ -70,6 +70,12 @@ req a POST /login -H "Origin: $ORIGIN" -H 'Content-Type: application/json' -d '{
 eq "a non-form body is 415" "$STATUS" 415
 req a POST /login -H "Origin: $ORIGIN" --data-binary @<(head -c 70000 /dev/zero | tr '\0' a)
 eq "an oversized form is 413" "$STATUS" 413
+# The worker refuses before reading the body: nginx, still sending it, must get the 413, not a reset.
+head -c 900000 /dev/zero | tr '\0' a >"$E2E_TMP/form900k"
+codes=$(for _ in $(seq 20); do
+  curl -s -o /dev/null -w '%{http_code} ' -X POST -H "Origin: $ORIGIN" --data-binary @"$E2E_TMP/form900k" "$BASE/logout"
+done)
+eq "20 refused 900 KB forms: every one answered 413" "$codes" "$(printf '413 %.0s' $(seq 20))"
 post a /login "csrf=$token" "username=e2e_admin" "password=wrong-password"
 eq "wrong password is 401" "$STATUS" 401
 has "… with the message beside the form" "$BODY" "Wrong user name or password"

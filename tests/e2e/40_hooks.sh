@@ -270,6 +270,17 @@ req h GET /intake
 has "intake page lists the reasons" "$BODY" "X-Hub-Signature-256 does not match any current secret of this account"
 hasnt "intake page never shows a secret" "$BODY" "app-secret"
 
+# ---- nginx keeps its connections to the hooks workers: a body refused unread (4 KB, sent whole;
+# 900 KB, still being sent) must not be taken for the next request, nor reset the connection.
+head -c 4000 /dev/zero | tr '\0' a >"$H/4k.json"
+head -c 900000 /dev/zero | tr '\0' a >"$H/900k.json"
+codes=$(for size in 4k 900k 4k 900k 4k 900k 4k 900k 4k 900k; do
+  hook POST "/hooks/facebook/999999999" "$H/$size.json"; printf '%s ' "$STATUS"
+  hook POST "/hooks/facebook/$FB" "$H/fb.json" -H "X-Hub-Signature-256: sha256=$(hmac_hex app-secret-3 "$H/fb.json")"
+  printf '%s ' "$STATUS"
+done)
+eq "10 × (a body to an unknown account, then a signed delivery): 404 then 200 each time" "$codes" "$(printf '404 200 %.0s' $(seq 10))"
+
 # ---- processing: the same normalizers as the harvester, replayable
 out=$(parley hooks replay 2>&1)
 has "replay processes the stored deliveries" "$out" "deliveries processed"
