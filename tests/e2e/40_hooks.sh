@@ -61,6 +61,8 @@ sql "SELECT ingest.rotate_webhook_secret($IG, 'app-secret-1', 'verify-me', NULL,
 hook GET "/hooks/facebook/$FB?hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=1158201444" ""
 eq "Meta handshake: 200" "$STATUS" 200
 eq "Meta handshake echoes hub.challenge" "$BODY" 1158201444
+hdrs=$(curl -s -D - -o /dev/null "$BASE/hooks/facebook/$FB?hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=1158201444" | tr -d '\r')
+has "…with its length given (not chunked)" "$hdrs" "Content-Length: 10"
 hook GET "/hooks/facebook/$FB?hub.mode=subscribe&hub.verify_token=guess&hub.challenge=1" ""
 eq "Meta handshake with a wrong verify token: 403" "$STATUS" 403
 cat >"$H/fb.json" <<'EOF'
