@@ -8,6 +8,7 @@
 #include "commands.h"
 #include "db.h"
 #include "hook_commit.h"
+#include "jsonfast.h"
 #include "jsonmem.h"
 #include "hooks.h"
 #include "pool.h"
@@ -244,16 +245,21 @@ static const char *malformed(intake *in)
         return "body is not UTF-8 text";
     if (in->scheme->format == BODY_XML)
         return NULL; /* checked by the scheme, which had to parse it */
-    json_error_t err;
     jsonmem_use(in->d.a); /* the parsed body dies with the request */
-    json_t *j = json_loadb(in->d.body, in->d.len, 0, &err);
-    jsonmem_use(NULL);
-    bool object = j && json_is_object(j);
+    json_t *j = json_parse_fast(in->d.body, in->d.len);
+    bool object = json_is_object(j);
     json_decref(j);
-    if (!object)
-        return arena_printf(in->d.a, "body is not a JSON object (%s at byte %d)",
-                            j ? "not an object" : err.text, j ? 0 : err.position);
-    return NULL;
+    const char *why = NULL;
+    if (!object) { /* rare: jansson's own parser says what is wrong, and where */
+        json_error_t err;
+        j = json_loadb(in->d.body, in->d.len, 0, &err);
+        if (!json_is_object(j))
+            why = arena_printf(in->d.a, "body is not a JSON object (%s at byte %d)",
+                               j ? "not an object" : err.text, j ? 0 : err.position);
+        json_decref(j);
+    }
+    jsonmem_use(NULL);
+    return why;
 }
 
 static void store(intake *in)

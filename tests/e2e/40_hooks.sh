@@ -103,6 +103,11 @@ printf '{"object": "page", "entry": [' >"$H/bad.json"
 hook POST "/hooks/facebook/$FB" "$H/bad.json" -H "X-Hub-Signature-256: sha256=$(hmac_hex app-secret-1 "$H/bad.json")"
 eq "signed but not JSON: 400" "$STATUS" 400
 has "…says why" "$BODY" "not a JSON object"
+has "…and where" "$BODY" "at byte 29"
+printf '[{"object": "page"}]' >"$H/array.json"
+hook POST "/hooks/facebook/$FB" "$H/array.json" -H "X-Hub-Signature-256: sha256=$(hmac_hex app-secret-1 "$H/array.json")"
+eq "signed JSON that is not an object: 400" "$STATUS" 400
+has "…says so" "$BODY" "body is not a JSON object (not an object"
 printf '{"object":"page","x":"\xff\xfe"}' >"$H/latin.json"
 hook POST "/hooks/facebook/$FB" "$H/latin.json" -H "X-Hub-Signature-256: sha256=$(hmac_hex app-secret-1 "$H/latin.json")"
 eq "signed but not UTF-8: 400" "$STATUS" 400
@@ -264,7 +269,7 @@ eq "audit log records each change" "$(sql "SELECT count(*) FROM auth.audit_log W
 
 # ---- every rejection was counted, none stored
 rej=$(( $(rejected) - rej0 ))
-eq "rejections counted (one per refused request above)" "$rej" 29
+eq "rejections counted (one per refused request above)" "$rej" 30
 req h GET /intake.json
 eq "intake JSON lists Facebook's deliveries in the last 24 h" \
   "$(jq -c '.platforms[] | select(.platform == "facebook") | [.accepted, .redeliveries]' <<<"$BODY")" "[125,50]"
