@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,10 +52,10 @@ typedef struct {
 
 /* Watch a connection for its next request: one thread takes it when it is
  * readable (EPOLLONESHOT), then hands it back here if nginx keeps it. */
-static void watch(int ep, int conn)
+static void watch(int ep, int conn, bool in_set)
 {
     struct epoll_event ev = {.events = EPOLLIN | EPOLLONESHOT, .data.fd = conn};
-    if (epoll_ctl(ep, EPOLL_CTL_MOD, conn, &ev) != 0 && epoll_ctl(ep, EPOLL_CTL_ADD, conn, &ev) != 0)
+    if (epoll_ctl(ep, in_set ? EPOLL_CTL_MOD : EPOLL_CTL_ADD, conn, &ev) != 0)
         close(conn);
 }
 
@@ -63,10 +64,10 @@ static void watch(int ep, int conn)
  * left of the body is read to its end first: closing a socket with unread
  * data resets it, and nginx, still sending, would answer 502 instead of the
  * handler's 413 or 404. A connection nginx keeps (fastcgi_keep_conn) then
- * goes back to the epoll set, so no thread sits on an idle one; any other is
- * closed at once, without libfcgi's wait for nginx to close first (nginx has
- * sent all it will). */
-static void serve_one(const acceptor *ac, FCGX_Request *req, int conn)
+ * goes back to the epoll set (in_set: it is there already), so no thread sits
+ * on an idle one; any other is closed at once, without libfcgi's wait for
+ * nginx to close first (nginx has sent all it will). */
+static void serve_one(const acceptor *ac, FCGX_Request *req, int conn, bool in_set)
 {
     req->ipcFd = conn;
     req->keepConnection = 1; /* FCGX_Accept_r first finishes the last request: not by closing conn */
@@ -82,15 +83,26 @@ static void serve_one(const acceptor *ac, FCGX_Request *req, int conn)
     if (req->ipcFd >= 0) {
         int kept = req->ipcFd;
         req->ipcFd = -1;
-        watch(ac->ep, kept);
+        watch(ac->ep, kept, in_set);
     }
+}
+
+/* Out of file descriptors: the listening socket stays readable, so without a
+ * pause every idle thread would spin on accept (and on this log line). */
+static void out_of_files(void)
+{
+    static _Atomic time_t said;
+    time_t now = time(NULL);
+    if (atomic_exchange(&said, now) != now)
+        perror("parley: accept (waiting for connections to close)");
+    nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
 }
 
 /* One accept loop (a worker process, or one thread of it). SIGTERM stays
  * blocked except while waiting in epoll_pwait, so a request that has been
  * accepted is always finished before the worker exits. EPOLLEXCLUSIVE wakes
- * one idle waiter per worker for a new connection, not the whole pool, and
- * each accepts just one, so a busy worker leaves the rest to the others.
+ * few idle waiters for a new connection, not the whole pool, and a wake
+ * accepts just one connection, so no worker takes a whole burst.
  * With several threads only one of them receives the signal: the others
  * notice the flag within a wait's timeout. */
 static void *serve(void *arg)
@@ -105,14 +117,17 @@ static void *serve(void *arg)
         if (n <= 0)
             continue; /* EINTR or timeout: loop re-checks stopping */
         int conn = ev.data.fd;
-        if (conn == s->fd) {
+        bool kept = conn != s->fd;
+        if (!kept) {
             conn = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC);
-            if (conn < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
+            if (conn < 0 && (errno == EMFILE || errno == ENFILE))
+                out_of_files();
+            else if (conn < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
                 perror("parley: accept");
             if (conn < 0)
                 continue; /* mostly: another worker took it */
         }
-        serve_one(ac, &req, conn);
+        serve_one(ac, &req, conn, kept);
     }
     return NULL;
 }
