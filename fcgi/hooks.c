@@ -180,13 +180,14 @@ typedef struct {
 static void respond(intake *in, int status, const char *type, const char *body, const char *extra_headers)
 {
     in->status = status;
+    int len = body ? (int)strlen(body) : 0;
     /* With its length given, nginx sends the answer as it is, not chunked. */
     FCGX_FPrintF(in->d.fr->out,
                  "Status: %d\r\nContent-Type: %s; charset=utf-8\r\nContent-Length: %d\r\n"
                  "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nX-Request-Id: %s\r\n%s\r\n",
-                 status, type, body ? (int)strlen(body) : 0, in->request_id, extra_headers ? extra_headers : "");
-    if (body && strcmp(in->d.method, "HEAD"))
-        FCGX_PutS(body, in->d.fr->out);
+                 status, type, len, in->request_id, extra_headers ? extra_headers : "");
+    if (len && strcmp(in->d.method, "HEAD"))
+        FCGX_PutStr(body, len, in->d.fr->out);
 }
 
 /* Refuse a delivery: tell the sender why, and count it. Nothing else is written. */
