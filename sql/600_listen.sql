@@ -448,6 +448,8 @@ DROP VIEW IF EXISTS listen.own_profile;   -- now social.own_profile
 -- applied. Matches go into listen.match in one INSERT (so its statement
 -- triggers see them together); p_edit also removes matches of enabled rules
 -- that no longer hold. Returns the number of new matches.
+-- The posts must be the caller's own (inserted or updated in its transaction)
+-- or locked by it: nothing else keeps them from being deleted meanwhile.
 CREATE OR REPLACE FUNCTION listen.apply(p_ids bigint[], p_platforms text[], p_accounts bigint[], p_authors bigint[],
                                         p_langs text[], p_bodies text[], p_edit boolean)
 RETURNS integer LANGUAGE plpgsql SECURITY DEFINER
@@ -460,9 +462,12 @@ BEGIN
                   x(id, platform, account_id, author_id, lang, norm)
   ), a AS MATERIALIZED (
     SELECT * FROM listen.analyze(p_ids, norms)
+  ), rules AS MATERIALIZED (   -- the rules found, held as a foreign key would (see on_rule_delete)
+    SELECT r.id, r.category, r.platforms, r.account_ids, r.langs FROM listen.rule r
+    WHERE r.id IN (SELECT a.rule_id FROM a) FOR KEY SHARE
   ), found AS MATERIALIZED (
     SELECT a.id AS post_id, a.rule_id, r.category
-    FROM a JOIN listen.rule r ON r.id = a.rule_id JOIN p ON p.id = a.id
+    FROM a JOIN rules r ON r.id = a.rule_id JOIN p ON p.id = a.id
     WHERE (r.platforms IS NULL OR p.platform = ANY (r.platforms))
       AND (r.account_ids IS NULL OR p.account_id = ANY (r.account_ids))
       AND (r.langs IS NULL OR listen.lang_of(p.lang, p.norm) = ANY (r.langs))
@@ -522,6 +527,39 @@ DROP TRIGGER IF EXISTS listen_post_edit ON social.post;
 CREATE TRIGGER listen_post_edit AFTER UPDATE ON social.post
   REFERENCING OLD TABLE AS old_posts NEW TABLE AS new_posts FOR EACH STATEMENT EXECUTE FUNCTION listen.on_post_edit();
 
+-- What ON DELETE CASCADE did before migration 0025, once per statement: a
+-- deleted post takes its matches and sentiment with it, a deleted rule its
+-- matches. A rule is held (FOR KEY SHARE) by whoever is writing matches for
+-- it, so its delete waits for them and then sees their matches.
+CREATE OR REPLACE FUNCTION listen.on_post_delete() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  DELETE FROM listen.match m USING gone_posts g WHERE m.post_id = g.id;
+  DELETE FROM listen.post_signal s USING gone_posts g WHERE s.post_id = g.id;
+  RETURN NULL;
+END $$;
+CREATE OR REPLACE FUNCTION listen.on_post_truncate() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  TRUNCATE listen.match, listen.post_signal;
+  RETURN NULL;
+END $$;
+CREATE OR REPLACE FUNCTION listen.on_rule_delete() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  DELETE FROM listen.match m USING gone_rules g WHERE m.rule_id = g.id;
+  RETURN NULL;
+END $$;
+DROP TRIGGER IF EXISTS listen_post_delete ON social.post;
+CREATE TRIGGER listen_post_delete AFTER DELETE ON social.post
+  REFERENCING OLD TABLE AS gone_posts FOR EACH STATEMENT EXECUTE FUNCTION listen.on_post_delete();
+DROP TRIGGER IF EXISTS listen_post_truncate ON social.post;
+CREATE TRIGGER listen_post_truncate AFTER TRUNCATE ON social.post
+  FOR EACH STATEMENT EXECUTE FUNCTION listen.on_post_truncate();
+DROP TRIGGER IF EXISTS listen_rule_delete ON listen.rule;
+CREATE TRIGGER listen_rule_delete AFTER DELETE ON listen.rule
+  REFERENCING OLD TABLE AS gone_rules FOR EACH STATEMENT EXECUTE FUNCTION listen.on_rule_delete();
+
 -------------------------------------------------------------------- Rules
 -- Store a rule's compiled form (terms and clauses) from listen.compile().
 CREATE OR REPLACE FUNCTION listen.store_compiled(p_rule bigint, p_compiled jsonb) RETURNS void
@@ -572,7 +610,7 @@ DECLARE r listen.rule; t0 timestamptz := clock_timestamp();
         term_needle text[];
         n_cand integer; added integer; removed integer; matched bigint; changed bigint[];
 BEGIN
-  SELECT * INTO r FROM listen.rule WHERE id = p_rule;
+  SELECT * INTO r FROM listen.rule WHERE id = p_rule FOR KEY SHARE;   -- see on_rule_delete
   IF r.id IS NULL THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such listening rule.', HINT = 'err.no_rule';
   END IF;
@@ -591,9 +629,10 @@ BEGIN
   ), found AS MATERIALIZED (
     SELECT c.post_id FROM c
     -- LIMIT keeps this a probe by primary key per candidate: a join would
-    -- be planned as a scan of every post
+    -- be planned as a scan of every post. The lock keeps the post from being
+    -- deleted before its match is in (a deleted post is not found).
     CROSS JOIN LATERAL (SELECT q.platform, q.account_id, q.lang, q.author_id FROM social.post q
-                        WHERE q.id = c.post_id LIMIT 1) p
+                        WHERE q.id = c.post_id LIMIT 1 FOR KEY SHARE) p
     WHERE (r.platforms IS NULL OR p.platform = ANY (r.platforms))
       AND (r.account_ids IS NULL OR p.account_id = ANY (r.account_ids))
       AND (r.langs IS NULL OR listen.lang_of(p.lang, c.norm) = ANY (r.langs))
@@ -693,7 +732,8 @@ BEGIN
   IF n > 0 THEN
     PERFORM listen.apply(array_agg(p.id), array_agg(p.platform), array_agg(p.account_id), array_agg(p.author_id),
                          array_agg(p.lang), array_agg(p.body), false)
-    FROM social.post p WHERE NOT EXISTS (SELECT FROM listen.post_signal s WHERE s.post_id = p.id);
+    FROM (SELECT * FROM social.post p WHERE NOT EXISTS (SELECT FROM listen.post_signal s WHERE s.post_id = p.id)
+          FOR KEY SHARE) p;
   END IF;
   RETURN n;
 END $$;
