@@ -17,10 +17,15 @@ typedef struct {
     const char *url, *status, *headers, *body;
 } exchange;
 
-/* A recorded exchange is recognised by its shape; anything else is a body. */
+/* A recorded exchange is recognised by its shape; anything else is a body.
+ * Only an object that names a "response" can be one: other bodies (a page of
+ * statuses is a large array) are not parsed here, the database parses them. */
 static exchange read_exchange(arena *a, const char *path, const char *raw)
 {
-    exchange ex = {"", "200", "{}", raw};
+    exchange ex = {path, "200", "{}", raw};
+    const char *first = raw + strspn(raw, " \t\r\n");
+    if (*first != '{' || !strstr(first, "\"response\""))
+        return ex;
     json_t *doc = json_loads(raw, 0, NULL);
     json_t *resp = json_object_get(doc, "response");
     json_t *body = json_object_get(resp, "body");
@@ -34,8 +39,6 @@ static exchange read_exchange(arena *a, const char *path, const char *raw)
         free(h);
         const char *url = json_string_value(json_object_get(json_object_get(doc, "request"), "url"));
         ex.url = arena_strdup(a, url ? url : path);
-    } else {
-        ex.url = path;
     }
     json_decref(doc);
     return ex;

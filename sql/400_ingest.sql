@@ -91,8 +91,14 @@ BEGIN
 END $$;
 
 -- Posts, in one statement:
---  * m is the page's rows joined to the stored row (cur); a copy older than a
+--  * c is the page's rows joined to the stored row (cur); a copy older than a
 --    stored edit (stale) is dropped; a body the page does not give is kept;
+--  * a post not stored yet gets its id drawn here (new_id), so a post of the
+--    same page that points at it is written with that id (m) instead of
+--    being linked by an UPDATE afterwards, which rewrote every index of the
+--    row. If another transaction stores that post first, the drawn id is not
+--    used (lost_ids), and the rows pointing at it are corrected by a second
+--    statement; the links' foreign keys are checked after it (migration 0026);
 --  * a changed body saves the previous one in social.post_edit;
 --  * the upsert keeps every stored field the page does not give (coalesce
 --    with the row as locked, so concurrent harvesters merge rather than
@@ -106,8 +112,12 @@ CREATE OR REPLACE FUNCTION ingest.upsert_posts(p_platform text, p_account_id big
                                                OUT posts integer, OUT edits integer, OUT snapshots integer,
                                                OUT new_ids bigint[], OUT new_external_ids text[])
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  ids regclass := pg_get_serial_sequence('social.post', 'id');
+  lost_ids bigint[];
 BEGIN
-  WITH m AS (
+  SET CONSTRAINTS social.post_parent_id_fkey, social.post_root_id_fkey, social.post_ref_id_fkey DEFERRED;
+  WITH c AS (
     SELECT DISTINCT ON (s.external_id) s.*,
            nullif(jsonb_strip_nulls(jsonb_build_object('replies', s.replies, 'reposts', s.reposts,
                                                        'likes', s.likes, 'quotes', s.quotes)), '{}') AS metrics,
@@ -131,6 +141,15 @@ BEGIN
     WHERE s.external_id IS NOT NULL
       AND (cur.edited_at IS NULL OR s.edited_at >= cur.edited_at)
     ORDER BY s.external_id, s.edited_at DESC NULLS LAST, s.replies IS NULL, s.body IS NULL, s.ordinality
+  ), d AS MATERIALIZED (
+    SELECT c.*, CASE WHEN c.cur_id IS NULL THEN nextval(ids) END AS new_id FROM c
+  ), m AS (
+    SELECT d.*, coalesce(d.parent_id, pa.new_id) AS parent_link, coalesce(d.root_id, ro.new_id) AS root_link,
+           coalesce(d.ref_id, rf.new_id) AS ref_link
+    FROM d
+    LEFT JOIN d pa ON pa.external_id = d.parent_external_id
+    LEFT JOIN d ro ON ro.external_id = d.root_external_id
+    LEFT JOIN d rf ON rf.external_id = d.ref_external_id
   ), edits AS (
     INSERT INTO social.post_edit (post_id, edited_at, body)
     SELECT cur_id, coalesce(edited_at, p_seen_at), cur_body FROM m
@@ -138,12 +157,13 @@ BEGIN
     ON CONFLICT (post_id, edited_at) DO NOTHING
     RETURNING 1
   ), up AS (
-    INSERT INTO social.post AS p (platform, external_id, account_id, author_id, kind, body, lang, created_at,
+    INSERT INTO social.post AS p (id, platform, external_id, account_id, author_id, kind, body, lang, created_at,
                                   url, visibility, edited_at, deleted_at, parent_external_id, root_external_id,
                                   ref_external_id, parent_id, root_id, ref_id, metrics, raw)
-    SELECT p_platform, external_id, p_account_id, author_id, coalesce(kind, 'post'), new_body, lang,
-           new_created_at, url, visibility, edited_at, deleted_at, parent_external_id, root_external_id,
-           ref_external_id, parent_id, root_id, ref_id, metrics, raw
+    OVERRIDING SYSTEM VALUE
+    SELECT coalesce(new_id, nextval(ids)), p_platform, external_id, p_account_id, author_id, coalesce(kind, 'post'),
+           new_body, lang, new_created_at, url, visibility, edited_at, deleted_at, parent_external_id,
+           root_external_id, ref_external_id, parent_link, root_link, ref_link, metrics, raw
     FROM m
     ON CONFLICT (platform, external_id) DO UPDATE SET
       account_id = coalesce(p.account_id, EXCLUDED.account_id),
@@ -192,8 +212,20 @@ BEGIN
   )
   SELECT (SELECT count(*) FROM up), (SELECT count(*) FROM edits), (SELECT count(*) FROM snaps),
          (SELECT coalesce(array_agg(id), '{}') FROM up WHERE inserted),
-         (SELECT coalesce(array_agg(external_id), '{}') FROM up WHERE inserted)
-  INTO posts, edits, snapshots, new_ids, new_external_ids;
+         (SELECT coalesce(array_agg(external_id), '{}') FROM up WHERE inserted),
+         (SELECT array_agg(m.new_id) FROM m WHERE m.new_id NOT IN (SELECT up.id FROM up WHERE up.inserted))
+  INTO posts, edits, snapshots, new_ids, new_external_ids, lost_ids;
+  IF lost_ids IS NOT NULL THEN   -- rare: the other transaction's row is the post now
+    UPDATE social.post c SET
+      parent_id = CASE WHEN c.parent_id = ANY (lost_ids) THEN (SELECT x.id FROM social.post x
+                  WHERE x.platform = c.platform AND x.external_id = c.parent_external_id) ELSE c.parent_id END,
+      root_id = CASE WHEN c.root_id = ANY (lost_ids) THEN (SELECT x.id FROM social.post x
+                WHERE x.platform = c.platform AND x.external_id = c.root_external_id) ELSE c.root_id END,
+      ref_id = CASE WHEN c.ref_id = ANY (lost_ids) THEN (SELECT x.id FROM social.post x
+               WHERE x.platform = c.platform AND x.external_id = c.ref_external_id) ELSE c.ref_id END
+    WHERE c.parent_id = ANY (lost_ids) OR c.root_id = ANY (lost_ids) OR c.ref_id = ANY (lost_ids);
+  END IF;
+  SET CONSTRAINTS social.post_parent_id_fkey, social.post_root_id_fkey, social.post_ref_id_fkey IMMEDIATE;
 END $$;
 
 -- Posts stored earlier (or just now) that point at newly stored posts by

@@ -60,6 +60,9 @@ before=$(sql "SELECT count(*) FROM social.post")
 as_app env PARLEY_DB="host=$PARLEY_VAR/run port=$PARLEY_PGPORT dbname=parley user=parley_owner" \
   "$PARLEY_BIN" import mastodon statuses "$FIX/mastodon/test_fetch_next_previous-12.json" >/dev/null 2>&1
 eq "re-importing adds nothing" "$(sql "SELECT count(*) FROM social.post")" "$before"
+eq "a recorded exchange is stored with its request's URL and status" \
+  "$(sql "SELECT request_url || ' ' || status FROM ingest.raw_page ORDER BY id DESC LIMIT 1")" \
+  "http://localhost:3000/api/v1/accounts/117020565966271181/statuses?limit=5 200"
 bad=$E2E_TMP/broken.json
 printf '[{"id": "990001", "created_at": "2026-01-01T00:00:00Z", "content": "<p>no account</p>"}]' >"$bad"
 chmod 644 "$bad"; chmod 755 "$E2E_TMP"
@@ -67,6 +70,8 @@ out=$(as_app env PARLEY_DB="host=$PARLEY_VAR/run port=$PARLEY_PGPORT dbname=parl
   "$PARLEY_BIN" import mastodon statuses "$bad" 2>&1); rc=$?
 check "a page of the wrong shape makes import exit non-zero" test "$rc" -ne 0
 has "… saying it was quarantined" "$out" "quarantined"
+eq "a bare body is stored under its file name" \
+  "$(sql "SELECT request_url FROM ingest.raw_page ORDER BY id DESC LIMIT 1")" "$bad"
 eq "… and nothing of it was applied" "$(sql "SELECT count(*) FROM social.post WHERE external_id = '990001'")" 0
 qid=$(sql "SELECT max(id) FROM ingest.quarantine WHERE resolved_at IS NULL")
 req m GET /quarantine
