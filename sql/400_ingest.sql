@@ -323,9 +323,9 @@ BEGIN
 END $$;
 
 -- Store one normalized page: profiles first (plus bare rows for people only
--- referenced by id, so no author or actor is dropped), then posts and their
--- links, interactions, follower edges and tombstones. Returns the counts of
--- rows inserted or changed.
+-- referenced by id, so no author or actor is dropped; not for those the page
+-- describes anyway), then posts and their links, interactions, follower
+-- edges and tombstones. Returns the counts of rows inserted or changed.
 CREATE OR REPLACE FUNCTION ingest.apply(p_platform text, p_account_id bigint, p_seen_at timestamptz,
                                         p_profiles ingest.profile_in[],
                                         p_posts ingest.post_in[] DEFAULT '{}',
@@ -342,7 +342,8 @@ BEGIN
     SELECT jsonb_populate_record(NULL::ingest.profile_in, jsonb_build_object('external_id', e))
     FROM (SELECT r.author_external_id FROM unnest(p_posts) r
           UNION SELECT r.actor_external_id FROM unnest(p_interactions) r
-          UNION SELECT unnest(p_followers)) AS ref(e)
+          UNION SELECT unnest(p_followers)
+          EXCEPT SELECT r.external_id FROM unnest(p_profiles) r) AS ref(e)
     WHERE e IS NOT NULL)));
   IF cardinality(p_posts) > 0 THEN
     SELECT * INTO p FROM ingest.upsert_posts(p_platform, p_account_id, p_seen_at, p_posts);
@@ -404,10 +405,13 @@ END $$;
 -- deadlock, out of resources, shutdown) are not the page's fault and are
 -- re-raised. Bodies are JSON, except WeChat's pushes, which are XML (read into the
 -- same kind of document by ingest.wechat_xml_json).
+-- No JIT: once the tables are large, the planner's estimates for a page's
+-- statements pass the JIT thresholds, and compiling them took over a second
+-- per page where running them takes tens of milliseconds.
 CREATE OR REPLACE FUNCTION ingest.try_normalize(p_platform text, p_account_id bigint, p_endpoint text,
                                                 p_body text, p_request_url text, p_seen_at timestamptz,
                                                 OUT counts jsonb, OUT error_text text, OUT error_state text)
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off AS $$
 BEGIN
   counts := ingest.normalize(p_platform, p_account_id, p_endpoint,
                              CASE WHEN p_platform = 'wechat' AND p_endpoint = 'webhook' THEN ingest.wechat_xml_json(ingest.need(p_body, 'body'))
