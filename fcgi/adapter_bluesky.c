@@ -166,4 +166,5 @@ static const char *replied(arena *a, const reply_entry *e, json_t *body, const c
 }
 
 const adapter bluesky_adapter = {
-    .platform = "bluesky", .plan = plan, .advance = advance, .quota = quota, .reply = reply, .replied = replied};
+    .platform = "bluesky", .plan = plan, .advance = advance, .quota = quota, .reply = reply, .replied = replied,
+    .resend_is_safe = true};

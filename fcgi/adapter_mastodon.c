@@ -116,4 +116,5 @@ static const char *replied(arena *a, const reply_entry *e, json_t *body, const c
 }
 
 const adapter mastodon_adapter = {
-    .platform = "mastodon", .plan = plan, .advance = advance, .quota = quota, .reply = reply, .replied = replied};
+    .platform = "mastodon", .plan = plan, .advance = advance, .quota = quota, .reply = reply, .replied = replied,
+    .resend_is_safe = true};

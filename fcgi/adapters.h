@@ -58,6 +58,10 @@ typedef struct {
      * not be repeated blindly); out->url NULL means there is no such lookup.
      * Returns NULL, or why the reply cannot be sent (a permanent failure). */
     const char *(*reply)(arena *a, const reply_entry *e, bool lookup, reply_plan *out);
+    /* Where there is no lookup: true when sending again is safe because the
+     * platform honours the entry's idempotency key; false (WeChat) when an
+     * entry tried before without an answer must wait for staff instead. */
+    bool resend_is_safe;
     /* From a 2xx answer to either request, the platform's id and URL of the
      * reply (arena-owned; url may be NULL). Returns NULL, or what is wrong. */
     const char *(*replied)(arena *a, const reply_entry *e, json_t *body, const char **external_id,

@@ -4,7 +4,9 @@
  * takes none (X, Meta, Weibo), an entry tried before without a recorded
  * answer (a crash, a timeout, a lost answer) first looks on the platform for
  * the reply an earlier attempt may have made, and is sent only when there is
- * none; an error answer to a send is followed by the same look. */
+ * none; an error answer to a send is followed by the same look. Where there
+ * is neither (WeChat), such an entry fails and waits for staff to retry it:
+ * better asked once than sent twice. */
 #include "publish.h"
 
 #include "adapters.h"
@@ -17,6 +19,10 @@
 #include <strings.h>
 
 enum { MAX_SENDS = 4, SEND_TIMEOUT = 30, MAX_ANSWER = 1024 * 1024 };
+
+static const char resend_needs_staff[] =
+    "An earlier attempt got no answer, so the reply may have reached the customer already, and this "
+    "platform offers no way to check. Look at the conversation, and retry only if the reply is not there.";
 
 typedef struct outgoing {
     struct outgoing *next;
@@ -121,9 +127,13 @@ static bool start(publisher *p, outgoing *s)
         return false;
     }
     if (!plan.url) {
-        if (s->look_first) { /* nothing to ask: the platform's idempotency key makes the send safe */
+        if (s->look_first && s->ad->resend_is_safe) { /* nothing to ask: the idempotency key makes it safe */
             s->look_first = s->lookup = false;
             return start(p, s);
+        }
+        if (s->look_first) { /* neither a key nor a lookup: only a person can tell */
+            record_failed(p, s, resend_needs_staff, true, NULL);
+            return false;
         }
         /* no lookup on this platform: the send's answer stands */
         record_failed(p, s, s->send_error, s->send_permanent, NULL);

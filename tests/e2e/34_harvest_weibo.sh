@@ -166,6 +166,20 @@ eq "it is recorded once, under a synthetic id" \
 wx_o2=$(w_agent "SELECT api.reply('{\"post_id\": $wx_s, \"body\": \"您好\"}')" | jq -r .outbox_id)
 check "a customer silent for 48 hours cannot be answered" w_state "$wx_o2" failed
 eq "… at once, saying why" "$(sql "SELECT attempts || ' ' || (last_error LIKE 'WeChat error 45015: the customer has not written%') FROM ingest.outbox WHERE id = $wx_o2")" "1 true"
+echo "# WeChat: killed mid-send, a message is not sent again until staff say so"
+# WeChat takes no idempotency key and cannot be asked what was sent.
+wctl POST faults '{"rules": [{"match": "/wechat/wx1/cgi-bin/message/custom/send", "method": "POST", "hold_ms": 5000}]}' >/dev/null
+wx_o3=$(w_agent "SELECT api.reply('{\"post_id\": $wx_m, \"body\": \"还有别的问题吗？\"}')" | jq -r .outbox_id)
+check "WeChat has the message (its answer is held back)" w_received wechat wx1 3
+wstop KILL w1
+whv w1
+check "after a restart the entry fails instead of being sent again" w_state "$wx_o3" failed
+eq "… WeChat still holds it once" "$(wctl GET 'replies?platform=wechat&account=wx1' | jq -r '[.replies[] | select(.text == "还有别的问题吗？")] | length')" 1
+eq "… and staff are told why and what to do" \
+  "$(sql "SELECT attempts || ' ' || (last_error LIKE 'An earlier attempt got no answer, so the reply may have reached the customer already%retry only if the reply is not there.') FROM ingest.outbox WHERE id = $wx_o3")" "2 true"
+w_agent "SELECT api.outbox_retry('{\"id\": $wx_o3}')" >/dev/null
+check "a retry by staff sends it" w_state "$wx_o3" sent
+eq "… once more, as they chose" "$(wctl GET 'replies?platform=wechat&account=wx1' | jq -r '[.replies[] | select(.text == "还有别的问题吗？")] | length')" 2
 check "the token went to WeChat in the URL (so the checks below mean something)" grep -q "access_token=$wx_token" "$PARLEY_VAR/log/fake-platform-34.log"
 leaks=$(grep -rlF --exclude='fake-platform*' -- "$wx_token" "$PARLEY_VAR/log" 2>/dev/null)
 eq "the token is in no log of Parley's" "$leaks" ""
