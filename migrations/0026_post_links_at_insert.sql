@@ -20,3 +20,7 @@ CREATE INDEX post_root_waiting_idx ON social.post (platform, root_external_id)
   WHERE root_external_id IS NOT NULL AND root_id IS NULL;
 CREATE INDEX post_ref_waiting_idx ON social.post (platform, ref_external_id)
   WHERE ref_external_id IS NOT NULL AND ref_id IS NULL;
+
+-- One index fewer to write per post: ranges and orders of created_at are
+-- served by post_inbox_idx (created_at DESC, id DESC), read in either direction.
+DROP INDEX social.post_created_at_idx;
