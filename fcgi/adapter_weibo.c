@@ -3,7 +3,8 @@
  * run pages down from the newest status with max_id, all above the since_id
  * mark the previous run reached, and only then moves the mark, so a run cut
  * short resumes where it stopped. Followers are walked by cursor on every
- * run; replies are the comments under each recent own post; mentions are
+ * run; replies are the comments under each recent own post (all of them:
+ * a thread longer than a page pages down with max_id); mentions are
  * both the statuses and the comments that @ the brand. Weibo's status
  * search is a commercial interface ordinary apps cannot call, so search
  * streams are refused rather than faked. */
@@ -57,6 +58,38 @@ static const char *window(arena *a, const stream *s, const char *prefix)
                         max ? "&max_id=" : "", max ? url_escape(a, max) : "");
 }
 
+/* A thread of more comments than one page holds stays the replies stream's
+ * target ("after" just before it) while it pages down with max_id; the
+ * state says which thread it is (thread) and how many comments were seen. */
+static bool same_thread(const stream *s)
+{
+    return json_integer_value(json_object_get(s->state, "thread")) == s->target_id;
+}
+
+static json_t *thread_advance(const stream *s, json_t *body)
+{
+    json_t *list = json_object_get(body, "comments");
+    size_t n = json_array_size(list);
+    json_int_t total = json_integer_value(json_object_get(body, "total_number"));
+    json_int_t seen = (same_thread(s) ? json_integer_value(json_object_get(s->state, "seen")) : 0) + (json_int_t)n;
+    unsigned long long oldest = 0;
+    arena *a = arena_new();
+    size_t i;
+    json_t *item;
+    json_array_foreach(list, i, item) {
+        unsigned long long id = id_num(id_of(a, item));
+        if (id && (!oldest || id < oldest))
+            oldest = id;
+    }
+    arena_free(a);
+    if (!n || seen >= total || oldest <= 1)
+        return json_pack("{s:I}", "after", (json_int_t)s->target_id);
+    char max[24];
+    snprintf(max, sizeof max, "%llu", oldest - 1); /* max_id is inclusive */
+    return json_pack("{s:I, s:I, s:I, s:s}", "after", (json_int_t)s->target_id - 1, "thread", (json_int_t)s->target_id,
+                     "seen", seen, "max_id", max);
+}
+
 static const char *plan(arena *a, const stream *s, page_plan *out)
 {
     const char *me = s->account_external_id;
@@ -67,9 +100,10 @@ static const char *plan(arena *a, const stream *s, page_plan *out)
         out->endpoint = "mentions";
         out->url = arena_printf(a, "%s/statuses/mentions.json?count=%d%s", s->base_url, PAGE, window(a, s, ""));
     } else if (!strcmp(s->kind, "replies")) {
+        const char *max = same_thread(s) ? state_text(s, "max_id") : NULL;
         out->endpoint = "comments";
-        out->url = arena_printf(a, "%s/comments/show.json?id=%s&count=%d", s->base_url, url_escape(a, s->target),
-                                COMMENT_PAGE);
+        out->url = arena_printf(a, "%s/comments/show.json?id=%s&count=%d%s%s", s->base_url, url_escape(a, s->target),
+                                COMMENT_PAGE, max ? "&max_id=" : "", max ? url_escape(a, max) : "");
     } else if (!strcmp(s->kind, "search")) {
         return "Weibo's open API has no status search for ordinary apps (search/topics is a commercial "
                "interface): keyword search cannot be harvested from Weibo";
@@ -140,7 +174,7 @@ static json_t *advance(const stream *s, json_t *body, json_t *headers, bool *don
     (void)headers;
     if (!strcmp(s->kind, "replies")) { /* one thread per page; the database picks the next */
         *done = false;
-        return json_pack("{s:I}", "after", (json_int_t)s->target_id);
+        return thread_advance(s, body);
     }
     if (!strcmp(s->kind, "followers")) {
         json_t *next = json_object_get(body, "next_cursor");

@@ -3,7 +3,7 @@
  * newest Tweet down to since_id (the newest one the previous run saw) with
  * next_token, and only then moves since_id, so a run cut short resumes from
  * its token. Followers are walked fully each run; replies are the
- * conversation (conversation_id search) of each recent own post. Replies are
+ * conversation (conversation_id search, every page) of each recent own post. Replies are
  * sent as Tweets; X has no idempotency key, but refuses a Tweet repeating
  * the text of a recent one, so after an error answer the brand's recent
  * Tweets are looked through for the reply before it counts as not sent. */
@@ -62,9 +62,11 @@ static const char *plan(arena *a, const stream *s, page_plan *out)
                                 searchable(state_text(s, "since_id")) ? since : "",
                                 param(a, s, "next_token", "next_token"));
     } else if (!strcmp(s->kind, "replies")) {
+        bool same = json_integer_value(json_object_get(s->state, "thread")) == s->target_id;
         out->endpoint = "tweets";
-        out->url = arena_printf(a, "%s/2/tweets/search/recent?query=%s&max_results=%d&%s", s->base_url,
-                                url_escape(a, arena_printf(a, "conversation_id:%s", s->target)), PAGE, X_FIELDS);
+        out->url = arena_printf(a, "%s/2/tweets/search/recent?query=%s&max_results=%d&%s%s", s->base_url,
+                                url_escape(a, arena_printf(a, "conversation_id:%s", s->target)), PAGE, X_FIELDS,
+                                same ? param(a, s, "next_token", "next_token") : "");
     } else if (!me || !*me) {
         return "the account's platform id is not known: set it on the account";
     } else if (!strcmp(s->kind, "mentions") || !strcmp(s->kind, "own_posts")) {
@@ -86,13 +88,18 @@ static const char *plan(arena *a, const stream *s, page_plan *out)
 static json_t *advance(const stream *s, json_t *body, json_t *headers, bool *done)
 {
     (void)headers;
-    if (!strcmp(s->kind, "replies")) { /* one thread per page; the database picks the next */
-        *done = false;
-        return json_pack("{s:I}", "after", (json_int_t)s->target_id);
-    }
     const char *next = json_string_value(json_object_get(json_object_get(body, "meta"), "next_token"));
     if (next && !*next)
         next = NULL;
+    if (!strcmp(s->kind, "replies")) {
+        /* One thread per page; the database picks the next. A conversation
+         * with more replies stays the target ("after" just before it). */
+        *done = false;
+        if (next)
+            return json_pack("{s:I, s:I, s:s}", "after", (json_int_t)s->target_id - 1, "thread",
+                             (json_int_t)s->target_id, "next_token", next);
+        return json_pack("{s:I}", "after", (json_int_t)s->target_id);
+    }
     if (!strcmp(s->kind, "followers")) {
         *done = !next;
         return next ? json_pack("{s:s}", "next_token", next) : json_object();

@@ -33,7 +33,8 @@ x_idle() { [ "$(sql "SELECT count(*) FROM ingest.stream s JOIN social.account a 
 
 echo "# X: harvesting every stream of an account through API v2"
 # More than 100 mentions and 1000 followers: both walks need next_token pages.
-xctl POST reset '{"accounts": {"xbrand1": {"notifications": 700, "posts": 14, "max_replies": 3, "followers": 1050, "search": 40},
+# page_cap: search pages of at most 2 Tweets, so conversations of 3 replies take two pages.
+xctl POST reset '{"accounts": {"xbrand1": {"notifications": 700, "posts": 14, "max_replies": 3, "followers": 1050, "search": 40, "page_cap": 2},
   "xbrand2": {"notifications": 5, "posts": 2, "followers": 3, "search": 2}}, "keywords": ["lumen"]}' >/dev/null
 x_id=$(curl -s -H 'Authorization: Bearer token-xbrand1' "$X_FAKE/x/xbrand1/2/users/me" | jq -r .data.id)
 x_id2=$(curl -s -H 'Authorization: Bearer token-xbrand2' "$X_FAKE/x/xbrand2/2/users/me" | jq -r .data.id)
@@ -83,6 +84,8 @@ x_m_pages=$(( ($(jq '.streams.mentions | length' <<<"$x_expect") + 99) / 100 ))
 eq "the mentions walk followed next_token ($x_m_pages pages)" \
   "$(xctl GET stats | jq '[.urls | keys[] | select(startswith("/x/xbrand1/2/users/'"$x_id"'/mentions") and contains("pagination_token="))] | length')" $((x_m_pages - 1))
 x_thread=$(jq -r '[.streams.conversations | to_entries[] | select(.value | length > 1)][0].value[0]' <<<"$x_expect")
+check "conversations longer than a page followed next_token" \
+  test "$(xctl GET stats | jq '[.urls | keys[] | select(contains("conversation_id") and contains("next_token="))] | length')" -gt 0
 eq "a reply from the conversation search hangs under its parent and root" \
   "$(sql "SELECT (parent_id IS NOT NULL)::text || ' ' || (root_id IS NOT NULL)::text || ' ' || kind FROM social.post WHERE platform = 'x' AND external_id = '$x_thread'")" \
   "true true reply"

@@ -34,7 +34,8 @@ w_idle() { [ "$(sql "SELECT count(*) FROM ingest.stream WHERE account_id = $w_ac
 w_posts() { sql "SELECT count(*) FROM social.post WHERE platform = 'weibo' AND account_id = $w_acc"; }
 
 echo "# Weibo: harvesting an account from the fake platform"
-wctl POST reset '{"accounts": {"wb1": {"notifications": 60, "posts": 8, "max_replies": 4, "followers": 230, "search": 1}}}' >/dev/null
+# page_cap: comment pages of at most 2, so threads of 3 or 4 comments take several pages.
+wctl POST reset '{"accounts": {"wb1": {"notifications": 60, "posts": 8, "max_replies": 4, "followers": 230, "search": 1, "page_cap": 2}}}' >/dev/null
 w_uid=$(curl -s -H 'Authorization: OAuth2 token-wb1' "$W_FAKE/weibo/wb1/2/account/get_uid.json" | jq -r .uid)
 # Keep the stack's own harvester out: only ours lease these streams.
 as_app kill -TERM "$(cat "$PARLEY_VAR/run/harvest.pid" 2>/dev/null)" 2>/dev/null; rm -f "$PARLEY_VAR/run/harvest.pid"
@@ -89,6 +90,8 @@ eq "the comments under the brand's posts are stored, linked to their status" \
   "$(sql "SELECT count(*) FROM social.post WHERE platform = 'weibo' AND kind = 'comment' AND root_id IS NOT NULL AND parent_id IS NOT NULL")" \
   "$want_comments"
 check "there were comments to store ($want_comments)" test "$want_comments" -gt 0
+check "… threads longer than a page among them, paged down with max_id" \
+  test "$(wctl GET stats | jq '[.urls | keys[] | select(startswith("/weibo/wb1/2/comments/show.json") and contains("max_id="))] | length')" -gt 0
 eq "the expired token asks for re-authorization" "$(sql "SELECT status FROM social.account WHERE platform = 'weibo' AND handle = 'wb2'")" needs_reauth
 eq "… in Weibo's words" "$(sql "SELECT status_message FROM social.account WHERE platform = 'weibo' AND handle = 'wb2'")" \
   "Weibo error 21327: expired_token"

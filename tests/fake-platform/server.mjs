@@ -24,8 +24,10 @@ import { pathToFileURL } from 'node:url';
 const ANCHOR_MS = Date.UTC(2025, 4, 1);
 const MINUTE = 60e3, HOUR = 3600e3, DAY = 86400e3;
 
-const DEFAULT_COUNTS = { notifications: 120, posts: 60, max_replies: 5, followers: 150, search: 90 };
-const COUNT_LIMITS = { notifications: 100000, posts: 100000, max_replies: 50, followers: 100000, search: 100000 };
+// page_cap (0: none) makes Weibo's comment pages and X's search pages shorter than asked for,
+// so threads of a few replies already take several pages.
+const DEFAULT_COUNTS = { notifications: 120, posts: 60, max_replies: 5, followers: 150, search: 90, page_cap: 0 };
+const COUNT_LIMITS = { notifications: 100000, posts: 100000, max_replies: 50, followers: 100000, search: 100000, page_cap: 1000 };
 const DEFAULT_KEYWORDS = ['lumen', 'coffee', '拿铁'];
 const DEFAULT_RATE = { mastodon: { limit: 300, window_s: 300 }, bluesky: { limit: 3000, window_s: 300 } };
 const LIVE_CAP = 2000;            // --live stops growing an account once it holds this many items

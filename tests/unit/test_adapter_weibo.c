@@ -165,6 +165,57 @@ static void failures(void **st)
     arena_free(a);
 }
 
+/* A thread longer than a page stays the target and pages down with max_id
+ * until every comment Weibo counts was seen (or a page comes back empty). */
+static void thread_pages(void **st)
+{
+    (void)st;
+    const adapter *ad = adapter_for("weibo");
+    arena *a = arena_new();
+    page_plan p = {0};
+    stream s = mk("replies", "{\"after\": 41}");
+    s.target_id = 42;
+    s.target = "4800000000000500";
+    assert_null(ad->plan(a, &s, &p));
+    assert_string_equal(p.url, "https://api.weibo.com/2/comments/show.json?id=4800000000000500&count=200");
+    json_t *body = json_pack("{s:[{s:s}, {s:s}], s:i}", "comments", "idstr", "4800000000000720", "idstr",
+                             "4800000000000700", "total_number", 5);
+    bool done = true;
+    json_t *next = ad->advance(&s, body, NULL, &done);
+    char *txt = json_dumps(next, JSON_COMPACT | JSON_SORT_KEYS);
+    assert_false(done);
+    assert_string_equal(txt, "{\"after\":41,\"max_id\":\"4800000000000699\",\"seen\":2,\"thread\":42}");
+    free(txt);
+    json_decref(s.state);
+    s.state = next;
+    assert_null(ad->plan(a, &s, &p));
+    assert_string_equal(p.url, "https://api.weibo.com/2/comments/show.json?id=4800000000000500&count=200"
+                               "&max_id=4800000000000699");
+    json_decref(body);
+    body = json_pack("{s:[{s:s}, {s:s}, {s:s}], s:i}", "comments", "idstr", "4800000000000650", "idstr",
+                     "4800000000000600", "idstr", "4800000000000550", "total_number", 5);
+    next = ad->advance(&s, body, NULL, &done);
+    txt = json_dumps(next, JSON_COMPACT | JSON_SORT_KEYS);
+    assert_string_equal(txt, "{\"after\":42}"); /* all five seen: the next thread */
+    free(txt);
+    json_decref(next);
+    /* Another thread's position is not this one's. */
+    json_decref(s.state);
+    s.state = json_loads("{\"after\": 40, \"thread\": 41, \"seen\": 200, \"max_id\": \"4800000000000001\"}", 0, NULL);
+    assert_null(ad->plan(a, &s, &p));
+    assert_null(strstr(p.url, "max_id"));
+    json_decref(body);
+    body = json_pack("{s:[], s:i}", "comments", "total_number", 900);
+    next = ad->advance(&s, body, NULL, &done);
+    txt = json_dumps(next, JSON_COMPACT | JSON_SORT_KEYS);
+    assert_string_equal(txt, "{\"after\":42}"); /* an empty page ends the thread whatever the total says */
+    free(txt);
+    json_decref(next);
+    json_decref(body);
+    json_decref(s.state);
+    arena_free(a);
+}
+
 static void replies(void **st)
 {
     (void)st;
@@ -235,6 +286,7 @@ int main(void)
         cmocka_unit_test(crawl),
         cmocka_unit_test(mention_phases),
         cmocka_unit_test(failures),
+        cmocka_unit_test(thread_pages),
         cmocka_unit_test(replies),
     };
     return cmocka_run_group_tests_name("adapter_weibo", tests, NULL, NULL);

@@ -130,6 +130,36 @@ static void forward_runs(void **unused)
     assert_json(st, "{}");
 }
 
+/* A conversation longer than a page stays the target and follows next_token. */
+static void thread_pages(void **unused)
+{
+    (void)unused;
+    arena *a = arena_new();
+    page_plan p = {0};
+    bool done = true;
+    stream s = make("replies", "{\"after\": 6}");
+    s.target_id = 7;
+    s.target = "1790000000000000100";
+    json_t *b = json_loads("{\"data\": [{\"id\": \"1790000000000000150\"}], \"meta\": {\"next_token\": \"c2\"}}", 0, NULL);
+    json_t *st = X->advance(&s, b, NULL, &done);
+    json_decref(b);
+    assert_false(done);
+    json_decref(s.state);
+    s.state = json_incref(st);
+    assert_json(st, "{\"after\": 6, \"thread\": 7, \"next_token\": \"c2\"}");
+    assert_null(X->plan(a, &s, &p));
+    assert_non_null(strstr(p.url, "query=conversation_id%3A1790000000000000100&"));
+    assert_non_null(strstr(p.url, "&next_token=c2"));
+    b = json_loads("{\"data\": [{\"id\": \"1790000000000000120\"}], \"meta\": {\"result_count\": 1}}", 0, NULL);
+    assert_json(X->advance(&s, b, NULL, &done), "{\"after\": 7}");
+    json_decref(b);
+    s.target_id = 8; /* the token belongs to another conversation */
+    assert_null(X->plan(a, &s, &p));
+    assert_null(strstr(p.url, "next_token"));
+    json_decref(s.state);
+    arena_free(a);
+}
+
 static void quota_and_failures(void **unused)
 {
     (void)unused;
@@ -226,6 +256,7 @@ int main(void)
         cmocka_unit_test(plans),
         cmocka_unit_test(forward_runs),
         cmocka_unit_test(quota_and_failures),
+        cmocka_unit_test(thread_pages),
         cmocka_unit_test(replies),
     };
     return cmocka_run_group_tests_name("adapter_x", tests, NULL, NULL);

@@ -120,13 +120,17 @@ export default (kit) => {
     return p;
   }
 
+  // Newest first; since_id (exclusive) / max_id (inclusive) windows and pages, as the status lists.
   function commentsShow(c) {
     const st = c.w.statuses.get(c.params.get('id') ?? '');
     if (!st || st.kind === 'reply') throw error(400, 20101, 'target weibo does not exist!');
-    const n = count(c.params, 50, 200), page = Math.max(1, parseInt(c.params.get('page') ?? '1', 10) || 1);
+    const since = bigParam(c.params, 'since_id'), top = bigParam(c.params, 'max_id');
+    const n = Math.min(count(c.params, 50, 200), c.w.counts.page_cap || 200);
+    const page = Math.max(1, parseInt(c.params.get('page') ?? '1', 10) || 1);
     const all = comments(st).sort((a, b) => b.time - a.time);
+    const hits = all.filter((x) => (since === null || BigInt(x.id) > since) && (top === null || BigInt(x.id) <= top));
     return ok({
-      comments: all.slice((page - 1) * n, page * n).map((x) => wComment(c.w, x)), marks: [], hasvisible: false,
+      comments: hits.slice((page - 1) * n, page * n).map((x) => wComment(c.w, x)), marks: [], hasvisible: false,
       previous_cursor: 0, next_cursor: 0, total_number: all.length,
     });
   }

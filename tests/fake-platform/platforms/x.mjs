@@ -191,7 +191,8 @@ export default function x(kit) {
     const match = matcher(c.w, q);
     const items = c.w.statusesAsc().filter(match);
     const name = c.params.has('next_token') ? 'next_token' : 'pagination_token';
-    const { page, next } = tweetSlice(items, c.params, maxResults(c.params, 10, 100, 10), name);
+    const asked = maxResults(c.params, 10, 100, 10);
+    const { page, next } = tweetSlice(items, c.params, Math.min(asked, c.w.counts.page_cap || asked), name);
     return tweetPage(c, page, next);
   }
 
