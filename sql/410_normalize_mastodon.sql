@@ -139,6 +139,7 @@ DECLARE
   statuses jsonb := '[]';                    -- Status objects on the page
   accounts jsonb := '[]';                    -- Account objects on the page
   posts ingest.post_in[];
+  authors ingest.profile_in[];                -- of the statuses, in the same order
   events ingest.interaction_in[] := '{}';
   followers text[] := '{}';
   deleted text[] := '{}';
@@ -201,12 +202,13 @@ BEGIN
     END IF;
   END IF;
 
-  -- Posts first: a status without its account is reported as such.
-  posts := ARRAY(SELECT ingest.mastodon_post(s.status, CASE WHEN s.top THEN tombstone END)
-                 FROM ingest.mastodon_statuses(statuses) s);
+  -- Each status and its author in one pass over the page (the post first: a
+  -- status without its account is reported as such).
+  SELECT coalesce(array_agg(ingest.mastodon_post(s.status, CASE WHEN s.top THEN tombstone END)), '{}'),
+         coalesce(array_agg(ingest.mastodon_profile(s.status->'account')), '{}')
+  INTO posts, authors
+  FROM ingest.mastodon_statuses(statuses) s;
   RETURN ingest.apply('mastodon', p_account_id, p_seen_at,
-    ARRAY(SELECT ingest.mastodon_profile(a) FROM jsonb_array_elements(accounts) a
-          UNION ALL
-          SELECT ingest.mastodon_profile(s.status->'account') FROM ingest.mastodon_statuses(statuses) s),
+    ARRAY(SELECT ingest.mastodon_profile(a) FROM jsonb_array_elements(accounts) a) || authors,
     posts, events, followers, deleted);
 END $$;
