@@ -60,7 +60,8 @@ static const char *window(arena *a, const stream *s, const char *prefix)
 
 /* A thread of more comments than one page holds stays the replies stream's
  * target ("after" just before it) while it pages down with max_id; the
- * state says which thread it is (thread) and how many comments were seen. */
+ * state says which thread it is (thread) and how many comments were seen
+ * (against total_number, so the last short page needs no empty one after it). */
 static bool same_thread(const stream *s)
 {
     return json_integer_value(json_object_get(s->state, "thread")) == s->target_id;
@@ -71,7 +72,9 @@ static json_t *thread_advance(const stream *s, json_t *body)
     json_t *list = json_object_get(body, "comments");
     size_t n = json_array_size(list);
     json_int_t total = json_integer_value(json_object_get(body, "total_number"));
-    json_int_t seen = (same_thread(s) ? json_integer_value(json_object_get(s->state, "seen")) : 0) + (json_int_t)n;
+    bool same = same_thread(s);
+    json_int_t seen = (same ? json_integer_value(json_object_get(s->state, "seen")) : 0) + (json_int_t)n;
+    unsigned long long max = same ? id_num(state_text(s, "max_id")) : 0;
     unsigned long long oldest = 0;
     arena *a = arena_new();
     size_t i;
@@ -82,12 +85,15 @@ static json_t *thread_advance(const stream *s, json_t *body)
             oldest = id;
     }
     arena_free(a);
-    if (!n || seen >= total || oldest <= 1)
+    /* The count is a hint (comments deleted meanwhile lower it): a full page
+     * always asks for the next. An empty page, or one that does not go
+     * further down than the last, ends the thread. */
+    if (!n || (seen >= total && n < COMMENT_PAGE) || oldest <= 1 || (max && oldest > max))
         return json_pack("{s:I}", "after", (json_int_t)s->target_id);
-    char max[24];
-    snprintf(max, sizeof max, "%llu", oldest - 1); /* max_id is inclusive */
+    char below[24];
+    snprintf(below, sizeof below, "%llu", oldest - 1); /* max_id is inclusive */
     return json_pack("{s:I, s:I, s:I, s:s}", "after", (json_int_t)s->target_id - 1, "thread", (json_int_t)s->target_id,
-                     "seen", seen, "max_id", max);
+                     "seen", seen, "max_id", below);
 }
 
 static const char *plan(arena *a, const stream *s, page_plan *out)

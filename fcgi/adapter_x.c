@@ -95,7 +95,9 @@ static json_t *advance(const stream *s, json_t *body, json_t *headers, bool *don
         /* One thread per page; the database picks the next. A conversation
          * with more replies stays the target ("after" just before it). */
         *done = false;
-        if (next)
+        bool same = json_integer_value(json_object_get(s->state, "thread")) == s->target_id;
+        const char *was = same ? state_text(s, "next_token") : NULL;
+        if (next && !(was && !strcmp(was, next))) /* a token given twice would never end */
             return json_pack("{s:I, s:I, s:s}", "after", (json_int_t)s->target_id - 1, "thread",
                              (json_int_t)s->target_id, "next_token", next);
         return json_pack("{s:I}", "after", (json_int_t)s->target_id);

@@ -33,8 +33,8 @@ static exchange read_exchange(arena *a, const char *path, const char *raw)
         ex.body = arena_strdup(a, json_string_value(body));
         json_int_t st = json_integer_value(json_object_get(resp, "status"));
         ex.status = arena_printf(a, "%lld", (long long)(st ? st : 200));
-        char *h = json_dumps(json_object_get(resp, "headers") ? json_object_get(resp, "headers") : json_object(),
-                             JSON_COMPACT);
+        json_t *headers = json_object_get(resp, "headers");
+        char *h = headers ? json_dumps(headers, JSON_COMPACT) : NULL;
         ex.headers = arena_strdup(a, h ? h : "{}");
         free(h);
         const char *url = json_string_value(json_object_get(json_object_get(doc, "request"), "url"));

@@ -5,8 +5,9 @@
  * answer (a crash, a timeout, a lost answer) first looks on the platform for
  * the reply an earlier attempt may have made, and is sent only when there is
  * none; an error answer to a send is followed by the same look. Where there
- * is neither (WeChat), such an entry fails and waits for staff to retry it:
- * better asked once than sent twice. */
+ * is neither (WeChat), a send that got no answer, or whose harvester died,
+ * fails and waits for staff to retry it (better asked once than sent twice);
+ * one that was answered with an error is tried again. */
 #include "publish.h"
 
 #include "adapters.h"
@@ -21,8 +22,8 @@
 enum { MAX_SENDS = 4, SEND_TIMEOUT = 30, MAX_ANSWER = 1024 * 1024 };
 
 static const char resend_needs_staff[] =
-    "An earlier attempt got no answer, so the reply may have reached the customer already, and this "
-    "platform offers no way to check. Look at the conversation, and retry only if the reply is not there.";
+    "An attempt to send this got no answer, so the reply may have reached the customer already, and "
+    "there is no way to ask the platform. Look at the conversation, and retry only if the reply is not there.";
 
 typedef struct outgoing {
     struct outgoing *next;
@@ -35,6 +36,7 @@ typedef struct outgoing {
     json_t *headers;         /* response headers we keep (retry-after) */
     bool lookup;             /* this request asks whether an earlier send made the reply */
     bool look_first;         /* ... before any send of this attempt (the entry was tried before) */
+    bool interrupted;        /* the last attempt ended with nothing recorded (its harvester died) */
     const char *send_error;  /* with lookup after a send: what the send was answered */
     bool send_permanent;
 } outgoing;
@@ -127,11 +129,13 @@ static bool start(publisher *p, outgoing *s)
         return false;
     }
     if (!plan.url) {
-        if (s->look_first && s->ad->resend_is_safe) { /* nothing to ask: the idempotency key makes it safe */
+        /* Nothing to ask. Sending is safe when the platform honours the key,
+         * or when every earlier attempt was answered (a refusal, a 5xx). */
+        if (s->look_first && (s->ad->resend_is_safe || !s->interrupted)) {
             s->look_first = s->lookup = false;
             return start(p, s);
         }
-        if (s->look_first) { /* neither a key nor a lookup: only a person can tell */
+        if (s->look_first) { /* an attempt died mid-send: only a person can tell */
             record_failed(p, s, resend_needs_staff, true, NULL);
             return false;
         }
@@ -167,6 +171,14 @@ static bool start(publisher *p, outgoing *s)
     return true;
 }
 
+/* Whether a send that got no answer can be settled by a later attempt: the
+ * platform honours the idempotency key, or can be asked what was sent. */
+static bool settles_later(outgoing *s)
+{
+    reply_plan plan = {0};
+    return s->ad->resend_is_safe || (!s->ad->reply(s->a, &s->e, true, &plan) && plan.url);
+}
+
 /* What the answer means; false when the entry is settled (s can go). */
 static bool finish(publisher *p, outgoing *s, CURLcode rc)
 {
@@ -174,6 +186,10 @@ static bool finish(publisher *p, outgoing *s, CURLcode rc)
     long status = 0;
     curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
     if (rc != CURLE_OK) { /* no answer: the next attempt looks (or repeats the key) first */
+        if (!s->lookup && !settles_later(s)) { /* ... unless it can do neither */
+            record_failed(p, s, arena_printf(a, "%s (%s)", resend_needs_staff, curl_easy_strerror(rc)), true, NULL);
+            return false;
+        }
         record_failed(p, s, s->lookup && s->send_error ? s->send_error : curl_easy_strerror(rc), false, NULL);
         return false;
     }
@@ -296,6 +312,7 @@ void publish_lease(publisher *p, bool woken)
         s->e.target_root = col(r, i, 13, s->a);
         s->e.target_author = col(r, i, 14, s->a);
         s->look_first = s->lookup = atoi(PQgetvalue(r, i, 15)) > 0;
+        s->interrupted = !strcmp(PQgetvalue(r, i, 16), "t");
         s->headers = json_object();
         s->easy = curl_easy_init();
         s->next = p->active;

@@ -150,7 +150,13 @@ BEGIN
   UPDATE ingest.stream SET
     next_run_at = retry, lease_owner = NULL, lease_until = NULL,
     last_error = left(p_message, 1000), last_error_at = now(),
-    errors_in_row = errors_in_row + CASE WHEN p_kind = 'throttled' THEN 0 ELSE 1 END
+    errors_in_row = errors_in_row + CASE WHEN p_kind = 'throttled' THEN 0 ELSE 1 END,
+    -- A thread the platform refuses (deleted there, a stale page token) is
+    -- passed over, so the threads after it are not held up behind it.
+    state = CASE WHEN s.kind = 'replies' AND p_kind = 'client'
+                 THEN coalesce((SELECT jsonb_build_object('after', t.target_id)
+                                FROM ingest.reply_target(s.account_id, s.state) t WHERE t.target_id IS NOT NULL), '{}')
+                 ELSE state END
   WHERE id = s.id;
   IF p_kind = 'auth' THEN
     UPDATE social.account SET status = 'needs_reauth', status_message = left(p_message, 1000),

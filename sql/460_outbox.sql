@@ -57,12 +57,15 @@ $$;
 -- target_kind, target_root and target_author (the platform's ids of the
 -- answered post's thread root and author) are what Weibo, Instagram and
 -- WeChat need to address a reply; tried_before, the attempts before this
--- one, tells the publisher to look for an earlier attempt's reply first.
+-- one, tells the publisher to look for an earlier attempt's reply first;
+-- interrupted, that the last attempt ended without anything recorded (its
+-- harvester died mid-send), so where nothing can be looked up (WeChat) only
+-- staff can tell whether it arrived.
 DROP FUNCTION IF EXISTS ingest.lease_outbox(text, integer, integer);
 CREATE FUNCTION ingest.lease_outbox(p_owner text, p_max integer, p_seconds integer DEFAULT 120)
 RETURNS TABLE (outbox_id bigint, idempotency_key text, platform text, api_base_url text, access_token text,
                repo text, body text, target text, visibility text, reply_ref jsonb, created_at text, rkey text,
-               target_kind text, target_root text, target_author text, tried_before integer)
+               target_kind text, target_root text, target_author text, tried_before integer, interrupted boolean)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   -- Leased often enough already, by harvesters that died before an answer.
@@ -71,7 +74,7 @@ BEGIN
   WHERE o.state = 'sending' AND o.lease_until < now() AND o.attempts >= ingest.outbox_max_attempts();
   RETURN QUERY
   WITH due AS (
-    SELECT o.id FROM ingest.outbox o
+    SELECT o.id, o.state AS was FROM ingest.outbox o
     JOIN social.account a ON a.id = o.account_id
     WHERE o.state IN ('queued', 'sending') AND o.next_attempt_at <= now()
       AND (o.lease_until IS NULL OR o.lease_until < now()) AND a.status = 'active'
@@ -82,14 +85,14 @@ BEGIN
     UPDATE ingest.outbox o SET state = 'sending', attempts = o.attempts + 1, lease_owner = p_owner,
                                lease_until = now() + make_interval(secs => p_seconds)
     FROM due WHERE o.id = due.id
-    RETURNING o.*
+    RETURNING o.*, due.was
   )
   SELECT l.id, l.idempotency_key::text, a.platform, a.api_base_url, c.access_token,
          coalesce(a.external_id, a.handle), l.body, t.external_id, t.visibility,
          ingest.outbox_reply_ref(t),
          to_char(l.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
          ingest.outbox_rkey(l.created_at, l.id, l.idempotency_key),
-         t.kind, r.external_id, au.external_id, l.attempts - 1
+         t.kind, r.external_id, au.external_id, l.attempts - 1, l.was = 'sending'
   FROM leased l
   JOIN social.account a ON a.id = l.account_id
   JOIN social.post t ON t.id = l.in_reply_to

@@ -169,20 +169,32 @@ eq "it is recorded once, under a synthetic id" \
 wx_o2=$(w_agent "SELECT api.reply('{\"post_id\": $wx_s, \"body\": \"您好\"}')" | jq -r .outbox_id)
 check "a customer silent for 48 hours cannot be answered" w_state "$wx_o2" failed
 eq "… at once, saying why" "$(sql "SELECT attempts || ' ' || (last_error LIKE 'WeChat error 45015: the customer has not written%') FROM ingest.outbox WHERE id = $wx_o2")" "1 true"
+echo "# WeChat: a send answered with an error is tried again by itself"
+# wx_sent TEXT: how many messages with this text WeChat holds; wx_has TEXT: until it holds one.
+wx_sent() { wctl GET 'replies?platform=wechat&account=wx1' | jq -r --arg t "$1" '[.replies[] | select(.text == $t)] | length'; }
+wx_has() { for _ in $(seq 150); do [ "$(wx_sent "$1")" = 1 ] && return 0; sleep 0.1; done; return 1; }
+wctl POST faults '{"rules": [{"match": "/wechat/wx1/cgi-bin/message/custom/send", "method": "POST", "status": 503}]}' >/dev/null
+wx_o4=$(w_agent "SELECT api.reply('{\"post_id\": $wx_m, \"body\": \"请稍等\"}')" | jq -r .outbox_id)
+check "after WeChat's 503 the entry is queued again, not failed" w_state "$wx_o4" queued
+sql "UPDATE ingest.outbox SET next_attempt_at = now() WHERE id = $wx_o4; SELECT pg_notify('parley_jobs', 'outbox')" >/dev/null
+check "… and sent on its next attempt (brought forward)" w_state "$wx_o4" sent
+eq "… once" "$(wx_sent "请稍等")" 1
+eq "… on the second attempt" "$(sql "SELECT attempts FROM ingest.outbox WHERE id = $wx_o4")" 2
+
 echo "# WeChat: killed mid-send, a message is not sent again until staff say so"
 # WeChat takes no idempotency key and cannot be asked what was sent.
 wctl POST faults '{"rules": [{"match": "/wechat/wx1/cgi-bin/message/custom/send", "method": "POST", "hold_ms": 5000}]}' >/dev/null
 wx_o3=$(w_agent "SELECT api.reply('{\"post_id\": $wx_m, \"body\": \"还有别的问题吗？\"}')" | jq -r .outbox_id)
-check "WeChat has the message (its answer is held back)" w_received wechat wx1 3
+check "WeChat has the message (its answer is held back)" wx_has "还有别的问题吗？"
 wstop KILL w1
 whv w1
 check "after a restart the entry fails instead of being sent again" w_state "$wx_o3" failed
-eq "… WeChat still holds it once" "$(wctl GET 'replies?platform=wechat&account=wx1' | jq -r '[.replies[] | select(.text == "还有别的问题吗？")] | length')" 1
+eq "… WeChat still holds it once" "$(wx_sent "还有别的问题吗？")" 1
 eq "… and staff are told why and what to do" \
-  "$(sql "SELECT attempts || ' ' || (last_error LIKE 'An earlier attempt got no answer, so the reply may have reached the customer already%retry only if the reply is not there.') FROM ingest.outbox WHERE id = $wx_o3")" "2 true"
+  "$(sql "SELECT attempts || ' ' || (last_error LIKE 'An attempt to send this got no answer, so the reply may have reached the customer already%retry only if the reply is not there.') FROM ingest.outbox WHERE id = $wx_o3")" "2 true"
 w_agent "SELECT api.outbox_retry('{\"id\": $wx_o3}')" >/dev/null
 check "a retry by staff sends it" w_state "$wx_o3" sent
-eq "… once more, as they chose" "$(wctl GET 'replies?platform=wechat&account=wx1' | jq -r '[.replies[] | select(.text == "还有别的问题吗？")] | length')" 2
+eq "… once more, as they chose" "$(wx_sent "还有别的问题吗？")" 2
 check "the token went to WeChat in the URL (so the checks below mean something)" grep -q "access_token=$wx_token" "$PARLEY_VAR/log/fake-platform-34.log"
 leaks=$(grep -rlF --exclude='fake-platform*' -- "$wx_token" "$PARLEY_VAR/log" 2>/dev/null)
 eq "the token is in no log of Parley's" "$leaks" ""

@@ -212,6 +212,27 @@ static void thread_pages(void **st)
     free(txt);
     json_decref(next);
     json_decref(body);
+    /* A page that goes no further down than max_id asked (max_id ignored) ends it too. */
+    json_decref(s.state);
+    s.state = json_loads("{\"after\": 41, \"thread\": 42, \"seen\": 2, \"max_id\": \"4800000000000699\"}", 0, NULL);
+    body = json_pack("{s:[{s:s}], s:i}", "comments", "idstr", "4800000000000720", "total_number", 900);
+    next = ad->advance(&s, body, NULL, &done);
+    txt = json_dumps(next, JSON_COMPACT | JSON_SORT_KEYS);
+    assert_string_equal(txt, "{\"after\":42}");
+    free(txt);
+    json_decref(next);
+    json_decref(body);
+    /* The total is a hint: a full page asks for the next even when the count says all were seen. */
+    json_t *full = json_array();
+    for (int i = 0; i < 200; i++)
+        json_array_append_new(full, json_pack("{s:s}", "idstr", arena_printf(a, "%llu", 4800000000000690ULL - i)));
+    body = json_pack("{s:o, s:i}", "comments", full, "total_number", 150);
+    next = ad->advance(&s, body, NULL, &done);
+    txt = json_dumps(next, JSON_COMPACT | JSON_SORT_KEYS);
+    assert_string_equal(txt, "{\"after\":41,\"max_id\":\"4800000000000490\",\"seen\":202,\"thread\":42}");
+    free(txt);
+    json_decref(next);
+    json_decref(body);
     json_decref(s.state);
     arena_free(a);
 }

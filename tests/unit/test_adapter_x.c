@@ -150,6 +150,9 @@ static void thread_pages(void **unused)
     assert_null(X->plan(a, &s, &p));
     assert_non_null(strstr(p.url, "query=conversation_id%3A1790000000000000100&"));
     assert_non_null(strstr(p.url, "&next_token=c2"));
+    b = json_loads("{\"data\": [{\"id\": \"1790000000000000130\"}], \"meta\": {\"next_token\": \"c2\"}}", 0, NULL);
+    assert_json(X->advance(&s, b, NULL, &done), "{\"after\": 7}"); /* the same token again would never end */
+    json_decref(b);
     b = json_loads("{\"data\": [{\"id\": \"1790000000000000120\"}], \"meta\": {\"result_count\": 1}}", 0, NULL);
     assert_json(X->advance(&s, b, NULL, &done), "{\"after\": 7}");
     json_decref(b);

@@ -1,0 +1,36 @@
+-- ingest.record_failure on a replies stream: a thread the platform refuses
+-- (a client error: the post deleted there, a stale page token) is passed
+-- over so the threads after it are still read; other failures retry the
+-- same thread.
+BEGIN;
+SELECT plan(5);
+SET LOCAL client_min_messages = warning;
+
+INSERT INTO social.account (platform, handle, api_base_url, external_id)
+VALUES ('mastodon', 'tap-rf', 'http://127.0.0.1:9/tap', 'tap-rf-id') RETURNING id AS acc \gset
+INSERT INTO social.profile (platform, external_id, handle) VALUES ('mastodon', 'tap-rf-id', 'tap-rf') RETURNING id AS me \gset
+INSERT INTO social.post (platform, external_id, author_id, body, created_at)
+VALUES ('mastodon', 'tap-rf-1', :me, 'first', now() - interval '2 hours'),
+       ('mastodon', 'tap-rf-2', :me, 'second', now() - interval '1 hour');
+SELECT id AS t1 FROM social.post WHERE external_id = 'tap-rf-1' \gset
+SELECT id AS t2 FROM social.post WHERE external_id = 'tap-rf-2' \gset
+INSERT INTO ingest.stream (account_id, kind, state, lease_owner, lease_until)
+VALUES (:acc, 'replies', '{}', 'tap', now() + interval '1 minute') RETURNING id AS st \gset
+
+CREATE FUNCTION pg_temp.fail(p_stream bigint, p_kind text) RETURNS jsonb LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE ingest.stream SET lease_owner = 'tap', lease_until = now() + interval '1 minute' WHERE id = p_stream;
+  PERFORM ingest.record_failure(p_stream, 'tap', p_kind, 'HTTP 4xx or 5xx');
+  RETURN (SELECT state FROM ingest.stream WHERE id = p_stream);
+END $$;
+
+SELECT is(pg_temp.fail(:st, 'server'), '{}'::jsonb, 'a server error retries the same thread');
+SELECT is(pg_temp.fail(:st, 'client'), jsonb_build_object('after', :t1),
+          'a client error passes over the first thread');
+SELECT is((SELECT target_id FROM ingest.reply_target(:acc, (SELECT state FROM ingest.stream WHERE id = :st))),
+          :t2::bigint, '… so the next run reads the second');
+SELECT is(pg_temp.fail(:st, 'client'), jsonb_build_object('after', :t2), '… and past that one too');
+SELECT is(pg_temp.fail(:st, 'client'), '{}'::jsonb, 'past the last thread the walk starts again');
+
+SELECT * FROM finish();
+ROLLBACK;
