@@ -45,7 +45,7 @@ case ${BENCH_ONLY:-} in
   hooks) bash "$ROOT/bench/hooks.sh"; exit ;;
   import) bash "$ROOT/bench/import.sh"; exit ;;
   listen) bash "$ROOT/bench/listen.sh"; exit ;;
-  inbox) bash "$ROOT/bench/listen.sh" >/dev/null   # the inbox pages read the listening data
+  inbox) bash "$ROOT/bench/listen.sh"   # the inbox pages read the listening data: both sections, one run
          SESSION=$(bench_session bench 'Bench-Harbor-5531' analyst) bash "$ROOT/bench/inbox.sh"; exit ;;
 esac
 PW='Bench-Harbor-5531'
