@@ -57,7 +57,7 @@ static const char *plan(arena *a, const stream *s, page_plan *out)
     const char *me = s->account_external_id;
     bool fb = is_fb(s);
     if (!strcmp(s->kind, "replies")) {
-        bool same = json_integer_value(json_object_get(s->state, "cursor_for")) == s->target_id;
+        bool same = state_is_thread(s, "cursor_for");
         json_t *st = same ? s->state : NULL;
         const char *c = json_string_value(json_object_get(st, "cursor"));
         const char *more = c ? arena_printf(a, "&after=%s", url_escape(a, c)) : "";

@@ -59,13 +59,10 @@ static const char *window(arena *a, const stream *s, const char *prefix)
 }
 
 /* A thread of more comments than one page holds stays the replies stream's
- * target ("after" just before it) while it pages down with max_id; the
- * state says which thread it is (thread) and how many comments were seen
- * (against total_number, so the last short page needs no empty one after it). */
-static bool same_thread(const stream *s)
-{
-    return json_integer_value(json_object_get(s->state, "thread")) == s->target_id;
-}
+ * target while it pages down with max_id; the state says which thread it is
+ * (thread) and how many comments were seen (against total_number, so the
+ * last short page needs no empty one after it). */
+static bool same_thread(const stream *s) { return state_is_thread(s, "thread"); }
 
 static json_t *thread_advance(const stream *s, json_t *body)
 {

@@ -62,7 +62,7 @@ static const char *plan(arena *a, const stream *s, page_plan *out)
                                 searchable(state_text(s, "since_id")) ? since : "",
                                 param(a, s, "next_token", "next_token"));
     } else if (!strcmp(s->kind, "replies")) {
-        bool same = json_integer_value(json_object_get(s->state, "thread")) == s->target_id;
+        bool same = state_is_thread(s, "thread");
         out->endpoint = "tweets";
         out->url = arena_printf(a, "%s/2/tweets/search/recent?query=%s&max_results=%d&%s%s", s->base_url,
                                 url_escape(a, arena_printf(a, "conversation_id:%s", s->target)), PAGE, X_FIELDS,
@@ -95,8 +95,7 @@ static json_t *advance(const stream *s, json_t *body, json_t *headers, bool *don
         /* One thread per page; the database picks the next. A conversation
          * with more replies stays the target ("after" just before it). */
         *done = false;
-        bool same = json_integer_value(json_object_get(s->state, "thread")) == s->target_id;
-        const char *was = same ? state_text(s, "next_token") : NULL;
+        const char *was = state_is_thread(s, "thread") ? state_text(s, "next_token") : NULL;
         if (next && !(was && !strcmp(was, next))) /* a token given twice would never end */
             return json_pack("{s:I, s:I, s:s}", "after", (json_int_t)s->target_id - 1, "thread",
                              (json_int_t)s->target_id, "next_token", next);

@@ -45,6 +45,11 @@ const char *state_text(const stream *s, const char *key)
     return json_string_value(json_object_get(s->state, key));
 }
 
+bool state_is_thread(const stream *s, const char *key)
+{
+    return json_integer_value(json_object_get(s->state, key)) == s->target_id;
+}
+
 /* Decimal ids as text (Mastodon's and X's are strings): longer is larger,
  * else compare as text. */
 int decimal_id_cmp(const char *x, const char *y)

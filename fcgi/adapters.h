@@ -60,7 +60,7 @@ typedef struct {
     const char *(*reply)(arena *a, const reply_entry *e, bool lookup, reply_plan *out);
     /* Where there is no lookup: true when sending again is safe because the
      * platform honours the entry's idempotency key; false (WeChat) when an
-     * entry tried before without an answer must wait for staff instead. */
+     * entry whose send got no answer, or died, must wait for staff instead. */
     bool resend_is_safe;
     /* From a 2xx answer to either request, the platform's id and URL of the
      * reply (arena-owned; url may be NULL). Returns NULL, or what is wrong. */
@@ -86,6 +86,10 @@ const adapter *adapter_for(const char *platform); /* NULL when there is none */
 
 /* Shared helpers for adapters (adapters.c). */
 const char *state_text(const stream *s, const char *key); /* a string in the stream's position, or NULL */
+/* A replies stream paging within one thread keeps the thread's id under key
+ * (and "after" just before it, so the database names the same target again):
+ * whether the position is the current target's, not a thread left behind. */
+bool state_is_thread(const stream *s, const char *key);
 int decimal_id_cmp(const char *x, const char *y);          /* ids as decimal strings, compared as numbers */
 const char *url_escape(arena *a, const char *s);
 const char *header(json_t *headers, const char *name);       /* lower-case name */
