@@ -26,6 +26,10 @@ fresh_stack() {
   for daemon in harvest fake-platform; do
     kill -TERM "$(cat "$PARLEY_VAR/run/$daemon.pid")" 2>/dev/null || true
   done
+  # The harvester refreshes the KPI rollups (and the dashboard's cache) every
+  # five minutes; stopped this early it may not have yet, so do it here.
+  [ "${1:-}" = bare ] || as_app psql -X -q -h "$PARLEY_VAR/run" -p "$PARLEY_PGPORT" -U parley_owner -d parley \
+    -c "SELECT kpi.refresh(true)" >/dev/null
 }
 # The KPI part gets a cluster of its own, without demo data: rows written
 # minutes earlier would sit inside the incremental refresh's 10-minute margin.
