@@ -6,7 +6,8 @@
  * seconds) and only then moves the mark, and where the edge filters by time
  * (a Page's feed and tagged posts) `since` asks only for what is new. The
  * replies stream reads the comments of each recent own post, one post per
- * page. Graph lists neither a Page's nor an IG account's followers: the
+ * page; Instagram embeds only a comment's first replies, and a comment with
+ * more is read on through /{comment}/replies before the next post. Graph lists neither a Page's nor an IG account's followers: the
  * followers stream reads the account's own profile with its counts. Replies
  * are comments (Instagram: replies to a comment); Graph has no idempotency
  * key, so after an error answer the thread is looked through for the
@@ -25,10 +26,58 @@ enum { PAGE = 50, COMMENT_PAGE = 100 };
 #define FB_POST FB_TAGGED ",comments.summary(true){" FB_COMMENT "}"
 #define IG_MEDIA "id,caption,timestamp,username,owner,permalink,media_type,comments_count,like_count"
 #define IG_COMMENT_BASE "id,text,timestamp,username,from,like_count"
-#define IG_COMMENT IG_COMMENT_BASE ",replies{" IG_COMMENT_BASE ",parent_id}"
+#define IG_REPLY IG_COMMENT_BASE ",parent_id"
+#define IG_COMMENT IG_COMMENT_BASE ",replies{" IG_REPLY "}"
 #define IG_HASHTAG_MEDIA "id,caption,timestamp,permalink,media_type,comments_count,like_count"
 
 static bool is_fb(const stream *s) { return !strcmp(s->platform, "facebook"); }
+
+/* A replies stream's position within its current thread, or NULL when the
+ * state is another thread's (or none): the comments cursor, and the comments
+ * whose embedded replies had more pages ("more": [{comment, after}]). */
+static json_t *thread_state(const stream *s) { return state_is_thread(s, "cursor_for") ? s->state : NULL; }
+
+/* Where a thread's walk goes after this page: more comments, then each
+ * comment's further replies in turn, then the next thread. */
+static json_t *advance_thread(const stream *s, json_t *body, const char *cursor, bool more_comments)
+{
+    json_t *st = thread_state(s);
+    bool replies_page = !json_object_get(st, "cursor") && json_array_size(json_object_get(st, "more"));
+    json_t *pending = st ? json_deep_copy(json_object_get(st, "more")) : NULL;
+    if (!json_is_array(pending)) {
+        json_decref(pending);
+        pending = json_array();
+    }
+    if (replies_page) {
+        json_t *head = json_array_get(pending, 0);
+        if (more_comments)
+            json_object_set_new(head, "after", json_string(cursor));
+        else
+            json_array_remove(pending, 0);
+        more_comments = false;
+    } else {
+        size_t i;
+        json_t *c;
+        json_array_foreach(json_object_get(body, "data"), i, c) {
+            json_t *paging = json_object_get(json_object_get(c, "replies"), "paging");
+            const char *id = json_string_value(json_object_get(c, "id"));
+            const char *rc = json_string_value(json_object_get(json_object_get(paging, "cursors"), "after"));
+            if (id && rc && json_string_value(json_object_get(paging, "next")))
+                json_array_append_new(pending, json_pack("{s:s, s:s}", "comment", id, "after", rc));
+        }
+    }
+    if (!more_comments && !json_array_size(pending)) {
+        json_decref(pending);
+        return json_pack("{s:I}", "after", (json_int_t)s->target_id);
+    }
+    json_t *out = json_pack("{s:I, s:I, s:o}", "after", (json_int_t)s->target_id - 1, "cursor_for",
+                            (json_int_t)s->target_id, "more", pending);
+    if (more_comments)
+        json_object_set_new(out, "cursor", json_string(cursor));
+    if (!json_array_size(pending))
+        json_object_del(out, "more");
+    return out;
+}
 
 /* "&after=CURSOR" when the state holds a cursor, else "". */
 static const char *after(arena *a, json_t *state)
@@ -57,9 +106,18 @@ static const char *plan(arena *a, const stream *s, page_plan *out)
     const char *me = s->account_external_id;
     bool fb = is_fb(s);
     if (!strcmp(s->kind, "replies")) {
-        bool same = state_is_thread(s, "cursor_for");
-        json_t *st = same ? s->state : NULL;
+        json_t *st = thread_state(s);
         const char *c = json_string_value(json_object_get(st, "cursor"));
+        json_t *next = c ? NULL : json_array_get(json_object_get(st, "more"), 0);
+        if (next) { /* the rest of a comment's replies, past those embedded under it */
+            const char *rc = json_string_value(json_object_get(next, "after"));
+            out->endpoint = "replies";
+            out->url = arena_printf(a, "%s/%s/replies?fields=%s&limit=%d%s%s", s->base_url,
+                                    url_escape(a, json_string_value(json_object_get(next, "comment"))),
+                                    url_escape(a, IG_REPLY), COMMENT_PAGE, rc ? "&after=" : "",
+                                    rc ? url_escape(a, rc) : "");
+            return NULL;
+        }
         const char *more = c ? arena_printf(a, "&after=%s", url_escape(a, c)) : "";
         out->endpoint = "comments";
         out->url = arena_printf(a, "%s/%s/comments?%sfields=%s&limit=%d%s", s->base_url, url_escape(a, s->target),
@@ -155,12 +213,9 @@ static json_t *advance(const stream *s, json_t *body, json_t *headers, bool *don
     bool more = json_string_value(json_object_get(json_object_get(body, "paging"), "next")) && cursor;
     if (!strcmp(s->kind, "replies")) {
         /* One thread per page; the database picks the next. A thread with
-         * more comments stays the target ("after" just before it). */
+         * more to read stays the target ("after" just before it). */
         *done = false;
-        if (more)
-            return json_pack("{s:I, s:s, s:I}", "after", (json_int_t)s->target_id - 1, "cursor", cursor, "cursor_for",
-                             (json_int_t)s->target_id);
-        return json_pack("{s:I}", "after", (json_int_t)s->target_id);
+        return advance_thread(s, body, cursor, more);
     }
     if (!strcmp(s->kind, "followers")) {
         *done = true;

@@ -320,7 +320,8 @@ END $$;
 --   hashtag            /ig_hashtag_search {data:[{id}]}: checked, nothing stored
 --   comments           /{media}/comments {data:[comment]}, with the replies
 --                      embedded under each (replies{data}) stored under it
---   replies            /{comment}/replies {data:[comment]}
+--   replies            /{comment}/replies {data:[comment]}: the replies past
+--                      those embedded under the comment
 --   mentioned_media    {mentioned_media:{media}}: a media mentioning the brand
 --   mentioned_comment  {mentioned_comment:{comment}}: a comment mentioning the brand
 --   webhook            an Instagram webhook delivery {object:"instagram", entry:[{changes}]}:
@@ -358,10 +359,14 @@ BEGIN
       posts := ARRAY(SELECT ingest.meta_post(o, o->>'id', 'post', NULL, NULL) FROM unnest(objects) o);
     WHEN 'comments', 'replies' THEN
       objects := ARRAY(SELECT ingest.graph_data(p_body, 'instagram ' || p_endpoint));
-      -- a media's comments have the media as root; a reply's root is not in the page
+      -- a media's comments have the media as root; a comment's replies its
+      -- comment's root, when that comment is stored (the page does not say)
       SELECT coalesce(array_agg(c.o), '{}'), coalesce(array_agg(c.post), '{}') INTO objects, posts
       FROM ingest.meta_comments(objects, ingest.graph_object(p_request_url),
-                                CASE WHEN p_endpoint = 'comments' THEN ingest.graph_object(p_request_url) END) c;
+                                CASE WHEN p_endpoint = 'comments' THEN ingest.graph_object(p_request_url)
+                                     ELSE (SELECT x.root_external_id FROM social.post x
+                                           WHERE x.platform = 'instagram'
+                                             AND x.external_id = ingest.graph_object(p_request_url)) END) c;
     WHEN 'mentioned_media' THEN
       objects := ARRAY[ingest.need_object(p_body->'mentioned_media', 'instagram mentioned_media')];
       posts := ARRAY[ingest.meta_post(objects[1], objects[1]->>'id', 'post', NULL, NULL)];

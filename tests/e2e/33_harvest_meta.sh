@@ -25,7 +25,9 @@ gstop() {
 }
 
 echo "# harvesting a Facebook Page and an Instagram account through the Graph API"
-gctl POST reset '{"accounts": {"notifications": 30, "posts": 24, "max_replies": 4, "followers": 40, "search": 40}, "keywords": ["lumen"]}' >/dev/null
+# page_cap: Instagram embeds one reply under each comment, so comments with more are read on
+# through /replies.
+gctl POST reset '{"accounts": {"notifications": 30, "posts": 24, "max_replies": 6, "followers": 40, "search": 40, "page_cap": 1}, "keywords": ["lumen"]}' >/dev/null
 exp_f=$(gctl GET 'expected?platform=facebook&account=lumenpage')
 exp_i=$(gctl GET 'expected?platform=instagram&account=lumen.ig')
 exp_x=$(gctl GET 'expected?platform=facebook&account=lumenexpired')
@@ -87,6 +89,11 @@ eq "no post is stored twice" "$(sql "SELECT count(*) - count(DISTINCT (platform,
 eq "comments hang under their posts and comments (Graph's two levels)" \
   "$(sql "SELECT count(*) FROM social.post WHERE account_id IN ($g_f, $g_i) AND kind = 'comment' AND parent_id IS NOT NULL")" \
   "$(jq -s '[.[].streams.comments[] | length] | add' <<<"$exp_f $exp_i")"
+check "Instagram comments with more replies than embedded were read on through /replies" \
+  grep -q "GET /instagram/lumen.ig/v19.0/[0-9]*/replies?fields=.*&after=.* 200" "$PARLEY_VAR/log/fake-platform-33.log"
+eq "… their replies in their media's thread" \
+  "$(sql "SELECT count(*) FROM social.post r JOIN social.post c ON c.id = r.parent_id
+          WHERE r.account_id = $g_i AND c.parent_id IS NOT NULL AND r.root_id IS DISTINCT FROM c.parent_id")" 0
 eq "posts tagging the Page and media tagging the account are mentions" \
   "$(sql "SELECT count(*) FROM social.interaction WHERE kind = 'mention' AND account_id IN ($g_f, $g_i)")" \
   "$(jq -s '[.[0].streams.tagged, .[1].streams.tags] | map(length) | add' <<<"$exp_f $exp_i")"

@@ -110,6 +110,27 @@ test('Instagram: media, tags, comments with replies and hashtag search cover the
   assert.equal(brand.json.followers_count, exp.streams.followers_count);
 });
 
+test('Instagram: replies embedded under a comment are a first page that /replies continues', async () => {
+  await reset({ notifications: 20, posts: 12, max_replies: 8, followers: 10, search: 30, page_cap: 1 });
+  const exp = await control('GET', 'expected?platform=instagram&account=lumen.ig');
+  let continued = 0;
+  for (const [mediaId, ids] of Object.entries(exp.streams.comments)) {
+    const { items } = await walk(`${I}/${mediaId}/comments?fields=id,text,replies{id}&limit=50`, I_TOKEN);
+    const seen = [];
+    for (const c of items) {
+      seen.push(c.id, ...(c.replies?.data ?? []).map((r) => r.id));
+      assert.ok((c.replies?.data.length ?? 0) <= 1, 'page_cap bounds the embedded replies');
+      if (c.replies?.paging?.next) {
+        continued++;
+        seen.push(...(await walk(c.replies.paging.next, I_TOKEN)).items.map((r) => r.id));
+      }
+    }
+    assert.equal(seen.length, new Set(seen).size, 'no reply is listed twice');
+    assert.deepEqual(new Set(seen), new Set(ids));
+  }
+  assert.ok(continued > 0, 'some comment has more replies than embedded');
+});
+
 test('Graph errors: code 190 for a bad token, 100 for unknown objects, code 4 when throttled', async () => {
   await reset();
   const exp = await control('GET', 'expected?platform=facebook&account=lumenpage');

@@ -24,8 +24,9 @@ import { pathToFileURL } from 'node:url';
 const ANCHOR_MS = Date.UTC(2025, 4, 1);
 const MINUTE = 60e3, HOUR = 3600e3, DAY = 86400e3;
 
-// page_cap (0: none) makes Weibo's comment pages and X's search pages shorter than asked for,
-// so threads of a few replies already take several pages.
+// page_cap (0: none) makes Weibo's comment pages, X's search pages and Instagram's replies
+// (embedded under a comment, and /replies) shorter than asked for, so threads of a few replies
+// already take several pages.
 const DEFAULT_COUNTS = { notifications: 120, posts: 60, max_replies: 5, followers: 150, search: 90, page_cap: 0 };
 const COUNT_LIMITS = { notifications: 100000, posts: 100000, max_replies: 50, followers: 100000, search: 100000, page_cap: 1000 };
 const DEFAULT_KEYWORDS = ['lumen', 'coffee', '拿铁'];

@@ -3,7 +3,7 @@
 -- lookups, Instagram replies embedded under comments, and edge URLs under a
 -- base URL with a path of its own (the fake platform's, a proxy's).
 BEGIN;
-SELECT plan(26);
+SELECT plan(28);
 
 SET LOCAL lock_timeout = '10s';
 SET LOCAL client_min_messages = warning;
@@ -95,6 +95,14 @@ SELECT is((SELECT parent_external_id || ' ' || root_external_id FROM social.post
           '17900000000000100 17900000000000100', '… a comment under the media');
 SELECT is((SELECT pr.external_id FROM social.post p JOIN social.profile pr ON pr.id = p.author_id
            WHERE p.external_id = '17900000000000102'), '17841400000000001', '… by the brand (from.id)');
+SELECT is(ingest.normalize_instagram(pg_temp.account('tap_ig'), 'replies', $${"data": [
+  {"id": "17900000000000104", "text": "Same question 同问", "timestamp": "2025-04-30T13:00:00+0000", "username": "cy",
+   "from": {"id": "17841400000000203", "username": "cy"}, "parent_id": "17900000000000101"}],
+  "paging": {"cursors": {"before": "QQ", "after": "QQ"}}}$$::jsonb,
+  'http://fake/instagram/tap/v19.0/17900000000000101/replies?fields=id%2Ctext&limit=100&after=QVFI')->>'posts', '1',
+  'a comment''s replies read past those embedded under it are stored');
+SELECT is((SELECT parent_external_id || ' ' || root_external_id FROM social.post WHERE external_id = '17900000000000104'),
+          '17900000000000101 17900000000000100', '… under the comment, in its media''s thread');
 
 -- Instagram: media the account is tagged in (recorded answer)
 SELECT is(ingest.normalize_instagram(pg_temp.account('tap_ig'), 'tags',

@@ -307,11 +307,74 @@ static void replies(void **st)
     arena_free(a);
 }
 
+/* An Instagram thread: its comments pages, then the replies past those
+ * embedded under each comment that had more, then the next thread. */
+static void instagram_reply_pages(void **st)
+{
+    (void)st;
+    arena *a = arena_new();
+    page_plan p;
+    bool done;
+    stream s = ig("replies", "{}", "");
+    s.target = "17900000000000100";
+    s.target_id = 9;
+    json_t *b = json_loads("{\"data\": [{\"id\": \"c1\", \"replies\": {\"data\": [{\"id\": \"r1\"}],"
+                           " \"paging\": {\"cursors\": {\"after\": \"R1\"}, \"next\": \"https://x/c1/replies\"}}},"
+                           " {\"id\": \"c2\", \"replies\": {\"data\": [{\"id\": \"r2\"}], \"paging\": {\"cursors\":"
+                           " {\"after\": \"R2\"}}}}], \"paging\": {\"cursors\": {\"after\": \"C1\"}, \"next\": \"https://x/n\"}}",
+                           0, NULL);
+    json_t *out = instagram_adapter.advance(&s, b, NULL, &done);
+    assert_false(done);
+    assert_string_equal(json_string_value(json_object_get(out, "cursor")), "C1"); /* comments first */
+    assert_int_equal(json_array_size(json_object_get(out, "more")), 1);          /* c2 had all its replies */
+    json_decref(b);
+    json_decref(s.state);
+    s.state = out;
+
+    b = json_loads("{\"data\": [{\"id\": \"c3\"}]}", 0, NULL); /* the last comments page */
+    out = instagram_adapter.advance(&s, b, NULL, &done);
+    assert_null(json_object_get(out, "cursor"));
+    assert_int_equal(json_integer_value(json_object_get(out, "after")), 8); /* the thread is not done */
+    json_decref(b);
+    json_decref(s.state);
+    s.state = out;
+    assert_null(instagram_adapter.plan(a, &s, &p));
+    assert_string_equal(p.endpoint, "replies");
+    assert_ptr_equal(strstr(p.url, "https://graph.facebook.com/v19.0/c1/replies?fields=id%2Ctext"), p.url);
+    assert_non_null(strstr(p.url, "&after=R1"));
+
+    b = json_loads("{\"data\": [{\"id\": \"r3\"}], \"paging\": {\"cursors\": {\"after\": \"R3\"}, \"next\": \"https://x/m\"}}",
+                   0, NULL);
+    out = instagram_adapter.advance(&s, b, NULL, &done);
+    json_decref(b);
+    json_decref(s.state);
+    s.state = out;
+    assert_null(instagram_adapter.plan(a, &s, &p));
+    assert_non_null(strstr(p.url, "/c1/replies?"));
+    assert_non_null(strstr(p.url, "&after=R3")); /* the same comment, further down */
+
+    b = json_loads("{\"data\": [{\"id\": \"r4\"}]}", 0, NULL);
+    out = instagram_adapter.advance(&s, b, NULL, &done);
+    assert_false(done);
+    assert_int_equal(json_integer_value(json_object_get(out, "after")), 9); /* on to the next thread */
+    assert_null(json_object_get(out, "more"));
+    json_decref(b);
+    json_decref(s.state);
+
+    /* A pending list that was another thread's is not followed. */
+    s.state = json_loads("{\"after\": 8, \"cursor_for\": 9, \"more\": [{\"comment\": \"c1\", \"after\": \"R1\"}]}", 0, NULL);
+    s.target_id = 10;
+    assert_null(instagram_adapter.plan(a, &s, &p));
+    assert_string_equal(p.endpoint, "comments");
+    json_decref(s.state);
+    arena_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(plans),         cmocka_unit_test(walks_to_the_mark), cmocka_unit_test(graph_errors),
-        cmocka_unit_test(usage_headers), cmocka_unit_test(replies),
+        cmocka_unit_test(usage_headers), cmocka_unit_test(replies),  cmocka_unit_test(instagram_reply_pages),
     };
     return cmocka_run_group_tests_name("adapter_meta", tests, NULL, NULL) ? 1 : 0;
 }

@@ -42,9 +42,9 @@ export default (kit) => {
   // Newest first (or oldest first with asc), keyset cursors over the items' keys: `after` names
   // the last item of the page, base64 as Graph's opaque cursors look. paging.next only when
   // more follow, and it repeats the request's own parameters.
-  function edgePage(c, path, items, { asc = false } = {}) {
+  function edgePage(c, path, items, { asc = false, cap = 0 } = {}) {
     const list = asc ? items : [...items].reverse();
-    const limit = gLimit(c.params);
+    const limit = Math.min(gLimit(c.params), cap || 100);
     const after = c.params.get('after');
     let start = 0;
     if (after) {
@@ -262,7 +262,9 @@ export default (kit) => {
     });
   }
 
-  function igComment(w, st, withReplies) {
+  // Replies embedded under a comment are their edge's first page (Graph's 25, or page_cap),
+  // with the paging that leads on to /{comment}/replies.
+  function igComment(c, st, withReplies) {
     const parent = graphParent(st);
     const out = dropUndefined({
       id: st.id, text: st.text, timestamp: gtime(st.time), username: st.author.username,
@@ -270,8 +272,13 @@ export default (kit) => {
       parent_id: parent ? parent.id : undefined,
     });
     if (withReplies && !parent) {
-      const replies = onePost(w, st);
-      if (replies.length) out.replies = { data: replies.map((k) => igComment(w, k, false)) };
+      const replies = onePost(c.w, st), n = Math.min(25, c.w.counts.page_cap || 25);
+      if (replies.length) {
+        const page = replies.slice(0, n), cursor = (x) => Buffer.from(x.id).toString('base64');
+        const paging = { cursors: { before: cursor(page[0]), after: cursor(page[page.length - 1]) } };
+        if (replies.length > n) paging.next = `${c.base}/${st.id}/replies?limit=${n}&after=${encodeURIComponent(paging.cursors.after)}`;
+        out.replies = { data: page.map((k) => igComment(c, k, false)), paging };
+      }
     }
     return out;
   }
@@ -316,13 +323,13 @@ export default (kit) => {
         if (st.kind === 'reply') throw noObject(id);
         const items = st.children.filter((k) => k.kind === 'reply').sort((a, b) => a.time - b.time);
         const { page, paging } = edgePage(c, `/${id}/comments`, items);
-        return ok(dropUndefined({ data: page.map((k) => igComment(c.w, k, /replies/.test(c.params.get('fields') ?? ''))), paging }));
+        return ok(dropUndefined({ data: page.map((k) => igComment(c, k, /replies/.test(c.params.get('fields') ?? ''))), paging }));
       }),
       route('GET', '/(\\d+)/replies', (c, id) => {
         const st = objectOf(c.w, id);
         if (st.kind !== 'reply') throw noObject(id);
-        const { page, paging } = edgePage(c, `/${id}/replies`, onePost(c.w, topComment(st)), { asc: true });
-        return ok(dropUndefined({ data: page.map((k) => igComment(c.w, k, false)), paging }));
+        const { page, paging } = edgePage(c, `/${id}/replies`, onePost(c.w, topComment(st)), { asc: true, cap: c.w.counts.page_cap });
+        return ok(dropUndefined({ data: page.map((k) => igComment(c, k, false)), paging }));
       }),
       route('POST', '/(\\d+)/comments', (c, id) => {
         if (c.w.statuses.get(id)?.kind === 'reply') throw graphError(400, 100, '(#100) Comments are made on media: answer a comment through /replies');
@@ -339,7 +346,7 @@ export default (kit) => {
           });
         }
         const st = objectOf(c.w, id);
-        return ok(st.kind === 'reply' ? igComment(c.w, st, false) : igMedia(c.w, st));
+        return ok(st.kind === 'reply' ? igComment(c, st, false) : igMedia(c.w, st));
       }),
     ],
     expected(w, extraQueries) {
