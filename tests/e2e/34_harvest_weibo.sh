@@ -195,6 +195,13 @@ eq "… and staff are told why and what to do" \
 w_agent "SELECT api.outbox_retry('{\"id\": $wx_o3}')" >/dev/null
 check "a retry by staff sends it" w_state "$wx_o3" sent
 eq "… once more, as they chose" "$(wx_sent "还有别的问题吗？")" 2
+echo "# WeChat: a send whose answer is lost (cut short, as a timeout would) goes to staff too"
+wctl POST faults '{"rules": [{"match": "/wechat/wx1/cgi-bin/message/custom/send", "method": "POST", "truncate": true}]}' >/dev/null
+wx_o5=$(w_agent "SELECT api.reply('{\"post_id\": $wx_m, \"body\": \"周末也营业\"}')" | jq -r .outbox_id)
+check "the entry fails at once, not queued for another try" w_state "$wx_o5" failed
+eq "… WeChat holds the message once" "$(wx_sent "周末也营业")" 1
+eq "… and staff are told to look before retrying" \
+  "$(sql "SELECT attempts || ' ' || (last_error LIKE 'An attempt to send this got no answer, so the reply may have reached the customer already%') FROM ingest.outbox WHERE id = $wx_o5")" "1 true"
 check "the token went to WeChat in the URL (so the checks below mean something)" grep -q "access_token=$wx_token" "$PARLEY_VAR/log/fake-platform-34.log"
 leaks=$(grep -rlF --exclude='fake-platform*' -- "$wx_token" "$PARLEY_VAR/log" 2>/dev/null)
 eq "the token is in no log of Parley's" "$leaks" ""
