@@ -9,7 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { PAGE = 50, FOLLOWER_PAGE = 100 };
+/* THREAD_DEPTH: how far down a thread getPostThread answers (its default,
+ * 6, leaves out the end of a longer back-and-forth under a post). Not its
+ * maximum, 1000: that answer would nest JSON about 2,000 levels deep, at the
+ * parsers' limits. */
+enum { PAGE = 50, FOLLOWER_PAGE = 100, THREAD_DEPTH = 100 };
 
 static const char *plan(arena *a, const stream *s, page_plan *out)
 {
@@ -26,8 +30,8 @@ static const char *plan(arena *a, const stream *s, page_plan *out)
                                 PAGE, more);
     } else if (!strcmp(s->kind, "replies")) {
         out->endpoint = "post_thread";
-        out->url = arena_printf(a, "%s/xrpc/app.bsky.feed.getPostThread?uri=%s&depth=10", s->base_url,
-                                url_escape(a, s->target));
+        out->url = arena_printf(a, "%s/xrpc/app.bsky.feed.getPostThread?uri=%s&depth=%d", s->base_url,
+                                url_escape(a, s->target), THREAD_DEPTH);
     } else if (!strcmp(s->kind, "search")) {
         out->endpoint = "search";
         out->url = arena_printf(a, "%s/xrpc/app.bsky.feed.searchPosts?q=%s&limit=%d%s", s->base_url,
