@@ -37,20 +37,30 @@ static bool is_fb(const stream *s) { return !strcmp(s->platform, "facebook"); }
  * whose embedded replies had more pages ("more": [{comment, after}]). */
 static json_t *thread_state(const stream *s) { return state_is_thread(s, "cursor_for") ? s->state : NULL; }
 
+/* The comments to read on from, as a new list: the entries that name one. */
+static json_t *pending_of(json_t *st)
+{
+    json_t *out = json_array(), *e;
+    size_t i;
+    json_array_foreach(json_object_get(st, "more"), i, e) {
+        if (json_string_value(json_object_get(e, "comment")))
+            json_array_append_new(out, json_deep_copy(e));
+    }
+    return out;
+}
+
 /* Where a thread's walk goes after this page: more comments, then each
  * comment's further replies in turn, then the next thread. */
 static json_t *advance_thread(const stream *s, json_t *body, const char *cursor, bool more_comments)
 {
     json_t *st = thread_state(s);
-    bool replies_page = !json_object_get(st, "cursor") && json_array_size(json_object_get(st, "more"));
-    json_t *pending = st ? json_deep_copy(json_object_get(st, "more")) : NULL;
-    if (!json_is_array(pending)) {
-        json_decref(pending);
-        pending = json_array();
-    }
+    json_t *pending = pending_of(st);
+    bool replies_page = !json_object_get(st, "cursor") && json_array_size(pending);
     if (replies_page) {
         json_t *head = json_array_get(pending, 0);
-        if (more_comments)
+        const char *was = json_string_value(json_object_get(head, "after"));
+        /* a page that goes no further (empty, or the same cursor again) ends it */
+        if (more_comments && json_array_size(json_object_get(body, "data")) && !(was && !strcmp(was, cursor)))
             json_object_set_new(head, "after", json_string(cursor));
         else
             json_array_remove(pending, 0);
@@ -108,7 +118,9 @@ static const char *plan(arena *a, const stream *s, page_plan *out)
     if (!strcmp(s->kind, "replies")) {
         json_t *st = thread_state(s);
         const char *c = json_string_value(json_object_get(st, "cursor"));
-        json_t *next = c ? NULL : json_array_get(json_object_get(st, "more"), 0);
+        json_t *pending = c ? NULL : pending_of(st);
+        json_t *next = json_array_get(pending, 0);
+        arena_defer(a, (void (*)(void *))json_decref, pending);
         if (next) { /* the rest of a comment's replies, past those embedded under it */
             const char *rc = json_string_value(json_object_get(next, "after"));
             out->endpoint = "replies";

@@ -185,14 +185,18 @@ static bool finish_page(harvester *h, transfer *t, CURLcode rc)
     bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
     fprintf(stderr, "harvest: stream %lld (%s %s %s) page %d: %s\n", t->s.id, t->s.platform, t->s.handle, t->s.kind,
             t->pages + 1, ok ? PQgetvalue(r, 0, 0) : PQresultErrorMessage(r));
-    if (ok && !strcmp(t->s.kind, "replies")) {
-        /* The database names the next thread, or ends the walk. */
+    if (ok) {
         json_t *res = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
         json_t *next = json_object_get(res, "next_target");
-        done = !json_is_object(next);
-        if (!done) {
-            t->s.target_id = json_integer_value(json_object_get(next, "target_id"));
-            t->s.target = arena_strdup(t->a, json_string_value(json_object_get(next, "target_external_id")));
+        if (json_is_true(json_object_get(res, "held"))) {
+            done = true; /* another stream spent the token's quota: the lease was let go */
+        } else if (!strcmp(t->s.kind, "replies")) {
+            /* The database names the next thread, or ends the walk. */
+            done = !json_is_object(next);
+            if (!done) {
+                t->s.target_id = json_integer_value(json_object_get(next, "target_id"));
+                t->s.target = arena_strdup(t->a, json_string_value(json_object_get(next, "target_external_id")));
+            }
         }
         json_decref(res);
     }

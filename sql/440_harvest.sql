@@ -21,6 +21,17 @@ LANGUAGE sql STABLE AS $$
   LIMIT 1
 $$;
 
+-- Whether an account's token has spent its platform's quota: one of its
+-- streams was told so (1 or 0 left, or throttled) and the reset is still
+-- ahead. Only for platforms that count per token (social.platform.quota_scope);
+-- where each endpoint has its own window, each stream minds its own.
+CREATE OR REPLACE FUNCTION ingest.token_quota_spent(p_account bigint, p_platform text) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+  SELECT coalesce((SELECT quota_scope = 'token' FROM social.platform WHERE code = p_platform), false)
+     AND EXISTS (SELECT FROM ingest.stream q
+                 WHERE q.account_id = p_account AND q.quota_remaining <= 1 AND q.quota_reset_at > now())
+$$;
+
 -- Streams due now, leased to p_owner for p_seconds. SKIP LOCKED: concurrent
 -- harvesters each get different streams and never wait on one another.
 CREATE OR REPLACE FUNCTION ingest.lease_streams(p_owner text, p_max integer, p_seconds integer DEFAULT 60)
@@ -33,6 +44,7 @@ LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     JOIN social.account a ON a.id = s.account_id
     WHERE s.enabled AND a.status = 'active' AND s.next_run_at <= now()
       AND (s.lease_until IS NULL OR s.lease_until < now())
+      AND NOT ingest.token_quota_spent(a.id, a.platform)
     ORDER BY s.next_run_at
     LIMIT p_max
     FOR UPDATE OF s SKIP LOCKED
@@ -84,6 +96,7 @@ DECLARE
   result jsonb;
   nxt jsonb;
   stuck boolean;
+  held boolean;
   release boolean;
 BEGIN
   SELECT * INTO a FROM social.account WHERE id = s.account_id;
@@ -105,7 +118,13 @@ BEGIN
   -- A quarantined page the adapter could not read past (e.g. broken JSON):
   -- ask for the same page again later, backing off like after a server error.
   stuck := (result->>'quarantined')::boolean AND p_state = s.state;
-  release := p_done OR stuck OR p_quota_remaining <= 1;
+  -- Another stream of the account spent the token's quota meanwhile: stop
+  -- here too (the position is kept) until the reset.
+  held := NOT p_done AND ingest.token_quota_spent(a.id, a.platform);
+  release := p_done OR stuck OR held OR coalesce(p_quota_remaining <= 1, false);
+  IF held THEN
+    result := result || '{"held": true}';
+  END IF;
   UPDATE ingest.stream SET
     state = p_state,
     pages_harvested = pages_harvested + 1,
@@ -115,7 +134,9 @@ BEGIN
     last_error_at = CASE WHEN (result->>'quarantined')::boolean THEN now() ELSE last_error_at END,
     errors_in_row = CASE WHEN stuck THEN errors_in_row + 1 ELSE 0 END,
     quota_remaining = p_quota_remaining,
-    quota_reset_at = p_quota_reset_at,
+    -- spent with no reset named: the minute this stream waits holds the others too
+    quota_reset_at = CASE WHEN p_quota_remaining <= 1 THEN greatest(coalesce(p_quota_reset_at, now() + interval '1 minute'), now())
+                          ELSE p_quota_reset_at END,
     -- Never overrun the quota: with none left, wait for the platform's reset.
     next_run_at = CASE WHEN p_quota_remaining IS NOT NULL AND p_quota_remaining <= 1
                          THEN greatest(coalesce(p_quota_reset_at, now() + interval '1 minute'), now())
@@ -137,6 +158,7 @@ CREATE OR REPLACE FUNCTION ingest.record_failure(
 RETURNS timestamptz LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   s ingest.stream := ingest.own_lease(p_stream, p_owner);
+  thread bigint := CASE WHEN s.kind = 'replies' THEN (SELECT t.target_id FROM ingest.reply_target(s.account_id, s.state) t) END;
   retry timestamptz;
 BEGIN
   IF p_kind NOT IN ('throttled', 'server', 'network', 'auth', 'client') THEN
@@ -150,13 +172,21 @@ BEGIN
   UPDATE ingest.stream SET
     next_run_at = retry, lease_owner = NULL, lease_until = NULL,
     last_error = left(p_message, 1000), last_error_at = now(),
+    -- throttled: nothing left until the retry time (for the token's other
+    -- streams too, where the platform counts per token)
+    quota_remaining = CASE WHEN p_kind = 'throttled' THEN 0 ELSE quota_remaining END,
+    quota_reset_at = CASE WHEN p_kind = 'throttled' THEN retry ELSE quota_reset_at END,
     errors_in_row = errors_in_row + CASE WHEN p_kind = 'throttled' THEN 0 ELSE 1 END,
     -- A thread the platform refuses (deleted there, a stale page token) is
-    -- passed over, so the threads after it are not held up behind it.
-    state = CASE WHEN s.kind = 'replies' AND p_kind = 'client'
-                 THEN coalesce((SELECT jsonb_build_object('after', t.target_id)
-                                FROM ingest.reply_target(s.account_id, s.state) t WHERE t.target_id IS NOT NULL), '{}')
-                 ELSE state END
+    -- passed over, so the threads after it are not held up behind it; a
+    -- comment whose further replies are refused (Meta's "more" list of the
+    -- thread being read, see fcgi/adapter_meta.c) is passed over alone.
+    state = CASE WHEN s.kind <> 'replies' OR p_kind <> 'client' THEN state
+                 WHEN NOT s.state ? 'cursor' AND (s.state->>'cursor_for')::bigint = thread
+                      AND CASE WHEN jsonb_typeof(s.state->'more') = 'array' THEN jsonb_array_length(s.state->'more') END > 1
+                 THEN s.state #- '{more,0}'
+                 WHEN thread IS NULL THEN '{}'
+                 ELSE jsonb_build_object('after', thread) END
   WHERE id = s.id;
   IF p_kind = 'auth' THEN
     UPDATE social.account SET status = 'needs_reauth', status_message = left(p_message, 1000),

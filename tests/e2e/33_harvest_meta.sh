@@ -76,8 +76,10 @@ eq "Graph's code 4 in a 400 answer throttles the stream" "$(sql "SELECT last_err
   "(#4) Application request limit reached (code 4)"
 check "… until the time X-Business-Use-Case-Usage names (about a minute)" test \
   "$(sql "SELECT next_run_at BETWEEN now() + interval '40 seconds' AND now() + interval '70 seconds' FROM ingest.stream WHERE id = $g_itags")" = t
+eq "… and so do the account's other streams (Graph counts its usage per token)" \
+  "$(sql "SELECT ingest.token_quota_spent($g_i, 'instagram')")" t
 # That wait is not sat out here (the 429 below is): the stream is let go at once.
-sql "UPDATE ingest.stream SET next_run_at = now() WHERE id = $g_itags" >/dev/null
+sql "UPDATE ingest.stream SET next_run_at = now(), quota_reset_at = now() WHERE id = $g_itags" >/dev/null
 for _ in $(seq 240); do
   [ "$(g_have)" = "$want_f $want_i $wantp_f $wantp_i" ] &&
     [ "$(sql "SELECT count(*) FROM ingest.stream WHERE account_id IN ($g_f, $g_i) AND (lease_owner IS NOT NULL OR next_run_at < now()) AND id <> $g_fsearch")" = 0 ] && break

@@ -68,7 +68,10 @@ eq "… and waited out until the next hour (Weibo's limits are hourly; it sends 
 sleep 1
 eq "… without asking again meanwhile" \
   "$(wctl GET stats | jq '[.urls | to_entries[] | select(.key | startswith("/weibo/wb1/2/statuses/mentions.json")) | .value] | add')" 1
-sql "UPDATE ingest.stream SET next_run_at = now() WHERE account_id = $w_acc AND kind = 'mentions'" >/dev/null
+eq "… nor with the account's other streams (the limit is the token's)" \
+  "$(sql "SELECT ingest.token_quota_spent($w_acc, 'weibo')")" t
+# The hour is not sat out here: the limit is let go at once.
+sql "UPDATE ingest.stream SET next_run_at = now(), quota_reset_at = now() WHERE account_id = $w_acc AND kind = 'mentions'" >/dev/null
 
 want_posts=$(jq '.statuses_reachable | length' <<<"$w_exp")
 want_followers=$(jq '.streams.followers | length' <<<"$w_exp")

@@ -3,7 +3,7 @@
 -- over so the threads after it are still read; other failures retry the
 -- same thread.
 BEGIN;
-SELECT plan(5);
+SELECT plan(7);
 SET LOCAL client_min_messages = warning;
 
 INSERT INTO social.account (platform, handle, api_base_url, external_id)
@@ -31,6 +31,16 @@ SELECT is((SELECT target_id FROM ingest.reply_target(:acc, (SELECT state FROM in
           :t2::bigint, '… so the next run reads the second');
 SELECT is(pg_temp.fail(:st, 'client'), jsonb_build_object('after', :t2), '… and past that one too');
 SELECT is(pg_temp.fail(:st, 'client'), '{}'::jsonb, 'past the last thread the walk starts again');
+
+-- Meta's replies stream reads on the replies of the comments it lists
+-- ("more"): one the platform refuses is passed over alone.
+UPDATE ingest.stream SET state = jsonb_build_object('after', :t1 - 1, 'cursor_for', :t1,
+                                                    'more', '[{"comment": "c1"}, {"comment": "c2", "after": "Q"}]'::jsonb)
+WHERE id = :st;
+SELECT is(pg_temp.fail(:st, 'client'), jsonb_build_object('after', :t1 - 1, 'cursor_for', :t1,
+                                                          'more', '[{"comment": "c2", "after": "Q"}]'::jsonb),
+          'a comment whose replies are refused is passed over, the thread''s other comments still read');
+SELECT is(pg_temp.fail(:st, 'client'), jsonb_build_object('after', :t1), '… and with none left, the thread');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -361,6 +361,28 @@ static void instagram_reply_pages(void **st)
     json_decref(b);
     json_decref(s.state);
 
+    /* A page that goes no further (the same cursor again) ends that comment. */
+    s.state = json_loads("{\"after\": 8, \"cursor_for\": 9, \"more\": [{\"comment\": \"c1\", \"after\": \"R3\"}]}", 0, NULL);
+    b = json_loads("{\"data\": [{\"id\": \"r3\"}], \"paging\": {\"cursors\": {\"after\": \"R3\"}, \"next\": \"https://x/m\"}}",
+                   0, NULL);
+    out = instagram_adapter.advance(&s, b, NULL, &done);
+    assert_int_equal(json_integer_value(json_object_get(out, "after")), 9);
+    json_decref(b);
+    json_decref(out);
+    json_decref(s.state);
+
+    /* An entry naming no comment is dropped, not asked for. */
+    s.state = json_loads("{\"after\": 8, \"cursor_for\": 9, \"more\": [{\"after\": \"R1\"}]}", 0, NULL);
+    assert_null(instagram_adapter.plan(a, &s, &p));
+    assert_string_equal(p.endpoint, "comments");
+    b = json_loads("{\"data\": []}", 0, NULL);
+    out = instagram_adapter.advance(&s, b, NULL, &done);
+    assert_int_equal(json_integer_value(json_object_get(out, "after")), 9);
+    assert_null(json_object_get(out, "more"));
+    json_decref(b);
+    json_decref(out);
+    json_decref(s.state);
+
     /* A pending list that was another thread's is not followed. */
     s.state = json_loads("{\"after\": 8, \"cursor_for\": 9, \"more\": [{\"comment\": \"c1\", \"after\": \"R1\"}]}", 0, NULL);
     s.target_id = 10;

@@ -1,0 +1,82 @@
+-- A platform that counts its rate limit per token (Mastodon, Bluesky, Meta,
+-- Weibo): once one stream of an account is told the budget is spent, none
+-- of the account's streams is leased until the reset. X counts per
+-- endpoint: there each stream minds only its own.
+BEGIN;
+SELECT plan(13);
+SET LOCAL client_min_messages = warning;
+
+INSERT INTO social.account (platform, handle, api_base_url) VALUES
+  ('mastodon', 'tap-quota-m', 'http://127.0.0.1:9/m'), ('x', 'tap-quota-x', 'http://127.0.0.1:9/x');
+SELECT id AS m FROM social.account WHERE handle = 'tap-quota-m' \gset
+SELECT id AS x FROM social.account WHERE handle = 'tap-quota-x' \gset
+INSERT INTO ingest.stream (account_id, kind, next_run_at)
+SELECT a, k, now() + interval '1 hour' FROM unnest(ARRAY[:m, :x]) a, unnest(ARRAY['mentions', 'own_posts']) k;
+SELECT id AS m1 FROM ingest.stream WHERE account_id = :m AND kind = 'mentions' \gset
+SELECT id AS m2 FROM ingest.stream WHERE account_id = :m AND kind = 'own_posts' \gset
+SELECT id AS x1 FROM ingest.stream WHERE account_id = :x AND kind = 'mentions' \gset
+SELECT id AS x2 FROM ingest.stream WHERE account_id = :x AND kind = 'own_posts' \gset
+
+-- pg_temp.leased(): which of these accounts' streams a harvester would lease now
+-- (the leases are let go again, so each call sees the same queue).
+CREATE FUNCTION pg_temp.leased() RETURNS text LANGUAGE plpgsql AS $$
+DECLARE out text;
+BEGIN
+  SELECT string_agg(a.handle || ' ' || l.kind, ', ' ORDER BY a.handle, l.kind) INTO out
+  FROM ingest.lease_streams('tap', 1000) l JOIN social.account a ON a.id = l.account_id
+  WHERE a.handle LIKE 'tap-quota-%';
+  UPDATE ingest.stream SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = 'tap';
+  RETURN coalesce(out, '');
+END $$;
+
+-- The mentions streams were told the budget is spent (1 left, reset in 10
+-- minutes) and wait for it; the own posts streams are due.
+UPDATE ingest.stream SET quota_remaining = 1, quota_reset_at = now() + interval '10 minutes'
+WHERE id IN (:m1, :x1);
+-- (due long ago, so no other due stream of the database sorts before them)
+UPDATE ingest.stream SET next_run_at = now() - interval '100 years' WHERE id IN (:m2, :x2);
+SELECT is(pg_temp.leased(), 'tap-quota-x own_posts',
+          'a Mastodon account whose token is spent has no stream leased; X''s other endpoint goes on');
+UPDATE ingest.stream SET quota_remaining = 2 WHERE id IN (:m1, :x1);
+SELECT is(pg_temp.leased(), 'tap-quota-m own_posts, tap-quota-x own_posts', 'with 2 left it is');
+UPDATE ingest.stream SET quota_remaining = 0, quota_reset_at = now() - interval '1 second' WHERE id IN (:m1, :x1);
+SELECT is(pg_temp.leased(), 'tap-quota-m own_posts, tap-quota-x own_posts', '… and once the reset has passed');
+
+-- Throttled (a 429): nothing left until the retry time, for the token's other streams too.
+UPDATE ingest.stream SET lease_owner = 'tap', lease_until = now() + interval '1 minute' WHERE id IN (:m1, :x1);
+SELECT ok(ingest.record_failure(:m1, 'tap', 'throttled', 'HTTP 429', now() + interval '5 minutes') > now(),
+          'a throttled Mastodon stream waits');
+SELECT ok(ingest.record_failure(:x1, 'tap', 'throttled', 'HTTP 429', now() + interval '5 minutes') > now(),
+          '… as does a throttled X stream');
+SELECT is((SELECT quota_remaining || ' ' || (quota_reset_at > now()) FROM ingest.stream WHERE id = :m1), '0 true',
+          '… recorded as no quota left until then');
+SELECT is(pg_temp.leased(), 'tap-quota-x own_posts', '… and the Mastodon token''s other stream waits with it');
+
+-- A stream already reading when another spends the token's quota stops at
+-- its next page, keeping its position.
+UPDATE ingest.stream SET lease_owner = 'tap', lease_until = now() + interval '1 minute' WHERE id = :m2;
+SELECT is(ingest.record_page(:m2, 'tap', 'statuses', 'http://127.0.0.1:9/m/api/v1/accounts/1/statuses', 200, '{}', '[]',
+                             '{"max_id": "5"}', false, NULL, NULL)->'held', 'true'::jsonb,
+          'a reading stream of the held token is stopped at its next page');
+SELECT is((SELECT (lease_owner IS NULL) || ' ' || (state->>'max_id') FROM ingest.stream WHERE id = :m2), 'true 5',
+          '… its lease let go, its position kept');
+
+-- Spent, with no reset named: the minute the stream waits holds the token.
+UPDATE ingest.stream SET quota_remaining = NULL, quota_reset_at = NULL WHERE account_id = :m;
+UPDATE ingest.stream SET lease_owner = 'tap', lease_until = now() + interval '1 minute' WHERE id = :m2;
+SELECT is(ingest.record_page(:m2, 'tap', 'statuses', 'http://127.0.0.1:9/m/api/v1/accounts/1/statuses', 200, '{}', '[]',
+                             '{"max_id": "4"}', false, 0, NULL)->'held', NULL, 'a page saying none is left is recorded');
+SELECT ok(ingest.token_quota_spent(:m, 'mastodon'), '… and holds the token though it named no reset');
+
+-- The accounts page says so, for the account whose token waits.
+SELECT auth.user_add('tap_quota', 'Tap Quota', 'marketer', '$argon2id$v=19$m=19456,t=2,p=1$x$y');
+INSERT INTO auth.session (token_hash, staff_id, csrf_token)
+SELECT sha256(convert_to('tok-tap-quota', 'UTF8')), id, 'c' FROM auth.staff WHERE username = 'tap_quota';
+SELECT set_config('parley.session', 'tok-tap-quota', true);
+SELECT ok((SELECT (a->>'quota_back_at')::timestamptz > now() FROM jsonb_array_elements(api.accounts()->'accounts') a
+           WHERE a->>'handle' = 'tap-quota-m'), 'the accounts page says until when the Mastodon token waits');
+SELECT is((SELECT a->'quota_back_at' FROM jsonb_array_elements(api.accounts()->'accounts') a
+           WHERE a->>'handle' = 'tap-quota-x'), 'null'::jsonb, '… and nothing of the kind for X');
+
+SELECT * FROM finish();
+ROLLBACK;
