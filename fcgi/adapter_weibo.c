@@ -5,7 +5,8 @@
  * short resumes where it stopped. Followers are walked by cursor on every
  * run; replies are the comments under each recent own post (all of them:
  * a thread longer than a page pages down with max_id); mentions are
- * both the statuses and the comments that @ the brand. Weibo's status
+ * the statuses and the comments that @ the brand and the comments it
+ * received (see mention_lists). Weibo's status
  * search is a commercial interface ordinary apps cannot call, so search
  * streams are refused rather than faked. */
 #include "adapters.h"
@@ -40,13 +41,28 @@ static unsigned long long id_num(const char *s)
     return errno ? 0 : v;
 }
 
-/* The mentions stream walks statuses/mentions, then comments/mentions
- * (comments anywhere that @ the brand); each list keeps its own marks,
- * the comments' under c_-prefixed keys. */
-static bool in_comments(const stream *s)
+/* The mentions stream walks what Weibo addresses to the brand, one list
+ * after the other, each crawled forward with its own marks (keys with the
+ * list's prefix): statuses that @ the brand, comments anywhere that @ it,
+ * then the comments it received (on any of its statuses, however old, and
+ * answers to its own comments; the replies stream reads only the threads of
+ * its recent statuses). */
+static const struct mention_list {
+    const char *phase, *prefix, *path, *endpoint, *items;
+} mention_lists[] = {
+    {NULL, "", "statuses/mentions.json", "mentions", "statuses"},
+    {"comments", "c_", "comments/mentions.json", "comment_mentions", "comments"},
+    {"to_me", "t_", "comments/to_me.json", "comments", "comments"},
+};
+enum { MENTION_LISTS = sizeof mention_lists / sizeof mention_lists[0] };
+
+static size_t mention_list_of(const stream *s)
 {
     const char *phase = state_text(s, "phase");
-    return phase && !strcmp(phase, "comments");
+    for (size_t i = 1; phase && i < MENTION_LISTS; i++)
+        if (!strcmp(phase, mention_lists[i].phase))
+            return i;
+    return 0;
 }
 
 /* since_id / max_id of a forward crawl, as query parameters. */
@@ -96,12 +112,10 @@ static json_t *thread_advance(const stream *s, json_t *body)
 static const char *plan(arena *a, const stream *s, page_plan *out)
 {
     const char *me = s->account_external_id;
-    if (!strcmp(s->kind, "mentions") && in_comments(s)) {
-        out->endpoint = "comment_mentions";
-        out->url = arena_printf(a, "%s/comments/mentions.json?count=%d%s", s->base_url, PAGE, window(a, s, "c_"));
-    } else if (!strcmp(s->kind, "mentions")) {
-        out->endpoint = "mentions";
-        out->url = arena_printf(a, "%s/statuses/mentions.json?count=%d%s", s->base_url, PAGE, window(a, s, ""));
+    if (!strcmp(s->kind, "mentions")) {
+        const struct mention_list *l = &mention_lists[mention_list_of(s)];
+        out->endpoint = l->endpoint;
+        out->url = arena_printf(a, "%s/%s?count=%d%s", s->base_url, l->path, PAGE, window(a, s, l->prefix));
     } else if (!strcmp(s->kind, "replies")) {
         const char *max = same_thread(s) ? state_text(s, "max_id") : NULL;
         out->endpoint = "comments";
@@ -196,15 +210,19 @@ static json_t *advance(const stream *s, json_t *body, json_t *headers, bool *don
         *done = crawl(s, body, "statuses", "", st);
         return st;
     }
-    /* Mentions: the other list's marks are kept as they are. */
-    bool comments = in_comments(s);
-    const char *keep = comments ? "since_id" : "c_since_id";
-    if (state_text(s, keep))
-        json_object_set_new(st, keep, json_string(state_text(s, keep)));
-    bool caught_up = crawl(s, body, comments ? "comments" : "statuses", comments ? "c_" : "", st);
-    *done = caught_up && comments;
-    if (comments ? !caught_up : caught_up) /* still in, or now moving on to, the comments */
-        json_object_set_new(st, "phase", json_string("comments"));
+    /* Mentions: the other lists' marks are kept as they are. */
+    size_t at = mention_list_of(s);
+    for (size_t i = 0; i < MENTION_LISTS; i++) {
+        char keep[32];
+        snprintf(keep, sizeof keep, "%ssince_id", mention_lists[i].prefix);
+        if (i != at && state_text(s, keep))
+            json_object_set_new(st, keep, json_string(state_text(s, keep)));
+    }
+    if (crawl(s, body, mention_lists[at].items, mention_lists[at].prefix, st))
+        at++; /* caught up with this list: on to the next */
+    *done = at == MENTION_LISTS;
+    if (!*done && mention_lists[at].phase)
+        json_object_set_new(st, "phase", json_string(mention_lists[at].phase));
     return st;
 }
 

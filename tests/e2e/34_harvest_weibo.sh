@@ -119,6 +119,28 @@ eq "… each asked for once: two pages down with max_id, all above since_id" \
 eq "the mark moved to the newest" "$(sql "SELECT state->>'since_id' FROM ingest.stream WHERE account_id = $w_acc AND kind = 'mentions'")" \
   "$(jq -r '.streams.mentions[0]' <<<"$w_exp")"
 
+echo "# Weibo: new comments under the brand's posts come with the mentions stream (comments/to_me)"
+# Most name no one (a Weibo comment does not @ the status's author): only to_me lists them.
+sql "UPDATE ingest.stream SET next_run_at = now() + interval '1 hour' WHERE account_id = $w_acc AND kind = 'replies'" >/dev/null
+t_mark=$(sql "SELECT state->>'t_since_id' FROM ingest.stream WHERE account_id = $w_acc AND kind = 'mentions'")
+before=$(wctl GET 'expected?platform=weibo&account=wb1')
+wctl POST append '{"platform": "weibo", "account": "wb1", "stream": "replies", "count": 8}' >/dev/null
+w_exp=$(wctl GET 'expected?platform=weibo&account=wb1')
+want_posts=$(jq '.statuses_reachable | length' <<<"$w_exp")
+unnamed=$(jq -n --argjson a "$before" --argjson b "$w_exp" \
+  '[$b.streams.comments_to_me[] | select(. as $id | ($a.streams.comments_to_me | index($id)) == null and ($b.streams.comment_mentions | index($id)) == null)] | length')
+check "some of the new comments name no one ($unnamed)" test "$unnamed" -gt 0
+sql "UPDATE ingest.stream SET next_run_at = now() WHERE account_id = $w_acc AND kind = 'mentions'" >/dev/null
+for _ in $(seq 120); do
+  [ "$(w_posts)" = "$want_posts" ] && [ "$(sql "SELECT count(*) FROM ingest.stream WHERE account_id = $w_acc AND kind = 'mentions' AND (lease_owner IS NOT NULL OR next_run_at < now())")" = 0 ] && break
+  sleep 0.25
+done
+eq "they all arrived, the replies stream not run" "$(w_posts)" "$want_posts"
+eq "… asked for above the mark of comments received" \
+  "$(wctl GET stats | jq --arg m "$t_mark" '[.urls | keys[] | select(startswith("/weibo/wb1/2/comments/to_me.json") and contains("since_id=" + $m) and (contains("max_id") | not))] | length')" 1
+eq "… under their statuses" \
+  "$(sql "SELECT count(*) FROM social.post WHERE platform = 'weibo' AND account_id = $w_acc AND kind = 'comment' AND root_id IS NULL")" 0
+
 echo "# Weibo: a reply to a comment, killed after Weibo took it"
 sql "SELECT auth.user_add('e2e_replier34', 'E2E Replier 34', 'agent', '\$argon2id\$v=19\$m=19456,t=2,p=1\$x\$y')
        WHERE NOT EXISTS (SELECT FROM auth.staff WHERE username = 'e2e_replier34');

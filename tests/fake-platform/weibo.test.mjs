@@ -68,6 +68,17 @@ test('weibo: comments/mentions lists the comments that @ the brand, paged the sa
   assert.deepEqual(await crawl(`${W}/comments/mentions.json`, got[3], 'comments'), got.slice(0, 3), 'since_id');
 });
 
+test('weibo: comments/to_me lists every comment the brand received, also those that do not @ it', async () => {
+  await control('POST', 'reset', { accounts: { notifications: 20, posts: 15, max_replies: 5, followers: 5 } });
+  const exp = await expected('lumen_wb');
+  const got = await crawl(`${W}/comments/to_me.json`, null, 'comments');
+  assert.deepEqual(got, exp.streams.comments_to_me);
+  const all = new Set(Object.values(exp.streams.comments).flat());
+  assert.deepEqual(new Set(got), all, 'the comments under the brand\'s posts, none of its own among them');
+  assert.ok(got.some((id) => !exp.streams.comment_mentions.includes(id)), 'some do not name the brand');
+  assert.deepEqual(await crawl(`${W}/comments/to_me.json`, got[3], 'comments'), got.slice(0, 3), 'since_id');
+});
+
 test('weibo: status and user shapes', async () => {
   await control('POST', 'reset', { accounts: { notifications: 40, posts: 5, followers: 5 } });
   const r = await get(`${W}/statuses/mentions.json?count=200`);

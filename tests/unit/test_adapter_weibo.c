@@ -100,7 +100,7 @@ static void crawl(void **st)
     free(t);
 }
 
-/* Mentions: the statuses, then the comments that @ the brand, each with its own mark. */
+/* Mentions: the statuses, then the comments that @ the brand, then those it received, each with its own mark. */
 static void mention_phases(void **st)
 {
     (void)st;
@@ -126,8 +126,18 @@ static void mention_phases(void **st)
     t = step_kind("mentions", "comments",
                   "{\"c_max_id\": \"79\", \"c_run_top\": \"90\", \"c_since_id\": \"50\", \"phase\": \"comments\", \"since_id\": \"100\"}",
                   "[]", &done);
+    assert_false(done); /* on to the comments the brand received */
+    assert_string_equal(t, "{\"c_since_id\":\"90\",\"phase\":\"to_me\",\"since_id\":\"100\"}");
+    s = mk("mentions", t);
+    assert_null(ad->plan(a, &s, &p));
+    assert_string_equal(p.endpoint, "comments");
+    assert_string_equal(p.url, "https://api.weibo.com/2/comments/to_me.json?count=50");
+    json_decref(s.state);
+    free(t);
+    t = step_kind("mentions", "comments", "{\"c_since_id\": \"90\", \"phase\": \"to_me\", \"since_id\": \"100\", \"t_since_id\": \"70\"}",
+                  "[\"71\"]", &done); /* nothing can lie between 70 and 71 */
     assert_true(done);
-    assert_string_equal(t, "{\"c_since_id\":\"90\",\"since_id\":\"100\"}");
+    assert_string_equal(t, "{\"c_since_id\":\"90\",\"since_id\":\"100\",\"t_since_id\":\"71\"}");
     s = mk("mentions", t);
     assert_null(ad->plan(a, &s, &p));
     assert_string_equal(p.url, "https://api.weibo.com/2/statuses/mentions.json?count=50&since_id=100");

@@ -4,7 +4,8 @@
 // The shared world maps onto Weibo as: the brand's posts are statuses; replies under them are
 // comments (comments/show, flat under the status, reply_comment naming the comment answered);
 // "mention" notifications are statuses that @ the brand (statuses/mentions), and the comments
-// that name the brand are also listed by comments/mentions; "quote" ones are
+// that name the brand are also listed by comments/mentions, and every comment the brand received by
+// comments/to_me; "quote" ones are
 // reposts of a brand status with words of their own (retweeted_status), which Weibo's mention
 // list does not show; likes and plain reposts only move the counters; follows are followers.
 //
@@ -101,11 +102,16 @@ export default (kit) => {
   const mentionComments = (w) => w.statusesAsc().filter((st) => st.kind === 'reply' && st.author !== w.brand
     && st.segments.some((g) => g.type === 'mention' && g.person === w.brand));
 
-  // comments/mentions: the same since_id / max_id windows as the status lists.
-  function commentMentions(c) {
+  // Comments the brand received (comments/to_me): every comment by someone else under its
+  // statuses, and answers to its own comments elsewhere, oldest first.
+  const toMeComments = (w) => w.statusesAsc().filter((st) => st.kind === 'reply' && st.author !== w.brand
+    && (st.root?.author === w.brand || st.parent?.author === w.brand));
+
+  // comments/mentions and comments/to_me: the same since_id / max_id windows as the status lists.
+  function commentList(c, list) {
     const since = bigParam(c.params, 'since_id'), top = bigParam(c.params, 'max_id');
     const n = count(c.params, 50, 200), page = Math.max(1, parseInt(c.params.get('page') ?? '1', 10) || 1);
-    const hits = mentionComments(c.w).filter((st) => (since === null || BigInt(st.id) > since) && (top === null || BigInt(st.id) <= top)).reverse();
+    const hits = list.filter((st) => (since === null || BigInt(st.id) > since) && (top === null || BigInt(st.id) <= top)).reverse();
     const slice = hits.slice((page - 1) * n, page * n);
     return ok({
       comments: slice.map((x) => wComment(c.w, x)), hasvisible: false, previous_cursor: 0,
@@ -185,9 +191,16 @@ export default (kit) => {
       }
     },
     // Time-ordered ids: 16 per millisecond of the world's clock (times are unique).
+    // A comment does not @ the author of the status it is under: a comment answering another
+    // one names that comment's author ("回复@name:"), and about a third @ the brand besides.
     onStatus(w, st) {
       st.id = String(ID_BASE + (st.time - (ANCHOR_MS - 1000 * DAY)) * 16 + w.rng.int(0, 15));
       st.key = st.id;
+      if (st.kind !== 'reply' || st.author === w.brand) return; // the brand's own comments are its words as sent
+      const words = st.segments.slice(st.segments.findIndex((g) => g.type !== 'mention' && !(g.type === 'text' && g.text === ' ')));
+      const named = [st.parent.kind === 'reply' ? st.parent.author : null, BigInt(st.id) % 3n === 0n ? w.brand : null];
+      st.segments = [...new Set(named.filter(Boolean))].flatMap((p) => [{ type: 'mention', person: p }, { type: 'text', text: ' ' }]).concat(words);
+      st.text = st.segments.map((g) => w.plain(g)).join('');
     },
     onFollow(w, f) { f.key = f.person.id; },
     onNotification(w, n) { n.key = n.status ? n.status.id : `${n.type}-${n.time}`; },
@@ -227,7 +240,8 @@ export default (kit) => {
         return st && st.kind !== 'reply' ? ok(wStatus(c.w, st)) : notFound();
       }],
       ['GET', /^\/2\/comments\/show\.json$/, commentsShow],
-      ['GET', /^\/2\/comments\/mentions\.json$/, commentMentions],
+      ['GET', /^\/2\/comments\/mentions\.json$/, (c) => commentList(c, mentionComments(c.w))],
+      ['GET', /^\/2\/comments\/to_me\.json$/, (c) => commentList(c, toMeComments(c.w))],
       ['GET', /^\/2\/friendships\/followers\.json$/, followers],
       ['POST', /^\/2\/comments\/create\.json$/, (c) => postComment(c, false)],
       ['POST', /^\/2\/comments\/reply\.json$/, (c) => postComment(c, true)],
@@ -240,12 +254,14 @@ export default (kit) => {
       const context = Object.fromEntries(w.posts.map((p) => [p.id, comments(p).sort((a, b) => a.time - b.time).map((s) => s.id)]));
       const statuses = new Set([...w.posts, ...mentions].map((s) => s.id));
       for (const list of Object.values(context)) list.forEach((id) => statuses.add(id));
+      for (const st of toMeComments(w)) statuses.add(st.id);
       const people = new Set([w.brand, ...w.followers.map((f) => f.person)]);
       for (const id of statuses) people.add(w.statuses.get(id).author);
       return {
         account_id: w.brand.id,
         streams: {
-          mentions: ids(mentions), comment_mentions: ids(mentionComments(w)), statuses: ids(w.posts), comments: context,
+          mentions: ids(mentions), comment_mentions: ids(mentionComments(w)), comments_to_me: ids(toMeComments(w)),
+          statuses: ids(w.posts), comments: context,
           followers: w.followers.map((f) => f.person.id).reverse(),
         },
         statuses_reachable: [...statuses],
