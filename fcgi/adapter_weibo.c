@@ -49,10 +49,13 @@ static unsigned long long id_num(const char *s)
  * its recent statuses). */
 static const struct mention_list {
     const char *phase, *prefix, *path, *endpoint, *items;
+    bool backfill; /* a first run reads the whole list back, not just what is new */
 } mention_lists[] = {
-    {NULL, "", "statuses/mentions.json", "mentions", "statuses"},
-    {"comments", "c_", "comments/mentions.json", "comment_mentions", "comments"},
-    {"to_me", "t_", "comments/to_me.json", "comments", "comments"},
+    {NULL, "", "statuses/mentions.json", "mentions", "statuses", true},
+    {"comments", "c_", "comments/mentions.json", "comment_mentions", "comments", true},
+    /* every comment ever received would hold the other lists up for hours
+     * of Weibo's quota; the recent threads' comments come with replies */
+    {"to_me", "t_", "comments/to_me.json", "comments", "comments", false},
 };
 enum { MENTION_LISTS = sizeof mention_lists / sizeof mention_lists[0] };
 
@@ -152,12 +155,16 @@ static void set_id(json_t *st, const char *prefix, const char *key, unsigned lon
 /* One forward crawl over the ids of body[list]: {since_id} between runs,
  * {since_id, run_top, max_id} while a run pages down (keys prefixed), set
  * in st. A run ends at an empty page (Weibo may return short pages while
- * more remain, after filtering deleted statuses); returns whether it did. */
-static bool crawl(const stream *s, json_t *body, const char *list, const char *prefix, json_t *st)
+ * more remain, after filtering deleted statuses), at the mark, or at a page
+ * that goes no further down (max_id ignored); returns whether it did. A
+ * list that is not read back (!backfill) starts its mark at the newest item
+ * of its first page. */
+static bool crawl(const stream *s, json_t *body, const char *list, const char *prefix, bool backfill, json_t *st)
 {
     arena *a = arena_new();
     unsigned long long mark = id_num(state_text(s, arena_printf(a, "%ssince_id", prefix)));
     unsigned long long top = id_num(state_text(s, arena_printf(a, "%srun_top", prefix)));
+    unsigned long long max = id_num(state_text(s, arena_printf(a, "%smax_id", prefix)));
     unsigned long long newest = 0, oldest = 0;
     size_t i;
     json_t *item;
@@ -173,7 +180,8 @@ static bool crawl(const stream *s, json_t *body, const char *list, const char *p
     arena_free(a);
     if (!top || newest > top)
         top = newest;
-    if (!oldest || oldest <= mark + 1) { /* caught up: the mark moves to the run's newest */
+    if (!oldest || oldest <= mark + 1 || (max && oldest > max) || (!mark && !backfill)) {
+        /* caught up: the mark moves to the run's newest */
         unsigned long long m = top > mark ? top : mark;
         if (m)
             set_id(st, prefix, "since_id", m);
@@ -207,18 +215,21 @@ static json_t *advance(const stream *s, json_t *body, json_t *headers, bool *don
     }
     json_t *st = json_object();
     if (strcmp(s->kind, "mentions")) { /* own posts */
-        *done = crawl(s, body, "statuses", "", st);
+        *done = crawl(s, body, "statuses", "", true, st);
         return st;
     }
-    /* Mentions: the other lists' marks are kept as they are. */
+    /* Mentions: the other lists' positions are kept as they are. */
     size_t at = mention_list_of(s);
+    static const char *const position[] = {"since_id", "run_top", "max_id"};
     for (size_t i = 0; i < MENTION_LISTS; i++) {
-        char keep[32];
-        snprintf(keep, sizeof keep, "%ssince_id", mention_lists[i].prefix);
-        if (i != at && state_text(s, keep))
-            json_object_set_new(st, keep, json_string(state_text(s, keep)));
+        for (size_t k = 0; i != at && k < sizeof position / sizeof *position; k++) {
+            char keep[32];
+            snprintf(keep, sizeof keep, "%s%s", mention_lists[i].prefix, position[k]);
+            if (state_text(s, keep))
+                json_object_set_new(st, keep, json_string(state_text(s, keep)));
+        }
     }
-    if (crawl(s, body, mention_lists[at].items, mention_lists[at].prefix, st))
+    if (crawl(s, body, mention_lists[at].items, mention_lists[at].prefix, mention_lists[at].backfill, st))
         at++; /* caught up with this list: on to the next */
     *done = at == MENTION_LISTS;
     if (!*done && mention_lists[at].phase)

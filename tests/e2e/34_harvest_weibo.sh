@@ -130,14 +130,16 @@ want_posts=$(jq '.statuses_reachable | length' <<<"$w_exp")
 unnamed=$(jq -n --argjson a "$before" --argjson b "$w_exp" \
   '[$b.streams.comments_to_me[] | select(. as $id | ($a.streams.comments_to_me | index($id)) == null and ($b.streams.comment_mentions | index($id)) == null)] | length')
 check "some of the new comments name no one ($unnamed)" test "$unnamed" -gt 0
+to_me_asked() { wctl GET stats | jq --arg m "$t_mark" \
+  '[.urls | to_entries[] | select((.key | startswith("/weibo/wb1/2/comments/to_me.json") and contains("since_id=" + $m)) and (.key | contains("max_id") | not)) | .value] | add // 0'; }
+asked0=$(to_me_asked)
 sql "UPDATE ingest.stream SET next_run_at = now() WHERE account_id = $w_acc AND kind = 'mentions'" >/dev/null
 for _ in $(seq 120); do
   [ "$(w_posts)" = "$want_posts" ] && [ "$(sql "SELECT count(*) FROM ingest.stream WHERE account_id = $w_acc AND kind = 'mentions' AND (lease_owner IS NOT NULL OR next_run_at < now())")" = 0 ] && break
   sleep 0.25
 done
 eq "they all arrived, the replies stream not run" "$(w_posts)" "$want_posts"
-eq "… asked for above the mark of comments received" \
-  "$(wctl GET stats | jq --arg m "$t_mark" '[.urls | keys[] | select(startswith("/weibo/wb1/2/comments/to_me.json") and contains("since_id=" + $m) and (contains("max_id") | not))] | length')" 1
+eq "… asked for once above the mark of comments received" "$(( $(to_me_asked) - asked0 ))" 1
 eq "… under their statuses" \
   "$(sql "SELECT count(*) FROM social.post WHERE platform = 'weibo' AND account_id = $w_acc AND kind = 'comment' AND root_id IS NULL")" 0
 

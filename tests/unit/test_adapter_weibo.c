@@ -94,6 +94,10 @@ static void crawl(void **st)
     t = step("{}", "[\"101\"]", &done);
     assert_false(done);
     free(t);
+    t = step("{\"since_id\": \"100\", \"run_top\": \"300\", \"max_id\": \"119\"}", "[\"300\", \"250\"]", &done);
+    assert_true(done); /* max_id ignored: the same newest page again goes no further down */
+    assert_string_equal(t, "{\"since_id\":\"300\"}");
+    free(t);
     t = step("{\"since_id\": \"100\"}", "[\"101\"]", &done); /* nothing can lie between 100 and 101 */
     assert_true(done);
     assert_string_equal(t, "{\"since_id\":\"101\"}");
@@ -133,6 +137,12 @@ static void mention_phases(void **st)
     assert_string_equal(p.endpoint, "comments");
     assert_string_equal(p.url, "https://api.weibo.com/2/comments/to_me.json?count=50");
     json_decref(s.state);
+    free(t);
+    /* The comments received are not read back: the first look sets their mark. */
+    t = step_kind("mentions", "comments", "{\"c_since_id\": \"90\", \"phase\": \"to_me\", \"since_id\": \"100\"}",
+                  "[\"300\", \"200\"]", &done);
+    assert_true(done);
+    assert_string_equal(t, "{\"c_since_id\":\"90\",\"since_id\":\"100\",\"t_since_id\":\"300\"}");
     free(t);
     t = step_kind("mentions", "comments", "{\"c_since_id\": \"90\", \"phase\": \"to_me\", \"since_id\": \"100\", \"t_since_id\": \"70\"}",
                   "[\"71\"]", &done); /* nothing can lie between 70 and 71 */

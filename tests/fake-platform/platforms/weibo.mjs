@@ -198,8 +198,14 @@ export default (kit) => {
       st.key = st.id;
       if (st.kind !== 'reply' || st.author === w.brand) return; // the brand's own comments are its words as sent
       const words = st.segments.slice(st.segments.findIndex((g) => g.type !== 'mention' && !(g.type === 'text' && g.text === ' ')));
-      const named = [st.parent.kind === 'reply' ? st.parent.author : null, BigInt(st.id) % 3n === 0n ? w.brand : null];
-      st.segments = [...new Set(named.filter(Boolean))].flatMap((p) => [{ type: 'mention', person: p }, { type: 'text', text: ' ' }]).concat(words);
+      if (words[0]?.type === 'text') words[0] = { type: 'text', text: words[0].text.trimStart() };
+      const answered = st.parent.kind === 'reply' ? st.parent.author : null;
+      const brand = BigInt(st.id) % 3n === 0n && answered !== w.brand ? w.brand : null;
+      st.segments = [
+        ...(answered ? [{ type: 'text', text: '回复' }, { type: 'mention', person: answered }, { type: 'text', text: ':' }] : []),
+        ...(brand ? [{ type: 'mention', person: brand }, { type: 'text', text: ' ' }] : []),
+        ...words,
+      ];
       st.text = st.segments.map((g) => w.plain(g)).join('');
     },
     onFollow(w, f) { f.key = f.person.id; },
