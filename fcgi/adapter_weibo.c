@@ -237,6 +237,25 @@ static json_t *advance(const stream *s, json_t *body, json_t *headers, bool *don
     return st;
 }
 
+/* A mention list Weibo refuses (e.g. an app without access to it) is passed
+ * over until the next run, its mark kept, so the others still come. */
+static json_t *refused(const stream *s)
+{
+    if (strcmp(s->kind, "mentions"))
+        return NULL;
+    size_t at = mention_list_of(s);
+    json_t *st = json_deep_copy(s->state);
+    char key[32];
+    snprintf(key, sizeof key, "%srun_top", mention_lists[at].prefix);
+    json_object_del(st, key);
+    snprintf(key, sizeof key, "%smax_id", mention_lists[at].prefix);
+    json_object_del(st, key);
+    json_object_del(st, "phase");
+    if (at + 1 < MENTION_LISTS)
+        json_object_set_new(st, "phase", json_string(mention_lists[at + 1].phase));
+    return st;
+}
+
 /* Weibo sends no rate headers (some gateways send X-RateLimit-Remaining);
  * its limits are per hour, so a throttled request waits for the next hour. */
 static void quota(arena *a, json_t *headers, int *remaining, const char **reset_at)
@@ -359,4 +378,5 @@ const adapter weibo_adapter = {.platform = "weibo",
                                .reply = reply,
                                .replied = replied,
                                .failure = failure,
-                               .authorization = authorization};
+                               .authorization = authorization,
+                               .refused = refused};

@@ -74,6 +74,11 @@ typedef struct {
     /* Optional: the Authorization header line for a token (NULL: Bearer). Tokens
      * never go into URLs, which are stored and logged. */
     const char *(*authorization)(arena *a, const char *token);
+    /* Optional: the position to go on from after the platform refused a page
+     * (a client error), so that one list it will not give does not hold up a
+     * stream's others (new reference), or NULL: the database decides (a
+     * replies stream passes over the thread, others ask the same again). */
+    json_t *(*refused)(const stream *s);
 } adapter;
 
 /* The failure kind of a non-2xx answer (the adapter's verdict, else the status

@@ -152,9 +152,12 @@ END $$;
 -- A page that could not be fetched: throttled (wait for retry_at), a server
 -- error or timeout (exponential backoff with jitter, computed here), or
 -- refused credentials (the account needs re-authorization; its other
--- streams stop too, other accounts go on).
+-- streams stop too, other accounts go on). p_state: where the adapter goes
+-- on from after a refusal, when it knows (a list of several it may skip).
+DROP FUNCTION IF EXISTS ingest.record_failure(bigint, text, text, text, timestamptz);
 CREATE OR REPLACE FUNCTION ingest.record_failure(
-  p_stream bigint, p_owner text, p_kind text, p_message text, p_retry_at timestamptz DEFAULT NULL)
+  p_stream bigint, p_owner text, p_kind text, p_message text, p_retry_at timestamptz DEFAULT NULL,
+  p_state jsonb DEFAULT NULL)
 RETURNS timestamptz LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   s ingest.stream := ingest.own_lease(p_stream, p_owner);
@@ -167,6 +170,8 @@ BEGIN
   retry := CASE
     WHEN p_kind = 'throttled' THEN greatest(coalesce(p_retry_at, now() + interval '1 minute'), now())
     WHEN p_kind = 'auth' THEN now() + interval '100 years'
+    -- passed over by the adapter: the next run, not a quick retry of a refusal
+    WHEN p_kind = 'client' AND p_state IS NOT NULL THEN now() + s.every
     ELSE now() + ingest.backoff(s.errors_in_row)
   END;
   UPDATE ingest.stream SET
@@ -181,7 +186,9 @@ BEGIN
     -- passed over, so the threads after it are not held up behind it; a
     -- comment whose further replies are refused (Meta's "more" list of the
     -- thread being read, see fcgi/adapter_meta.c) is passed over alone.
-    state = CASE WHEN s.kind <> 'replies' OR p_kind <> 'client' THEN state
+    state = CASE WHEN p_kind <> 'client' THEN state
+                 WHEN p_state IS NOT NULL THEN p_state
+                 WHEN s.kind <> 'replies' THEN state
                  WHEN NOT s.state ? 'cursor' AND (s.state->>'cursor_for')::bigint = thread
                       AND CASE WHEN jsonb_typeof(s.state->'more') = 'array' THEN jsonb_array_length(s.state->'more') END > 1
                  THEN s.state #- '{more,0}'
@@ -240,8 +247,8 @@ CREATE TRIGGER stream_update_notify AFTER UPDATE ON ingest.stream
   REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION ingest.notify_streams();
 
 REVOKE ALL ON FUNCTION ingest.lease_streams(text, integer, integer), ingest.record_page(bigint, text, text, text, integer, jsonb, text, jsonb, boolean, integer, timestamptz),
-  ingest.record_failure(bigint, text, text, text, timestamptz), ingest.release_stream(bigint, text),
+  ingest.record_failure(bigint, text, text, text, timestamptz, jsonb), ingest.release_stream(bigint, text),
   ingest.release_owner(text), ingest.finish_run(bigint, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ingest.lease_streams(text, integer, integer), ingest.record_page(bigint, text, text, text, integer, jsonb, text, jsonb, boolean, integer, timestamptz),
-  ingest.record_failure(bigint, text, text, text, timestamptz), ingest.release_stream(bigint, text),
+  ingest.record_failure(bigint, text, text, text, timestamptz, jsonb), ingest.release_stream(bigint, text),
   ingest.release_owner(text), ingest.finish_run(bigint, text) TO parley_harvest;

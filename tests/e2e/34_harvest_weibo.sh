@@ -143,6 +143,28 @@ eq "… asked for once above the mark of comments received" "$(( $(to_me_asked) 
 eq "… under their statuses" \
   "$(sql "SELECT count(*) FROM social.post WHERE platform = 'weibo' AND account_id = $w_acc AND kind = 'comment' AND root_id IS NULL")" 0
 
+echo "# Weibo: a mention list Weibo refuses does not hold up the others"
+# As for an app without access to comments/to_me: Weibo answers 10014 every time.
+wctl POST faults '{"rules": [{"match": "/weibo/wb1/2/comments/to_me.json", "status": 404, "times": -1}]}' >/dev/null
+t_mark=$(sql "SELECT state->>'t_since_id' FROM ingest.stream WHERE account_id = $w_acc AND kind = 'mentions'")
+for round in 1 2; do
+  wctl POST append '{"platform": "weibo", "account": "wb1", "stream": "mentions", "count": 3}' >/dev/null
+  want_posts=$(wctl GET 'expected?platform=weibo&account=wb1' | jq '.statuses_reachable | length')
+  sql "UPDATE ingest.stream SET next_run_at = now(), last_error = NULL WHERE account_id = $w_acc AND kind = 'mentions'" >/dev/null
+  for _ in $(seq 120); do
+    [ "$(w_posts)" = "$want_posts" ] && [ "$(sql "SELECT count(*) FROM ingest.stream WHERE account_id = $w_acc AND kind = 'mentions'
+                                                   AND last_error IS NOT NULL AND lease_owner IS NULL")" = 1 ] && break
+    sleep 0.25
+  done
+  eq "round $round: the new mentions arrived though comments/to_me is refused" "$(w_posts)" "$want_posts"
+done
+has "… the refusal is shown on the stream" \
+  "$(sql "SELECT last_error FROM ingest.stream WHERE account_id = $w_acc AND kind = 'mentions'")" "Weibo error 10014"
+eq "… which goes on at its next run, from the statuses, with the refused list's mark kept" \
+  "$(sql "SELECT (next_run_at > now() + interval '4 minutes') || ' ' || (state ? 'phase') || ' ' || (state->>'t_since_id')
+          FROM ingest.stream WHERE account_id = $w_acc AND kind = 'mentions'")" "true false $t_mark"
+wctl DELETE faults >/dev/null
+
 echo "# Weibo: a reply to a comment, killed after Weibo took it"
 sql "SELECT auth.user_add('e2e_replier34', 'E2E Replier 34', 'agent', '\$argon2id\$v=19\$m=19456,t=2,p=1\$x\$y')
        WHERE NOT EXISTS (SELECT FROM auth.staff WHERE username = 'e2e_replier34');

@@ -3,7 +3,7 @@
 -- over so the threads after it are still read; other failures retry the
 -- same thread.
 BEGIN;
-SELECT plan(7);
+SELECT plan(9);
 SET LOCAL client_min_messages = warning;
 
 INSERT INTO social.account (platform, handle, api_base_url, external_id)
@@ -41,6 +41,16 @@ SELECT is(pg_temp.fail(:st, 'client'), jsonb_build_object('after', :t1 - 1, 'cur
                                                           'more', '[{"comment": "c2", "after": "Q"}]'::jsonb),
           'a comment whose replies are refused is passed over, the thread''s other comments still read');
 SELECT is(pg_temp.fail(:st, 'client'), jsonb_build_object('after', :t1), '… and with none left, the thread');
+
+-- A position the adapter gives with a refusal (a list it passes over) is
+-- kept, and the stream waits for its next run instead of asking again.
+INSERT INTO ingest.stream (account_id, kind, state, every, lease_owner, lease_until)
+VALUES (:acc, 'mentions', '{"phase": "to_me", "since_id": "9"}', '5 minutes', 'tap', now() + interval '1 minute')
+RETURNING id AS ms \gset
+SELECT ingest.record_failure(:ms, 'tap', 'client', 'Weibo error 10014', NULL, '{"since_id": "9"}') AS next_try \gset
+SELECT ok(:'next_try'::timestamptz BETWEEN now() + interval '299 seconds' AND now() + interval '301 seconds',
+          'a list passed over by the adapter waits for the next run');
+SELECT is((SELECT state FROM ingest.stream WHERE id = :ms), '{"since_id": "9"}'::jsonb, '… from the position it gave');
 
 SELECT * FROM finish();
 ROLLBACK;

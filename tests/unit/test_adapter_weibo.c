@@ -156,6 +156,31 @@ static void mention_phases(void **st)
     arena_free(a);
 }
 
+/* A list Weibo refuses is passed over until the next run, its mark kept. */
+static void refused_list(void **st)
+{
+    (void)st;
+    const adapter *ad = adapter_for("weibo");
+    stream s = mk("mentions", "{\"c_since_id\": \"50\", \"c_run_top\": \"90\", \"c_max_id\": \"79\", "
+                              "\"phase\": \"comments\", \"since_id\": \"100\"}");
+    json_t *next = ad->refused(&s);
+    char *t = json_dumps(next, JSON_COMPACT | JSON_SORT_KEYS);
+    assert_string_equal(t, "{\"c_since_id\":\"50\",\"phase\":\"to_me\",\"since_id\":\"100\"}");
+    free(t);
+    json_decref(next);
+    json_decref(s.state);
+    s = mk("mentions", "{\"phase\": \"to_me\", \"since_id\": \"100\", \"t_since_id\": \"70\", \"t_max_id\": \"90\"}");
+    next = ad->refused(&s); /* the last list: the next run begins with the statuses */
+    t = json_dumps(next, JSON_COMPACT | JSON_SORT_KEYS);
+    assert_string_equal(t, "{\"since_id\":\"100\",\"t_since_id\":\"70\"}");
+    free(t);
+    json_decref(next);
+    json_decref(s.state);
+    s = mk("own_posts", "{}");
+    assert_null(ad->refused(&s)); /* other streams: the database decides */
+    json_decref(s.state);
+}
+
 static void failures(void **st)
 {
     (void)st;
@@ -326,6 +351,7 @@ int main(void)
         cmocka_unit_test(plans),
         cmocka_unit_test(crawl),
         cmocka_unit_test(mention_phases),
+        cmocka_unit_test(refused_list),
         cmocka_unit_test(failures),
         cmocka_unit_test(thread_pages),
         cmocka_unit_test(replies),
