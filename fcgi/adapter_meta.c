@@ -111,6 +111,26 @@ static const char *hashtag(const char *q)
     return q && *q && !strpbrk(q, " \t\r\n#,") ? q : NULL;
 }
 
+/* A comment whose further replies Graph refuses (hidden or deleted since)
+ * is passed over alone: the thread's other comments are still read. Other
+ * refusals: the database passes over the thread. */
+static json_t *refused(const stream *s, bool *run_done)
+{
+    *run_done = false;
+    if (strcmp(s->kind, "replies"))
+        return NULL;
+    json_t *st = thread_state(s);
+    json_t *pending = json_object_get(st, "cursor") ? NULL : pending_of(st);
+    if (json_array_size(pending) < 2) {
+        json_decref(pending);
+        return NULL;
+    }
+    json_array_remove(pending, 0);
+    json_t *out = json_deep_copy(st);
+    json_object_set_new(out, "more", pending);
+    return out;
+}
+
 static const char *plan(arena *a, const stream *s, page_plan *out)
 {
     const char *me = s->account_external_id;
@@ -415,11 +435,13 @@ const adapter facebook_adapter = {.platform = "facebook",
                                   .quota = quota,
                                   .reply = reply,
                                   .replied = replied,
-                                  .failure = failure};
+                                  .failure = failure,
+                                  .refused = refused};
 const adapter instagram_adapter = {.platform = "instagram",
                                    .plan = plan,
                                    .advance = advance,
                                    .quota = quota,
                                    .reply = reply,
                                    .replied = replied,
-                                   .failure = failure};
+                                   .failure = failure,
+                                   .refused = refused};

@@ -239,7 +239,7 @@ static json_t *advance(const stream *s, json_t *body, json_t *headers, bool *don
 
 /* A mention list Weibo refuses (e.g. an app without access to it) is passed
  * over until the next run, its mark kept, so the others still come. */
-static json_t *refused(const stream *s)
+static json_t *refused(const stream *s, bool *run_done)
 {
     if (strcmp(s->kind, "mentions"))
         return NULL;
@@ -251,7 +251,8 @@ static json_t *refused(const stream *s)
     snprintf(key, sizeof key, "%smax_id", mention_lists[at].prefix);
     json_object_del(st, key);
     json_object_del(st, "phase");
-    if (at + 1 < MENTION_LISTS)
+    *run_done = at + 1 == MENTION_LISTS;
+    if (!*run_done)
         json_object_set_new(st, "phase", json_string(mention_lists[at + 1].phase));
     return st;
 }

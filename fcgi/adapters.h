@@ -75,10 +75,11 @@ typedef struct {
      * never go into URLs, which are stored and logged. */
     const char *(*authorization)(arena *a, const char *token);
     /* Optional: the position to go on from after the platform refused a page
-     * (a client error), so that one list it will not give does not hold up a
-     * stream's others (new reference), or NULL: the database decides (a
-     * replies stream passes over the thread, others ask the same again). */
-    json_t *(*refused)(const stream *s);
+     * (a client error), so that one part it will not give does not hold up
+     * the rest (new reference; *run_done when that ends the run), or NULL:
+     * the database decides (a replies stream passes over the thread, other
+     * streams ask the same again). */
+    json_t *(*refused)(const stream *s, bool *run_done);
 } adapter;
 
 /* The failure kind of a non-2xx answer (the adapter's verdict, else the status

@@ -100,12 +100,13 @@ static size_t on_header(char *p, size_t size, size_t n, void *ud)
 /* A page that could not be had: the database schedules the retry (ingest.record_failure). */
 static void record_failure(harvester *h, transfer *t, const char *kind, const char *message, const char *retry_at)
 {
-    json_t *next = !strcmp(kind, "client") && t->ad && t->ad->refused ? t->ad->refused(&t->s) : NULL;
+    bool run_done = false;
+    json_t *next = !strcmp(kind, "client") && t->ad && t->ad->refused ? t->ad->refused(&t->s, &run_done) : NULL;
     const char *p[] = {arena_printf(t->a, "%lld", t->s.id), h->owner, kind, message, retry_at,
-                       next ? json_text(t->a, next) : NULL};
+                       next ? json_text(t->a, next) : NULL, run_done ? "true" : "false"};
     json_decref(next);
-    PGresult *r = PQexecParams(h->db, "SELECT ingest.record_failure($1, $2, $3, $4, $5, $6::jsonb)", 6, NULL, p, NULL,
-                               NULL, 0);
+    PGresult *r = PQexecParams(h->db, "SELECT ingest.record_failure($1, $2, $3, $4, $5, $6::jsonb, $7)", 7, NULL, p,
+                               NULL, NULL, 0);
     fprintf(stderr, "harvest: stream %lld (%s %s %s) %s: %s; next try %s\n", t->s.id, t->s.platform, t->s.handle,
             t->s.kind, kind, message, PQresultStatus(r) == PGRES_TUPLES_OK ? PQgetvalue(r, 0, 0) : "?");
     PQclear(r);

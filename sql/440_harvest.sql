@@ -153,11 +153,13 @@ END $$;
 -- error or timeout (exponential backoff with jitter, computed here), or
 -- refused credentials (the account needs re-authorization; its other
 -- streams stop too, other accounts go on). p_state: where the adapter goes
--- on from after a refusal, when it knows (a list of several it may skip).
+-- on from after a refusal, when it knows (a part of the stream it can pass
+-- over); p_run_done: that was the run's last part, so the next run is due
+-- at the stream's interval rather than soon.
 DROP FUNCTION IF EXISTS ingest.record_failure(bigint, text, text, text, timestamptz);
 CREATE OR REPLACE FUNCTION ingest.record_failure(
   p_stream bigint, p_owner text, p_kind text, p_message text, p_retry_at timestamptz DEFAULT NULL,
-  p_state jsonb DEFAULT NULL)
+  p_state jsonb DEFAULT NULL, p_run_done boolean DEFAULT false)
 RETURNS timestamptz LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   s ingest.stream := ingest.own_lease(p_stream, p_owner);
@@ -170,8 +172,8 @@ BEGIN
   retry := CASE
     WHEN p_kind = 'throttled' THEN greatest(coalesce(p_retry_at, now() + interval '1 minute'), now())
     WHEN p_kind = 'auth' THEN now() + interval '100 years'
-    -- passed over by the adapter: the next run, not a quick retry of a refusal
-    WHEN p_kind = 'client' AND p_state IS NOT NULL THEN now() + s.every
+    -- passed over by the adapter at the end of a run: the next run
+    WHEN p_kind = 'client' AND p_state IS NOT NULL AND p_run_done THEN now() + s.every
     ELSE now() + ingest.backoff(s.errors_in_row)
   END;
   UPDATE ingest.stream SET
@@ -183,15 +185,11 @@ BEGIN
     quota_reset_at = CASE WHEN p_kind = 'throttled' THEN retry ELSE quota_reset_at END,
     errors_in_row = errors_in_row + CASE WHEN p_kind = 'throttled' THEN 0 ELSE 1 END,
     -- A thread the platform refuses (deleted there, a stale page token) is
-    -- passed over, so the threads after it are not held up behind it; a
-    -- comment whose further replies are refused (Meta's "more" list of the
-    -- thread being read, see fcgi/adapter_meta.c) is passed over alone.
+    -- passed over, so the threads after it are not held up behind it,
+    -- unless the adapter said where to go on from.
     state = CASE WHEN p_kind <> 'client' THEN state
                  WHEN p_state IS NOT NULL THEN p_state
                  WHEN s.kind <> 'replies' THEN state
-                 WHEN NOT s.state ? 'cursor' AND (s.state->>'cursor_for')::bigint = thread
-                      AND CASE WHEN jsonb_typeof(s.state->'more') = 'array' THEN jsonb_array_length(s.state->'more') END > 1
-                 THEN s.state #- '{more,0}'
                  WHEN thread IS NULL THEN '{}'
                  ELSE jsonb_build_object('after', thread) END
   WHERE id = s.id;
@@ -247,8 +245,8 @@ CREATE TRIGGER stream_update_notify AFTER UPDATE ON ingest.stream
   REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION ingest.notify_streams();
 
 REVOKE ALL ON FUNCTION ingest.lease_streams(text, integer, integer), ingest.record_page(bigint, text, text, text, integer, jsonb, text, jsonb, boolean, integer, timestamptz),
-  ingest.record_failure(bigint, text, text, text, timestamptz, jsonb), ingest.release_stream(bigint, text),
+  ingest.record_failure(bigint, text, text, text, timestamptz, jsonb, boolean), ingest.release_stream(bigint, text),
   ingest.release_owner(text), ingest.finish_run(bigint, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ingest.lease_streams(text, integer, integer), ingest.record_page(bigint, text, text, text, integer, jsonb, text, jsonb, boolean, integer, timestamptz),
-  ingest.record_failure(bigint, text, text, text, timestamptz, jsonb), ingest.release_stream(bigint, text),
+  ingest.record_failure(bigint, text, text, text, timestamptz, jsonb, boolean), ingest.release_stream(bigint, text),
   ingest.release_owner(text), ingest.finish_run(bigint, text) TO parley_harvest;

@@ -1,7 +1,7 @@
 -- ingest.record_failure on a replies stream: a thread the platform refuses
 -- (a client error: the post deleted there, a stale page token) is passed
 -- over so the threads after it are still read; other failures retry the
--- same thread.
+-- same thread. Where the adapter says where to go on from, that is kept.
 BEGIN;
 SELECT plan(9);
 SET LOCAL client_min_messages = warning;
@@ -32,24 +32,26 @@ SELECT is((SELECT target_id FROM ingest.reply_target(:acc, (SELECT state FROM in
 SELECT is(pg_temp.fail(:st, 'client'), jsonb_build_object('after', :t2), '… and past that one too');
 SELECT is(pg_temp.fail(:st, 'client'), '{}'::jsonb, 'past the last thread the walk starts again');
 
--- Meta's replies stream reads on the replies of the comments it lists
--- ("more"): one the platform refuses is passed over alone.
-UPDATE ingest.stream SET state = jsonb_build_object('after', :t1 - 1, 'cursor_for', :t1,
-                                                    'more', '[{"comment": "c1"}, {"comment": "c2", "after": "Q"}]'::jsonb)
-WHERE id = :st;
-SELECT is(pg_temp.fail(:st, 'client'), jsonb_build_object('after', :t1 - 1, 'cursor_for', :t1,
-                                                          'more', '[{"comment": "c2", "after": "Q"}]'::jsonb),
-          'a comment whose replies are refused is passed over, the thread''s other comments still read');
-SELECT is(pg_temp.fail(:st, 'client'), jsonb_build_object('after', :t1), '… and with none left, the thread');
+-- Where the adapter says to go on from (Instagram: the thread's next
+-- comment, past one whose replies are refused), the thread is not passed
+-- over, and the walk goes on soon.
+UPDATE ingest.stream SET lease_owner = 'tap', lease_until = now() + interval '1 minute' WHERE id = :st;
+SELECT ingest.record_failure(:st, 'tap', 'client', 'HTTP 400', NULL,
+                             jsonb_build_object('after', :t1 - 1, 'cursor_for', :t1, 'more', '[{"comment": "c2"}]'::jsonb),
+                             false) AS soon \gset
+SELECT is((SELECT state FROM ingest.stream WHERE id = :st),
+          jsonb_build_object('after', :t1 - 1, 'cursor_for', :t1, 'more', '[{"comment": "c2"}]'::jsonb),
+          'a position the adapter gives with a refusal is kept');
+SELECT ok(:'soon'::timestamptz < now() + interval '1 minute', '… and, the run not over, it goes on soon');
 
 -- A position the adapter gives with a refusal (a list it passes over) is
 -- kept, and the stream waits for its next run instead of asking again.
 INSERT INTO ingest.stream (account_id, kind, state, every, lease_owner, lease_until)
 VALUES (:acc, 'mentions', '{"phase": "to_me", "since_id": "9"}', '5 minutes', 'tap', now() + interval '1 minute')
 RETURNING id AS ms \gset
-SELECT ingest.record_failure(:ms, 'tap', 'client', 'Weibo error 10014', NULL, '{"since_id": "9"}') AS next_try \gset
+SELECT ingest.record_failure(:ms, 'tap', 'client', 'Weibo error 10014', NULL, '{"since_id": "9"}', true) AS next_try \gset
 SELECT ok(:'next_try'::timestamptz BETWEEN now() + interval '299 seconds' AND now() + interval '301 seconds',
-          'a list passed over by the adapter waits for the next run');
+          'a list passed over by the adapter at the end of a run waits for the next run');
 SELECT is((SELECT state FROM ingest.stream WHERE id = :ms), '{"since_id": "9"}'::jsonb, '… from the position it gave');
 
 SELECT * FROM finish();

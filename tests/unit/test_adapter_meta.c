@@ -383,6 +383,21 @@ static void instagram_reply_pages(void **st)
     json_decref(out);
     json_decref(s.state);
 
+    /* A comment whose replies Graph refuses is passed over alone. */
+    bool run_done = true;
+    s.state = json_loads("{\"after\": 8, \"cursor_for\": 9, \"more\": [{\"comment\": \"c1\"}, {\"comment\": \"c2\", \"after\": \"Q\"}]}",
+                         0, NULL);
+    out = instagram_adapter.refused(&s, &run_done);
+    assert_false(run_done);
+    assert_int_equal(json_integer_value(json_object_get(out, "cursor_for")), 9);
+    assert_int_equal(json_array_size(json_object_get(out, "more")), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(out, "more"), 0), "comment")), "c2");
+    json_decref(out);
+    json_decref(s.state);
+    s.state = json_loads("{\"after\": 8, \"cursor_for\": 9, \"more\": [{\"comment\": \"c1\"}]}", 0, NULL);
+    assert_null(instagram_adapter.refused(&s, &run_done)); /* the last one: the thread is passed over */
+    json_decref(s.state);
+
     /* A pending list that was another thread's is not followed. */
     s.state = json_loads("{\"after\": 8, \"cursor_for\": 9, \"more\": [{\"comment\": \"c1\", \"after\": \"R1\"}]}", 0, NULL);
     s.target_id = 10;

@@ -163,21 +163,24 @@ static void refused_list(void **st)
     const adapter *ad = adapter_for("weibo");
     stream s = mk("mentions", "{\"c_since_id\": \"50\", \"c_run_top\": \"90\", \"c_max_id\": \"79\", "
                               "\"phase\": \"comments\", \"since_id\": \"100\"}");
-    json_t *next = ad->refused(&s);
+    bool run_done;
+    json_t *next = ad->refused(&s, &run_done);
     char *t = json_dumps(next, JSON_COMPACT | JSON_SORT_KEYS);
+    assert_false(run_done);
     assert_string_equal(t, "{\"c_since_id\":\"50\",\"phase\":\"to_me\",\"since_id\":\"100\"}");
     free(t);
     json_decref(next);
     json_decref(s.state);
     s = mk("mentions", "{\"phase\": \"to_me\", \"since_id\": \"100\", \"t_since_id\": \"70\", \"t_max_id\": \"90\"}");
-    next = ad->refused(&s); /* the last list: the next run begins with the statuses */
+    next = ad->refused(&s, &run_done); /* the last list: the next run begins with the statuses */
     t = json_dumps(next, JSON_COMPACT | JSON_SORT_KEYS);
+    assert_true(run_done);
     assert_string_equal(t, "{\"since_id\":\"100\",\"t_since_id\":\"70\"}");
     free(t);
     json_decref(next);
     json_decref(s.state);
     s = mk("own_posts", "{}");
-    assert_null(ad->refused(&s)); /* other streams: the database decides */
+    assert_null(ad->refused(&s, &run_done)); /* other streams: the database decides */
     json_decref(s.state);
 }
 
