@@ -35,6 +35,13 @@ post m /accounts/status "csrf=$token" id=$acc status=paused
 eq "pause" "$(sql "SELECT status FROM social.account WHERE id = $acc")" paused
 post m /accounts/status "csrf=$token" id=$acc status=active
 eq "resume" "$(sql "SELECT status FROM social.account WHERE id = $acc")" active
+# As after a 429: the token's quota is spent (Mastodon counts per token) until a reset ahead.
+sql "UPDATE ingest.stream SET quota_remaining = 0, quota_reset_at = now() + interval '20 minutes' WHERE account_id = $acc AND kind = 'mentions'" >/dev/null
+req m GET /accounts
+has "an account whose token's quota is spent says every stream waits" "$BODY" "data-testid=\"account-quota\""
+eq "… until the reset (JSON twin)" \
+  "$(req m GET /accounts.json; jq -r ".accounts[] | select(.id == $acc) | .quota_back_at != null" <<<"$BODY")" true
+sql "UPDATE ingest.stream SET quota_remaining = NULL, quota_reset_at = NULL WHERE account_id = $acc" >/dev/null
 sql "UPDATE social.account SET status = 'needs_reauth', status_message = 'HTTP 401: The access token is invalid' WHERE id = $acc" >/dev/null
 req m GET /accounts
 has "an account that needs re-authorization shows the platform's message" "$BODY" "The access token is invalid"
