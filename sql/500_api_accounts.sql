@@ -30,7 +30,8 @@ BEGIN
             -- an error is shown until a later page succeeds
             'last_error', CASE WHEN s.last_error_at >= coalesce(s.last_success_at, '-infinity') THEN s.last_error END,
             'last_error_at', s.last_error_at,
-            'pages_harvested', s.pages_harvested, 'quota_remaining', s.quota_remaining,
+            'pages_harvested', s.pages_harvested, 'items_harvested', s.items_harvested,
+            'quota_remaining', s.quota_remaining,
             'quota_reset_at', s.quota_reset_at) ORDER BY s.kind, s.query)
           FROM ingest.stream s WHERE s.account_id = a.id), '[]'))
         ORDER BY a.platform, a.handle)

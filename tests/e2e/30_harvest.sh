@@ -73,6 +73,9 @@ check "the 503s were retried after a backoff" grep -q 'server: HTTP 503' "$PARLE
 check "… and so was the truncated body" grep -q 'network: Transferred a partial file' "$PARLEY_VAR/log/harvest-e2e.log"
 eq "the broken JSON page was quarantined" "$(sql "SELECT count(*) FROM ingest.quarantine WHERE platform = 'bluesky' AND endpoint = 'search'")" 1
 eq "quota left is recorded per stream" "$(sql "SELECT count(*) FROM ingest.stream s JOIN social.account a ON a.id = s.account_id WHERE a.handle = 'brand1' AND quota_remaining > 0")" 5
+eq "so are the items each stream harvested" \
+  "$(sql "SELECT string_agg(kind || ':' || (items_harvested > 0), ' ' ORDER BY kind) FROM ingest.stream s JOIN social.account a ON a.id = s.account_id
+          WHERE a.handle = 'brand1' AND kind IN ('followers', 'mentions', 'own_posts')")" "followers:true mentions:true own_posts:true"
 ctx=$(jq '[.streams.context[] | length] | add' <<<"$expect_m")
 linked=$(sql "SELECT count(*) FROM social.post WHERE platform = 'mastodon' AND parent_id IS NOT NULL")
 check "the replies stream stored the threads under the brand's posts, linked ($linked ≥ $ctx)" test "$linked" -ge "$ctx" -a "$ctx" -gt 0

@@ -1,9 +1,10 @@
 -- A platform that counts its rate limit per token (Mastodon, Bluesky, Meta,
 -- Weibo): once one stream of an account is told the budget is spent, none
 -- of the account's streams is leased until the reset. X counts per
--- endpoint: there each stream minds only its own.
+-- endpoint: there each stream minds only its own. Also: what each stream
+-- brings in is counted as it is recorded.
 BEGIN;
-SELECT plan(13);
+SELECT plan(15);
 SET LOCAL client_min_messages = warning;
 
 INSERT INTO social.account (platform, handle, api_base_url) VALUES
@@ -77,6 +78,17 @@ SELECT ok((SELECT (a->>'quota_back_at')::timestamptz > now() FROM jsonb_array_el
            WHERE a->>'handle' = 'tap-quota-m'), 'the accounts page says until when the Mastodon token waits');
 SELECT is((SELECT a->'quota_back_at' FROM jsonb_array_elements(api.accounts()->'accounts') a
            WHERE a->>'handle' = 'tap-quota-x'), 'null'::jsonb, '… and nothing of the kind for X');
+
+-- What a stream brings in is counted per page (posts, interactions and
+-- follower edges written): a recorded page of 5 statuses is 5 items.
+UPDATE ingest.stream SET quota_remaining = NULL, quota_reset_at = NULL, lease_owner = 'tap',
+                         lease_until = now() + interval '1 minute' WHERE id = :m2;
+SELECT f->'request'->>'url' AS page_url, f->'response'->>'body' AS page_body
+FROM (SELECT pg_read_file(current_setting('parley.fixtures') || '/mastodon/test_fetch_next_previous-12.json')::jsonb AS f) x \gset
+SELECT is((ingest.record_page(:m2, 'tap', 'statuses', :'page_url', 200, '{}', :'page_body', '{}', true, NULL, NULL)
+           ->'counts'->>'posts')::integer, 5, 'a page of 5 statuses is recorded');
+SELECT is((SELECT pages_harvested || ' ' || items_harvested FROM ingest.stream WHERE id = :m2), '3 5',
+          '… and counted as 5 items harvested by its stream (3 pages so far)');
 
 SELECT * FROM finish();
 ROLLBACK;
