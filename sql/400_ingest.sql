@@ -325,7 +325,8 @@ END $$;
 -- Store one normalized page: profiles first (plus bare rows for people only
 -- referenced by id, so no author or actor is dropped; not for those the page
 -- describes anyway), then posts and their links, interactions, follower
--- edges and tombstones. Returns the counts of rows inserted or changed.
+-- edges and tombstones. Returns the counts of rows inserted or changed,
+-- and of the items the page carried (posts, interactions, follower edges).
 CREATE OR REPLACE FUNCTION ingest.apply(p_platform text, p_account_id bigint, p_seen_at timestamptz,
                                         p_profiles ingest.profile_in[],
                                         p_posts ingest.post_in[] DEFAULT '{}',
@@ -335,7 +336,8 @@ CREATE OR REPLACE FUNCTION ingest.apply(p_platform text, p_account_id bigint, p_
 RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   n jsonb := jsonb_build_object('posts', 0, 'edits', 0, 'snapshots', 0, 'links', 0,
-                                'interactions', 0, 'follows', 0, 'tombstones', 0);
+                                'interactions', 0, 'follows', 0, 'tombstones', 0,
+                                'items', cardinality(p_posts) + cardinality(p_interactions) + cardinality(p_followers));
   p record;
 BEGIN
   n := n || jsonb_build_object('profiles', ingest.upsert_profiles(p_platform, p_profiles || ARRAY(

@@ -128,9 +128,7 @@ BEGIN
   UPDATE ingest.stream SET
     state = p_state,
     pages_harvested = pages_harvested + 1,
-    items_harvested = items_harvested + coalesce((result->'counts'->>'posts')::bigint, 0)
-                      + coalesce((result->'counts'->>'interactions')::bigint, 0)
-                      + coalesce((result->'counts'->>'follows')::bigint, 0),
+    items_harvested = items_harvested + coalesce((result->'counts'->>'items')::bigint, 0),
     last_success_at = CASE WHEN stuck THEN last_success_at ELSE now() END,
     last_error = CASE WHEN (result->>'quarantined')::boolean THEN 'page quarantined: ' || (result->>'error')
                       ELSE last_error END,

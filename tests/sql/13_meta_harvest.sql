@@ -71,7 +71,8 @@ SELECT is((SELECT row(handle, bio, follower_count, following_count, post_count, 
            WHERE platform = 'instagram' AND external_id = '17841400000000001'),
           '(lumen.ig,精品咖啡,40,12,24,https://lumen.example)', 'an IG user profile with its counts');
 SELECT is(ingest.normalize_instagram(pg_temp.account('tap_ig'), 'hashtag', '{"data": [{"id": "17843000000000001"}]}'::jsonb)
-            - 'profiles', '{"posts": 0, "edits": 0, "links": 0, "follows": 0, "snapshots": 0, "tombstones": 0, "interactions": 0}',
+            - 'profiles', '{"posts": 0, "edits": 0, "links": 0, "follows": 0, "snapshots": 0, "tombstones": 0, "interactions": 0,
+                            "items": 0}',
           'a hashtag lookup stores nothing');
 SELECT throws_ok($$SELECT ingest.normalize_instagram(1, 'hashtag', '{"data": [{"name": "lumen"}]}'::jsonb)$$, 'PR422', NULL,
                  '… and one without the id is a shape error');

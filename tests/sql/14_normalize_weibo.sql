@@ -64,8 +64,9 @@ INSERT INTO s SELECT 'm2', jsonb_build_object(
 SELECT is(pg_temp.store('mentions', jsonb_build_object('statuses', jsonb_build_array(
             (SELECT v FROM s WHERE k = 'm2'), (SELECT v FROM s WHERE k = 'm1')),
             'hasvisible', false, 'previous_cursor', 0, 'next_cursor', 0, 'total_number', 2), (SELECT id FROM acc))->'counts',
-          '{"edits": 0, "links": 0, "posts": 3, "follows": 0, "profiles": 3, "snapshots": 3, "tombstones": 0, "interactions": 2}'::jsonb,
-          'mentions page: 3 posts (two mentions and the reposted own post, linked as they are written), 3 profiles, 2 mentions');
+          '{"edits": 0, "links": 0, "posts": 3, "follows": 0, "profiles": 3, "snapshots": 3, "tombstones": 0, "interactions": 2,
+            "items": 5}'::jsonb,
+          'mentions page: 3 posts (two mentions and the reposted own post, linked as they are written), 3 profiles, 2 mentions: 5 items');
 SELECT is(pg_temp.rows(), '{"posts": 3, "profiles": 3, "interactions": 2, "edges": 0}', 'exactly those rows');
 SELECT is((pg_temp.post('4800000000000001')).kind, 'post', 'a plain status is a post');
 SELECT is((pg_temp.post('4800000000000001')).body, '@流明咖啡Lumen 拿铁很好喝', 'its text');
@@ -96,8 +97,8 @@ SELECT is((pg_temp.profile('5500000002')).bio, NULL, 'an empty description is no
 SELECT is((pg_temp.store('mentions', jsonb_build_object('statuses', jsonb_build_array(
             (SELECT v FROM s WHERE k = 'm2'), (SELECT v FROM s WHERE k = 'm1'))), (SELECT id FROM acc))->'counts')
           - 'snapshots',
-          '{"edits": 0, "links": 0, "posts": 0, "follows": 0, "profiles": 0, "tombstones": 0, "interactions": 0}'::jsonb,
-          'the same page again writes nothing new');
+          '{"edits": 0, "links": 0, "posts": 0, "follows": 0, "profiles": 0, "tombstones": 0, "interactions": 0, "items": 5}'::jsonb,
+          'the same page again writes nothing new (its 5 items are harvested again)');
 SELECT is(pg_temp.rows(), '{"posts": 3, "profiles": 3, "interactions": 2, "edges": 0}', 'still exactly those rows');
 
 -- 3. comments/show of the own post: a comment, and the brand's reply to it.

@@ -90,7 +90,7 @@ EXCEPTION WHEN OTHERS THEN
 END $$;
 
 CREATE TEMP TABLE zero AS SELECT '{"edits": 0, "links": 0, "posts": 0, "follows": 0, "profiles": 0, "snapshots": 0,
-  "tombstones": 0, "interactions": 0}'::jsonb AS counts;
+  "tombstones": 0, "interactions": 0, "items": 0}'::jsonb AS counts;
 
 ----------------------------------------------------------------- Facebook (Page webhooks, field feed)
 -- Page 1000000000000001 posts; a fan comments in Chinese, another replies to
@@ -156,7 +156,7 @@ SELECT pg_temp.hook('f1_again', 'facebook', $${"object": "page", "entry": [{"id"
      "parent_id": "1000000000000001_2000000000000001", "reaction_type": "love",
      "from": {"id": "4000000000000003", "name": "Sam Park"}, "created_time": 1700000007}}]}]}$$, 'fb-d1', '2023-11-15 00:00Z');
 SELECT ok(pg_temp.unchanged('f1_again'), 'facebook: the same changes again add nothing');
-SELECT is((SELECT r - 'profiles' FROM res WHERE name = 'f1_again'), (SELECT counts - 'profiles' FROM zero),
+SELECT is((SELECT r - 'profiles' - 'items' FROM res WHERE name = 'f1_again'), (SELECT counts - 'profiles' - 'items' FROM zero),
           'facebook: and rewrite nothing');
 
 -- The fan edits the comment: new body, the old one in the edit history,
@@ -292,7 +292,7 @@ SELECT pg_temp.hook('i1_again', 'instagram', (SELECT jsonb_build_object('object'
     jsonb_build_object('field', 'mentions', 'value', jsonb_build_object('media_id', '17950000000000008'))))))),
   'ig-d1', '2023-11-15 01:00Z');
 SELECT ok(pg_temp.unchanged('i1_again'), 'instagram: the same delivery again adds nothing');
-SELECT is((SELECT r FROM res WHERE name = 'i1_again'), (SELECT counts FROM zero), 'instagram: and rewrites nothing');
+SELECT is((SELECT r - 'items' FROM res WHERE name = 'i1_again'), (SELECT counts - 'items' FROM zero), 'instagram: and rewrites nothing');
 -- The harvester later fetches the mentioned comment: stored as a post, the
 -- mention is not counted a second time.
 INSERT INTO res (name, before) VALUES ('i_harvest', pg_temp.social_rows());
@@ -493,7 +493,7 @@ SELECT pg_temp.hook('x_tweets_again', 'x', jsonb_build_object('for_user_id', '22
   jsonb_build_array(pg_temp.xt('t1'), pg_temp.xt('t2'), pg_temp.xt('t3'), pg_temp.xt('t4'), pg_temp.xt('t5'))),
   'x-d1', '2023-11-15 08:21Z');
 SELECT ok(pg_temp.unchanged('x_tweets_again'), 'x tweets again: nothing added');
-SELECT is((SELECT r FROM res WHERE name = 'x_tweets_again'), (SELECT counts FROM zero), 'x tweets again: nothing rewritten');
+SELECT is((SELECT r - 'items' FROM res WHERE name = 'x_tweets_again'), (SELECT counts - 'items' FROM zero), 'x tweets again: nothing rewritten');
 
 -- Lucy likes the brand's Tweet (which now shows one like): a like, Lucy,
 -- and a new snapshot of the Tweet's counters.
@@ -681,7 +681,7 @@ SELECT results_eq(
   'wechat text: a direct post by the OpenID, at CreateTime');
 SELECT pg_temp.hook('w_text_again', 'wechat', pg_temp.wechat('text_message.xml'), 'wc-1234567890123456', '2023-11-15 13:00Z');
 SELECT ok(pg_temp.unchanged('w_text_again'), 'wechat text again: nothing added');
-SELECT is((SELECT r FROM res WHERE name = 'w_text_again'), (SELECT counts FROM zero), 'wechat text again: nothing rewritten');
+SELECT is((SELECT r - 'items' FROM res WHERE name = 'w_text_again'), (SELECT counts - 'items' FROM zero), 'wechat text again: nothing rewritten');
 -- The other message types. The recorded samples all reuse one MsgId, so
 -- each gets its own here (a real account never repeats one).
 SELECT pg_temp.hook('w_' || f, 'wechat', pg_temp.wechat(f || '_message.xml') || jsonb_build_object('MsgId', '99000000000000' || n),
