@@ -69,6 +69,9 @@ BEGIN
     FROM unnest(string_to_array(coalesce(p->>'keywords', ''), ',')) q
     WHERE btrim(q) <> '' AND (SELECT searchable FROM social.platform WHERE code = p->>'platform')) AS s(kind, query)
   WHERE (SELECT harvested FROM social.platform WHERE code = p->>'platform');
+  UPDATE ingest.stream s SET every = pl.replies_every
+  FROM social.platform pl
+  WHERE s.account_id = new_id AND s.kind = 'replies' AND pl.code = p->>'platform' AND pl.replies_every IS NOT NULL;
   PERFORM listen.sync_search_streams();   -- keyword rules in scope search this account too
   PERFORM auth.audit('account_added', st.id, jsonb_build_object('account', new_id));
   RETURN jsonb_build_object('id', new_id);

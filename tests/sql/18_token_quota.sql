@@ -2,9 +2,9 @@
 -- Weibo): once one stream of an account is told the budget is spent, none
 -- of the account's streams is leased until the reset. X counts per
 -- endpoint: there each stream minds only its own. Also: what each stream
--- brings in is counted as it is recorded.
+-- brings in is counted as it is recorded, and Weibo's replies walk is hourly.
 BEGIN;
-SELECT plan(15);
+SELECT plan(19);
 SET LOCAL client_min_messages = warning;
 
 INSERT INTO social.account (platform, handle, api_base_url) VALUES
@@ -78,6 +78,18 @@ SELECT ok((SELECT (a->>'quota_back_at')::timestamptz > now() FROM jsonb_array_el
            WHERE a->>'handle' = 'tap-quota-m'), 'the accounts page says until when the Mastodon token waits');
 SELECT is((SELECT a->'quota_back_at' FROM jsonb_array_elements(api.accounts()->'accounts') a
            WHERE a->>'handle' = 'tap-quota-x'), 'null'::jsonb, '… and nothing of the kind for X');
+
+-- A Weibo account's replies stream walks its threads hourly (comments/to_me
+-- brings the new comments meanwhile); elsewhere at the stream default.
+SELECT ok(api.account_add('{"platform": "weibo", "handle": "tap-quota-wb", "api_base_url": "http://127.0.0.1:9/wb"}') ? 'id',
+          'a Weibo account is added');
+SELECT ok(api.account_add('{"platform": "mastodon", "handle": "tap-quota-m2", "api_base_url": "http://127.0.0.1:9/m2"}') ? 'id',
+          '… and a Mastodon one');
+SELECT is((SELECT every FROM ingest.stream s JOIN social.account a ON a.id = s.account_id
+           WHERE a.handle = 'tap-quota-wb' AND s.kind = 'replies'), interval '1 hour', 'a new Weibo account walks its threads hourly');
+SELECT is((SELECT string_agg(DISTINCT s.every::text, ',') FROM ingest.stream s JOIN social.account a ON a.id = s.account_id
+           WHERE a.handle IN ('tap-quota-wb', 'tap-quota-m2') AND NOT (a.platform = 'weibo' AND s.kind = 'replies')),
+          '00:05:00', '… its other streams and other platforms'' replies at the default');
 
 -- What a stream brings in is counted per page (posts, interactions and
 -- follower edges written): a recorded page of 5 statuses is 5 items.
