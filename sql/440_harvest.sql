@@ -21,15 +21,20 @@ LANGUAGE sql STABLE AS $$
   LIMIT 1
 $$;
 
--- Whether an account's token has spent its platform's quota: one of its
--- streams was told so (1 or 0 left, or throttled) and the reset is still
--- ahead. Only for platforms that count per token (social.platform.quota_scope);
--- where each endpoint has its own window, each stream minds its own.
+-- Until when an account's token has spent its platform's quota, or NULL:
+-- one of its streams was told so (1 or 0 left, or throttled) and the reset
+-- is still ahead. Only for platforms that count per token
+-- (social.platform.quota_scope); where each endpoint has its own window,
+-- each stream minds its own.
+CREATE OR REPLACE FUNCTION ingest.token_held_until(p_account bigint, p_platform text) RETURNS timestamptz
+LANGUAGE sql STABLE AS $$
+  SELECT max(q.quota_reset_at) FROM ingest.stream q
+  WHERE q.account_id = p_account AND q.quota_remaining <= 1 AND q.quota_reset_at > now()
+    AND (SELECT quota_scope = 'token' FROM social.platform WHERE code = p_platform)
+$$;
 CREATE OR REPLACE FUNCTION ingest.token_quota_spent(p_account bigint, p_platform text) RETURNS boolean
 LANGUAGE sql STABLE AS $$
-  SELECT coalesce((SELECT quota_scope = 'token' FROM social.platform WHERE code = p_platform), false)
-     AND EXISTS (SELECT FROM ingest.stream q
-                 WHERE q.account_id = p_account AND q.quota_remaining <= 1 AND q.quota_reset_at > now())
+  SELECT ingest.token_held_until(p_account, p_platform) IS NOT NULL
 $$;
 
 -- Streams due now, leased to p_owner for p_seconds. SKIP LOCKED: concurrent

@@ -13,9 +13,7 @@ BEGIN
         'status', a.status, 'paused', a.status = 'paused', 'needs_reauth', a.status = 'needs_reauth',
         'status_message', a.status_message,
         -- the token's quota spent (platforms that count per token): every stream waits
-        'quota_back_at', (SELECT max(s.quota_reset_at) FROM ingest.stream s
-                          WHERE s.account_id = a.id AND s.quota_remaining <= 1 AND s.quota_reset_at > now()
-                            AND pl.quota_scope = 'token'),
+        'quota_back_at', ingest.token_held_until(a.id, a.platform),
         'has_token', EXISTS (SELECT FROM social.account_credential c WHERE c.account_id = a.id),
         'harvested', pl.harvested,
         -- webhook secrets are write-only too: how many verify now, and since when
