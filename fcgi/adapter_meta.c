@@ -7,8 +7,9 @@
  * (a Page's feed and tagged posts) `since` asks only for what is new. The
  * replies stream reads the comments of each recent own post, one post per
  * page; Instagram embeds only a comment's first replies, and a comment with
- * more is read on through /{comment}/replies before the next post. Graph lists neither a Page's nor an IG account's followers: the
- * followers stream reads the account's own profile with its counts. Replies
+ * more is read on through /{comment}/replies before the next post. Graph
+ * lists neither a Page's nor an IG account's followers: the followers
+ * stream reads the account's own profile with its counts. Replies
  * are comments (Instagram: replies to a comment); Graph has no idempotency
  * key, so after an error answer the thread is looked through for the
  * brand's comment with exactly this text before anything is sent again. */
