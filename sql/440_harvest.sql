@@ -22,14 +22,17 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- Until when an account's token has spent its platform's quota, or NULL:
--- one of its streams was told so (1 or 0 left, or throttled) and the reset
--- is still ahead. Only for platforms that count per token
+-- one of its streams was told at most p_left requests are left (or was
+-- throttled: 0) and the reset is still ahead. Harvesting stops with 1 left,
+-- which is kept for a staff reply; replies wait only for none
+-- (ingest.replies_held_until). Only for platforms that count per token
 -- (social.platform.quota_scope); where each endpoint has its own window,
 -- each stream minds its own.
-CREATE OR REPLACE FUNCTION ingest.token_held_until(p_account bigint, p_platform text) RETURNS timestamptz
-LANGUAGE sql STABLE AS $$
+DROP FUNCTION IF EXISTS ingest.token_held_until(bigint, text);
+CREATE OR REPLACE FUNCTION ingest.token_held_until(p_account bigint, p_platform text, p_left integer DEFAULT 1)
+RETURNS timestamptz LANGUAGE sql STABLE AS $$
   SELECT max(q.quota_reset_at) FROM ingest.stream q
-  WHERE q.account_id = p_account AND q.quota_remaining <= 1 AND q.quota_reset_at > now()
+  WHERE q.account_id = p_account AND q.quota_remaining <= p_left AND q.quota_reset_at > now()
     AND (SELECT quota_scope = 'token' FROM social.platform WHERE code = p_platform)
 $$;
 CREATE OR REPLACE FUNCTION ingest.token_quota_spent(p_account bigint, p_platform text) RETURNS boolean

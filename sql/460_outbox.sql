@@ -48,10 +48,22 @@ LANGUAGE sql STABLE AS $$
   END
 $$;
 
+-- Until when an account's replies wait: the platform throttled one of them
+-- (sends_held_until), or the token has no request left at all
+-- (ingest.token_held_until: a send then would only be refused, and Meta
+-- lengthens a block when it is called during one; the last request, which
+-- harvesting leaves, is a reply's). NULL: they may go now.
+CREATE OR REPLACE FUNCTION ingest.replies_held_until(a social.account) RETURNS timestamptz
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT greatest(CASE WHEN a.sends_held_until > now() THEN a.sends_held_until END,
+                  ingest.token_held_until(a.id, a.platform, 0))
+$$;
+
 -- Due entries, leased to p_owner for p_seconds (SKIP LOCKED: two harvesters
 -- never get the same entry, nor wait on each other). Each lease counts as an
 -- attempt, so an entry whose sends keep dying with the harvester still ends.
--- Entries of paused accounts or ones that need a new token wait.
+-- Entries of paused accounts, of ones that need a new token and of ones
+-- whose replies are held (ingest.replies_held_until) wait.
 -- reply_ref: for Bluesky, the {root, parent} strong refs (uri + cid) a reply
 -- record needs (ingest.outbox_reply_ref).
 -- target_kind, target_root and target_author (the platform's ids of the
@@ -78,6 +90,7 @@ BEGIN
     JOIN social.account a ON a.id = o.account_id
     WHERE o.state IN ('queued', 'sending') AND o.next_attempt_at <= now()
       AND (o.lease_until IS NULL OR o.lease_until < now()) AND a.status = 'active'
+      AND ingest.replies_held_until(a) IS NULL
     ORDER BY o.next_attempt_at
     LIMIT p_max
     FOR UPDATE OF o SKIP LOCKED
@@ -186,8 +199,9 @@ END $$;
 -- The send did not work. Permanent (the platform refused the reply: a 4xx
 -- other than 429, or a platform Parley cannot send to) or out of attempts:
 -- failed, with the message for staff. Otherwise queued again after the
--- backoff, or at p_retry_at when the platform said when (429).
--- Returns the entry's new state. PR409 when the lease is no longer p_owner's.
+-- backoff, or at p_retry_at when the platform said when (throttled: a 429 or
+-- a throttling code); the account's other replies then wait as long, instead
+-- of each being refused in turn. Returns the entry's new state. PR409 when the lease is no longer p_owner's.
 CREATE OR REPLACE FUNCTION ingest.outbox_failed(p_id bigint, p_owner text, p_message text, p_permanent boolean,
                                                 p_retry_at timestamptz DEFAULT NULL)
 RETURNS text LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -205,6 +219,9 @@ BEGIN
     lease_owner = NULL, lease_until = NULL,
     last_error = left(coalesce(nullif(p_message, ''), 'unknown error'), 1000), last_error_at = now()
   WHERE id = o.id;
+  IF p_retry_at > now() THEN
+    UPDATE social.account SET sends_held_until = greatest(sends_held_until, p_retry_at) WHERE id = o.account_id;
+  END IF;
   RETURN CASE WHEN give_up THEN 'failed' ELSE 'queued' END;
 END $$;
 

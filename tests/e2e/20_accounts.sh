@@ -42,6 +42,11 @@ has "an account whose token's quota is spent says every stream waits" "$BODY" "d
 eq "… until the reset (JSON twin)" \
   "$(req m GET /accounts.json; jq -r ".accounts[] | select(.id == $acc) | .quota_back_at != null" <<<"$BODY")" true
 sql "UPDATE ingest.stream SET quota_remaining = NULL, quota_reset_at = NULL WHERE account_id = $acc" >/dev/null
+# As after a reply was throttled: the account's replies wait.
+sql "UPDATE social.account SET sends_held_until = now() + interval '20 minutes' WHERE id = $acc" >/dev/null
+req m GET /accounts
+has "an account whose replies the platform throttled says they wait" "$BODY" "data-testid=\"account-replies-held\""
+sql "UPDATE social.account SET sends_held_until = NULL WHERE id = $acc" >/dev/null
 sql "UPDATE social.account SET status = 'needs_reauth', status_message = 'HTTP 401: The access token is invalid' WHERE id = $acc" >/dev/null
 req m GET /accounts
 has "an account that needs re-authorization shows the platform's message" "$BODY" "The access token is invalid"

@@ -137,5 +137,21 @@ out=$(as_agent "SELECT api.outbox('{\"post_id\": $r_m1}')")
 eq "api.outbox lists a post's replies, newest first, with state, error and staff" \
   "$(jq -r '[.entries[] | [.id, .state, (.staff.name // "-"), (.error != null)] | map(tostring) | join(":")] | join(" ")' <<<"$out")" \
   "$r_o4:failed:-:true $r_o1:sent:E2E Replier:false"
+echo "# replies: a throttled reply holds the account's other replies until the platform's time"
+rctl POST faults '{"rules": [{"match": "/mastodon/reply1/api/v1/statuses", "method": "POST", "status": 429, "retry_after": 4}]}' >/dev/null
+r_sent_before=$(rctl GET 'replies?account=reply1' | jq .received)
+r_o6=$(as_agent "SELECT api.reply('{\"post_id\": $r_m1, \"body\": \"First, throttled.\"}')" | jq -r .outbox_id)
+wait_throttled() { for _ in $(seq 150); do [ "$(sql "SELECT attempts FROM ingest.outbox WHERE id = $r_o6 AND state = 'queued'")" = 1 ] && return 0; sleep 0.1; done; return 1; }
+check "the platform answers the first reply with a 429" wait_throttled
+r_o7=$(as_agent "SELECT api.reply('{\"post_id\": $r_m2, \"body\": \"Second, held.\"}')" | jq -r .outbox_id)
+sleep 1.5
+eq "a reply queued meanwhile is not sent while the platform's 4 s run" \
+  "$(sql "SELECT state || ' ' || attempts FROM ingest.outbox WHERE id = $r_o7")/$(rctl GET 'replies?account=reply1' | jq .received)" \
+  "queued 0/$r_sent_before"
+out=$(as_agent "SELECT api.outbox('{\"post_id\": $r_m2}')")
+eq "… and says until when it waits" "$(jq -r --argjson id "$r_o7" '.entries[] | select(.id == $id) | (.held_until != null and .held_until == .next_attempt_at)' <<<"$out")" true
+check "after that, both are sent" wait_state "$r_o7" sent
+check "… the first too" wait_state "$r_o6" sent
+eq "… once each" "$(rctl GET 'replies?account=reply1' | jq .count)" 4
 rstop TERM r1
 kill "$r_fake_pid" 2>/dev/null; wait "$r_fake_pid" 2>/dev/null

@@ -1,10 +1,11 @@
 -- A platform that counts its rate limit per token (Mastodon, Bluesky, Meta,
 -- Weibo): once one stream of an account is told the budget is spent, none
 -- of the account's streams is leased until the reset. X counts per
--- endpoint: there each stream minds only its own. Also: what each stream
+-- endpoint: there each stream minds only its own. The account's replies
+-- wait with the token, and for as long as the platform throttled one. Also: what each stream
 -- brings in is counted as it is recorded, and Weibo's replies walk is hourly.
 BEGIN;
-SELECT plan(19);
+SELECT plan(27);
 SET LOCAL client_min_messages = warning;
 
 INSERT INTO social.account (platform, handle, api_base_url) VALUES
@@ -69,6 +70,36 @@ SELECT is(ingest.record_page(:m2, 'tap', 'statuses', 'http://127.0.0.1:9/m/api/v
                              '{"max_id": "4"}', false, 0, NULL)->'held', NULL, 'a page saying none is left is recorded');
 SELECT ok(ingest.token_quota_spent(:m, 'mastodon'), '… and holds the token though it named no reset');
 
+-- Replies wait with the token: sent now, they would only be refused.
+INSERT INTO social.post (platform, external_id, account_id, created_at) VALUES
+  ('mastodon', 'tap-quota-p1', :m, now()), ('x', 'tap-quota-p2', :x, now());
+INSERT INTO ingest.outbox (account_id, in_reply_to, body, next_attempt_at)
+SELECT p.account_id, p.id, 'tap-quota reply ' || p.platform, '2000-01-01' FROM social.post p
+WHERE p.external_id IN ('tap-quota-p1', 'tap-quota-p2');
+-- pg_temp.leased_replies(): which of these replies a harvester would lease now (let go again after).
+CREATE FUNCTION pg_temp.leased_replies() RETURNS text LANGUAGE plpgsql AS $$
+DECLARE out text;
+BEGIN
+  SELECT string_agg(o.body, ', ' ORDER BY o.body) INTO out
+  FROM ingest.lease_outbox('tap', 1000) l JOIN ingest.outbox o ON o.id = l.outbox_id WHERE o.body LIKE 'tap-quota %';
+  UPDATE ingest.outbox SET state = 'queued', attempts = 0, lease_owner = NULL, lease_until = NULL WHERE lease_owner = 'tap';
+  RETURN coalesce(out, '');
+END $$;
+SELECT is(pg_temp.leased_replies(), 'tap-quota reply x', 'a reply from a Mastodon token with none left is not sent; X''s is');
+SELECT is((SELECT (ingest.outbox_json(o)->>'held_until')::timestamptz = ingest.token_held_until(:m, 'mastodon')
+                  AND ingest.outbox_json(o)->'next_attempt_at' = ingest.outbox_json(o)->'held_until'
+           FROM ingest.outbox o WHERE body = 'tap-quota reply mastodon'), true,
+          '… the reply says until when it waits');
+-- The last request, which harvesting leaves, is a reply's.
+UPDATE ingest.stream SET quota_remaining = 1 WHERE id = :m2;
+SELECT is(pg_temp.leased_replies() || ' / ' || pg_temp.leased(), 'tap-quota reply mastodon, tap-quota reply x / tap-quota-x own_posts',
+          'with 1 left the replies go, the harvest waits');
+UPDATE ingest.stream SET quota_remaining = 0 WHERE id = :m2;
+-- A reply the platform throttled holds the account's other replies (only them).
+UPDATE social.account SET sends_held_until = now() + interval '2 minutes' WHERE id = :x;
+SELECT is(pg_temp.leased_replies(), '', 'an account whose replies are held sends none');
+SELECT is(pg_temp.leased(), 'tap-quota-x own_posts', '… while its streams go on');
+
 -- The accounts page says so, for the account whose token waits.
 SELECT auth.user_add('tap_quota', 'Tap Quota', 'marketer', '$argon2id$v=19$m=19456,t=2,p=1$x$y');
 INSERT INTO auth.session (token_hash, staff_id, csrf_token)
@@ -78,6 +109,14 @@ SELECT ok((SELECT (a->>'quota_back_at')::timestamptz > now() FROM jsonb_array_el
            WHERE a->>'handle' = 'tap-quota-m'), 'the accounts page says until when the Mastodon token waits');
 SELECT is((SELECT a->'quota_back_at' FROM jsonb_array_elements(api.accounts()->'accounts') a
            WHERE a->>'handle' = 'tap-quota-x'), 'null'::jsonb, '… and nothing of the kind for X');
+SELECT is((SELECT (a->>'replies_back_at')::timestamptz FROM jsonb_array_elements(api.accounts()->'accounts') a
+           WHERE a->>'handle' = 'tap-quota-x'), (SELECT sends_held_until FROM social.account WHERE id = :x),
+          '… and until when X''s replies are held');
+UPDATE ingest.stream SET quota_remaining = NULL, quota_reset_at = NULL WHERE account_id = :m;
+UPDATE social.account SET sends_held_until = now() - interval '1 second' WHERE id = :x;
+SELECT is(pg_temp.leased_replies(), 'tap-quota reply mastodon, tap-quota reply x', 'once the holds are over, both are sent');
+SELECT is((SELECT a->'replies_back_at' FROM jsonb_array_elements(api.accounts()->'accounts') a
+           WHERE a->>'handle' = 'tap-quota-x'), 'null'::jsonb, '… and the page no longer speaks of a hold');
 
 -- A Weibo account's replies stream walks its threads hourly (comments/to_me
 -- brings the new comments meanwhile); elsewhere at the stream default.

@@ -2,7 +2,7 @@
 -- leasers never get one entry), recording success and failure with backoff,
 -- and who may call what.
 BEGIN;
-SELECT plan(72);
+SELECT plan(74);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -225,6 +225,11 @@ SELECT is(ingest.outbox_failed(id, 'h1', 'network', false), 'queued') FROM inges
 SELECT is((SELECT next_attempt_at - now() FROM ingest.outbox WHERE body = 'flaky 3'), interval '1 minute', 'the third failure waits a minute');
 SELECT is(ingest.outbox_failed(id, 'h1', 'HTTP 429', false, now() + interval '7 minutes'), 'queued') FROM ingest.outbox WHERE body = 'flaky 2';
 SELECT is((SELECT next_attempt_at - now() FROM ingest.outbox WHERE body = 'flaky 2'), interval '7 minutes', 'a 429 waits as long as the platform says');
+SELECT is((SELECT sends_held_until - now() FROM social.account a JOIN ids ON a.id = ids.m), interval '7 minutes',
+          '… and so do the account''s other replies');
+INSERT INTO ingest.outbox (account_id, in_reply_to, body) SELECT m, (SELECT m1 FROM p), 'after the 429' FROM ids;
+SELECT is((SELECT count(*) FROM ingest.lease_outbox('h4', 10, 60) l JOIN ingest.outbox o ON o.id = l.outbox_id
+           JOIN ids ON o.account_id = ids.m), 0::bigint, '… none of them is leased meanwhile, not even one queued since');
 SELECT is(ingest.outbox_failed(id, 'h1', 'HTTP 503', false), 'failed', 'the fifth failure is the last') FROM ingest.outbox WHERE body = 'flaky 5';
 SELECT is(ingest.outbox_failed(id, 'h1', 'HTTP 422: Validation failed', true), 'failed', 'a refusal fails at once') FROM ingest.outbox WHERE body = 'flaky 4';
 
@@ -240,7 +245,7 @@ SELECT is((SELECT jsonb_agg(e->>'state') FROM jsonb_array_elements(api.outbox_fo
           '["sent"]', 'the replies of a case');
 SELECT is((SELECT e - 'created_at' - 'error_at' FROM jsonb_array_elements(api.outbox(jsonb_build_object('post_id', (SELECT b1 FROM p)))->'entries') e),
           jsonb_build_object('id', (SELECT id FROM ingest.outbox WHERE body = 'to bluesky'), 'state', 'sent', 'body', 'to bluesky', 'attempts', 1,
-            'error', NULL, 'next_attempt_at', NULL, 'external_id', 'at://did:plc:brand/app.bsky.feed.post/3lo2yvk4s2322',
+            'error', NULL, 'next_attempt_at', NULL, 'held_until', NULL, 'external_id', 'at://did:plc:brand/app.bsky.feed.post/3lo2yvk4s2322',
             'url', 'https://bsky.app/profile/did:plc:brand/post/3lo2yvk4s2322', 'reply_post_id', :sent_post, 'post_id', (SELECT b1 FROM p),
             'case_id', (SELECT case1 FROM p), 'account', jsonb_build_object('id', (SELECT b FROM ids), 'platform', 'bluesky',
             'handle', 'tap-b.bsky.social', 'status', 'active'),
