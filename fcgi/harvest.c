@@ -322,7 +322,8 @@ static void collect(harvester *h)
 /* Maintenance between transfers: process stored webhook deliveries (a
  * bounded number per second, so transfers keep moving), record SLA breaches
  * every minute, refresh the KPI rollups every five, and hourly prune old
- * rejection records and raw pages and fold the row-count deltas. */
+ * rejection records and raw pages, fold the row-count deltas and add the
+ * coming months' interaction partitions. */
 static void maintain(harvester *h)
 {
     double now = now_ms();
@@ -359,6 +360,10 @@ static void maintain(harvester *h)
         h->pruned_at = now;
         PQclear(PQexec(h->db, "SELECT ingest.prune_webhook_rejections('14 days')"));
         PQclear(PQexec(h->db, "SELECT social.fold_tally()"));
+        PGresult *parts = PQexec(h->db, "SELECT social.add_interaction_partitions()");
+        if (PQresultStatus(parts) != PGRES_TUPLES_OK)
+            fprintf(stderr, "harvest: adding interaction partitions failed: %s", PQresultErrorMessage(parts));
+        PQclear(parts);
         const char *p[] = {h->keep_raw};
         PGresult *r;
         do { /* in batches, each its own transaction */
