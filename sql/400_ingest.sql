@@ -288,7 +288,8 @@ BEGIN
   RETURN n;
 END $$;
 
--- Follower edges of a brand account: first and last time each was seen.
+-- Follower edges of a brand account: first and last time each was seen;
+-- seen after the follow ended, it is open again.
 CREATE OR REPLACE FUNCTION ingest.upsert_followers(p_platform text, p_account_id bigint,
                                                    p_seen_at timestamptz, p_external_ids text[])
 RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -302,10 +303,28 @@ BEGIN
     WHERE p_account_id IS NOT NULL
     ON CONFLICT (account_id, profile_id) DO UPDATE SET
       first_seen_at = least(f.first_seen_at, EXCLUDED.first_seen_at),
-      last_seen_at = greatest(f.last_seen_at, EXCLUDED.last_seen_at)
+      last_seen_at = greatest(f.last_seen_at, EXCLUDED.last_seen_at),
+      unfollowed_at = CASE WHEN EXCLUDED.last_seen_at > f.unfollowed_at THEN NULL ELSE f.unfollowed_at END
     WHERE EXCLUDED.last_seen_at > f.last_seen_at OR EXCLUDED.first_seen_at < f.first_seen_at
     RETURNING 1)
   SELECT count(*) INTO n FROM ins;
+  RETURN n;
+END $$;
+
+-- Follows that ended at p_seen_at (unfollow events), unless the follower was
+-- seen following since.
+CREATE OR REPLACE FUNCTION ingest.end_follows(p_platform text, p_account_id bigint,
+                                              p_seen_at timestamptz, p_external_ids text[])
+RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE n integer;
+BEGIN
+  WITH ended AS (
+    UPDATE social.follower_edge f SET unfollowed_at = p_seen_at
+    FROM social.profile pr
+    WHERE pr.platform = p_platform AND pr.external_id = ANY (p_external_ids) AND f.profile_id = pr.id
+      AND f.account_id = p_account_id AND f.unfollowed_at IS NULL AND f.last_seen_at <= p_seen_at
+    RETURNING 1)
+  SELECT count(*) INTO n FROM ended;
   RETURN n;
 END $$;
 
@@ -325,14 +344,18 @@ END $$;
 -- Store one normalized page: profiles first (plus bare rows for people only
 -- referenced by id, so no author or actor is dropped; not for those the page
 -- describes anyway), then posts and their links, interactions, follower
--- edges and tombstones. Returns the counts of rows inserted or changed,
--- and of the items the page carried (posts, interactions, follower edges).
+-- edges, tombstones and ended follows (p_unfollowers). Returns the counts
+-- of rows inserted or changed, and of the items the page carried (posts,
+-- interactions, follower edges).
+DROP FUNCTION IF EXISTS ingest.apply(text, bigint, timestamptz, ingest.profile_in[], ingest.post_in[],
+                                     ingest.interaction_in[], text[], text[]);
 CREATE OR REPLACE FUNCTION ingest.apply(p_platform text, p_account_id bigint, p_seen_at timestamptz,
                                         p_profiles ingest.profile_in[],
                                         p_posts ingest.post_in[] DEFAULT '{}',
                                         p_interactions ingest.interaction_in[] DEFAULT '{}',
                                         p_followers text[] DEFAULT '{}',
-                                        p_deleted text[] DEFAULT '{}')
+                                        p_deleted text[] DEFAULT '{}',
+                                        p_unfollowers text[] DEFAULT '{}')
 RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   n jsonb := jsonb_build_object('posts', 0, 'edits', 0, 'snapshots', 0, 'links', 0,
@@ -362,6 +385,9 @@ BEGIN
   END IF;
   IF cardinality(p_deleted) > 0 THEN
     n := n || jsonb_build_object('tombstones', ingest.tombstone(p_platform, p_seen_at, p_deleted));
+  END IF;
+  IF cardinality(p_unfollowers) > 0 THEN
+    n := n || jsonb_build_object('unfollows', ingest.end_follows(p_platform, p_account_id, p_seen_at, p_unfollowers));
   END IF;
   RETURN n;
 END $$;

@@ -287,8 +287,8 @@ END $$;
 --            favorite_events      → 'like' interactions (and the liked Tweet, the liker);
 --                                 the brand's own likes: the Tweet and profiles only
 --            follow_events        follow of the brand → follower edge + 'follow';
---                                 unfollows and the brand's own follows: profiles only
---                                 (a follower edge has no end to record)
+--                                 unfollow of the brand → the edge's end;
+--                                 the brand's own follows: profiles only
 --            tweet_delete_events  → tombstones
 --            direct_message_events  message_create → posts of kind 'direct', their
 --                                 sender and recipient from `users`
@@ -346,5 +346,7 @@ BEGIN
           WHERE p_account_id IS NOT NULL AND f->>'type' = 'follow' AND f->'target'->>'id_str' = brand),
     ARRAY(SELECT ingest.need(ingest.need_object(e->'status', 'x tweet_delete_event.status')->>'id',
                              'x tweet_delete_event.status.id')
-          FROM ingest.x_events(p_body, 'tweet_delete_events') e));
+          FROM ingest.x_events(p_body, 'tweet_delete_events') e),
+    ARRAY(SELECT f->'source'->>'id_str' FROM unnest(follows) f
+          WHERE p_account_id IS NOT NULL AND f->>'type' = 'unfollow' AND f->'target'->>'id_str' = brand));
 END $$;

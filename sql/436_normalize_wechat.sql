@@ -42,13 +42,15 @@ BEGIN
 END $$;
 
 -- What a message is to Parley: 'message' (something a person sent the
--- brand), 'follow' (a subscribe event, also by scanning a QR code), or NULL
--- (unsubscribe, menu clicks, scans, location reports, invoices, device
--- messages, types added later). An event without Event is a shape error.
+-- brand), 'follow' (a subscribe event, also by scanning a QR code),
+-- 'unfollow' (unsubscribe), or NULL (menu clicks, scans, location reports,
+-- invoices, device messages, types added later). An event without Event is
+-- a shape error.
 CREATE OR REPLACE FUNCTION ingest.wechat_kind(m jsonb) RETURNS text
 LANGUAGE sql STABLE AS $$
   SELECT CASE WHEN t IN ('text', 'image', 'voice', 'video', 'shortvideo', 'location', 'link') THEN 'message'
-              WHEN t = 'event' AND lower(ingest.need(m->>'Event', 'wechat Event')) = 'subscribe' THEN 'follow' END
+              WHEN t = 'event' THEN CASE lower(ingest.need(m->>'Event', 'wechat Event'))
+                                      WHEN 'subscribe' THEN 'follow' WHEN 'unsubscribe' THEN 'unfollow' END END
   FROM (SELECT ingest.need(m->>'MsgType', 'wechat MsgType') AS t) x
 $$;
 
@@ -97,9 +99,8 @@ $$;
 --   webhook  one pushed message as wechat_xml_json() gives it: messages → a
 --            'direct' post; subscribe → follower edge + 'follow' interaction
 --            (key OpenID:CreateTime, so a redelivered event counts once);
---            everything else (see wechat_kind) is accepted and changes
---            nothing. Unsubscribe too: a follower edge has no end to record,
---            so the edge keeps the last time it was seen.
+--            unsubscribe → the follower edge's end; everything else (see
+--            wechat_kind) is accepted and changes nothing.
 CREATE OR REPLACE FUNCTION ingest.normalize_wechat(p_account_id bigint, p_endpoint text, p_body jsonb,
                                                    p_request_url text DEFAULT NULL,
                                                    p_seen_at timestamptz DEFAULT now())
@@ -118,5 +119,7 @@ BEGIN
     ARRAY(SELECT ROW('follow', ingest.wechat_sender(m), NULL::text,
                      ingest.wechat_sender(m) || ':' || (m->>'CreateTime'), ingest.wechat_time(m))::ingest.interaction_in
           WHERE kind = 'follow'),
-    ARRAY(SELECT ingest.wechat_sender(m) WHERE kind = 'follow' AND p_account_id IS NOT NULL));
+    ARRAY(SELECT ingest.wechat_sender(m) WHERE kind = 'follow' AND p_account_id IS NOT NULL),
+    '{}',
+    ARRAY(SELECT ingest.wechat_sender(m) WHERE kind = 'unfollow' AND p_account_id IS NOT NULL));
 END $$;

@@ -106,9 +106,23 @@ DECLARE
   stuck boolean;
   held boolean;
   release boolean;
+  run_start timestamptz := coalesce(s.run_started_at, now());
+  complete boolean;
 BEGIN
   SELECT * INTO a FROM social.account WHERE id = s.account_id;
   result := ingest.store_page(a.platform, p_endpoint, a.id, p_request_url, p_status, p_headers, p_body);
+  complete := s.run_complete AND NOT coalesce((result->>'quarantined')::boolean, false);
+  -- A whole followers list read, every page of it: whoever was not on it
+  -- (not seen since the run began) follows no more. Only where the API
+  -- lists every follower.
+  IF s.kind = 'followers' AND p_done AND complete
+     AND (SELECT lists_all_followers FROM social.platform WHERE code = a.platform) THEN
+    WITH ended AS (
+      UPDATE social.follower_edge SET unfollowed_at = now()
+      WHERE account_id = a.id AND unfollowed_at IS NULL AND last_seen_at < run_start
+      RETURNING 1)
+    SELECT result || jsonb_build_object('unfollows', count(*)) INTO result FROM ended;
+  END IF;
   -- Replies: the next thread to fetch is known only here; none left ends the walk.
   IF s.kind = 'replies' THEN
     SELECT to_jsonb(t) INTO nxt FROM ingest.reply_target(a.id, p_state) t WHERE t.target_id IS NOT NULL;
@@ -136,6 +150,8 @@ BEGIN
   UPDATE ingest.stream SET
     state = p_state,
     pages_harvested = pages_harvested + 1,
+    run_started_at = CASE WHEN p_done THEN NULL ELSE run_start END,
+    run_complete = p_done OR complete,
     items_harvested = items_harvested + coalesce((result->'counts'->>'items')::bigint, 0),
     last_success_at = CASE WHEN stuck THEN last_success_at ELSE now() END,
     last_error = CASE WHEN (result->>'quarantined')::boolean THEN 'page quarantined: ' || (result->>'error')
@@ -193,6 +209,9 @@ BEGIN
     quota_remaining = CASE WHEN p_kind = 'throttled' THEN 0 ELSE quota_remaining END,
     quota_reset_at = CASE WHEN p_kind = 'throttled' THEN retry ELSE quota_reset_at END,
     errors_in_row = errors_in_row + CASE WHEN p_kind = 'throttled' THEN 0 ELSE 1 END,
+    -- a part passed over leaves the run incomplete; a run it ends is over
+    run_started_at = CASE WHEN p_kind = 'client' AND p_run_done THEN NULL ELSE run_started_at END,
+    run_complete = CASE WHEN p_kind = 'client' THEN p_run_done ELSE run_complete END,
     -- A thread the platform refuses (deleted there, a stale page token) is
     -- passed over, so the threads after it are not held up behind it,
     -- unless the adapter said where to go on from.
@@ -217,7 +236,8 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE s ingest.stream := ingest.own_lease(p_stream, p_owner);
 BEGIN
   UPDATE ingest.stream SET state = '{}', next_run_at = now() + least(every, interval '5 seconds'),
-                           lease_owner = NULL, lease_until = NULL, last_success_at = now()
+                           lease_owner = NULL, lease_until = NULL, last_success_at = now(),
+                           run_started_at = NULL, run_complete = true
   WHERE id = s.id;
 END $$;
 

@@ -107,7 +107,8 @@ BEGIN
       'raw', jsonb_pretty(pr.raw)),
     'follows', coalesce((SELECT jsonb_agg(jsonb_build_object('account', a.handle, 'platform', a.platform,
                                                              'first_seen_at', f.first_seen_at,
-                                                             'last_seen_at', f.last_seen_at))
+                                                             'last_seen_at', f.last_seen_at,
+                                                             'unfollowed_at', f.unfollowed_at))
                          FROM social.follower_edge f JOIN social.account a ON a.id = f.account_id
                          WHERE f.profile_id = pr.id), '[]'),
     'has_follows', EXISTS (SELECT FROM social.follower_edge f WHERE f.profile_id = pr.id),

@@ -47,6 +47,7 @@ BEGIN
     UNION ALL SELECT coalesce(q.created_at, l.created_at) FROM crm.lead l LEFT JOIN social.post q ON q.id = l.post_id
               WHERE l.updated_at >= $1
     UNION ALL SELECT f.first_seen_at FROM social.follower_edge f WHERE f.first_seen_at >= $1
+    UNION ALL SELECT f.unfollowed_at FROM social.follower_edge f WHERE f.unfollowed_at >= $1
     UNION ALL SELECT q.created_at FROM social.engagement_snapshot e JOIN social.post q ON q.id = e.post_id
               WHERE e.taken_at >= $1
   ) x(t) $q$ USING p_since, p_tz;
@@ -66,7 +67,8 @@ BEGIN
     WHEN 'interaction' THEN
       INSERT INTO kpi.stale_day (at) SELECT DISTINCT o.occurred_at FROM gone o;
     WHEN 'follower_edge' THEN
-      INSERT INTO kpi.stale_day (at) SELECT DISTINCT o.first_seen_at FROM gone o;
+      INSERT INTO kpi.stale_day (at) SELECT o.first_seen_at FROM gone o UNION SELECT o.unfollowed_at FROM gone o
+                                     WHERE o.unfollowed_at IS NOT NULL;
     WHEN 'case', 'match' THEN
       INSERT INTO kpi.stale_day (at) SELECT DISTINCT q.created_at FROM gone o JOIN social.post q ON q.id = o.post_id;
     WHEN 'lead' THEN
@@ -104,6 +106,18 @@ END $$;
 DROP TRIGGER IF EXISTS kpi_note_insert ON social.interaction;
 CREATE TRIGGER kpi_note_insert AFTER INSERT ON social.interaction REFERENCING NEW TABLE AS added
   FOR EACH STATEMENT EXECUTE FUNCTION kpi.note_new_interactions();
+-- A follow seen again after it ended takes its loss back: that day is
+-- stale (a row trigger whose WHEN is false for the ordinary re-sighting).
+CREATE OR REPLACE FUNCTION kpi.note_refollow() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  INSERT INTO kpi.stale_day (at) VALUES (OLD.unfollowed_at);
+  RETURN NULL;
+END $$;
+DROP TRIGGER IF EXISTS kpi_stale_refollow ON social.follower_edge;
+CREATE TRIGGER kpi_stale_refollow AFTER UPDATE OF unfollowed_at ON social.follower_edge
+  FOR EACH ROW WHEN (OLD.unfollowed_at IS NOT NULL AND NEW.unfollowed_at IS DISTINCT FROM OLD.unfollowed_at)
+  EXECUTE FUNCTION kpi.note_refollow();
 COMMENT ON TABLE kpi.stale_day IS
   'Internal bookkeeping of kpi.refresh(), not part of the BI contract: instants (at) on days to recompute '
   'because interactions were inserted or rows they counted were deleted or re-categorised; grain: one row per change.';

@@ -43,7 +43,7 @@ DECLARE
   tz text;
   days date[];
   ndays integer;
-  w_post text; w_int text; w_fol text; w_day text;
+  w_post text; w_int text; w_fol text; w_unf text; w_day text;
   own text;                               -- the brand's own profile ids, as an array literal
   lap timestamptz := clock_timestamp();   -- where each section's time is measured from
   took jsonb := '{}';                     -- milliseconds per section
@@ -81,6 +81,7 @@ BEGIN
   w_post := kpi.day_pred('p.created_at', full_run);
   w_int := kpi.day_pred('i.occurred_at', full_run);
   w_fol := kpi.day_pred('e.first_seen_at', full_run);
+  w_unf := kpi.day_pred('e.unfollowed_at', full_run);
   w_day := CASE WHEN full_run THEN 'true' ELSE format('day = ANY (%L::date[])', days) END;
 
   ---------------------------------------------------------------- mentions
@@ -253,17 +254,21 @@ BEGIN
   ---------------------------------------------------------------- audience
   EXECUTE 'DELETE FROM kpi.follower_daily WHERE ' || w_day;
   EXECUTE format($q$
-    INSERT INTO kpi.follower_daily
-    SELECT (e.first_seen_at AT TIME ZONE %L)::date, e.account_id, count(*)
-    FROM social.follower_edge e WHERE %s GROUP BY 1, 2 $q$, tz, w_fol);
+    INSERT INTO kpi.follower_daily (day, account_id, new_followers, lost_followers)
+    SELECT (at AT TIME ZONE %L)::date, account_id, count(*) FILTER (WHERE gained), count(*) FILTER (WHERE NOT gained)
+    FROM (SELECT e.first_seen_at, e.account_id, true FROM social.follower_edge e WHERE %s
+          UNION ALL
+          SELECT e.unfollowed_at, e.account_id, false FROM social.follower_edge e WHERE e.unfollowed_at IS NOT NULL AND (%s)
+         ) x(at, account_id, gained)
+    GROUP BY 1, 2 $q$, tz, w_fol, w_unf);
 
   EXECUTE 'DELETE FROM kpi.engagement_daily WHERE ' || w_day;
   -- engagements: likes + reposts + replies + quotes of the latest snapshot,
   -- else of the post's metrics; followers: the account profile's count,
-  -- else the follower edges seen
+  -- else the follower edges seen that have not ended
   WITH acct AS (
     SELECT o.account_id AS id, pr.id AS own_id,
-           coalesce(pr.follower_count, (SELECT count(*) FROM social.follower_edge e WHERE e.account_id = o.account_id)) AS followers
+           coalesce(pr.follower_count, (SELECT count(*) FROM social.follower_edge e WHERE e.account_id = o.account_id AND e.unfollowed_at IS NULL)) AS followers
     FROM social.own_profile o JOIN social.profile pr ON pr.id = o.id
   ), pe AS (
     SELECT p.day, p.account_id, acct.followers,

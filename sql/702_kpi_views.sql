@@ -15,7 +15,9 @@ CREATE VIEW kpi.agent AS
 
 CREATE VIEW kpi.follower_growth AS
   SELECT day, account_id, new_followers,
-         sum(new_followers) OVER (PARTITION BY account_id ORDER BY day) AS followers_seen
+         sum(new_followers) OVER (PARTITION BY account_id ORDER BY day) AS followers_seen,
+         lost_followers,
+         sum(new_followers - lost_followers) OVER (PARTITION BY account_id ORDER BY day) AS followers_net
   FROM kpi.follower_daily;
 
 -- Own posts with their latest counts; the rate is per follower of the account.
@@ -35,7 +37,7 @@ CREATE VIEW kpi.post_engagement AS
                              coalesce(s.replies, (p.metrics->>'replies')::bigint, 0) AS replies,
                              coalesce(s.quotes, (p.metrics->>'quotes')::bigint, 0) AS quotes) n
   CROSS JOIN LATERAL (SELECT coalesce(pr.follower_count,
-                                      (SELECT count(*) FROM social.follower_edge e WHERE e.account_id = p.account_id)) AS followers) fl
+                                      (SELECT count(*) FROM social.follower_edge e WHERE e.account_id = p.account_id AND e.unfollowed_at IS NULL)) AS followers) fl
   WHERE p.deleted_at IS NULL;
 
 -- Cases by the day they were opened, team and agent. A target counts as
@@ -78,14 +80,15 @@ COMMENT ON TABLE kpi.volume_daily IS 'Volume. Grain: day x account x platform x 
 COMMENT ON TABLE kpi.response_daily IS 'Brand response. Grain: day of the mention x account x platform. Units: counts; response_rate 0..1; *_s seconds (median, 90th percentile; business = within business hours).';
 COMMENT ON TABLE kpi.sentiment_daily IS 'Sentiment trend. Grain: day. Units: counts of mentions by label; mean_score -1..1; complaint_share 0..1 of all mentions.';
 COMMENT ON TABLE kpi.share_of_voice_daily IS 'Share of voice. Grain: day x brand or competitor rule. Unit: matched mentions; share 0..1 of (brand-category mentions + all competitor matches).';
-COMMENT ON TABLE kpi.follower_daily IS 'Follower growth. Grain: day x account. Unit: followers first seen that day.';
+COMMENT ON TABLE kpi.follower_daily IS 'Follower growth. Grain: day x account. Units: followers first seen that day, follows that ended that day.';
 COMMENT ON TABLE kpi.engagement_daily IS 'Engagement per account. Grain: day the own post was published x account. Units: posts, engagements (likes+reposts+replies+quotes, latest counts), followers now; engagement_rate = engagements per post per follower.';
 COMMENT ON TABLE kpi.lead_daily IS 'Lead funnel. Grain: day of the mention x rule x account. Units: matched mentions, leads, qualified, won, lost (counts), won_value (lead currency).';
 COMMENT ON VIEW kpi.account IS 'Dimension: brand accounts. Grain: account.';
 COMMENT ON VIEW kpi.rule IS 'Dimension: listening rules. Grain: rule.';
 COMMENT ON VIEW kpi.team IS 'Dimension: teams. Grain: team.';
 COMMENT ON VIEW kpi.agent IS 'Dimension: staff (display names only). Grain: staff member.';
-COMMENT ON VIEW kpi.follower_growth IS 'Follower growth. Grain: day x account. Units: new followers that day, cumulative followers seen.';
+COMMENT ON VIEW kpi.follower_growth IS 'Follower growth. Grain: day x account. Units: new followers that day, cumulative followers seen, '
+  'followers lost that day (unfollows where the platform tells), cumulative net followers.';
 COMMENT ON VIEW kpi.post_engagement IS 'Engagement per own post (live). Grain: post. Units: counts; engagement_rate = engagements per follower of the account.';
 COMMENT ON VIEW kpi.sla_breaches IS 'SLA breaches (live). Grain: day the case opened x team x agent. Unit: cases.';
 COMMENT ON VIEW kpi.backlog IS 'Open-case backlog (live, now). Grain: team x agent x age bucket. Unit: cases.';

@@ -101,6 +101,9 @@ eq "a malformed id is 422" "$STATUS" 422
 echo "# new mentions, two harvesters at once: no page fetched twice"
 ctl POST append '{"platform": "mastodon", "account": "brand1", "stream": "mentions", "count": 45}' >/dev/null
 ctl POST append '{"platform": "bluesky", "account": "lumen.bsky.social", "stream": "mentions", "count": 60}' >/dev/null
+# … while three of brand1's followers and two of lumen's leave.
+gone=$( (ctl POST unfollow '{"platform": "mastodon", "account": "brand1", "count": 3}'
+         ctl POST unfollow '{"platform": "bluesky", "account": "lumen.bsky.social", "count": 2}') | jq -r '.gone[]' | LC_ALL=C sort | paste -sd,)
 before=$(ctl GET stats | jq '.urls')
 want_posts=$(( $(ctl GET 'expected?platform=mastodon&account=brand1' | jq '.statuses_reachable | length')
   + $(ctl GET 'expected?platform=bluesky&account=lumen.bsky.social' | jq '.statuses_reachable | length') ))
@@ -111,6 +114,11 @@ for _ in $(seq 120); do
   sleep 0.5
 done
 eq "the new mentions arrived" "$(have_posts)" "$want_posts"
+eq "the walks of the followers lists end the follows of those who left, and no other" \
+  "$(sql "SELECT string_agg(p.external_id, ',' ORDER BY p.external_id COLLATE \"C\") FROM social.follower_edge f
+          JOIN social.profile p ON p.id = f.profile_id WHERE f.unfollowed_at IS NOT NULL")" "$gone"
+req m GET "/profile?id=$(sql "SELECT id FROM social.profile WHERE external_id = '${gone%%,*}'")"
+has "… and their profile page says so" "$BODY" 'data-testid="unfollowed"'
 twice=$(ctl GET stats | jq --argjson b "$before" '[.urls | to_entries[] | select(.value - ($b[.key] // 0) > 1)] | length')
 eq "no URL was fetched twice by the two harvesters" "$twice" 0
 stop_hv TERM hA; stop_hv TERM hB

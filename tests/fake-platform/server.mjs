@@ -434,6 +434,13 @@ class World {
     return keys;
   }
 
+  // The `count` longest-standing followers unfollow the brand.  Returns their person ids.
+  unfollow(count) {
+    const gone = this.followers.splice(0, count);
+    for (const f of gone) f.person.follows = false;
+    return gone.map((f) => f.person.did ?? f.person.id);
+  }
+
   appendOne(kind, now) {
     const time = this.nextTime(now);
     if (kind === 'post') return this.addStatus({ kind, time, author: this.brand }).key;
@@ -1392,6 +1399,12 @@ async function serveControl(app, req, res, url) {
         if (!Number.isInteger(count) || count < 1 || w.size + count > APPEND_CAP) throw new Error(`"count" must be a positive integer and keep the account under ${APPEND_CAP} items`);
         const added = w.append(stream, count);
         return sendJson(res, 200, { ok: true, added, size: w.size });
+      }
+      case 'POST /_control/unfollow': {
+        const { account, platform, count = 1 } = await readBody(req);
+        const w = controlWorld(app, platform, account);
+        if (!Number.isInteger(count) || count < 1 || count > w.followers.length) throw new Error(`"count" must be 1..${w.followers.length}, the account's followers`);
+        return sendJson(res, 200, { ok: true, gone: w.unfollow(count), followers: w.followers.length });
       }
       case 'GET /_control/replies': {
         const account = url.searchParams.get('account'), only = url.searchParams.get('platform');

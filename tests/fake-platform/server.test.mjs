@@ -33,10 +33,10 @@ async function get(pathOrUrl, token) {
   return { status: res.status, headers: res.headers, text, json };
 }
 
-async function control(method, path, body) {
+async function control(method, path, body, status = 200) {
   const res = await fetch(`${fake.url}/_control/${path}`, { method, body: body === undefined ? undefined : JSON.stringify(body) });
   const json = await res.json();
-  assert.equal(res.status, 200, `${method} ${path}: ${JSON.stringify(json)}`);
+  assert.equal(res.status, status, `${method} ${path}: ${JSON.stringify(json)}`);
   return json;
 }
 
@@ -205,6 +205,28 @@ test('Mastodon: own statuses, context, search and followers match /_control/expe
   assert.equal(followers.length, 150);
   const nextMax = new URL(links(fpages[0].headers.get('link')).next).searchParams.get('max_id');
   assert.ok(!followers.includes(nextMax));
+});
+
+test('unfollow: the longest-standing followers leave the followers lists of Mastodon and Bluesky', async () => {
+  await reset();
+  const me = (await get(`${M}/api/v1/accounts/verify_credentials`, M_TOKEN)).json;
+  const before = (await expected('mastodon', 'brand1')).streams.followers;
+  const { gone, followers } = await control('POST', 'unfollow', { platform: 'mastodon', account: 'brand1', count: 3 });
+  assert.equal(gone.length, 3);
+  assert.equal(followers, before.length - 3);
+  const after = (await followLinks(`${M}/api/v1/accounts/${me.id}/followers?limit=80`, M_TOKEN)).flatMap((p) => p.json.map((a) => a.id));
+  assert.deepEqual(after, before.filter((id) => !gone.includes(id)));
+  assert.deepEqual(after, (await expected('mastodon', 'brand1')).streams.followers);
+  assert.deepEqual(before.slice(-3).sort(), [...gone].sort(), 'the oldest three (the list is newest first)');
+
+  const b = await control('POST', 'unfollow', { platform: 'bluesky', account: 'lumen.bsky.social', count: 2 });
+  assert.ok(b.gone.every((d) => d.startsWith('did:plc:')));
+  const bl = (await followCursors(`${B}/xrpc/app.bsky.graph.getFollowers?actor=lumen.bsky.social&limit=50`, B_TOKEN, 'followers')).items.map((f) => f.did);
+  assert.ok(!bl.some((d) => b.gone.includes(d)));
+  assert.equal(bl.length, b.followers);
+
+  const bad = await control('POST', 'unfollow', { platform: 'mastodon', account: 'brand1', count: 0 }, 400);
+  assert.match(bad.error, /count/);
 });
 
 test('data is deterministic per account name, bilingual, and mentions the brand', () => {

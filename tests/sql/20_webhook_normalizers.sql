@@ -6,7 +6,7 @@
 -- Expected numbers were counted by hand from the payloads (and, for the
 -- WeChat XML, with Python's ElementTree), not taken from the functions.
 BEGIN;
-SELECT plan(179);
+SELECT plan(184);
 
 SET LOCAL lock_timeout = '10s';
 SET LOCAL client_min_messages = warning;
@@ -538,6 +538,18 @@ SELECT pg_temp.hook('x_follow_again', 'x', jsonb_build_object('for_user_id', '22
   jsonb_build_object('type', 'follow', 'created_timestamp', '1700040000000', 'target', pg_temp.xu('brand'), 'source', pg_temp.xu('neo')))),
   'x-d3', '2023-11-15 09:20:03Z');
 SELECT ok(pg_temp.unchanged('x_follow_again'), 'x follow again: nothing added');
+-- Neo unfollows the brand, then follows it again.
+SELECT pg_temp.hook('x_unfollow', 'x', jsonb_build_object('for_user_id', '2244994945', 'follow_events', jsonb_build_array(
+  jsonb_build_object('type', 'unfollow', 'created_timestamp', '1700043600000', 'target', pg_temp.xu('brand'), 'source', pg_temp.xu('neo')))),
+  'x-d3u', '2023-11-15 10:20:03Z');
+SELECT is(pg_temp.counts('x_unfollow', 'unfollows'), 1, 'x unfollow: one follow ended');
+SELECT is((SELECT unfollowed_at FROM social.follower_edge WHERE account_id = pg_temp.account('x')), '2023-11-15 10:20:03Z'::timestamptz,
+          'x unfollow: the edge ends when the event came');
+SELECT pg_temp.hook('x_refollow', 'x', jsonb_build_object('for_user_id', '2244994945', 'follow_events', jsonb_build_array(
+  jsonb_build_object('type', 'follow', 'created_timestamp', '1700047200000', 'target', pg_temp.xu('brand'), 'source', pg_temp.xu('neo')))),
+  'x-d3f', '2023-11-15 11:20:03Z');
+SELECT is((SELECT coalesce(unfollowed_at::text, 'open') || ' ' || first_seen_at FROM social.follower_edge WHERE account_id = pg_temp.account('x')),
+          'open 2023-11-15 09:20:03+00', 'x follow after the unfollow: the edge is open again, first seen as before');
 
 -- Mei deletes her Tweet: a tombstone.
 SELECT pg_temp.hook('x_delete', 'x', $${"for_user_id": "2244994945", "tweet_delete_events": [
@@ -719,17 +731,23 @@ SELECT results_eq(
   $$VALUES ('follow', 'FromUser:123456789', 'FromUser', '1973-11-29 21:33:09Z'::timestamptz, true),
            ('follow', 'otAzGjrS4AYCmeJM1GhEOcHXXTAo:1433259128', 'otAzGjrS4AYCmeJM1GhEOcHXXTAo', '2015-06-02 15:32:08Z', true)$$,
   'wechat subscribes: follows keyed by OpenID and CreateTime');
--- Unsubscribe and the other events and message types change nothing.
+-- The other events and message types change nothing.
 SELECT pg_temp.hook('w_noop_' || f, 'wechat', pg_temp.wechat(f || '.xml'), 'wc-noop-' || f, '2023-11-15 13:20Z')
 FROM unnest(ARRAY['click_event', 'scan_event', 'location_event', 'view_event', 'submit_invoice_title_event',
                   'update_invoice_status_event', 'user_authorize_invoice_event', 'device_text_event', 'device_bind_event',
                   'unknown_message']) f;
-SELECT pg_temp.hook('w_noop_unsubscribe', 'wechat', ingest.wechat_xml_json($$<xml><ToUserName><![CDATA[toUser]]></ToUserName>
+SELECT is((SELECT count(*)::integer FROM res WHERE name LIKE 'w\_noop\_%' AND r = (SELECT counts FROM zero)), 10,
+          'wechat: 10 recorded events and other types: zero counts');
+SELECT ok((SELECT bool_and(before = after) FROM res WHERE name LIKE 'w\_noop\_%'), 'wechat: and no rows');
+-- FromUser unsubscribes: its follow ends.
+SELECT pg_temp.hook('w_unsubscribe', 'wechat', ingest.wechat_xml_json($$<xml><ToUserName><![CDATA[toUser]]></ToUserName>
 <FromUserName><![CDATA[FromUser]]></FromUserName><CreateTime>123456999</CreateTime><MsgType><![CDATA[event]]></MsgType>
 <Event><![CDATA[unsubscribe]]></Event><EventKey><![CDATA[]]></EventKey></xml>$$), 'wc-unsub', '2023-11-15 13:21Z');
-SELECT is((SELECT count(*)::integer FROM res WHERE name LIKE 'w\_noop\_%' AND r = (SELECT counts FROM zero)), 11,
-          'wechat: 10 recorded events and other types, and an unsubscribe: zero counts');
-SELECT ok((SELECT bool_and(before = after) FROM res WHERE name LIKE 'w\_noop\_%'), 'wechat: and no rows');
+SELECT is((SELECT r - 'unfollows' = (SELECT counts FROM zero) AND (r->>'unfollows')::integer = 1 FROM res WHERE name = 'w_unsubscribe'), true,
+          'wechat: an unsubscribe ends one follow and adds nothing');
+SELECT is((SELECT string_agg(p.external_id || ' ' || coalesce(f.unfollowed_at::text, 'open'), ', ' ORDER BY p.external_id)
+           FROM social.follower_edge f JOIN social.profile p ON p.id = f.profile_id WHERE f.account_id = pg_temp.account('wechat')),
+          'FromUser 2023-11-15 13:21:00+00, otAzGjrS4AYCmeJM1GhEOcHXXTAo open', 'wechat: the unsubscriber''s edge ended, the other is open');
 SELECT is(pg_temp.err('wechat', pg_temp.wechat('encrypted_push_wecom.xml')), 'PR422 missing or invalid field: wechat MsgType',
           'wechat: an encrypted push not decrypted');
 SELECT is(pg_temp.err('wechat', pg_temp.wechat('plain_reply_wecom.xml')), 'PR422 missing or invalid field: wechat MsgId',

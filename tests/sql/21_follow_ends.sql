@@ -1,0 +1,87 @@
+-- When a follow ends: a complete walk of a followers list (on platforms
+-- whose API lists every follower) ends the follows of those not on it; a
+-- walk with a page quarantined or passed over ends none; seen again, a
+-- follow is open again; the KPI rollup counts the followers lost per day.
+BEGIN;
+SELECT plan(15);
+SET LOCAL client_min_messages = warning;
+
+INSERT INTO social.account (platform, handle, api_base_url, external_id) VALUES ('mastodon', 'tap-fol', 'http://127.0.0.1:9/m', '77');
+SELECT id AS acc FROM social.account WHERE handle = 'tap-fol' \gset
+INSERT INTO ingest.stream (account_id, kind, next_run_at) VALUES (:acc, 'followers', now() + interval '1 hour');
+SELECT id AS st FROM ingest.stream WHERE account_id = :acc \gset
+
+-- pg_temp.page(followers, done): one followers page of the walk, recorded as
+-- the harvester does (the lease taken first); returns what record_page says.
+CREATE FUNCTION pg_temp.page(p_who text[], p_done boolean, p_body text DEFAULT NULL) RETURNS jsonb LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE ingest.stream SET lease_owner = 'tap', lease_until = now() + interval '1 minute'
+  WHERE account_id = (SELECT id FROM social.account WHERE handle = 'tap-fol');
+  RETURN ingest.record_page((SELECT s.id FROM ingest.stream s JOIN social.account a ON a.id = s.account_id WHERE a.handle = 'tap-fol'),
+    'tap', 'accounts', 'http://127.0.0.1:9/m/api/v1/accounts/77/followers', 200, '{}',
+    coalesce(p_body, (SELECT coalesce(json_agg(json_build_object('id', 'tapf-' || w, 'username', w, 'acct', w,
+                                                              'display_name', upper(w)))::text, '[]') FROM unnest(p_who) w)),
+    CASE WHEN p_done THEN '{}' ELSE jsonb_build_object('max_id', 'after-' || array_to_string(p_who, '-')) END, p_done, NULL, NULL);
+END $$;
+-- pg_temp.ended(): who no longer follows; pg_temp.earlier(): the walks so far
+-- happened an hour ago (one transaction has one now()).
+CREATE FUNCTION pg_temp.ended() RETURNS text LANGUAGE sql AS $$
+  SELECT coalesce(string_agg(p.handle, ' ' ORDER BY p.handle), '') FROM social.follower_edge f JOIN social.profile p ON p.id = f.profile_id
+  WHERE f.account_id = (SELECT id FROM social.account WHERE handle = 'tap-fol') AND f.unfollowed_at IS NOT NULL
+$$;
+CREATE FUNCTION pg_temp.earlier() RETURNS void LANGUAGE sql AS $$
+  UPDATE social.follower_edge SET first_seen_at = first_seen_at - interval '1 hour', last_seen_at = last_seen_at - interval '1 hour',
+                                  unfollowed_at = unfollowed_at - interval '1 hour'
+  WHERE account_id = (SELECT id FROM social.account WHERE handle = 'tap-fol')
+$$;
+
+-- The first walk: two pages, three followers.
+SELECT pg_temp.page(ARRAY['ann', 'bob'], false) IS NULL AS silenced \gset
+SELECT is((pg_temp.page(ARRAY['cy'], true)->>'unfollows')::integer, 0, 'a first walk ends no follow');
+SELECT is((SELECT count(*) FROM social.follower_edge WHERE account_id = :acc AND unfollowed_at IS NULL), 3::bigint, '… three follow');
+SELECT is((SELECT (run_started_at IS NULL) || ' ' || run_complete FROM ingest.stream WHERE id = :st), 'true true', '… and the run is over');
+
+-- The next walk has no bob.
+SELECT pg_temp.earlier() IS NULL AS silenced \gset
+SELECT pg_temp.page(ARRAY['ann'], false) IS NULL AS silenced \gset
+SELECT is((SELECT (run_started_at = now()) || ' ' || run_complete FROM ingest.stream WHERE id = :st), 'true true',
+          'a walk under way knows when it began');
+SELECT is((pg_temp.page(ARRAY['cy'], true)->>'unfollows')::integer, 1, 'a complete walk without bob ends one follow');
+SELECT is(pg_temp.ended(), 'bob', '… bob''s');
+SELECT is((SELECT unfollowed_at FROM social.follower_edge f JOIN social.profile p ON p.id = f.profile_id WHERE p.handle = 'bob'
+             AND f.account_id = :acc), now(), '… as of the walk''s end');
+
+-- The KPI rollup counts the loss on its day.
+SELECT kpi.refresh(true) IS NULL AS silenced \gset
+SELECT is((SELECT new_followers || '/' || lost_followers FROM kpi.follower_growth
+           WHERE account_id = :acc AND day = (now() AT TIME ZONE (SELECT tz FROM kpi.freshness))::date), '3/1',
+          'kpi.follower_growth: 3 new and 1 lost today');
+
+-- bob follows again: open again.
+SELECT pg_temp.earlier() IS NULL AS silenced \gset
+SELECT pg_temp.page(ARRAY['ann', 'bob', 'cy'], true) IS NULL AS silenced \gset
+SELECT is(pg_temp.ended(), '', 'seen on the list again, bob follows again');
+SELECT ok(EXISTS (SELECT FROM kpi.stale_day WHERE at = now() - interval '1 hour'), '… and the day of his loss is to be counted again');
+
+-- A walk with a page quarantined ends nothing (the page's followers are unknown).
+SELECT pg_temp.earlier() IS NULL AS silenced \gset
+SELECT pg_temp.page(NULL, false, '{"not": "a list"}') IS NULL AS silenced \gset
+SELECT is((pg_temp.page(ARRAY['ann'], true)->'unfollows'), NULL, 'a walk with a quarantined page ends no follow');
+SELECT is(pg_temp.ended(), '', '… bob and cy still follow');
+
+-- Nor one with a page the platform refused and the walk passed over.
+SELECT pg_temp.earlier() IS NULL AS silenced \gset
+SELECT pg_temp.page(ARRAY['ann'], false) IS NULL AS silenced \gset
+UPDATE ingest.stream SET lease_owner = 'tap', lease_until = now() + interval '1 minute' WHERE id = :st;
+SELECT ingest.record_failure(:st, 'tap', 'client', 'HTTP 404', NULL, '{"max_id": "past-the-refused-page"}', false) IS NULL AS silenced \gset
+SELECT is((pg_temp.page(ARRAY['ann'], true)->'unfollows'), NULL, 'a walk that passed a page over ends no follow');
+
+-- Nor on a platform whose API lists only some followers (Weibo: the newest 5,000).
+UPDATE social.platform SET lists_all_followers = false WHERE code = 'mastodon';
+SELECT pg_temp.earlier() IS NULL AS silenced \gset
+SELECT is((pg_temp.page(ARRAY['ann'], true)->'unfollows'), NULL, 'where the API lists only some followers, a walk ends no follow');
+UPDATE social.platform SET lists_all_followers = true WHERE code = 'mastodon';
+SELECT is((pg_temp.page(ARRAY['ann'], true)->>'unfollows')::integer, 2, 'where it lists every follower again, a complete walk without bob and cy ends theirs');
+
+SELECT * FROM finish();
+ROLLBACK;
