@@ -1,5 +1,6 @@
 /* The adapter table and what adapters share. */
 #include "adapters.h"
+#include "util.h"
 
 #include <curl/curl.h>
 #include <stdlib.h>
@@ -131,6 +132,31 @@ const char *platform_error(arena *a, json_t *body, long status)
     if (msg || err)
         return arena_printf(a, "HTTP %ld: %s", status, msg ? msg : err);
     return arena_printf(a, "HTTP %ld", status);
+}
+
+void keep_header(json_t *headers, const char *p, size_t len)
+{
+    if (len >= 5 && !strncmp(p, "HTTP/", 5)) {
+        json_object_clear(headers); /* a new response (e.g. after 100 Continue) */
+        return;
+    }
+    const char *colon = memchr(p, ':', len);
+    if (!colon)
+        return;
+    char name[128];
+    size_t nlen = (size_t)(colon - p);
+    if (nlen == 0 || nlen >= sizeof name)
+        return;
+    for (size_t i = 0; i < nlen; i++)
+        name[i] = (char)((p[i] >= 'A' && p[i] <= 'Z') ? p[i] + 32 : p[i]);
+    name[nlen] = '\0';
+    const char *v = colon + 1, *end = p + len;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
+        end--;
+    if (utf8_valid(v, (size_t)(end - v)))
+        json_object_set_new(headers, name, json_stringn_nocheck(v, (size_t)(end - v)));
 }
 
 const char *retry_time(arena *a, json_t *headers, const char *fallback)

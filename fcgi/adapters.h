@@ -99,6 +99,9 @@ bool state_is_thread(const stream *s, const char *key);
 int decimal_id_cmp(const char *x, const char *y);          /* ids as decimal strings, compared as numbers */
 const char *url_escape(arena *a, const char *s);
 const char *header(json_t *headers, const char *name);       /* lower-case name */
+/* One response header line (as libcurl gives it) into headers, its name
+ * lower-cased; a status line starts a new response and clears them. */
+void keep_header(json_t *headers, const char *line, size_t len);
 const char *link_param(arena *a, const char *link, const char *rel, const char *param);
 const char *epoch_to_iso(arena *a, long long epoch);
 const char *json_text(arena *a, json_t *v);                   /* compact JSON, arena-owned */

@@ -69,32 +69,8 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 static size_t on_header(char *p, size_t size, size_t n, void *ud)
 {
     transfer *t = ud;
-    size_t len = size * n;
-    if (len >= 5 && !strncmp(p, "HTTP/", 5)) {
-        json_object_clear(t->headers); /* a new response (e.g. after 100 Continue) */
-        return len;
-    }
-    char *colon = memchr(p, ':', len);
-    if (!colon)
-        return len;
-    char name[128];
-    size_t nlen = (size_t)(colon - p);
-    if (nlen == 0 || nlen >= sizeof name)
-        return len;
-    for (size_t i = 0; i < nlen; i++)
-        name[i] = (char)((p[i] >= 'A' && p[i] <= 'Z') ? p[i] + 32 : p[i]);
-    name[nlen] = '\0';
-    const char *v = colon + 1, *end = p + len;
-    while (v < end && (*v == ' ' || *v == '\t'))
-        v++;
-    while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
-        end--;
-    json_t *val = json_stringn_nocheck(v, (size_t)(end - v));
-    if (utf8_valid(v, (size_t)(end - v)))
-        json_object_set_new(t->headers, name, val);
-    else
-        json_decref(val);
-    return len;
+    keep_header(t->headers, p, size * n);
+    return size * n;
 }
 
 /* A page that could not be had: the database schedules the retry (ingest.record_failure). */

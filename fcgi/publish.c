@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 enum { MAX_SENDS = 4, SEND_TIMEOUT = 30, MAX_ANSWER = 1024 * 1024 };
 
@@ -33,7 +34,7 @@ typedef struct outgoing {
     CURL *easy;
     struct curl_slist *req_headers;
     buf body;
-    json_t *headers;         /* response headers we keep (retry-after) */
+    json_t *headers;         /* response headers (retry-after, rate limits) */
     bool lookup;             /* this request asks whether an earlier send made the reply */
     bool look_first;         /* ... before any send of this attempt (the entry was tried before) */
     bool interrupted;        /* the last attempt ended with nothing recorded (its harvester died) */
@@ -62,17 +63,8 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
 static size_t on_header(char *p, size_t size, size_t n, void *ud)
 {
     outgoing *s = ud;
-    size_t len = size * n;
-    if (len > 12 && !strncasecmp(p, "retry-after:", 12)) {
-        const char *v = p + 12, *end = p + len;
-        while (v < end && (*v == ' ' || *v == '\t'))
-            v++;
-        while (end > v && (end[-1] == '\r' || end[-1] == '\n' || end[-1] == ' '))
-            end--;
-        if (utf8_valid(v, (size_t)(end - v)))
-            json_object_set_new(s->headers, "retry-after", json_stringn(v, (size_t)(end - v)));
-    }
-    return len;
+    keep_header(s->headers, p, size * n);
+    return size * n;
 }
 
 static void drop(publisher *p, outgoing *s)
@@ -101,6 +93,17 @@ static void record_failed(publisher *p, outgoing *s, const char *message, bool p
     PGresult *r = PQexecParams(p->db, "SELECT ingest.outbox_failed($1, $2, $3, $4, $5)", 5, NULL, v, NULL, NULL, 0);
     fprintf(stderr, "harvest: reply %lld (%s) not sent: %s; %s\n", s->e.id, s->e.platform, message,
             PQresultStatus(r) == PGRES_TUPLES_OK ? PQgetvalue(r, 0, 0) : PQresultErrorMessage(r));
+    PQclear(r);
+}
+
+/* The platform said none is left until reset_at: the account's replies
+ * wait until then (ingest.hold_replies). */
+static void hold_replies(publisher *p, outgoing *s, const char *reset_at)
+{
+    const char *v[] = {arena_printf(s->a, "%lld", s->e.id), reset_at};
+    PGresult *r = PQexecParams(p->db, "SELECT ingest.hold_replies($1, $2)", 2, NULL, v, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        fprintf(stderr, "harvest: reply %lld: cannot hold the account's replies: %s", s->e.id, PQresultErrorMessage(r));
     PQclear(r);
 }
 
@@ -196,6 +199,15 @@ static bool finish(publisher *p, outgoing *s, CURLcode rc)
     json_t *body = json_loadb(s->body.data ? s->body.data : "", s->body.len, 0, NULL);
     arena_defer(a, (void (*)(void *))json_decref, body);
     const char *msg = NULL, *kind = NULL;
+    /* Throttled: wait for Retry-After, else the rate limit's reset, else a
+     * minute (Meta and Weibo say it only in the body). None left after an
+     * answer: the account's next replies wait for the reset. */
+    int remaining;
+    const char *reset_at;
+    s->ad->quota(a, s->headers, &remaining, &reset_at);
+    const char *retry_at = retry_time(a, s->headers, reset_at ? reset_at : epoch_to_iso(a, (long long)time(NULL) + 60));
+    if (remaining == 0 && reset_at)
+        hold_replies(p, s, reset_at);
     if (s->look_first) { /* found: recorded; not there: send now; unsure: later */
         const char *id = NULL, *url = NULL;
         bool ok = status >= 200 && status < 300;
@@ -209,7 +221,7 @@ static bool finish(publisher *p, outgoing *s, CURLcode rc)
             return start(p, s);
         }
         record_failed(p, s, arena_printf(a, "could not check whether an earlier attempt posted the reply: %s", msg),
-                      !strcmp(kind, "auth"), !strcmp(kind, "throttled") ? retry_time(a, s->headers, NULL) : NULL);
+                      !strcmp(kind, "auth"), !strcmp(kind, "throttled") ? retry_at : NULL);
         return false;
     }
     if (status >= 200 && status < 300) {
@@ -237,7 +249,7 @@ static bool finish(publisher *p, outgoing *s, CURLcode rc)
         kind = failure_kind(a, s->ad, status, body, &msg);
     }
     if (!strcmp(kind, "throttled")) {
-        record_failed(p, s, msg, false, retry_time(a, s->headers, NULL));
+        record_failed(p, s, msg, false, retry_at);
         return false;
     }
     /* The platform refused (permanent) or failed (try again). An earlier

@@ -54,16 +54,28 @@ $$;
 -- lengthens a block when it is called during one; the last request, which
 -- harvesting leaves, is a reply's). NULL: they may go now.
 CREATE OR REPLACE FUNCTION ingest.replies_held_until(a social.account) RETURNS timestamptz
-LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE sql STABLE AS $$
   SELECT greatest(CASE WHEN a.sends_held_until > now() THEN a.sends_held_until END,
                   ingest.token_held_until(a.id, a.platform, 0))
+$$;
+
+-- The platform said the account may send no more until p_until (a throttled
+-- reply, or an answer saying none is left): its replies wait. At most a
+-- day, whatever the platform said.
+CREATE OR REPLACE FUNCTION ingest.hold_replies(p_outbox_id bigint, p_until timestamptz) RETURNS timestamptz
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+  UPDATE social.account a SET sends_held_until = greatest(a.sends_held_until, least(p_until, now() + interval '1 day'))
+  FROM ingest.outbox o WHERE o.id = p_outbox_id AND a.id = o.account_id AND p_until > now()
+  RETURNING a.sends_held_until
 $$;
 
 -- Due entries, leased to p_owner for p_seconds (SKIP LOCKED: two harvesters
 -- never get the same entry, nor wait on each other). Each lease counts as an
 -- attempt, so an entry whose sends keep dying with the harvester still ends.
 -- Entries of paused accounts, of ones that need a new token and of ones
--- whose replies are held (ingest.replies_held_until) wait.
+-- whose replies are held (ingest.replies_held_until) wait. An account's
+-- replies go one at a time (one leased per call, none while one is being
+-- sent), so a throttle or the last request left is known before the next.
 -- reply_ref: for Bluesky, the {root, parent} strong refs (uri + cid) a reply
 -- record needs (ingest.outbox_reply_ref).
 -- target_kind, target_root and target_author (the platform's ids of the
@@ -85,12 +97,17 @@ BEGIN
          last_error = format('Gave up after %s attempts that got no answer from the platform.', o.attempts)
   WHERE o.state = 'sending' AND o.lease_until < now() AND o.attempts >= ingest.outbox_max_attempts();
   RETURN QUERY
-  WITH due AS (
-    SELECT o.id, o.state AS was FROM ingest.outbox o
+  WITH candidate AS (
+    SELECT o.id, o.account_id, o.next_attempt_at FROM ingest.outbox o
     JOIN social.account a ON a.id = o.account_id
     WHERE o.state IN ('queued', 'sending') AND o.next_attempt_at <= now()
       AND (o.lease_until IS NULL OR o.lease_until < now()) AND a.status = 'active'
       AND ingest.replies_held_until(a) IS NULL
+      AND NOT EXISTS (SELECT FROM ingest.outbox s WHERE s.account_id = o.account_id AND s.state = 'sending'
+                        AND s.lease_until >= now())
+  ), due AS (
+    SELECT o.id, o.state AS was FROM ingest.outbox o
+    WHERE o.id IN (SELECT DISTINCT ON (account_id) id FROM candidate ORDER BY account_id, next_attempt_at, id)
     ORDER BY o.next_attempt_at
     LIMIT p_max
     FOR UPDATE OF o SKIP LOCKED
@@ -219,8 +236,8 @@ BEGIN
     lease_owner = NULL, lease_until = NULL,
     last_error = left(coalesce(nullif(p_message, ''), 'unknown error'), 1000), last_error_at = now()
   WHERE id = o.id;
-  IF p_retry_at > now() THEN
-    UPDATE social.account SET sends_held_until = greatest(sends_held_until, p_retry_at) WHERE id = o.account_id;
+  IF p_retry_at IS NOT NULL THEN
+    PERFORM ingest.hold_replies(o.id, p_retry_at);
   END IF;
   RETURN CASE WHEN give_up THEN 'failed' ELSE 'queued' END;
 END $$;

@@ -14,8 +14,8 @@ BEGIN
         'status_message', a.status_message,
         -- the token's quota spent (platforms that count per token): every stream waits
         'quota_back_at', ingest.token_held_until(a.id, a.platform),
-        -- a reply throttled by the platform: the account's replies wait
-        'replies_back_at', CASE WHEN a.sends_held_until > now() THEN a.sends_held_until END,
+        -- a reply throttled, or no request left at all: the account's replies wait
+        'replies_back_at', ingest.replies_held_until(a),
         'has_token', EXISTS (SELECT FROM social.account_credential c WHERE c.account_id = a.id),
         'harvested', pl.harvested,
         -- webhook secrets are write-only too: how many verify now, and since when

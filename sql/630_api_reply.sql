@@ -8,8 +8,9 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     'id', o.id, 'state', o.state, 'body', o.body, 'attempts', o.attempts,
     'error', CASE WHEN o.state <> 'sent' THEN o.last_error END, 'error_at', o.last_error_at,
     'next_attempt_at', CASE WHEN o.state = 'queued' THEN greatest(o.next_attempt_at, ingest.replies_held_until(a)) END,
-    -- the platform's limit holds the account's replies (ingest.replies_held_until)
-    'held_until', CASE WHEN o.state = 'queued' THEN ingest.replies_held_until(a) END,
+    -- the platform's limit holds the account's replies past this one's own time
+    'held_until', CASE WHEN o.state = 'queued' AND ingest.replies_held_until(a) > o.next_attempt_at
+                       THEN ingest.replies_held_until(a) END,
     'external_id', o.external_id, 'url', r.url, 'reply_post_id', o.post_id,
     'post_id', o.in_reply_to, 'case_id', o.case_id,
     'account', jsonb_build_object('id', a.id, 'platform', a.platform, 'handle', a.handle, 'status', a.status),

@@ -23,5 +23,6 @@ GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA hooks TO parley_hooks;
 GRANT EXECUTE ON FUNCTION ingest.lease_outbox(text, integer, integer),
                           ingest.outbox_sent(bigint, text, text, text, jsonb),
                           ingest.outbox_failed(bigint, text, text, boolean, timestamptz),
-                          ingest.release_outbox_owner(text)
+                          ingest.release_outbox_owner(text),
+                          ingest.hold_replies(bigint, timestamptz)
   TO parley_harvest;

@@ -2,7 +2,7 @@
 -- leasers never get one entry), recording success and failure with backoff,
 -- and who may call what.
 BEGIN;
-SELECT plan(74);
+SELECT plan(78);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -18,28 +18,28 @@ SELECT dblink_connect('w', format('dbname=%s port=%s host=%s user=postgres', cur
                       current_setting('port'), split_part(current_setting('unix_socket_directories'), ',', 1)));
 SELECT dblink_connect('l', format('dbname=%s port=%s host=%s user=postgres', current_database(),
                       current_setting('port'), split_part(current_setting('unix_socket_directories'), ',', 1)));
-SELECT dblink_exec('w', $$DELETE FROM social.post WHERE external_id = 'tap-skip-locked';
-                         DELETE FROM social.account WHERE handle = 'tap-skip-locked'$$);
+SELECT dblink_exec('w', $$DELETE FROM social.post WHERE external_id LIKE 'tap-skip-locked%';
+                         DELETE FROM social.account WHERE handle LIKE 'tap-skip-locked%'$$);
 SELECT dblink_exec('w', $$
   WITH a AS (INSERT INTO social.account (platform, handle, api_base_url, status)
-             VALUES ('mastodon', 'tap-skip-locked', 'http://s.example', 'paused') RETURNING id),
+             SELECT 'mastodon', 'tap-skip-locked-' || n, 'http://s.example', 'paused' FROM generate_series(1, 2) n RETURNING id, handle),
        t AS (INSERT INTO social.post (platform, external_id, account_id, created_at)
-             SELECT 'mastodon', 'tap-skip-locked', id, now() FROM a RETURNING id, account_id)
+             SELECT 'mastodon', handle, id, now() FROM a RETURNING id, account_id, external_id)
   INSERT INTO ingest.outbox (account_id, in_reply_to, body, next_attempt_at)
-  SELECT account_id, id, 'skip-locked ' || n, '2000-01-01'::timestamptz + n * interval '1 s' FROM t, generate_series(1, 2) n$$);
+  SELECT account_id, id, 'skip-locked ' || right(external_id, 1), '2000-01-01'::timestamptz + right(external_id, 1)::integer * interval '1 s' FROM t$$);
 SELECT dblink_exec('l', 'BEGIN');
 SELECT is((SELECT body FROM dblink('l', $$SELECT body FROM ingest.outbox WHERE body = 'skip-locked 1' FOR UPDATE$$) AS r(body text)),
           'skip-locked 1', 'another transaction holds the first due entry');
 SAVEPOINT before_lease;
 SET LOCAL lock_timeout = '2s';
-UPDATE social.account SET status = 'active' WHERE handle = 'tap-skip-locked';
+UPDATE social.account SET status = 'active' WHERE handle LIKE 'tap-skip-locked%';
 SELECT array_agg(o.body) AS mine FROM ingest.lease_outbox('me', 10, 60) l JOIN ingest.outbox o ON o.id = l.outbox_id
 WHERE o.body LIKE 'skip-locked%' \gset
 ROLLBACK TO SAVEPOINT before_lease;
 SELECT is(:'mine'::text, '{"skip-locked 2"}', 'this session skips the locked entry, without waiting, and gets the other one');
 SELECT dblink_exec('l', 'ROLLBACK');
-SELECT dblink_exec('w', $$DELETE FROM social.post WHERE external_id = 'tap-skip-locked';
-                         DELETE FROM social.account WHERE handle = 'tap-skip-locked'$$);
+SELECT dblink_exec('w', $$DELETE FROM social.post WHERE external_id LIKE 'tap-skip-locked%';
+                         DELETE FROM social.account WHERE handle LIKE 'tap-skip-locked%'$$);
 SELECT dblink_disconnect('w'), dblink_disconnect('l');
 
 
@@ -227,9 +227,21 @@ SELECT is(ingest.outbox_failed(id, 'h1', 'HTTP 429', false, now() + interval '7 
 SELECT is((SELECT next_attempt_at - now() FROM ingest.outbox WHERE body = 'flaky 2'), interval '7 minutes', 'a 429 waits as long as the platform says');
 SELECT is((SELECT sends_held_until - now() FROM social.account a JOIN ids ON a.id = ids.m), interval '7 minutes',
           '… and so do the account''s other replies');
+SELECT is(ingest.hold_replies(id, now() + interval '3 days') - now(), interval '1 day', 'a hold is at most a day, whatever the platform says')
+FROM ingest.outbox WHERE body = 'flaky 2';
+SELECT is(ingest.hold_replies(id, now() - interval '1 minute'), NULL, '… and one already over changes nothing')
+FROM ingest.outbox WHERE body = 'flaky 2';
+UPDATE social.account SET sends_held_until = now() + interval '7 minutes' FROM ids WHERE social.account.id = ids.m;
 INSERT INTO ingest.outbox (account_id, in_reply_to, body) SELECT m, (SELECT m1 FROM p), 'after the 429' FROM ids;
 SELECT is((SELECT count(*) FROM ingest.lease_outbox('h4', 10, 60) l JOIN ingest.outbox o ON o.id = l.outbox_id
            JOIN ids ON o.account_id = ids.m), 0::bigint, '… none of them is leased meanwhile, not even one queued since');
+-- An account's replies go one at a time: a throttle or the last request is known before the next.
+INSERT INTO ingest.outbox (account_id, in_reply_to, body, next_attempt_at)
+SELECT x, (SELECT x1 FROM p), v.body, now() - v.ago FROM ids, (VALUES ('one-later', interval '1 minute'), ('one-first', interval '2 minutes')) v(body, ago);
+SELECT is((SELECT array_agg(o.body) FROM ingest.lease_outbox('h5', 10, 60) l JOIN ingest.outbox o ON o.id = l.outbox_id WHERE o.body LIKE 'one-%'),
+          ARRAY['one-first'], 'of an account''s two due replies, the one due first is leased');
+SELECT is((SELECT count(*) FROM ingest.lease_outbox('h6', 10, 60) l JOIN ingest.outbox o ON o.id = l.outbox_id WHERE o.body LIKE 'one-%'),
+          0::bigint, '… and not the other while it is being sent');
 SELECT is(ingest.outbox_failed(id, 'h1', 'HTTP 503', false), 'failed', 'the fifth failure is the last') FROM ingest.outbox WHERE body = 'flaky 5';
 SELECT is(ingest.outbox_failed(id, 'h1', 'HTTP 422: Validation failed', true), 'failed', 'a refusal fails at once') FROM ingest.outbox WHERE body = 'flaky 4';
 
