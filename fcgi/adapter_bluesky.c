@@ -19,7 +19,9 @@ static const char *plan(arena *a, const stream *s, page_plan *out)
 {
     const char *cursor = json_string_value(json_object_get(s->state, "cursor"));
     const char *more = cursor ? arena_printf(a, "&cursor=%s", url_escape(a, cursor)) : "";
-    const char *actor = url_escape(a, s->handle);
+    /* the account's DID once known: a handle can be given to someone else */
+    const char *did = s->account_external_id;
+    const char *actor = url_escape(a, did && !strncmp(did, "did:", 4) ? did : s->handle);
     if (!strcmp(s->kind, "mentions")) {
         out->endpoint = "notifications";
         out->url = arena_printf(a, "%s/xrpc/app.bsky.notification.listNotifications?limit=%d%s", s->base_url,

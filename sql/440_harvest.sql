@@ -108,21 +108,14 @@ DECLARE
   release boolean;
   run_start timestamptz := coalesce(s.run_started_at, now());
   complete boolean;
+  over boolean;
 BEGIN
   SELECT * INTO a FROM social.account WHERE id = s.account_id;
   result := ingest.store_page(a.platform, p_endpoint, a.id, p_request_url, p_status, p_headers, p_body);
-  complete := s.run_complete AND NOT coalesce((result->>'quarantined')::boolean, false);
-  -- A whole followers list read, every page of it: whoever was not on it
-  -- (not seen since the run began) follows no more. Only where the API
-  -- lists every follower.
-  IF s.kind = 'followers' AND p_done AND complete
-     AND (SELECT lists_all_followers FROM social.platform WHERE code = a.platform) THEN
-    WITH ended AS (
-      UPDATE social.follower_edge SET unfollowed_at = now()
-      WHERE account_id = a.id AND unfollowed_at IS NULL AND last_seen_at < run_start
-      RETURNING 1)
-    SELECT result || jsonb_build_object('unfollows', count(*)) INTO result FROM ended;
-  END IF;
+  -- Every page of this run read so far, from the top of the list (a run
+  -- found mid-list, as after the upgrade that added this, is not whole).
+  complete := s.run_complete AND NOT coalesce((result->>'quarantined')::boolean, false)
+              AND (s.run_started_at IS NOT NULL OR s.state = '{}');
   -- Replies: the next thread to fetch is known only here; none left ends the walk.
   IF s.kind = 'replies' THEN
     SELECT to_jsonb(t) INTO nxt FROM ingest.reply_target(a.id, p_state) t WHERE t.target_id IS NOT NULL;
@@ -140,6 +133,23 @@ BEGIN
   -- A quarantined page the adapter could not read past (e.g. broken JSON):
   -- ask for the same page again later, backing off like after a server error.
   stuck := (result->>'quarantined')::boolean AND p_state = s.state;
+  over := p_done AND NOT stuck;
+  -- A whole followers list read, every page of it: whoever was not on it
+  -- (not seen since the run began) follows no more. Only where the API
+  -- lists every follower, and only when the list read is about as long as
+  -- the platform's own count (a walk cut short without an error must not
+  -- end real follows).
+  IF s.kind = 'followers' AND over AND complete
+     AND (SELECT lists_all_followers FROM social.platform WHERE code = a.platform)
+     AND (SELECT count(*) FROM social.follower_edge WHERE account_id = a.id AND last_seen_at >= run_start)
+         >= 0.9 * coalesce((SELECT pr.follower_count FROM social.own_profile o JOIN social.profile pr ON pr.id = o.id
+                            WHERE o.account_id = a.id), 0) THEN
+    WITH ended AS (
+      UPDATE social.follower_edge SET unfollowed_at = now()
+      WHERE account_id = a.id AND unfollowed_at IS NULL AND last_seen_at < run_start
+      RETURNING 1)
+    SELECT jsonb_set(result, '{counts,unfollows}', to_jsonb(count(*))) INTO result FROM ended;
+  END IF;
   -- Another stream of the account spent the token's quota meanwhile: stop
   -- here too (the position is kept) until the reset.
   held := NOT p_done AND ingest.token_quota_spent(a.id, a.platform);
@@ -150,8 +160,8 @@ BEGIN
   UPDATE ingest.stream SET
     state = p_state,
     pages_harvested = pages_harvested + 1,
-    run_started_at = CASE WHEN p_done THEN NULL ELSE run_start END,
-    run_complete = p_done OR complete,
+    run_started_at = CASE WHEN over THEN NULL ELSE run_start END,
+    run_complete = over OR complete,
     items_harvested = items_harvested + coalesce((result->'counts'->>'items')::bigint, 0),
     last_success_at = CASE WHEN stuck THEN last_success_at ELSE now() END,
     last_error = CASE WHEN (result->>'quarantined')::boolean THEN 'page quarantined: ' || (result->>'error')
@@ -190,6 +200,7 @@ DECLARE
   s ingest.stream := ingest.own_lease(p_stream, p_owner);
   thread bigint := CASE WHEN s.kind = 'replies' THEN (SELECT t.target_id FROM ingest.reply_target(s.account_id, s.state) t) END;
   retry timestamptz;
+  passed_over boolean := p_kind = 'client' AND (s.kind = 'replies' OR p_state IS DISTINCT FROM s.state AND p_state IS NOT NULL);
 BEGIN
   IF p_kind NOT IN ('throttled', 'server', 'network', 'auth', 'client') THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = format('unknown failure kind %s', p_kind);
@@ -210,8 +221,8 @@ BEGIN
     quota_reset_at = CASE WHEN p_kind = 'throttled' THEN retry ELSE quota_reset_at END,
     errors_in_row = errors_in_row + CASE WHEN p_kind = 'throttled' THEN 0 ELSE 1 END,
     -- a part passed over leaves the run incomplete; a run it ends is over
-    run_started_at = CASE WHEN p_kind = 'client' AND p_run_done THEN NULL ELSE run_started_at END,
-    run_complete = CASE WHEN p_kind = 'client' THEN p_run_done ELSE run_complete END,
+    run_started_at = CASE WHEN passed_over AND p_run_done THEN NULL ELSE run_started_at END,
+    run_complete = CASE WHEN passed_over THEN p_run_done ELSE run_complete END,
     -- A thread the platform refuses (deleted there, a stale page token) is
     -- passed over, so the threads after it are not held up behind it,
     -- unless the adapter said where to go on from.

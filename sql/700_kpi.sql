@@ -47,7 +47,6 @@ BEGIN
     UNION ALL SELECT coalesce(q.created_at, l.created_at) FROM crm.lead l LEFT JOIN social.post q ON q.id = l.post_id
               WHERE l.updated_at >= $1
     UNION ALL SELECT f.first_seen_at FROM social.follower_edge f WHERE f.first_seen_at >= $1
-    UNION ALL SELECT f.unfollowed_at FROM social.follower_edge f WHERE f.unfollowed_at >= $1
     UNION ALL SELECT q.created_at FROM social.engagement_snapshot e JOIN social.post q ON q.id = e.post_id
               WHERE e.taken_at >= $1
   ) x(t) $q$ USING p_since, p_tz;
@@ -106,18 +105,20 @@ END $$;
 DROP TRIGGER IF EXISTS kpi_note_insert ON social.interaction;
 CREATE TRIGGER kpi_note_insert AFTER INSERT ON social.interaction REFERENCING NEW TABLE AS added
   FOR EACH STATEMENT EXECUTE FUNCTION kpi.note_new_interactions();
--- A follow seen again after it ended takes its loss back: that day is
--- stale (a row trigger whose WHEN is false for the ordinary re-sighting).
-CREATE OR REPLACE FUNCTION kpi.note_refollow() RETURNS trigger
+-- A follow that ends, or is seen again after it ended, changes the
+-- followers lost on the day of its end, which may be long past (a replayed
+-- unsubscribe): note the days. A row trigger whose WHEN is false for the
+-- ordinary re-sighting of a follower.
+CREATE OR REPLACE FUNCTION kpi.note_follow_end() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-  INSERT INTO kpi.stale_day (at) VALUES (OLD.unfollowed_at);
+  INSERT INTO kpi.stale_day (at) SELECT t FROM (VALUES (OLD.unfollowed_at), (NEW.unfollowed_at)) v(t) WHERE t IS NOT NULL;
   RETURN NULL;
 END $$;
-DROP TRIGGER IF EXISTS kpi_stale_refollow ON social.follower_edge;
-CREATE TRIGGER kpi_stale_refollow AFTER UPDATE OF unfollowed_at ON social.follower_edge
-  FOR EACH ROW WHEN (OLD.unfollowed_at IS NOT NULL AND NEW.unfollowed_at IS DISTINCT FROM OLD.unfollowed_at)
-  EXECUTE FUNCTION kpi.note_refollow();
+DROP TRIGGER IF EXISTS kpi_stale_follow_end ON social.follower_edge;
+CREATE TRIGGER kpi_stale_follow_end AFTER UPDATE OF unfollowed_at ON social.follower_edge
+  FOR EACH ROW WHEN (NEW.unfollowed_at IS DISTINCT FROM OLD.unfollowed_at)
+  EXECUTE FUNCTION kpi.note_follow_end();
 COMMENT ON TABLE kpi.stale_day IS
   'Internal bookkeeping of kpi.refresh(), not part of the BI contract: instants (at) on days to recompute '
   'because interactions were inserted or rows they counted were deleted or re-categorised; grain: one row per change.';

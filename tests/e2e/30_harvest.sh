@@ -116,7 +116,8 @@ done
 eq "the new mentions arrived" "$(have_posts)" "$want_posts"
 eq "the walks of the followers lists end the follows of those who left, and no other" \
   "$(sql "SELECT string_agg(p.external_id, ',' ORDER BY p.external_id COLLATE \"C\") FROM social.follower_edge f
-          JOIN social.profile p ON p.id = f.profile_id WHERE f.unfollowed_at IS NOT NULL")" "$gone"
+          JOIN social.profile p ON p.id = f.profile_id JOIN social.account a ON a.id = f.account_id
+          WHERE f.unfollowed_at IS NOT NULL AND a.handle IN ('brand1', 'lumen.bsky.social')")" "$gone"
 req m GET "/profile?id=$(sql "SELECT id FROM social.profile WHERE external_id = '${gone%%,*}'")"
 has "… and their profile page says so" "$BODY" 'data-testid="unfollowed"'
 twice=$(ctl GET stats | jq --argjson b "$before" '[.urls | to_entries[] | select(.value - ($b[.key] // 0) > 1)] | length')

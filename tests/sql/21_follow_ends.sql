@@ -3,7 +3,7 @@
 -- walk with a page quarantined or passed over ends none; seen again, a
 -- follow is open again; the KPI rollup counts the followers lost per day.
 BEGIN;
-SELECT plan(15);
+SELECT plan(19);
 SET LOCAL client_min_messages = warning;
 
 INSERT INTO social.account (platform, handle, api_base_url, external_id) VALUES ('mastodon', 'tap-fol', 'http://127.0.0.1:9/m', '77');
@@ -37,7 +37,7 @@ $$;
 
 -- The first walk: two pages, three followers.
 SELECT pg_temp.page(ARRAY['ann', 'bob'], false) IS NULL AS silenced \gset
-SELECT is((pg_temp.page(ARRAY['cy'], true)->>'unfollows')::integer, 0, 'a first walk ends no follow');
+SELECT is((pg_temp.page(ARRAY['cy'], true)->'counts'->>'unfollows')::integer, 0, 'a first walk ends no follow');
 SELECT is((SELECT count(*) FROM social.follower_edge WHERE account_id = :acc AND unfollowed_at IS NULL), 3::bigint, '… three follow');
 SELECT is((SELECT (run_started_at IS NULL) || ' ' || run_complete FROM ingest.stream WHERE id = :st), 'true true', '… and the run is over');
 
@@ -46,16 +46,16 @@ SELECT pg_temp.earlier() IS NULL AS silenced \gset
 SELECT pg_temp.page(ARRAY['ann'], false) IS NULL AS silenced \gset
 SELECT is((SELECT (run_started_at = now()) || ' ' || run_complete FROM ingest.stream WHERE id = :st), 'true true',
           'a walk under way knows when it began');
-SELECT is((pg_temp.page(ARRAY['cy'], true)->>'unfollows')::integer, 1, 'a complete walk without bob ends one follow');
+SELECT is((pg_temp.page(ARRAY['cy'], true)->'counts'->>'unfollows')::integer, 1, 'a complete walk without bob ends one follow');
 SELECT is(pg_temp.ended(), 'bob', '… bob''s');
 SELECT is((SELECT unfollowed_at FROM social.follower_edge f JOIN social.profile p ON p.id = f.profile_id WHERE p.handle = 'bob'
              AND f.account_id = :acc), now(), '… as of the walk''s end');
 
 -- The KPI rollup counts the loss on its day.
 SELECT kpi.refresh(true) IS NULL AS silenced \gset
-SELECT is((SELECT new_followers || '/' || lost_followers FROM kpi.follower_growth
-           WHERE account_id = :acc AND day = (now() AT TIME ZONE (SELECT tz FROM kpi.freshness))::date), '3/1',
-          'kpi.follower_growth: 3 new and 1 lost today');
+SELECT is((SELECT sum(new_followers) || '/' || sum(lost_followers) || '/' || min(followers_net) FILTER (WHERE lost_followers > 0)
+           FROM kpi.follower_growth WHERE account_id = :acc), '3/1/2',
+          'kpi.follower_growth: 3 new, 1 lost, 2 net after the loss');
 
 -- bob follows again: open again.
 SELECT pg_temp.earlier() IS NULL AS silenced \gset
@@ -66,7 +66,7 @@ SELECT ok(EXISTS (SELECT FROM kpi.stale_day WHERE at = now() - interval '1 hour'
 -- A walk with a page quarantined ends nothing (the page's followers are unknown).
 SELECT pg_temp.earlier() IS NULL AS silenced \gset
 SELECT pg_temp.page(NULL, false, '{"not": "a list"}') IS NULL AS silenced \gset
-SELECT is((pg_temp.page(ARRAY['ann'], true)->'unfollows'), NULL, 'a walk with a quarantined page ends no follow');
+SELECT is((pg_temp.page(ARRAY['ann'], true)->'counts'->'unfollows'), NULL, 'a walk with a quarantined page ends no follow');
 SELECT is(pg_temp.ended(), '', '… bob and cy still follow');
 
 -- Nor one with a page the platform refused and the walk passed over.
@@ -74,14 +74,40 @@ SELECT pg_temp.earlier() IS NULL AS silenced \gset
 SELECT pg_temp.page(ARRAY['ann'], false) IS NULL AS silenced \gset
 UPDATE ingest.stream SET lease_owner = 'tap', lease_until = now() + interval '1 minute' WHERE id = :st;
 SELECT ingest.record_failure(:st, 'tap', 'client', 'HTTP 404', NULL, '{"max_id": "past-the-refused-page"}', false) IS NULL AS silenced \gset
-SELECT is((pg_temp.page(ARRAY['ann'], true)->'unfollows'), NULL, 'a walk that passed a page over ends no follow');
+SELECT is((pg_temp.page(ARRAY['ann'], true)->'counts'->'unfollows'), NULL, 'a walk that passed a page over ends no follow');
 
 -- Nor on a platform whose API lists only some followers (Weibo: the newest 5,000).
 UPDATE social.platform SET lists_all_followers = false WHERE code = 'mastodon';
 SELECT pg_temp.earlier() IS NULL AS silenced \gset
-SELECT is((pg_temp.page(ARRAY['ann'], true)->'unfollows'), NULL, 'where the API lists only some followers, a walk ends no follow');
+SELECT is((pg_temp.page(ARRAY['ann'], true)->'counts'->'unfollows'), NULL, 'where the API lists only some followers, a walk ends no follow');
 UPDATE social.platform SET lists_all_followers = true WHERE code = 'mastodon';
-SELECT is((pg_temp.page(ARRAY['ann'], true)->>'unfollows')::integer, 2, 'where it lists every follower again, a complete walk without bob and cy ends theirs');
+SELECT is((pg_temp.page(ARRAY['ann'], true)->'counts'->>'unfollows')::integer, 2, 'where it lists every follower again, a complete walk without bob and cy ends theirs');
+
+-- A run found mid-list (a position from before run tracking, or a page
+-- whose body was not JSON ending the run where it stood) is not whole.
+SELECT pg_temp.earlier() IS NULL AS silenced \gset
+UPDATE ingest.stream SET state = '{"max_id": "mid-list"}', run_started_at = NULL, run_complete = true WHERE id = :st;
+SELECT is((pg_temp.page(ARRAY['ann'], true)->'counts'->'unfollows'), NULL, 'a run that began mid-list ends no follow');
+SELECT pg_temp.earlier() IS NULL AS silenced \gset
+SELECT pg_temp.page(ARRAY['ann', 'bob', 'cy'], false) IS NULL AS silenced \gset
+UPDATE ingest.stream SET lease_owner = 'tap', lease_until = now() + interval '1 minute' WHERE id = :st;
+SELECT ingest.record_page(:st, 'tap', 'accounts', 'http://127.0.0.1:9/m/api/v1/accounts/77/followers', 200, '{}', '<html>busy</html>',
+                          state, true, NULL, NULL) IS NULL AS silenced FROM ingest.stream WHERE id = :st \gset
+SELECT is((SELECT (run_started_at IS NOT NULL) || ' ' || run_complete FROM ingest.stream WHERE id = :st), 'true false',
+          'a broken page the walk cannot read past keeps the run going, marked incomplete');
+
+-- A client error the walk retries (nothing passed over) leaves the run whole.
+UPDATE ingest.stream SET state = '{}', run_started_at = NULL, run_complete = true WHERE id = :st;
+SELECT pg_temp.earlier() IS NULL AS silenced \gset
+SELECT pg_temp.page(ARRAY['ann'], false) IS NULL AS silenced \gset
+UPDATE ingest.stream SET lease_owner = 'tap', lease_until = now() + interval '1 minute' WHERE id = :st;
+SELECT ingest.record_failure(:st, 'tap', 'client', 'HTTP 400', NULL, NULL, false) IS NULL AS silenced \gset
+SELECT is((SELECT run_complete FROM ingest.stream WHERE id = :st), true, 'a refused page asked again keeps the run whole');
+
+-- A walk far shorter than the platform's own follower count ends nothing.
+INSERT INTO social.profile (platform, external_id, handle, follower_count) VALUES ('mastodon', '77', 'tap-fol', 40);
+SELECT is((pg_temp.page(ARRAY['cy'], true)->'counts'->'unfollows'), NULL,
+          'a walk of 2 followers where the platform counts 40 ends no follow');
 
 SELECT * FROM finish();
 ROLLBACK;
