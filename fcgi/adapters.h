@@ -50,7 +50,8 @@ typedef struct {
     /* The stream's position after a page was received (new reference); *done when
      * this run has caught up. body may be NULL when it was not JSON. */
     json_t *(*advance)(const stream *s, json_t *body, json_t *headers, bool *done);
-    /* Remaining requests (-1 unknown) and the reset time as ISO 8601 text (or NULL). */
+    /* Remaining requests (-1 unknown) and the reset time as ISO 8601 text (or NULL);
+     * NULL for a platform that only pushes and sends (WeChat). */
     void (*quota)(arena *a, json_t *headers, int *remaining, const char **reset_at);
     /* Publishing (NULL: replies cannot be sent to this platform yet). Plan the
      * request that sends e, or with lookup the one that asks whether an earlier

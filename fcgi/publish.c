@@ -202,9 +202,10 @@ static bool finish(publisher *p, outgoing *s, CURLcode rc)
     /* Throttled: wait for Retry-After, else the rate limit's reset, else a
      * minute (Meta and Weibo say it only in the body). None left after an
      * answer: the account's next replies wait for the reset. */
-    int remaining;
-    const char *reset_at;
-    s->ad->quota(a, s->headers, &remaining, &reset_at);
+    int remaining = -1;
+    const char *reset_at = NULL;
+    if (s->ad->quota) /* WeChat names no rate limit */
+        s->ad->quota(a, s->headers, &remaining, &reset_at);
     const char *retry_at = retry_time(a, s->headers, reset_at ? reset_at : epoch_to_iso(a, (long long)time(NULL) + 60));
     if (remaining == 0 && reset_at)
         hold_replies(p, s, reset_at);
