@@ -1205,12 +1205,14 @@ class App {
     s.by_token[t] = (s.by_token[t] ?? 0) + 1;
   }
 
-  // --live: every tick, each known account below the cap gets a mention, reply or follow.
+  // --live: every tick, each known account below the cap gets a mention, reply or follow,
+  // and now and then a longest-standing follower leaves.
   liveTick(now = Date.now()) {
     for (const w of this.worlds.values()) {
       for (let i = w.rng.int(1, 2); i > 0 && w.size < LIVE_CAP; i--) {
         w.appendOne(w.rng.weighted([['mention', 35], ['reply', 35], ['follow', 30]]), now);
       }
+      if (w.size < LIVE_CAP && w.followers.length > 10 && w.rng.int(1, 20) === 1) w.unfollow(1);
     }
   }
 }

@@ -530,6 +530,9 @@ test('live mode grows every known account and stops at 2,000 items', async () =>
 
   const app = createApp({ log: () => {} });
   const w = app.world('bluesky', 'grow');
+  const first = w.followers[0].person.did;
+  for (let i = 0; i < 200; i++) app.liveTick();
+  assert.ok(!w.followers.some((f) => f.person.did === first), 'now and then a longest-standing follower leaves');
   for (let i = 0; i < 2000; i++) app.liveTick();
   const size = w.size;
   assert.ok(size >= 2000 && size < 2003, `size ${size}`);
