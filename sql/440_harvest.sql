@@ -40,6 +40,19 @@ LANGUAGE sql STABLE AS $$
   SELECT ingest.token_held_until(p_account, p_platform) IS NOT NULL
 $$;
 
+-- How long a stream waits between runs: its own interval, except that
+-- where Facebook or Instagram push comments to Parley (a delivery from the
+-- account in the last day), the replies walk is hourly: the webhooks bring
+-- new comments meanwhile, a new own post is walked at once anyway, and each
+-- walk costs 50 of the app's Graph calls.
+CREATE OR REPLACE FUNCTION ingest.run_every(s ingest.stream, a social.account) RETURNS interval
+LANGUAGE sql STABLE AS $$
+  SELECT CASE WHEN s.kind = 'replies' AND a.platform IN ('facebook', 'instagram')
+                   AND EXISTS (SELECT FROM ingest.webhook_inbox w
+                               WHERE w.received_at > now() - interval '1 day' AND w.account_id = a.id)
+              THEN greatest(s.every, interval '1 hour') ELSE s.every END
+$$;
+
 -- Streams due now, leased to p_owner for p_seconds. SKIP LOCKED: concurrent
 -- harvesters each get different streams and never wait on one another.
 CREATE OR REPLACE FUNCTION ingest.lease_streams(p_owner text, p_max integer, p_seconds integer DEFAULT 60)
@@ -176,7 +189,7 @@ BEGIN
     next_run_at = CASE WHEN p_quota_remaining IS NOT NULL AND p_quota_remaining <= 1
                          THEN greatest(coalesce(p_quota_reset_at, now() + interval '1 minute'), now())
                        WHEN stuck THEN now() + ingest.backoff(errors_in_row)
-                       WHEN p_done THEN now() + every
+                       WHEN p_done THEN now() + ingest.run_every(s, a)
                        ELSE now() END,
     lease_owner = CASE WHEN release THEN NULL ELSE lease_owner END,
     lease_until = CASE WHEN release THEN NULL ELSE now() + interval '60 seconds' END
@@ -209,7 +222,8 @@ BEGIN
     WHEN p_kind = 'throttled' THEN greatest(coalesce(p_retry_at, now() + interval '1 minute'), now())
     WHEN p_kind = 'auth' THEN now() + interval '100 years'
     -- passed over by the adapter at the end of a run: the next run
-    WHEN p_kind = 'client' AND p_state IS NOT NULL AND p_run_done THEN now() + s.every
+    WHEN p_kind = 'client' AND p_state IS NOT NULL AND p_run_done
+      THEN now() + (SELECT ingest.run_every(s, a) FROM social.account a WHERE a.id = s.account_id)
     ELSE now() + ingest.backoff(s.errors_in_row)
   END;
   UPDATE ingest.stream SET

@@ -5,7 +5,7 @@
 -- wait with the token, and for as long as the platform throttled one. Also: what each stream
 -- brings in is counted as it is recorded, and Weibo's replies walk is hourly.
 BEGIN;
-SELECT plan(27);
+SELECT plan(30);
 SET LOCAL client_min_messages = warning;
 
 INSERT INTO social.account (platform, handle, api_base_url) VALUES
@@ -129,6 +129,25 @@ SELECT is((SELECT every FROM ingest.stream s JOIN social.account a ON a.id = s.a
 SELECT is((SELECT string_agg(DISTINCT s.every::text, ',') FROM ingest.stream s JOIN social.account a ON a.id = s.account_id
            WHERE a.handle IN ('tap-quota-wb', 'tap-quota-m2') AND NOT (a.platform = 'weibo' AND s.kind = 'replies')),
           '00:05:00', '… its other streams and other platforms'' replies at the default');
+
+-- Where Instagram pushes comments (a delivery in the last day), its replies
+-- walk is hourly; without webhooks, at the stream's interval.
+SELECT ok(api.account_add('{"platform": "instagram", "handle": "tap-quota-ig", "api_base_url": "http://127.0.0.1:9/ig", "external_id": "1789"}') ? 'id',
+          'an Instagram account is added');
+SELECT s.id AS igr FROM ingest.stream s JOIN social.account a ON a.id = s.account_id
+WHERE a.handle = 'tap-quota-ig' AND s.kind = 'replies' \gset
+-- pg_temp.walk_wait(): records the end of a replies walk, returns how long until the next
+CREATE FUNCTION pg_temp.walk_wait(p_stream bigint) RETURNS interval LANGUAGE plpgsql AS $$
+BEGIN
+  UPDATE ingest.stream SET lease_owner = 'tap', lease_until = now() + interval '1 minute' WHERE id = p_stream;
+  PERFORM ingest.record_page(p_stream, 'tap', 'comments', 'http://127.0.0.1:9/ig/1/comments', 200, '{}', '{"data": []}',
+                             '{}', true, NULL, NULL);
+  RETURN (SELECT next_run_at - now() FROM ingest.stream WHERE id = p_stream);
+END $$;
+SELECT is(pg_temp.walk_wait(:igr), interval '5 minutes', 'without webhooks, an Instagram replies walk comes again in 5 minutes');
+INSERT INTO ingest.webhook_inbox (account_id, platform, delivery_id, body)
+SELECT account_id, 'instagram', 'tap-quota-d1', '{}' FROM ingest.stream WHERE id = :igr;
+SELECT is(pg_temp.walk_wait(:igr), interval '1 hour', 'where its webhooks deliver, hourly');
 
 -- What a stream brings in is counted per page (posts, interactions and
 -- follower edges written): a recorded page of 5 statuses is 5 items.
