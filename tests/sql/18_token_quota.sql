@@ -3,9 +3,9 @@
 -- of the account's streams is leased until the reset. X counts per
 -- endpoint: there each stream minds only its own. The account's replies
 -- wait with the token, and for as long as the platform throttled one. Also: what each stream
--- brings in is counted as it is recorded, and Weibo's replies walk is hourly.
+-- brings in is counted as it is recorded, and Weibo's and X's replies walks are hourly.
 BEGIN;
-SELECT plan(30);
+SELECT plan(32);
 SET LOCAL client_min_messages = warning;
 
 INSERT INTO social.account (platform, handle, api_base_url) VALUES
@@ -129,6 +129,12 @@ SELECT is((SELECT every FROM ingest.stream s JOIN social.account a ON a.id = s.a
 SELECT is((SELECT string_agg(DISTINCT s.every::text, ',') FROM ingest.stream s JOIN social.account a ON a.id = s.account_id
            WHERE a.handle IN ('tap-quota-wb', 'tap-quota-m2') AND NOT (a.platform = 'weibo' AND s.kind = 'replies')),
           '00:05:00', '… its other streams and other platforms'' replies at the default');
+-- X's too: each thread is a recent search, of which X allows 60 in 15 minutes.
+SELECT ok(api.account_add('{"platform": "x", "handle": "tap-quota-x2", "api_base_url": "http://127.0.0.1:9/x2"}') ? 'id',
+          'an X account is added');
+SELECT is((SELECT string_agg(s.kind || ' ' || s.every, ', ' ORDER BY s.kind, s.query) FROM ingest.stream s JOIN social.account a ON a.id = s.account_id
+           WHERE a.handle = 'tap-quota-x2'),
+          'followers 00:05:00, mentions 00:05:00, own_posts 00:05:00, replies 01:00:00', '… it walks its threads hourly, its other streams at the default');
 
 -- Where Instagram pushes comments (a delivery in the last day), its replies
 -- walk is hourly; without webhooks, at the stream's interval.
