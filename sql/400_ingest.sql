@@ -315,18 +315,15 @@ END $$;
 -- seen following since.
 CREATE OR REPLACE FUNCTION ingest.end_follows(p_platform text, p_account_id bigint,
                                               p_seen_at timestamptz, p_external_ids text[])
-RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE n integer;
-BEGIN
+RETURNS integer LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
   WITH ended AS (
     UPDATE social.follower_edge f SET unfollowed_at = p_seen_at
     FROM social.profile pr
     WHERE pr.platform = p_platform AND pr.external_id = ANY (p_external_ids) AND f.profile_id = pr.id
       AND f.account_id = p_account_id AND f.unfollowed_at IS NULL AND f.last_seen_at <= p_seen_at
     RETURNING 1)
-  SELECT count(*) INTO n FROM ended;
-  RETURN n;
-END $$;
+  SELECT count(*)::integer FROM ended
+$$;
 
 -- Tombstones for posts the platform reports gone by id only.
 CREATE OR REPLACE FUNCTION ingest.tombstone(p_platform text, p_seen_at timestamptz, p_external_ids text[])
