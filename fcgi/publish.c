@@ -199,15 +199,17 @@ static bool finish(publisher *p, outgoing *s, CURLcode rc)
     json_t *body = json_loadb(s->body.data ? s->body.data : "", s->body.len, 0, NULL);
     arena_defer(a, (void (*)(void *))json_decref, body);
     const char *msg = NULL, *kind = NULL;
-    /* Throttled: wait for Retry-After, else the rate limit's reset, else a
-     * minute (Meta and Weibo say it only in the body). None left after an
-     * answer: the account's next replies wait for the reset. */
+    /* Throttled: wait for Retry-After, else the rate limit's reset (Weibo:
+     * the next hour), else a minute (Meta names no time). */
     int remaining = -1;
     const char *reset_at = NULL;
     if (s->ad->quota) /* WeChat names no rate limit */
         s->ad->quota(a, s->headers, &remaining, &reset_at);
     const char *retry_at = retry_time(a, s->headers, reset_at ? reset_at : epoch_to_iso(a, (long long)time(NULL) + 60));
-    if (remaining == 0 && reset_at)
+    bool spent = remaining == 0 && reset_at;
+    /* None left after a send: the account's next replies wait for the reset.
+     * (A lookup reads another endpoint, which on X has its own budget.) */
+    if (spent && !s->lookup)
         hold_replies(p, s, reset_at);
     if (s->look_first) { /* found: recorded; not there: send now; unsure: later */
         const char *id = NULL, *url = NULL;
@@ -217,6 +219,10 @@ static bool finish(publisher *p, outgoing *s, CURLcode rc)
             return false;
         }
         kind = ok ? "client" : failure_kind(a, s->ad, status, body, &msg);
+        if (!strcmp(kind, "client") && spent) { /* not there, but nothing left to send it with */
+            record_failed(p, s, "the platform's rate limit is spent; sending when it resets", false, reset_at);
+            return false;
+        }
         if (!strcmp(kind, "client")) {
             s->look_first = s->lookup = false;
             return start(p, s);
@@ -281,8 +287,9 @@ publisher *publish_open(PGconn *db, CURLM *multi, const char *owner, int lease_s
     p->db = db;
     p->multi = multi;
     p->owner = owner;
-    /* A send must never outlive its lease, or a second harvester could send too. */
-    p->lease_seconds = lease_seconds > SEND_TIMEOUT * 2 + 20 ? lease_seconds : SEND_TIMEOUT * 2 + 20;
+    /* An attempt (a lookup, the send, a lookup after an error: three requests)
+     * must never outlive its lease, or a second harvester could send too. */
+    p->lease_seconds = lease_seconds > SEND_TIMEOUT * 3 + 20 ? lease_seconds : SEND_TIMEOUT * 3 + 20;
     PQclear(PQexecParams(db, "SELECT ingest.release_outbox_owner($1)", 1, NULL, (const char *[]){owner}, NULL,
                          NULL, 0));
     return p;

@@ -3,15 +3,16 @@
 -- are added ahead of time, up to p_months_ahead past the current one, by every
 -- migrate (below) and hourly by the harvester. Without them every interaction
 -- from 2028 on would land in DEFAULT, which partition pruning cannot skip.
--- Each new month starts where the last one ends (its bounds are not computed
--- from a time zone, so they meet whatever zone made the earlier ones), and
--- months missed while nothing ran are added too. Rows DEFAULT already holds
+-- Each new month starts where the last one ends, so months meet whatever
+-- zone made the earlier ones, and ends at the next month's start in the
+-- session's zone (the server's, as when migration 0005 ran); months missed
+-- while nothing ran are added too. Rows DEFAULT already holds
 -- for a new month move into it: PostgreSQL refuses a partition whose range
 -- DEFAULT has rows in. The month is built as its own table and attached, so
 -- those rows keep their ids. Returns how many months were added; 0 when
 -- another session is adding them.
 CREATE OR REPLACE FUNCTION social.add_interaction_partitions(p_months_ahead integer DEFAULT 12) RETURNS integer
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET TimeZone = 'UTC' SET lock_timeout = '5s' AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET lock_timeout = '5s' AS $$
 DECLARE
   lo timestamptz; hi timestamptz; part text; added integer := 0;
   cols text := (SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute
@@ -36,7 +37,7 @@ BEGIN
   LOCK TABLE social.platform, social.account, social.profile, social.post IN SHARE ROW EXCLUSIVE MODE;
   LOCK TABLE social.interaction_default IN ACCESS EXCLUSIVE MODE;
   WHILE lo <= date_trunc('month', now()) + make_interval(months => p_months_ahead) LOOP
-    hi := lo + interval '1 month';
+    hi := date_trunc('month', lo + interval '15 days') + interval '1 month';
     part := 'interaction_' || to_char(lo + interval '15 days', 'YYYY_MM');
     EXECUTE format('CREATE TABLE social.%I (LIKE social.interaction INCLUDING DEFAULTS INCLUDING CONSTRAINTS)', part);
     EXECUTE format('WITH gone AS (DELETE FROM social.interaction_default WHERE occurred_at >= %L AND occurred_at < %L RETURNING %s)
@@ -54,6 +55,6 @@ GRANT EXECUTE ON FUNCTION social.add_interaction_partitions(integer) TO parley_h
 DO $$
 BEGIN
   PERFORM social.add_interaction_partitions();
-EXCEPTION WHEN lock_not_available THEN
+EXCEPTION WHEN lock_not_available OR deadlock_detected THEN
   RAISE WARNING 'interaction partitions not added now (%); the harvester adds them', SQLERRM;
 END $$;

@@ -41,15 +41,17 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- How long a stream waits between runs: its own interval, except that
--- where Facebook or Instagram push comments to Parley (a delivery from the
--- account in the last day), the replies walk is hourly: the webhooks bring
--- new comments meanwhile, a new own post is walked at once anyway, and each
--- walk costs 50 of the app's Graph calls.
+-- where Facebook or Instagram push comments to Parley (a delivery of the
+-- account's feed or comments in the last day, stored without error), the
+-- replies walk is hourly: the webhooks bring new comments meanwhile, a new
+-- own post is walked at once anyway, and each walk costs 50 Graph calls.
 CREATE OR REPLACE FUNCTION ingest.run_every(s ingest.stream, a social.account) RETURNS interval
 LANGUAGE sql STABLE AS $$
   SELECT CASE WHEN s.kind = 'replies' AND a.platform IN ('facebook', 'instagram')
                    AND EXISTS (SELECT FROM ingest.webhook_inbox w
-                               WHERE w.received_at > now() - interval '1 day' AND w.account_id = a.id)
+                               WHERE w.account_id = a.id AND w.received_at > now() - interval '1 day'
+                                 AND w.processed_at IS NOT NULL AND w.error IS NULL
+                                 AND w.body ~ '"field"\s*:\s*"(feed|comments)"')
               THEN greatest(s.every, interval '1 hour') ELSE s.every END
 $$;
 
@@ -150,13 +152,15 @@ BEGIN
   -- A whole followers list read, every page of it: whoever was not on it
   -- (not seen since the run began) follows no more. Only where the API
   -- lists every follower, and only when the list read is about as long as
-  -- the platform's own count (a walk cut short without an error must not
-  -- end real follows).
+  -- the platform's own count, or where that is unknown (Bluesky's feeds
+  -- carry none) as the follows open before: a walk cut short without an
+  -- error must not end real follows.
   IF s.kind = 'followers' AND over AND complete
      AND (SELECT lists_all_followers FROM social.platform WHERE code = a.platform)
      AND (SELECT count(*) FROM social.follower_edge WHERE account_id = a.id AND last_seen_at >= run_start)
          >= 0.9 * coalesce((SELECT pr.follower_count FROM social.own_profile o JOIN social.profile pr ON pr.id = o.id
-                            WHERE o.account_id = a.id), 0) THEN
+                            WHERE o.account_id = a.id),
+                           (SELECT count(*) FROM social.follower_edge WHERE account_id = a.id AND unfollowed_at IS NULL)) THEN
     WITH ended AS (
       UPDATE social.follower_edge SET unfollowed_at = now()
       WHERE account_id = a.id AND unfollowed_at IS NULL AND last_seen_at < run_start

@@ -95,7 +95,8 @@ BEGIN
   -- Leased often enough already, by harvesters that died before an answer.
   UPDATE ingest.outbox o SET state = 'failed', lease_owner = NULL, lease_until = NULL, last_error_at = now(),
          last_error = format('Gave up after %s attempts that got no answer from the platform.', o.attempts)
-  WHERE o.state = 'sending' AND o.lease_until < now() AND o.attempts >= ingest.outbox_max_attempts();
+  WHERE o.state = 'sending' AND (o.lease_until IS NULL OR o.lease_until < now())
+    AND o.attempts >= ingest.outbox_max_attempts();
   RETURN QUERY
   WITH candidate AS (
     SELECT o.id, o.account_id, o.next_attempt_at FROM ingest.outbox o
@@ -106,8 +107,12 @@ BEGIN
       AND NOT EXISTS (SELECT FROM ingest.outbox s WHERE s.account_id = o.account_id AND s.state = 'sending'
                         AND s.lease_until >= now())
   ), due AS (
+    -- the row's own conditions again: locking re-checks them on a row another
+    -- harvester leased and committed meanwhile, and so passes it over
     SELECT o.id, o.state AS was FROM ingest.outbox o
     WHERE o.id IN (SELECT DISTINCT ON (account_id) id FROM candidate ORDER BY account_id, next_attempt_at, id)
+      AND o.state IN ('queued', 'sending') AND o.next_attempt_at <= now()
+      AND (o.lease_until IS NULL OR o.lease_until < now())
     ORDER BY o.next_attempt_at
     LIMIT p_max
     FOR UPDATE OF o SKIP LOCKED
@@ -232,7 +237,8 @@ BEGIN
   UPDATE ingest.outbox SET
     state = CASE WHEN give_up THEN 'failed' ELSE 'queued' END,
     next_attempt_at = CASE WHEN give_up THEN next_attempt_at
-                           ELSE greatest(coalesce(p_retry_at, now() + ingest.outbox_backoff(o.attempts)), now()) END,
+                           ELSE greatest(least(coalesce(p_retry_at, now() + ingest.outbox_backoff(o.attempts)),
+                                               now() + interval '1 day'), now()) END,
     lease_owner = NULL, lease_until = NULL,
     last_error = left(coalesce(nullif(p_message, ''), 'unknown error'), 1000), last_error_at = now()
   WHERE id = o.id;

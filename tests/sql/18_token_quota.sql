@@ -5,7 +5,7 @@
 -- wait with the token, and for as long as the platform throttled one. Also: what each stream
 -- brings in is counted as it is recorded, and Weibo's and X's replies walks are hourly.
 BEGIN;
-SELECT plan(32);
+SELECT plan(33);
 SET LOCAL client_min_messages = warning;
 
 INSERT INTO social.account (platform, handle, api_base_url) VALUES
@@ -151,9 +151,14 @@ BEGIN
   RETURN (SELECT next_run_at - now() FROM ingest.stream WHERE id = p_stream);
 END $$;
 SELECT is(pg_temp.walk_wait(:igr), interval '5 minutes', 'without webhooks, an Instagram replies walk comes again in 5 minutes');
-INSERT INTO ingest.webhook_inbox (account_id, platform, delivery_id, body)
-SELECT account_id, 'instagram', 'tap-quota-d1', '{}' FROM ingest.stream WHERE id = :igr;
-SELECT is(pg_temp.walk_wait(:igr), interval '1 hour', 'where its webhooks deliver, hourly');
+INSERT INTO ingest.webhook_inbox (account_id, platform, delivery_id, body, processed_at)
+SELECT account_id, 'instagram', 'tap-quota-d1', '{"object": "instagram", "entry": [{"messaging": []}]}', now()
+FROM ingest.stream WHERE id = :igr;
+SELECT is(pg_temp.walk_wait(:igr), interval '5 minutes', 'webhooks that bring no comments change nothing');
+INSERT INTO ingest.webhook_inbox (account_id, platform, delivery_id, body, processed_at)
+SELECT account_id, 'instagram', 'tap-quota-d2', '{"object": "instagram", "entry": [{"changes": [{"field": "comments"}]}]}', now()
+FROM ingest.stream WHERE id = :igr;
+SELECT is(pg_temp.walk_wait(:igr), interval '1 hour', 'where its webhooks bring comments, hourly');
 
 -- What a stream brings in is counted per page (posts, interactions and
 -- follower edges written): a recorded page of 5 statuses is 5 items.

@@ -3,7 +3,7 @@
 -- walk with a page quarantined or passed over ends none; seen again, a
 -- follow is open again; the KPI rollup counts the followers lost per day.
 BEGIN;
-SELECT plan(19);
+SELECT plan(21);
 SET LOCAL client_min_messages = warning;
 
 INSERT INTO social.account (platform, handle, api_base_url, external_id) VALUES ('mastodon', 'tap-fol', 'http://127.0.0.1:9/m', '77');
@@ -13,6 +13,8 @@ SELECT id AS st FROM ingest.stream WHERE account_id = :acc \gset
 
 -- pg_temp.page(followers, done): one followers page of the walk, recorded as
 -- the harvester does (the lease taken first); returns what record_page says.
+-- Each page also lists 20 followers who stay (z01…z20): a walk must read
+-- about as many follows as are open to end any.
 CREATE FUNCTION pg_temp.page(p_who text[], p_done boolean, p_body text DEFAULT NULL) RETURNS jsonb LANGUAGE plpgsql AS $$
 BEGIN
   UPDATE ingest.stream SET lease_owner = 'tap', lease_until = now() + interval '1 minute'
@@ -20,7 +22,8 @@ BEGIN
   RETURN ingest.record_page((SELECT s.id FROM ingest.stream s JOIN social.account a ON a.id = s.account_id WHERE a.handle = 'tap-fol'),
     'tap', 'accounts', 'http://127.0.0.1:9/m/api/v1/accounts/77/followers', 200, '{}',
     coalesce(p_body, (SELECT coalesce(json_agg(json_build_object('id', 'tapf-' || w, 'username', w, 'acct', w,
-                                                              'display_name', upper(w)))::text, '[]') FROM unnest(p_who) w)),
+                                                              'display_name', upper(w)))::text, '[]')
+                      FROM unnest(p_who || ARRAY(SELECT 'z' || lpad(i::text, 2, '0') FROM generate_series(1, 20) i)) w)),
     CASE WHEN p_done THEN '{}' ELSE jsonb_build_object('max_id', 'after-' || array_to_string(p_who, '-')) END, p_done, NULL, NULL);
 END $$;
 -- pg_temp.ended(): who no longer follows; pg_temp.earlier(): the walks so far
@@ -38,7 +41,7 @@ $$;
 -- The first walk: two pages, three followers.
 SELECT pg_temp.page(ARRAY['ann', 'bob'], false) IS NULL AS silenced \gset
 SELECT is((pg_temp.page(ARRAY['cy'], true)->'counts'->>'unfollows')::integer, 0, 'a first walk ends no follow');
-SELECT is((SELECT count(*) FROM social.follower_edge WHERE account_id = :acc AND unfollowed_at IS NULL), 3::bigint, '… three follow');
+SELECT is((SELECT count(*) FROM social.follower_edge WHERE account_id = :acc AND unfollowed_at IS NULL), 23::bigint, '… 23 follow');
 SELECT is((SELECT (run_started_at IS NULL) || ' ' || run_complete FROM ingest.stream WHERE id = :st), 'true true', '… and the run is over');
 
 -- The next walk has no bob.
@@ -54,8 +57,8 @@ SELECT is((SELECT unfollowed_at FROM social.follower_edge f JOIN social.profile 
 -- The KPI rollup counts the loss on its day.
 SELECT kpi.refresh(true) IS NULL AS silenced \gset
 SELECT is((SELECT sum(new_followers) || '/' || sum(lost_followers) || '/' || min(followers_net) FILTER (WHERE lost_followers > 0)
-           FROM kpi.follower_growth WHERE account_id = :acc), '3/1/2',
-          'kpi.follower_growth: 3 new, 1 lost, 2 net after the loss');
+           FROM kpi.follower_growth WHERE account_id = :acc), '23/1/22',
+          'kpi.follower_growth: 23 new, 1 lost, 22 net after the loss');
 
 -- bob follows again: open again.
 SELECT pg_temp.earlier() IS NULL AS silenced \gset
@@ -105,9 +108,18 @@ SELECT ingest.record_failure(:st, 'tap', 'client', 'HTTP 400', NULL, NULL, false
 SELECT is((SELECT run_complete FROM ingest.stream WHERE id = :st), true, 'a refused page asked again keeps the run whole');
 
 -- A walk far shorter than the platform's own follower count ends nothing.
-INSERT INTO social.profile (platform, external_id, handle, follower_count) VALUES ('mastodon', '77', 'tap-fol', 40);
+INSERT INTO social.profile (platform, external_id, handle, follower_count) VALUES ('mastodon', '77', 'tap-fol', 400);
 SELECT is((pg_temp.page(ARRAY['cy'], true)->'counts'->'unfollows'), NULL,
-          'a walk of 2 followers where the platform counts 40 ends no follow');
+          'a walk of 21 followers where the platform counts 400 ends no follow');
+-- Where the platform's count is unknown, the follows open before are the measure.
+DELETE FROM social.profile WHERE platform = 'mastodon' AND external_id = '77';
+UPDATE ingest.stream SET state = '{}', run_started_at = NULL, run_complete = true WHERE id = :st;
+SELECT pg_temp.earlier() IS NULL AS silenced \gset
+SELECT is((pg_temp.page(ARRAY[]::text[], true)->'counts'->'unfollows'), NULL,
+          'a walk of 20 where 23 follow, the count unknown, ends none');
+SELECT pg_temp.earlier() IS NULL AS silenced \gset
+SELECT is((pg_temp.page(ARRAY['ann', 'bob'], true)->'counts'->>'unfollows')::integer, 1,
+          '… one of 22, cy''s, it does');
 
 SELECT * FROM finish();
 ROLLBACK;
