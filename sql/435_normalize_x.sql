@@ -119,6 +119,16 @@ LANGUAGE sql STABLE AS $$
   WHERE f->>'type' = 'follow' AND f->'target'->>'id_str' = p_brand
 $$;
 
+-- Who follows or unfollows the brand in a delivery, as of their latest
+-- event in it (a follow and an unfollow by one person in one delivery).
+CREATE OR REPLACE FUNCTION ingest.x_follow_states(p_follows jsonb[], p_brand text)
+RETURNS TABLE (who text, follows_now boolean) LANGUAGE sql STABLE AS $$
+  SELECT DISTINCT ON (f->'source'->>'id_str') f->'source'->>'id_str', f->>'type' = 'follow'
+  FROM unnest(p_follows) WITH ORDINALITY e(f, n)
+  WHERE f->>'type' IN ('follow', 'unfollow') AND f->'target'->>'id_str' = p_brand
+  ORDER BY f->'source'->>'id_str', ingest.epoch_ts(f->>'created_timestamp', 'x follow_event.created_timestamp') DESC, n DESC
+$$;
+
 -- A message_create DM event → post row of kind 'direct' by its sender.
 CREATE OR REPLACE FUNCTION ingest.x_dm(d jsonb) RETURNS ingest.post_in
 LANGUAGE sql STABLE AS $$
@@ -342,11 +352,9 @@ BEGIN
           SELECT ingest.x_profile(u) FROM unnest(people) u),
     posts,
     ARRAY(SELECT ingest.x_interactions(brand, created, likes, follows)),
-    ARRAY(SELECT f->'source'->>'id_str' FROM unnest(follows) f
-          WHERE p_account_id IS NOT NULL AND f->>'type' = 'follow' AND f->'target'->>'id_str' = brand),
+    ARRAY(SELECT who FROM ingest.x_follow_states(follows, brand) WHERE p_account_id IS NOT NULL AND follows_now),
     ARRAY(SELECT ingest.need(ingest.need_object(e->'status', 'x tweet_delete_event.status')->>'id',
                              'x tweet_delete_event.status.id')
           FROM ingest.x_events(p_body, 'tweet_delete_events') e),
-    ARRAY(SELECT f->'source'->>'id_str' FROM unnest(follows) f
-          WHERE p_account_id IS NOT NULL AND f->>'type' = 'unfollow' AND f->'target'->>'id_str' = brand));
+    ARRAY(SELECT who FROM ingest.x_follow_states(follows, brand) WHERE p_account_id IS NOT NULL AND NOT follows_now));
 END $$;

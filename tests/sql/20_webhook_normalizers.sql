@@ -6,7 +6,7 @@
 -- Expected numbers were counted by hand from the payloads (and, for the
 -- WeChat XML, with Python's ElementTree), not taken from the functions.
 BEGIN;
-SELECT plan(184);
+SELECT plan(186);
 
 SET LOCAL lock_timeout = '10s';
 SET LOCAL client_min_messages = warning;
@@ -550,6 +550,19 @@ SELECT pg_temp.hook('x_refollow', 'x', jsonb_build_object('for_user_id', '224499
   'x-d3f', '2023-11-15 11:20:03Z');
 SELECT is((SELECT coalesce(unfollowed_at::text, 'open') || ' ' || first_seen_at FROM social.follower_edge WHERE account_id = pg_temp.account('x')),
           'open 2023-11-15 09:20:03+00', 'x follow after the unfollow: the edge is open again, first seen as before');
+-- One delivery, both events: the later one decides, in whatever order they are listed.
+SELECT pg_temp.hook('x_unfollow_then_follow', 'x', jsonb_build_object('for_user_id', '2244994945', 'follow_events', jsonb_build_array(
+  jsonb_build_object('type', 'follow', 'created_timestamp', '1700050800000', 'target', pg_temp.xu('brand'), 'source', pg_temp.xu('neo')),
+  jsonb_build_object('type', 'unfollow', 'created_timestamp', '1700050700000', 'target', pg_temp.xu('brand'), 'source', pg_temp.xu('neo')))),
+  'x-d3g', '2023-11-15 12:20:03Z');
+SELECT is((SELECT unfollowed_at FROM social.follower_edge WHERE account_id = pg_temp.account('x')), NULL,
+          'x: an unfollow then a follow in one delivery leave the follow open');
+SELECT pg_temp.hook('x_follow_then_unfollow', 'x', jsonb_build_object('for_user_id', '2244994945', 'follow_events', jsonb_build_array(
+  jsonb_build_object('type', 'unfollow', 'created_timestamp', '1700054500000', 'target', pg_temp.xu('brand'), 'source', pg_temp.xu('neo')),
+  jsonb_build_object('type', 'follow', 'created_timestamp', '1700054400000', 'target', pg_temp.xu('brand'), 'source', pg_temp.xu('neo')))),
+  'x-d3h', '2023-11-15 13:20:03Z');
+SELECT is((SELECT unfollowed_at FROM social.follower_edge WHERE account_id = pg_temp.account('x')), '2023-11-15 13:20:03Z'::timestamptz,
+          'x: a follow then an unfollow in one delivery end it');
 
 -- Mei deletes her Tweet: a tombstone.
 SELECT pg_temp.hook('x_delete', 'x', $${"for_user_id": "2244994945", "tweet_delete_events": [
