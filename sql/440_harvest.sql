@@ -55,6 +55,40 @@ LANGUAGE sql STABLE AS $$
               THEN greatest(s.every, interval '1 hour') ELSE s.every END
 $$;
 
+-- A whole followers list was read, every page of it from the top: whoever
+-- was not on it (not seen since p_run_start) follows no more. Only where the
+-- API lists every follower, and only when the list read is about as long as
+-- the platform's own count, or, where that is unknown (Bluesky's feeds carry
+-- none), as the follows open before or as the last whole walk (two walks in
+-- a row that agree are believed, as after a purge of accounts): a walk cut
+-- short without an error must not end real follows. Returns how many
+-- follows ended; NULL when the walk is not believed.
+CREATE OR REPLACE FUNCTION ingest.end_unseen_follows(p_stream bigint, p_run_start timestamptz) RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+  s ingest.stream := (SELECT q FROM ingest.stream q WHERE q.id = p_stream);
+  a social.account := (SELECT x FROM social.account x WHERE x.id = s.account_id);
+  counted bigint := (SELECT pr.follower_count FROM social.own_profile o JOIN social.profile pr ON pr.id = o.id
+                     WHERE o.account_id = a.id);
+  seen bigint := (SELECT count(*) FROM social.follower_edge WHERE account_id = a.id AND last_seen_at >= p_run_start);
+  n integer;
+BEGIN
+  IF NOT (SELECT lists_all_followers FROM social.platform WHERE code = a.platform) THEN
+    RETURN NULL;
+  END IF;
+  UPDATE ingest.stream SET last_walk_seen = seen WHERE id = p_stream;
+  IF seen < 0.9 * coalesce(counted, (SELECT count(*) FROM social.follower_edge WHERE account_id = a.id AND unfollowed_at IS NULL))
+     AND NOT (counted IS NULL AND coalesce(seen BETWEEN 0.98 * s.last_walk_seen AND 1.02 * s.last_walk_seen, false)) THEN
+    RETURN NULL;
+  END IF;
+  WITH ended AS (
+    UPDATE social.follower_edge SET unfollowed_at = now()
+    WHERE account_id = a.id AND unfollowed_at IS NULL AND last_seen_at < p_run_start
+    RETURNING 1)
+  SELECT count(*) INTO n FROM ended;
+  RETURN n;
+END $$;
+
 -- Streams due now, leased to p_owner for p_seconds. SKIP LOCKED: concurrent
 -- harvesters each get different streams and never wait on one another.
 CREATE OR REPLACE FUNCTION ingest.lease_streams(p_owner text, p_max integer, p_seconds integer DEFAULT 60)
@@ -124,6 +158,7 @@ DECLARE
   run_start timestamptz := coalesce(s.run_started_at, now());
   complete boolean;
   over boolean;
+  n_ended integer;
 BEGIN
   SELECT * INTO a FROM social.account WHERE id = s.account_id;
   result := ingest.store_page(a.platform, p_endpoint, a.id, p_request_url, p_status, p_headers, p_body);
@@ -149,23 +184,11 @@ BEGIN
   -- ask for the same page again later, backing off like after a server error.
   stuck := (result->>'quarantined')::boolean AND p_state = s.state;
   over := p_done AND NOT stuck;
-  -- A whole followers list read, every page of it: whoever was not on it
-  -- (not seen since the run began) follows no more. Only where the API
-  -- lists every follower, and only when the list read is about as long as
-  -- the platform's own count, or where that is unknown (Bluesky's feeds
-  -- carry none) as the follows open before: a walk cut short without an
-  -- error must not end real follows.
-  IF s.kind = 'followers' AND over AND complete
-     AND (SELECT lists_all_followers FROM social.platform WHERE code = a.platform)
-     AND (SELECT count(*) FROM social.follower_edge WHERE account_id = a.id AND last_seen_at >= run_start)
-         >= 0.9 * coalesce((SELECT pr.follower_count FROM social.own_profile o JOIN social.profile pr ON pr.id = o.id
-                            WHERE o.account_id = a.id),
-                           (SELECT count(*) FROM social.follower_edge WHERE account_id = a.id AND unfollowed_at IS NULL)) THEN
-    WITH ended AS (
-      UPDATE social.follower_edge SET unfollowed_at = now()
-      WHERE account_id = a.id AND unfollowed_at IS NULL AND last_seen_at < run_start
-      RETURNING 1)
-    SELECT jsonb_set(result, '{counts,unfollows}', to_jsonb(count(*))) INTO result FROM ended;
+  IF s.kind = 'followers' AND over AND complete THEN
+    n_ended := ingest.end_unseen_follows(s.id, run_start);
+    IF n_ended IS NOT NULL THEN
+      result := jsonb_set(result, '{counts,unfollows}', to_jsonb(n_ended));
+    END IF;
   END IF;
   -- Another stream of the account spent the token's quota meanwhile: stop
   -- here too (the position is kept) until the reset.

@@ -3,7 +3,7 @@
 -- walk with a page quarantined or passed over ends none; seen again, a
 -- follow is open again; the KPI rollup counts the followers lost per day.
 BEGIN;
-SELECT plan(21);
+SELECT plan(23);
 SET LOCAL client_min_messages = warning;
 
 INSERT INTO social.account (platform, handle, api_base_url, external_id) VALUES ('mastodon', 'tap-fol', 'http://127.0.0.1:9/m', '77');
@@ -120,6 +120,18 @@ SELECT is((pg_temp.page(ARRAY[]::text[], true)->'counts'->'unfollows'), NULL,
 SELECT pg_temp.earlier() IS NULL AS silenced \gset
 SELECT is((pg_temp.page(ARRAY['ann', 'bob'], true)->'counts'->>'unfollows')::integer, 1,
           '… one of 22, cy''s, it does');
+
+-- A purge (half the followers gone at once), the count unknown: the first
+-- walk is not believed, a second that agrees is.
+CREATE TEMP TABLE purge AS SELECT json_agg(json_build_object('id', 'tapf-z' || lpad(i::text, 2, '0'), 'username', 'z' || lpad(i::text, 2, '0'),
+                                                             'acct', 'z' || lpad(i::text, 2, '0')))::text AS body
+FROM generate_series(1, 10) i;
+SELECT pg_temp.earlier() IS NULL AS silenced \gset
+SELECT is((pg_temp.page(NULL, true, (SELECT body FROM purge))->'counts'->'unfollows'), NULL,
+          'a walk finding 10 of 22 follows, the count unknown, ends none');
+SELECT pg_temp.earlier() IS NULL AS silenced \gset
+SELECT is((pg_temp.page(NULL, true, (SELECT body FROM purge))->'counts'->>'unfollows')::integer, 12,
+          '… the next walk that finds the same 10 ends the other 12');
 
 SELECT * FROM finish();
 ROLLBACK;
