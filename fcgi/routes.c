@@ -35,6 +35,12 @@ static const param_spec account_status_params[] = {
     {"id", P_INT, 1, 9223372036854775807LL, true, NULL},
     {"status", P_ENUM, 0, 0, true, account_states},
     {NULL}};
+static const param_spec account_edit_params[] = {
+    {"id", P_INT, 1, 9223372036854775807LL, true, NULL},
+    {"display_name", P_TEXT, 0, 200, false, NULL},
+    {"api_base_url", P_TEXT, 0, 500, false, NULL}, /* required for harvested platforms (checked in SQL) */
+    {"external_id", P_TEXT, 0, 200, false, NULL},
+    {NULL}};
 static const param_spec account_token_params[] = {
     {"id", P_INT, 1, 9223372036854775807LL, true, NULL},
     {"token", P_TEXT, 1, 4096, true, NULL},
@@ -199,6 +205,7 @@ static const route routes[] = {
     {M_GET, "/admin/audit", h_page, "audit_log", "audit", NULL, keyset_params},
     {M_GET, "/accounts", h_page, "accounts", "accounts", NULL, no_params},
     {M_POST, "/accounts/add", h_action, "account_add", NULL, "/accounts", account_add_params},
+    {M_POST, "/accounts/edit", h_action, "account_edit", NULL, "/accounts", account_edit_params},
     {M_POST, "/accounts/status", h_action, "account_status", NULL, "/accounts", account_status_params},
     {M_POST, "/accounts/token", h_action, "account_token", NULL, "/accounts", account_token_params},
     {M_POST, "/accounts/delete", h_action, "account_delete", NULL, "/accounts", id_param},

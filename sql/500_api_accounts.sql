@@ -40,21 +40,29 @@ BEGIN
                   FROM social.platform));
 END $$;
 
+-- An account's API base URL as stored (no trailing slash), or PR422: an
+-- http(s) URL, required where Parley harvests the platform. (A helper of
+-- api.account_add and api.account_edit, so not in api.)
+CREATE OR REPLACE FUNCTION social.account_base_url(p_platform text, p_url text) RETURNS text
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF p_url !~ '^https?://[^/\s]+'
+     AND (coalesce(p_url, '') <> '' OR (SELECT harvested FROM social.platform WHERE code = p_platform)) THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'The API base URL must start with http:// or https://.',
+                                 HINT = 'err.account_url';
+  END IF;
+  RETURN rtrim(p_url, '/');
+END $$;
+
 -- A new account with its token and the default streams: mentions, own posts,
 -- replies under them, followers, and one search per keyword (comma-separated).
 CREATE FUNCTION api.account_add(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE st auth.staff := auth.require('marketer'); new_id bigint;
 BEGIN
-  IF p->>'api_base_url' !~ '^https?://[^/\s]+'
-     AND (coalesce(p->>'api_base_url', '') <> ''
-          OR (SELECT harvested FROM social.platform WHERE code = p->>'platform')) THEN
-    RAISE SQLSTATE 'PR422' USING MESSAGE = 'The API base URL must start with http:// or https://.',
-                                 HINT = 'err.account_url';
-  END IF;
   INSERT INTO social.account (platform, handle, display_name, api_base_url, external_id)
   VALUES (p->>'platform', p->>'handle', coalesce(p->>'display_name', ''),
-          rtrim(p->>'api_base_url', '/'), nullif(p->>'external_id', ''))
+          social.account_base_url(p->>'platform', p->>'api_base_url'), nullif(p->>'external_id', ''))
   RETURNING id INTO new_id;
   IF coalesce(p->>'token', '') <> '' THEN
     INSERT INTO social.account_credential (account_id, access_token) VALUES (new_id, p->>'token');
@@ -79,6 +87,30 @@ EXCEPTION WHEN unique_violation THEN
   RAISE SQLSTATE 'PR409' USING MESSAGE = 'That account is already connected.', HINT = 'err.account_exists';
 WHEN foreign_key_violation THEN
   RAISE SQLSTATE 'PR422' USING MESSAGE = 'Unknown platform.', HINT = 'err.field_choice';
+END $$;
+
+-- Change an account's display name, API base URL (an instance that moved)
+-- or platform id. With another URL or id its streams start over from the
+-- top at once: positions and quota from the old ones mean nothing there.
+CREATE FUNCTION api.account_edit(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE st auth.staff := auth.require('marketer'); old social.account; new social.account;
+BEGIN
+  SELECT * INTO old FROM social.account WHERE id = (p->>'id')::bigint FOR UPDATE;
+  IF old.id IS NULL THEN
+    RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such account.', HINT = 'err.no_account';
+  END IF;
+  UPDATE social.account SET display_name = coalesce(p->>'display_name', ''),
+         api_base_url = social.account_base_url(platform, p->>'api_base_url'),
+         external_id = nullif(p->>'external_id', '')
+  WHERE id = old.id RETURNING * INTO new;
+  IF (new.api_base_url, new.external_id) IS DISTINCT FROM (old.api_base_url, old.external_id) THEN
+    UPDATE ingest.stream SET state = '{}', next_run_at = now(), errors_in_row = 0, quota_remaining = NULL,
+                             quota_reset_at = NULL, run_started_at = NULL, run_complete = true, last_walk_seen = NULL
+    WHERE account_id = old.id;
+  END IF;
+  PERFORM auth.audit('account_edited', st.id, jsonb_build_object('account', old.id));
+  RETURN jsonb_build_object('id', old.id);
 END $$;
 
 -- Pause or resume harvesting an account.

@@ -1,0 +1,42 @@
+-- Editing a brand account: its name, API base URL and platform id change;
+-- with another URL or id its streams start over; bad values are refused
+-- and change nothing.
+BEGIN;
+SELECT plan(9);
+SET LOCAL client_min_messages = warning;
+
+SELECT auth.user_add(u, u, r::auth.staff_role, '$argon2id$v=19$m=19456,t=2,p=1$x$y')
+FROM (VALUES ('tap_acc_m', 'marketer'), ('tap_acc_a', 'agent')) v(u, r);
+INSERT INTO auth.session (token_hash, staff_id, csrf_token)
+SELECT sha256(convert_to('tok-' || username, 'UTF8')), id, 'c' FROM auth.staff WHERE username IN ('tap_acc_m', 'tap_acc_a');
+SELECT set_config('parley.session', 'tok-tap_acc_m', true);
+
+SELECT (api.account_add('{"platform": "mastodon", "handle": "tap-acc", "api_base_url": "https://old.example", "external_id": "11"}')->>'id')::bigint AS acc \gset
+SELECT (api.account_add('{"platform": "mastodon", "handle": "tap-acc2", "api_base_url": "https://old.example", "external_id": "12"}')->>'id')::bigint AS acc2 \gset
+UPDATE ingest.stream SET state = '{"max_id": "5"}', next_run_at = now() + interval '1 hour', quota_remaining = 3,
+                         run_started_at = now(), run_complete = false, last_walk_seen = 9
+WHERE account_id IN (:acc, :acc2);
+
+SELECT is(api.account_edit(jsonb_build_object('id', :acc, 'display_name', 'Lumen 卢门', 'api_base_url', 'https://old.example',
+                                              'external_id', '11')), jsonb_build_object('id', :acc), 'a new display name is saved');
+SELECT is((SELECT count(*) FROM ingest.stream WHERE account_id = :acc AND state = '{"max_id": "5"}'), 4::bigint,
+          '… and the streams go on where they were');
+SELECT is(api.account_edit(jsonb_build_object('id', :acc, 'display_name', 'Lumen 卢门', 'api_base_url', 'https://new.example/',
+                                              'external_id', '21'))->>'id', :acc::text, 'the instance moved');
+SELECT is((SELECT display_name || '|' || api_base_url || '|' || external_id FROM social.account WHERE id = :acc),
+          'Lumen 卢门|https://new.example|21', '… saved without the trailing slash');
+SELECT is((SELECT count(*) FROM ingest.stream WHERE account_id = :acc AND state = '{}' AND next_run_at <= now()
+             AND quota_remaining IS NULL AND run_started_at IS NULL AND run_complete AND last_walk_seen IS NULL), 4::bigint,
+          '… its streams start over from the top at once');
+SELECT throws_ok(format($$SELECT api.account_edit('{"id": %s, "api_base_url": "ftp://x"}')$$, :acc), 'PR422', NULL,
+                 'a base URL that is not http(s) is refused');
+SELECT is((SELECT api_base_url || '|' || external_id FROM social.account WHERE id = :acc), 'https://new.example|21',
+          '… and changed nothing');
+SELECT throws_ok($$SELECT api.account_edit('{"id": 999999999, "api_base_url": "https://x.example"}')$$, 'PR404', NULL,
+                 'an unknown account is not found');
+SELECT set_config('parley.session', 'tok-tap_acc_a', true);
+SELECT throws_ok(format($$SELECT api.account_edit('{"id": %s, "api_base_url": "https://x.example"}')$$, :acc), 'PR403', NULL,
+                 'an agent may not edit accounts');
+
+SELECT * FROM finish();
+ROLLBACK;
