@@ -40,17 +40,21 @@ SELECT dblink_exec('h', $$INSERT INTO social.post (platform, external_id, body, 
 SELECT dblink_send_query('c', format('SELECT ingest.normalize_mastodon(NULL, %L, %L)::text', 'statuses',
                                      jsonb_build_array(pg_temp.status('tap-race-parent'),
                                                        pg_temp.status('tap-race-reply', 'tap-race-parent'))));
--- Wait (bounded) until c is blocked on h's row.
+-- Wait (bounded: 20 s, for a loaded machine) until c is blocked by h itself
+-- (not by a moment's lock of some other writer, as a running harvester's).
+SELECT set_config('tap.h_pid', pid::text, true) AS h_pid FROM dblink('h', 'SELECT pg_backend_pid()') AS r(pid integer) \gset
+CREATE FUNCTION pg_temp.c_waits_for_h(h integer) RETURNS boolean LANGUAGE sql AS $$
+  SELECT EXISTS (SELECT FROM pg_stat_activity WHERE query LIKE '%tap-race-reply%' AND pid <> pg_backend_pid()
+                   AND h = ANY (pg_blocking_pids(pid)))
+$$;
 DO $$
 BEGIN
-  FOR i IN 1..100 LOOP
-    EXIT WHEN EXISTS (SELECT FROM pg_stat_activity WHERE wait_event_type = 'Lock'
-                      AND query LIKE '%tap-race-reply%' AND pid <> pg_backend_pid());
+  FOR i IN 1..400 LOOP
+    EXIT WHEN pg_temp.c_waits_for_h(current_setting('tap.h_pid')::integer);
     PERFORM pg_sleep(0.05);
   END LOOP;
 END $$;
-SELECT ok(EXISTS (SELECT FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%tap-race-reply%'),
-          'the second writer waits for the first one''s status');
+SELECT ok(pg_temp.c_waits_for_h(:h_pid), 'the second writer waits for the first one''s status');
 SELECT dblink_exec('h', 'COMMIT');
 SELECT ok((SELECT x::jsonb->>'posts' FROM dblink_get_result('c') AS r(x text)) IS NOT NULL,
           'the second writer commits (its links pass the checks at commit)');
