@@ -91,7 +91,8 @@ END $$;
 
 -- Change an account's display name, API base URL (an instance that moved)
 -- or platform id. With another URL or id its streams start over from the
--- top at once: positions and quota from the old ones mean nothing there.
+-- top at once: positions and quota from the old ones mean nothing there, and
+-- a page being read from the old one is not recorded (its lease is taken).
 CREATE FUNCTION api.account_edit(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE st auth.staff := auth.require('marketer'); old social.account; new social.account;
@@ -106,7 +107,8 @@ BEGIN
   WHERE id = old.id RETURNING * INTO new;
   IF (new.api_base_url, new.external_id) IS DISTINCT FROM (old.api_base_url, old.external_id) THEN
     UPDATE ingest.stream SET state = '{}', next_run_at = now(), errors_in_row = 0, quota_remaining = NULL,
-                             quota_reset_at = NULL, run_started_at = NULL, run_complete = true, last_walk_seen = NULL
+                             quota_reset_at = NULL, run_started_at = NULL, run_complete = true, last_walk_seen = NULL,
+                             lease_owner = NULL, lease_until = NULL
     WHERE account_id = old.id;
   END IF;
   PERFORM auth.audit('account_edited', st.id, jsonb_build_object('account', old.id));

@@ -2,7 +2,7 @@
 -- with another URL or id its streams start over; bad values are refused
 -- and change nothing.
 BEGIN;
-SELECT plan(9);
+SELECT plan(10);
 SET LOCAL client_min_messages = warning;
 
 SELECT auth.user_add(u, u, r::auth.staff_role, '$argon2id$v=19$m=19456,t=2,p=1$x$y')
@@ -14,7 +14,8 @@ SELECT set_config('parley.session', 'tok-tap_acc_m', true);
 SELECT (api.account_add('{"platform": "mastodon", "handle": "tap-acc", "api_base_url": "https://old.example", "external_id": "11"}')->>'id')::bigint AS acc \gset
 SELECT (api.account_add('{"platform": "mastodon", "handle": "tap-acc2", "api_base_url": "https://old.example", "external_id": "12"}')->>'id')::bigint AS acc2 \gset
 UPDATE ingest.stream SET state = '{"max_id": "5"}', next_run_at = now() + interval '1 hour', quota_remaining = 3,
-                         run_started_at = now(), run_complete = false, last_walk_seen = 9
+                         run_started_at = now(), run_complete = false, last_walk_seen = 9,
+                         lease_owner = 'tap-h', lease_until = now() + interval '1 minute'
 WHERE account_id IN (:acc, :acc2);
 
 SELECT is(api.account_edit(jsonb_build_object('id', :acc, 'display_name', 'Lumen 卢门', 'api_base_url', 'https://old.example',
@@ -28,6 +29,9 @@ SELECT is((SELECT display_name || '|' || api_base_url || '|' || external_id FROM
 SELECT is((SELECT count(*) FROM ingest.stream WHERE account_id = :acc AND state = '{}' AND next_run_at <= now()
              AND quota_remaining IS NULL AND run_started_at IS NULL AND run_complete AND last_walk_seen IS NULL), 4::bigint,
           '… its streams start over from the top at once');
+SELECT throws_ok(format($$SELECT ingest.record_page(%s, 'tap-h', 'statuses', 'https://old.example/x', 200, '{}', '[]', '{"max_id": "4"}',
+                                                     false, NULL, NULL)$$, (SELECT id FROM ingest.stream WHERE account_id = :acc AND kind = 'own_posts')),
+                 'PR409', NULL, '… and a page read from the old one is not recorded');
 SELECT throws_ok(format($$SELECT api.account_edit('{"id": %s, "api_base_url": "ftp://x"}')$$, :acc), 'PR422', NULL,
                  'a base URL that is not http(s) is refused');
 SELECT is((SELECT api_base_url || '|' || external_id FROM social.account WHERE id = :acc), 'https://new.example|21',
