@@ -101,6 +101,7 @@ BEGIN
   IF old.id IS NULL THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such account.', HINT = 'err.no_account';
   END IF;
+  -- the edit form sends every field, and drops one left empty: that clears it
   UPDATE social.account SET display_name = coalesce(p->>'display_name', ''),
          api_base_url = social.account_base_url(platform, p->>'api_base_url'),
          external_id = nullif(p->>'external_id', '')
