@@ -134,6 +134,14 @@ const char *platform_error(arena *a, json_t *body, long status)
     return arena_printf(a, "HTTP %ld", status);
 }
 
+void read_quota(arena *a, const adapter *ad, json_t *headers, int *remaining, const char **reset_at)
+{
+    *remaining = -1;
+    *reset_at = NULL;
+    if (ad->quota)
+        ad->quota(a, headers, remaining, reset_at);
+}
+
 void keep_header(json_t *headers, const char *p, size_t len)
 {
     if (len >= 5 && !strncmp(p, "HTTP/", 5)) {

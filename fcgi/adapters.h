@@ -103,6 +103,9 @@ const char *header(json_t *headers, const char *name);       /* lower-case name 
 /* One response header line (as libcurl gives it) into headers, its name
  * lower-cased; a status line starts a new response and clears them. */
 void keep_header(json_t *headers, const char *line, size_t len);
+/* The adapter's reading of the rate-limit headers: -1 and NULL where it
+ * names none (or has no reader, as WeChat). */
+void read_quota(arena *a, const adapter *ad, json_t *headers, int *remaining, const char **reset_at);
 const char *link_param(arena *a, const char *link, const char *rel, const char *param);
 const char *epoch_to_iso(arena *a, long long epoch);
 const char *json_text(arena *a, json_t *v);                   /* compact JSON, arena-owned */

@@ -133,10 +133,9 @@ static bool finish_page(harvester *h, transfer *t, CURLcode rc)
         record_failure(h, t, "network", t->too_big ? "response larger than 32 MiB" : curl_easy_strerror(rc), NULL);
         return false;
     }
-    int remaining = -1;
-    const char *reset_at = NULL;
-    if (t->ad->quota)
-        t->ad->quota(a, t->headers, &remaining, &reset_at);
+    int remaining;
+    const char *reset_at;
+    read_quota(a, t->ad, t->headers, &remaining, &reset_at);
     json_t *body = json_loadb(t->body.data ? t->body.data : "", t->body.len, JSON_DECODE_ANY, NULL);
     arena_defer(a, (void (*)(void *))json_decref, body);
     if (status < 200 || status >= 300) {

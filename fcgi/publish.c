@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <time.h>
 
 enum { MAX_SENDS = 4, SEND_TIMEOUT = 30, MAX_ANSWER = 1024 * 1024 };
@@ -201,10 +200,9 @@ static bool finish(publisher *p, outgoing *s, CURLcode rc)
     const char *msg = NULL, *kind = NULL;
     /* Throttled: wait for Retry-After, else the rate limit's reset (Weibo:
      * the next hour), else a minute (Meta names no time). */
-    int remaining = -1;
-    const char *reset_at = NULL;
-    if (s->ad->quota) /* WeChat names no rate limit */
-        s->ad->quota(a, s->headers, &remaining, &reset_at);
+    int remaining;
+    const char *reset_at;
+    read_quota(a, s->ad, s->headers, &remaining, &reset_at);
     const char *retry_at = retry_time(a, s->headers, reset_at ? reset_at : epoch_to_iso(a, (long long)time(NULL) + 60));
     bool spent = remaining == 0 && reset_at;
     /* None left after a send: the account's next replies wait for the reset.

@@ -159,6 +159,9 @@ DECLARE
   complete boolean;
   over boolean;
   n_ended integer;
+  -- spent (1 or none left): the platform's reset, or a minute when it names none
+  spent_until timestamptz := CASE WHEN p_quota_remaining <= 1
+                                  THEN greatest(coalesce(p_quota_reset_at, now() + interval '1 minute'), now()) END;
 BEGIN
   SELECT * INTO a FROM social.account WHERE id = s.account_id;
   result := ingest.store_page(a.platform, p_endpoint, a.id, p_request_url, p_status, p_headers, p_body);
@@ -210,11 +213,9 @@ BEGIN
     errors_in_row = CASE WHEN stuck THEN errors_in_row + 1 ELSE 0 END,
     quota_remaining = p_quota_remaining,
     -- spent with no reset named: the minute this stream waits holds the others too
-    quota_reset_at = CASE WHEN p_quota_remaining <= 1 THEN greatest(coalesce(p_quota_reset_at, now() + interval '1 minute'), now())
-                          ELSE p_quota_reset_at END,
+    quota_reset_at = coalesce(spent_until, p_quota_reset_at),
     -- Never overrun the quota: with none left, wait for the platform's reset.
-    next_run_at = CASE WHEN p_quota_remaining IS NOT NULL AND p_quota_remaining <= 1
-                         THEN greatest(coalesce(p_quota_reset_at, now() + interval '1 minute'), now())
+    next_run_at = CASE WHEN spent_until IS NOT NULL THEN spent_until
                        WHEN stuck THEN now() + ingest.backoff(errors_in_row)
                        WHEN p_done THEN now() + ingest.run_every(s, a)
                        ELSE now() END,

@@ -7,10 +7,9 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
   SELECT jsonb_build_object(
     'id', o.id, 'state', o.state, 'body', o.body, 'attempts', o.attempts,
     'error', CASE WHEN o.state <> 'sent' THEN o.last_error END, 'error_at', o.last_error_at,
-    'next_attempt_at', CASE WHEN o.state = 'queued' THEN greatest(o.next_attempt_at, ingest.replies_held_until(a)) END,
+    'next_attempt_at', CASE WHEN o.state = 'queued' THEN greatest(o.next_attempt_at, h.held_until) END,
     -- the platform's limit holds the account's replies past this one's own time
-    'held_until', CASE WHEN o.state = 'queued' AND ingest.replies_held_until(a) > o.next_attempt_at
-                       THEN ingest.replies_held_until(a) END,
+    'held_until', CASE WHEN o.state = 'queued' AND h.held_until > o.next_attempt_at THEN h.held_until END,
     'external_id', o.external_id, 'url', r.url, 'reply_post_id', o.post_id,
     'post_id', o.in_reply_to, 'case_id', o.case_id,
     'account', jsonb_build_object('id', a.id, 'platform', a.platform, 'handle', a.handle, 'status', a.status),
@@ -20,6 +19,7 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     'queued', o.state = 'queued', 'sending', o.state = 'sending', 'sent', o.state = 'sent',
     'failed', o.state = 'failed', 'can_retry', o.state = 'failed')
   FROM social.account a
+  CROSS JOIN LATERAL (SELECT ingest.replies_held_until(a) AS held_until) h
   LEFT JOIN auth.staff s ON s.id = o.created_by
   LEFT JOIN social.post r ON r.id = o.post_id
   WHERE a.id = o.account_id

@@ -18,6 +18,18 @@ static stream mk(const char *kind, const char *state_json)
     return s;
 }
 
+/* The URL a stream of this kind in this state asks for next, its endpoint
+ * in *endpoint (both live as long as a). */
+static const char *plan_url(arena *a, const char *kind, const char *state, const char **endpoint)
+{
+    page_plan p = {0};
+    stream s = mk(kind, state);
+    assert_null(adapter_for("weibo")->plan(a, &s, &p));
+    json_decref(s.state);
+    *endpoint = p.endpoint;
+    return p.url;
+}
+
 static void plans(void **st)
 {
     (void)st;
@@ -109,17 +121,14 @@ static void mention_phases(void **st)
 {
     (void)st;
     bool done;
-    const adapter *ad = adapter_for("weibo");
     arena *a = arena_new();
-    page_plan p = {0};
+    const char *endpoint;
     char *t = step_kind("mentions", "statuses", "{\"since_id\": \"100\", \"c_since_id\": \"50\"}", "[]", &done);
     assert_false(done);
     assert_string_equal(t, "{\"c_since_id\":\"50\",\"phase\":\"comments\",\"since_id\":\"100\"}");
-    stream s = mk("mentions", t);
-    assert_null(ad->plan(a, &s, &p));
-    assert_string_equal(p.endpoint, "comment_mentions");
-    assert_string_equal(p.url, "https://api.weibo.com/2/comments/mentions.json?count=50&since_id=50");
-    json_decref(s.state);
+    assert_string_equal(plan_url(a, "mentions", t, &endpoint),
+                        "https://api.weibo.com/2/comments/mentions.json?count=50&since_id=50");
+    assert_string_equal(endpoint, "comment_mentions");
     free(t);
     t = step_kind("mentions", "comments", "{\"c_since_id\": \"50\", \"phase\": \"comments\", \"since_id\": \"100\"}",
                   "[\"90\", \"80\"]", &done);
@@ -132,11 +141,8 @@ static void mention_phases(void **st)
                   "[]", &done);
     assert_false(done); /* on to the comments the brand received */
     assert_string_equal(t, "{\"c_since_id\":\"90\",\"phase\":\"to_me\",\"since_id\":\"100\"}");
-    s = mk("mentions", t);
-    assert_null(ad->plan(a, &s, &p));
-    assert_string_equal(p.endpoint, "comments");
-    assert_string_equal(p.url, "https://api.weibo.com/2/comments/to_me.json?count=50");
-    json_decref(s.state);
+    assert_string_equal(plan_url(a, "mentions", t, &endpoint), "https://api.weibo.com/2/comments/to_me.json?count=50");
+    assert_string_equal(endpoint, "comments");
     free(t);
     /* The comments received are not read back: the first look sets their mark. */
     t = step_kind("mentions", "comments", "{\"c_since_id\": \"90\", \"phase\": \"to_me\", \"since_id\": \"100\"}",
@@ -148,10 +154,8 @@ static void mention_phases(void **st)
                   "[\"71\"]", &done); /* nothing can lie between 70 and 71 */
     assert_true(done);
     assert_string_equal(t, "{\"c_since_id\":\"90\",\"since_id\":\"100\",\"t_since_id\":\"71\"}");
-    s = mk("mentions", t);
-    assert_null(ad->plan(a, &s, &p));
-    assert_string_equal(p.url, "https://api.weibo.com/2/statuses/mentions.json?count=50&since_id=100");
-    json_decref(s.state);
+    assert_string_equal(plan_url(a, "mentions", t, &endpoint),
+                        "https://api.weibo.com/2/statuses/mentions.json?count=50&since_id=100");
     free(t);
     arena_free(a);
 }
