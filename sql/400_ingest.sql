@@ -289,17 +289,26 @@ BEGIN
 END $$;
 
 -- Follower edges of a brand account: first and last time each was seen;
--- seen after the follow ended, it is open again.
+-- seen after the follow ended, it is open again. A follower known from a
+-- follow event on the page (a notification, a webhook) was seen at the
+-- event's time, not the page's: a notification harvested late must not
+-- reopen a follow a walk has since found ended.
+DROP FUNCTION IF EXISTS ingest.upsert_followers(text, bigint, timestamptz, text[]);
 CREATE OR REPLACE FUNCTION ingest.upsert_followers(p_platform text, p_account_id bigint,
-                                                   p_seen_at timestamptz, p_external_ids text[])
+                                                   p_seen_at timestamptz, p_external_ids text[],
+                                                   p_events ingest.interaction_in[] DEFAULT '{}')
 RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE n integer;
 BEGIN
-  WITH ins AS (
+  WITH followed AS (
+    SELECT i.actor_external_id AS e, least(max(i.occurred_at), p_seen_at) AS at
+    FROM unnest(p_events) i WHERE i.kind = 'follow' GROUP BY 1),
+  ins AS (
     INSERT INTO social.follower_edge AS f (account_id, profile_id, first_seen_at, last_seen_at)
-    SELECT DISTINCT p_account_id, pr.id, p_seen_at, p_seen_at
+    SELECT DISTINCT p_account_id, pr.id, coalesce(fo.at, p_seen_at), coalesce(fo.at, p_seen_at)
     FROM unnest(p_external_ids) e
     JOIN social.profile pr ON pr.platform = p_platform AND pr.external_id = e
+    LEFT JOIN followed fo ON fo.e = e.e
     WHERE p_account_id IS NOT NULL
     ON CONFLICT (account_id, profile_id) DO UPDATE SET
       first_seen_at = least(f.first_seen_at, EXCLUDED.first_seen_at),
@@ -311,16 +320,20 @@ BEGIN
   RETURN n;
 END $$;
 
--- Follows that ended at p_seen_at (unfollow events), unless the follower was
--- seen following since.
+-- Follows that ended (unfollow events: who, and when), unless the follower
+-- was seen following since. A time past p_seen_at (a platform clock ahead)
+-- counts as p_seen_at.
+DROP FUNCTION IF EXISTS ingest.end_follows(text, bigint, timestamptz, text[]);
 CREATE OR REPLACE FUNCTION ingest.end_follows(p_platform text, p_account_id bigint,
-                                              p_seen_at timestamptz, p_external_ids text[])
+                                              p_seen_at timestamptz, p_unfollows ingest.interaction_in[])
 RETURNS integer LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-  WITH ended AS (
-    UPDATE social.follower_edge f SET unfollowed_at = p_seen_at
-    FROM social.profile pr
-    WHERE pr.platform = p_platform AND pr.external_id = ANY (p_external_ids) AND f.profile_id = pr.id
-      AND f.account_id = p_account_id AND f.unfollowed_at IS NULL AND f.last_seen_at <= p_seen_at
+  WITH gone AS (
+    SELECT i.actor_external_id AS e, least(max(coalesce(i.occurred_at, p_seen_at)), p_seen_at) AS at
+    FROM unnest(p_unfollows) i GROUP BY 1),
+  ended AS (
+    UPDATE social.follower_edge f SET unfollowed_at = g.at
+    FROM gone g JOIN social.profile pr ON pr.platform = p_platform AND pr.external_id = g.e
+    WHERE f.profile_id = pr.id AND f.account_id = p_account_id AND f.unfollowed_at IS NULL AND f.last_seen_at <= g.at
     RETURNING 1)
   SELECT count(*)::integer FROM ended
 $$;
@@ -341,18 +354,20 @@ END $$;
 -- Store one normalized page: profiles first (plus bare rows for people only
 -- referenced by id, so no author or actor is dropped; not for those the page
 -- describes anyway), then posts and their links, interactions, follower
--- edges, tombstones and ended follows (p_unfollowers). Returns the counts
+-- edges, tombstones and ended follows (p_unfollows: 'unfollow' events). Returns the counts
 -- of rows inserted or changed, and of the items the page carried (posts,
 -- interactions, follower edges).
 DROP FUNCTION IF EXISTS ingest.apply(text, bigint, timestamptz, ingest.profile_in[], ingest.post_in[],
                                      ingest.interaction_in[], text[], text[]);
+DROP FUNCTION IF EXISTS ingest.apply(text, bigint, timestamptz, ingest.profile_in[], ingest.post_in[],
+                                     ingest.interaction_in[], text[], text[], text[]);
 CREATE OR REPLACE FUNCTION ingest.apply(p_platform text, p_account_id bigint, p_seen_at timestamptz,
                                         p_profiles ingest.profile_in[],
                                         p_posts ingest.post_in[] DEFAULT '{}',
                                         p_interactions ingest.interaction_in[] DEFAULT '{}',
                                         p_followers text[] DEFAULT '{}',
                                         p_deleted text[] DEFAULT '{}',
-                                        p_unfollowers text[] DEFAULT '{}')
+                                        p_unfollows ingest.interaction_in[] DEFAULT '{}')
 RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   n jsonb := jsonb_build_object('posts', 0, 'edits', 0, 'snapshots', 0, 'links', 0,
@@ -378,13 +393,13 @@ BEGIN
     n := n || jsonb_build_object('interactions', ingest.upsert_interactions(p_platform, p_account_id, p_interactions));
   END IF;
   IF cardinality(p_followers) > 0 THEN
-    n := n || jsonb_build_object('follows', ingest.upsert_followers(p_platform, p_account_id, p_seen_at, p_followers));
+    n := n || jsonb_build_object('follows', ingest.upsert_followers(p_platform, p_account_id, p_seen_at, p_followers, p_interactions));
   END IF;
   IF cardinality(p_deleted) > 0 THEN
     n := n || jsonb_build_object('tombstones', ingest.tombstone(p_platform, p_seen_at, p_deleted));
   END IF;
-  IF cardinality(p_unfollowers) > 0 THEN
-    n := n || jsonb_build_object('unfollows', ingest.end_follows(p_platform, p_account_id, p_seen_at, p_unfollowers));
+  IF cardinality(p_unfollows) > 0 THEN
+    n := n || jsonb_build_object('unfollows', ingest.end_follows(p_platform, p_account_id, p_seen_at, p_unfollows));
   END IF;
   RETURN n;
 END $$;

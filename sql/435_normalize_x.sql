@@ -119,11 +119,14 @@ LANGUAGE sql STABLE AS $$
   WHERE f->>'type' = 'follow' AND f->'target'->>'id_str' = p_brand
 $$;
 
--- Who follows or unfollows the brand in a delivery, as of their latest
--- event in it (a follow and an unfollow by one person in one delivery).
+-- Who follows or unfollows the brand in a delivery, and since when, as of
+-- their latest event in it (a follow and an unfollow by one person in one
+-- delivery).
+DROP FUNCTION IF EXISTS ingest.x_follow_states(jsonb[], text);
 CREATE OR REPLACE FUNCTION ingest.x_follow_states(p_follows jsonb[], p_brand text)
-RETURNS TABLE (who text, follows_now boolean) LANGUAGE sql STABLE AS $$
-  SELECT DISTINCT ON (f->'source'->>'id_str') f->'source'->>'id_str', f->>'type' = 'follow'
+RETURNS TABLE (who text, follows_now boolean, since timestamptz) LANGUAGE sql STABLE AS $$
+  SELECT DISTINCT ON (f->'source'->>'id_str') f->'source'->>'id_str', f->>'type' = 'follow',
+         ingest.epoch_ts(f->>'created_timestamp', 'x follow_event.created_timestamp')
   FROM unnest(p_follows) WITH ORDINALITY e(f, n)
   WHERE f->>'type' IN ('follow', 'unfollow') AND f->'target'->>'id_str' = p_brand
   ORDER BY f->'source'->>'id_str', ingest.epoch_ts(f->>'created_timestamp', 'x follow_event.created_timestamp') DESC, n DESC
@@ -356,5 +359,6 @@ BEGIN
     ARRAY(SELECT ingest.need(ingest.need_object(e->'status', 'x tweet_delete_event.status')->>'id',
                              'x tweet_delete_event.status.id')
           FROM ingest.x_events(p_body, 'tweet_delete_events') e),
-    ARRAY(SELECT who FROM ingest.x_follow_states(follows, brand) WHERE p_account_id IS NOT NULL AND NOT follows_now));
+    ARRAY(SELECT ROW('unfollow', who, NULL::text, NULL::text, since)::ingest.interaction_in
+          FROM ingest.x_follow_states(follows, brand) WHERE p_account_id IS NOT NULL AND NOT follows_now));
 END $$;

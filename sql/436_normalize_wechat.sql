@@ -121,5 +121,6 @@ BEGIN
           WHERE kind = 'follow'),
     ARRAY(SELECT ingest.wechat_sender(m) WHERE kind = 'follow' AND p_account_id IS NOT NULL),
     '{}',
-    ARRAY(SELECT ingest.wechat_sender(m) WHERE kind = 'unfollow' AND p_account_id IS NOT NULL));
+    ARRAY(SELECT ROW('unfollow', ingest.wechat_sender(m), NULL::text, NULL::text, ingest.wechat_time(m))::ingest.interaction_in
+          WHERE kind = 'unfollow' AND p_account_id IS NOT NULL));
 END $$;

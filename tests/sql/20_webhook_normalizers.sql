@@ -6,7 +6,7 @@
 -- Expected numbers were counted by hand from the payloads (and, for the
 -- WeChat XML, with Python's ElementTree), not taken from the functions.
 BEGIN;
-SELECT plan(186);
+SELECT plan(187);
 
 SET LOCAL lock_timeout = '10s';
 SET LOCAL client_min_messages = warning;
@@ -531,7 +531,7 @@ SELECT is(pg_temp.added('x_follow', 'profiles'), 1, 'x follows: 1 new person');
 SELECT results_eq(
   $$SELECT p.handle, f.first_seen_at FROM social.follower_edge f JOIN social.profile p ON p.id = f.profile_id
     WHERE f.account_id = pg_temp.account('x')$$,
-  $$VALUES ('neo_t', '2023-11-15 09:20:03Z'::timestamptz)$$, 'x follows: Neo follows the brand');
+  $$VALUES ('neo_t', '2023-11-15 09:20:00Z'::timestamptz)$$, 'x follows: Neo follows the brand, as of the event''s time');
 SELECT is((SELECT external_id || ' ' || occurred_at::text FROM social.interaction WHERE platform = 'x' AND kind = 'follow'),
           '1000000006:2244994945:1700040000000 2023-11-15 09:20:00+00', 'x follow: keyed by who, whom and when');
 SELECT pg_temp.hook('x_follow_again', 'x', jsonb_build_object('for_user_id', '2244994945', 'follow_events', jsonb_build_array(
@@ -543,13 +543,20 @@ SELECT pg_temp.hook('x_unfollow', 'x', jsonb_build_object('for_user_id', '224499
   jsonb_build_object('type', 'unfollow', 'created_timestamp', '1700043600000', 'target', pg_temp.xu('brand'), 'source', pg_temp.xu('neo')))),
   'x-d3u', '2023-11-15 10:20:03Z');
 SELECT is(pg_temp.counts('x_unfollow', 'unfollows'), 1, 'x unfollow: one follow ended');
-SELECT is((SELECT unfollowed_at FROM social.follower_edge WHERE account_id = pg_temp.account('x')), '2023-11-15 10:20:03Z'::timestamptz,
-          'x unfollow: the edge ends when the event came');
+SELECT is((SELECT unfollowed_at FROM social.follower_edge WHERE account_id = pg_temp.account('x')), '2023-11-15 10:20:00Z'::timestamptz,
+          'x unfollow: the edge ends at the event''s time (not the delivery''s)');
+-- The first follow delivered again an hour late (a retry) is older than the
+-- unfollow: the follow stays ended.
+SELECT pg_temp.hook('x_follow_late', 'x', jsonb_build_object('for_user_id', '2244994945', 'follow_events', jsonb_build_array(
+  jsonb_build_object('type', 'follow', 'created_timestamp', '1700040000000', 'target', pg_temp.xu('brand'), 'source', pg_temp.xu('neo')))),
+  'x-d3', '2023-11-15 10:50:00Z');
+SELECT is((SELECT unfollowed_at FROM social.follower_edge WHERE account_id = pg_temp.account('x')), '2023-11-15 10:20:00Z'::timestamptz,
+          'x follow delivered again after the unfollow: still ended');
 SELECT pg_temp.hook('x_refollow', 'x', jsonb_build_object('for_user_id', '2244994945', 'follow_events', jsonb_build_array(
   jsonb_build_object('type', 'follow', 'created_timestamp', '1700047200000', 'target', pg_temp.xu('brand'), 'source', pg_temp.xu('neo')))),
   'x-d3f', '2023-11-15 11:20:03Z');
 SELECT is((SELECT coalesce(unfollowed_at::text, 'open') || ' ' || first_seen_at FROM social.follower_edge WHERE account_id = pg_temp.account('x')),
-          'open 2023-11-15 09:20:03+00', 'x follow after the unfollow: the edge is open again, first seen as before');
+          'open 2023-11-15 09:20:00+00', 'x follow after the unfollow: the edge is open again, first seen as before');
 -- One delivery, both events: the later one decides, in whatever order they are listed.
 SELECT pg_temp.hook('x_unfollow_then_follow', 'x', jsonb_build_object('for_user_id', '2244994945', 'follow_events', jsonb_build_array(
   jsonb_build_object('type', 'follow', 'created_timestamp', '1700050800000', 'target', pg_temp.xu('brand'), 'source', pg_temp.xu('neo')),
@@ -760,7 +767,8 @@ SELECT is((SELECT r - 'unfollows' = (SELECT counts FROM zero) AND (r->>'unfollow
           'wechat: an unsubscribe ends one follow and adds nothing');
 SELECT is((SELECT string_agg(p.external_id || ' ' || coalesce(f.unfollowed_at::text, 'open'), ', ' ORDER BY p.external_id)
            FROM social.follower_edge f JOIN social.profile p ON p.id = f.profile_id WHERE f.account_id = pg_temp.account('wechat')),
-          'FromUser 2023-11-15 13:21:00+00, otAzGjrS4AYCmeJM1GhEOcHXXTAo open', 'wechat: the unsubscriber''s edge ended, the other is open');
+          'FromUser 1973-11-29 21:36:39+00, otAzGjrS4AYCmeJM1GhEOcHXXTAo open',
+          'wechat: the unsubscriber''s edge ended at its CreateTime, the other is open');
 SELECT is(pg_temp.err('wechat', pg_temp.wechat('encrypted_push_wecom.xml')), 'PR422 missing or invalid field: wechat MsgType',
           'wechat: an encrypted push not decrypted');
 SELECT is(pg_temp.err('wechat', pg_temp.wechat('plain_reply_wecom.xml')), 'PR422 missing or invalid field: wechat MsgId',

@@ -3,7 +3,7 @@
 -- walk with a page quarantined or passed over ends none; seen again, a
 -- follow is open again; the KPI rollup counts the followers lost per day.
 BEGIN;
-SELECT plan(23);
+SELECT plan(26);
 SET LOCAL client_min_messages = warning;
 
 INSERT INTO social.account (platform, handle, api_base_url, external_id) VALUES ('mastodon', 'tap-fol', 'http://127.0.0.1:9/m', '77');
@@ -132,6 +132,25 @@ SELECT is((pg_temp.page(NULL, true, (SELECT body FROM purge))->'counts'->'unfoll
 SELECT pg_temp.earlier() IS NULL AS silenced \gset
 SELECT is((pg_temp.page(NULL, true, (SELECT body FROM purge))->'counts'->>'unfollows')::integer, 12,
           '… the next walk that finds the same 10 ends the other 12');
+
+-- A follow notification harvested late says when the follow happened: one
+-- from before the walk that ended it does not reopen it, one from after does,
+-- and a new follower counts from the follow's own time.
+CREATE FUNCTION pg_temp.notified(p_who text, p_at timestamptz) RETURNS jsonb LANGUAGE sql AS $$
+  SELECT ingest.normalize_mastodon((SELECT id FROM social.account WHERE handle = 'tap-fol'), 'notifications',
+    jsonb_build_array(jsonb_build_object('id', 'n-' || p_who || extract(epoch FROM p_at), 'type', 'follow', 'created_at', p_at,
+                                         'account', jsonb_build_object('id', 'tapf-' || p_who, 'username', p_who, 'acct', p_who))),
+    NULL, now() + interval '2 hours')
+$$;
+SELECT pg_temp.notified('z15', now() - interval '1 hour') IS NULL AS silenced \gset
+SELECT ok(pg_temp.ended() LIKE '%z15%', 'a follow notification from before the walk that ended the follow, harvested after it, does not reopen it');
+SELECT pg_temp.notified('z16', now() + interval '1 hour') IS NULL AS silenced \gset
+SELECT ok(pg_temp.ended() NOT LIKE '%z16%', '… one from after the walk does');
+SELECT pg_temp.notified('dee', now() + interval '90 minutes') IS NULL AS silenced \gset
+SELECT is((SELECT f.first_seen_at || ' ' || f.last_seen_at FROM social.follower_edge f JOIN social.profile p ON p.id = f.profile_id
+           WHERE p.handle = 'dee' AND f.account_id = :acc),
+          (now() + interval '90 minutes') || ' ' || (now() + interval '90 minutes'),
+          '… and a new follower counts from the notification''s time, not the harvest''s');
 
 SELECT * FROM finish();
 ROLLBACK;
