@@ -127,10 +127,15 @@ BEGIN
       (SELECT round(100.0 * sum(complaints) / nullif(sum(scored), 0), 1) FROM kpi.sentiment_daily s
         WHERE s.day BETWEEN w.a AND w.b) AS complaint_share,
       (SELECT sum(won) FROM kpi.lead_daily l WHERE l.day BETWEEN w.a AND w.b
-          AND (f.account IS NULL OR l.account_id = f.account)) AS won,
-      (SELECT sum(new_followers) FROM kpi.follower_daily fd WHERE fd.day BETWEEN w.a AND w.b
-          AND (f.account IS NULL OR fd.account_id = f.account)) AS followers
-    FROM w)
+          AND (f.account IS NULL OR l.account_id = f.account)
+          AND (f.platform IS NULL OR l.account_id IN (SELECT id FROM social.account WHERE platform = f.platform))) AS won,
+      fo.followers, fo.followers_net
+    FROM w
+    CROSS JOIN LATERAL (
+      SELECT sum(new_followers) AS followers, sum(new_followers - lost_followers) AS followers_net
+      FROM kpi.follower_daily fd WHERE fd.day BETWEEN w.a AND w.b
+        AND (f.account IS NULL OR fd.account_id = f.account)
+        AND (f.platform IS NULL OR fd.account_id IN (SELECT id FROM social.account WHERE platform = f.platform))) fo)
   SELECT to_jsonb(c), to_jsonb(pr) INTO cur, prev FROM k c, k pr WHERE c.name = 'cur' AND pr.name = 'prev';
   RETURN jsonb_build_object(
     'kpi', jsonb_build_object(
@@ -139,7 +144,8 @@ BEGIN
       'response_minutes', chart.tile('response_minutes', (cur->>'response_minutes')::numeric, (prev->>'response_minutes')::numeric, '/cases?state=active'),
       'complaint_share', chart.tile('complaint_share', (cur->>'complaint_share')::numeric, (prev->>'complaint_share')::numeric, '/inbox?category=complaint'),
       'leads_won', chart.tile('leads_won', (cur->>'won')::numeric, (prev->>'won')::numeric, NULL),
-      'new_followers', chart.tile('new_followers', (cur->>'followers')::numeric, (prev->>'followers')::numeric, NULL)),
+      'new_followers', chart.tile('new_followers', (cur->>'followers')::numeric, (prev->>'followers')::numeric, NULL),
+      'followers_net', chart.tile('followers_net', (cur->>'followers_net')::numeric, (prev->>'followers_net')::numeric, NULL)),
     'charts', (SELECT jsonb_object_agg(c, chart.draw(c, p))
                FROM unnest(ARRAY['volume', 'response', 'sentiment', 'voice', 'backlog', 'leads']) c));
 END $$;

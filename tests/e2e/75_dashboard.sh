@@ -19,6 +19,14 @@ mentions=$(mentions_in "(now() AT TIME ZONE '$tz')" 30)
 eq "mentions tile = mentions counted from the posts" "$(jq -r '.kpi.mentions.value // 0' <<<"$doc")" "$mentions"
 eq "the volume chart adds up to the tile" "$(jq '[.charts.volume.dots[].value] | add' <<<"$doc")" "$mentions"
 eq "… one point per day" "$(jq '.charts.volume.dots | length' <<<"$doc")" 30
+# Follows begun and ended in the 30 days, from the follower edges.
+in_30="BETWEEN (now() AT TIME ZONE '$tz')::date - 29 AND (now() AT TIME ZONE '$tz')::date"
+follows=$(sql "SELECT n || ' ' || n - l FROM (SELECT count(*) FILTER (WHERE (first_seen_at AT TIME ZONE '$tz')::date $in_30) n,
+                                                     count(*) FILTER (WHERE (unfollowed_at AT TIME ZONE '$tz')::date $in_30) l
+                                              FROM social.follower_edge) c")
+eq "new and net follower tiles = follows begun, less those ended, counted from the edges" \
+  "$(jq -r '"\(.kpi.new_followers.value // 0) \(.kpi.followers_net.value // 0)"' <<<"$doc")" "$follows"
+check "… some of which ended (e2e 30)" test "$(sql "SELECT count(*) FROM social.follower_edge WHERE unfollowed_at IS NOT NULL")" -gt 0
 open=$(sql "SELECT count(*) FROM crm.\"case\" WHERE state IN ('new', 'open', 'pending')")
 eq "the backlog chart adds up to the open cases" "$(jq '[.charts.backlog.bars[].value] | add // 0' <<<"$doc")" "$open"
 eq "… as the open-cases count says" "$(jq '.counts.open_cases' <<<"$doc")" "$open"
@@ -51,6 +59,7 @@ eq "dashboard page" "$STATUS" 200
 has "charts are inline SVG" "$BODY" '<polyline points="'
 has "… with a CSV link per chart" "$BODY" 'href="/dashboard/export?chart=backlog&amp;period=30"'
 has "… and an end-date field" "$BODY" '<input type="date" name="to"'
+has "… and the net follower tile" "$BODY" 'data-testid="kpi-followers-net"'
 hasnt "… and no script" "$BODY" "<script"
 
 req db GET "/dashboard/export?chart=volume&period=30"

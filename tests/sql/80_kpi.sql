@@ -2,7 +2,7 @@
 -- the default SLA calendar is Shanghai, Monday to Friday 09:00-18:00. 2026-03-02 is a Monday.
 -- Every expected figure is worked out in the comment next to it.
 BEGIN;
-SELECT plan(82);
+SELECT plan(83);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -119,13 +119,25 @@ SELECT set_config('parley.session', 'tok-tap_kpi', true);
 SELECT is((SELECT string_agg(k || '=' || coalesce(d->'kpi'->k->>'value', '-'), ' ' ORDER BY o)
            FROM (SELECT api.dashboard('{"period": "7", "to": "2026-03-07"}')::jsonb) x(d),
                 unnest(ARRAY['mentions', 'response_rate', 'response_minutes', 'complaint_share', 'leads_won',
-                             'new_followers']) WITH ORDINALITY y(k, o)),
-          'mentions=7 response_rate=80.0 response_minutes=135.0 complaint_share=20.0 leads_won=1 new_followers=3',
+                             'new_followers', 'followers_net']) WITH ORDINALITY y(k, o)),
+          'mentions=7 response_rate=80.0 response_minutes=135.0 complaint_share=20.0 leads_won=1 new_followers=3 followers_net=3',
           'every dashboard tile of the week to 03-07');
 SELECT is((SELECT string_agg(coalesce(d->'kpi'->k->>'previous', '-'), ' ')
            FROM (SELECT api.dashboard('{"period": "7", "to": "2026-03-07"}')::jsonb) x(d),
                 unnest(ARRAY['mentions', 'response_rate', 'new_followers']) k),
           '- - -', '… against an empty week before');
+-- f2 unfollows on 03-04: three new followers, two net; none on Bluesky.
+UPDATE social.follower_edge SET unfollowed_at = '2026-03-04 12:00+08'
+WHERE account_id = :a1 AND profile_id = (SELECT id FROM social.profile WHERE platform = 'mastodon' AND external_id = 'tap-f2');
+SELECT kpi.refresh() IS NULL AS silenced \gset
+SELECT is((SELECT string_agg(coalesce(d->'kpi'->'new_followers'->>'value', '-') || '/' || coalesce(d->'kpi'->'followers_net'->>'value', '-'),
+                             ' ' ORDER BY o)
+           FROM unnest(ARRAY['', 'mastodon', 'bluesky']) WITH ORDINALITY y(pf, o),
+                LATERAL (SELECT api.dashboard(jsonb_build_object('period', '7', 'to', '2026-03-07', 'platform', pf))::jsonb) x(d)),
+          '3/2 3/2 -/-', 'the follower tiles: new and net of an unfollow, for all platforms, Mastodon and Bluesky');
+UPDATE social.follower_edge SET unfollowed_at = NULL
+WHERE account_id = :a1 AND profile_id = (SELECT id FROM social.profile WHERE platform = 'mastodon' AND external_id = 'tap-f2');
+SELECT kpi.refresh() IS NULL AS silenced \gset
 SELECT is((SELECT string_agg(e->>'label' || ':' || (e->>'value'), ' ' ORDER BY e->>'label')
            FROM jsonb_array_elements(api.dashboard('{"period": "7", "to": "2026-03-07"}')::jsonb->'charts'->'volume'->'dots') e
            WHERE (e->>'value')::numeric > 0),
