@@ -27,13 +27,18 @@ $$;
 -- which is kept for a staff reply; replies wait only for none
 -- (ingest.replies_held_until). Only for platforms that count per token
 -- (social.platform.quota_scope); where each endpoint has its own window,
--- each stream minds its own.
+-- each stream minds its own. Where posting spends the same budget
+-- (posting_shares_quota), a hold a reply met (sends_held_until) is the
+-- token's too.
 DROP FUNCTION IF EXISTS ingest.token_held_until(bigint, text);
 CREATE OR REPLACE FUNCTION ingest.token_held_until(p_account bigint, p_platform text, p_left integer DEFAULT 1)
 RETURNS timestamptz LANGUAGE sql STABLE AS $$
-  SELECT max(q.quota_reset_at) FROM ingest.stream q
-  WHERE q.account_id = p_account AND q.quota_remaining <= p_left AND q.quota_reset_at > now()
-    AND (SELECT quota_scope = 'token' FROM social.platform WHERE code = p_platform)
+  SELECT CASE WHEN pl.quota_scope = 'token' THEN greatest(
+           (SELECT max(q.quota_reset_at) FROM ingest.stream q
+            WHERE q.account_id = p_account AND q.quota_remaining <= p_left AND q.quota_reset_at > now()),
+           (SELECT a.sends_held_until FROM social.account a
+            WHERE a.id = p_account AND pl.posting_shares_quota AND a.sends_held_until > now())) END
+  FROM social.platform pl WHERE pl.code = p_platform
 $$;
 CREATE OR REPLACE FUNCTION ingest.token_quota_spent(p_account bigint, p_platform text) RETURNS boolean
 LANGUAGE sql STABLE AS $$

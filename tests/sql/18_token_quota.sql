@@ -2,10 +2,11 @@
 -- Weibo): once one stream of an account is told the budget is spent, none
 -- of the account's streams is leased until the reset. X counts per
 -- endpoint: there each stream minds only its own. The account's replies
--- wait with the token, and for as long as the platform throttled one. Also: what each stream
+-- wait with the token, and for as long as the platform throttled one (and
+-- where a reply spends the same budget, Meta and Weibo, so does the harvest). Also: what each stream
 -- brings in is counted as it is recorded, and Weibo's and X's replies walks are hourly.
 BEGIN;
-SELECT plan(33);
+SELECT plan(36);
 SET LOCAL client_min_messages = warning;
 
 INSERT INTO social.account (platform, handle, api_base_url) VALUES
@@ -170,6 +171,19 @@ SELECT is((ingest.record_page(:m2, 'tap', 'statuses', :'page_url', 200, '{}', :'
            ->'counts'->>'posts')::integer, 5, 'a page of 5 statuses is recorded');
 SELECT is((SELECT pages_harvested || ' ' || items_harvested FROM ingest.stream WHERE id = :m2), '3 5',
           '… and counted as 5 items harvested by its stream (3 pages so far)');
+
+-- On Weibo (and Meta) a reply spends the harvest's budget: a throttled reply
+-- holds the account's streams too, and the accounts page says so.
+INSERT INTO social.account (platform, handle, api_base_url) VALUES ('weibo', 'tap-quota-w', 'http://127.0.0.1:9/w');
+INSERT INTO ingest.stream (account_id, kind, next_run_at)
+SELECT id, 'own_posts', now() - interval '100 years' FROM social.account WHERE handle = 'tap-quota-w';
+UPDATE social.account SET sends_held_until = now() + interval '2 minutes' WHERE handle = 'tap-quota-w';
+SELECT ok(pg_temp.leased() NOT LIKE '%tap-quota-w own_posts%', 'a Weibo account whose replies are throttled harvests nothing either');
+SELECT is((SELECT (a->>'quota_back_at')::timestamptz FROM jsonb_array_elements(api.accounts()->'accounts') a
+           WHERE a->>'handle' = 'tap-quota-w'), (SELECT sends_held_until FROM social.account WHERE handle = 'tap-quota-w'),
+          '… and the accounts page says until when');
+UPDATE social.account SET sends_held_until = now() - interval '1 second' WHERE handle = 'tap-quota-w';
+SELECT ok(pg_temp.leased() LIKE '%tap-quota-w own_posts%', '… once the hold is over, it does');
 
 SELECT * FROM finish();
 ROLLBACK;
