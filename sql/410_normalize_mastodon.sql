@@ -89,17 +89,21 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 -- v1 notifications (array) and v2 grouped notifications as the same event
--- rows: (kind, actor account id, status id, event id, time). A v2 group of
--- one notification keeps the notification's own id, so v1 and v2 agree; a
--- larger group yields one event per sampled account.
+-- rows: (kind, actor account id, status id, event id, time, whether the time
+-- is the event's own). A v2 group of one notification keeps the
+-- notification's own id, so v1 and v2 agree; a larger group yields one event
+-- per sampled account, all at the group's latest time, which is only the
+-- first (most recent) sample's own.
+DROP FUNCTION IF EXISTS ingest.mastodon_events(text, jsonb, timestamptz);
 CREATE OR REPLACE FUNCTION ingest.mastodon_events(p_endpoint text, p_body jsonb, p_seen_at timestamptz)
-RETURNS TABLE (kind text, actor text, status_id text, event_id text, occurred_at timestamptz)
+RETURNS TABLE (kind text, actor text, status_id text, event_id text, occurred_at timestamptz, exact boolean)
 LANGUAGE sql STABLE AS $$
   SELECT ingest.mastodon_kind(n->>'type'),
          ingest.need(n->'account'->>'id', 'mastodon notification.account.id'),
          n->'status'->>'id',
          ingest.need(n->>'id', 'mastodon notification.id'),
-         coalesce((n->>'created_at')::timestamptz, p_seen_at)
+         coalesce((n->>'created_at')::timestamptz, p_seen_at),
+         n ? 'created_at'
   FROM jsonb_array_elements(CASE WHEN p_endpoint = 'notifications'
                                  THEN ingest.need_array(p_body, 'mastodon notifications') END) n
   UNION ALL
@@ -107,12 +111,13 @@ LANGUAGE sql STABLE AS $$
          CASE WHEN (g->>'notifications_count')::integer = 1 AND g ? 'most_recent_notification_id'
               THEN g->>'most_recent_notification_id'
               ELSE ingest.need(g->>'group_key', 'mastodon notification_group.group_key') || '/' || a.id END,
-         coalesce((g->>'latest_page_notification_at')::timestamptz, p_seen_at)
+         coalesce((g->>'latest_page_notification_at')::timestamptz, p_seen_at),
+         a.n = 1 AND g ? 'latest_page_notification_at'
   FROM jsonb_array_elements(CASE WHEN p_endpoint = 'grouped_notifications'
                                  THEN ingest.need_array(p_body->'notification_groups',
                                                         'mastodon notification_groups') END) g
   CROSS JOIN LATERAL jsonb_array_elements_text(
-    ingest.need_array(g->'sample_account_ids', 'mastodon notification_group.sample_account_ids')) AS a(id)
+    ingest.need_array(g->'sample_account_ids', 'mastodon notification_group.sample_account_ids')) WITH ORDINALITY AS a(id, n)
 $$;
 
 -- Endpoints:
@@ -194,12 +199,14 @@ BEGIN
   END CASE;
 
   IF p_endpoint IN ('notifications', 'grouped_notifications') THEN
-    events := ARRAY(SELECT ROW(e.kind, e.actor, e.status_id, e.event_id, e.occurred_at)::ingest.interaction_in
-                    FROM ingest.mastodon_events(p_endpoint, p_body, p_seen_at) e
-                    WHERE e.kind IS NOT NULL);
-    IF p_account_id IS NOT NULL THEN
-      followers := ARRAY(SELECT (e).actor_external_id FROM unnest(events) e WHERE (e).kind = 'follow');
-    END IF;
+    -- A follow whose time is only an upper bound (an older sample of a
+    -- group) makes no follower edge: it could reopen a follow that ended
+    -- after it. The followers walk finds that follower.
+    SELECT coalesce(array_agg(ROW(e.kind, e.actor, e.status_id, e.event_id, e.occurred_at)::ingest.interaction_in), '{}'),
+           coalesce(array_agg(e.actor) FILTER (WHERE e.kind = 'follow' AND e.exact AND p_account_id IS NOT NULL), '{}')
+    INTO events, followers
+    FROM ingest.mastodon_events(p_endpoint, p_body, p_seen_at) e
+    WHERE e.kind IS NOT NULL;
   END IF;
 
   -- Each status and its author in one pass over the page (the post first: a

@@ -66,8 +66,10 @@ $$;
 -- the platform's own count, or, where that is unknown (Bluesky's feeds carry
 -- none), as the follows open before or as the last whole walk (two walks in
 -- a row that agree are believed, as after a purge of accounts): a walk cut
--- short without an error must not end real follows. Returns how many
--- follows ended; NULL when the walk is not believed.
+-- short without an error must not end real follows. They ended as of the
+-- walk's start: a follow event after it (a re-follow the walk had passed
+-- by) opens the follow again. Returns how many follows ended; NULL when the
+-- walk is not believed.
 CREATE OR REPLACE FUNCTION ingest.end_unseen_follows(p_stream bigint, p_run_start timestamptz) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -87,7 +89,7 @@ BEGIN
     RETURN NULL;
   END IF;
   WITH ended AS (
-    UPDATE social.follower_edge SET unfollowed_at = now()
+    UPDATE social.follower_edge SET unfollowed_at = p_run_start
     WHERE account_id = a.id AND unfollowed_at IS NULL AND last_seen_at < p_run_start
     RETURNING 1)
   SELECT count(*) INTO n FROM ended;

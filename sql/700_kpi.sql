@@ -107,18 +107,36 @@ CREATE TRIGGER kpi_note_insert AFTER INSERT ON social.interaction REFERENCING NE
   FOR EACH STATEMENT EXECUTE FUNCTION kpi.note_new_interactions();
 -- A follow that ends, or is seen again after it ended, changes the
 -- followers lost on the day of its end, which may be long past (a replayed
--- unsubscribe): note the days. A row trigger whose WHEN is false for the
--- ordinary re-sighting of a follower.
+-- unsubscribe); a follow event harvested late can move a follower's first
+-- day back (kpi.touched_days sees only days of new rows): note the days,
+-- old and new. A row trigger whose WHEN is false for the ordinary
+-- re-sighting of a follower.
 CREATE OR REPLACE FUNCTION kpi.note_follow_end() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-  INSERT INTO kpi.stale_day (at) SELECT t FROM (VALUES (OLD.unfollowed_at), (NEW.unfollowed_at)) v(t) WHERE t IS NOT NULL;
+  INSERT INTO kpi.stale_day (at)
+  SELECT DISTINCT t FROM (VALUES (OLD.unfollowed_at), (NEW.unfollowed_at), (OLD.first_seen_at), (NEW.first_seen_at)) v(t)
+  WHERE t IS NOT NULL;
   RETURN NULL;
 END $$;
 DROP TRIGGER IF EXISTS kpi_stale_follow_end ON social.follower_edge;
-CREATE TRIGGER kpi_stale_follow_end AFTER UPDATE OF unfollowed_at ON social.follower_edge
-  FOR EACH ROW WHEN (NEW.unfollowed_at IS DISTINCT FROM OLD.unfollowed_at)
+CREATE TRIGGER kpi_stale_follow_end AFTER UPDATE OF unfollowed_at, first_seen_at ON social.follower_edge
+  FOR EACH ROW WHEN (NEW.unfollowed_at IS DISTINCT FROM OLD.unfollowed_at OR NEW.first_seen_at <> OLD.first_seen_at)
   EXECUTE FUNCTION kpi.note_follow_end();
+-- New follower edges first seen before the statement (a follow event's
+-- time; kpi.touched_days finds only those since the last refresh): note
+-- their quarter-hours, as for interactions.
+CREATE OR REPLACE FUNCTION kpi.note_new_follows() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  INSERT INTO kpi.stale_day (at)
+  SELECT DISTINCT date_bin('15 minutes', a.first_seen_at, TIMESTAMPTZ '2000-01-01 00:00+00') FROM added a
+  WHERE a.first_seen_at < statement_timestamp();
+  RETURN NULL;
+END $$;
+DROP TRIGGER IF EXISTS kpi_note_insert ON social.follower_edge;
+CREATE TRIGGER kpi_note_insert AFTER INSERT ON social.follower_edge REFERENCING NEW TABLE AS added
+  FOR EACH STATEMENT EXECUTE FUNCTION kpi.note_new_follows();
 COMMENT ON TABLE kpi.stale_day IS
   'Internal bookkeeping of kpi.refresh(), not part of the BI contract: instants (at) on days to recompute '
   'because interactions were inserted or rows they counted were deleted or re-categorised; grain: one row per change.';

@@ -33,6 +33,15 @@ BEGIN
   RETURN NEXT;
 END $$;
 
+-- Whether a rollup row of a brand account (leads, followers: rows that
+-- carry an account, not a platform) is within the account and platform
+-- filters.
+CREATE OR REPLACE FUNCTION chart.account_in_scope(p_account_id bigint, p_account bigint, p_platform text) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+  SELECT (p_account IS NULL OR p_account_id = p_account)
+     AND (p_platform IS NULL OR EXISTS (SELECT FROM social.account a WHERE a.id = p_account_id AND a.platform = p_platform))
+$$;
+
 -- Every series of the dashboard, as rows: what the charts draw and the CSV
 -- exports contain. chart: volume | response | sentiment | voice | backlog | leads.
 CREATE OR REPLACE FUNCTION chart.series(p_chart text, p jsonb)
@@ -76,7 +85,7 @@ BEGIN
       SELECT coalesce(sum(l.mentions), 0) AS m, coalesce(sum(l.leads), 0) AS ld,
              coalesce(sum(l.qualified), 0) AS q, coalesce(sum(l.won), 0) AS w
       FROM kpi.lead_daily l WHERE l.day BETWEEN f.first_day AND f.last_day
-        AND (f.account IS NULL OR l.account_id = f.account)) t,
+        AND chart.account_in_scope(l.account_id, f.account, f.platform)) t,
       LATERAL (VALUES (1, 'mentions', t.m), (2, 'leads', t.ld), (3, 'qualified', t.q), (4, 'won', t.w)) x(o, k, v)
       ORDER BY x.o;
   ELSE
@@ -127,15 +136,13 @@ BEGIN
       (SELECT round(100.0 * sum(complaints) / nullif(sum(scored), 0), 1) FROM kpi.sentiment_daily s
         WHERE s.day BETWEEN w.a AND w.b) AS complaint_share,
       (SELECT sum(won) FROM kpi.lead_daily l WHERE l.day BETWEEN w.a AND w.b
-          AND (f.account IS NULL OR l.account_id = f.account)
-          AND (f.platform IS NULL OR l.account_id IN (SELECT id FROM social.account WHERE platform = f.platform))) AS won,
-      fo.followers, fo.followers_net
+          AND chart.account_in_scope(l.account_id, f.account, f.platform)) AS won,
+      fo.followers, fo.net_new_followers
     FROM w
     CROSS JOIN LATERAL (
-      SELECT sum(new_followers) AS followers, sum(new_followers - lost_followers) AS followers_net
+      SELECT sum(new_followers) AS followers, sum(new_followers - lost_followers) AS net_new_followers
       FROM kpi.follower_daily fd WHERE fd.day BETWEEN w.a AND w.b
-        AND (f.account IS NULL OR fd.account_id = f.account)
-        AND (f.platform IS NULL OR fd.account_id IN (SELECT id FROM social.account WHERE platform = f.platform))) fo)
+        AND chart.account_in_scope(fd.account_id, f.account, f.platform)) fo)
   SELECT to_jsonb(c), to_jsonb(pr) INTO cur, prev FROM k c, k pr WHERE c.name = 'cur' AND pr.name = 'prev';
   RETURN jsonb_build_object(
     'kpi', jsonb_build_object(
@@ -145,7 +152,8 @@ BEGIN
       'complaint_share', chart.tile('complaint_share', (cur->>'complaint_share')::numeric, (prev->>'complaint_share')::numeric, '/inbox?category=complaint'),
       'leads_won', chart.tile('leads_won', (cur->>'won')::numeric, (prev->>'won')::numeric, NULL),
       'new_followers', chart.tile('new_followers', (cur->>'followers')::numeric, (prev->>'followers')::numeric, NULL),
-      'followers_net', chart.tile('followers_net', (cur->>'followers_net')::numeric, (prev->>'followers_net')::numeric, NULL)),
+      'net_new_followers', chart.tile('net_new_followers', (cur->>'net_new_followers')::numeric,
+                                      (prev->>'net_new_followers')::numeric, NULL)),
     'charts', (SELECT jsonb_object_agg(c, chart.draw(c, p))
                FROM unnest(ARRAY['volume', 'response', 'sentiment', 'voice', 'backlog', 'leads']) c));
 END $$;

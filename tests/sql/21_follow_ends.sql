@@ -3,7 +3,7 @@
 -- walk with a page quarantined or passed over ends none; seen again, a
 -- follow is open again; the KPI rollup counts the followers lost per day.
 BEGIN;
-SELECT plan(26);
+SELECT plan(29);
 SET LOCAL client_min_messages = warning;
 
 INSERT INTO social.account (platform, handle, api_base_url, external_id) VALUES ('mastodon', 'tap-fol', 'http://127.0.0.1:9/m', '77');
@@ -49,10 +49,13 @@ SELECT pg_temp.earlier() IS NULL AS silenced \gset
 SELECT pg_temp.page(ARRAY['ann'], false) IS NULL AS silenced \gset
 SELECT is((SELECT (run_started_at = now()) || ' ' || run_complete FROM ingest.stream WHERE id = :st), 'true true',
           'a walk under way knows when it began');
+-- (its first page read 10 minutes ago)
+UPDATE ingest.stream SET run_started_at = now() - interval '10 minutes' WHERE id = :st;
 SELECT is((pg_temp.page(ARRAY['cy'], true)->'counts'->>'unfollows')::integer, 1, 'a complete walk without bob ends one follow');
 SELECT is(pg_temp.ended(), 'bob', '… bob''s');
 SELECT is((SELECT unfollowed_at FROM social.follower_edge f JOIN social.profile p ON p.id = f.profile_id WHERE p.handle = 'bob'
-             AND f.account_id = :acc), now(), '… as of the walk''s end');
+             AND f.account_id = :acc), now() - interval '10 minutes',
+          '… as of the walk''s start (a follow event after it opens the follow again)');
 
 -- The KPI rollup counts the loss on its day.
 SELECT kpi.refresh(true) IS NULL AS silenced \gset
@@ -62,9 +65,10 @@ SELECT is((SELECT sum(new_followers) || '/' || sum(lost_followers) || '/' || min
 
 -- bob follows again: open again.
 SELECT pg_temp.earlier() IS NULL AS silenced \gset
+DELETE FROM kpi.stale_day;
 SELECT pg_temp.page(ARRAY['ann', 'bob', 'cy'], true) IS NULL AS silenced \gset
 SELECT is(pg_temp.ended(), '', 'seen on the list again, bob follows again');
-SELECT ok(EXISTS (SELECT FROM kpi.stale_day WHERE at = now() - interval '1 hour'), '… and the day of his loss is to be counted again');
+SELECT ok(EXISTS (SELECT FROM kpi.stale_day WHERE at = now() - interval '70 minutes'), '… and the day of his loss is to be counted again');
 
 -- A walk with a page quarantined ends nothing (the page's followers are unknown).
 SELECT pg_temp.earlier() IS NULL AS silenced \gset
@@ -151,6 +155,34 @@ SELECT is((SELECT f.first_seen_at || ' ' || f.last_seen_at FROM social.follower_
            WHERE p.handle = 'dee' AND f.account_id = :acc),
           (now() + interval '90 minutes') || ' ' || (now() + interval '90 minutes'),
           '… and a new follower counts from the notification''s time, not the harvest''s');
+
+-- A late follow event moves a follower's first day back: both days are to
+-- be counted again, also when the edge is new and the event already known.
+SELECT f.first_seen_at AS ann_first FROM social.follower_edge f JOIN social.profile p ON p.id = f.profile_id
+WHERE p.handle = 'ann' AND f.account_id = :acc \gset
+DELETE FROM kpi.stale_day;
+SELECT pg_temp.notified('ann', now() - interval '5 days') IS NULL AS silenced \gset
+SELECT is((SELECT count(*) FROM kpi.stale_day WHERE at IN (:'ann_first', now() - interval '5 days')), 2::bigint,
+          'a follow event older than the follower''s first sighting marks the old and the new first day');
+SELECT pg_temp.notified('eve', now() - interval '3 days') IS NULL AS silenced \gset
+DELETE FROM social.follower_edge WHERE profile_id = (SELECT id FROM social.profile WHERE handle = 'eve');
+DELETE FROM kpi.stale_day;
+SELECT pg_temp.notified('eve', now() - interval '3 days') IS NULL AS silenced \gset
+SELECT ok(EXISTS (SELECT FROM kpi.stale_day WHERE at = date_bin('15 minutes', now() - interval '3 days', TIMESTAMPTZ '2000-01-01 00:00+00')),
+          '… and a new edge from an event already stored marks its day');
+
+-- A group of follows (grouped notifications) carries only the most recent
+-- follow's time: that follower (z17) follows again, an older one (z18) stays
+-- as the walk found it.
+SELECT ingest.normalize_mastodon(:acc, 'grouped_notifications', jsonb_build_object(
+  'notification_groups', jsonb_build_array(jsonb_build_object(
+    'group_key', 'follow-tap', 'notifications_count', 2, 'type', 'follow', 'most_recent_notification_id', 'n-g2',
+    'sample_account_ids', jsonb_build_array('tapf-z17', 'tapf-z18'), 'latest_page_notification_at', now() + interval '1 hour')),
+  'accounts', (SELECT jsonb_agg(jsonb_build_object('id', 'tapf-' || w, 'username', w, 'acct', w)) FROM unnest(ARRAY['z17', 'z18']) w),
+  'statuses', '[]'::jsonb), NULL, now() + interval '2 hours') IS NULL AS silenced \gset
+SELECT is((SELECT string_agg(p.handle || ':' || (f.unfollowed_at IS NULL), ' ' ORDER BY p.handle) FROM social.follower_edge f
+           JOIN social.profile p ON p.id = f.profile_id WHERE f.account_id = :acc AND p.handle IN ('z17', 'z18')),
+          'z17:true z18:false', 'a group of follows reopens only its most recent follower''s follow');
 
 SELECT * FROM finish();
 ROLLBACK;

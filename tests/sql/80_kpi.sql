@@ -119,8 +119,8 @@ SELECT set_config('parley.session', 'tok-tap_kpi', true);
 SELECT is((SELECT string_agg(k || '=' || coalesce(d->'kpi'->k->>'value', '-'), ' ' ORDER BY o)
            FROM (SELECT api.dashboard('{"period": "7", "to": "2026-03-07"}')::jsonb) x(d),
                 unnest(ARRAY['mentions', 'response_rate', 'response_minutes', 'complaint_share', 'leads_won',
-                             'new_followers', 'followers_net']) WITH ORDINALITY y(k, o)),
-          'mentions=7 response_rate=80.0 response_minutes=135.0 complaint_share=20.0 leads_won=1 new_followers=3 followers_net=3',
+                             'new_followers', 'net_new_followers']) WITH ORDINALITY y(k, o)),
+          'mentions=7 response_rate=80.0 response_minutes=135.0 complaint_share=20.0 leads_won=1 new_followers=3 net_new_followers=3',
           'every dashboard tile of the week to 03-07');
 SELECT is((SELECT string_agg(coalesce(d->'kpi'->k->>'previous', '-'), ' ')
            FROM (SELECT api.dashboard('{"period": "7", "to": "2026-03-07"}')::jsonb) x(d),
@@ -130,11 +130,14 @@ SELECT is((SELECT string_agg(coalesce(d->'kpi'->k->>'previous', '-'), ' ')
 UPDATE social.follower_edge SET unfollowed_at = '2026-03-04 12:00+08'
 WHERE account_id = :a1 AND profile_id = (SELECT id FROM social.profile WHERE platform = 'mastodon' AND external_id = 'tap-f2');
 SELECT kpi.refresh() IS NULL AS silenced \gset
-SELECT is((SELECT string_agg(coalesce(d->'kpi'->'new_followers'->>'value', '-') || '/' || coalesce(d->'kpi'->'followers_net'->>'value', '-'),
-                             ' ' ORDER BY o)
+SELECT is((SELECT string_agg(coalesce(d->'kpi'->'new_followers'->>'value', '-') || '/' || coalesce(d->'kpi'->'net_new_followers'->>'value', '-')
+                             || ' won ' || coalesce(d->'kpi'->'leads_won'->>'value', '-') || '/'
+                             || (SELECT b->>'value' FROM jsonb_array_elements(d->'charts'->'leads'->'bars') b WHERE b->>'label' = 'won'),
+                             ', ' ORDER BY o)
            FROM unnest(ARRAY['', 'mastodon', 'bluesky']) WITH ORDINALITY y(pf, o),
                 LATERAL (SELECT api.dashboard(jsonb_build_object('period', '7', 'to', '2026-03-07', 'platform', pf))::jsonb) x(d)),
-          '3/2 3/2 -/-', 'the follower tiles: new and net of an unfollow, for all platforms, Mastodon and Bluesky');
+          '3/2 won 1/1, 3/2 won 1/1, -/- won 0/0',
+          'the follower tiles (new, and net of an unfollow) and leads won (tile and funnel) for all platforms, Mastodon and Bluesky');
 UPDATE social.follower_edge SET unfollowed_at = NULL
 WHERE account_id = :a1 AND profile_id = (SELECT id FROM social.profile WHERE platform = 'mastodon' AND external_id = 'tap-f2');
 SELECT kpi.refresh() IS NULL AS silenced \gset
