@@ -46,7 +46,9 @@ END $$;
 CREATE OR REPLACE FUNCTION social.account_base_url(p_platform text, p_url text) RETURNS text
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-  IF p_url !~ '^https?://[^/\s]+'
+  -- required where Parley harvests (the form drops an empty field: NULL);
+  -- no spaces or control characters anywhere (they would reach a request line)
+  IF coalesce(p_url, '') !~ '^https?://[^/[:space:][:cntrl:]]+[^[:space:][:cntrl:]]*$'
      AND (coalesce(p_url, '') <> '' OR (SELECT harvested FROM social.platform WHERE code = p_platform)) THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'The API base URL must start with http:// or https://.',
                                  HINT = 'err.account_url';
@@ -60,8 +62,11 @@ CREATE FUNCTION api.account_add(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE st auth.staff := auth.require('marketer'); new_id bigint;
 BEGIN
+  IF btrim(coalesce(p->>'handle', '')) = '' THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'The handle is required.', HINT = 'err.account_handle';
+  END IF;
   INSERT INTO social.account (platform, handle, display_name, api_base_url, external_id)
-  VALUES (p->>'platform', p->>'handle', coalesce(p->>'display_name', ''),
+  VALUES (p->>'platform', btrim(p->>'handle'), coalesce(p->>'display_name', ''),
           social.account_base_url(p->>'platform', p->>'api_base_url'), nullif(p->>'external_id', ''))
   RETURNING id INTO new_id;
   IF coalesce(p->>'token', '') <> '' THEN
@@ -125,20 +130,25 @@ BEGIN
          status_message = CASE WHEN p->>'status' = 'active' THEN NULL ELSE status_message END
   WHERE id = (p->>'id')::bigint AND (status <> 'needs_reauth' OR p->>'status' = 'paused')
   RETURNING id INTO done;
-  IF done IS NULL THEN
-    RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such account, or it needs a new token first.',
-                                 HINT = 'err.no_account';
+  IF done IS NULL AND EXISTS (SELECT FROM social.account WHERE id = (p->>'id')::bigint) THEN
+    RAISE SQLSTATE 'PR409' USING MESSAGE = 'The account needs a new token before it can harvest again.',
+                                 HINT = 'err.account_needs_token';
+  ELSIF done IS NULL THEN
+    RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such account.', HINT = 'err.no_account';
   END IF;
   PERFORM auth.audit('account_' || (p->>'status'), st.id, jsonb_build_object('account', done));
   RETURN jsonb_build_object('id', done, 'status', p->>'status');
 END $$;
 
--- A new token (re-authorization): the account harvests again at once.
+-- A new token (re-authorization): an account that needed one harvests again
+-- at once; a paused one stays paused.
 CREATE FUNCTION api.account_token(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE st auth.staff := auth.require('marketer'); acc bigint;
 BEGIN
-  UPDATE social.account SET status = 'active', status_message = NULL, status_changed_at = now()
+  UPDATE social.account SET status = CASE WHEN status = 'needs_reauth' THEN 'active' ELSE status END,
+         status_message = CASE WHEN status = 'needs_reauth' THEN NULL ELSE status_message END,
+         status_changed_at = CASE WHEN status = 'needs_reauth' THEN now() ELSE status_changed_at END
   WHERE id = (p->>'id')::bigint RETURNING id INTO acc;
   IF acc IS NULL THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such account.', HINT = 'err.no_account';

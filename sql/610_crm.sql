@@ -94,7 +94,7 @@ BEGIN
   ELSIF v IN ('false', 'f', 'off', '0', 'no') THEN
     RETURN false;
   END IF;
-  RAISE SQLSTATE 'PR422' USING MESSAGE = format('%s must be on or off.', p_key), HINT = 'err.bad_input';
+  RAISE SQLSTATE 'PR422' USING MESSAGE = format('%s must be on or off.', p_key), HINT = 'err.on_off';
 END $$;
 
 -- How pages name a staff member, a team, a contact. These and the other

@@ -51,7 +51,7 @@ BEGIN
   IF coalesce(p->>'idempotency_key', '') <> '' THEN
     IF p->>'idempotency_key' !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
       RAISE SQLSTATE 'PR422' USING MESSAGE = 'The form is malformed; reload the page and try again.',
-                                   HINT = 'err.bad_input';
+                                   HINT = 'err.form_reload';
     END IF;
     key := (p->>'idempotency_key')::uuid;
     SELECT * INTO o FROM ingest.outbox WHERE idempotency_key = key;
@@ -140,7 +140,7 @@ BEGIN
   IF coalesce(p->>'post_id', '0') !~ '^\d{1,18}$' OR coalesce(p->>'case_id', '0') !~ '^\d{1,18}$'
      OR coalesce(p->>'before', '0') !~ '^\d{1,18}$' OR coalesce(p->>'limit', '1') !~ '^\d{1,3}$'
      OR coalesce(p->>'state', 'queued') NOT IN ('queued', 'sending', 'sent', 'failed') THEN
-    RAISE SQLSTATE 'PR422' USING MESSAGE = 'The filter is malformed.', HINT = 'err.bad_input';
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'The filter is malformed.', HINT = 'err.filter';
   END IF;
   n := least(greatest(coalesce((p->>'limit')::integer, 50), 1), 200);
   SELECT jsonb_agg(ingest.outbox_json(o) ORDER BY o.id DESC) INTO rows

@@ -16,13 +16,18 @@ BEGIN
   END IF;
   last_day := today;
   IF coalesce(p->>'to', '') <> '' THEN
+    -- only a plain date: PostgreSQL also reads 'today', 'epoch' and
+    -- '-infinity' (a day series without end)
     BEGIN
-      last_day := (p->>'to')::date;
+      last_day := CASE WHEN p->>'to' ~ '^\d{4}-\d{2}-\d{2}$' THEN (p->>'to')::date END;
     EXCEPTION WHEN data_exception THEN
-      RAISE SQLSTATE 'PR422' USING MESSAGE = 'The end date must be a day like 2026-03-31.', HINT = 'err.bad_input';
+      last_day := NULL;
     END;
+    IF last_day IS NULL OR last_day < DATE '2000-01-01' THEN
+      RAISE SQLSTATE 'PR422' USING MESSAGE = 'The end date must be a day like 2026-03-31.', HINT = 'err.end_date';
+    END IF;
     IF last_day > today THEN
-      RAISE SQLSTATE 'PR422' USING MESSAGE = 'The end date cannot be after today.', HINT = 'err.bad_input';
+      RAISE SQLSTATE 'PR422' USING MESSAGE = 'The end date cannot be after today.', HINT = 'err.end_date_future';
     END IF;
   END IF;
   first_day := last_day - days + 1;

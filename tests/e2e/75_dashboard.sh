@@ -51,6 +51,14 @@ eq "an impossible end date is 422" "$STATUS" 422
 has "… saying what is expected" "$BODY" "2026-03-31"
 req db GET "/dashboard.json?to=2999-01-01"
 eq "a future one too" "$STATUS" 422
+t0=$(date +%s)
+req db GET "/dashboard.json?to=-infinity"
+eq "an end date of -infinity is 422 (it made a day series without end)" "$STATUS" 422
+check "… at once" test $(($(date +%s) - t0)) -lt 5
+req db GET "/dashboard/export?chart=volume&to=-infinity"
+eq "… in the CSV export too" "$STATUS" 422
+req db GET "/dashboard?to=2999-01-01" -H "Accept-Language: zh-CN"
+has "… and the page says so in Chinese" "$BODY" "结束日期不能晚于今天。"
 req db GET "/dashboard.json?to=2025-05-01x"
 eq "an end date longer than a date is 422 (the route's limit)" "$STATUS" 422
 

@@ -1,6 +1,6 @@
 -- What each role may do: the web role only calls api functions, parley_bi only reads kpi.
 BEGIN;
-SELECT plan(16);
+SELECT plan(17);
 
 \ir lib/sqlstate_as.sql
 
@@ -46,5 +46,8 @@ SELECT is(pg_temp.sqlstate_as('parley_bi', 'SELECT * FROM social.post'), '42501'
 SELECT is(pg_temp.sqlstate_as('parley_bi', 'SELECT api.viewer()'), '42501', 'parley_bi cannot call api functions');
 SELECT is(pg_temp.sqlstate_as('parley_bi', 'CREATE TABLE kpi.evil (x int)'), '42501', 'parley_bi cannot create in kpi');
 
+SELECT is((SELECT setconfig FROM pg_db_role_setting
+           WHERE setrole = 'parley_web'::regrole AND setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database())),
+          '{statement_timeout=30s}'::text[], 'a web request''s statement is cancelled after 30 s (nginx waits 60)');
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,8 +1,9 @@
 -- Editing a brand account: its name, API base URL and platform id change;
 -- with another URL or id its streams start over; bad values are refused
--- and change nothing.
+-- and change nothing. Adding one needs a handle and, where Parley
+-- harvests, a URL; a new token does not resume a paused account.
 BEGIN;
-SELECT plan(10);
+SELECT plan(17);
 SET LOCAL client_min_messages = warning;
 
 SELECT auth.user_add(u, u, r::auth.staff_role, '$argon2id$v=19$m=19456,t=2,p=1$x$y')
@@ -38,6 +39,24 @@ SELECT is((SELECT api_base_url || '|' || external_id FROM social.account WHERE i
           '… and changed nothing');
 SELECT throws_ok($$SELECT api.account_edit('{"id": 999999999, "api_base_url": "https://x.example"}')$$, 'PR404', NULL,
                  'an unknown account is not found');
+SELECT throws_ok(format($$SELECT api.account_edit('{"id": %s, "display_name": "No URL"}')$$, :acc), 'PR422', NULL,
+                 'a harvested account''s URL cannot be cleared (the form drops an empty field)');
+SELECT throws_ok(format($$SELECT api.account_edit('{"id": %s, "api_base_url": "https://m.example/\r\nX-Evil: 1"}')$$, :acc), 'PR422', NULL,
+                 'a URL with a line break is refused');
+SELECT is((SELECT display_name || '|' || api_base_url FROM social.account WHERE id = :acc), 'Lumen 卢门|https://new.example',
+          '… and neither changed anything');
+SELECT throws_ok($$SELECT api.account_add('{"platform": "mastodon", "handle": "tap-acc3"}')$$, 'PR422', NULL,
+                 'a Mastodon account without its instance''s URL is refused');
+SELECT throws_ok($$SELECT api.account_add('{"platform": "mastodon", "handle": "   ", "api_base_url": "https://m.example"}')$$, 'PR422',
+                 'The handle is required.', 'so is one without a handle');
+-- A new token resumes an account that needed one, not a paused one.
+UPDATE social.account SET status = 'paused' WHERE id = :acc2;
+SELECT is((SELECT api.account_token(jsonb_build_object('id', :acc2, 'token', 'tok-new')) IS NOT NULL) || ' ' ||
+          (SELECT status FROM social.account WHERE id = :acc2), 'true paused', 'a new token leaves a paused account paused');
+UPDATE social.account SET status = 'needs_reauth' WHERE id = :acc2;
+SELECT throws_ok(format($$SELECT api.account_status('{"id": %s, "status": "active"}')$$, :acc2), 'PR409', NULL,
+                 'an account that needs a new token cannot just be resumed (409, not 404)');
+
 SELECT set_config('parley.session', 'tok-tap_acc_a', true);
 SELECT throws_ok(format($$SELECT api.account_edit('{"id": %s, "api_base_url": "https://x.example"}')$$, :acc), 'PR403', NULL,
                  'an agent may not edit accounts');

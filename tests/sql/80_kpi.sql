@@ -2,8 +2,16 @@
 -- the default SLA calendar is Shanghai, Monday to Friday 09:00-18:00. 2026-03-02 is a Monday.
 -- Every expected figure is worked out in the comment next to it.
 BEGIN;
-SELECT plan(83);
+SELECT plan(84);
 SET LOCAL client_min_messages = warning;
+-- pg_temp.sqlstate_of(sql): the SQLSTATE the statement raises, or 'ok'.
+CREATE FUNCTION pg_temp.sqlstate_of(p_sql text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE p_sql;
+  RETURN 'ok';
+EXCEPTION WHEN OTHERS THEN
+  RETURN SQLSTATE;
+END $$;
 \ir lib/sqlstate_as.sql
 
 UPDATE kpi.freshness SET tz = 'Asia/Shanghai';
@@ -149,6 +157,10 @@ SELECT throws_ok($$SELECT api.dashboard('{"to": "2026-02-30"}')$$, 'PR422', 'The
                  'an impossible end date is refused');
 SELECT throws_ok($$SELECT api.dashboard('{"to": "2999-01-01"}')$$, 'PR422', 'The end date cannot be after today.',
                  'so is one in the future');
+SELECT is((SELECT string_agg(v || '=' || pg_temp.sqlstate_of(format('SELECT api.dashboard(%L)', jsonb_build_object('to', v))), ' ' ORDER BY o)
+           FROM unnest(ARRAY['-infinity', 'infinity', 'today', 'epoch', '20261205', '1999-12-31', '2026-03-07 ', '2026-03-07']) WITH ORDINALITY x(v, o)),
+          '-infinity=PR422 infinity=PR422 today=PR422 epoch=PR422 20261205=PR422 1999-12-31=PR422 2026-03-07 =PR422 2026-03-07=ok',
+          'only a plain date from 2000 on is an end date (-infinity made a day series without end)');
 
 ----------------------------------------------------------------- Mentions and volume
 SELECT is((SELECT count(*) FROM kpi.mention_fact WHERE post_id IN (:m5, :o1, :m1) OR platform = 'mastodon' AND kind = 'repost' AND account_id = :a1),
