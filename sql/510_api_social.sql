@@ -26,6 +26,13 @@ LANGUAGE sql STABLE AS $$
   WHERE q.id = p_post
 $$;
 
+-- A post's place among its siblings in a thread: when it was written, then
+-- its id (a path of these sorts a thread depth-first in time order).
+CREATE OR REPLACE FUNCTION social.thread_key(p_created_at timestamptz, p_id bigint) RETURNS bigint[]
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT ARRAY[coalesce((extract(epoch FROM p_created_at) * 1000000)::bigint, 0), p_id]
+$$;
+
 -- A post as the thread it belongs to: up the parent links to the root (at
 -- most 50 steps), then the root's replies depth first (at most 500 posts).
 CREATE FUNCTION api.post(p jsonb) RETURNS jsonb
@@ -77,10 +84,12 @@ BEGIN
                                           ORDER BY edited_at)
                          FROM social.post_edit WHERE post_id = focus.id), '[]')),
     'thread', coalesce((
+      -- each level in time order (ids are the order Parley learnt of posts)
       WITH RECURSIVE down AS (
-        SELECT id, 0 AS depth, ARRAY[id] AS path FROM social.post WHERE id = root
+        SELECT id, 0 AS depth, social.thread_key(created_at, id) AS path FROM social.post WHERE id = root
         UNION ALL
-        SELECT c.id, d.depth + 1, d.path || c.id FROM social.post c JOIN down d ON c.parent_id = d.id
+        SELECT c.id, d.depth + 1, d.path || social.thread_key(c.created_at, c.id)
+        FROM social.post c JOIN down d ON c.parent_id = d.id
         WHERE d.depth < 30
       )
       SELECT jsonb_agg(social.card_with(t.card, json_build_object('depth', least(d.depth, 6),  -- CSS indents 6 levels

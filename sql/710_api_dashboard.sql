@@ -99,12 +99,15 @@ BEGIN
 END $$;
 
 -- A KPI tile: this period's value, the previous period's, and the change.
+-- known, known_previous and compared say which exist (a template cannot
+-- tell 0 from nothing).
 CREATE OR REPLACE FUNCTION chart.tile(p_key text, p_now numeric, p_before numeric, p_link text DEFAULT NULL)
 RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
   SELECT jsonb_build_object('key', p_key, 'value', p_now, 'previous', p_before, 'link', p_link,
-    'change', CASE WHEN p_now IS NOT NULL AND p_before IS NOT NULL AND p_before <> 0
-                   THEN round(100 * (p_now - p_before) / abs(p_before), 1) END,
-    'up', p_now > p_before, 'down', p_now < p_before)
+    'change', c.change, 'up', p_now > p_before, 'down', p_now < p_before,
+    'known', p_now IS NOT NULL, 'known_previous', p_before IS NOT NULL, 'compared', c.change IS NOT NULL)
+  FROM (SELECT CASE WHEN p_now IS NOT NULL AND p_before IS NOT NULL AND p_before <> 0
+                    THEN round(100 * (p_now - p_before) / abs(p_before), 1) END AS change) c
 $$;
 
 -- One chart of the dashboard drawn: its series as bars or a line, its name,
@@ -245,3 +248,8 @@ BEGIN
     'header', jsonb_build_array('label', 'value', 'detail'),
     'rows', coalesce((SELECT jsonb_agg(jsonb_build_array(s.label, s.value, s.extra::text)) FROM chart.series(c, p) s), '[]'));
 END $$;
+
+-- The cache holds documents made by the code before this migrate (their
+-- tiles may lack what the templates now read): start it afresh. It is a
+-- cache, not state: the next view computes and caches again.
+DELETE FROM kpi.dashboard_cache;

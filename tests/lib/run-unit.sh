@@ -4,6 +4,7 @@ set -uo pipefail
 build=$1 result=${2:-/dev/null}
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export MUSTACHE_SPEC_DIR=${MUSTACHE_SPEC_DIR:-$ROOT/../shared/spec/mustache}
+export PARLEY_TEMPLATES=${PARLEY_TEMPLATES:-$ROOT/templates}
 passed=0 failed=0
 for t in "$ROOT/$build"/tests/test_*; do
   [ -x "$t" ] || continue

@@ -2,7 +2,7 @@
 -- the default SLA calendar is Shanghai, Monday to Friday 09:00-18:00. 2026-03-02 is a Monday.
 -- Every expected figure is worked out in the comment next to it.
 BEGIN;
-SELECT plan(84);
+SELECT plan(85);
 SET LOCAL client_min_messages = warning;
 -- pg_temp.sqlstate_of(sql): the SQLSTATE the statement raises, or 'ok'.
 CREATE FUNCTION pg_temp.sqlstate_of(p_sql text) RETURNS text LANGUAGE plpgsql AS $$
@@ -421,5 +421,10 @@ SELECT is(pg_temp.backlog_1h(:team), 1, 'the next refresh counts the new open ca
 UPDATE kpi.freshness SET refreshed_at = refreshed_at + interval '1 second';
 SELECT is((api.dashboard('{}')->'kpi')::jsonb, chart.kpi_doc('{}')->'kpi', 'a cache older than the last refresh is not used');
 
+SELECT is((SELECT string_agg(t->>'known' || '/' || (t->>'known_previous') || '/' || (t->>'compared'), ' ' ORDER BY o)
+           FROM unnest(ARRAY[chart.tile('k', 0, 0), chart.tile('k', 3, 0), chart.tile('k', 3, 2), chart.tile('k', NULL, NULL)])
+                WITH ORDINALITY x(t, o)),
+          'true/true/false true/true/false true/true/true false/false/false',
+          'a tile says which figures exist, 0 included (a template cannot tell 0 from nothing)');
 SELECT * FROM finish();
 ROLLBACK;

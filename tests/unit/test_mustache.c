@@ -5,6 +5,7 @@
  * Every *.json file there is one cmocka group, every case in it one test.
  * Exits non-zero if any test fails or the spec directory has no files. */
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -277,6 +278,45 @@ static void test_render_many(void **state)
     mst_free(NULL);
 }
 
+/* The dashboard's KPI tile partial (templates/kpi_tile.mustache): a 0 is a
+ * figure, not a missing one (a section treats 0 as false). */
+static void test_kpi_tile(void **state)
+{
+    (void)state;
+    const char *dir = getenv("PARLEY_TEMPLATES");
+    buf path = BUF_INIT;
+    buf_printf(&path, "%s/kpi_tile.mustache", dir ? dir : "templates");
+    FILE *f = fopen(path.data, "r");
+    if (!f)
+        print_error("cannot read %s\n", path.data);
+    assert_non_null(f);
+    char src[4096];
+    size_t n = fread(src, 1, sizeof src - 1, f);
+    fclose(f);
+    buf_free(&path);
+    src[n] = 0;
+    struct {
+        const char *data, *want, *not;
+    } cases[] = {
+        {"{\"value\": 0, \"previous\": 0, \"known\": true, \"known_previous\": true, \"compared\": false}",
+         "<span class=\"figure\">0</span>", "–"},
+        {"{\"value\": 5, \"previous\": 4, \"change\": 25.0, \"up\": true, \"known\": true, \"known_previous\": true,"
+         " \"compared\": true}", "▲ 25 %", "–"},
+        {"{\"value\": null, \"previous\": null, \"known\": false, \"known_previous\": false, \"compared\": false}",
+         "<span class=\"figure\">–</span>", "<span class=\"figure\">0"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int rc;
+        char *got = render(src, cases[i].data, NULL, &rc);
+        bool ok = rc == 0 && strstr(got, cases[i].want) && !strstr(got, cases[i].not);
+        if (!ok)
+            print_error("kpi tile %s\n  want \"%s\" without \"%s\"\n  got  %s\n", cases[i].data, cases[i].want,
+                        cases[i].not, got);
+        free(got);
+        assert_true(ok);
+    }
+}
+
 static const struct CMUnitTest robustness[] = {
     cmocka_unit_test(test_unclosed_tag),
     cmocka_unit_test(test_unbalanced),
@@ -288,6 +328,7 @@ static const struct CMUnitTest robustness[] = {
     cmocka_unit_test(test_partials),
     cmocka_unit_test(test_inheritance),
     cmocka_unit_test(test_render_many),
+    cmocka_unit_test(test_kpi_tile),
 };
 
 /* ------------------------------------------------------------ spec suite */
