@@ -172,6 +172,15 @@ BEGIN
       RAISE SQLSTATE 'PR422' USING MESSAGE = format('unknown bluesky endpoint %L', p_endpoint);
   END CASE;
 
+  -- An account added by its handle alone: its own feed names its DID, which
+  -- tells its own posts from mentions (social.own_profile) and keeps the
+  -- followers walk on this account should the handle pass to someone else.
+  IF p_endpoint = 'author_feed' AND p_account_id IS NOT NULL THEN
+    UPDATE social.account a SET external_id = v->'author'->>'did'
+    FROM jsonb_array_elements(nodes) v
+    WHERE a.id = p_account_id AND a.external_id IS NULL
+      AND lower(v->'author'->>'handle') = lower(ltrim(a.handle, '@')) AND v->'author'->>'did' LIKE 'did:%';
+  END IF;
   RETURN ingest.apply('bluesky', p_account_id, p_seen_at,
     ARRAY(SELECT ingest.bluesky_profile(a) FROM jsonb_array_elements(people) a
           UNION ALL

@@ -3,7 +3,7 @@
 -- numbers were counted from the fixture JSON itself (jq/python), not taken
 -- from the functions' output.
 BEGIN;
-SELECT plan(94);
+SELECT plan(95);
 
 -- Exact counts need empty social tables; all of it is rolled back at the end.
 SET LOCAL lock_timeout = '10s';
@@ -173,6 +173,16 @@ SELECT is((SELECT count(*)::integer FROM social.post WHERE platform = 'bluesky' 
           'replies linked to the 35 roots on the page');
 SELECT pg_temp.run('b_feed_again', 'bluesky', 'author_feed', 'bluesky/f_autfeed-01.json');
 SELECT is(res.after, res.before, 're-importing the author feed adds zero rows') FROM res WHERE name = 'b_feed_again';
+-- An account added by its handle alone learns its DID from its own feed
+-- (else its own posts would count as mentions); another account's feed
+-- teaches it nothing.
+INSERT INTO social.account (platform, handle, api_base_url) VALUES ('bluesky', 'ChrisKenny.bsky.social', 'http://127.0.0.1:9/b');
+SELECT pg_temp.run('b_feed_own', 'bluesky', 'author_feed', 'bluesky/f_autfeed-01.json', pg_temp.account('ChrisKenny.bsky.social'));
+SELECT pg_temp.run('b_feed_other', 'bluesky', 'author_feed', 'bluesky/f_autfeed-01.json', pg_temp.account('tap-chriskenny.bsky.social'));
+SELECT is((SELECT string_agg(handle || '=' || coalesce(external_id, '-'), ' ' ORDER BY handle) FROM social.account
+           WHERE platform = 'bluesky' AND handle ILIKE '%chriskenny.bsky.social'),
+          'ChrisKenny.bsky.social=did:plc:wpe35pganb6d4pg4ekmfy6u5 tap-chriskenny.bsky.social=-',
+          'an account without its DID learns it from its own feed, by its handle');
 
 -- Search: 25 posts, none seen before, by 18 new authors.
 SELECT pg_temp.run('b_search', 'bluesky', 'search', 'bluesky/f_search-01.json');
