@@ -26,7 +26,8 @@ DECLARE
   f_rule     bigint := nullif(p->>'rule', '')::bigint;
   f_category text := nullif(p->>'category', '');
   f_feeling  text := nullif(p->>'sentiment', '');
-  f_lang     text := CASE WHEN p->>'lang' ~ '^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})?$' THEN p->>'lang' END;
+  -- language tags are case-insensitive (zh-CN = zh-cn)
+  f_lang     text := CASE WHEN p->>'lang' ~ '^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})?$' THEN lower(p->>'lang') END;
   f_answered boolean := CASE p->>'answered' WHEN 'yes' THEN true WHEN 'no' THEN false END;
   f_mine     boolean := coalesce(p->>'mine', '') = '1';
   after_at   timestamptz;
@@ -52,7 +53,7 @@ BEGIN
              AND (q.author_id IS NULL OR NOT q.author_id = ANY ($1))'
     || CASE WHEN f_account IS NOT NULL THEN ' AND q.account_id = $4' ELSE '' END
     || CASE WHEN f_platform IS NOT NULL THEN ' AND q.platform = $5' ELSE '' END
-    || CASE WHEN f_lang IS NOT NULL THEN ' AND (q.lang = $6 OR q.lang LIKE $6 || ''-%'')' ELSE '' END
+    || CASE WHEN f_lang IS NOT NULL THEN ' AND (lower(q.lang) = $6 OR lower(q.lang) LIKE $6 || ''-%'')' ELSE '' END
     || CASE WHEN f_rule IS NOT NULL
             THEN ' AND q.id IN (SELECT m.post_id FROM listen.match m WHERE m.rule_id = $7)' ELSE '' END
     || CASE WHEN f_category IS NOT NULL

@@ -57,6 +57,9 @@ req ib GET "/inbox.json?lang=zh"
 zh=$(jq '.posts | length' <<<"$BODY")
 check "filter by language finds the Chinese posts" test "$zh" -gt 0
 eq "… and only them (zh or zh-*)" "$(jq '[.posts[] | select(.lang != "zh" and (.lang | startswith("zh-") | not))] | length' <<<"$BODY")" 0
+zh_ids=$(jq -c '[.posts[].id]' <<<"$BODY")
+req ib GET "/inbox.json?lang=ZH"
+eq "… a language tag in capitals finds the same (tags are case-insensitive)" "$(jq -c '[.posts[].id]' <<<"$BODY")" "$zh_ids"
 req ib GET "/inbox.json?category=nonsense"
 eq "an unknown category is 422" "$STATUS" 422
 req ib GET "/inbox.json?before=abc"
