@@ -128,46 +128,80 @@ const char *render_text(request *r, const char *key)
     return s ? s : key;
 }
 
-/* Fields named "*_md" are Markdown: give templates "*_html", rendered by
- * cmark in safe mode, to put in with {{{...}}}. Documents are shallow; the
- * depth bound only guards against a runaway one. */
-static void add_markdown(request *r, json_t *v, int depth)
+/* Fields whose values are codes (a case's state, a post's kind, ...). */
+static const char *const coded_fields[] = {"state", "status", "kind", "priority", "platform", "label", NULL};
+
+/* The catalog's "<field>_<code>" in the page's language, else English, else
+ * the code itself; a "label" (mostly not a code: chart points, rule names)
+ * only when the catalog has it. NULL: nothing to add. */
+static const char *code_text(request *r, const char *field, const char *code)
+{
+    bool label = !strcmp(field, "label");
+    if (*code < 'a' || *code > 'z') /* dates, numbers, names */
+        return label ? NULL : code;
+    const char *key = arena_printf(r->a, "%s_%s", field, code);
+    const char *s = json_string_value(json_object_get(json_object_get(catalogs, r->lang), key));
+    if (!s)
+        s = json_string_value(json_object_get(json_object_get(catalogs, "en"), key));
+    return s ? s : label ? NULL : code;
+}
+
+static bool is_coded(const char *key)
+{
+    for (const char *const *f = coded_fields; *f; f++)
+        if (!strcmp(key, *f))
+            return true;
+    return false;
+}
+
+/* What templates need beside the document: fields named "*_md" are Markdown,
+ * rendered by cmark in safe mode as "*_html" (to put in with {{{...}}});
+ * coded fields get "<field>_text", the code in words of the page's language.
+ * Documents are shallow; the depth bound only guards against a runaway one. */
+static void add_derived(request *r, json_t *v, int depth)
 {
     if (depth > 8)
         return;
     if (json_is_array(v)) {
         size_t i;
         json_t *e;
-        json_array_foreach(v, i, e) add_markdown(r, e, depth + 1);
+        json_array_foreach(v, i, e) add_derived(r, e, depth + 1);
         return;
     }
     if (!json_is_object(v))
         return;
     const char *key;
     json_t *val;
-    json_t *rendered = NULL; /* added after the walk: no insertion while iterating */
+    json_t *added = NULL; /* added after the walk: no insertion while iterating */
     json_object_foreach(v, key, val) {
         size_t n = strlen(key);
+        const char *text = NULL;
         if (n > 3 && !strcmp(key + n - 3, "_md") && json_is_string(val)) {
             const char *html = md_to_html(r->a, json_string_value(val), json_string_length(val));
-            if (!rendered)
-                rendered = json_object();
-            json_object_set_new(rendered, arena_printf(r->a, "%.*s_html", (int)(n - 3), key),
-                                json_string(html ? html : ""));
+            text = html ? html : "";
+            key = arena_printf(r->a, "%.*s_html", (int)(n - 3), key);
+        } else if (json_is_string(val) && is_coded(key)) {
+            text = code_text(r, key, json_string_value(val));
+            key = arena_printf(r->a, "%s_text", key);
         } else {
-            add_markdown(r, val, depth + 1);
+            add_derived(r, val, depth + 1);
+        }
+        if (text) {
+            if (!added)
+                added = json_object();
+            json_object_set_new(added, key, json_string(text));
         }
     }
-    if (rendered) {
-        json_object_update(v, rendered);
-        json_decref(rendered);
+    if (added) {
+        json_object_update(v, added);
+        json_decref(added);
     }
 }
 
 void render_page(request *r, buf *out, const char *tmpl, json_t *doc, json_t *extra)
 {
-    add_markdown(r, doc, 0);
     r->lang = render_pick_lang(r);
+    add_derived(r, doc, 0);
     json_t *csrf = json_object_get(r->viewer, "csrf");
     json_t *ctx = json_pack("{s:O?,s:O?,s:O,s:s,s:b,s:b,s:s,s:s,s:s}",
                             "data", doc, "viewer", r->viewer,

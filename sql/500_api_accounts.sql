@@ -26,7 +26,9 @@ BEGIN
         'streams', coalesce((
           SELECT jsonb_agg(jsonb_build_object(
             'id', s.id, 'kind', s.kind, 'query', s.query, 'enabled', s.enabled,
-            'next_run_at', s.next_run_at, 'last_success_at', s.last_success_at,
+            -- none while the account is paused or waits for a new token
+            'next_run_at', CASE WHEN a.status = 'active' AND s.enabled THEN s.next_run_at END,
+            'last_success_at', s.last_success_at,
             -- an error is shown until a later page succeeds
             'last_error', CASE WHEN s.last_error_at >= coalesce(s.last_success_at, '-infinity') THEN s.last_error END,
             'last_error_at', s.last_error_at,
@@ -36,7 +38,7 @@ BEGIN
           FROM ingest.stream s WHERE s.account_id = a.id), '[]'))
         ORDER BY a.platform, a.handle)
       FROM social.account a JOIN social.platform pl ON pl.code = a.platform), '[]'),
-    'platforms', (SELECT jsonb_agg(jsonb_build_object('code', code, 'name', name) ORDER BY name)
+    'platforms', (SELECT jsonb_agg(jsonb_build_object('code', code, 'platform', code, 'name', name) ORDER BY name)
                   FROM social.platform));
 END $$;
 

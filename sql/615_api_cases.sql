@@ -48,9 +48,9 @@ BEGIN
     'next_before', CASE WHEN jsonb_array_length(rows) = 50 THEN rows->49->'id' END,
     'filters', jsonb_build_object('state', f_state, 'priority', f_priority, 'team_id', f_team, 'mine', f_mine),
     -- the filter form's choices, with the selected one marked
-    'states', (SELECT jsonb_agg(jsonb_build_object('code', s, 'selected', s = f_state) ORDER BY o)
+    'states', (SELECT jsonb_agg(jsonb_build_object('code', s, 'state', s, 'selected', s = f_state) ORDER BY o)
                FROM unnest(ARRAY['active', 'new', 'open', 'pending', 'resolved', 'closed']) WITH ORDINALITY u(s, o)),
-    'priorities', (SELECT jsonb_agg(jsonb_build_object('code', s, 'selected', s = f_priority) ORDER BY o)
+    'priorities', (SELECT jsonb_agg(jsonb_build_object('code', s, 'priority', s, 'selected', s = f_priority) ORDER BY o)
                    FROM unnest(ARRAY['urgent', 'high', 'normal', 'low']) WITH ORDINALITY u(s, o)),
     'teams', coalesce((SELECT jsonb_agg(jsonb_build_object('id', id, 'name', name, 'selected', id = f_team) ORDER BY name)
                        FROM crm.team), '[]'));

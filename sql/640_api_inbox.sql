@@ -112,7 +112,7 @@ BEGIN
     'accounts', coalesce((SELECT json_agg(json_build_object('id', id, 'handle', handle, 'platform', platform,
                                                             'selected', id = f_account) ORDER BY platform, handle)
                           FROM social.account), '[]'),
-    'platforms', (SELECT json_agg(json_build_object('code', code, 'name', name, 'selected', code = f_platform)
+    'platforms', (SELECT json_agg(json_build_object('code', code, 'platform', code, 'name', name, 'selected', code = f_platform)
                                   ORDER BY name) FROM social.platform),
     'rules', coalesce((SELECT json_agg(json_build_object('id', id, 'name', name, 'selected', id = f_rule) ORDER BY name)
                        FROM listen.rule), '[]'),

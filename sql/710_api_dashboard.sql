@@ -229,7 +229,7 @@ BEGIN
     'accounts', coalesce((SELECT jsonb_agg(jsonb_build_object('id', id, 'handle', handle, 'platform', platform,
                                                               'selected', id = f.account) ORDER BY platform, handle)
                           FROM social.account), '[]'),
-    'platforms', (SELECT jsonb_agg(jsonb_build_object('code', code, 'name', name, 'selected', code = f.platform) ORDER BY name)
+    'platforms', (SELECT jsonb_agg(jsonb_build_object('code', code, 'platform', code, 'name', name, 'selected', code = f.platform) ORDER BY name)
                   FROM social.platform),
     'teams', coalesce((SELECT jsonb_agg(jsonb_build_object('id', id, 'name', name, 'selected', id = f.team) ORDER BY name)
                        FROM crm.team), '[]'),

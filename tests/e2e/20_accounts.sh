@@ -20,6 +20,11 @@ req m GET /accounts
 has "the page lists the account" "$BODY" "e2e_brand"
 has "… escaping its name" "$BODY" "Brand &lt;b&gt;"
 hasnt "the token is never shown" "$BODY" "secret-token-e2e"
+req m GET /accounts -H "Accept-Language: zh-CN"
+has "in Chinese, the account's status is in words" "$BODY" '<span class="badge active">运行中</span>'
+has "… and so are its streams" "$BODY" "<td>自有帖子</td>"
+has "… and the platforms to add" "$BODY" '<option value="weibo">新浪微博</option>'
+hasnt "… no stream code left in English" "$BODY" "<td>own_posts</td>"
 req m GET /accounts.json
 hasnt "… not even in the JSON twin" "$BODY" "secret-token-e2e"
 eq "… which says a token is set" "$(jq -r ".accounts[] | select(.id == $acc) | .has_token" <<<"$BODY")" true

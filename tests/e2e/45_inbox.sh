@@ -60,6 +60,9 @@ eq "… and only them (zh or zh-*)" "$(jq '[.posts[] | select(.lang != "zh" and 
 zh_ids=$(jq -c '[.posts[].id]' <<<"$BODY")
 req ib GET "/inbox.json?lang=ZH"
 eq "… a language tag in capitals finds the same (tags are case-insensitive)" "$(jq -c '[.posts[].id]' <<<"$BODY")" "$zh_ids"
+req ib GET /inbox -H "Accept-Language: zh-CN"
+check "in Chinese, sentiment badges are in words" grep -qE '">(正面|中性|负面)</span>' <<<"$BODY"
+check "… none left in English" bash -c '! grep -qE "\">(positive|neutral|negative)</span>" <<<"$1"' _ "$BODY"
 req ib GET "/inbox.json?category=nonsense"
 eq "an unknown category is 422" "$STATUS" 422
 req ib GET "/inbox.json?before=abc"

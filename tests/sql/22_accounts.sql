@@ -3,7 +3,7 @@
 -- and change nothing. Adding one needs a handle and, where Parley
 -- harvests, a URL; a new token does not resume a paused account.
 BEGIN;
-SELECT plan(17);
+SELECT plan(18);
 SET LOCAL client_min_messages = warning;
 
 SELECT auth.user_add(u, u, r::auth.staff_role, '$argon2id$v=19$m=19456,t=2,p=1$x$y')
@@ -56,6 +56,9 @@ SELECT is((SELECT api.account_token(jsonb_build_object('id', :acc2, 'token', 'to
 UPDATE social.account SET status = 'needs_reauth' WHERE id = :acc2;
 SELECT throws_ok(format($$SELECT api.account_status('{"id": %s, "status": "active"}')$$, :acc2), 'PR409', NULL,
                  'an account that needs a new token cannot just be resumed (409, not 404)');
+SELECT is((SELECT count(*) FILTER (WHERE st->'next_run_at' <> 'null') || '/' || count(*)
+           FROM jsonb_array_elements(api.accounts()->'accounts') a, jsonb_array_elements(a->'streams') st
+           WHERE (a->>'id')::bigint = :acc2), '0/4', '… and the accounts page shows its streams with no next run');
 
 SELECT set_config('parley.session', 'tok-tap_acc_a', true);
 SELECT throws_ok(format($$SELECT api.account_edit('{"id": %s, "api_base_url": "https://x.example"}')$$, :acc), 'PR403', NULL,
