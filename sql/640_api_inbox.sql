@@ -57,8 +57,13 @@ BEGIN
     || CASE WHEN f_rule IS NOT NULL
             THEN ' AND q.id IN (SELECT m.post_id FROM listen.match m WHERE m.rule_id = $7)' ELSE '' END
     || CASE WHEN f_category IS NOT NULL
-            THEN ' AND q.id IN (SELECT m.post_id FROM listen.match m JOIN listen.rule u ON u.id = m.rule_id
-                                WHERE u.category = $8)' ELSE '' END
+            THEN ' AND (q.id IN (SELECT m.post_id FROM listen.match m JOIN listen.rule u ON u.id = m.rule_id
+                                 WHERE u.category = $8)'
+                 -- a complaint is also what the sentiment signal flags as one
+                 -- (the badge the inbox shows, and the dashboard's complaint share)
+                 || CASE WHEN f_category = 'complaint'
+                         THEN ' OR q.id IN (SELECT s.post_id FROM listen.post_signal s WHERE s.complaint)' ELSE '' END
+                 || ')' ELSE '' END
     || CASE WHEN f_feeling IS NOT NULL
             THEN ' AND q.id IN (SELECT s.post_id FROM listen.post_signal s WHERE s.label = $9)' ELSE '' END
     || CASE WHEN f_mine THEN ' AND q.id IN (SELECT t.post_id FROM crm.triage t WHERE t.assignee_id = $10)' ELSE '' END

@@ -157,13 +157,18 @@ BEGIN
       'mentions', chart.tile('mentions', (cur->>'mentions')::numeric, (prev->>'mentions')::numeric, '/inbox'),
       'response_rate', chart.tile('response_rate', (cur->>'response_rate')::numeric, (prev->>'response_rate')::numeric, '/inbox?answered=no'),
       'response_minutes', chart.tile('response_minutes', (cur->>'response_minutes')::numeric, (prev->>'response_minutes')::numeric, '/cases?state=active'),
-      'complaint_share', chart.tile('complaint_share', (cur->>'complaint_share')::numeric, (prev->>'complaint_share')::numeric, '/inbox?category=complaint'),
+      -- sentiment is rolled up for the brand as a whole (kpi.sentiment_daily):
+      -- no complaint share for one account or platform
+      'complaint_share', CASE WHEN f.account IS NULL AND f.platform IS NULL THEN
+        chart.tile('complaint_share', (cur->>'complaint_share')::numeric, (prev->>'complaint_share')::numeric, '/inbox?category=complaint') END,
       'leads_won', chart.tile('leads_won', (cur->>'won')::numeric, (prev->>'won')::numeric, NULL),
       'new_followers', chart.tile('new_followers', (cur->>'followers')::numeric, (prev->>'followers')::numeric, NULL),
       'net_new_followers', chart.tile('net_new_followers', (cur->>'net_new_followers')::numeric,
                                       (prev->>'net_new_followers')::numeric, NULL)),
     'charts', (SELECT jsonb_object_agg(c, chart.draw(c, p))
-               FROM unnest(ARRAY['volume', 'response', 'sentiment', 'voice', 'backlog', 'leads']) c));
+               FROM unnest(ARRAY['volume', 'response', 'sentiment', 'voice', 'backlog', 'leads']) c
+               -- (likewise sentiment and share of voice)
+               WHERE c NOT IN ('sentiment', 'voice') OR (f.account IS NULL AND f.platform IS NULL)));
 END $$;
 
 -- Rebuild the backlog snapshot and kpi.dashboard_cache for the unfiltered
@@ -222,6 +227,7 @@ BEGIN
       'posts',      social.tally_of('posts'),
       'open_cases', social.tally_of('open_cases')),
     'filters', jsonb_build_object('period', f.days, 'account', f.account, 'platform', f.platform, 'team', f.team,
+                                  'scoped', f.account IS NOT NULL OR f.platform IS NOT NULL,
                                   'from', f.first_day, 'to', f.last_day, 'until', nullif(p->>'to', '')),
     'query', concat_ws('&', 'period=' || f.days, 'account=' || f.account, 'platform=' || f.platform, 'team=' || f.team,
                        'to=' || nullif(p->>'to', '')),

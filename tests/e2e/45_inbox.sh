@@ -39,6 +39,15 @@ req ib GET "/inbox.json?rule=$rule"
 eq "filter by rule" "$(jq -r '[.posts[].id] | sort | join(" ")' <<<"$BODY")" "$(printf '%s\n' "$p1" "$p2" | sort -n | tr '\n' ' ' | sed 's/ $//')"
 req ib GET "/inbox.json?category=complaint&rule=$rule"
 eq "filter by category" "$(jq '.posts | length' <<<"$BODY")" 2
+# A post the sentiment signal flags as a complaint, matched by no complaint rule,
+# is a complaint too (the inbox badge, and the dashboard tile's link).
+flagged=$(sql "SELECT id FROM social.post q WHERE NOT crm.own_profile(q.author_id) AND q.deleted_at IS NULL
+  AND NOT EXISTS (SELECT FROM listen.match m JOIN listen.rule u ON u.id = m.rule_id WHERE m.post_id = q.id AND u.category = 'complaint')
+  ORDER BY created_at DESC, id DESC LIMIT 1")
+sql "INSERT INTO listen.post_signal (post_id, sentiment, label, complaint) VALUES ($flagged, -0.9, 'negative', true)
+       ON CONFLICT (post_id) DO UPDATE SET complaint = true" >/dev/null
+req ib GET "/inbox.json?category=complaint"
+eq "category=complaint also lists posts flagged as complaints by sentiment" "$(jq '[.posts[].id] | index('"$flagged"') != null' <<<"$BODY")" true
 req ib GET "/inbox.json?sentiment=negative&rule=$rule"
 eq "filter by sentiment" "$(ids_of)" "$p2"
 eq "… with its signal" "$(jq -r '.posts[0].signal.complaint' <<<"$BODY")" true
