@@ -44,7 +44,7 @@ static exchange read_exchange(arena *a, const char *path, const char *raw)
     return ex;
 }
 
-static char *slurp(arena *a, const char *path)
+static char *slurp(arena *a, const char *path, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -56,6 +56,7 @@ static char *slurp(arena *a, const char *path)
     size_t got = n > 0 ? fread(s, 1, (size_t)n, f) : 0;
     fclose(f);
     s[got] = '\0';
+    *len = got;
     return s;
 }
 
@@ -81,9 +82,18 @@ int cmd_import(int argc, char **argv)
     int quarantined = 0;
     for (int i = 2; i < npos; i++) {
         arena_reset(a);
-        char *raw = slurp(a, pos[i]);
+        size_t len = 0;
+        char *raw = slurp(a, pos[i], &len);
         if (!raw) {
             fprintf(stderr, "parley import: cannot read %s\n", pos[i]);
+            quarantined++;
+            continue;
+        }
+        /* The database keeps text only: such a file cannot even be
+         * quarantined (the harvester retries such a response instead). */
+        if (memchr(raw, '\0', len) || !utf8_valid(raw, len)) {
+            fprintf(stderr, "parley import: %s is not UTF-8 text (or holds a NUL byte); nothing of it was stored\n",
+                    pos[i]);
             quarantined++;
             continue;
         }

@@ -111,6 +111,14 @@ has "… saying it was quarantined" "$out" "quarantined"
 eq "a bare body is stored under its file name" \
   "$(sql "SELECT request_url FROM ingest.raw_page ORDER BY id DESC LIMIT 1")" "$bad"
 eq "… and nothing of it was applied" "$(sql "SELECT count(*) FROM social.post WHERE external_id = '990001'")" 0
+latin=$E2E_TMP/latin1.json
+printf '[{"id": "990002", "content": "caf\xe9"}]' >"$latin"; chmod 644 "$latin"
+out=$(as_app env PARLEY_DB="host=$PARLEY_VAR/run port=$PARLEY_PGPORT dbname=parley user=parley_owner" \
+  "$PARLEY_BIN" import mastodon statuses "$latin" "$FIX/mastodon/test_fetch_next_previous-12.json" 2>&1); rc=$?
+check "a file that is not UTF-8 makes import exit non-zero" test "$rc" -ne 0
+has "… saying so" "$out" "is not UTF-8 text"
+eq "… storing nothing of it" "$(sql "SELECT count(*) FROM ingest.raw_page WHERE request_url = '$latin'")" 0
+has "… and going on with the next file" "$out" "test_fetch_next_previous-12.json: {"
 qid=$(sql "SELECT max(id) FROM ingest.quarantine WHERE resolved_at IS NULL")
 req m GET /quarantine
 has "the quarantine page lists it" "$BODY" "quarantine-$qid"
