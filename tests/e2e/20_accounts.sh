@@ -122,6 +122,10 @@ has "… and going on with the next file" "$out" "test_fetch_next_previous-12.js
 qid=$(sql "SELECT max(id) FROM ingest.quarantine WHERE resolved_at IS NULL")
 req m GET /quarantine
 has "the quarantine page lists it" "$BODY" "quarantine-$qid"
+post m /quarantine/retry "csrf=$(csrf_of)" id=$qid
+eq "retrying before the cause is fixed redirects back" "$(header Location)" /quarantine
+req m GET /quarantine
+has "… where the page says it was retried and still fails" "$BODY" 'data-testid="quarantine-retried"'
 sql "UPDATE ingest.raw_page SET body = replace(body, '\"content\"', '\"account\": {\"id\": \"990\", \"acct\": \"fixed\", \"username\": \"fixed\"}, \"content\"') WHERE id = (SELECT raw_page_id FROM ingest.quarantine WHERE id = $qid)" >/dev/null
 post m /quarantine/retry "csrf=$(csrf_of)" id=$qid
 eq "retrying after the cause is fixed redirects back" "$(header Location)" /quarantine
