@@ -173,23 +173,23 @@ static void add_derived(request *r, json_t *v, int depth)
     const char *key;
     json_t *val;
     json_t *added = NULL; /* added after the walk: no insertion while iterating */
-    json_object_foreach(v, key, val) {
+    json_object_foreach(v, key, val) { /* (the macro steps on from key: never assign it) */
         size_t n = strlen(key);
-        const char *text = NULL;
+        const char *name = NULL, *text = NULL;
         if (n > 3 && !strcmp(key + n - 3, "_md") && json_is_string(val)) {
             const char *html = md_to_html(r->a, json_string_value(val), json_string_length(val));
             text = html ? html : "";
-            key = arena_printf(r->a, "%.*s_html", (int)(n - 3), key);
+            name = arena_printf(r->a, "%.*s_html", (int)(n - 3), key);
         } else if (json_is_string(val) && is_coded(key)) {
             text = code_text(r, key, json_string_value(val));
-            key = arena_printf(r->a, "%s_text", key);
+            name = arena_printf(r->a, "%s_text", key);
         } else {
             add_derived(r, val, depth + 1);
         }
         if (text) {
             if (!added)
                 added = json_object();
-            json_object_set_new(added, key, json_string(text));
+            json_object_set_new(added, name, json_string(text));
         }
     }
     if (added) {
