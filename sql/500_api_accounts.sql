@@ -67,6 +67,9 @@ BEGIN
   IF btrim(coalesce(p->>'handle', '')) = '' THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'The handle is required.', HINT = 'err.account_handle';
   END IF;
+  IF EXISTS (SELECT FROM unnest(string_to_array(coalesce(p->>'keywords', ''), ',')) q WHERE length(btrim(q)) > 200) THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Each search keyword is at most 200 characters.', HINT = 'err.keyword_long';
+  END IF;
   INSERT INTO social.account (platform, handle, display_name, api_base_url, external_id)
   VALUES (p->>'platform', btrim(p->>'handle'), coalesce(p->>'display_name', ''),
           social.account_base_url(p->>'platform', p->>'api_base_url'), nullif(p->>'external_id', ''))

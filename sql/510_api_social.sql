@@ -10,14 +10,16 @@ $$;
 -- A canned reply's placeholders filled in for an answer to this post.
 CREATE OR REPLACE FUNCTION crm.fill_canned(p_body text, p_post bigint) RETURNS text
 LANGUAGE sql STABLE AS $$
+  -- a value not known (no case yet) leaves its placeholder for staff to
+  -- fill in: api.reply refuses to send one
   SELECT replace(replace(replace(replace(replace(p_body,
-           '{{contact.name}}', coalesce(k.name, au.display_name, au.handle, '')),
-           '{{contact.handle}}', coalesce(au.handle, '')),
+           '{{contact.name}}', coalesce(nullif(k.name, ''), nullif(au.display_name, ''), au.handle, '{{contact.name}}')),
+           '{{contact.handle}}', coalesce(au.handle, '{{contact.handle}}')),
            '{{case.number}}', coalesce((SELECT 'C-' || c.number FROM crm."case" c
                                         WHERE c.post_id = q.id OR c.root_post_id = coalesce(q.root_id, q.id)
-                                        ORDER BY c.id DESC LIMIT 1), '')),
-           '{{agent.name}}', coalesce((SELECT (cur.staff).display_name FROM auth.current cur), '')),
-           '{{brand.name}}', coalesce(nullif(a.display_name, ''), a.handle, ''))
+                                        ORDER BY c.id DESC LIMIT 1), '{{case.number}}')),
+           '{{agent.name}}', coalesce((SELECT (cur.staff).display_name FROM auth.current cur), '{{agent.name}}')),
+           '{{brand.name}}', coalesce(nullif(a.display_name, ''), a.handle, '{{brand.name}}'))
   FROM social.post q
   LEFT JOIN social.profile au ON au.id = q.author_id
   LEFT JOIN crm.identity i ON i.profile_id = q.author_id
@@ -74,9 +76,10 @@ BEGIN
                                            ORDER BY (sg->>'score')::numeric DESC), '[]')
                  FROM jsonb_array_elements(api.canned_suggest(jsonb_build_object('text', left(focus.body, 4000),
                                                                                   'limit', 3))->'suggestions') sg
-                 WHERE focus.body <> ''))) END,
+                 WHERE focus.body <> '' AND NOT crm.own_profile(focus.author_id)))) END,
     'outbox', api.outbox(jsonb_build_object('post_id', focus.id))->'entries',
     'has_outbox', EXISTS (SELECT FROM ingest.outbox o WHERE o.in_reply_to = focus.id),
+    'own', crm.own_profile(focus.author_id),
     'post', (SELECT card::jsonb FROM social.post_card WHERE id = focus.id) || jsonb_build_object(
       'raw', jsonb_pretty(focus.raw), 'parent_external_id', focus.parent_external_id,
       'has_edits', EXISTS (SELECT FROM social.post_edit WHERE post_id = focus.id),

@@ -68,6 +68,17 @@ BEGIN
   RETURN v::bigint;
 END $$;
 
+-- Cases, contacts and leads are for the people who talk to the brand: none
+-- from a post by one of its own profiles (crm.own_profile, sql/640).
+CREATE OR REPLACE FUNCTION crm.refuse_own_post(p_post bigint) RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  IF crm.own_profile((SELECT author_id FROM social.post WHERE id = p_post)) THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'This is the brand''s own post: cases, contacts and leads are for the people who write to the brand.',
+                                 HINT = 'err.own_post';
+  END IF;
+END $$;
+
 -- The id a request must name, or PR422.
 CREATE OR REPLACE FUNCTION crm.need_id(p jsonb, p_key text DEFAULT 'id') RETURNS bigint
 LANGUAGE plpgsql IMMUTABLE AS $$

@@ -113,6 +113,7 @@ BEGIN
   IF NOT EXISTS (SELECT FROM social.post WHERE id = v_post) THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such post.', HINT = 'err.no_post';
   END IF;
+  PERFORM crm.refuse_own_post(v_post);
   IF prio NOT IN ('low', 'normal', 'high', 'urgent') THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Unknown priority.', HINT = 'err.case_priority';
   END IF;

@@ -14,6 +14,7 @@ BEGIN
   ELSIF prof IS NULL THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'The author of this post is not known.', HINT = 'err.post_no_author';
   END IF;
+  PERFORM crm.refuse_own_post(v_post);
   IF want IS NOT NULL AND NOT EXISTS (SELECT FROM crm.contact WHERE id = want) THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such contact.', HINT = 'err.no_contact';
   END IF;
@@ -117,6 +118,7 @@ BEGIN
   IF v_post.id IS NULL THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such post.', HINT = 'err.no_post';
   END IF;
+  PERFORM crm.refuse_own_post(v_post.id);
   IF coalesce(p->>'value', '') <> '' THEN
     IF p->>'value' !~ '^\d{1,12}(\.\d{1,2})?$' THEN
       RAISE SQLSTATE 'PR422' USING MESSAGE = 'The value is an amount such as 1200 or 99.50.', HINT = 'err.lead_value';

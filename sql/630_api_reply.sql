@@ -66,6 +66,11 @@ BEGIN
   IF body = '' THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Write the reply first.', HINT = 'err.reply_empty';
   END IF;
+  IF body ~ '\{\{\s*(contact|case|agent|brand)\.[a-z_]+\s*\}\}' THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = format('Fill in %s before sending: the customer would see it as it is.',
+                                                  substring(body FROM '\{\{\s*(?:contact|case|agent|brand)\.[a-z_]+\s*\}\}')),
+                                 HINT = 'err.reply_placeholder';
+  END IF;
   SELECT * INTO a FROM social.account WHERE id = t.account_id;
   IF a.id IS NULL OR a.platform <> t.platform THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'This post did not reach one of the brand''s accounts, so there is no account to reply from.',

@@ -3,7 +3,7 @@
 -- and change nothing. Adding one needs a handle and, where Parley
 -- harvests, a URL; a new token does not resume a paused account.
 BEGIN;
-SELECT plan(18);
+SELECT plan(19);
 SET LOCAL client_min_messages = warning;
 
 SELECT auth.user_add(u, u, r::auth.staff_role, '$argon2id$v=19$m=19456,t=2,p=1$x$y')
@@ -49,6 +49,9 @@ SELECT throws_ok($$SELECT api.account_add('{"platform": "mastodon", "handle": "t
                  'a Mastodon account without its instance''s URL is refused');
 SELECT throws_ok($$SELECT api.account_add('{"platform": "mastodon", "handle": "   ", "api_base_url": "https://m.example"}')$$, 'PR422',
                  'The handle is required.', 'so is one without a handle');
+SELECT throws_ok(format($$SELECT api.account_add(%L)$$, jsonb_build_object('platform', 'mastodon', 'handle', 'tap-acc4',
+                 'api_base_url', 'https://m.example', 'keywords', 'ok, ' || repeat('k', 201))), 'PR422',
+                 'Each search keyword is at most 200 characters.', 'a search keyword over 200 characters is refused by name');
 -- A new token resumes an account that needed one, not a paused one.
 UPDATE social.account SET status = 'paused' WHERE id = :acc2;
 SELECT is((SELECT api.account_token(jsonb_build_object('id', :acc2, 'token', 'tok-new')) IS NOT NULL) || ' ' ||

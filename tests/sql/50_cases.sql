@@ -2,7 +2,7 @@
 -- their follow-ups, round-robin assignment, replies from the outbox, the case
 -- api with its roles and checks, and what the web role may touch.
 BEGIN;
-SELECT plan(119);
+SELECT plan(122);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -133,6 +133,16 @@ SELECT throws_ok($$SELECT api.case_open('{"post_id": 999999999}')$$, 'PR404', NU
 SELECT throws_ok(format($$SELECT api.case_open('{"post_id": %s, "priority": "asap"}')$$, :b0), 'PR422', NULL,
                  'an unknown priority is PR422');
 SELECT is((SELECT count(*) FROM crm."case" WHERE post_id = :b0), 0::bigint, '…and nothing was written');
+-- The brand's own post (an account that knows its platform id): no case, contact or lead from it.
+INSERT INTO social.account (platform, handle, external_id) VALUES ('mastodon', 'tap-own', 'tap-own-id');
+INSERT INTO social.profile (platform, external_id, handle) VALUES ('mastodon', 'tap-own-id', 'own@tap') RETURNING id AS p_own \gset
+INSERT INTO social.post (platform, external_id, account_id, author_id, kind, body, created_at)
+SELECT 'mastodon', 'tap-own-post', id, :p_own, 'post', 'our news', now() FROM social.account WHERE handle = 'tap-own' RETURNING id AS own_post \gset
+SELECT throws_ok(format($$SELECT api.case_open('{"post_id": %s}')$$, :own_post), 'PR422',
+                 'This is the brand''s own post: cases, contacts and leads are for the people who write to the brand.',
+                 'no case from the brand''s own post');
+SELECT throws_ok(format($$SELECT api.contact_from_post('{"post_id": %s}')$$, :own_post), 'PR422', NULL, '… nor a contact');
+SELECT is((api.post(jsonb_build_object('id', :own_post))->>'own')::boolean, true, '… and its page knows it is the brand''s own');
 
 ----------------------------------------------------------------- Inbound messages and reopening
 SELECT api.case_state(jsonb_build_object('id', :c1, 'state', 'open')) IS NULL AS x \gset

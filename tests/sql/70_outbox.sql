@@ -2,7 +2,7 @@
 -- leasers never get one entry), recording success and failure with backoff,
 -- and who may call what.
 BEGIN;
-SELECT plan(78);
+SELECT plan(80);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -103,6 +103,10 @@ SELECT is((SELECT length(body) FROM ingest.outbox WHERE in_reply_to = (SELECT x1
 
 ----------------------------------------------------------------- api.reply checks
 SELECT throws_ok(format($$SELECT pg_temp.reply(%s, ' ')$$, (SELECT m1 FROM p)), 'PR422', 'Write the reply first.', 'an empty reply');
+SELECT throws_ok(format($$SELECT pg_temp.reply(%s, 'Your ticket {{case.number}} is open')$$, (SELECT m1 FROM p)), 'PR422',
+                 'Fill in {{case.number}} before sending: the customer would see it as it is.', 'a placeholder left in the reply');
+SELECT is(crm.fill_canned('Ticket {{case.number}} for {{brand.name}}', (SELECT m1 FROM p)) ~ '^Ticket \{\{case\.number\}\} for \S',
+          true, 'a canned reply keeps the placeholder it cannot fill (no case yet), and fills the others');
 SELECT throws_ok($$SELECT pg_temp.reply(-5, 'x')$$, 'PR422', NULL, 'a malformed post id');
 SELECT throws_ok($$SELECT pg_temp.reply(999999999, 'x')$$, 'PR404', 'No such post.', 'an unknown post');
 SELECT throws_ok(format($$SELECT pg_temp.reply(%s, 'x')$$, (SELECT stray FROM p)), 'PR422', NULL,
