@@ -175,21 +175,21 @@ static void add_derived(request *r, json_t *v, int depth)
     json_t *added = NULL; /* added after the walk: no insertion while iterating */
     json_object_foreach(v, key, val) { /* (the macro steps on from key: never assign it) */
         size_t n = strlen(key);
-        const char *name = NULL, *text = NULL;
+        const char *text = NULL, *suffix = NULL;
         if (n > 3 && !strcmp(key + n - 3, "_md") && json_is_string(val)) {
             const char *html = md_to_html(r->a, json_string_value(val), json_string_length(val));
             text = html ? html : "";
-            name = arena_printf(r->a, "%.*s_html", (int)(n - 3), key);
+            n -= 3, suffix = "_html";
         } else if (json_is_string(val) && is_coded(key)) {
             text = code_text(r, key, json_string_value(val));
-            name = arena_printf(r->a, "%s_text", key);
+            suffix = "_text";
         } else {
             add_derived(r, val, depth + 1);
         }
         if (text) {
             if (!added)
                 added = json_object();
-            json_object_set_new(added, name, json_string(text));
+            json_object_set_new(added, arena_printf(r->a, "%.*s%s", (int)n, key, suffix), json_string(text));
         }
     }
     if (added) {

@@ -141,6 +141,11 @@ BEGIN
   ELSIF done IS NULL THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such account.', HINT = 'err.no_account';
   END IF;
+  -- resumed: its streams are due now (one paused while it needed a token
+  -- had them put off; the harvester finds out again whether the token works)
+  IF p->>'status' = 'active' THEN
+    UPDATE ingest.stream SET next_run_at = least(next_run_at, now()) WHERE account_id = done;
+  END IF;
   PERFORM auth.audit('account_' || (p->>'status'), st.id, jsonb_build_object('account', done));
   RETURN jsonb_build_object('id', done, 'status', p->>'status');
 END $$;

@@ -61,8 +61,10 @@ BEGIN
                                  WHERE u.category = $8)'
                  -- a complaint is also what the sentiment signal flags as one
                  -- (the badge the inbox shows, and the dashboard's complaint share)
+                 -- (a lookup per row: a hash of every flagged post grows with the history)
                  || CASE WHEN f_category = 'complaint'
-                         THEN ' OR q.id IN (SELECT s.post_id FROM listen.post_signal s WHERE s.complaint)' ELSE '' END
+                         THEN ' OR coalesce((SELECT s.complaint FROM listen.post_signal s WHERE s.post_id = q.id), false)'
+                         ELSE '' END
                  || ')' ELSE '' END
     || CASE WHEN f_feeling IS NOT NULL
             THEN ' AND q.id IN (SELECT s.post_id FROM listen.post_signal s WHERE s.label = $9)' ELSE '' END

@@ -249,6 +249,10 @@ DECLARE f record; c text := coalesce(p->>'chart', '');
 BEGIN
   PERFORM auth.require();
   SELECT * INTO f FROM chart.filters(p);
+  IF c IN ('sentiment', 'voice') AND (f.account IS NOT NULL OR f.platform IS NOT NULL) THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Sentiment and share of voice are counted for the whole brand, not for one account or platform.',
+                                 HINT = 'err.chart_brandwide';
+  END IF;
   RETURN jsonb_build_object(
     'filename', format('parley-%s-%s-%s.csv', c, f.first_day, f.last_day),
     'header', jsonb_build_array('label', 'value', 'detail'),

@@ -3,7 +3,7 @@
 -- and change nothing. Adding one needs a handle and, where Parley
 -- harvests, a URL; a new token does not resume a paused account.
 BEGIN;
-SELECT plan(19);
+SELECT plan(20);
 SET LOCAL client_min_messages = warning;
 
 SELECT auth.user_add(u, u, r::auth.staff_role, '$argon2id$v=19$m=19456,t=2,p=1$x$y')
@@ -62,6 +62,13 @@ SELECT throws_ok(format($$SELECT api.account_status('{"id": %s, "status": "activ
 SELECT is((SELECT count(*) FILTER (WHERE st->'next_run_at' <> 'null') || '/' || count(*)
            FROM jsonb_array_elements(api.accounts()->'accounts') a, jsonb_array_elements(a->'streams') st
            WHERE (a->>'id')::bigint = :acc2), '0/4', '… and the accounts page shows its streams with no next run');
+-- Paused instead (to stop trying), then resumed: its streams, put off by the
+-- refused token, are due at once, so the harvester finds out about the token again.
+UPDATE ingest.stream SET next_run_at = now() + interval '100 years' WHERE account_id = :acc2;
+SELECT api.account_status(jsonb_build_object('id', :acc2, 'status', 'paused')) IS NULL AS silenced \gset
+SELECT api.account_status(jsonb_build_object('id', :acc2, 'status', 'active')) IS NULL AS silenced \gset
+SELECT is((SELECT count(*) FROM ingest.stream WHERE account_id = :acc2 AND next_run_at <= now()), 4::bigint,
+          'a paused account that needed a token, resumed, has its streams due now');
 
 SELECT set_config('parley.session', 'tok-tap_acc_a', true);
 SELECT throws_ok(format($$SELECT api.account_edit('{"id": %s, "api_base_url": "https://x.example"}')$$, :acc), 'PR403', NULL,

@@ -2,7 +2,7 @@
 -- the default SLA calendar is Shanghai, Monday to Friday 09:00-18:00. 2026-03-02 is a Monday.
 -- Every expected figure is worked out in the comment next to it.
 BEGIN;
-SELECT plan(86);
+SELECT plan(87);
 SET LOCAL client_min_messages = warning;
 -- pg_temp.sqlstate_of(sql): the SQLSTATE the statement raises, or 'ok'.
 CREATE FUNCTION pg_temp.sqlstate_of(p_sql text) RETURNS text LANGUAGE plpgsql AS $$
@@ -141,6 +141,8 @@ SELECT is((SELECT string_agg(pf || ':' || coalesce(d->'kpi'->'complaint_share'->
                 LATERAL (SELECT api.dashboard(jsonb_build_object('period', '7', 'to', '2026-03-07', 'platform', pf))::jsonb) x(d)),
           ':20.0 backlog,leads,response,sentiment,voice,volume false | mastodon:- backlog,leads,response,volume true',
           'the brand-wide figures (complaint share, sentiment, share of voice) are left out for one platform, and the page says so');
+SELECT throws_ok($$SELECT api.dashboard_export('{"chart": "sentiment", "platform": "mastodon"}')$$, 'PR422', NULL,
+                 'the brand-wide sentiment series is not exported as if it were one platform''s');
 -- f2 unfollows on 03-04: three new followers, two net; none on Bluesky.
 UPDATE social.follower_edge SET unfollowed_at = '2026-03-04 12:00+08'
 WHERE account_id = :a1 AND profile_id = (SELECT id FROM social.profile WHERE platform = 'mastodon' AND external_id = 'tap-f2');
