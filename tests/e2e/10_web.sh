@@ -270,6 +270,16 @@ out=$(as_app env PARLEY_DB="$ext_url" "$PARLEY_BIN" migrate --dir "$PARLEY_ROOT_
 has "migrate works against a database named by URI" "$out" "migrations: $(ls "$PARLEY_ROOT_DIR"/migrations/*.sql | wc -l) applied"
 printf '%s\n' "$PW" | as_app env PARLEY_DB="$ext_url" "$PARLEY_BIN" user add ext_admin --role admin --password-stdin >/dev/null
 eq "… and the CLI too" "$(as_app psql -X -qtA -h "$PARLEY_VAR/run" -p "$PARLEY_PGPORT" -U postgres -d e2e_ext -c "SELECT role FROM auth.staff")" admin
+echo "# the whole system on that existing database (no private cluster)"
+ext_var=$E2E_TMP/extvar ext_port=$((PARLEY_HTTP_PORT + 7))
+ext_stack() { env PARLEY_DB="$ext_url" PARLEY_VAR="$ext_var" PARLEY_HTTP_PORT="$ext_port" PARLEY_WEB_WORKERS=1 \
+                PARLEY_HOOK_WORKERS=1 PARLEY_HOOK_THREADS=1 bash "$PARLEY_ROOT_DIR/tests/lib/stack.sh" "$@"; }
+out=$(ext_stack up 2>&1); rc=$?
+check "stack.sh up on an existing database starts every program" test "$rc" -eq 0
+eq "… nginx answers through its web pool" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$ext_port/login")" 200
+has "… and the BI URI it prints names that database" "$(ext_stack uris 2>&1)" "postgresql://parley_bi@localhost:$PARLEY_PGPORT/e2e_ext"
+ext_stack stop >/dev/null 2>&1
+check "… and it stops" bash -c '! curl -s -o /dev/null "http://127.0.0.1:$1/login"' _ "$ext_port"
 
 echo "# nginx rate-limits sign-in"
 codes=$(for i in $(seq 40); do curl -s -o /dev/null -w '%{http_code}\n' "$BASE/login" & done; wait)

@@ -46,15 +46,26 @@ ensure_packages() {
   PGBIN=$(pgbin)
 }
 
-ensure_app_user() {
-  [ "$(id -u)" = 0 ] || return 0
-  id "$APP_USER" >/dev/null 2>&1 || useradd --system --home-dir /nonexistent --shell /usr/sbin/nologin "$APP_USER"
-  # The app user must reach the checkout (a fresh clone may sit in a 0700 temp dir).
-  local d=$ROOT
+# The app user must reach a directory (a fresh clone may sit in a 0700 temp dir).
+reachable() {
+  local d=$1
   while [ "$d" != / ]; do
     [ -n "$(find "$d" -maxdepth 0 -perm -o+x)" ] || chmod o+x "$d"
     d=$(dirname "$d")
   done
+}
+
+ensure_app_user() {
+  [ "$(id -u)" = 0 ] || return 0
+  id "$APP_USER" >/dev/null 2>&1 || useradd --system --home-dir /nonexistent --shell /usr/sbin/nologin "$APP_USER"
+  reachable "$ROOT"
+}
+
+# Sockets, logs and secrets, with or without a private cluster.
+var_dirs() {
+  mkdir -p "$VAR"/{run,log,secrets}
+  if [ "$(id -u)" = 0 ]; then chown -R "$APP_USER" "$VAR"; reachable "$(dirname "$VAR")"; fi
+  chmod 700 "$VAR/secrets" "$VAR/run"
 }
 
 pg_url_base() { echo "host='$VAR/run' port=$PGPORT dbname=parley"; }
@@ -68,9 +79,6 @@ private_cluster() { [ -z "$EXTERNAL_DB" ]; }
 superuser_psql() { as_app "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$VAR/run" -p "$PGPORT" -U postgres "$@"; }
 
 pg_start() {
-  mkdir -p "$VAR"/{run,log,secrets}
-  if [ "$(id -u)" = 0 ]; then chown -R "$APP_USER" "$VAR"; fi
-  chmod 700 "$VAR/secrets" "$VAR/run"
   if [ ! -s "$VAR/pg/PG_VERSION" ]; then
     say "Creating PostgreSQL cluster in $VAR/pg (port $PGPORT)"
     as_app "$PGBIN/initdb" -D "$VAR/pg" -U postgres -E UTF8 --locale=C.UTF-8 \
@@ -207,6 +215,7 @@ stop_all() {
 
 up() { # everything but demo data
   ensure_app_user
+  var_dirs
   if private_cluster; then pg_start; fi
   migrate
   start_web
@@ -215,16 +224,31 @@ up() { # everything but demo data
   start_nginx
 }
 
+# The owner's and the BI role's libpq URIs: the private cluster's, with
+# their passwords; for an existing database, where the server says it is
+# (the BI role's password is the operator's to give).
+connection_uris() {
+  if private_cluster; then
+    echo "postgresql://parley_owner:$(cat "$VAR/secrets/owner.pw" 2>/dev/null || echo '…')@127.0.0.1:$PGPORT/parley"
+    echo "postgresql://parley_bi:$(cat "$VAR/secrets/bi.pw" 2>/dev/null || echo '…')@127.0.0.1:$PGPORT/parley"
+    return
+  fi
+  local where; where=$(as_app "$PGBIN/psql" -X -qtA -F ' ' "$PARLEY_DB" \
+    -c "SELECT current_user, coalesce(host(inet_server_addr()), 'localhost'), current_setting('port'), current_database()")
+  read -r owner host port db <<<"$where"
+  [[ $host == *:* ]] && host="[$host]"
+  echo "postgresql://$owner@$host:$port/$db   (its password as you set it)"
+  echo "postgresql://parley_bi@$host:$port/$db   (set its password: ALTER ROLE parley_bi PASSWORD '…')"
+}
+
 print_urls() {
-  local owner_pw bi_pw
-  owner_pw=$(cat "$VAR/secrets/owner.pw" 2>/dev/null || echo '…')
-  bi_pw=$(cat "$VAR/secrets/bi.pw" 2>/dev/null || echo '…')
+  local uris; uris=$(connection_uris)
   cat <<MSG
 
 Parley is running:   http://127.0.0.1:$HTTP_PORT/
 Demo login:          $DEMO_USER / $DEMO_PASSWORD
-Owner connection:    postgresql://parley_owner:$owner_pw@127.0.0.1:$PGPORT/parley
-BI (read-only kpi):  postgresql://parley_bi:$bi_pw@127.0.0.1:$PGPORT/parley
+Owner connection:    $(sed -n 1p <<<"$uris")
+BI (read-only kpi):  $(sed -n 2p <<<"$uris")
 Logs:                $VAR/log/     Stop with: make stop     SQL shell: make psql
 MSG
 }
@@ -236,6 +260,7 @@ case "${1:-}" in
   stop)  stop_all ;;
   psql)  exec "$PGBIN/psql" "$PARLEY_DB" ;;
   demo)  start_fake_platform; load_demo ;;
-  env)   echo "PARLEY_DB='$PARLEY_DB'" ;;
-  *)     say "usage: stack.sh deps|run|up|stop|psql|demo"; exit 2 ;;
+  env)   printf 'export PARLEY_DB=%q\n' "$PARLEY_DB" ;;
+  uris)  connection_uris ;;
+  *)     say "usage: stack.sh deps|run|up|stop|psql|demo|uris"; exit 2 ;;
 esac
