@@ -53,36 +53,38 @@ $$;
 -- Seconds before another login attempt for (username, ip) is allowed; 0 = now.
 --  * 5 failures of one account from one address in 15 min: exponential delay from 30 s, at most 15 min;
 --  * 50 failures from one address in 15 min: that address waits until the window frees up;
---  * 20 failures of one account from all addresses in 5 min: at most a 5 minute wait, and never
---    for an address the account signed in from during the last 30 days, so strangers cannot
---    lock a user out.
+--  * 20 failures of one account from all addresses in 5 min: at most a 5 minute wait.
+-- Strangers must not lock a user out: the last two never hold an address the
+-- account signed in from during the last 30 days (one shared NAT, many staff),
+-- and a successful sign-in clears the account's failures before it.
 CREATE OR REPLACE FUNCTION auth.login_retry_after(p_username text, p_ip inet) RETURNS integer
 LANGUAGE sql STABLE AS $$
-  WITH pair AS (
-    SELECT count(*) AS n, max(at) AS last FROM auth.login_attempt
+  WITH since AS (
+    SELECT coalesce(max(at), '-infinity') AS ok_at,
+           coalesce(max(at) FILTER (WHERE ip IS NOT DISTINCT FROM p_ip), '-infinity') AS ok_here,
+           bool_or(ip = p_ip AND at > now() - interval '30 days') AS known
+    FROM auth.login_attempt WHERE success AND username = p_username
+  ), pair AS (
+    SELECT count(*) AS n, max(at) AS last FROM auth.login_attempt, since
     WHERE NOT success AND username = p_username AND ip IS NOT DISTINCT FROM p_ip
-      AND at > now() - interval '15 minutes'
+      AND at > greatest(now() - interval '15 minutes', since.ok_here)
   ), by_ip AS (
     SELECT at FROM auth.login_attempt
     WHERE NOT success AND ip = p_ip AND at > now() - interval '15 minutes'
     ORDER BY at DESC OFFSET 49 LIMIT 1
   ), by_account AS (
-    SELECT at FROM auth.login_attempt
-    WHERE NOT success AND username = p_username AND at > now() - interval '5 minutes'
+    SELECT at FROM auth.login_attempt, since
+    WHERE NOT success AND username = p_username AND at > greatest(now() - interval '5 minutes', since.ok_at)
     ORDER BY at DESC OFFSET 19 LIMIT 1
-  ), known AS (
-    SELECT EXISTS (SELECT FROM auth.login_attempt
-                   WHERE success AND username = p_username AND ip = p_ip
-                     AND at > now() - interval '30 days') AS yes
   )
   SELECT ceil(GREATEST(0,
     CASE WHEN pair.n >= 5 THEN extract(epoch FROM pair.last
          + least(interval '30 seconds' * 2 ^ (pair.n - 5), interval '15 minutes') - now()) END,
-    (SELECT extract(epoch FROM at + interval '15 minutes' - now()) FROM by_ip),
-    CASE WHEN NOT known.yes THEN
-      (SELECT extract(epoch FROM at + interval '5 minutes' - now()) FROM by_account) END
+    CASE WHEN NOT coalesce(since.known, false) THEN
+      greatest((SELECT extract(epoch FROM at + interval '15 minutes' - now()) FROM by_ip),
+               (SELECT extract(epoch FROM at + interval '5 minutes' - now()) FROM by_account)) END
   ))::integer
-  FROM pair, known
+  FROM pair, since
 $$;
 
 CREATE OR REPLACE FUNCTION auth.password_is_common(p_sha256 bytea) RETURNS boolean

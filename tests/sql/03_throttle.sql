@@ -1,0 +1,43 @@
+-- Sign-in throttling (auth.login_retry_after): strangers cannot lock a user
+-- out. Failures are written straight into auth.login_attempt.
+BEGIN;
+SELECT plan(7);
+SET LOCAL client_min_messages = warning;
+
+-- pg_temp.fail(user, ip, n): n failed attempts, the latest a second ago.
+CREATE FUNCTION pg_temp.fail(p_user text, p_ip inet, p_n integer) RETURNS void LANGUAGE sql AS $$
+  INSERT INTO auth.login_attempt (username, ip, success, at)
+  SELECT p_user, p_ip, false, now() - make_interval(secs => i) FROM generate_series(1, p_n) i
+$$;
+CREATE FUNCTION pg_temp.ok(p_user text, p_ip inet, p_ago interval DEFAULT interval '1 day') RETURNS void LANGUAGE sql AS $$
+  INSERT INTO auth.login_attempt (username, ip, success, at) VALUES (p_user, p_ip, true, now() - p_ago)
+$$;
+
+-- 50 failures from one address with made-up user names (a shared NAT, or an attacker on it).
+INSERT INTO auth.login_attempt (username, ip, success, at)
+SELECT 'tap-nobody' || i, '10.9.0.1', false, now() - make_interval(secs => i) FROM generate_series(1, 50) i;
+SELECT pg_temp.ok('tap-kim', '10.9.0.1');
+SELECT ok(auth.login_retry_after('tap-lee', '10.9.0.1') > 0, 'an address with 50 failures waits…');
+SELECT is(auth.login_retry_after('tap-kim', '10.9.0.1'), 0, '… but not for a user who signed in from it lately');
+
+-- 5 failures of one account from one address: the pair waits; a success clears them.
+SELECT pg_temp.fail('tap-ann', '10.9.0.2', 5);
+SELECT ok(auth.login_retry_after('tap-ann', '10.9.0.2') > 0, '5 failures of a user from an address: the pair waits');
+DELETE FROM auth.login_attempt WHERE username = 'tap-ann';
+SELECT pg_temp.fail('tap-ann', '10.9.0.2', 4);
+SELECT pg_temp.ok('tap-ann', '10.9.0.2', interval '0 seconds');
+INSERT INTO auth.login_attempt (username, ip, success, at) VALUES ('tap-ann', '10.9.0.2', false, now());
+SELECT is(auth.login_retry_after('tap-ann', '10.9.0.2'), 0, 'a typo after a successful sign-in is not the fifth failure');
+
+-- 20 failures of one account from many addresses: a new address waits, a known one does not,
+-- and after the user signs in the old failures no longer count.
+INSERT INTO auth.login_attempt (username, ip, success, at)
+SELECT 'tap-bo', ('10.8.0.' || i)::inet, false, now() - make_interval(secs => i) FROM generate_series(1, 20) i;
+SELECT pg_temp.ok('tap-bo', '10.9.0.3');
+SELECT ok(auth.login_retry_after('tap-bo', '10.9.0.4') > 0, '20 failures of a user from many addresses: a new address waits');
+SELECT is(auth.login_retry_after('tap-bo', '10.9.0.3'), 0, '… an address the user signed in from does not');
+SELECT pg_temp.ok('tap-bo', '10.9.0.3', interval '0 seconds');
+SELECT is(auth.login_retry_after('tap-bo', '10.9.0.4'), 0, '… nor, once the user signed in, any address');
+
+SELECT * FROM finish();
+ROLLBACK;
