@@ -14,6 +14,9 @@ hasnt "… raw HTML is dropped" "$BODY" "<script>alert(1)"
 hasnt "… and so are javascript: links" "$BODY" 'href="javascript:'
 hasnt "… and event handlers" "$BODY" "onerror=alert"
 post kb /kb/save "csrf=$ktok" "title=Getting a refund" lang=en published=on "body_md=Refunds take *five* working days."
+long=$(printf '咖啡%.0s' $(seq 10000))
+post kb /kb/save "csrf=$ktok" "title=长文章" lang=zh-CN "body_md=$long"
+eq "an article of 20,000 Chinese characters (180 KB as a form) is saved" "$STATUS" 303
 post kb /kb/save "csrf=$ktok" "title=Unreleased refund policy" lang=en "body_md=Draft: refunds within one day."
 req kb GET "/kb.json?q=退款"
 has "Chinese search without spaces finds the article" "$(jq -r '[.articles[].title] | join("|")' <<<"$BODY")" "如何申请退款"
