@@ -68,14 +68,22 @@ eq "POST without Origin or Referer is 403" "$STATUS" 403
 eq "rejected requests wrote nothing" "$(sql "SELECT count(*) FROM auth.login_attempt")" "$attempts_before"
 req a POST /login -H "Origin: $ORIGIN" -H 'Content-Type: application/json' -d '{}'
 eq "a non-form body is 415" "$STATUS" 415
-req a POST /login -H "Origin: $ORIGIN" --data-binary @<(head -c 70000 /dev/zero | tr '\0' a)
-eq "an oversized form is 413" "$STATUS" 413
+req a POST /login -H "Origin: $ORIGIN" --data-binary @<(head -c 850000 /dev/zero | tr '\0' a)
+eq "an oversized form (over the worker's 800 KiB) is 413" "$STATUS" 413
 # The worker refuses before reading the body: nginx, still sending it, must get the 413, not a reset.
 head -c 900000 /dev/zero | tr '\0' a >"$E2E_TMP/form900k"
 codes=$(for _ in $(seq 20); do
   curl -s -o /dev/null -w '%{http_code} ' -X POST -H "Origin: $ORIGIN" --data-binary @"$E2E_TMP/form900k" "$BASE/logout"
 done)
 eq "20 refused 900 KB forms: every one answered 413" "$codes" "$(printf '413 %.0s' $(seq 20))"
+# What nginx refuses itself has the same security headers, and says why in both languages or as JSON.
+req a POST /language.json -H "Origin: $ORIGIN" --data-binary @<(head -c 1100000 /dev/zero | tr '\0' a)
+eq "a body over nginx's 1 MiB: 413 from nginx, as JSON when asked" "$STATUS $(jq -r .error.status <<<"$BODY")" "413 413"
+has "… with the CSP" "$HEADERS" "Content-Security-Policy: default-src 'none'"
+req a GET "/dashboard?x=$(head -c 20000 /dev/zero | tr '\0' a)"
+eq "an address over nginx's limit: 414" "$STATUS" 414
+has "… with nosniff" "$HEADERS" "X-Content-Type-Options: nosniff"
+has "… and a page in both languages" "$BODY" "地址（URL）过长"
 post a /login "csrf=$token" "username=e2e_admin" "password=wrong-password"
 eq "wrong password is 401" "$STATUS" 401
 has "… with the message beside the form" "$BODY" "Wrong user name or password"

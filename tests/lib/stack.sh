@@ -179,8 +179,12 @@ start_hooks() {
 
 start_nginx() {
   mkdir -p "$VAR/nginx"
-  sed -e "s|@VAR@|$VAR|g" -e "s|@ROOT@|$ROOT|g" -e "s|@PORT@|$HTTP_PORT|g" \
-    -e "s|@HOOKS_RATE@|${PARLEY_HOOKS_RATE:-200}|g" "$ROOT/nginx/parley.conf" >"$VAR/nginx/nginx.conf"
+  local conf
+  for conf in parley errors; do
+    sed -e "s|@VAR@|$VAR|g" -e "s|@ROOT@|$ROOT|g" -e "s|@PORT@|$HTTP_PORT|g" \
+      -e "s|@HOOKS_RATE@|${PARLEY_HOOKS_RATE:-200}|g" "$ROOT/nginx/$conf.conf" >"$VAR/nginx/$conf.conf"
+  done
+  mv "$VAR/nginx/parley.conf" "$VAR/nginx/nginx.conf"
   if [ "$(id -u)" = 0 ]; then chown -R "$APP_USER" "$VAR/nginx"; fi
   if [ -s "$VAR/run/nginx.pid" ] && kill -0 "$(cat "$VAR/run/nginx.pid")" 2>/dev/null; then
     as_app nginx -p "$VAR/nginx" -c "$VAR/nginx/nginx.conf" -e "$VAR/log/nginx-error.log" -s reload
