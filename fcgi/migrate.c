@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct {
     char **names;
@@ -72,12 +73,17 @@ static const char *sha256_hex(arena *a, const char *s, size_t n)
 }
 
 /* Run a whole SQL file (several statements) on the simple-query protocol. */
-static void run_script(arena *a, PGconn *c, const char *name, const char *sql)
+/* Runs one file inside the open transaction; dies on an error, except a
+ * deadlock with a running program (the harvester, mid-page), after which it
+ * rolls back and returns false: the caller may run sql/ again. */
+static bool run_script(arena *a, PGconn *c, const char *name, const char *sql)
 {
     PGresult *r = PQexec(c, sql);
     ExecStatusType st = PQresultStatus(r);
     bool failed = st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK;
     const char *msg = failed ? db_error_text(a, r) : NULL;
+    const char *state = failed ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    bool deadlock = state && !strcmp(state, "40P01");
     PQclear(r);
     /* A COMMIT or ROLLBACK inside the file would end our transaction early. */
     PGTransactionStatusType ts = PQtransactionStatus(c);
@@ -87,8 +93,11 @@ static void run_script(arena *a, PGconn *c, const char *name, const char *sql)
             name, msg ? "\n" : "", msg ? msg : "");
     if (failed) {
         PQclear(PQexec(c, "ROLLBACK"));
+        if (deadlock)
+            return false;
         die("%s failed, nothing of it was applied:\n%s", name, msg);
     }
+    return true;
 }
 
 int cmd_migrate(int argc, char **argv)
@@ -166,11 +175,20 @@ int cmd_migrate(int argc, char **argv)
     /* Re-creatable code: all of sql/ in one transaction, so a broken file changes nothing. */
     const char *sdir = arena_printf(a, "%s/sql", root);
     filelist sf = list_files(a, sdir, "^[0-9]{3}_[a-z0-9_]+\\.sql$");
-    db_must(a, c, "BEGIN", 0, NULL);
-    for (size_t i = 0; i < sf.n; i++) {
-        size_t len;
-        char *body = read_file(a, arena_printf(a, "%s/%s", sdir, sf.names[i]), &len);
-        run_script(a, c, arena_printf(a, "sql/%s", sf.names[i]), body);
+    for (int attempt = 1;; attempt++) {
+        db_must(a, c, "BEGIN", 0, NULL);
+        bool whole = true;
+        for (size_t i = 0; i < sf.n && whole; i++) {
+            size_t len;
+            char *body = read_file(a, arena_printf(a, "%s/%s", sdir, sf.names[i]), &len);
+            whole = run_script(a, c, arena_printf(a, "sql/%s", sf.names[i]), body);
+        }
+        if (whole)
+            break;
+        if (attempt == 5)
+            die("sql/ met a deadlock with a running program five times; nothing of it was applied: try again");
+        fprintf(stderr, "parley migrate: sql/ met a deadlock with a running program; trying again\n");
+        sleep((unsigned)attempt);
     }
     db_must(a, c, "COMMIT", 0, NULL);
     printf("migrations: %d applied, %zu total; sql/: %zu files applied\n", applied, fl.n, sf.n);
