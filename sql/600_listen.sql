@@ -205,7 +205,11 @@ BEGIN
   IF t.kinds IS NULL THEN
     PERFORM listen.bad_expression('The expression is empty: give at least one keyword.');
   END IF;
-  SELECT * INTO i, node FROM listen.parse_or(t.kinds, t.vals, t.at, 1);
+  BEGIN
+    SELECT * INTO i, node FROM listen.parse_or(t.kinds, t.vals, t.at, 1);
+  EXCEPTION WHEN statement_too_complex THEN   -- the descent ran out of stack
+    PERFORM listen.bad_expression('The expression nests too deeply (parentheses or NOT inside one another).');
+  END;
   IF i <= cardinality(t.kinds) THEN   -- only a stray ')' stops the descent early
     PERFORM listen.bad_expression(format('Unbalanced parenthesis at character %s: nothing to close.', t.at[i]));
   END IF;
