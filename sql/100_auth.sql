@@ -95,6 +95,15 @@ CREATE OR REPLACE FUNCTION auth.user_add(p_username text, p_display text, p_role
 RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE new_id bigint;
 BEGIN
+  -- checked before the row exists: a refused row would be reported with its
+  -- password hash in it
+  IF p_username !~ '^[a-z0-9][a-z0-9._-]{1,62}$' THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'A user name is 2 to 63 lowercase letters, digits, ".", "_" or "-", '
+                                           'starting with a letter or digit.';
+  END IF;
+  IF length(p_display) NOT BETWEEN 1 AND 200 THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'A display name is 1 to 200 characters.';
+  END IF;
   INSERT INTO auth.staff (username, display_name, role, password_hash)
   VALUES (p_username, p_display, p_role, p_hash) RETURNING id INTO new_id;
   PERFORM auth.audit('user_added', new_id, jsonb_build_object('username', p_username, 'role', p_role));
