@@ -22,6 +22,8 @@ static const char *fill_number(request *r, const char *text, long long n)
 /* The sign-in form again, with the user's input and a message (never the password). */
 static void login_form(request *r, int status, const char *error_key, const char *error_text)
 {
+    if (status == 429 || (status == 403 && !r->json)) /* (send_error audits the 403 it sends) */
+        audit_refusal(r, status, status == 429 ? "err.login_throttled" : error_key);
     if (r->json) {
         send_error(r, status, error_key, error_text);
         return;

@@ -232,8 +232,22 @@ void send_result(request *r, const api_result *res, const char *tmpl)
         send_document(r, 200, res->doc, tmpl);
 }
 
+/* A request refused for security's sake goes to the audit log (api.refused);
+ * only refusals, so one statement more where nothing else was done. */
+void audit_refusal(request *r, int status, const char *reason)
+{
+    json_t *args = json_pack("{s:i,s:s,s:s,s:s?,s:s?}", "status", status, "route", r->path, "method", r->method,
+                             "reason", reason, "username", status == 429 ? hin_get(&r->params, "username") : NULL);
+    if (!args)
+        return;
+    arena_defer(r->a, json_release, args);
+    call_api(r, "refused", args, false);
+}
+
 void send_error(request *r, int status, const char *key, const char *message)
 {
+    if (status == 403)
+        audit_refusal(r, status, key);
     if (!key && !message)
         key = generic_key(status);
     const char *text = key ? render_text(r, key) : NULL;

@@ -98,6 +98,7 @@ void send_document(request *r, int status, json_t *doc, const char *tmpl); /* JS
 void send_result(request *r, const api_result *res, const char *tmpl);       /* an api result, unparsed for JSON */
 void send_page(request *r, int status, json_t *doc, const char *tmpl, json_t *extra); /* extra: template-only fields */
 void send_error(request *r, int status, const char *message_key, const char *message);
+void audit_refusal(request *r, int status, const char *reason);
 bool origin_ok(request *r);
 
 /* handlers */

@@ -60,6 +60,20 @@ BEGIN
   RETURN jsonb_build_object('ok', true, 'lang', st.lang);
 END $$;
 
+-- A request refused for security's sake (403: a role without the right, a
+-- missing or stale CSRF token, a foreign Origin; 429: sign-in throttled): an
+-- audit event with who asked (when signed in), from where, and for what.
+CREATE FUNCTION api.refused(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  PERFORM auth.audit(CASE WHEN p->>'status' = '429' THEN 'login_throttled' ELSE 'access_denied' END,
+                     (SELECT (cur.staff).id FROM auth.current cur),
+                     jsonb_strip_nulls(jsonb_build_object('route', left(p->>'route', 200), 'method', left(p->>'method', 10),
+                                                          'reason', left(p->>'reason', 100),
+                                                          'username', left(lower(p->>'username'), 200))));
+  RETURN '{}';
+END $$;
+
 CREATE FUNCTION api.logout(p jsonb DEFAULT '{}') RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE sid bigint;

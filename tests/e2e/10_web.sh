@@ -59,6 +59,7 @@ eq "over-long query string is 414" "$STATUS" 414
 
 echo "# sign-in and CSRF"
 attempts_before=$(sql "SELECT count(*) FROM auth.login_attempt")
+denied_before=$(sql "SELECT count(*) FROM auth.audit_log WHERE event = 'access_denied' AND detail->>'route' = '/login'")
 req a GET /login
 token=$(csrf_of)
 post a /login "username=e2e_admin" "password=$PW"
@@ -70,6 +71,8 @@ eq "cross-origin POST is 403" "$STATUS" 403
 req a POST /login --data-urlencode "csrf=$token" --data-urlencode "username=e2e_admin" --data-urlencode "password=$PW"
 eq "POST without Origin or Referer is 403" "$STATUS" 403
 eq "rejected requests wrote nothing" "$(sql "SELECT count(*) FROM auth.login_attempt")" "$attempts_before"
+eq "… but each is in the audit log" \
+  "$(sql "SELECT count(*) FROM auth.audit_log WHERE event = 'access_denied' AND detail->>'route' = '/login'")" "$((denied_before + 4))"
 req a POST /login -H "Origin: $ORIGIN" -H 'Content-Type: application/json' -d '{}'
 eq "a non-form body is 415" "$STATUS" 415
 req a POST /login -H "Origin: $ORIGIN" --data-binary @<(head -c 850000 /dev/zero | tr '\0' a)
@@ -154,6 +157,8 @@ login c e2e_analyst "$PW"
 req c GET /admin/audit
 eq "an analyst may not open the audit log" "$STATUS" 403
 has "… and is told why" "$BODY" "Your role may not do this"
+eq "… and the refusal is audited with who asked" "$(sql "SELECT s.username FROM auth.audit_log l JOIN auth.staff s ON s.id = l.staff_id
+  WHERE l.event = 'access_denied' AND l.detail->>'route' = '/admin/audit' ORDER BY l.id DESC LIMIT 1")" e2e_analyst
 req a GET /admin/audit
 eq "an admin may" "$STATUS" 200
 has "the audit log lists sign-ins" "$BODY" "login"
@@ -187,6 +192,7 @@ post t /login "csrf=$token" "username=e2e_victim" "password=$PW"
 eq "after 5 failures the pair is throttled (429)" "$STATUS" 429
 has "… with Retry-After" "$HEADERS" "Retry-After:"
 has "… and a message" "$BODY" "Too many sign-in attempts"
+eq "… and audited" "$(sql "SELECT count(*) > 0 FROM auth.audit_log WHERE event = 'login_throttled' AND detail->>'username' = 'e2e_victim'")" t
 sql "INSERT INTO auth.login_attempt (username, ip, success) VALUES ('e2e_victim', '127.0.0.2', true)" >/dev/null
 
 echo "# logout"
