@@ -248,6 +248,12 @@ void send_error(request *r, int status, const char *key, const char *message)
 {
     if (status == 403)
         audit_refusal(r, status, key);
+    /* Refused before reaching the database (an unknown page, a wrong method,
+     * bad input): still show who is signed in, in their language. */
+    if (!r->viewer && r->session && *r->session && status != 503) {
+        call_api(r, NULL, NULL, false);
+        r->lang = render_pick_lang(r);
+    }
     if (!key && !message)
         key = generic_key(status);
     const char *text = key ? render_text(r, key) : NULL;

@@ -183,6 +183,10 @@ post a /language "csrf=$(csrf_of)" "lang=zh-CN" "back=/dashboard"
 eq "a signed-in language choice is stored" "$(sql "SELECT lang FROM auth.staff WHERE username = 'e2e_admin'")" zh-CN
 req a GET /dashboard -H 'Accept-Language: en'
 has "… and used for that user" "$BODY" "仪表盘"
+req a GET /no-such-page -H 'Accept-Language: en'
+eq "an unknown page is 404" "$STATUS" 404
+has "… in that user's language" "$BODY" "页面不存在。"
+has "… showing who is signed in" "$BODY" 'data-testid="who"'
 
 echo "# throttling"
 req t GET /login
