@@ -1282,7 +1282,9 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // The platform's own answer for an authenticated, not rate-limited request.
 function platformAnswer(app, gen, account, req, url, sub, body = {}) {
   const token = tokenOf(gen, req, url);
-  const rate = app.limiter.hit(gen.name, token ?? `ip:${req.socket.remoteAddress}`, Date.now());
+  // X counts each endpoint apart (ids in the path are one endpoint); the others count per token
+  const endpoint = gen.ratePerEndpoint ? ` ${req.method} ${sub.replace(/\/\d+(?=\/|$)/g, '/:id')}` : '';
+  const rate = app.limiter.hit(gen.name, (token ?? `ip:${req.socket.remoteAddress}`) + endpoint, Date.now());
   const headers = gen.headers(rate);
   const answer = (a) => ({ ...a, headers: { ...headers, ...a.headers }, body: a.body ?? gen.errorBody(a.status) });
   if (!token || token !== gen.tokenFor(account) || app.revoked.has(token)) return answer(gen.authError(!token, Boolean(token) && app.revoked.has(token)));

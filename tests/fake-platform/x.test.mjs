@@ -196,3 +196,16 @@ test('x: POST /2/tweets answers, records, refuses duplicates and over-long text'
   assert.equal(lookup.json.includes.users[0].username, 'xbrand');
   assert.equal((await get(`${X}/2/tweets/1`)).json.errors[0].title, 'Not Found Error');
 });
+
+test('x: the rate limit counts each endpoint apart, as X does', async () => {
+  await control('POST', 'reset', { accounts: { xbrand: { notifications: 5, posts: 2 } }, rate_limit: { x: { limit: 2, window_s: 3600 } } });
+  const me = (await get(`${X}/2/users/me`)).json.data.id;
+  assert.equal((await get(`${X}/2/users/${me}/mentions`)).status, 200);
+  const second = await get(`${X}/2/users/${me}/mentions`);
+  assert.equal(second.headers.get('x-rate-limit-remaining'), '0', 'two of two used on mentions');
+  assert.equal((await get(`${X}/2/users/${me}/mentions`)).status, 429, 'the third on mentions is refused');
+  const tweets = await get(`${X}/2/users/${me}/tweets`);
+  assert.equal(tweets.status, 200, 'the user timeline has its own budget');
+  assert.equal(tweets.headers.get('x-rate-limit-remaining'), '1');
+  await reset();
+});

@@ -254,6 +254,7 @@ export default function x(kit) {
   const gen = {
     name: 'x',
     rate: { limit: 900, window_s: 900 },
+    ratePerEndpoint: true,   // as X API v2 does (the harvester's platform.quota_scope = 'endpoint')
     extraWeights: [['mention', 55], ['quote', 15], ['like', 20], ['repost', 10]],
     appendWeights: [['mention', 35], ['reply', 35], ['like', 10], ['follow', 20]],
 
