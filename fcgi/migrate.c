@@ -76,7 +76,7 @@ static const char *sha256_hex(arena *a, const char *s, size_t n)
 /* Runs one file inside the open transaction; dies on an error, except a
  * deadlock with a running program (the harvester, mid-page), after which it
  * rolls back and returns false: the caller may run sql/ again. */
-static bool run_script(arena *a, PGconn *c, const char *name, const char *sql)
+__attribute__((warn_unused_result)) static bool run_script(arena *a, PGconn *c, const char *name, const char *sql)
 {
     PGresult *r = PQexec(c, sql);
     ExecStatusType st = PQresultStatus(r);
@@ -163,7 +163,8 @@ int cmd_migrate(int argc, char **argv)
         size_t len;
         char *body = read_file(a, arena_printf(a, "%s/%s", mdir, fl.names[i]), &len);
         db_must(a, c, "BEGIN", 0, NULL);
-        run_script(a, c, fl.names[i], body);
+        if (!run_script(a, c, fl.names[i], body))
+            die("%s met a deadlock with a running program; nothing of it was applied: run migrate again", fl.names[i]);
         const char *ver = arena_printf(a, "%d", version);
         const char *p[] = {ver, fl.names[i], sha256_hex(a, body, len)};
         db_must(a, c, "INSERT INTO maint.schema_migration (version, name, sha256) VALUES ($1, $2, $3)", 3, p);

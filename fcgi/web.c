@@ -236,6 +236,8 @@ void send_result(request *r, const api_result *res, const char *tmpl)
  * only refusals, so one statement more where nothing else was done. */
 void audit_refusal(request *r, int status, const char *reason)
 {
+    if (PQstatus(r->w->db) != CONNECTION_OK) /* optional: never wait for a reconnect */
+        return;
     json_t *args = json_pack("{s:i,s:s,s:s,s:s?,s:s?}", "status", status, "route", r->path, "method", r->method,
                              "reason", reason, "username", status == 429 ? hin_get(&r->params, "username") : NULL);
     if (!args)
@@ -250,10 +252,10 @@ void send_error(request *r, int status, const char *key, const char *message)
         audit_refusal(r, status, key);
     /* Refused before reaching the database (an unknown page, a wrong method,
      * bad input): still show who is signed in, in their language. */
-    if (!r->viewer && r->session && *r->session && status != 503) {
+    if (!r->viewer && r->session && *r->session && status != 503 && PQstatus(r->w->db) == CONNECTION_OK)
         call_api(r, NULL, NULL, false);
+    if (r->viewer)
         r->lang = render_pick_lang(r);
-    }
     if (!key && !message)
         key = generic_key(status);
     const char *text = key ? render_text(r, key) : NULL;

@@ -54,15 +54,17 @@ $$;
 --  * 5 failures of one account from one address in 15 min: exponential delay from 30 s, at most 15 min;
 --  * 50 failures from one address in 15 min: that address waits until the window frees up;
 --  * 20 failures of one account from all addresses in 5 min: at most a 5 minute wait.
--- Strangers must not lock a user out: the last two never hold an address the
--- account signed in from during the last 30 days (one shared NAT, many staff),
--- and a successful sign-in clears the account's failures before it.
+-- Strangers must not lock a user out: for an address the account signed in
+-- from during the last 30 days (one shared NAT, many staff) the last two do
+-- not apply, except that 200 failures on real user names from the address
+-- (someone there trying every colleague's account) hold it too; and a
+-- successful sign-in clears the account's failures before it.
 CREATE OR REPLACE FUNCTION auth.login_retry_after(p_username text, p_ip inet) RETURNS integer
 LANGUAGE sql STABLE AS $$
   WITH since AS (
     SELECT coalesce(max(at), '-infinity') AS ok_at,
            coalesce(max(at) FILTER (WHERE ip IS NOT DISTINCT FROM p_ip), '-infinity') AS ok_here,
-           bool_or(ip = p_ip AND at > now() - interval '30 days') AS known
+           coalesce(bool_or(ip = p_ip AND at > now() - interval '30 days'), false) AS known
     FROM auth.login_attempt WHERE success AND username = p_username
   ), pair AS (
     SELECT count(*) AS n, max(at) AS last FROM auth.login_attempt, since
@@ -72,17 +74,24 @@ LANGUAGE sql STABLE AS $$
     SELECT at FROM auth.login_attempt
     WHERE NOT success AND ip = p_ip AND at > now() - interval '15 minutes'
     ORDER BY at DESC OFFSET 49 LIMIT 1
+  ), by_ip_on_staff AS (
+    SELECT l.at FROM auth.login_attempt l
+    WHERE NOT l.success AND l.ip = p_ip AND l.at > now() - interval '15 minutes'
+      AND EXISTS (SELECT FROM auth.staff s WHERE s.username = l.username)
+    ORDER BY l.at DESC OFFSET 199 LIMIT 1
   ), by_account AS (
     SELECT at FROM auth.login_attempt, since
     WHERE NOT success AND username = p_username AND at > greatest(now() - interval '5 minutes', since.ok_at)
     ORDER BY at DESC OFFSET 19 LIMIT 1
   )
   SELECT ceil(GREATEST(0,
+    -- (the exponent capped: 30 s × 2^5 is past the 15 minute cap already)
     CASE WHEN pair.n >= 5 THEN extract(epoch FROM pair.last
-         + least(interval '30 seconds' * 2 ^ (pair.n - 5), interval '15 minutes') - now()) END,
-    CASE WHEN NOT coalesce(since.known, false) THEN
-      greatest((SELECT extract(epoch FROM at + interval '15 minutes' - now()) FROM by_ip),
-               (SELECT extract(epoch FROM at + interval '5 minutes' - now()) FROM by_account)) END
+         + least(interval '30 seconds' * 2 ^ least(pair.n - 5, 6), interval '15 minutes') - now()) END,
+    CASE WHEN since.known
+      THEN (SELECT extract(epoch FROM at + interval '15 minutes' - now()) FROM by_ip_on_staff)
+      ELSE greatest((SELECT extract(epoch FROM at + interval '15 minutes' - now()) FROM by_ip),
+                    (SELECT extract(epoch FROM at + interval '5 minutes' - now()) FROM by_account)) END
   ))::integer
   FROM pair, since
 $$;

@@ -63,9 +63,18 @@ END $$;
 -- A request refused for security's sake (403: a role without the right, a
 -- missing or stale CSRF token, a foreign Origin; 429: sign-in throttled): an
 -- audit event with who asked (when signed in), from where, and for what.
+-- One event a minute per address, page and reason: a flood of refused
+-- requests must not bury the rest of the log.
 CREATE FUNCTION api.refused(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
+  IF EXISTS (SELECT FROM auth.audit_log l
+             WHERE l.at > now() - interval '1 minute' AND l.ip IS NOT DISTINCT FROM auth.request_ip()
+               AND l.event IN ('access_denied', 'login_throttled')
+               AND l.detail->>'route' IS NOT DISTINCT FROM left(p->>'route', 200)
+               AND l.detail->>'reason' IS NOT DISTINCT FROM left(p->>'reason', 100)) THEN
+    RETURN '{}';
+  END IF;
   PERFORM auth.audit(CASE WHEN p->>'status' = '429' THEN 'login_throttled' ELSE 'access_denied' END,
                      (SELECT (cur.staff).id FROM auth.current cur),
                      jsonb_strip_nulls(jsonb_build_object('route', left(p->>'route', 200), 'method', left(p->>'method', 10),

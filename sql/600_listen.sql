@@ -205,6 +205,13 @@ BEGIN
   IF t.kinds IS NULL THEN
     PERFORM listen.bad_expression('The expression is empty: give at least one keyword.');
   END IF;
+  -- the parser descends once per parenthesis and per NOT: a bound on both
+  -- (the stack catch below is only a backstop for smaller stacks)
+  IF (SELECT max(d) FROM (SELECT sum(CASE k WHEN '(' THEN 1 WHEN ')' THEN -1 ELSE 0 END) OVER (ORDER BY n) AS d
+                          FROM unnest(t.kinds) WITH ORDINALITY u(k, n)) x) > 50
+     OR (SELECT count(*) FROM unnest(t.kinds) k WHERE k = 'not') > 50 THEN
+    PERFORM listen.bad_expression('The expression nests too deeply (parentheses or NOT inside one another).');
+  END IF;
   BEGIN
     SELECT * INTO i, node FROM listen.parse_or(t.kinds, t.vals, t.at, 1);
   EXCEPTION WHEN statement_too_complex THEN   -- the descent ran out of stack

@@ -229,24 +229,29 @@ up() { # everything but demo data
 }
 
 # The owner's and the BI role's libpq URIs: the private cluster's, with
-# their passwords; for an existing database, where the server says it is
-# (the BI role's password is the operator's to give).
+# their passwords; for an existing database, as PARLEY_DB reaches it (the
+# BI role's password is the operator's to give).
 connection_uris() {
   if private_cluster; then
     echo "postgresql://parley_owner:$(cat "$VAR/secrets/owner.pw" 2>/dev/null || echo '…')@127.0.0.1:$PGPORT/parley"
     echo "postgresql://parley_bi:$(cat "$VAR/secrets/bi.pw" 2>/dev/null || echo '…')@127.0.0.1:$PGPORT/parley"
     return
   fi
-  local where; where=$(as_app "$PGBIN/psql" -X -qtA -F ' ' "$PARLEY_DB" \
-    -c "SELECT current_user, coalesce(host(inet_server_addr()), 'localhost'), current_setting('port'), current_database()")
-  read -r owner host port db <<<"$where"
-  [[ $host == *:* ]] && host="[$host]"
-  echo "postgresql://$owner@$host:$port/$db   (its password as you set it)"
-  echo "postgresql://parley_bi@$host:$port/$db   (set its password: ALTER ROLE parley_bi PASSWORD '…')"
+  local owner host port db
+  read -r owner host port db < <(as_app "$PGBIN/psql" -X -q "$PARLEY_DB" -c '\echo :USER :HOST :PORT :DBNAME') || true
+  if [ -z "${db:-}" ]; then say "cannot reach the database named by PARLEY_DB"; return 1; fi
+  local at
+  case $host in
+    /*) at="/$db?host=$host&port=$port" ;;          # a socket directory
+    *:*) at="[$host]:$port/$db" ;;
+    *) at="$host:$port/$db" ;;
+  esac
+  echo "postgresql://$owner@$at   (its password as you set it)"
+  echo "postgresql://parley_bi@$at   (set its password: ALTER ROLE parley_bi PASSWORD '…')"
 }
 
 print_urls() {
-  local uris; uris=$(connection_uris)
+  local uris; uris=$(connection_uris) || exit 1
   cat <<MSG
 
 Parley is running:   http://127.0.0.1:$HTTP_PORT/

@@ -9,7 +9,7 @@ $$;
 SELECT lives_ok($$SELECT auth.user_add('tap_admin', 'Tap Admin', 'admin', '$argon2id$v=19$m=19456,t=2,p=1$x$y')$$, 'add admin');
 SELECT lives_ok($$SELECT auth.user_add('tap_analyst', 'Tap Analyst', 'analyst', '$argon2id$v=19$m=19456,t=2,p=1$x$y')$$, 'add analyst');
 SELECT throws_ok($$SELECT auth.user_add('tap_admin', 'Again', 'admin', '$argon2id$v=19$x')$$, 'PR409', NULL, 'duplicate user is PR409');
-SELECT throws_ok($$SELECT auth.user_add('Bad Name', 'x', 'admin', '$argon2id$v=19$x')$$, '23514', NULL, 'user names are checked');
+SELECT throws_ok($$SELECT auth.user_add('Bad Name', 'x', 'admin', '$argon2id$v=19$x')$$, 'PR422', NULL, 'user names are checked (before the row, which would carry the hash)');
 
 -- Challenge: known user gets the hash, unknown gets NULL (worker then uses a dummy).
 SELECT pg_temp.as_browser('');

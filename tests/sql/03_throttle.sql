@@ -1,7 +1,7 @@
 -- Sign-in throttling (auth.login_retry_after): strangers cannot lock a user
 -- out. Failures are written straight into auth.login_attempt.
 BEGIN;
-SELECT plan(7);
+SELECT plan(9);
 SET LOCAL client_min_messages = warning;
 
 -- pg_temp.fail(user, ip, n): n failed attempts, the latest a second ago.
@@ -38,6 +38,16 @@ SELECT ok(auth.login_retry_after('tap-bo', '10.9.0.4') > 0, '20 failures of a us
 SELECT is(auth.login_retry_after('tap-bo', '10.9.0.3'), 0, '… an address the user signed in from does not');
 SELECT pg_temp.ok('tap-bo', '10.9.0.3', interval '0 seconds');
 SELECT is(auth.login_retry_after('tap-bo', '10.9.0.4'), 0, '… nor, once the user signed in, any address');
+
+-- Someone behind that address trying real staff accounts (200 failures on
+-- existing names) holds it for everyone, known or not.
+SELECT auth.user_add('tap-real', 'Tap Real', 'agent', '$argon2id$v=19$m=19456,t=2,p=1$x$y') IS NULL AS silenced \gset
+INSERT INTO auth.login_attempt (username, ip, success, at)
+SELECT 'tap-real', '10.9.0.1', false, now() - make_interval(secs => i) FROM generate_series(1, 200) i;
+SELECT ok(auth.login_retry_after('tap-kim', '10.9.0.1') > 0, 'password spraying on real names from an address holds even its known users');
+-- Many failures of one pair stay a wait (the delay's growth is capped), not an error.
+SELECT pg_temp.fail('tap-many', '10.9.0.5', 80);
+SELECT ok(auth.login_retry_after('tap-many', '10.9.0.5') BETWEEN 1 AND 900, '80 failures of a pair: a wait of at most 15 minutes');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -4,7 +4,7 @@
 -- the api and what the web role may touch. Run from the repository root
 -- (the accuracy check reads bench/data/sentiment-*.tsv with \copy).
 BEGIN;
-SELECT plan(107);
+SELECT plan(108);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -49,6 +49,8 @@ SELECT throws_ok($$SELECT listen.compile('lumen OR coffee) tea')$$, 'PR422',
 SELECT throws_ok($$SELECT listen.compile(repeat('(', 300) || 'a' || repeat(')', 300))$$, 'PR422',
                  'The expression nests too deeply (parentheses or NOT inside one another).',
                  '300 nested parentheses: a clear 422, not the server''s stack limit');
+SELECT throws_ok($$SELECT listen.compile('lumen AND ' || repeat('NOT ', 51) || 'tea')$$, 'PR422',
+                 'The expression nests too deeply (parentheses or NOT inside one another).', '… and 51 NOTs');
 SELECT throws_ok($$SELECT listen.compile('lumen AND')$$, 'PR422', 'AND at character 7 needs a keyword after it.',
                  'dangling AND');
 SELECT throws_ok($$SELECT listen.compile('OR lumen')$$, 'PR422', 'OR at character 1 needs a keyword before it.',
