@@ -91,7 +91,7 @@ has "… with the CSP" "$HEADERS" "Content-Security-Policy: default-src 'none'"
 req a GET "/dashboard?x=$(head -c 20000 /dev/zero | tr '\0' a)"
 eq "an address over nginx's limit: 414" "$STATUS" 414
 has "… with nosniff" "$HEADERS" "X-Content-Type-Options: nosniff"
-has "… and a page in both languages" "$BODY" "地址（URL）过长"
+has "… and a page in both languages" "$BODY" "网址过长"
 post a /login "csrf=$token" "username=e2e_admin" "password=wrong-password"
 eq "wrong password is 401" "$STATUS" 401
 has "… with the message beside the form" "$BODY" "Wrong user name or password"

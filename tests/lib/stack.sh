@@ -185,6 +185,7 @@ start_nginx() {
       -e "s|@HOOKS_RATE@|${PARLEY_HOOKS_RATE:-200}|g" "$ROOT/nginx/$conf.conf" >"$VAR/nginx/$conf.conf"
   done
   mv "$VAR/nginx/parley.conf" "$VAR/nginx/nginx.conf"
+  node "$ROOT/nginx/error_pages.mjs" "$ROOT/templates/i18n" "$VAR/nginx/errors"
   if [ "$(id -u)" = 0 ]; then chown -R "$APP_USER" "$VAR/nginx"; fi
   if [ -s "$VAR/run/nginx.pid" ] && kill -0 "$(cat "$VAR/run/nginx.pid")" 2>/dev/null; then
     as_app nginx -p "$VAR/nginx" -c "$VAR/nginx/nginx.conf" -e "$VAR/log/nginx-error.log" -s reload
