@@ -280,8 +280,10 @@ static const char *failure(arena *a, long status, json_t *body, const char **mes
     *message = arena_printf(a, "Weibo error %ld: %s", code, err ? err : "(no message)");
     if ((code >= 21314 && code <= 21319) || code == 21327 || code == 21332 || code == 21301)
         return "auth";
-    if (code == 10022 || code == 10023 || code == 10024)
+    if (code == 10022 || code == 10023) /* the address's or the user's whole budget */
         return "throttled";
+    if (code == 10024) /* one API's own limit (such as replying to comments) */
+        return "throttled_api";
     if (code == 10001)
         return "server";
     return "client";

@@ -36,6 +36,11 @@ const char *failure_kind(arena *a, const adapter *ad, long status, json_t *body,
     return status >= 500 || status < 200 ? "server" : "client";
 }
 
+bool throttled(const char *kind)
+{
+    return !strcmp(kind, "throttled") || !strcmp(kind, "throttled_api");
+}
+
 const char *authorization_header(arena *a, const adapter *ad, const char *token)
 {
     return ad->authorization ? ad->authorization(a, token) : arena_printf(a, "Authorization: Bearer %s", token);

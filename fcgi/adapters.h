@@ -69,8 +69,10 @@ typedef struct {
                            const char **url);
     /* Optional (NULL: the status code decides). What a failed answer (status not
      * 2xx) means, for platforms that report expired tokens or throttling inside
-     * 400 bodies (Meta, Weibo): "auth", "throttled", "server" or "client", or NULL
-     * for the status code's meaning; *message may be set to the platform's words. */
+     * 400 bodies (Meta, Weibo): "auth", "throttled" (the token's budget is
+     * spent), "throttled_api" (only this API's own limit: the token's other
+     * calls may go on), "server" or "client", or NULL for the status code's
+     * meaning; *message may be set to the platform's words. */
     const char *(*failure)(arena *a, long status, json_t *body, const char **message);
     /* Optional: the Authorization header line for a token (NULL: Bearer). Tokens
      * never go into URLs, which are stored and logged. */
@@ -86,6 +88,8 @@ typedef struct {
 /* The failure kind of a non-2xx answer (the adapter's verdict, else the status
  * code's) and the message to record. */
 const char *failure_kind(arena *a, const adapter *ad, long status, json_t *body, const char **message);
+/* A kind failure_kind() gives for a throttle: wait for the retry time. */
+bool throttled(const char *kind);
 /* The Authorization header line for the adapter's platform. */
 const char *authorization_header(arena *a, const adapter *ad, const char *token);
 

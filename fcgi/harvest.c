@@ -141,7 +141,7 @@ static bool finish_page(harvester *h, transfer *t, CURLcode rc)
     if (status < 200 || status >= 300) {
         const char *message, *kind = failure_kind(a, t->ad, status, body, &message);
         record_failure(h, t, kind, message,
-                       !strcmp(kind, "throttled") ? retry_time(a, t->headers, reset_at) : NULL);
+                       throttled(kind) ? retry_time(a, t->headers, reset_at) : NULL);
         return false;
     }
     if (!utf8_valid(t->body.data ? t->body.data : "", t->body.len)) {

@@ -39,6 +39,7 @@ typedef struct outgoing {
     bool interrupted;        /* the last attempt ended with nothing recorded (its harvester died) */
     const char *send_error;  /* with lookup after a send: what the send was answered */
     bool send_permanent;
+    bool api_throttle;       /* throttled by the reply API's own limit, not the token's budget */
 } outgoing;
 
 struct publisher {
@@ -88,8 +89,8 @@ static void drop(publisher *p, outgoing *s)
 static void record_failed(publisher *p, outgoing *s, const char *message, bool permanent, const char *retry_at)
 {
     const char *v[] = {arena_printf(s->a, "%lld", s->e.id), p->owner, message, permanent ? "true" : "false",
-                       retry_at};
-    PGresult *r = PQexecParams(p->db, "SELECT ingest.outbox_failed($1, $2, $3, $4, $5)", 5, NULL, v, NULL, NULL, 0);
+                       retry_at, s->api_throttle ? "false" : "true"};
+    PGresult *r = PQexecParams(p->db, "SELECT ingest.outbox_failed($1, $2, $3, $4, $5, $6)", 6, NULL, v, NULL, NULL, 0);
     fprintf(stderr, "harvest: reply %lld (%s) not sent: %s; %s\n", s->e.id, s->e.platform, message,
             PQresultStatus(r) == PGRES_TUPLES_OK ? PQgetvalue(r, 0, 0) : PQresultErrorMessage(r));
     PQclear(r);
@@ -225,8 +226,9 @@ static bool finish(publisher *p, outgoing *s, CURLcode rc)
             s->look_first = s->lookup = false;
             return start(p, s);
         }
+        s->api_throttle = !strcmp(kind, "throttled_api");
         record_failed(p, s, arena_printf(a, "could not check whether an earlier attempt posted the reply: %s", msg),
-                      !strcmp(kind, "auth"), !strcmp(kind, "throttled") ? retry_at : NULL);
+                      !strcmp(kind, "auth"), throttled(kind) ? retry_at : NULL);
         return false;
     }
     if (status >= 200 && status < 300) {
@@ -253,7 +255,8 @@ static bool finish(publisher *p, outgoing *s, CURLcode rc)
     } else {
         kind = failure_kind(a, s->ad, status, body, &msg);
     }
-    if (!strcmp(kind, "throttled")) {
+    if (throttled(kind)) {
+        s->api_throttle = !strcmp(kind, "throttled_api");
         record_failed(p, s, msg, false, retry_at);
         return false;
     }

@@ -28,8 +28,8 @@ $$;
 -- (ingest.replies_held_until). Only for platforms that count per token
 -- (social.platform.quota_scope); where each endpoint has its own window,
 -- each stream minds its own. Where posting spends the same budget
--- (posting_shares_quota), a hold a reply met (sends_held_until) is the
--- token's too.
+-- (posting_shares_quota), a hold a reply met on the token's whole budget
+-- (sends_held_until, sends_hold_token_wide) is the token's too.
 DROP FUNCTION IF EXISTS ingest.token_held_until(bigint, text);
 CREATE OR REPLACE FUNCTION ingest.token_held_until(p_account bigint, p_platform text, p_left integer DEFAULT 1)
 RETURNS timestamptz LANGUAGE sql STABLE AS $$
@@ -37,7 +37,8 @@ RETURNS timestamptz LANGUAGE sql STABLE AS $$
            (SELECT max(q.quota_reset_at) FROM ingest.stream q
             WHERE q.account_id = p_account AND q.quota_remaining <= p_left AND q.quota_reset_at > now()),
            (SELECT a.sends_held_until FROM social.account a
-            WHERE a.id = p_account AND pl.posting_shares_quota AND a.sends_held_until > now())) END
+            WHERE a.id = p_account AND pl.posting_shares_quota AND a.sends_hold_token_wide
+              AND a.sends_held_until > now())) END
   FROM social.platform pl WHERE pl.code = p_platform
 $$;
 CREATE OR REPLACE FUNCTION ingest.token_quota_spent(p_account bigint, p_platform text) RETURNS boolean
@@ -250,11 +251,11 @@ DECLARE
   retry timestamptz;
   passed_over boolean := p_kind = 'client' AND (s.kind = 'replies' OR p_state IS DISTINCT FROM s.state AND p_state IS NOT NULL);
 BEGIN
-  IF p_kind NOT IN ('throttled', 'server', 'network', 'auth', 'client') THEN
+  IF p_kind NOT IN ('throttled', 'throttled_api', 'server', 'network', 'auth', 'client') THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = format('unknown failure kind %s', p_kind);
   END IF;
   retry := CASE
-    WHEN p_kind = 'throttled' THEN greatest(coalesce(p_retry_at, now() + interval '1 minute'), now())
+    WHEN p_kind IN ('throttled', 'throttled_api') THEN greatest(coalesce(p_retry_at, now() + interval '1 minute'), now())
     WHEN p_kind = 'auth' THEN now() + interval '100 years'
     -- passed over by the adapter at the end of a run: the next run
     WHEN p_kind = 'client' AND p_state IS NOT NULL AND p_run_done
@@ -265,10 +266,11 @@ BEGIN
     next_run_at = retry, lease_owner = NULL, lease_until = NULL,
     last_error = left(p_message, 1000), last_error_at = now(),
     -- throttled: nothing left until the retry time (for the token's other
-    -- streams too, where the platform counts per token)
+    -- streams too, where the platform counts per token); an API's own limit
+    -- (throttled_api) holds this stream alone
     quota_remaining = CASE WHEN p_kind = 'throttled' THEN 0 ELSE quota_remaining END,
     quota_reset_at = CASE WHEN p_kind = 'throttled' THEN retry ELSE quota_reset_at END,
-    errors_in_row = errors_in_row + CASE WHEN p_kind = 'throttled' THEN 0 ELSE 1 END,
+    errors_in_row = errors_in_row + CASE WHEN p_kind IN ('throttled', 'throttled_api') THEN 0 ELSE 1 END,
     -- a part passed over leaves the run incomplete; a run it ends is over
     run_started_at = CASE WHEN passed_over AND p_run_done THEN NULL ELSE run_started_at END,
     run_complete = CASE WHEN passed_over THEN p_run_done ELSE run_complete END,

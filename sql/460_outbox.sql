@@ -61,10 +61,14 @@ $$;
 
 -- The platform said the account may send no more until p_until (a throttled
 -- reply, or an answer saying none is left): its replies wait. At most a
--- day, whatever the platform said.
-CREATE OR REPLACE FUNCTION ingest.hold_replies(p_outbox_id bigint, p_until timestamptz) RETURNS timestamptz
-LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-  UPDATE social.account a SET sends_held_until = greatest(a.sends_held_until, least(p_until, now() + interval '1 day'))
+-- day, whatever the platform said. p_token_wide: the token's whole budget is
+-- spent (where posting spends the reading budget, the harvest waits too),
+-- not only the reply API's own limit; a hold still running keeps its scope.
+DROP FUNCTION IF EXISTS ingest.hold_replies(bigint, timestamptz);
+CREATE OR REPLACE FUNCTION ingest.hold_replies(p_outbox_id bigint, p_until timestamptz, p_token_wide boolean DEFAULT true)
+RETURNS timestamptz LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+  UPDATE social.account a SET sends_held_until = greatest(a.sends_held_until, least(p_until, now() + interval '1 day')),
+         sends_hold_token_wide = p_token_wide OR coalesce(a.sends_held_until > now() AND a.sends_hold_token_wide, false)
   FROM ingest.outbox o WHERE o.id = p_outbox_id AND a.id = o.account_id AND p_until > now()
   RETURNING a.sends_held_until
 $$;
@@ -223,9 +227,11 @@ END $$;
 -- failed, with the message for staff. Otherwise queued again after the
 -- backoff, or at p_retry_at when the platform said when (throttled: a 429 or
 -- a throttling code); the account's other replies then wait as long, instead
--- of each being refused in turn. Returns the entry's new state. PR409 when the lease is no longer p_owner's.
+-- of each being refused in turn (p_token_wide: see ingest.hold_replies).
+-- Returns the entry's new state. PR409 when the lease is no longer p_owner's.
+DROP FUNCTION IF EXISTS ingest.outbox_failed(bigint, text, text, boolean, timestamptz);
 CREATE OR REPLACE FUNCTION ingest.outbox_failed(p_id bigint, p_owner text, p_message text, p_permanent boolean,
-                                                p_retry_at timestamptz DEFAULT NULL)
+                                                p_retry_at timestamptz DEFAULT NULL, p_token_wide boolean DEFAULT true)
 RETURNS text LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE o ingest.outbox; give_up boolean;
 BEGIN
@@ -243,7 +249,7 @@ BEGIN
     last_error = left(coalesce(nullif(p_message, ''), 'unknown error'), 1000), last_error_at = now()
   WHERE id = o.id;
   IF p_retry_at IS NOT NULL THEN
-    PERFORM ingest.hold_replies(o.id, p_retry_at);
+    PERFORM ingest.hold_replies(o.id, p_retry_at, p_token_wide);
   END IF;
   RETURN CASE WHEN give_up THEN 'failed' ELSE 'queued' END;
 END $$;

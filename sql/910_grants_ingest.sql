@@ -22,7 +22,7 @@ GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA hooks TO parley_hooks;
 -- The outbox (sql/460): the harvester leases replies and records answers.
 GRANT EXECUTE ON FUNCTION ingest.lease_outbox(text, integer, integer),
                           ingest.outbox_sent(bigint, text, text, text, jsonb),
-                          ingest.outbox_failed(bigint, text, text, boolean, timestamptz),
+                          ingest.outbox_failed(bigint, text, text, boolean, timestamptz, boolean),
                           ingest.release_outbox_owner(text),
-                          ingest.hold_replies(bigint, timestamptz)
+                          ingest.hold_replies(bigint, timestamptz, boolean)
   TO parley_harvest;

@@ -6,7 +6,7 @@
 -- where a reply spends the same budget, Meta and Weibo, so does the harvest). Also: what each stream
 -- brings in is counted as it is recorded, and Weibo's and X's replies walks are hourly.
 BEGIN;
-SELECT plan(36);
+SELECT plan(39);
 SET LOCAL client_min_messages = warning;
 
 INSERT INTO social.account (platform, handle, api_base_url) VALUES
@@ -184,6 +184,28 @@ SELECT is((SELECT (a->>'quota_back_at')::timestamptz FROM jsonb_array_elements(a
           '… and the accounts page says until when');
 UPDATE social.account SET sends_held_until = now() - interval '1 second' WHERE handle = 'tap-quota-w';
 SELECT ok(pg_temp.leased() LIKE '%tap-quota-w own_posts%', '… once the hold is over, it does');
+
+-- A throttle of one API only (Weibo's 10024 on replying): the replies wait,
+-- the harvest goes on; a stream throttled that way waits alone.
+UPDATE social.account SET sends_held_until = NULL WHERE handle = 'tap-quota-w';
+INSERT INTO ingest.outbox (account_id, in_reply_to, body, state, lease_owner, lease_until, attempts)
+SELECT a.id, (SELECT id FROM social.post LIMIT 1), 'tap-quota reply weibo', 'sending', 'tap', now() + interval '1 minute', 1
+FROM social.account a WHERE a.handle = 'tap-quota-w' RETURNING id AS wo \gset
+SELECT ingest.outbox_failed(:wo, 'tap', 'Weibo error 10024: User requests for (comments/reply) out of rate limit!', false,
+                            now() + interval '30 minutes', false) IS NULL AS silenced \gset
+SELECT ok((SELECT ingest.replies_held_until(a) > now() FROM social.account a WHERE handle = 'tap-quota-w')
+          AND pg_temp.leased() LIKE '%tap-quota-w own_posts%',
+          'a reply throttled by the reply API''s own limit holds the replies, not the harvest');
+INSERT INTO ingest.stream (account_id, kind, next_run_at)
+SELECT id, 'mentions', now() - interval '100 years' FROM social.account WHERE handle = 'tap-quota-w';
+UPDATE ingest.stream SET lease_owner = 'tap', lease_until = now() + interval '1 minute'
+WHERE kind = 'mentions' AND account_id = (SELECT id FROM social.account WHERE handle = 'tap-quota-w');
+SELECT ok(ingest.record_failure((SELECT s.id FROM ingest.stream s JOIN social.account a ON a.id = s.account_id
+                                 WHERE a.handle = 'tap-quota-w' AND s.kind = 'mentions'), 'tap', 'throttled_api',
+                                'Weibo error 10024', now() + interval '10 minutes') > now(),
+          'a stream throttled by its API''s own limit waits…');
+SELECT ok(pg_temp.leased() LIKE '%tap-quota-w own_posts%' AND pg_temp.leased() NOT LIKE '%tap-quota-w mentions%',
+          '… alone: the token''s other streams go on');
 
 SELECT * FROM finish();
 ROLLBACK;

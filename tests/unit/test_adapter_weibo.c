@@ -201,6 +201,11 @@ static void failures(void **st)
     b = json_loads("{\"error\":\"User requests out of rate limit!\",\"error_code\":10023}", 0, NULL);
     assert_string_equal(failure_kind(a, wb, 403, b, &msg), "throttled");
     json_decref(b);
+    /* one API's own limit: only calls of that API wait */
+    b = json_loads("{\"error\":\"User requests for (comments/reply) out of rate limit!\",\"error_code\":10024}", 0, NULL);
+    assert_string_equal(failure_kind(a, wb, 403, b, &msg), "throttled_api");
+    assert_true(throttled("throttled_api") && throttled("throttled") && !throttled("client"));
+    json_decref(b);
     b = json_loads("{\"error\":\"repeat content!\",\"error_code\":20019}", 0, NULL);
     assert_string_equal(failure_kind(a, wb, 400, b, &msg), "client");
     json_decref(b);
