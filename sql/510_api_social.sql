@@ -7,6 +7,21 @@ LANGUAGE sql IMMUTABLE AS $$
   SELECT p_reply || jsonb_build_object('has_canned', jsonb_array_length(coalesce(p_reply->'canned', '[]')) > 0)
 $$;
 
+-- The cases a post is part of, newest first: the case opened on it, one its
+-- post was filed under (an inbound event), or one opened on an earlier post
+-- of the same author in the same thread. Never another customer's case in
+-- the thread: a reply counted there would answer the wrong person.
+CREATE OR REPLACE FUNCTION crm.cases_of_post(p_post bigint) RETURNS SETOF bigint
+LANGUAGE sql STABLE AS $$
+  SELECT c.id FROM social.post q
+  JOIN crm."case" c ON c.post_id = q.id
+                    OR EXISTS (SELECT FROM crm.case_event e WHERE e.case_id = c.id AND e.post_id = q.id AND e.kind = 'inbound')
+                    OR (c.root_post_id = coalesce(q.root_id, q.id)
+                        AND (SELECT cp.author_id FROM social.post cp WHERE cp.id = c.post_id) = q.author_id)
+  WHERE q.id = p_post
+  ORDER BY (c.post_id = q.id) DESC, c.id DESC
+$$;
+
 -- A canned reply's placeholders filled in for an answer to this post.
 CREATE OR REPLACE FUNCTION crm.fill_canned(p_body text, p_post bigint) RETURNS text
 LANGUAGE sql STABLE AS $$
@@ -16,8 +31,7 @@ LANGUAGE sql STABLE AS $$
            '{{contact.name}}', coalesce(nullif(k.name, ''), nullif(au.display_name, ''), au.handle, '{{contact.name}}')),
            '{{contact.handle}}', coalesce(au.handle, '{{contact.handle}}')),
            '{{case.number}}', coalesce((SELECT 'C-' || c.number FROM crm."case" c
-                                        WHERE c.post_id = q.id OR c.root_post_id = coalesce(q.root_id, q.id)
-                                        ORDER BY c.id DESC LIMIT 1), '{{case.number}}')),
+                                        WHERE c.id = (SELECT crm.cases_of_post(q.id) LIMIT 1)), '{{case.number}}')),
            '{{agent.name}}', coalesce((SELECT (cur.staff).display_name FROM auth.current cur), '{{agent.name}}')),
            '{{brand.name}}', coalesce(nullif(a.display_name, ''), a.handle, '{{brand.name}}'))
   FROM social.post q
@@ -70,8 +84,7 @@ BEGIN
          WHERE pr.id = focus.author_id AND focus.platform = 'mastodon' AND NOT crm.own_profile(pr.id)),
         (SELECT crm.fill_canned(r.body, focus.id) FROM crm.canned_reply r
          WHERE r.id = nullif(p->>'use', '')::bigint AND (r.shared OR r.created_by = (SELECT (cur.staff).id FROM auth.current cur)))), ''),
-      'case_id', (SELECT c.id FROM crm."case" c WHERE c.post_id = focus.id
-                  OR c.root_post_id = coalesce(focus.root_id, focus.id) ORDER BY c.id DESC LIMIT 1),
+      'case_id', (SELECT crm.cases_of_post(focus.id) LIMIT 1),
       'canned', (SELECT coalesce(jsonb_agg(sg || jsonb_build_object('filled', crm.fill_canned(sg->>'body', focus.id))
                                            ORDER BY (sg->>'score')::numeric DESC), '[]')
                  FROM jsonb_array_elements(api.canned_suggest(jsonb_build_object('text', left(focus.body, 4000),

@@ -98,9 +98,14 @@ BEGIN
     IF the_case IS NULL THEN
       RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such case.', HINT = 'err.no_case';
     END IF;
+    IF the_case NOT IN (SELECT crm.cases_of_post(t.id)) THEN
+      RAISE SQLSTATE 'PR422' USING MESSAGE = 'That case is not about this post: a reply here does not answer it.',
+                                   HINT = 'err.reply_other_case';
+    END IF;
   ELSE
     SELECT c.id INTO the_case FROM crm."case" c
-    WHERE c.post_id = t.id AND c.state NOT IN ('resolved', 'closed') ORDER BY c.created_at DESC, c.id DESC LIMIT 1;
+    WHERE c.id IN (SELECT crm.cases_of_post(t.id)) AND c.state NOT IN ('resolved', 'closed')
+    ORDER BY (c.post_id = t.id) DESC, c.id DESC LIMIT 1;
   END IF;
   INSERT INTO ingest.outbox (idempotency_key, account_id, in_reply_to, case_id, body, created_by)
   VALUES (coalesce(key, gen_random_uuid()), a.id, t.id, the_case, body, st.id)

@@ -2,7 +2,7 @@
 -- leasers never get one entry), recording success and failure with backoff,
 -- and who may call what.
 BEGIN;
-SELECT plan(80);
+SELECT plan(83);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -105,6 +105,22 @@ SELECT is((SELECT length(body) FROM ingest.outbox WHERE in_reply_to = (SELECT x1
 SELECT throws_ok(format($$SELECT pg_temp.reply(%s, ' ')$$, (SELECT m1 FROM p)), 'PR422', 'Write the reply first.', 'an empty reply');
 SELECT throws_ok(format($$SELECT pg_temp.reply(%s, 'Your ticket {{case.number}} is open')$$, (SELECT m1 FROM p)), 'PR422',
                  'Fill in {{case.number}} before sending: the customer would see it as it is.', 'a placeholder left in the reply');
+-- Another customer's post in the thread of a case is not that case's: a reply
+-- there does not answer it, and its composer names no case.
+INSERT INTO social.profile (platform, external_id, handle) VALUES ('mastodon', 'tap-ann', 'ann'), ('mastodon', 'tap-bob', 'bob');
+UPDATE social.post SET author_id = (SELECT id FROM social.profile WHERE external_id = 'tap-ann') WHERE id = (SELECT m2 FROM p);
+INSERT INTO social.post (platform, external_id, account_id, author_id, kind, body, created_at, parent_id, root_id)
+SELECT 'mastodon', 'tap-m2-bob', m, (SELECT id FROM social.profile WHERE external_id = 'tap-bob'), 'reply', 'me too', now(),
+       (SELECT m2 FROM p), (SELECT m2 FROM p) FROM ids;
+UPDATE crm."case" SET root_post_id = (SELECT m2 FROM p) WHERE id = (SELECT case1 FROM p);
+SELECT throws_ok(format($$SELECT pg_temp.reply(%s, 'sorry', jsonb_build_object('case_id', %s))$$,
+                        (SELECT id FROM social.post WHERE external_id = 'tap-m2-bob'), (SELECT case1 FROM p)), 'PR422',
+                 'That case is not about this post: a reply here does not answer it.',
+                 'a reply to another customer in the thread cannot be counted on the case');
+SELECT is((api.post(jsonb_build_object('id', (SELECT id FROM social.post WHERE external_id = 'tap-m2-bob')))->'reply'->>'case_id'), NULL,
+          '… and that customer''s composer names no case');
+SELECT is((api.post(jsonb_build_object('id', (SELECT m2 FROM p)))->'reply'->>'case_id')::bigint, (SELECT case1 FROM p),
+          '… while the case''s own post''s does');
 SELECT is(crm.fill_canned('Ticket {{case.number}} for {{brand.name}}', (SELECT m1 FROM p)) ~ '^Ticket \{\{case\.number\}\} for \S',
           true, 'a canned reply keeps the placeholder it cannot fill (no case yet), and fills the others');
 SELECT throws_ok($$SELECT pg_temp.reply(-5, 'x')$$, 'PR422', NULL, 'a malformed post id');
