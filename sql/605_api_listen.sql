@@ -70,9 +70,10 @@ END $$;
 -- platforms, account_ids, langs (arrays or comma text; empty = all), action,
 -- search, enabled, backapply. On update, a field left out keeps its value.
 -- The expression is compiled (PR422 pointing at the problem); an enabled
--- rule is back-applied after an update (after a create only with
--- backapply: true, so a new 'case' rule does not open cases for old posts);
--- search streams follow.
+-- rule's matches over stored posts are recomputed after an update, and made
+-- after a create only with backapply: true; its actions (a contact, a case)
+-- run for those stored posts only with backapply: true, so editing a 'case'
+-- rule does not open cases for old posts. Search streams follow.
 CREATE FUNCTION api.rule_save(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE st auth.staff := auth.require('marketer');
@@ -152,7 +153,9 @@ BEGIN
   END;
   PERFORM listen.store_compiled(r.id, compiled);
   IF r.enabled AND (NOT creating OR crm.param_flag(p, 'backapply')) THEN
+    PERFORM set_config('parley.rule_actions', CASE WHEN crm.param_flag(p, 'backapply') THEN '' ELSE 'off' END, true);
     back := listen.backapply(r.id);
+    PERFORM set_config('parley.rule_actions', '', true);
   END IF;
   IF NOT creating AND old.category IS DISTINCT FROM r.category THEN
     ids := ARRAY(SELECT post_id FROM listen.match WHERE rule_id = r.id);

@@ -103,6 +103,10 @@ CREATE OR REPLACE FUNCTION crm.matches_inserted() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE profiles bigint[]; case_posts bigint[];
 BEGIN
+  -- a rule's matches recomputed without its actions (api.rule_save)
+  IF current_setting('parley.rule_actions', true) = 'off' THEN
+    RETURN NULL;
+  END IF;
   SELECT array_agg(DISTINCT p.author_id) FILTER (WHERE r.action = 'contact' AND p.author_id IS NOT NULL),
          array_agg(DISTINCT p.id) FILTER (WHERE r.action = 'case')
   INTO profiles, case_posts

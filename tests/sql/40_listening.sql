@@ -4,7 +4,7 @@
 -- the api and what the web role may touch. Run from the repository root
 -- (the accuracy check reads bench/data/sentiment-*.tsv with \copy).
 BEGIN;
-SELECT plan(108);
+SELECT plan(110);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -196,6 +196,19 @@ SELECT is((SELECT count(*) FROM listen.match WHERE rule_id = (SELECT id FROM rid
 SELECT is((api.rule_save('{"name": "tap quokka", "category": "product", "expression": "quokka NOT latte", "backapply": true}')
            ->'backapply'->>'added'), '10', 'back-apply honours NOT: the 10 posts about a quokka without a latte');
 UPDATE listen.rule SET enabled = false WHERE name = 'tap quokka';
+-- A 'case' rule edited without "apply to stored posts" matches them again but
+-- opens no case for them; asked, it does.
+SELECT api.rule_save('{"name": "tap wombat", "category": "complaint", "expression": "\"quokka flat\"", "action": "case"}') IS NULL AS silenced \gset
+SELECT is((api.rule_save(jsonb_build_object('id', (SELECT id FROM listen.rule WHERE name = 'tap wombat'), 'name', 'tap wombat 2'))
+           ->'backapply'->>'added') || ' matched, ' ||
+          (SELECT count(*) FROM crm."case" c JOIN social.post q ON q.id = c.post_id WHERE q.external_id LIKE 'tb%') || ' cases',
+          '10 matched, 0 cases', 'editing a case rule re-matches stored posts without opening cases for them');
+SELECT is((SELECT count(*) FROM listen.match WHERE rule_id = (SELECT id FROM listen.rule WHERE name = 'tap wombat 2')) || ' / ' ||
+          (api.rule_save(jsonb_build_object('id', (SELECT id FROM listen.rule WHERE name = 'tap wombat 2'), 'backapply', true,
+                                            'expression', '"quokka flat" OR wombat'))->'backapply'->>'added') || ' / ' ||
+          (SELECT count(*) FROM crm."case" c JOIN social.post q ON q.id = c.post_id WHERE q.external_id LIKE 'tb%'),
+          '10 / 0 / 0', '… and with back-apply asked, matches already there still open none (actions follow new matches)');
+UPDATE listen.rule SET enabled = false WHERE name = 'tap wombat 2';
 SELECT throws_ok($$SELECT api.rule_backapply('{"id": -5}')$$, 'PR404', NULL, 'back-apply of an unknown rule');
 
 ----------------------------------------------------------------- Search streams
