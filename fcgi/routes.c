@@ -98,7 +98,7 @@ static const param_spec case_state_params[] = {
     {NULL}};
 static const param_spec case_assign_params[] = {
     {"id", P_INT, 1, 9223372036854775807LL, true, NULL},
-    {"staff_id", P_TEXT, 0, 20, false, NULL}, /* an id, "me", or empty to unassign */
+    {"staff_id", P_TEXT, 0, 20, false, NULL}, /* an id, "me", or "none" to unassign */
     {NULL}};
 static const param_spec case_priority_params[] = {
     {"id", P_INT, 1, 9223372036854775807LL, true, NULL},

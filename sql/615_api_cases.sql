@@ -173,7 +173,9 @@ BEGIN
     END IF;
     PERFORM crm.assign_round_robin(ARRAY[c.id], v_team, st.id);
   ELSIF p ? 'staff_id' OR p->>'me' IN ('true', '1', 'on') THEN
+    -- "none" unassigns (a form drops an empty field, so "" never arrives)
     who := CASE WHEN p->>'staff_id' = 'me' OR p->>'me' IN ('true', '1', 'on') THEN st.id
+                WHEN p->>'staff_id' = 'none' THEN NULL
                 ELSE crm.param_id(p, 'staff_id') END;
     IF who IS NOT NULL THEN
       SELECT * INTO s FROM auth.staff WHERE id = who;

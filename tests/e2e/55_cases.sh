@@ -28,6 +28,11 @@ has "… and the SLA clock" "$BODY" 'data-testid="sla"'
 req ag GET "/case.json?id=$case_id"
 eq "a new case has a first-response due time" "$(jq -r '.sla.first_response.due_at != null' <<<"$BODY")" true
 
+req ag GET "/case?id=$case_id"
+nobody=$(grep -o '<option value="[a-z]*">'"$(jq -r '.nobody' "$PARLEY_ROOT_DIR/templates/i18n/en.json")"'</option>' <<<"$BODY" | sed 's/.*value="\([a-z]*\)".*/\1/')
+post ag /case/assign "csrf=$tok" "id=$case_id" staff_id=me
+post ag /case/assign "csrf=$tok" "id=$case_id" "staff_id=$nobody"
+eq "the page's 'nobody' choice unassigns" "$STATUS $(sql "SELECT coalesce(assignee_id::text, 'none') FROM crm.\"case\" WHERE id = $case_id")" "303 none"
 post ag /case/assign "csrf=$tok" "id=$case_id" staff_id=me
 eq "take the case" "$(sql "SELECT assignee_id FROM crm.\"case\" WHERE id = $case_id")" "$agent_id"
 post ag /case/note "csrf=$tok" "id=$case_id" "body=Customer called too <b>twice</b>"
