@@ -22,24 +22,35 @@ LANGUAGE sql STABLE AS $$
   ORDER BY (c.post_id = q.id) DESC, c.id DESC
 $$;
 
--- A canned reply's placeholders filled in for an answer to this post.
+-- A canned reply's placeholders filled in for a post, in one pass (a value
+-- that itself looks like a placeholder, such as a display name, stays as
+-- written); spaces inside the braces are allowed. A value not known (no
+-- case yet) leaves its placeholder for staff to fill in: api.reply refuses
+-- to send one.
 CREATE OR REPLACE FUNCTION crm.fill_canned(p_body text, p_post bigint) RETURNS text
 LANGUAGE sql STABLE AS $$
-  -- a value not known (no case yet) leaves its placeholder for staff to
-  -- fill in: api.reply refuses to send one
-  SELECT replace(replace(replace(replace(replace(p_body,
-           '{{contact.name}}', coalesce(nullif(k.name, ''), nullif(au.display_name, ''), au.handle, '{{contact.name}}')),
-           '{{contact.handle}}', coalesce(au.handle, '{{contact.handle}}')),
-           '{{case.number}}', coalesce((SELECT 'C-' || c.number FROM crm."case" c
-                                        WHERE c.id = (SELECT crm.cases_of_post(q.id) LIMIT 1)), '{{case.number}}')),
-           '{{agent.name}}', coalesce((SELECT (cur.staff).display_name FROM auth.current cur), '{{agent.name}}')),
-           '{{brand.name}}', coalesce(nullif(a.display_name, ''), a.handle, '{{brand.name}}'))
-  FROM social.post q
-  LEFT JOIN social.profile au ON au.id = q.author_id
-  LEFT JOIN crm.identity i ON i.profile_id = q.author_id
-  LEFT JOIN crm.contact k ON k.id = i.contact_id
-  LEFT JOIN social.account a ON a.id = q.account_id
-  WHERE q.id = p_post
+  WITH v AS (
+    SELECT jsonb_build_object(
+             'contact.name', coalesce(nullif(k.name, ''), nullif(au.display_name, ''), au.handle),
+             'contact.handle', au.handle,
+             'case.number', (SELECT 'C-' || c.number FROM crm."case" c WHERE c.id = (SELECT crm.cases_of_post(q.id) LIMIT 1)),
+             'agent.name', (SELECT (cur.staff).display_name FROM auth.current cur),
+             'brand.name', coalesce(nullif(a.display_name, ''), a.handle)) AS vals
+    FROM social.post q
+    LEFT JOIN social.profile au ON au.id = q.author_id
+    LEFT JOIN crm.identity i ON i.profile_id = q.author_id
+    LEFT JOIN crm.contact k ON k.id = i.contact_id
+    LEFT JOIN social.account a ON a.id = q.account_id
+    WHERE q.id = p_post
+    LIMIT 1
+  ), parts AS (
+    SELECT regexp_split_to_array(p_body, '\{\{\s*[a-z]+\.[a-z_]+\s*\}\}') AS texts,
+           ARRAY(SELECT m[1] FROM regexp_matches(p_body, '\{\{\s*([a-z]+\.[a-z_]+)\s*\}\}', 'g') m) AS names
+  )
+  SELECT string_agg(parts.texts[n] || CASE WHEN n <= cardinality(parts.names)
+                                           THEN coalesce(v.vals->>parts.names[n], '{{' || parts.names[n] || '}}') ELSE '' END,
+                    '' ORDER BY n)
+  FROM v, parts, generate_subscripts(parts.texts, 1) n
 $$;
 
 -- A post's place among its siblings in a thread: when it was written, then

@@ -2,7 +2,7 @@
 -- leasers never get one entry), recording success and failure with backoff,
 -- and who may call what.
 BEGIN;
-SELECT plan(83);
+SELECT plan(85);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -121,6 +121,10 @@ SELECT is((api.post(jsonb_build_object('id', (SELECT id FROM social.post WHERE e
           '… and that customer''s composer names no case');
 SELECT is((api.post(jsonb_build_object('id', (SELECT m2 FROM p)))->'reply'->>'case_id')::bigint, (SELECT case1 FROM p),
           '… while the case''s own post''s does');
+SELECT is(crm.fill_canned('For {{ brand.name }}', (SELECT m1 FROM p)), 'For tap-m', 'a placeholder with spaces inside its braces is filled');
+UPDATE social.profile SET display_name = 'Eve {{brand.name}}' WHERE external_id = 'tap-ann';
+SELECT is(crm.fill_canned('Hi {{contact.name}}', (SELECT m2 FROM p)), 'Hi Eve {{brand.name}}',
+          '… in one pass: a display name that looks like a placeholder stays as written');
 SELECT is(crm.fill_canned('Ticket {{case.number}} for {{brand.name}}', (SELECT m1 FROM p)) ~ '^Ticket \{\{case\.number\}\} for \S',
           true, 'a canned reply keeps the placeholder it cannot fill (no case yet), and fills the others');
 SELECT throws_ok($$SELECT pg_temp.reply(-5, 'x')$$, 'PR422', NULL, 'a malformed post id');
