@@ -13,8 +13,9 @@
 
 /* A form field may fill the form: an article of 256 KiB (its SQL limit) in Chinese is
  * three times that URL-encoded. nginx lets 1 MiB through, so a larger form is the
- * worker's to refuse (413). */
-enum { FORM_MAX_BYTES = 800 * 1024, MAX_PARAMS = 64, MAX_FIELD = FORM_MAX_BYTES, QUERY_MAX_BYTES = 4096 };
+ * worker's to refuse (413). Up to 256 fields: a bulk action names up to MAX_IDS posts,
+ * one field each. */
+enum { FORM_MAX_BYTES = 800 * 1024, MAX_PARAMS = 256, MAX_FIELD = FORM_MAX_BYTES, QUERY_MAX_BYTES = 4096 };
 
 /* P_IDS: a name repeated once per checked box, each an integer in [min, max];
  * handed to the api function as "1,2,3" (at most MAX_IDS of them). */

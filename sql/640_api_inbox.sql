@@ -142,7 +142,7 @@ BEGIN
   IF coalesce(p->>'ids', '') !~ '^\s*[0-9]{1,18}(\s*,\s*[0-9]{1,18}){0,199}\s*$' THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Select between 1 and 200 posts.', HINT = 'err.select_posts';
   END IF;
-  ids := string_to_array(regexp_replace(p->>'ids', '\s', '', 'g'), ',')::bigint[];
+  ids := ARRAY(SELECT DISTINCT unnest(string_to_array(regexp_replace(p->>'ids', '\s', '', 'g'), ',')::bigint[]));
   IF act = 'assign' AND who IS NOT NULL AND NOT EXISTS (SELECT FROM auth.staff WHERE id = who AND disabled_at IS NULL) THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'No such staff member.', HINT = 'err.no_staff';
   END IF;

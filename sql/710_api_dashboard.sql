@@ -128,9 +128,11 @@ END $$;
 DROP FUNCTION IF EXISTS chart.kpi_doc(jsonb, jsonb);
 CREATE OR REPLACE FUNCTION chart.kpi_doc(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
-DECLARE f record; cur jsonb; prev jsonb;
+DECLARE f record; cur jsonb; prev jsonb; scope text;
 BEGIN
   SELECT * INTO f FROM chart.filters(p);
+  -- the inbox behind a tile, with the account and platform chosen here
+  scope := concat_ws('&', 'account=' || f.account, 'platform=' || f.platform);
   -- the headline KPIs for a window of days
   WITH w(name, a, b) AS (VALUES ('cur', f.first_day, f.last_day), ('prev', f.prev_first, f.first_day - 1)),
   k AS (
@@ -154,8 +156,10 @@ BEGIN
   SELECT to_jsonb(c), to_jsonb(pr) INTO cur, prev FROM k c, k pr WHERE c.name = 'cur' AND pr.name = 'prev';
   RETURN jsonb_build_object(
     'kpi', jsonb_build_object(
-      'mentions', chart.tile('mentions', (cur->>'mentions')::numeric, (prev->>'mentions')::numeric, '/inbox'),
-      'response_rate', chart.tile('response_rate', (cur->>'response_rate')::numeric, (prev->>'response_rate')::numeric, '/inbox?answered=no'),
+      'mentions', chart.tile('mentions', (cur->>'mentions')::numeric, (prev->>'mentions')::numeric,
+                             '/inbox' || CASE WHEN scope <> '' THEN '?' || scope ELSE '' END),
+      'response_rate', chart.tile('response_rate', (cur->>'response_rate')::numeric, (prev->>'response_rate')::numeric,
+                                  concat_ws('&', '/inbox?answered=no', nullif(scope, ''))),
       'response_minutes', chart.tile('response_minutes', (cur->>'response_minutes')::numeric, (prev->>'response_minutes')::numeric, '/cases?state=active'),
       -- sentiment is rolled up for the brand as a whole (kpi.sentiment_daily):
       -- no complaint share for one account or platform

@@ -101,8 +101,11 @@ eq "assigned to me: exactly those two" "$(jq -r '[.posts[].id] | sort | join(" "
 post ib /inbox/bulk "csrf=$tok" "ids=$p1" action=tag tag="退款"
 post ib /inbox/bulk "csrf=$tok" "ids=$p1" action=tag tag="退款"
 eq "a tag is added once" "$(sql "SELECT array_to_string(tags, ',') FROM crm.triage WHERE post_id = $p1")" "退款"
-post ib /inbox/bulk "csrf=$tok" "ids=$p1" "ids=$p3" action=handled
-eq "mark handled" "$(sql "SELECT count(*) FROM crm.triage WHERE post_id IN ($p1, $p3) AND handled_at IS NOT NULL")" 2
+post ib /inbox/bulk "csrf=$tok" "ids=$p1" "ids=$p3" "ids=$p3" action=handled
+eq "mark handled (a post named twice counts once)" "$STATUS $(sql "SELECT count(*) FROM crm.triage WHERE post_id IN ($p1, $p3) AND handled_at IS NOT NULL")" "303 2"
+many=$(sql "SELECT string_agg('ids=' || id, '&') FROM (SELECT id FROM social.post ORDER BY id LIMIT 150) x")
+req ib POST /inbox/bulk -H "Origin: $ORIGIN" --data "csrf=$tok&action=tag&tag=bulk150&$many"
+eq "a selection of 150 posts (one field each) is taken" "$STATUS $(sql "SELECT count(*) FROM crm.triage WHERE 'bulk150' = ANY (tags)")" "303 150"
 before=$(sql "SELECT count(*) || '/' || count(handled_at) FROM crm.triage")
 post ib /inbox/bulk "csrf=$tok" "ids=$p3" "ids=999999999" action=unhandled
 eq "a vanished post in the selection: 404" "$STATUS" 404

@@ -2,7 +2,7 @@
 -- the default SLA calendar is Shanghai, Monday to Friday 09:00-18:00. 2026-03-02 is a Monday.
 -- Every expected figure is worked out in the comment next to it.
 BEGIN;
-SELECT plan(87);
+SELECT plan(88);
 SET LOCAL client_min_messages = warning;
 -- pg_temp.sqlstate_of(sql): the SQLSTATE the statement raises, or 'ok'.
 CREATE FUNCTION pg_temp.sqlstate_of(p_sql text) RETURNS text LANGUAGE plpgsql AS $$
@@ -143,6 +143,9 @@ SELECT is((SELECT string_agg(pf || ':' || coalesce(d->'kpi'->'complaint_share'->
           'the brand-wide figures (complaint share, sentiment, share of voice) are left out for one platform, and the page says so');
 SELECT throws_ok($$SELECT api.dashboard_export('{"chart": "sentiment", "platform": "mastodon"}')$$, 'PR422', NULL,
                  'the brand-wide sentiment series is not exported as if it were one platform''s');
+SELECT is((SELECT d->'kpi'->'mentions'->>'link' || ' ' || (d->'kpi'->'response_rate'->>'link')
+           FROM (SELECT api.dashboard('{"period": "7", "to": "2026-03-07", "platform": "mastodon"}')::jsonb) x(d)),
+          '/inbox?platform=mastodon /inbox?answered=no&platform=mastodon', 'a tile''s inbox link keeps the platform chosen');
 -- f2 unfollows on 03-04: three new followers, two net; none on Bluesky.
 UPDATE social.follower_edge SET unfollowed_at = '2026-03-04 12:00+08'
 WHERE account_id = :a1 AND profile_id = (SELECT id FROM social.profile WHERE platform = 'mastodon' AND external_id = 'tap-f2');
