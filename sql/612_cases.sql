@@ -168,10 +168,12 @@ BEGIN
   RETURN n;
 END $$;
 
--- The outbox records a reply sent (or queued) on a case: an outbound event,
--- the first response time, and a new case becomes open. Calling it again for
--- the same post changes nothing. Returns the event id.
-CREATE OR REPLACE FUNCTION crm.record_outbound(p_case bigint, p_post bigint, p_staff bigint, p_body text)
+-- A reply on a case, given at p_at: an outbound event, the first response
+-- time, and a new case becomes open. Calling it again for the same post
+-- changes nothing. Returns the event id. The outbox records its replies as
+-- they are sent (crm.record_outbound); a reply the brand made on the
+-- platform itself counts as of when it was written (crm.posts_inserted).
+CREATE OR REPLACE FUNCTION crm.record_outbound_at(p_case bigint, p_post bigint, p_staff bigint, p_body text, p_at timestamptz)
 RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE c crm."case"; ev bigint;
 BEGIN
@@ -180,19 +182,30 @@ BEGIN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such case.', HINT = 'err.no_case';
   END IF;
   IF p_post IS NOT NULL THEN
-    SELECT id INTO ev FROM crm.case_event WHERE case_id = p_case AND post_id = p_post AND kind = 'outbound';
+    -- already recorded (the post's own insert records a brand reply before
+    -- the outbox, which knows who sent it, calls): keep who, if now known
+    UPDATE crm.case_event SET staff_id = coalesce(staff_id, p_staff)
+    WHERE case_id = p_case AND post_id = p_post AND kind = 'outbound'
+    RETURNING id INTO ev;
     IF ev IS NOT NULL THEN
       RETURN ev;
     END IF;
   END IF;
-  INSERT INTO crm.case_event (case_id, kind, post_id, staff_id, body)
-  VALUES (p_case, 'outbound', p_post, p_staff, p_body) RETURNING id INTO ev;
-  UPDATE crm."case" SET first_response_at = coalesce(first_response_at, now()) WHERE id = p_case;
+  -- (never before the case was opened, nor in the future)
+  p_at := least(greatest(p_at, c.created_at), now());
+  INSERT INTO crm.case_event (case_id, at, kind, post_id, staff_id, body)
+  VALUES (p_case, p_at, 'outbound', p_post, p_staff, p_body) RETURNING id INTO ev;
+  UPDATE crm."case" SET first_response_at = coalesce(first_response_at, p_at) WHERE id = p_case;
   IF c.state = 'new' THEN
     PERFORM crm.set_state(p_case, 'open', p_staff, 'reply');
   END IF;
   RETURN ev;
 END $$;
+
+CREATE OR REPLACE FUNCTION crm.record_outbound(p_case bigint, p_post bigint, p_staff bigint, p_body text)
+RETURNS bigint LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+  SELECT crm.record_outbound_at(p_case, p_post, p_staff, p_body, now())
+$$;
 
 -- Records each target missed, once: a first response not given by its due
 -- time (or given late), a resolution not reached by its due time. Closed

@@ -78,13 +78,23 @@ END $$;
 
 CREATE OR REPLACE FUNCTION crm.posts_inserted() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE ids bigint[];
+DECLARE ids bigint[]; own bigint[];
 BEGIN
   -- only replies can continue a conversation
   SELECT array_agg(id) INTO ids FROM new_posts
   WHERE author_id IS NOT NULL AND (parent_id IS NOT NULL OR root_id IS NOT NULL);
   IF ids IS NOT NULL THEN
     PERFORM crm.take_inbound(ids);
+    -- the brand answering on the platform itself (not through the outbox):
+    -- a reply by one of its profiles to a case's message answers the case
+    own := ARRAY(SELECT id FROM social.own_profile);
+    PERFORM crm.record_outbound_at(c.case_id, n.id, NULL, n.body, n.created_at)
+    FROM new_posts n
+    CROSS JOIN LATERAL (SELECT x.id AS case_id FROM crm."case" x WHERE x.post_id = n.parent_id AND x.state <> 'closed'
+                        UNION
+                        SELECT e.case_id FROM crm.case_event e JOIN crm."case" x ON x.id = e.case_id
+                        WHERE e.post_id = n.parent_id AND e.kind = 'inbound' AND x.state <> 'closed') c
+    WHERE n.id = ANY (ids) AND n.parent_id IS NOT NULL AND n.author_id = ANY (own);
   END IF;
   RETURN NULL;
 END $$;

@@ -2,7 +2,7 @@
 -- their follow-ups, round-robin assignment, replies from the outbox, the case
 -- api with its roles and checks, and what the web role may touch.
 BEGIN;
-SELECT plan(122);
+SELECT plan(124);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -143,6 +143,18 @@ SELECT throws_ok(format($$SELECT api.case_open('{"post_id": %s}')$$, :own_post),
                  'no case from the brand''s own post');
 SELECT throws_ok(format($$SELECT api.contact_from_post('{"post_id": %s}')$$, :own_post), 'PR422', NULL, '… nor a contact');
 SELECT is((api.post(jsonb_build_object('id', :own_post))->>'own')::boolean, true, '… and its page knows it is the brand''s own');
+-- The brand answering a case's message on the platform itself (harvested, not
+-- sent through the outbox) is the case's first response, as of when it was written.
+INSERT INTO social.post (platform, external_id, account_id, author_id, kind, body, created_at)
+SELECT 'mastodon', 'tap-own-ask', id, :p_ada, 'post', 'where is my order?', now() - interval '1 hour'
+FROM social.account WHERE handle = 'tap-own' RETURNING id AS ask \gset
+INSERT INTO crm."case" (post_id, subject, created_at) VALUES (:ask, 'native answer', now() - interval '50 minutes') RETURNING id AS nat \gset
+INSERT INTO social.post (platform, external_id, account_id, author_id, kind, body, created_at, parent_id, root_id)
+SELECT 'mastodon', 'tap-own-answer', id, :p_own, 'reply', 'on its way!', now() - interval '20 minutes', :ask, :ask
+FROM social.account WHERE handle = 'tap-own';
+SELECT is((SELECT state || ' ' || (first_response_at = now() - interval '20 minutes') FROM crm."case" WHERE id = :nat), 'open true',
+          'a reply the brand made on the platform answers the case, as of when it was written');
+SELECT is((SELECT count(*) FROM crm.case_event WHERE case_id = :nat AND kind = 'outbound'), 1::bigint, '… one outbound event');
 
 ----------------------------------------------------------------- Inbound messages and reopening
 SELECT api.case_state(jsonb_build_object('id', :c1, 'state', 'open')) IS NULL AS x \gset
