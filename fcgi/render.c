@@ -128,30 +128,35 @@ const char *render_text(request *r, const char *key)
     return s ? s : key;
 }
 
-/* Fields whose values are codes (a case's state, a post's kind, ...). */
-static const char *const coded_fields[] = {"state", "status", "kind", "priority", "platform", "label", NULL};
+/* Fields whose values are codes (a case's state, a post's kind, ...), and
+ * the catalog prefix their words go by ("to": the state a case moved to). */
+static const struct {
+    const char *field, *prefix;
+} coded_fields[] = {{"state", "state"},       {"status", "status"},     {"kind", "kind"}, {"priority", "priority"},
+                    {"platform", "platform"}, {"label", "label"},       {"to", "state"},  {NULL, NULL}};
 
 /* The catalog's "<field>_<code>" in the page's language, else English, else
  * the code itself; a "label" (mostly not a code: chart points, rule names)
  * only when the catalog has it. NULL: nothing to add. */
-static const char *code_text(request *r, const char *field, const char *code)
+static const char *code_text(request *r, const char *field, const char *prefix, const char *code)
 {
     bool label = !strcmp(field, "label");
     if (*code < 'a' || *code > 'z') /* dates, numbers, names */
         return label ? NULL : code;
-    const char *key = arena_printf(r->a, "%s_%s", field, code);
+    const char *key = arena_printf(r->a, "%s_%s", prefix, code);
     const char *s = json_string_value(json_object_get(json_object_get(catalogs, r->lang), key));
     if (!s)
         s = json_string_value(json_object_get(json_object_get(catalogs, "en"), key));
     return s ? s : label ? NULL : code;
 }
 
-static bool is_coded(const char *key)
+/* The catalog prefix of a coded field, or NULL. */
+static const char *code_prefix(const char *key)
 {
-    for (const char *const *f = coded_fields; *f; f++)
-        if (!strcmp(key, *f))
-            return true;
-    return false;
+    for (int i = 0; coded_fields[i].field; i++)
+        if (!strcmp(key, coded_fields[i].field))
+            return coded_fields[i].prefix;
+    return NULL;
 }
 
 /* What templates need beside the document: fields named "*_md" are Markdown,
@@ -180,8 +185,8 @@ static void add_derived(request *r, json_t *v, int depth)
             const char *html = md_to_html(r->a, json_string_value(val), json_string_length(val));
             text = html ? html : "";
             n -= 3, suffix = "_html";
-        } else if (json_is_string(val) && is_coded(key)) {
-            text = code_text(r, key, json_string_value(val));
+        } else if (json_is_string(val) && code_prefix(key)) {
+            text = code_text(r, key, code_prefix(key), json_string_value(val));
             suffix = "_text";
         } else {
             add_derived(r, val, depth + 1);

@@ -92,9 +92,12 @@ BEGIN
                'staff', crm.staff_ref(e.staff_id),
                'post', (SELECT card FROM social.post_card pc WHERE pc.id = e.post_id)) ORDER BY e.at, e.id)
       FROM (SELECT * FROM crm.case_event WHERE case_id = c.id ORDER BY at DESC, id DESC LIMIT 500) e), '[]'),
-    'transitions', coalesce((SELECT jsonb_agg(to_state ORDER BY array_position(
+    'transitions', coalesce((SELECT jsonb_agg(jsonb_build_object('state', to_state) ORDER BY array_position(
                                ARRAY['new', 'open', 'pending', 'resolved', 'closed'], to_state))
                              FROM crm.case_transition WHERE from_state = c.state), '[]'),
+    -- the priority choice, the case's own marked (a stray submit keeps it)
+    'priorities', (SELECT jsonb_agg(jsonb_build_object('priority', s, 'selected', s = c.priority) ORDER BY o)
+                   FROM unnest(ARRAY['urgent', 'high', 'normal', 'low']) WITH ORDINALITY u(s, o)),
     'assignable', coalesce((SELECT jsonb_agg(jsonb_build_object('id', s.id, 'name', s.display_name,
                                                                 'username', s.username, 'role', s.role)
                                              ORDER BY s.display_name, s.id)

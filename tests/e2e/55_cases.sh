@@ -28,6 +28,10 @@ has "… and the SLA clock" "$BODY" 'data-testid="sla"'
 req ag GET "/case.json?id=$case_id"
 eq "a new case has a first-response due time" "$(jq -r '.sla.first_response.due_at != null' <<<"$BODY")" true
 
+prio=$(sql "SELECT priority FROM crm.\"case\" WHERE id = $case_id")
+req ag GET "/case?id=$case_id" -H "Accept-Language: zh-CN"
+has "the case page marks the case's own priority in its choice" "$BODY" "<option value=\"$prio\" selected>"
+check "… and, in Chinese, names the states to move to in words" grep -qE 'data-testid="to-[a-z]+">→ (新建|处理中|待回复|已解决|已关闭)<' <<<"$BODY"
 req ag GET "/case?id=$case_id"
 nobody=$(grep -o '<option value="[a-z]*">'"$(jq -r '.nobody' "$PARLEY_ROOT_DIR/templates/i18n/en.json")"'</option>' <<<"$BODY" | sed 's/.*value="\([a-z]*\)".*/\1/')
 post ag /case/assign "csrf=$tok" "id=$case_id" staff_id=me
