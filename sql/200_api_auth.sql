@@ -3,6 +3,21 @@
 
 -- Who is asking: the session's staff member and CSRF token, or NULL.
 -- Sliding idle timeout: last_seen_at is refreshed at most once a minute.
+-- What a role may open or do, for navigation and buttons, as the api
+-- functions require it (admins may do everything).
+CREATE OR REPLACE FUNCTION auth.role_can(p_role auth.staff_role) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT jsonb_build_object(
+    'cases', p_role IN ('admin', 'agent'),
+    'rules', p_role IN ('admin', 'marketer', 'analyst'),
+    'accounts', p_role IN ('admin', 'marketer'),
+    'intake', p_role IN ('admin', 'marketer', 'analyst'),
+    'quarantine', p_role IN ('admin', 'marketer'),
+    'reply', p_role IN ('admin', 'agent'),
+    'contact', p_role IN ('admin', 'agent', 'marketer'),
+    'lead', p_role IN ('admin', 'sales'))
+$$;
+
 CREATE FUNCTION api.viewer(p jsonb DEFAULT '{}') RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE cur record;
@@ -17,7 +32,10 @@ BEGIN
   RETURN jsonb_build_object(
     'user', jsonb_build_object('id', (cur.staff).id, 'username', (cur.staff).username,
                                'name', (cur.staff).display_name, 'role', (cur.staff).role,
-                               'lang', (cur.staff).lang, 'is_admin', (cur.staff).role = 'admin'),
+                               'lang', (cur.staff).lang, 'is_admin', (cur.staff).role = 'admin',
+                               -- what pages offer this role (the api functions' auth.require
+                               -- decides; this only spares links and buttons that end in a 403)
+                               'can', auth.role_can((cur.staff).role)),
     'csrf', cur.csrf_token,
     'session_id', cur.session_id);
 END $$;
