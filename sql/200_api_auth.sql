@@ -15,6 +15,7 @@ LANGUAGE sql IMMUTABLE AS $$
     'quarantine', p_role IN ('admin', 'marketer'),
     'reply', p_role IN ('admin', 'agent'),
     'contact', p_role IN ('admin', 'agent', 'marketer'),
+    'contact_view', p_role IN ('admin', 'agent', 'marketer', 'sales'),
     'lead', p_role IN ('admin', 'sales'))
 $$;
 

@@ -190,6 +190,9 @@ BEGIN
         'createdAt', to_char(o.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))))
     WHEN jsonb_typeof(p_raw) = 'object' THEN p_raw - 'account'
   END;
+  -- the case hears of this reply from the outbox below (who sent it, which
+  -- case), not as a brand reply seen on the platform (crm.posts_inserted)
+  PERFORM set_config('parley.outbox_post', 'on', true);
   INSERT INTO social.post AS p (platform, external_id, account_id, author_id, kind, body, created_at, url,
                                 visibility, parent_id, parent_external_id, root_id, root_external_id, raw)
   VALUES (a.platform, p_external_id, a.id,
@@ -207,6 +210,7 @@ BEGIN
     raw = ingest.merge_raw(EXCLUDED.raw, p.raw),
     updated_at = now()
   RETURNING id INTO new_post;
+  PERFORM set_config('parley.outbox_post', '', true);
   UPDATE ingest.outbox SET state = 'sent', external_id = p_external_id, post_id = new_post, sent_at = now(),
                            lease_owner = NULL, lease_until = NULL
   WHERE id = o.id;

@@ -66,6 +66,26 @@ BEGIN
                                            ORDER BY platform, handle) FROM social.account), '[]'));
 END $$;
 
+-- A rule's matches over the stored posts made again (listen.backapply),
+-- with its actions (a contact, a case) for all of them when p_actions, else
+-- for none: editing a 'case' rule must not open cases for old posts, and
+-- asking to apply it to stored posts acts on every post it matches.
+CREATE OR REPLACE FUNCTION listen.rematch(p_rule bigint, p_actions boolean) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE res jsonb; posts bigint[]; rules bigint[];
+BEGIN
+  PERFORM set_config('parley.rule_actions', 'off', true);
+  res := listen.backapply(p_rule);
+  PERFORM set_config('parley.rule_actions', '', true);
+  IF p_actions THEN
+    SELECT array_agg(m.post_id), array_agg(m.rule_id) INTO posts, rules FROM listen.match m WHERE m.rule_id = p_rule;
+    IF posts IS NOT NULL THEN
+      PERFORM crm.run_rule_actions(posts, rules);
+    END IF;
+  END IF;
+  RETURN res;
+END $$;
+
 -- Create (no id) or update a rule. Fields: name, category, expression,
 -- platforms, account_ids, langs (arrays or comma text; empty = all), action,
 -- search, enabled, backapply. On update, a field left out keeps its value.
@@ -153,9 +173,7 @@ BEGIN
   END;
   PERFORM listen.store_compiled(r.id, compiled);
   IF r.enabled AND (NOT creating OR crm.param_flag(p, 'backapply')) THEN
-    PERFORM set_config('parley.rule_actions', CASE WHEN crm.param_flag(p, 'backapply') THEN '' ELSE 'off' END, true);
-    back := listen.backapply(r.id);
-    PERFORM set_config('parley.rule_actions', '', true);
+    back := listen.rematch(r.id, crm.param_flag(p, 'backapply'));
   END IF;
   IF NOT creating AND old.category IS DISTINCT FROM r.category THEN
     ids := ARRAY(SELECT post_id FROM listen.match WHERE rule_id = r.id);
@@ -196,7 +214,7 @@ BEGIN
   IF coalesce(p->>'id', '') !~ '^\d{1,18}$' THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such listening rule.', HINT = 'err.no_rule';
   END IF;
-  res := listen.backapply((p->>'id')::bigint);
+  res := listen.rematch((p->>'id')::bigint, true);
   PERFORM auth.audit('rule_backapplied', st.id, res);
   RETURN res;
 END $$;

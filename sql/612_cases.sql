@@ -182,11 +182,7 @@ BEGIN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such case.', HINT = 'err.no_case';
   END IF;
   IF p_post IS NOT NULL THEN
-    -- already recorded (the post's own insert records a brand reply before
-    -- the outbox, which knows who sent it, calls): keep who, if now known
-    UPDATE crm.case_event SET staff_id = coalesce(staff_id, p_staff)
-    WHERE case_id = p_case AND post_id = p_post AND kind = 'outbound'
-    RETURNING id INTO ev;
+    SELECT id INTO ev FROM crm.case_event WHERE case_id = p_case AND post_id = p_post AND kind = 'outbound';
     IF ev IS NOT NULL THEN
       RETURN ev;
     END IF;

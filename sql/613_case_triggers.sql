@@ -85,16 +85,24 @@ BEGIN
   WHERE author_id IS NOT NULL AND (parent_id IS NOT NULL OR root_id IS NOT NULL);
   IF ids IS NOT NULL THEN
     PERFORM crm.take_inbound(ids);
-    -- the brand answering on the platform itself (not through the outbox):
-    -- a reply by one of its profiles to a case's message answers the case
+    -- the brand answering on the platform itself (not through the outbox,
+    -- which records its own): a reply by one of its profiles to a case's
+    -- message answers the case. Its trouble must not lose the posts.
     own := ARRAY(SELECT id FROM social.own_profile);
-    PERFORM crm.record_outbound_at(c.case_id, n.id, NULL, n.body, n.created_at)
-    FROM new_posts n
-    CROSS JOIN LATERAL (SELECT x.id AS case_id FROM crm."case" x WHERE x.post_id = n.parent_id AND x.state <> 'closed'
-                        UNION
-                        SELECT e.case_id FROM crm.case_event e JOIN crm."case" x ON x.id = e.case_id
-                        WHERE e.post_id = n.parent_id AND e.kind = 'inbound' AND x.state <> 'closed') c
-    WHERE n.id = ANY (ids) AND n.parent_id IS NOT NULL AND n.author_id = ANY (own);
+    IF coalesce(current_setting('parley.outbox_post', true), '') <> 'on'
+       AND EXISTS (SELECT FROM new_posts n WHERE n.id = ANY (ids) AND n.parent_id IS NOT NULL AND n.author_id = ANY (own)) THEN
+      BEGIN
+        PERFORM crm.record_outbound_at(c.case_id, n.id, NULL, n.body, n.created_at)
+        FROM new_posts n
+        CROSS JOIN LATERAL (SELECT x.id AS case_id FROM crm."case" x WHERE x.post_id = n.parent_id AND x.state <> 'closed'
+                            UNION
+                            SELECT e.case_id FROM crm.case_event e JOIN crm."case" x ON x.id = e.case_id
+                            WHERE e.post_id = n.parent_id AND e.kind = 'inbound' AND x.state <> 'closed') c
+        WHERE n.id = ANY (ids) AND n.parent_id IS NOT NULL AND n.author_id = ANY (own);
+      EXCEPTION WHEN OTHERS THEN
+        RAISE WARNING 'brand replies were not recorded on their cases: %', SQLERRM;
+      END;
+    END IF;
   END IF;
   RETURN NULL;
 END $$;
@@ -105,22 +113,22 @@ DROP TRIGGER IF EXISTS a_crm_inbound ON social.post;
 CREATE TRIGGER a_crm_inbound AFTER INSERT ON social.post REFERENCING NEW TABLE AS new_posts
   FOR EACH STATEMENT EXECUTE FUNCTION crm.posts_inserted();
 
--- Rule actions on a batch of matches: 'contact' gives the author's profile a
--- contact when it has none; 'case' opens one case per post (whichever case
--- rules matched: a complaint rule wins, then the oldest rule) unless the post
--- already has one or continues one. Nothing else creates contacts.
-CREATE OR REPLACE FUNCTION crm.matches_inserted() RETURNS trigger
+-- Rule actions on matches (post i matched rule i): 'contact' gives the
+-- author's profile a contact when it has none; 'case' opens one case per post
+-- (whichever case rules matched: a complaint rule wins, then the oldest
+-- rule) unless the post already has one or continues one. Nothing else
+-- creates contacts. Safe to run again for the same matches.
+CREATE OR REPLACE FUNCTION crm.run_rule_actions(p_posts bigint[], p_rules bigint[]) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE profiles bigint[]; case_posts bigint[];
 BEGIN
-  -- a rule's matches recomputed without its actions (api.rule_save)
-  IF current_setting('parley.rule_actions', true) = 'off' THEN
-    RETURN NULL;
-  END IF;
+  CREATE TEMP TABLE IF NOT EXISTS crm_acting (post_id bigint, rule_id bigint) ON COMMIT DROP;
+  TRUNCATE crm_acting;
+  INSERT INTO crm_acting SELECT * FROM unnest(p_posts, p_rules);
   SELECT array_agg(DISTINCT p.author_id) FILTER (WHERE r.action = 'contact' AND p.author_id IS NOT NULL),
          array_agg(DISTINCT p.id) FILTER (WHERE r.action = 'case')
   INTO profiles, case_posts
-  FROM new_matches m JOIN listen.rule r ON r.id = m.rule_id JOIN social.post p ON p.id = m.post_id
+  FROM crm_acting m JOIN listen.rule r ON r.id = m.rule_id JOIN social.post p ON p.id = m.post_id
   WHERE r.action IN ('contact', 'case');
   IF profiles IS NOT NULL THEN
     PERFORM crm.ensure_contacts(profiles, NULL, 'rule');
@@ -129,11 +137,27 @@ BEGIN
     PERFORM crm.take_inbound(case_posts);   -- whatever the trigger order on social.post
     INSERT INTO crm."case" (post_id, category, rule_id)
     SELECT DISTINCT ON (m.post_id) m.post_id, r.category, r.id
-    FROM new_matches m JOIN listen.rule r ON r.id = m.rule_id
+    FROM crm_acting m JOIN listen.rule r ON r.id = m.rule_id
     WHERE r.action = 'case' AND m.post_id = ANY (case_posts)
       AND NOT EXISTS (SELECT FROM crm.case_event e WHERE e.post_id = m.post_id AND e.kind = 'inbound')
     ORDER BY m.post_id, r.category = 'complaint' DESC, r.id
     ON CONFLICT (post_id) WHERE post_id IS NOT NULL DO NOTHING;
+  END IF;
+END $$;
+
+-- New matches act at once, unless a rule's matches are being recomputed
+-- without its actions (api.rule_save).
+CREATE OR REPLACE FUNCTION crm.matches_inserted() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE posts bigint[]; rules bigint[];
+BEGIN
+  IF current_setting('parley.rule_actions', true) = 'off' THEN
+    RETURN NULL;
+  END IF;
+  SELECT array_agg(m.post_id), array_agg(m.rule_id) INTO posts, rules
+  FROM new_matches m JOIN listen.rule r ON r.id = m.rule_id WHERE r.action IN ('contact', 'case');
+  IF posts IS NOT NULL THEN
+    PERFORM crm.run_rule_actions(posts, rules);
   END IF;
   RETURN NULL;
 END $$;

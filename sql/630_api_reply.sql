@@ -105,7 +105,7 @@ BEGIN
   ELSE
     SELECT c.id INTO the_case FROM crm."case" c
     WHERE c.id IN (SELECT crm.cases_of_post(t.id)) AND c.state NOT IN ('resolved', 'closed')
-    ORDER BY (c.post_id = t.id) DESC, c.id DESC LIMIT 1;
+    ORDER BY (c.post_id = t.id) IS TRUE DESC, c.id DESC LIMIT 1;
   END IF;
   INSERT INTO ingest.outbox (idempotency_key, account_id, in_reply_to, case_id, body, created_by)
   VALUES (coalesce(key, gen_random_uuid()), a.id, t.id, the_case, body, st.id)

@@ -162,12 +162,12 @@ eq "… and the refusal is audited with who asked" "$(sql "SELECT s.username FRO
   WHERE l.event = 'access_denied' AND l.detail->>'route' = '/admin/audit' ORDER BY l.id DESC LIMIT 1")" e2e_analyst
 req a GET /admin/audit
 eq "an admin may" "$STATUS" 200
+has "the audit log lists sign-ins" "$BODY" "login"
 req c GET /dashboard
 hasnt "an analyst's navigation has no link that would end in a 403 (accounts)" "$BODY" 'href="/accounts"'
 has "… but has the pages an analyst may open (rules)" "$BODY" 'href="/rules"'
 req a GET /dashboard
 has "an admin's has every page" "$BODY" 'href="/accounts"'
-has "the audit log lists sign-ins" "$BODY" "login"
 req a GET '/admin/audit.json?before=0'
 eq "audit log keyset parameter is range-checked" "$STATUS" 422
 
