@@ -90,8 +90,9 @@ int cmd_import(int argc, char **argv)
             continue;
         }
         /* The database keeps text only: such a file cannot even be
-         * quarantined (the harvester retries such a response instead). */
-        if (memchr(raw, '\0', len) || !utf8_valid(raw, len)) {
+         * quarantined (the harvester retries such a response instead).
+         * (utf8_valid refuses NUL too.) */
+        if (!utf8_valid(raw, len)) {
             fprintf(stderr, "parley import: %s is not UTF-8 text (or holds a NUL byte); nothing of it was stored\n",
                     pos[i]);
             quarantined++;

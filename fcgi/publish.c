@@ -39,7 +39,6 @@ typedef struct outgoing {
     bool interrupted;        /* the last attempt ended with nothing recorded (its harvester died) */
     const char *send_error;  /* with lookup after a send: what the send was answered */
     bool send_permanent;
-    bool api_throttle;       /* throttled by the reply API's own limit, not the token's budget */
 } outgoing;
 
 struct publisher {
@@ -86,14 +85,22 @@ static void drop(publisher *p, outgoing *s)
 
 /* ---------- recording ---------- */
 
-static void record_failed(publisher *p, outgoing *s, const char *message, bool permanent, const char *retry_at)
+/* token_wide: a throttle (retry_at) spent the token's whole budget, not only
+ * the reply API's own limit (ingest.hold_replies). */
+static void record_failed_scope(publisher *p, outgoing *s, const char *message, bool permanent, const char *retry_at,
+                                bool token_wide)
 {
     const char *v[] = {arena_printf(s->a, "%lld", s->e.id), p->owner, message, permanent ? "true" : "false",
-                       retry_at, s->api_throttle ? "false" : "true"};
+                       retry_at, token_wide ? "true" : "false"};
     PGresult *r = PQexecParams(p->db, "SELECT ingest.outbox_failed($1, $2, $3, $4, $5, $6)", 6, NULL, v, NULL, NULL, 0);
     fprintf(stderr, "harvest: reply %lld (%s) not sent: %s; %s\n", s->e.id, s->e.platform, message,
             PQresultStatus(r) == PGRES_TUPLES_OK ? PQgetvalue(r, 0, 0) : PQresultErrorMessage(r));
     PQclear(r);
+}
+
+static void record_failed(publisher *p, outgoing *s, const char *message, bool permanent, const char *retry_at)
+{
+    record_failed_scope(p, s, message, permanent, retry_at, true);
 }
 
 /* The platform said none is left until reset_at: the account's replies
@@ -226,9 +233,8 @@ static bool finish(publisher *p, outgoing *s, CURLcode rc)
             s->look_first = s->lookup = false;
             return start(p, s);
         }
-        s->api_throttle = !strcmp(kind, "throttled_api");
-        record_failed(p, s, arena_printf(a, "could not check whether an earlier attempt posted the reply: %s", msg),
-                      !strcmp(kind, "auth"), throttled(kind) ? retry_at : NULL);
+        record_failed_scope(p, s, arena_printf(a, "could not check whether an earlier attempt posted the reply: %s", msg),
+                            !strcmp(kind, "auth"), throttled(kind) ? retry_at : NULL, strcmp(kind, "throttled_api") != 0);
         return false;
     }
     if (status >= 200 && status < 300) {
@@ -256,8 +262,7 @@ static bool finish(publisher *p, outgoing *s, CURLcode rc)
         kind = failure_kind(a, s->ad, status, body, &msg);
     }
     if (throttled(kind)) {
-        s->api_throttle = !strcmp(kind, "throttled_api");
-        record_failed(p, s, msg, false, retry_at);
+        record_failed_scope(p, s, msg, false, retry_at, strcmp(kind, "throttled_api") != 0);
         return false;
     }
     /* The platform refused (permanent) or failed (try again). An earlier

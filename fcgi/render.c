@@ -120,11 +120,16 @@ const char *render_pick_lang(request *r)
     return best ? best : "en";
 }
 
-const char *render_text(request *r, const char *key)
+/* A catalog's words in the page's language, else English, else NULL. */
+static const char *catalog_get(request *r, const char *key)
 {
     const char *s = json_string_value(json_object_get(json_object_get(catalogs, r->lang), key));
-    if (!s)
-        s = json_string_value(json_object_get(json_object_get(catalogs, "en"), key));
+    return s ? s : json_string_value(json_object_get(json_object_get(catalogs, "en"), key));
+}
+
+const char *render_text(request *r, const char *key)
+{
+    const char *s = catalog_get(r, key);
     return s ? s : key;
 }
 
@@ -143,10 +148,7 @@ static const char *code_text(request *r, const char *field, const char *prefix, 
     bool label = !strcmp(field, "label");
     if (*code < 'a' || *code > 'z') /* dates, numbers, names */
         return label ? NULL : code;
-    const char *key = arena_printf(r->a, "%s_%s", prefix, code);
-    const char *s = json_string_value(json_object_get(json_object_get(catalogs, r->lang), key));
-    if (!s)
-        s = json_string_value(json_object_get(json_object_get(catalogs, "en"), key));
+    const char *s = catalog_get(r, arena_printf(r->a, "%s_%s", prefix, code));
     return s ? s : label ? NULL : code;
 }
 
@@ -180,13 +182,13 @@ static void add_derived(request *r, json_t *v, int depth)
     json_t *added = NULL; /* added after the walk: no insertion while iterating */
     json_object_foreach(v, key, val) { /* (the macro steps on from key: never assign it) */
         size_t n = strlen(key);
-        const char *text = NULL, *suffix = NULL;
+        const char *text = NULL, *suffix = NULL, *prefix = json_is_string(val) ? code_prefix(key) : NULL;
         if (n > 3 && !strcmp(key + n - 3, "_md") && json_is_string(val)) {
             const char *html = md_to_html(r->a, json_string_value(val), json_string_length(val));
             text = html ? html : "";
             n -= 3, suffix = "_html";
-        } else if (json_is_string(val) && code_prefix(key)) {
-            text = code_text(r, key, code_prefix(key), json_string_value(val));
+        } else if (prefix) {
+            text = code_text(r, key, prefix, json_string_value(val));
             suffix = "_text";
         } else {
             add_derived(r, val, depth + 1);

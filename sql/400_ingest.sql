@@ -288,6 +288,15 @@ BEGIN
   RETURN n;
 END $$;
 
+-- When each actor's latest event of a kind on a page happened (a follow,
+-- an unfollow); a time past p_seen_at (a platform clock ahead) counts as
+-- p_seen_at.
+CREATE OR REPLACE FUNCTION ingest.latest_event_at(p_events ingest.interaction_in[], p_kind text, p_seen_at timestamptz)
+RETURNS TABLE (actor text, at timestamptz) LANGUAGE sql IMMUTABLE AS $$
+  SELECT i.actor_external_id, least(max(coalesce(i.occurred_at, p_seen_at)), p_seen_at)
+  FROM unnest(p_events) i WHERE i.kind = p_kind GROUP BY 1
+$$;
+
 -- Follower edges of a brand account: first and last time each was seen;
 -- seen after the follow ended, it is open again. A follower known from a
 -- follow event on the page (a notification, a webhook) was seen at the
@@ -300,9 +309,7 @@ CREATE OR REPLACE FUNCTION ingest.upsert_followers(p_platform text, p_account_id
 RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE n integer;
 BEGIN
-  WITH followed AS (
-    SELECT i.actor_external_id AS e, least(max(i.occurred_at), p_seen_at) AS at
-    FROM unnest(p_events) i WHERE i.kind = 'follow' GROUP BY 1),
+  WITH followed AS (SELECT actor AS e, at FROM ingest.latest_event_at(p_events, 'follow', p_seen_at)),
   ins AS (
     INSERT INTO social.follower_edge AS f (account_id, profile_id, first_seen_at, last_seen_at)
     SELECT DISTINCT p_account_id, pr.id, coalesce(fo.at, p_seen_at), coalesce(fo.at, p_seen_at)
@@ -321,15 +328,12 @@ BEGIN
 END $$;
 
 -- Follows that ended (unfollow events: who, and when), unless the follower
--- was seen following since. A time past p_seen_at (a platform clock ahead)
--- counts as p_seen_at.
+-- was seen following since.
 DROP FUNCTION IF EXISTS ingest.end_follows(text, bigint, timestamptz, text[]);
 CREATE OR REPLACE FUNCTION ingest.end_follows(p_platform text, p_account_id bigint,
                                               p_seen_at timestamptz, p_unfollows ingest.interaction_in[])
 RETURNS integer LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-  WITH gone AS (
-    SELECT i.actor_external_id AS e, least(max(coalesce(i.occurred_at, p_seen_at)), p_seen_at) AS at
-    FROM unnest(p_unfollows) i GROUP BY 1),
+  WITH gone AS (SELECT actor AS e, at FROM ingest.latest_event_at(p_unfollows, 'unfollow', p_seen_at)),
   ended AS (
     UPDATE social.follower_edge f SET unfollowed_at = g.at
     FROM gone g JOIN social.profile pr ON pr.platform = p_platform AND pr.external_id = g.e

@@ -88,9 +88,10 @@ BEGIN
     -- the brand answering on the platform itself (not through the outbox,
     -- which records its own): a reply by one of its profiles to a case's
     -- message answers the case. Its trouble must not lose the posts.
-    own := ARRAY(SELECT id FROM social.own_profile);
-    IF coalesce(current_setting('parley.outbox_post', true), '') <> 'on'
-       AND EXISTS (SELECT FROM new_posts n WHERE n.id = ANY (ids) AND n.parent_id IS NOT NULL AND n.author_id = ANY (own)) THEN
+    IF coalesce(current_setting('parley.outbox_post', true), '') <> 'on' THEN
+      own := ARRAY(SELECT id FROM social.own_profile);
+    END IF;
+    IF EXISTS (SELECT FROM new_posts n WHERE n.id = ANY (ids) AND n.parent_id IS NOT NULL AND n.author_id = ANY (own)) THEN
       BEGIN
         PERFORM crm.record_outbound_at(c.case_id, n.id, NULL, n.body, n.created_at)
         FROM new_posts n
@@ -122,13 +123,10 @@ CREATE OR REPLACE FUNCTION crm.run_rule_actions(p_posts bigint[], p_rules bigint
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE profiles bigint[]; case_posts bigint[];
 BEGIN
-  CREATE TEMP TABLE IF NOT EXISTS crm_acting (post_id bigint, rule_id bigint) ON COMMIT DROP;
-  TRUNCATE crm_acting;
-  INSERT INTO crm_acting SELECT * FROM unnest(p_posts, p_rules);
   SELECT array_agg(DISTINCT p.author_id) FILTER (WHERE r.action = 'contact' AND p.author_id IS NOT NULL),
          array_agg(DISTINCT p.id) FILTER (WHERE r.action = 'case')
   INTO profiles, case_posts
-  FROM crm_acting m JOIN listen.rule r ON r.id = m.rule_id JOIN social.post p ON p.id = m.post_id
+  FROM unnest(p_posts, p_rules) m(post_id, rule_id) JOIN listen.rule r ON r.id = m.rule_id JOIN social.post p ON p.id = m.post_id
   WHERE r.action IN ('contact', 'case');
   IF profiles IS NOT NULL THEN
     PERFORM crm.ensure_contacts(profiles, NULL, 'rule');
@@ -137,7 +135,7 @@ BEGIN
     PERFORM crm.take_inbound(case_posts);   -- whatever the trigger order on social.post
     INSERT INTO crm."case" (post_id, category, rule_id)
     SELECT DISTINCT ON (m.post_id) m.post_id, r.category, r.id
-    FROM crm_acting m JOIN listen.rule r ON r.id = m.rule_id
+    FROM unnest(p_posts, p_rules) m(post_id, rule_id) JOIN listen.rule r ON r.id = m.rule_id
     WHERE r.action = 'case' AND m.post_id = ANY (case_posts)
       AND NOT EXISTS (SELECT FROM crm.case_event e WHERE e.post_id = m.post_id AND e.kind = 'inbound')
     ORDER BY m.post_id, r.category = 'complaint' DESC, r.id

@@ -37,6 +37,7 @@ DECLARE
   a social.account;
   lim integer;
   body text := btrim(coalesce(p->>'body', ''), E' \t\r\n');
+  placeholder text := substring(body FROM '\{\{\s*(?:contact|case|agent|brand)\.[a-z_]+\s*\}\}');
   the_case bigint;
   key uuid;
   o ingest.outbox;
@@ -66,9 +67,8 @@ BEGIN
   IF body = '' THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Write the reply first.', HINT = 'err.reply_empty';
   END IF;
-  IF body ~ '\{\{\s*(contact|case|agent|brand)\.[a-z_]+\s*\}\}' THEN
-    RAISE SQLSTATE 'PR422' USING MESSAGE = format('Fill in %s before sending: the customer would see it as it is.',
-                                                  substring(body FROM '\{\{\s*(?:contact|case|agent|brand)\.[a-z_]+\s*\}\}')),
+  IF placeholder IS NOT NULL THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = format('Fill in %s before sending: the customer would see it as it is.', placeholder),
                                  HINT = 'err.reply_placeholder';
   END IF;
   SELECT * INTO a FROM social.account WHERE id = t.account_id;

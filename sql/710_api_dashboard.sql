@@ -4,9 +4,13 @@
 
 -- The dashboard's filters, checked once: period in days (7, 30 or 90) ending
 -- today or on an earlier day ("to", YYYY-MM-DD), and optional account,
--- platform and team.
+-- platform and team. brandwide: no account or platform chosen; else
+-- accounts: the brand accounts in scope (for rollups that carry an account,
+-- not a platform: leads, followers).
+DROP FUNCTION IF EXISTS chart.filters(jsonb);
 CREATE OR REPLACE FUNCTION chart.filters(p jsonb) RETURNS TABLE (
-  days integer, first_day date, last_day date, prev_first date, account bigint, platform text, team bigint)
+  days integer, first_day date, last_day date, prev_first date, account bigint, platform text, team bigint,
+  brandwide boolean, accounts bigint[])
 LANGUAGE plpgsql STABLE AS $$
 DECLARE today date := (now() AT TIME ZONE coalesce((SELECT tz FROM kpi.freshness), 'UTC'))::date;
 BEGIN
@@ -35,17 +39,14 @@ BEGIN
   account := nullif(p->>'account', '')::bigint;
   platform := nullif(p->>'platform', '');
   team := nullif(p->>'team', '')::bigint;
+  brandwide := account IS NULL AND platform IS NULL;
+  IF NOT brandwide THEN
+    accounts := ARRAY(SELECT a.id FROM social.account a
+                      WHERE (account IS NULL OR a.id = account) AND (filters.platform IS NULL OR a.platform = filters.platform));
+  END IF;
   RETURN NEXT;
 END $$;
-
--- Whether a rollup row of a brand account (leads, followers: rows that
--- carry an account, not a platform) is within the account and platform
--- filters.
-CREATE OR REPLACE FUNCTION chart.account_in_scope(p_account_id bigint, p_account bigint, p_platform text) RETURNS boolean
-LANGUAGE sql STABLE AS $$
-  SELECT (p_account IS NULL OR p_account_id = p_account)
-     AND (p_platform IS NULL OR EXISTS (SELECT FROM social.account a WHERE a.id = p_account_id AND a.platform = p_platform))
-$$;
+DROP FUNCTION IF EXISTS chart.account_in_scope(bigint, bigint, text);
 
 -- Every series of the dashboard, as rows: what the charts draw and the CSV
 -- exports contain. chart: volume | response | sentiment | voice | backlog | leads.
@@ -90,7 +91,7 @@ BEGIN
       SELECT coalesce(sum(l.mentions), 0) AS m, coalesce(sum(l.leads), 0) AS ld,
              coalesce(sum(l.qualified), 0) AS q, coalesce(sum(l.won), 0) AS w
       FROM kpi.lead_daily l WHERE l.day BETWEEN f.first_day AND f.last_day
-        AND chart.account_in_scope(l.account_id, f.account, f.platform)) t,
+        AND (f.brandwide OR l.account_id = ANY (f.accounts))) t,
       LATERAL (VALUES (1, 'mentions', t.m), (2, 'leads', t.ld), (3, 'qualified', t.q), (4, 'won', t.w)) x(o, k, v)
       ORDER BY x.o;
   ELSE
@@ -146,13 +147,13 @@ BEGIN
       (SELECT round(100.0 * sum(complaints) / nullif(sum(scored), 0), 1) FROM kpi.sentiment_daily s
         WHERE s.day BETWEEN w.a AND w.b) AS complaint_share,
       (SELECT sum(won) FROM kpi.lead_daily l WHERE l.day BETWEEN w.a AND w.b
-          AND chart.account_in_scope(l.account_id, f.account, f.platform)) AS won,
+          AND (f.brandwide OR l.account_id = ANY (f.accounts))) AS won,
       fo.followers, fo.net_new_followers
     FROM w
     CROSS JOIN LATERAL (
       SELECT sum(new_followers) AS followers, sum(new_followers - lost_followers) AS net_new_followers
       FROM kpi.follower_daily fd WHERE fd.day BETWEEN w.a AND w.b
-        AND chart.account_in_scope(fd.account_id, f.account, f.platform)) fo)
+        AND (f.brandwide OR fd.account_id = ANY (f.accounts))) fo)
   SELECT to_jsonb(c), to_jsonb(pr) INTO cur, prev FROM k c, k pr WHERE c.name = 'cur' AND pr.name = 'prev';
   RETURN jsonb_build_object(
     'kpi', jsonb_build_object(
@@ -163,7 +164,7 @@ BEGIN
       'response_minutes', chart.tile('response_minutes', (cur->>'response_minutes')::numeric, (prev->>'response_minutes')::numeric, '/cases?state=active'),
       -- sentiment is rolled up for the brand as a whole (kpi.sentiment_daily):
       -- no complaint share for one account or platform
-      'complaint_share', CASE WHEN f.account IS NULL AND f.platform IS NULL THEN
+      'complaint_share', CASE WHEN f.brandwide THEN
         chart.tile('complaint_share', (cur->>'complaint_share')::numeric, (prev->>'complaint_share')::numeric, '/inbox?category=complaint') END,
       'leads_won', chart.tile('leads_won', (cur->>'won')::numeric, (prev->>'won')::numeric, NULL),
       'new_followers', chart.tile('new_followers', (cur->>'followers')::numeric, (prev->>'followers')::numeric, NULL),
@@ -172,7 +173,7 @@ BEGIN
     'charts', (SELECT jsonb_object_agg(c, chart.draw(c, p))
                FROM unnest(ARRAY['volume', 'response', 'sentiment', 'voice', 'backlog', 'leads']) c
                -- (likewise sentiment and share of voice)
-               WHERE c NOT IN ('sentiment', 'voice') OR (f.account IS NULL AND f.platform IS NULL)));
+               WHERE c NOT IN ('sentiment', 'voice') OR f.brandwide));
 END $$;
 
 -- Rebuild the backlog snapshot and kpi.dashboard_cache for the unfiltered
@@ -231,7 +232,7 @@ BEGIN
       'posts',      social.tally_of('posts'),
       'open_cases', social.tally_of('open_cases')),
     'filters', jsonb_build_object('period', f.days, 'account', f.account, 'platform', f.platform, 'team', f.team,
-                                  'scoped', f.account IS NOT NULL OR f.platform IS NOT NULL,
+                                  'scoped', NOT f.brandwide,
                                   'from', f.first_day, 'to', f.last_day, 'until', nullif(p->>'to', '')),
     'query', concat_ws('&', 'period=' || f.days, 'account=' || f.account, 'platform=' || f.platform, 'team=' || f.team,
                        'to=' || nullif(p->>'to', '')),
@@ -253,7 +254,7 @@ DECLARE f record; c text := coalesce(p->>'chart', '');
 BEGIN
   PERFORM auth.require();
   SELECT * INTO f FROM chart.filters(p);
-  IF c IN ('sentiment', 'voice') AND (f.account IS NOT NULL OR f.platform IS NOT NULL) THEN
+  IF c IN ('sentiment', 'voice') AND NOT f.brandwide THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Sentiment and share of voice are counted for the whole brand, not for one account or platform.',
                                  HINT = 'err.chart_brandwide';
   END IF;
