@@ -1,12 +1,12 @@
 -- Sign-in, sessions and preferences for `parley web`. Every api function takes
 -- one jsonb of validated parameters and returns one jsonb document.
 
--- Who is asking: the session's staff member and CSRF token, or NULL.
--- Sliding idle timeout: last_seen_at is refreshed at most once a minute.
 -- What a role may open or do, for navigation and buttons, as the api
 -- functions require it (admins may do everything).
+-- STABLE as its body is (jsonb_build_object), so that it is inlined: as
+-- IMMUTABLE it was planned afresh in every request (tests/sql/04).
 CREATE OR REPLACE FUNCTION auth.role_can(p_role auth.staff_role) RETURNS jsonb
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE sql STABLE AS $$
   SELECT jsonb_build_object(
     'cases', p_role IN ('admin', 'agent'),
     'rules', p_role IN ('admin', 'marketer', 'analyst'),
@@ -19,6 +19,8 @@ LANGUAGE sql IMMUTABLE AS $$
     'lead', p_role IN ('admin', 'sales'))
 $$;
 
+-- Who is asking: the session's staff member and CSRF token, or NULL.
+-- Sliding idle timeout: last_seen_at is refreshed at most once a minute.
 CREATE FUNCTION api.viewer(p jsonb DEFAULT '{}') RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE cur record;

@@ -470,7 +470,7 @@ END $$;
 
 -- What store_page and retry_quarantined return.
 CREATE OR REPLACE FUNCTION ingest.page_result(p_raw_page_id bigint, p_counts jsonb, p_error text, p_sqlstate text)
-RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+RETURNS jsonb LANGUAGE sql STABLE AS $$
   SELECT jsonb_build_object('raw_page_id', p_raw_page_id, 'quarantined', p_sqlstate IS NOT NULL,
                             'error', p_error, 'sqlstate', p_sqlstate, 'counts', coalesce(p_counts, '{}'))
 $$;

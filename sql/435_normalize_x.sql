@@ -81,7 +81,7 @@ $$;
 -- anything: retweets it ('repost', of the brand's Tweet), replies to it,
 -- quotes it, or mentions it. The brand's own Tweets do nothing.
 CREATE OR REPLACE FUNCTION ingest.x_tweet_kind(t jsonb, p_brand text) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE sql STABLE AS $$
   SELECT CASE WHEN t->'user'->>'id_str' = p_brand THEN NULL
               WHEN t->'retweeted_status'->'user'->>'id_str' = p_brand THEN 'repost'
               WHEN t->>'in_reply_to_user_id_str' = p_brand THEN 'reply'

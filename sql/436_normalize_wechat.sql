@@ -57,7 +57,7 @@ $$;
 -- A message as text: the text itself, else a short description of what
 -- was sent ("[image] <url>", "[location] <label> (<x>, <y>)", ...).
 CREATE OR REPLACE FUNCTION ingest.wechat_text(m jsonb) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE sql STABLE AS $$
   SELECT CASE m->>'MsgType'
            WHEN 'text' THEN m->>'Content'
            WHEN 'image' THEN concat_ws(' ', '[image]', nullif(m->>'PicUrl', ''))

@@ -3,7 +3,7 @@
 
 -- Templates cannot ask "is this list empty?": has_canned says it.
 CREATE OR REPLACE FUNCTION crm.with_flags(p_reply jsonb) RETURNS jsonb
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE sql STABLE AS $$
   SELECT p_reply || jsonb_build_object('has_canned', jsonb_array_length(coalesce(p_reply->'canned', '[]')) > 0)
 $$;
 
@@ -63,7 +63,7 @@ $$;
 -- A post's place among its siblings in a thread: when it was written, then
 -- its id (a path of these sorts a thread depth-first in time order).
 CREATE OR REPLACE FUNCTION social.thread_key(p_created_at timestamptz, p_id bigint) RETURNS bigint[]
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE sql STABLE AS $$
   SELECT ARRAY[coalesce((extract(epoch FROM p_created_at) * 1000000)::bigint, 0), p_id]
 $$;
 

@@ -2,7 +2,7 @@
 -- replies recorded by the outbox, SLA breach marking.
 
 CREATE OR REPLACE FUNCTION crm.case_subject(p_body text, p_post bigint) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE sql STABLE AS $$
   SELECT coalesce(nullif(left(btrim(regexp_replace(coalesce(p_body, ''), '\s+', ' ', 'g')), 120), ''),
                   'Post ' || p_post)
 $$;
