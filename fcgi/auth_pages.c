@@ -37,7 +37,7 @@ static void login_form(request *r, int status, const char *error_key, const char
 
 void h_login_form(request *r)
 {
-    call_api(r, NULL, NULL, false);
+    call_api(r, NULL, NULL, API_READ);
     if (r->viewer && !r->json) {
         redirect(r, "/dashboard");
         return;
@@ -55,7 +55,7 @@ void h_login(request *r)
     const char *password = json_string_value(json_object_get(r->args, "password"));
     json_t *who = json_pack("{s:s}", "username", username);
     arena_defer(r->a, json_release, who);
-    api_result ch = call_api(r, "login_challenge", who, true);
+    api_result ch = call_api(r, "login_challenge", who, API_CHANGE);
     if (ch.status != 200) {
         login_form(r, ch.status, ch.message_key, ch.message);
         return;
@@ -76,7 +76,7 @@ void h_login(request *r)
     json_t *outcome = json_pack("{s:s,s:b,s:s,s:s,s:s}", "username", username, "success", ok, "token", token,
                                 "csrf", csrf, "user_agent", r->user_agent);
     arena_defer(r->a, json_release, outcome);
-    api_result fin = call_api(r, "login_finish", outcome, false);
+    api_result fin = call_api(r, "login_finish", outcome, API_READ);
     if (fin.status != 200) {
         login_form(r, fin.status, fin.message_key, fin.message);
         return;
@@ -100,7 +100,7 @@ void h_login(request *r)
 
 void h_logout(request *r)
 {
-    api_result res = call_api(r, "logout", r->args, true);
+    api_result res = call_api(r, "logout", r->args, API_CHANGE);
     if (res.status != 200) {
         send_error(r, res.status, res.message_key, res.message);
         return;
@@ -127,7 +127,7 @@ static bool local_path(const char *p)
 
 void h_language(request *r)
 {
-    api_result res = call_api(r, "set_language", r->args, true);
+    api_result res = call_api(r, "set_language", r->args, API_CHANGE);
     if (res.status != 200) {
         send_error(r, res.status, res.message_key, res.message);
         return;

@@ -26,7 +26,7 @@ static void fail(request *r, const api_result *res)
         return;
     }
     if (!r->viewer && *r->session)
-        call_api(r, NULL, NULL, false); /* who is asking, for the page around the error */
+        call_api(r, NULL, NULL, API_READ); /* who is asking, for the page around the error */
     if (res->retry_after > 0 || res->status == 429)
         buf_printf(&r->headers, "Retry-After: %d\r\n", res->retry_after > 0 ? res->retry_after : 60);
     send_error(r, res->status, res->message_key, res->message);
@@ -34,7 +34,7 @@ static void fail(request *r, const api_result *res)
 
 void h_page(request *r)
 {
-    api_result res = call_api(r, r->route->api, r->args, false);
+    api_result res = call_api(r, r->route->api, r->args, API_READ);
     if (res.status != 200) {
         fail(r, &res);
         return;
@@ -44,7 +44,7 @@ void h_page(request *r)
 
 void h_action(request *r)
 {
-    api_result res = call_api(r, r->route->api, r->args, true);
+    api_result res = call_api(r, r->route->api, r->args, API_FORM);
     if (res.status != 200) {
         fail(r, &res);
         return;
@@ -62,7 +62,7 @@ void h_action(request *r)
 
 void h_csv(request *r)
 {
-    api_result res = call_api(r, r->route->api, r->args, false);
+    api_result res = call_api(r, r->route->api, r->args, API_READ);
     if (res.status != 200) {
         fail(r, &res);
         return;

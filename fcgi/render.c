@@ -2,6 +2,7 @@
  * every page is the api document rendered through its template. */
 #include "markdown.h"
 #include "mustache.h"
+#include "password.h"
 #include "util.h"
 #include "web.h"
 
@@ -210,12 +211,14 @@ void render_page(request *r, buf *out, const char *tmpl, json_t *doc, json_t *ex
     r->lang = render_pick_lang(r);
     add_derived(r, doc, 0);
     json_t *csrf = json_object_get(r->viewer, "csrf");
-    json_t *ctx = json_pack("{s:O?,s:O?,s:O,s:s,s:b,s:b,s:s,s:s,s:s}",
+    char form_key[TOKEN_HEX + 1]; /* the forms' key against double submits (api.form_replay) */
+    token_new(form_key);
+    json_t *ctx = json_pack("{s:O?,s:O?,s:O,s:s,s:b,s:b,s:s,s:s,s:s,s:s}",
                             "data", doc, "viewer", r->viewer,
                             "t", json_object_get(catalogs, r->lang), "lang", r->lang,
                             "lang_en", !strcmp(r->lang, "en"), "lang_zh", !strcmp(r->lang, "zh-CN"),
                             "csrf", csrf ? json_string_value(csrf) : r->anon_csrf,
-                            "path", r->path, "request_id", r->request_id);
+                            "form_key", form_key, "path", r->path, "request_id", r->request_id);
     if (!ctx) { /* only if a value is not UTF-8 text, which input checks prevent */
         fprintf(stderr, "parley: rid=%s cannot build the context of %s\n", r->request_id, tmpl);
         buf_puts(out, "<!doctype html><title>Error</title><p>This page could not be shown.");

@@ -82,7 +82,7 @@ static json_t *parse_json(request *r, const char *text)
 
 /* The worker's statements are prepared once per server connection; a
  * reconnect (PQreset keeps the PGconn) is seen by the backend pid changing. */
-static const char *statement_for(request *r, const char *fn, bool post)
+static const char *statement_for(request *r, const char *fn, api_call kind)
 {
     static char prepared[64][80];
     static int nprepared;
@@ -91,18 +91,21 @@ static const char *statement_for(request *r, const char *fn, bool post)
         nprepared = 0;
         prepared_pid = PQbackendPID(r->w->db);
     }
-    const char *name = arena_printf(r->a, "%s%s", post ? "p_" : "g_", fn ? fn : "viewer");
+    const char *name = arena_printf(r->a, "%c_%s", "gpf"[kind], fn ? fn : "viewer");
     for (int i = 0; i < nprepared; i++)
         if (!strcmp(prepared[i], name))
             return name;
     /* fn comes from the static route table, never from input. The columns
      * are text whatever an api function returns (jsonb or json), so a
      * deploy that changes one re-plans the statement instead of failing it. */
+    const char *call = fn ? arena_printf(r->a, "api.%s($4::jsonb)::text", fn) : "NULL::text";
+    if (kind == API_FORM)
+        call = arena_printf(r->a, "coalesce(api.form_replay($7, '%s', $4::jsonb), api.form_record($7, '%s', $4::jsonb, %s))",
+                            fn, fn, call);
     const char *sql = arena_printf(r->a,
-        "SELECT api.viewer()::text, %s%s%s::text FROM (SELECT set_config('parley.session', $1, true),"
+        "SELECT api.viewer()::text, %s FROM (SELECT set_config('parley.session', $1, true),"
         " set_config('parley.ip', $2, true), set_config('parley.request_id', $3, true)%s) s",
-        fn ? "api." : "NULL::jsonb", fn ? fn : "", fn ? "($4::jsonb)" : "",
-        post ? ", api.csrf_check($5, $6)" : "");
+        call, kind != API_READ ? ", api.csrf_check($5, $6)" : "");
     PGresult *res = PQprepare(r->w->db, name, sql, 0, NULL);
     bool ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
     if (!ok)
@@ -115,14 +118,14 @@ static const char *statement_for(request *r, const char *fn, bool post)
     return name;
 }
 
-api_result call_api(request *r, const char *fn, json_t *args, bool post)
+api_result call_api(request *r, const char *fn, json_t *args, api_call kind)
 {
     api_result out = {.status = 500};
     if (!fn)
-        post = false; /* viewer-only statements are for rendering, never for changes */
+        kind = API_READ; /* viewer-only statements are for rendering, never for changes */
     if (PQstatus(r->w->db) != CONNECTION_OK)
         PQreset(r->w->db);
-    const char *stmt = statement_for(r, fn, post);
+    const char *stmt = statement_for(r, fn, kind);
     if (!stmt) {
         out.status = 503;
         return out;
@@ -132,10 +135,11 @@ api_result call_api(request *r, const char *fn, json_t *args, bool post)
         arena_defer(r->a, jsonmem_free, argtext);
     else
         argtext = "{}";
-    const char *csrf = hin_get(&r->params, "csrf");
+    const char *csrf = hin_get(&r->params, "csrf"), *form_key = hin_get(&r->params, "form_key");
     const char *params[] = {r->session, r->remote_addr, r->request_id, argtext,
-                            csrf ? csrf : "", r->anon_csrf};
-    PGresult *res = PQexecPrepared(r->w->db, stmt, fn ? (post ? 6 : 4) : 3, params, NULL, NULL, 0);
+                            csrf ? csrf : "", r->anon_csrf, form_key ? form_key : ""};
+    static const int nparams[] = {[API_READ] = 4, [API_CHANGE] = 6, [API_FORM] = 7};
+    PGresult *res = PQexecPrepared(r->w->db, stmt, fn ? nparams[kind] : 3, params, NULL, NULL, 0);
     if (!res) {
         out.status = 503;
         return out;
@@ -243,7 +247,7 @@ void audit_refusal(request *r, int status, const char *reason)
     if (!args)
         return;
     arena_defer(r->a, json_release, args);
-    call_api(r, "refused", args, false);
+    call_api(r, "refused", args, API_READ);
 }
 
 void send_error(request *r, int status, const char *key, const char *message)
@@ -253,7 +257,7 @@ void send_error(request *r, int status, const char *key, const char *message)
     /* Refused before reaching the database (an unknown page, a wrong method,
      * bad input): still show who is signed in, in their language. */
     if (!r->viewer && r->session && *r->session && status != 503 && PQstatus(r->w->db) == CONNECTION_OK)
-        call_api(r, NULL, NULL, false);
+        call_api(r, NULL, NULL, API_READ);
     if (r->viewer)
         r->lang = render_pick_lang(r);
     if (!key && !message)

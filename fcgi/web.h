@@ -89,7 +89,11 @@ typedef struct {
     const char *message_key;  /* catalog key from the server's HINT, if any */
     int retry_after;
 } api_result;
-api_result call_api(request *r, const char *fn, json_t *args, bool post);
+/* How call_api runs an api function: a read; a change (CSRF checked); a
+ * change submitted from a page's form (CSRF checked, and a repeat of the
+ * same submission acts once: api.form_replay). */
+typedef enum { API_READ, API_CHANGE, API_FORM } api_call;
+api_result call_api(request *r, const char *fn, json_t *args, api_call kind);
 json_t *result_doc(request *r, api_result *res); /* the document parsed, whoever the client is */
 void json_release(void *j);                      /* json_decref for arena_defer */
 void set_cookie(request *r, const char *name, const char *value, int max_age);

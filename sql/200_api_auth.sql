@@ -184,3 +184,49 @@ BEGIN
   END IF;
   RETURN true;
 END $$;
+
+-- Double submits (migration 0038). The worker runs every POST as
+--   coalesce(api.form_replay(key, fn, args), api.form_record(key, fn, args, api.fn(args)))
+-- with the form's key (form_key, fresh on every page): a repeat of a
+-- submission by the same staff member (same key, action and fields) gets
+-- the first one's answer and acts no more; a twin arriving while the first
+-- runs waits for it here (the primary key), then replays or, if the first
+-- failed, acts itself. No key (JSON clients may omit it): no record.
+CREATE FUNCTION api.form_replay(p_key text, p_fn text, p_args jsonb) RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE me bigint; h bytea := sha256(convert_to(p_args::text, 'UTF8')); prior text;
+BEGIN
+  IF coalesce(p_key, '') = '' THEN
+    RETURN NULL;
+  END IF;
+  IF p_key !~ '^[0-9a-f]{64}$' THEN
+    RAISE SQLSTATE 'PR400' USING MESSAGE = 'This form is damaged. Reload the page and try again.', HINT = 'err.form_key';
+  END IF;
+  me := (SELECT (c.staff).id FROM auth.current c);
+  IF me IS NULL THEN
+    RETURN NULL;  -- signed out: the action itself answers 401
+  END IF;
+  PERFORM set_config('parley.form_staff', me::text, true);
+  DELETE FROM auth.form_submission WHERE staff_id = me AND at < now() - interval '1 day';
+  INSERT INTO auth.form_submission (staff_id, form_key, route, args_hash) VALUES (me, p_key, p_fn, h)
+  ON CONFLICT DO NOTHING;
+  IF FOUND THEN
+    RETURN NULL;
+  END IF;
+  SELECT answer INTO prior FROM auth.form_submission
+  WHERE staff_id = me AND form_key = p_key AND route = p_fn AND args_hash = h;
+  RETURN coalesce(prior, 'null');
+END $$;
+
+-- The answer of a submission form_replay recorded (the staff member as it
+-- saw them: the action may have ended the session).
+CREATE FUNCTION api.form_record(p_key text, p_fn text, p_args jsonb, p_answer text) RETURNS text
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  IF coalesce(p_key, '') <> '' AND coalesce(current_setting('parley.form_staff', true), '') <> '' THEN
+    UPDATE auth.form_submission SET answer = coalesce(p_answer, 'null')
+    WHERE staff_id = current_setting('parley.form_staff')::bigint AND form_key = p_key AND route = p_fn
+      AND args_hash = sha256(convert_to(p_args::text, 'UTF8')) AND answer IS NULL;
+  END IF;
+  RETURN p_answer;
+END $$;

@@ -23,6 +23,8 @@ header() { grep -i "^$1:" <<<"$HEADERS" | head -n1 | cut -d' ' -f2- ; }
 cookie() { awk -v n="$2" '$6 == n {print $7}' "$E2E_TMP/$1.jar" 2>/dev/null | tail -n1; }
 # The CSRF token a page would put in its forms.
 csrf_of() { sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' <<<"$BODY" | head -n1; }
+# The key a page gives its forms against double submits.
+form_key_of() { sed -n 's/.*name="form_key" value="\([0-9a-f]*\)".*/\1/p' <<<"$BODY" | head -n1; }
 
 # post JAR PATH FORMDATA...: a same-origin form POST with the page's CSRF token already included by the caller.
 post() {

@@ -1,0 +1,60 @@
+-- Double submits: api.form_replay and api.form_record, as the worker wraps
+-- every form POST (fcgi/web.c). The concurrent twin is tested end to end
+-- (tests/e2e/65_kb.sh).
+BEGIN;
+SELECT plan(11);
+SET LOCAL client_min_messages = warning;
+
+CREATE FUNCTION pg_temp.as_browser(token text) RETURNS void LANGUAGE sql AS $$
+  SELECT set_config('parley.session', token, true), set_config('parley.ip', '203.0.113.7', true),
+         set_config('parley.form_staff', '', true)
+$$;
+-- pg_temp.submit(key, args): one form POST as the worker runs it, with an
+-- action that counts how often it acted.
+CREATE TABLE pg_temp.acted (n integer);
+CREATE FUNCTION pg_temp.submit(p_key text, p_args jsonb) RETURNS text LANGUAGE sql AS $$
+  SELECT coalesce(api.form_replay(p_key, 'tap_action', p_args),
+                  api.form_record(p_key, 'tap_action', p_args,
+                                  (SELECT jsonb_build_object('acted', count(*) + 1)::text
+                                   FROM (SELECT FROM pg_temp.acted) a)))
+$$;
+
+SELECT auth.user_add('tap_ann', 'Ann', 'agent', '$argon2id$v=19$m=19456,t=2,p=1$x$y');
+SELECT auth.user_add('tap_bob', 'Bob', 'agent', '$argon2id$v=19$m=19456,t=2,p=1$x$y');
+SELECT pg_temp.as_browser('');
+SELECT api.login_finish(jsonb_build_object('username', 'tap_ann', 'success', true, 'token', repeat('1', 64), 'csrf', 'c1'));
+SELECT api.login_finish(jsonb_build_object('username', 'tap_bob', 'success', true, 'token', repeat('2', 64), 'csrf', 'c2'));
+
+SELECT pg_temp.as_browser(repeat('1', 64));
+SELECT is(pg_temp.submit(repeat('a', 64), '{"title": "x"}'), '{"acted": 1}', 'the first submission acts');
+INSERT INTO pg_temp.acted VALUES (1);
+SELECT pg_temp.as_browser(repeat('1', 64));
+SELECT is(pg_temp.submit(repeat('a', 64), '{"title": "x"}'), '{"acted": 1}', 'its repeat gets the first answer');
+SELECT is((SELECT count(*) FROM auth.form_submission WHERE form_key = repeat('a', 64)), 1::bigint, '… one record');
+SELECT pg_temp.as_browser(repeat('1', 64));
+SELECT is(pg_temp.submit(repeat('a', 64), '{"title": "y"}'), '{"acted": 2}', 'the same form with other fields acts');
+SELECT pg_temp.as_browser(repeat('1', 64));
+SELECT is(pg_temp.submit('', '{"title": "x"}'), '{"acted": 2}', 'no key: it acts, nothing recorded');
+SELECT is((SELECT count(*) FROM auth.form_submission WHERE form_key = ''), 0::bigint, '… (no record without a key)');
+
+-- Another staff member with the same key never gets Ann's answer.
+SELECT pg_temp.as_browser(repeat('2', 64));
+INSERT INTO pg_temp.acted VALUES (2);
+SELECT is(pg_temp.submit(repeat('a', 64), '{"title": "x"}'), '{"acted": 3}', 'a key is per staff member');
+
+-- Signed out: no record (the action answers 401 itself).
+SELECT pg_temp.as_browser('');
+SELECT is(api.form_replay(repeat('c', 64), 'tap_action', '{}'), NULL, 'signed out: nothing to replay');
+SELECT is((SELECT count(*) FROM auth.form_submission WHERE form_key = repeat('c', 64)), 0::bigint, '… and nothing recorded');
+
+SELECT throws_ok($$SELECT api.form_replay('../x', 'tap_action', '{}')$$, 'PR400', NULL, 'a malformed key is 400');
+
+-- Records older than a day are forgotten at the member's next submission.
+SELECT pg_temp.as_browser(repeat('1', 64));
+UPDATE auth.form_submission SET at = now() - interval '25 hours' WHERE form_key = repeat('a', 64);
+SELECT pg_temp.submit(repeat('d', 64), '{}');
+SELECT is((SELECT count(*) FROM auth.form_submission f JOIN auth.staff s ON s.id = f.staff_id
+           WHERE s.username = 'tap_ann' AND f.form_key = repeat('a', 64)), 0::bigint, 'a day later the record is gone');
+
+SELECT * FROM finish();
+ROLLBACK;
