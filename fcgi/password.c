@@ -5,6 +5,43 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The next code point of valid UTF-8 at *s, advancing *s. */
+static unsigned next_code_point(const unsigned char **s)
+{
+    const unsigned char *p = *s;
+    int extra = *p < 0x80 ? 0 : *p < 0xe0 ? 1 : *p < 0xf0 ? 2 : 3;
+    unsigned c = extra ? *p & (0x3f >> extra) : *p;
+    for (int i = 1; i <= extra; i++)
+        c = (c << 6) | (p[i] & 0x3f);
+    *s = p + 1 + extra;
+    return c;
+}
+
+/* Repetitive or sequential, as NIST SP 800-63B asks to refuse: fewer than
+ * four different characters ("        ", "abababab"), or one step all along
+ * ("abcdefgh", "87654321"). The first 64 characters decide. */
+static bool repetitive(const char *pw)
+{
+    unsigned seen[4], nseen = 0, prev = 0;
+    long step = 0;
+    bool steady = true;
+    const unsigned char *s = (const unsigned char *)pw;
+    for (int i = 0; *s && i < 64; i++) {
+        unsigned c = next_code_point(&s);
+        unsigned k = 0;
+        while (k < nseen && seen[k] != c)
+            k++;
+        if (k == nseen && nseen < 4)
+            seen[nseen++] = c;
+        if (i == 1)
+            step = (long)c - (long)prev;
+        else if (i > 1 && (long)c - (long)prev != step)
+            steady = false;
+        prev = c;
+    }
+    return nseen < 4 || (steady && (step == 1 || step == -1));
+}
+
 const char *pw_shape_problem(const char *pw)
 {
     size_t n = strlen(pw);
@@ -15,6 +52,8 @@ const char *pw_shape_problem(const char *pw)
         return "err.password_short";
     if (chars > PW_MAX_CHARS)
         return "err.password_long";
+    if (repetitive(pw))
+        return "err.password_repetitive";
     return NULL;
 }
 

@@ -47,6 +47,8 @@ static const char *message_for(const char *key)
     if (!strcmp(key, "err.password_short")) return "password is too short: use at least 8 characters";
     if (!strcmp(key, "err.password_long")) return "password is too long: use at most 1024 characters";
     if (!strcmp(key, "err.password_utf8")) return "password is not valid UTF-8";
+    if (!strcmp(key, "err.password_repetitive"))
+        return "password is too repetitive (fewer than 4 different characters, or a run like abcdefgh): choose another";
     return key;
 }
 

@@ -88,7 +88,9 @@ BEGIN
     -- the latest 500 events, oldest first
     'timeline', coalesce((
       SELECT jsonb_agg(jsonb_build_object(
-               'id', e.id, 'at', e.at, 'kind', e.kind, 'body', e.body, 'data', e.data,
+               'id', e.id, 'at', e.at, 'kind', e.kind, 'body', e.body,
+               -- (a priority event's "to" is a priority, not a state: named so, it reads as one)
+               'data', CASE WHEN e.kind = 'priority' THEN e.data - 'to' || jsonb_build_object('priority', e.data->'to') ELSE e.data END,
                'staff', crm.staff_ref(e.staff_id),
                'post', (SELECT card FROM social.post_card pc WHERE pc.id = e.post_id)) ORDER BY e.at, e.id)
       FROM (SELECT * FROM crm.case_event WHERE case_id = c.id ORDER BY at DESC, id DESC LIMIT 500) e), '[]'),

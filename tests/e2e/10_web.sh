@@ -7,6 +7,8 @@ printf 'short\n' | parley user add e2e_admin --role admin --password-stdin >/dev
 has "CLI refuses a short password" "$(cat "$E2E_TMP/err")" "too short"
 printf 'Password123\n' | parley user add e2e_admin --role admin --password-stdin >/dev/null 2>"$E2E_TMP/err"
 has "CLI refuses a common password" "$(cat "$E2E_TMP/err")" "common passwords"
+printf '        \n' | parley user add e2e_admin --role admin --password-stdin >/dev/null 2>"$E2E_TMP/err"
+has "CLI refuses eight spaces as a password" "$(cat "$E2E_TMP/err")" "too repetitive"
 printf '%s\n' "$PW" | parley user add E2E_Upper --role admin --password-stdin >/dev/null 2>"$E2E_TMP/err"
 has "a user name in capitals is refused, saying what a name may be" "$(cat "$E2E_TMP/err")" "A user name is 2 to 63 lowercase letters"
 hasnt "… without the password's hash in the message" "$(cat "$E2E_TMP/err")" '$argon2id$'

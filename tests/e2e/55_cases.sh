@@ -41,6 +41,9 @@ post ag /case/assign "csrf=$tok" "id=$case_id" staff_id=me
 eq "take the case" "$(sql "SELECT assignee_id FROM crm.\"case\" WHERE id = $case_id")" "$agent_id"
 post ag /case/note "csrf=$tok" "id=$case_id" "body=Customer called too <b>twice</b>"
 eq "an internal note" "$STATUS" 303
+post ag /case/priority "csrf=$tok" "id=$case_id" priority=urgent
+req ag GET "/case?id=$case_id" -H "Accept-Language: zh-CN"
+has "a priority change reads in the page's language in the timeline" "$BODY" "→ 紧急"
 req ag GET "/case?id=$case_id"
 has "… shown escaped" "$BODY" "Customer called too &lt;b&gt;twice&lt;/b&gt;"
 state() { sql "SELECT state FROM crm.\"case\" WHERE id = $case_id"; }
@@ -76,6 +79,8 @@ post sa /lead/from-post "csrf=$stok" "post_id=$post" value=12,00
 eq "a malformed amount is 422" "$STATUS" 422
 req sa GET "/contact?id=$contact"
 has "the contact page lists the lead" "$BODY" 'data-testid="lead-'
+has "… offering the moves a new lead may make" "$BODY" '<option value="qualified">'
+hasnt "… and not those it may not (new → won)" "$BODY" '<option value="won">'
 post ag /lead/from-post "csrf=$tok" "post_id=$post"
 eq "agents may not create leads" "$STATUS" 403
 req sa GET "/case?id=$case_id"

@@ -2,7 +2,7 @@
 -- their follow-ups, round-robin assignment, replies from the outbox, the case
 -- api with its roles and checks, and what the web role may touch.
 BEGIN;
-SELECT plan(124);
+SELECT plan(125);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -292,6 +292,9 @@ SELECT throws_ok(format($$SELECT api.case_assign('{"id": %s, "team_id": 99999999
                  'an unknown team is PR404');
 SELECT throws_ok(format($$SELECT api.case_assign('{"id": %s}')$$, :c2), 'PR422', NULL, 'assigning to nobody in particular is PR422');
 SELECT is(api.case_priority(jsonb_build_object('id', :c2, 'priority', 'urgent'))->>'priority', 'urgent', 'priority set');
+SELECT is((SELECT e->'data' FROM jsonb_array_elements(api.case(jsonb_build_object('id', :c2))->'timeline') e
+           WHERE e->>'kind' = 'priority' ORDER BY (e->>'id')::bigint DESC LIMIT 1) - 'from', '{"priority": "urgent"}',
+          'the timeline names a new priority "priority" (not "to", a state)');
 SELECT throws_ok(format($$SELECT api.case_priority('{"id": %s, "priority": "meh"}')$$, :c2), 'PR422', NULL, 'bad priority is PR422');
 SELECT is(api.case_note(jsonb_build_object('id', :c2, 'body', '  called the shop  '))->>'id', :c2::text, 'a note');
 SELECT is((SELECT body FROM crm.case_event WHERE case_id = :c2 AND kind = 'note'), 'called the shop', '…stored trimmed');

@@ -1,7 +1,7 @@
 -- Contacts from posts (create or link identities), the contact page, leads
 -- and their states, teams and SLA policies through the api, with roles.
 BEGIN;
-SELECT plan(33);
+SELECT plan(35);
 SET LOCAL client_min_messages = warning;
 
 SELECT count(auth.user_add(u, initcap(replace(u, '_', ' ')), r::auth.staff_role, '$argon2id$v=19$m=19456,t=2,p=1$x$y'))
@@ -78,10 +78,15 @@ SELECT throws_ok(format($$SELECT api.lead_state('{"id": %s, "state": "won"}')$$,
                  'A lead cannot go from new to won.', 'new → won is illegal');
 SELECT throws_ok(format($$SELECT api.lead_state('{"id": %s, "state": "maybe"}')$$, :l), 'PR422', NULL, 'unknown state is PR422');
 SELECT throws_ok($$SELECT api.lead_state('{"id": 999999999, "state": "won"}')$$, 'PR404', NULL, 'unknown lead is PR404');
+SELECT is((SELECT l->'moves' FROM jsonb_array_elements(api.contact(jsonb_build_object('id', :k))->'leads') l
+           WHERE (l->>'id')::bigint = :l), '[{"state": "qualified"}, {"state": "lost"}]',
+          'the contact page offers a new lead only the moves it may make');
 SELECT is(api.lead_state(jsonb_build_object('id', :l, 'state', 'qualified'))->>'state', 'qualified', 'new → qualified');
 SELECT is(api.lead_state(jsonb_build_object('id', :l, 'state', 'won', 'value', '5000'))->>'value', '5000.00', 'qualified → won with its value');
 SELECT is((SELECT (qualified_at IS NOT NULL, closed_at IS NOT NULL)::text FROM crm.lead WHERE id = :l), '(t,t)', 'stamped along the way');
 SELECT throws_ok(format($$SELECT api.lead_state('{"id": %s, "state": "lost"}')$$, :l), 'PR409', NULL, 'won is final');
+SELECT is((SELECT l->>'movable' FROM jsonb_array_elements(api.contact(jsonb_build_object('id', :k))->'leads') l
+           WHERE (l->>'id')::bigint = :l), 'false', '… and a won lead none');
 
 ----------------------------------------------------------------- Teams and SLA policies
 SELECT throws_ok($$SELECT api.team_save('{"name": "Tap night"}')$$, 'PR403', NULL, 'only admins save teams');
