@@ -61,6 +61,13 @@ BEGIN
         RAISE SQLSTATE 'PR409' USING MESSAGE = 'This form was already used for another reply; reload the page.',
                                      HINT = 'err.reply_key_used';
       END IF;
+      -- sent back with other words (back, edit, send): the first reply is
+      -- queued already; dropping the new words silently would lose them
+      IF o.body <> body THEN
+        RAISE SQLSTATE 'PR409' USING MESSAGE = 'A reply from this form was already sent with other words (see the thread). '
+                                               'Reload the page to send another reply.',
+                                     HINT = 'err.reply_key_changed';
+      END IF;
       RETURN jsonb_build_object('outbox_id', o.id, 'state', o.state, 'redirect', '/post?id=' || o.in_reply_to);
     END IF;
   END IF;

@@ -2,6 +2,15 @@
 # error pages, throttling, worker crash and reconnect (sourced by run.sh).
 PW='Tide-Lantern-4821'
 
+echo "# message catalogs"
+catalog_keys() { jq -r 'keys[]' "$PARLEY_ROOT_DIR/templates/i18n/$1.json" | sort; }
+eq "both catalogs have the same keys" "$(comm -3 <(catalog_keys en) <(catalog_keys zh-CN) | tr -d '\t' | tr '\n' ' ')" ""
+# every key the database raises as a HINT, the worker names, or a template prints
+used=$( (grep -ohE "HINT = 'err\.[a-z0-9_]+'" "$PARLEY_ROOT_DIR"/sql/*.sql | sed "s/HINT = '//; s/'//"
+         grep -ohE '"err\.[a-z0-9_]+"' "$PARLEY_ROOT_DIR"/fcgi/*.c | tr -d '"'
+         grep -ohE '\{\{[#^/]?t\.[a-z0-9_.]+\}\}' "$PARLEY_ROOT_DIR"/templates/*.mustache | sed -E 's/\{\{[#^/]?t\.//; s/\}\}//') | sort -u)
+eq "every message key in use is in the catalogs" "$(comm -23 <(printf '%s\n' "$used") <(catalog_keys en) | tr '\n' ' ')" ""
+
 echo "# staff accounts through the CLI"
 printf 'short\n' | parley user add e2e_admin --role admin --password-stdin >/dev/null 2>"$E2E_TMP/err"
 has "CLI refuses a short password" "$(cat "$E2E_TMP/err")" "too short"

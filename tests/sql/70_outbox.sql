@@ -2,7 +2,7 @@
 -- leasers never get one entry), recording success and failure with backoff,
 -- and who may call what.
 BEGIN;
-SELECT plan(85);
+SELECT plan(86);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -150,6 +150,8 @@ SELECT is(pg_temp.reply((SELECT m2 FROM p), 'twice', '{"idempotency_key": "0b0e8
 SELECT is((SELECT count(*) FROM ingest.outbox WHERE body = 'twice'), 1::bigint, '… once');
 SELECT throws_ok(format($$SELECT pg_temp.reply(%s, 'x', '{"idempotency_key": "0b0e8d0c-1111-4222-8333-944445555666"}')$$,
                         (SELECT m1 FROM p)), 'PR409', NULL, '… and its key cannot be reused for another post');
+SELECT throws_ok(format($$SELECT pg_temp.reply(%s, 'twice, with a typo fixed', '{"idempotency_key": "0b0e8d0c-1111-4222-8333-944445555666"}')$$,
+                        (SELECT m2 FROM p)), 'PR409', NULL, '… nor for other words: they are not dropped silently');
 SELECT is((SELECT count(*) FROM auth.audit_log WHERE event = 'reply_queued' AND at = now()), 5::bigint, 'every queued reply is audited');
 SELECT pg_temp.as_staff('tok-tap_ana');
 SELECT throws_ok(format($$SELECT pg_temp.reply(%s, 'x')$$, (SELECT m1 FROM p)), 'PR403', NULL, 'an analyst may not reply');
