@@ -135,30 +135,35 @@ const char *render_text(request *r, const char *key)
 }
 
 /* Fields whose values are codes (a case's state, a post's kind, ...), and
- * the catalog prefix their words go by ("to": the state a case moved to). */
-static const struct {
+ * the catalog prefix their words go by ("to": the state a case moved to).
+ * Some are codes only sometimes (a "label" is mostly a chart point or a
+ * rule's name, a "category" also a KB category's or a canned reply's own
+ * name): those get words only when the catalog has them. */
+static const struct coded_field {
     const char *field, *prefix;
-} coded_fields[] = {{"state", "state"},       {"status", "status"},     {"kind", "kind"}, {"priority", "priority"},
-                    {"platform", "platform"}, {"label", "label"},       {"to", "state"},  {NULL, NULL}};
+    bool sometimes;
+} coded_fields[] = {{"state", "state", false},       {"status", "status", false}, {"kind", "kind", false},
+                    {"priority", "priority", false}, {"platform", "platform", false}, {"to", "state", false},
+                    {"label", "label", true},        {"category", "cat", true},   {"action", "rule_action", true},
+                    {NULL, NULL, false}};
 
-/* The catalog's "<field>_<code>" in the page's language, else English, else
- * the code itself; a "label" (mostly not a code: chart points, rule names)
- * only when the catalog has it. NULL: nothing to add. */
-static const char *code_text(request *r, const char *field, const char *prefix, const char *code)
+/* The catalog's "<prefix>_<code>" in the page's language, else English, else
+ * the code itself (or nothing, for a field that is a code only sometimes).
+ * NULL: nothing to add. */
+static const char *code_text(request *r, const struct coded_field *f, const char *code)
 {
-    bool label = !strcmp(field, "label");
     if (*code < 'a' || *code > 'z') /* dates, numbers, names */
-        return label ? NULL : code;
-    const char *s = catalog_get(r, arena_printf(r->a, "%s_%s", prefix, code));
-    return s ? s : label ? NULL : code;
+        return f->sometimes ? NULL : code;
+    const char *s = catalog_get(r, arena_printf(r->a, "%s_%s", f->prefix, code));
+    return s ? s : f->sometimes ? NULL : code;
 }
 
-/* The catalog prefix of a coded field, or NULL. */
-static const char *code_prefix(const char *key)
+/* The coded field named key, or NULL. */
+static const struct coded_field *coded_field(const char *key)
 {
     for (int i = 0; coded_fields[i].field; i++)
         if (!strcmp(key, coded_fields[i].field))
-            return coded_fields[i].prefix;
+            return &coded_fields[i];
     return NULL;
 }
 
@@ -183,13 +188,14 @@ static void add_derived(request *r, json_t *v, int depth)
     json_t *added = NULL; /* added after the walk: no insertion while iterating */
     json_object_foreach(v, key, val) { /* (the macro steps on from key: never assign it) */
         size_t n = strlen(key);
-        const char *text = NULL, *suffix = NULL, *prefix = json_is_string(val) ? code_prefix(key) : NULL;
+        const char *text = NULL, *suffix = NULL;
+        const struct coded_field *coded = json_is_string(val) ? coded_field(key) : NULL;
         if (n > 3 && !strcmp(key + n - 3, "_md") && json_is_string(val)) {
             const char *html = md_to_html(r->a, json_string_value(val), json_string_length(val));
             text = html ? html : "";
             n -= 3, suffix = "_html";
-        } else if (prefix) {
-            text = code_text(r, key, prefix, json_string_value(val));
+        } else if (coded) {
+            text = code_text(r, coded, json_string_value(val));
             suffix = "_text";
         } else {
             add_derived(r, val, depth + 1);

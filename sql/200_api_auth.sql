@@ -16,7 +16,8 @@ LANGUAGE sql STABLE AS $$
     'reply', p_role IN ('admin', 'agent'),
     'contact', p_role IN ('admin', 'agent', 'marketer'),
     'contact_view', p_role IN ('admin', 'agent', 'marketer', 'sales'),
-    'lead', p_role IN ('admin', 'sales'))
+    'lead', p_role IN ('admin', 'sales'),
+    'triage', p_role IN ('admin', 'agent', 'marketer'))
 $$;
 
 -- Who is asking: the session's staff member and CSRF token, or NULL.

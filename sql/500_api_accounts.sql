@@ -58,6 +58,29 @@ BEGIN
   RETURN rtrim(p_url, '/');
 END $$;
 
+-- A name shown to staff (a handle, a display name) without control or
+-- text-direction characters (U+202E and its kind would reorder the text
+-- around it in every list that shows the name), or PR422.
+CREATE OR REPLACE FUNCTION social.check_shown_name(p_name text) RETURNS void
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  IF p_name ~ '[[:cntrl:]\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]' THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Handles and names cannot contain control or text-direction characters.',
+                                 HINT = 'err.account_chars';
+  END IF;
+END $$;
+
+-- A token or secret as pasted: one word, no spaces or control characters
+-- (a stray space would only show as a refused request later), or PR422.
+CREATE OR REPLACE FUNCTION social.check_secret(p_value text) RETURNS void
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  IF p_value ~ '[[:space:][:cntrl:]]' THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'A token or secret has no spaces or control characters: paste it again.',
+                                 HINT = 'err.secret_chars';
+  END IF;
+END $$;
+
 -- A new account with its token and the default streams: mentions, own posts,
 -- replies under them, followers, and one search per keyword (comma-separated).
 CREATE FUNCTION api.account_add(p jsonb) RETURNS jsonb
@@ -67,6 +90,8 @@ BEGIN
   IF btrim(coalesce(p->>'handle', '')) = '' THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'The handle is required.', HINT = 'err.account_handle';
   END IF;
+  PERFORM social.check_shown_name(p->>'handle'), social.check_shown_name(p->>'display_name'),
+          social.check_secret(p->>'token');
   IF EXISTS (SELECT FROM unnest(string_to_array(coalesce(p->>'keywords', ''), ',')) q WHERE length(btrim(q)) > 200) THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Each search keyword is at most 200 characters.', HINT = 'err.keyword_long';
   END IF;
@@ -111,6 +136,7 @@ BEGIN
   IF old.id IS NULL THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such account.', HINT = 'err.no_account';
   END IF;
+  PERFORM social.check_shown_name(p->>'display_name');
   -- the edit form sends every field, and drops one left empty: that clears it
   UPDATE social.account SET display_name = coalesce(p->>'display_name', ''),
          api_base_url = social.account_base_url(platform, p->>'api_base_url'),
@@ -156,6 +182,7 @@ CREATE FUNCTION api.account_token(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE st auth.staff := auth.require('marketer'); acc bigint;
 BEGIN
+  PERFORM social.check_secret(p->>'token');
   UPDATE social.account SET status = CASE WHEN status = 'needs_reauth' THEN 'active' ELSE status END,
          status_message = CASE WHEN status = 'needs_reauth' THEN NULL ELSE status_message END,
          status_changed_at = CASE WHEN status = 'needs_reauth' THEN now() ELSE status_changed_at END
@@ -227,7 +254,8 @@ BEGIN
   IF NOT FOUND THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such account.', HINT = 'err.no_account';
   END IF;
-  IF acc.platform = 'wechat' AND coalesce(p->>'aes_key', '') !~ '^([A-Za-z0-9+/]{43})?$' THEN
+  PERFORM social.check_secret(p->>'secret'), social.check_secret(p->>'verify_token'), social.check_secret(p->>'app_id');
+  IF coalesce(p->>'aes_key', '') !~ '^([A-Za-z0-9+/]{43})?$' THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'The EncodingAESKey is 43 letters, digits, + or /.',
                                  HINT = 'err.aes_key';
   END IF;

@@ -38,10 +38,10 @@ $$;
 CREATE OR REPLACE FUNCTION listen.form_choices(p_category text, p_action text) RETURNS jsonb
 LANGUAGE sql IMMUTABLE AS $$
   SELECT jsonb_build_object(
-    'category_options', (SELECT jsonb_agg(jsonb_build_object('code', c, 'selected', c = p_category) ORDER BY o)
+    'category_options', (SELECT jsonb_agg(jsonb_build_object('code', c, 'category', c, 'selected', c = p_category) ORDER BY o)
                          FROM unnest(ARRAY['brand', 'product', 'competitor', 'complaint', 'campaign', 'custom'])
                               WITH ORDINALITY u(c, o)),
-    'action_options', (SELECT jsonb_agg(jsonb_build_object('code', a, 'selected', a = p_action) ORDER BY o)
+    'action_options', (SELECT jsonb_agg(jsonb_build_object('code', a, 'action', a, 'selected', a = p_action) ORDER BY o)
                        FROM unnest(ARRAY['none', 'contact', 'case']) WITH ORDINALITY u(a, o)))
 $$;
 

@@ -62,7 +62,7 @@ DECLARE v text := btrim(p->>p_key);
 BEGIN
   IF v IS NULL OR v = '' THEN
     RETURN NULL;
-  ELSIF v !~ '^[0-9]{1,18}$' THEN
+  ELSIF (CASE WHEN v ~ '^[0-9]{1,19}$' THEN v::numeric > 9223372036854775807 ELSE true END) THEN  -- (a bigint)
     RAISE SQLSTATE 'PR422' USING MESSAGE = format('%s must be a number.', p_key), HINT = 'err.field_number';
   END IF;
   RETURN v::bigint;

@@ -27,8 +27,10 @@ BEGIN
     EXCEPTION WHEN data_exception THEN
       last_day := NULL;
     END;
-    IF last_day IS NULL OR last_day < DATE '2000-01-01' THEN
+    IF last_day IS NULL THEN
       RAISE SQLSTATE 'PR422' USING MESSAGE = 'The end date must be a day like 2026-03-31.', HINT = 'err.end_date';
+    ELSIF last_day < DATE '2000-01-01' THEN
+      RAISE SQLSTATE 'PR422' USING MESSAGE = 'The end date must be in 2000 or later.', HINT = 'err.end_date_early';
     END IF;
     IF last_day > today THEN
       RAISE SQLSTATE 'PR422' USING MESSAGE = 'The end date cannot be after today.', HINT = 'err.end_date_future';
@@ -39,6 +41,15 @@ BEGIN
   account := nullif(p->>'account', '')::bigint;
   platform := nullif(p->>'platform', '');
   team := nullif(p->>'team', '')::bigint;
+  -- a filter naming nothing (a bookmark of a deleted account) says so,
+  -- rather than showing empty tiles
+  IF account IS NOT NULL AND NOT EXISTS (SELECT FROM social.account a WHERE a.id = filters.account) THEN
+    RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such account.', HINT = 'err.no_account';
+  ELSIF platform IS NOT NULL AND NOT EXISTS (SELECT FROM social.platform pl WHERE pl.code = filters.platform) THEN
+    RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such platform.', HINT = 'err.no_platform';
+  ELSIF team IS NOT NULL AND NOT EXISTS (SELECT FROM crm.team t WHERE t.id = filters.team) THEN
+    RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such team.', HINT = 'err.no_team';
+  END IF;
   brandwide := account IS NULL AND platform IS NULL;
   IF NOT brandwide THEN
     accounts := ARRAY(SELECT a.id FROM social.account a
@@ -161,7 +172,9 @@ BEGIN
                              '/inbox' || CASE WHEN scope <> '' THEN '?' || scope ELSE '' END),
       'response_rate', chart.tile('response_rate', (cur->>'response_rate')::numeric, (prev->>'response_rate')::numeric,
                                   concat_ws('&', '/inbox?answered=no', nullif(scope, ''))),
-      'response_minutes', chart.tile('response_minutes', (cur->>'response_minutes')::numeric, (prev->>'response_minutes')::numeric, '/cases?state=active'),
+      -- (the cases behind it only for those who may open them: kpi_tile.mustache)
+      'response_minutes', chart.tile('response_minutes', (cur->>'response_minutes')::numeric, (prev->>'response_minutes')::numeric)
+                          || jsonb_build_object('cases_link', '/cases?state=active'),
       -- sentiment is rolled up for the brand as a whole (kpi.sentiment_daily):
       -- no complaint share for one account or platform
       'complaint_share', CASE WHEN f.brandwide THEN
@@ -195,7 +208,8 @@ $$;
 -- text they are (jsonb would take them apart and rebuild them per request).
 -- A filtered view ending today is computed on its first request and cached
 -- until the next refresh (a cache, not state: the figures are the same
--- either way), for filters naming things that exist, so the table stays small.
+-- either way); chart.filters refuses filters naming nothing, so the table
+-- stays small.
 -- The refresh time is read before computing: a refresh committing meanwhile
 -- leaves the entry unused, never wrong.
 CREATE FUNCTION api.dashboard(p jsonb DEFAULT '{}') RETURNS json
@@ -214,10 +228,7 @@ BEGIN
     live := chart.kpi_doc(p);
     tiles := (live->'kpi')::json;
     charts := (live->'charts')::json;
-    IF fresh IS NOT NULL AND coalesce(p->>'to', '') = ''
-       AND (f.account IS NULL OR EXISTS (SELECT FROM social.account WHERE id = f.account))
-       AND (f.platform IS NULL OR EXISTS (SELECT FROM social.platform WHERE code = f.platform))
-       AND (f.team IS NULL OR EXISTS (SELECT FROM crm.team WHERE id = f.team)) THEN
+    IF fresh IS NOT NULL AND coalesce(p->>'to', '') = '' THEN
       INSERT INTO kpi.dashboard_cache (period, last_day, account, platform, team, refreshed_at, kpi, charts)
       VALUES (f.days, f.last_day, f.account, f.platform, f.team, fresh, tiles, charts)
       ON CONFLICT DO NOTHING;

@@ -217,8 +217,12 @@ eq "… and audited" "$(sql "SELECT count(*) > 0 FROM auth.audit_log WHERE event
 
 echo "# logout"
 req a GET /dashboard
-post a /logout "csrf=$(csrf_of)"
+out_token=$(csrf_of); out_cookie=$(cookie a parley_session)
+post a /logout "csrf=$out_token"
 eq "logout redirects to sign-in" "$(header Location)" /login
+# a double click: the second request still carries the ended session
+req a2 POST /logout -H "Origin: $ORIGIN" -H "Cookie: parley_session=$out_cookie" --data-urlencode "csrf=$out_token"
+eq "… and so does the same sign-out sent again (not a 403)" "$STATUS $(header Location)" "303 /login"
 req a GET /dashboard
 eq "after logout the dashboard needs a session again" "$STATUS" 303
 

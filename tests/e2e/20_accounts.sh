@@ -80,11 +80,14 @@ post m /accounts/token "csrf=$token" id=$acc token=fresh-token
 eq "a new token re-activates it" "$(sql "SELECT status || '/' || (SELECT access_token FROM social.account_credential WHERE account_id = $acc) FROM social.account WHERE id = $acc")" active/fresh-token
 post m /accounts/delete "csrf=$token" id=$acc
 eq "a marketer may not delete an account" "$STATUS" 403
+req m GET /accounts
+hasnt "a marketer's accounts page offers no Delete (admins only)" "$BODY" 'action="/accounts/delete"'
 login g e2e_agent "$PW"
 req g GET /accounts
 eq "an agent may not manage accounts" "$STATUS" 403
 login ad e2e_admin "$PW"
 req ad GET /accounts
+has "… an admin's does" "$BODY" 'action="/accounts/delete"'
 post ad /accounts/delete "csrf=$(csrf_of)" id=$acc
 eq "an admin may delete it" "$(sql "SELECT count(*) FROM social.account WHERE id = $acc")" 0
 eq "… with its streams" "$(sql "SELECT count(*) FROM ingest.stream WHERE account_id = $acc")" 0

@@ -35,6 +35,9 @@ rule=$(sql "INSERT INTO listen.rule (name, category, expression, enabled) VALUES
 sql "INSERT INTO listen.match (post_id, rule_id) VALUES ($p1, $rule), ($p2, $rule) ON CONFLICT DO NOTHING;
      INSERT INTO listen.post_signal (post_id, sentiment, label, complaint) VALUES ($p2, -0.8, 'negative', true)
        ON CONFLICT (post_id) DO UPDATE SET sentiment = -0.8, label = 'negative', complaint = true" >/dev/null
+req ib GET /rules -H "Accept-Language: zh-CN"
+has "a Chinese rules page names a rule's category in Chinese" "$BODY" '<span class="badge">投诉</span>'
+has "… and the form's choices" "$BODY" '>不做其他操作</option>'
 req ib GET "/inbox.json?rule=$rule"
 eq "filter by rule" "$(jq -r '[.posts[].id] | sort | join(" ")' <<<"$BODY")" "$(printf '%s\n' "$p1" "$p2" | sort -n | tr '\n' ' ' | sed 's/ $//')"
 req ib GET "/inbox.json?category=complaint&rule=$rule"
@@ -121,6 +124,7 @@ eq "without the CSRF token: 403" "$STATUS" 403
 login ia e2e_reader "$PW"
 req ia GET /inbox
 eq "analysts may read the inbox" "$STATUS" 200
+hasnt "… without bulk actions on the page" "$BODY" 'action="/inbox/bulk"'
 post ia /inbox/bulk "csrf=$(csrf_of)" "ids=$p3" action=handled
 eq "… but not triage it" "$STATUS" 403
 sql "DELETE FROM listen.rule WHERE id = $rule" >/dev/null

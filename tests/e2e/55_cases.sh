@@ -81,6 +81,8 @@ req sa GET "/contact?id=$contact"
 has "the contact page lists the lead" "$BODY" 'data-testid="lead-'
 has "… offering the moves a new lead may make" "$BODY" '<option value="qualified">'
 hasnt "… and not those it may not (new → won)" "$BODY" '<option value="won">'
+req ag GET "/contact?id=$contact"
+hasnt "an agent's contact page offers no lead moves (sales only)" "$BODY" 'action="/lead/state"'
 post ag /lead/from-post "csrf=$tok" "post_id=$post"
 eq "agents may not create leads" "$STATUS" 403
 req sa GET "/case?id=$case_id"

@@ -83,3 +83,11 @@ has "a rule name that looks like a formula is exported as text" "$BODY" "\"'=HYP
 req db GET "/dashboard/export?chart=nonsense"
 eq "an unknown chart is 422" "$STATUS" 422
 sql "DELETE FROM listen.rule WHERE id = $rule" >/dev/null
+
+echo "# the response tile links to the cases only for those who may open them"
+req db GET /dashboard
+has "an admin's tile links to the active cases" "$BODY" 'href="/cases?state=active"'
+login dr e2e_reader "$PW"
+req dr GET /dashboard
+eq "an analyst's dashboard" "$STATUS" 200
+hasnt "… has no link to the cases (403 for analysts)" "$BODY" 'href="/cases?state=active"'

@@ -3,13 +3,13 @@
 -- and change nothing. Adding one needs a handle and, where Parley
 -- harvests, a URL; a new token does not resume a paused account.
 BEGIN;
-SELECT plan(20);
+SELECT plan(25);
 SET LOCAL client_min_messages = warning;
 
 SELECT auth.user_add(u, u, r::auth.staff_role, '$argon2id$v=19$m=19456,t=2,p=1$x$y')
-FROM (VALUES ('tap_acc_m', 'marketer'), ('tap_acc_a', 'agent')) v(u, r);
+FROM (VALUES ('tap_acc_m', 'marketer'), ('tap_acc_a', 'agent'), ('tap_acc_ad', 'admin')) v(u, r);
 INSERT INTO auth.session (token_hash, staff_id, csrf_token)
-SELECT sha256(convert_to('tok-' || username, 'UTF8')), id, 'c' FROM auth.staff WHERE username IN ('tap_acc_m', 'tap_acc_a');
+SELECT sha256(convert_to('tok-' || username, 'UTF8')), id, 'c' FROM auth.staff WHERE username IN ('tap_acc_m', 'tap_acc_a', 'tap_acc_ad');
 SELECT set_config('parley.session', 'tok-tap_acc_m', true);
 
 SELECT (api.account_add('{"platform": "mastodon", "handle": "tap-acc", "api_base_url": "https://old.example", "external_id": "11"}')->>'id')::bigint AS acc \gset
@@ -52,6 +52,13 @@ SELECT throws_ok($$SELECT api.account_add('{"platform": "mastodon", "handle": " 
 SELECT throws_ok(format($$SELECT api.account_add(%L)$$, jsonb_build_object('platform', 'mastodon', 'handle', 'tap-acc4',
                  'api_base_url', 'https://m.example', 'keywords', 'ok, ' || repeat('k', 201))), 'PR422',
                  'Each search keyword is at most 200 characters.', 'a search keyword over 200 characters is refused by name');
+SELECT throws_ok(format($$SELECT api.account_add(%L)$$, jsonb_build_object('platform', 'mastodon', 'handle', E'brand\u202Eliam.moc',
+                 'api_base_url', 'https://m.example')), 'PR422',
+                 'Handles and names cannot contain control or text-direction characters.', 'a handle with a right-to-left override is refused');
+SELECT throws_ok(format($$SELECT api.account_edit(%L)$$, jsonb_build_object('id', :acc, 'display_name', E'Brand\r\nX',
+                 'api_base_url', 'https://m.example')), 'PR422', NULL, '… and a display name with a line break');
+SELECT throws_ok(format($$SELECT api.account_token(%L)$$, jsonb_build_object('id', :acc, 'token', ' ')), 'PR422',
+                 'A token or secret has no spaces or control characters: paste it again.', 'a token of one space is refused');
 -- A new token resumes an account that needed one, not a paused one.
 UPDATE social.account SET status = 'paused' WHERE id = :acc2;
 SELECT api.account_token(jsonb_build_object('id', :acc2, 'token', 'tok-new')) IS NULL AS silenced \gset
@@ -74,5 +81,10 @@ SELECT set_config('parley.session', 'tok-tap_acc_a', true);
 SELECT throws_ok(format($$SELECT api.account_edit('{"id": %s, "api_base_url": "https://x.example"}')$$, :acc), 'PR403', NULL,
                  'an agent may not edit accounts');
 
+SELECT set_config('parley.session', 'tok-tap_acc_ad', true);
+SELECT throws_ok(format($$SELECT api.webhook_secret_set(%L)$$, jsonb_build_object('id', :acc, 'secret', 'abc def')), 'PR422', NULL,
+                 '… and so is a webhook secret with a space');
+SELECT throws_ok(format($$SELECT api.webhook_secret_set(%L)$$, jsonb_build_object('id', :acc, 'secret', 'abc', 'aes_key', 'short')), 'PR422',
+                 'The EncodingAESKey is 43 letters, digits, + or /.', 'a malformed AES key is refused by name on any account');
 SELECT * FROM finish();
 ROLLBACK;

@@ -2,7 +2,7 @@
 -- their follow-ups, round-robin assignment, replies from the outbox, the case
 -- api with its roles and checks, and what the web role may touch.
 BEGIN;
-SELECT plan(125);
+SELECT plan(127);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -279,6 +279,8 @@ SELECT is(jsonb_array_length(:'page'::jsonb->'contact'->'identities'), 2, 'with 
 SELECT ok((:'page'::jsonb->'sla'->'first_response') ? 'due_at', 'and the SLA clock');
 SELECT is(:'page'::jsonb->'transitions', '[]'::jsonb, 'a closed case offers no transitions');
 SELECT throws_ok($$SELECT api."case"('{"id": 999999999}')$$, 'PR404', NULL, 'an unknown case is PR404');
+SELECT throws_ok($$SELECT api."case"('{"id": 9223372036854775807}')$$, 'PR404', NULL, '… so is the largest id there could be (19 digits)');
+SELECT throws_ok($$SELECT api."case"('{"id": "9223372036854775808"}')$$, 'PR422', NULL, '… and one past it is not a number of ours (422)');
 
 SELECT (api.case_open(jsonb_build_object('post_id', :p4))->>'id')::bigint AS c2 \gset
 SELECT is(api.case_assign(jsonb_build_object('id', :c2, 'staff_id', 'me'))->'assignee'->>'id', :ag1::text, 'assign to me');

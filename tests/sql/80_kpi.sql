@@ -2,7 +2,7 @@
 -- the default SLA calendar is Shanghai, Monday to Friday 09:00-18:00. 2026-03-02 is a Monday.
 -- Every expected figure is worked out in the comment next to it.
 BEGIN;
-SELECT plan(88);
+SELECT plan(90);
 SET LOCAL client_min_messages = warning;
 -- pg_temp.sqlstate_of(sql): the SQLSTATE the statement raises, or 'ok'.
 CREATE FUNCTION pg_temp.sqlstate_of(p_sql text) RETURNS text LANGUAGE plpgsql AS $$
@@ -411,8 +411,11 @@ SELECT is((api.dashboard('{"platform": "mastodon"}')->'kpi')::jsonb, chart.kpi_d
           'a filtered one is computed on its first view…');
 UPDATE kpi.dashboard_cache SET kpi = jsonb_set(kpi::jsonb, '{mentions,value}', '-2')::json WHERE platform = 'mastodon';
 SELECT is(api.dashboard('{"platform": "mastodon"}')->'kpi'->'mentions'->>'value', '-2', '… and served from the cache after');
-SELECT is((api.dashboard('{"platform": "mastodon", "team": "0"}')->'kpi')::jsonb,
-          chart.kpi_doc('{"platform": "mastodon", "team": "0"}')->'kpi', 'a team that does not exist is computed…');
+SELECT throws_ok($$SELECT api.dashboard('{"platform": "mastodon", "team": "0"}')$$, 'PR404', 'No such team.',
+                 'a team that does not exist is 404…');
+SELECT throws_ok($$SELECT api.dashboard('{"account": "999999999"}')$$, 'PR404', 'No such account.', '… and so is an account');
+SELECT throws_ok($$SELECT api.dashboard('{"to": "1999-12-31"}')$$, 'PR422', 'The end date must be in 2000 or later.',
+                 'an end date before 2000 is refused, saying so');
 SELECT is((SELECT string_agg(period || ':' || coalesce(platform, '-') || ':' || coalesce(team::text, '-'), ' '
                              ORDER BY period, platform NULLS FIRST) FROM kpi.dashboard_cache),
           '7:-:- 30:-:- 30:mastodon:- 90:-:-', '… and not cached');
