@@ -104,10 +104,9 @@ void h_logout(request *r)
     /* A refused sign-out of a session that is gone already (a double click:
      * the second carries the ended session's CSRF token) has nothing left to
      * protect: it is answered as the first one was. */
-    if (res.status == 403) {
-        call_api(r, NULL, NULL, API_READ);
-        if (!r->viewer)
-            res = (api_result){.status = 200, .doc_text = "{\"ok\":true}"};
+    if (res.status == 403 && call_api(r, NULL, NULL, API_READ).status == 200 && !r->viewer) {
+        audit_refusal(r, 403, "logout_stale");
+        res = (api_result){.status = 200, .doc_text = "{\"ok\":true}"};
     }
     if (res.status != 200) {
         send_error(r, res.status, res.message_key, res.message);

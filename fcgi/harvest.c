@@ -335,6 +335,7 @@ static void maintain(harvester *h)
     if (now - h->pruned_at >= 3600 * 1000.0) {
         h->pruned_at = now;
         PQclear(PQexec(h->db, "SELECT ingest.prune_webhook_rejections('14 days')"));
+        PQclear(PQexec(h->db, "SELECT auth.prune_form_submissions()"));
         PQclear(PQexec(h->db, "SELECT social.fold_tally()"));
         PGresult *parts = PQexec(h->db, "SELECT social.add_interaction_partitions()");
         if (PQresultStatus(parts) != PGRES_TUPLES_OK)

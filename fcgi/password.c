@@ -17,9 +17,10 @@ static unsigned next_code_point(const unsigned char **s)
     return c;
 }
 
-/* Repetitive or sequential, as NIST SP 800-63B asks to refuse: fewer than
- * four different characters ("        ", "abababab"), or one step all along
- * ("abcdefgh", "87654321"). The first 64 characters decide. */
+/* The plainest of the repetitive or sequential passwords NIST SP 800-63B
+ * asks to refuse: fewer than four different characters ("        ",
+ * "abababab"), or one step all along ("abcdefgh", "87654321"). The first 64
+ * characters decide; the common-password list catches more. */
 static bool repetitive(const char *pw)
 {
     unsigned seen[4], nseen = 0, prev = 0;

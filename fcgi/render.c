@@ -136,26 +136,23 @@ const char *render_text(request *r, const char *key)
 
 /* Fields whose values are codes (a case's state, a post's kind, ...), and
  * the catalog prefix their words go by ("to": the state a case moved to).
- * Some are codes only sometimes (a "label" is mostly a chart point or a
- * rule's name, a "category" also a KB category's or a canned reply's own
- * name): those get words only when the catalog has them. */
+ * Some are codes only sometimes (a "label" is also a chart point or a
+ * rule's name, a "category" a KB category's or a canned reply's own name):
+ * a value the catalog does not know is its own text. */
 static const struct coded_field {
     const char *field, *prefix;
-    bool sometimes;
-} coded_fields[] = {{"state", "state", false},       {"status", "status", false}, {"kind", "kind", false},
-                    {"priority", "priority", false}, {"platform", "platform", false}, {"to", "state", false},
-                    {"label", "label", true},        {"category", "cat", true},   {"action", "rule_action", true},
-                    {NULL, NULL, false}};
+} coded_fields[] = {{"state", "state"},       {"status", "status"}, {"kind", "kind"}, {"priority", "priority"},
+                    {"platform", "platform"}, {"to", "state"},      {"label", "label"}, {"category", "cat"},
+                    {"action", "rule_action"}, {NULL, NULL}};
 
 /* The catalog's "<prefix>_<code>" in the page's language, else English, else
- * the code itself (or nothing, for a field that is a code only sometimes).
- * NULL: nothing to add. */
+ * the value itself (so a template never falls through to an outer _text). */
 static const char *code_text(request *r, const struct coded_field *f, const char *code)
 {
     if (*code < 'a' || *code > 'z') /* dates, numbers, names */
-        return f->sometimes ? NULL : code;
+        return code;
     const char *s = catalog_get(r, arena_printf(r->a, "%s_%s", f->prefix, code));
-    return s ? s : f->sometimes ? NULL : code;
+    return s ? s : code;
 }
 
 /* The coded field named key, or NULL. */

@@ -84,7 +84,7 @@ static json_t *parse_json(request *r, const char *text)
  * reconnect (PQreset keeps the PGconn) is seen by the backend pid changing. */
 static const char *statement_for(request *r, const char *fn, api_call kind)
 {
-    static char prepared[64][80];
+    static char prepared[256][80]; /* more than routes × kinds (a full cache would re-prepare a name: 503) */
     static int nprepared;
     static int prepared_pid;
     if (prepared_pid != PQbackendPID(r->w->db)) {
@@ -113,7 +113,7 @@ static const char *statement_for(request *r, const char *fn, api_call kind)
     PQclear(res);
     if (!ok)
         return NULL;
-    if (nprepared < 64)
+    if (nprepared < 256)
         snprintf(prepared[nprepared++], sizeof prepared[0], "%s", name);
     return name;
 }
@@ -123,13 +123,6 @@ api_result call_api(request *r, const char *fn, json_t *args, api_call kind)
     api_result out = {.status = 500};
     if (!fn)
         kind = API_READ; /* viewer-only statements are for rendering, never for changes */
-    if (PQstatus(r->w->db) != CONNECTION_OK)
-        PQreset(r->w->db);
-    const char *stmt = statement_for(r, fn, kind);
-    if (!stmt) {
-        out.status = 503;
-        return out;
-    }
     char *argtext = args ? json_dumps(args, JSON_COMPACT) : NULL;
     if (argtext)
         arena_defer(r->a, jsonmem_free, argtext);
@@ -139,7 +132,22 @@ api_result call_api(request *r, const char *fn, json_t *args, api_call kind)
     const char *params[] = {r->session, r->remote_addr, r->request_id, argtext,
                             csrf ? csrf : "", r->anon_csrf, form_key ? form_key : ""};
     static const int nparams[] = {[API_READ] = 4, [API_CHANGE] = 6, [API_FORM] = 7};
-    PGresult *res = PQexecPrepared(r->w->db, stmt, fn ? nparams[kind] : 3, params, NULL, NULL, 0);
+    /* A connection the server dropped while the worker was idle (a restart,
+     * a terminated backend) is only seen when used: then once more on a new
+     * one. The statement did not run on the dead one; and should it have
+     * committed just before the drop, a form's repeat is answered by
+     * api.form_replay, and the other changes (sign-in, sign-out, language)
+     * may run twice. */
+    PGresult *res = NULL;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (PQstatus(r->w->db) != CONNECTION_OK)
+            PQreset(r->w->db);
+        const char *stmt = statement_for(r, fn, kind);
+        PQclear(res);
+        res = stmt ? PQexecPrepared(r->w->db, stmt, fn ? nparams[kind] : 3, params, NULL, NULL, 0) : NULL;
+        if (PQstatus(r->w->db) == CONNECTION_OK)
+            break;
+    }
     if (!res) {
         out.status = 503;
         return out;

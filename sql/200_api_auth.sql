@@ -216,8 +216,22 @@ BEGIN
   END IF;
   SELECT answer INTO prior FROM auth.form_submission
   WHERE staff_id = me AND form_key = p_key AND route = p_fn AND args_hash = h;
-  RETURN coalesce(prior, 'null');
+  IF prior IS NULL THEN  -- (form_record sets it before the twin commits)
+    RAISE EXCEPTION 'form % of staff % has no recorded answer', p_fn, me;
+  END IF;
+  RETURN prior;
 END $$;
+
+-- Housekeeping (the harvester, hourly): form records older than a day, of
+-- staff who have not submitted anything since.
+CREATE OR REPLACE FUNCTION auth.prune_form_submissions() RETURNS integer
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+  WITH gone AS (DELETE FROM auth.form_submission WHERE at < now() - interval '1 day' RETURNING 1)
+  SELECT count(*)::integer FROM gone
+$$;
+REVOKE ALL ON FUNCTION auth.prune_form_submissions() FROM PUBLIC;
+GRANT USAGE ON SCHEMA auth TO parley_harvest;
+GRANT EXECUTE ON FUNCTION auth.prune_form_submissions() TO parley_harvest;
 
 -- The answer of a submission form_replay recorded (the staff member as it
 -- saw them: the action may have ended the session).

@@ -36,7 +36,7 @@ $$;
 
 -- The rule form's category and action choices, the rule's own marked.
 CREATE OR REPLACE FUNCTION listen.form_choices(p_category text, p_action text) RETURNS jsonb
-LANGUAGE sql IMMUTABLE AS $$
+LANGUAGE sql STABLE AS $$
   SELECT jsonb_build_object(
     'category_options', (SELECT jsonb_agg(jsonb_build_object('code', c, 'category', c, 'selected', c = p_category) ORDER BY o)
                          FROM unnest(ARRAY['brand', 'product', 'competitor', 'complaint', 'campaign', 'custom'])
@@ -101,7 +101,7 @@ DECLARE st auth.staff := auth.require('marketer');
         back jsonb; streams jsonb; creating boolean := p->>'id' IS NULL;
 BEGIN
   IF NOT creating THEN
-    IF p->>'id' !~ '^\d{1,18}$' THEN
+    IF p->>'id' !~ '^\d{1,19}$' THEN
       RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such listening rule.', HINT = 'err.no_rule';
     END IF;
     SELECT * INTO old FROM listen.rule WHERE id = (p->>'id')::bigint FOR UPDATE;
@@ -139,7 +139,7 @@ BEGIN
   END IF;
   IF p ? 'account_ids' THEN
     SELECT x INTO bad FROM unnest(listen.input_list(p->'account_ids')) x
-    WHERE x !~ '^\d{1,18}$' OR NOT EXISTS (SELECT FROM social.account WHERE id = x::bigint) LIMIT 1;
+    WHERE x !~ '^\d{1,19}$' OR NOT EXISTS (SELECT FROM social.account WHERE id = x::bigint) LIMIT 1;
     IF bad IS NOT NULL THEN
       RAISE SQLSTATE 'PR422' USING MESSAGE = format('Unknown account "%s".', left(bad, 50)),
                                    HINT = 'err.rule_account', COLUMN = 'account_ids';
@@ -190,7 +190,7 @@ CREATE FUNCTION api.rule_delete(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE st auth.staff := auth.require('marketer'); gone listen.rule; ids bigint[];
 BEGIN
-  IF coalesce(p->>'id', '') !~ '^\d{1,18}$' THEN
+  IF coalesce(p->>'id', '') !~ '^\d{1,19}$' THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such listening rule.', HINT = 'err.no_rule';
   END IF;
   ids := ARRAY(SELECT post_id FROM listen.match WHERE rule_id = (p->>'id')::bigint);
@@ -211,7 +211,7 @@ CREATE FUNCTION api.rule_backapply(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE st auth.staff := auth.require('marketer'); res jsonb;
 BEGIN
-  IF coalesce(p->>'id', '') !~ '^\d{1,18}$' THEN
+  IF coalesce(p->>'id', '') !~ '^\d{1,19}$' THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such listening rule.', HINT = 'err.no_rule';
   END IF;
   res := listen.rematch((p->>'id')::bigint, true);

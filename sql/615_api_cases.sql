@@ -278,7 +278,7 @@ BEGIN
   END IF;
   IF p ? 'member_ids' THEN
     IF jsonb_typeof(p->'member_ids') <> 'array'
-       OR EXISTS (SELECT FROM jsonb_array_elements_text(p->'member_ids') v WHERE v !~ '^[0-9]{1,18}$') THEN
+       OR EXISTS (SELECT FROM jsonb_array_elements_text(p->'member_ids') v WHERE v !~ '^[0-9]{1,19}$') THEN
       RAISE SQLSTATE 'PR422' USING MESSAGE = 'member_ids must be a list of staff ids.', HINT = 'err.field_number';
     END IF;
     SELECT coalesce(array_agg(DISTINCT v::bigint), '{}') INTO members FROM jsonb_array_elements_text(p->'member_ids') v;

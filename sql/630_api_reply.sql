@@ -42,7 +42,7 @@ DECLARE
   key uuid;
   o ingest.outbox;
 BEGIN
-  IF coalesce(p->>'post_id', '') !~ '^\d{1,18}$' THEN
+  IF coalesce(p->>'post_id', '') !~ '^\d{1,19}$' THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Choose the post to reply to.', HINT = 'err.no_post';
   END IF;
   SELECT * INTO t FROM social.post WHERE id = (p->>'post_id')::bigint;
@@ -98,7 +98,7 @@ BEGIN
             HINT = 'err.reply_too_long';
   END IF;
   IF coalesce(p->>'case_id', '') <> '' THEN
-    IF p->>'case_id' !~ '^\d{1,18}$' THEN
+    IF p->>'case_id' !~ '^\d{1,19}$' THEN
       RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such case.', HINT = 'err.no_case';
     END IF;
     SELECT c.id INTO the_case FROM crm."case" c WHERE c.id = (p->>'case_id')::bigint;
@@ -127,7 +127,7 @@ CREATE FUNCTION api.outbox_retry(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE st auth.staff := auth.require('agent'); o ingest.outbox;
 BEGIN
-  IF coalesce(p->>'id', '') !~ '^\d{1,18}$' THEN
+  IF coalesce(p->>'id', '') !~ '^\d{1,19}$' THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such reply.', HINT = 'err.no_reply';
   END IF;
   SELECT * INTO o FROM ingest.outbox WHERE id = (p->>'id')::bigint FOR UPDATE;
@@ -154,8 +154,8 @@ DECLARE
   rows jsonb;
 BEGIN
   PERFORM auth.require();
-  IF coalesce(p->>'post_id', '0') !~ '^\d{1,18}$' OR coalesce(p->>'case_id', '0') !~ '^\d{1,18}$'
-     OR coalesce(p->>'before', '0') !~ '^\d{1,18}$' OR coalesce(p->>'limit', '1') !~ '^\d{1,3}$'
+  IF coalesce(p->>'post_id', '0') !~ '^\d{1,19}$' OR coalesce(p->>'case_id', '0') !~ '^\d{1,19}$'
+     OR coalesce(p->>'before', '0') !~ '^\d{1,19}$' OR coalesce(p->>'limit', '1') !~ '^\d{1,3}$'
      OR coalesce(p->>'state', 'queued') NOT IN ('queued', 'sending', 'sent', 'failed') THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'The filter is malformed.', HINT = 'err.filter';
   END IF;

@@ -139,7 +139,7 @@ DECLARE
   tag text := btrim(coalesce(p->>'tag', ''));
   n integer;
 BEGIN
-  IF coalesce(p->>'ids', '') !~ '^\s*[0-9]{1,18}(\s*,\s*[0-9]{1,18}){0,199}\s*$' THEN
+  IF coalesce(p->>'ids', '') !~ '^\s*[0-9]{1,19}(\s*,\s*[0-9]{1,19}){0,199}\s*$' THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Select between 1 and 200 posts.', HINT = 'err.select_posts';
   END IF;
   ids := ARRAY(SELECT DISTINCT unnest(string_to_array(regexp_replace(p->>'ids', '\s', '', 'g'), ',')::bigint[]));

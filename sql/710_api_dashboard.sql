@@ -114,7 +114,7 @@ END $$;
 -- known, known_previous and compared say which exist (a template cannot
 -- tell 0 from nothing).
 CREATE OR REPLACE FUNCTION chart.tile(p_key text, p_now numeric, p_before numeric, p_link text DEFAULT NULL)
-RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
+RETURNS jsonb LANGUAGE sql STABLE AS $$
   SELECT jsonb_build_object('key', p_key, 'value', p_now, 'previous', p_before, 'link', p_link,
     'change', c.change, 'up', p_now > p_before, 'down', p_now < p_before,
     'known', p_now IS NOT NULL, 'known_previous', p_before IS NOT NULL, 'compared', c.change IS NOT NULL)

@@ -1,4 +1,4 @@
--- SQL functions are labelled as volatile as their bodies. PostgreSQL inlines
+-- No SQL function is kept from being inlined by its label. PostgreSQL inlines
 -- a one-expression SQL function into the query calling it, but not one
 -- labelled IMMUTABLE whose body is only STABLE (jsonb_build_object, to_char,
 -- extract from a timestamptz…): that one is planned afresh in every

@@ -2,7 +2,7 @@
 -- every form POST (fcgi/web.c). The concurrent twin is tested end to end
 -- (tests/e2e/65_kb.sh).
 BEGIN;
-SELECT plan(11);
+SELECT plan(13);
 SET LOCAL client_min_messages = warning;
 
 CREATE FUNCTION pg_temp.as_browser(token text) RETURNS void LANGUAGE sql AS $$
@@ -55,6 +55,15 @@ UPDATE auth.form_submission SET at = now() - interval '25 hours' WHERE form_key 
 SELECT pg_temp.submit(repeat('d', 64), '{}');
 SELECT is((SELECT count(*) FROM auth.form_submission f JOIN auth.staff s ON s.id = f.staff_id
            WHERE s.username = 'tap_ann' AND f.form_key = repeat('a', 64)), 0::bigint, 'a day later the record is gone');
+
+-- The harvester's hourly housekeeping forgets the records of staff who stopped submitting.
+SELECT pg_temp.as_browser(repeat('2', 64));
+UPDATE auth.form_submission SET at = now() - interval '25 hours' WHERE form_key = repeat('a', 64);
+SET LOCAL ROLE parley_harvest;
+SELECT auth.prune_form_submissions() AS pruned \gset
+RESET ROLE;
+SELECT is(:pruned, 1, 'the housekeeping (as the harvester) forgets a day-old record');
+SELECT ok(NOT has_table_privilege('parley_harvest', 'auth.form_submission', 'SELECT'), '… and the harvester cannot read the records');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -305,9 +305,9 @@ static void test_kpi_tile(void **state)
         {"{\"value\": null, \"previous\": null, \"known\": false, \"known_previous\": false, \"compared\": false}",
          "<span class=\"figure\">–</span>", "<span class=\"figure\">0"},
         /* the cases behind the response tile: a link only for those who may open them */
-        {"{\"value\": 3, \"known\": true, \"cases_link\": \"/cases?state=active\","
-         " \"viewer\": {\"user\": {\"can\": {\"cases\": true}}}}", "<a href=\"/cases?state=active\">3", "–"},
-        {"{\"value\": 3, \"known\": true, \"cases_link\": \"/cases?state=active\","
+        {"{\"value\": 3, \"previous\": 2, \"known\": true, \"known_previous\": true, \"cases_link\": \"/cases?state=active\","
+         " \"viewer\": {\"user\": {\"can\": {\"cases\": true}}}}", "<a href=\"/cases?state=active\"><span class=\"figure\">3", "–"},
+        {"{\"value\": 3, \"previous\": 2, \"known\": true, \"known_previous\": true, \"cases_link\": \"/cases?state=active\","
          " \"viewer\": {\"user\": {\"can\": {\"cases\": false}}}}", "<span class=\"figure\">3", "<a "},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
