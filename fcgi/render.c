@@ -143,7 +143,7 @@ static const struct coded_field {
     const char *field, *prefix;
 } coded_fields[] = {{"state", "state"},       {"status", "status"}, {"kind", "kind"}, {"priority", "priority"},
                     {"platform", "platform"}, {"to", "state"},      {"label", "label"}, {"category", "cat"},
-                    {"action", "rule_action"}, {NULL, NULL}};
+                    {"action", "rule_action"}, {"event", "event"}, {"lang", "language"}, {NULL, NULL}};
 
 /* The catalog's "<prefix>_<code>" in the page's language, else English, else
  * the value itself (so a template never falls through to an outer _text). */
@@ -164,9 +164,23 @@ static const struct coded_field *coded_field(const char *key)
     return NULL;
 }
 
+/* A time as PostgreSQL writes it in JSON ("2026-12-07T05:53:17.304722+00:00")
+ * as people read it ("2026-12-07 05:53 UTC"); NULL if the value is not one. */
+static const char *time_text(request *r, const char *v)
+{
+    if (strlen(v) < 16 || v[4] != '-' || v[7] != '-' || v[10] != 'T' || v[13] != ':')
+        return NULL;
+    const char *zone = v + 16; /* past the minutes: seconds and fraction, then the offset */
+    while (*zone && *zone != '+' && *zone != '-' && *zone != 'Z')
+        zone++;
+    bool utc = !*zone || !strcmp(zone, "Z") || !strcmp(zone, "+00:00") || !strcmp(zone, "+00");
+    return arena_printf(r->a, "%.10s %.5s %s", v, v + 11, utc ? "UTC" : zone);
+}
+
 /* What templates need beside the document: fields named "*_md" are Markdown,
  * rendered by cmark in safe mode as "*_html" (to put in with {{{...}}});
- * coded fields get "<field>_text", the code in words of the page's language.
+ * coded fields get "<field>_text", the code in words of the page's language;
+ * times ("at", "*_at") get "<field>_text" as people read them.
  * Documents are shallow; the depth bound only guards against a runaway one. */
 static void add_derived(request *r, json_t *v, int depth)
 {
@@ -193,6 +207,9 @@ static void add_derived(request *r, json_t *v, int depth)
             n -= 3, suffix = "_html";
         } else if (coded) {
             text = code_text(r, coded, json_string_value(val));
+            suffix = "_text";
+        } else if (json_is_string(val) && (!strcmp(key, "at") || (n > 3 && !strcmp(key + n - 3, "_at"))) &&
+                   (text = time_text(r, json_string_value(val)))) {
             suffix = "_text";
         } else {
             add_derived(r, val, depth + 1);

@@ -161,7 +161,7 @@ DECLARE
 BEGIN
   SELECT coalesce(jsonb_agg(e ORDER BY (e->>'id')::bigint DESC), '[]') INTO rows FROM (
     SELECT jsonb_build_object('id', a.id, 'at', a.at, 'event', a.event, 'ip', host(a.ip),
-                              'username', s.username, 'detail', a.detail::text) AS e
+                              'username', s.username, 'detail', a.detail, 'detail_text', a.detail::text) AS e
     FROM auth.audit_log a LEFT JOIN auth.staff s ON s.id = a.staff_id
     WHERE a.id < coalesce((p->>'before')::bigint, 9223372036854775807)
     ORDER BY a.id DESC LIMIT 50) x;

@@ -177,7 +177,9 @@ eq "… and the refusal is audited with who asked" "$(sql "SELECT s.username FRO
   WHERE l.event = 'access_denied' AND l.detail->>'route' = '/admin/audit' ORDER BY l.id DESC LIMIT 1")" e2e_analyst
 req a GET /admin/audit
 eq "an admin may" "$STATUS" 200
-has "the audit log lists sign-ins" "$BODY" "login"
+has "the audit log lists sign-ins, in words" "$BODY" "<td>Signed in</td>"
+req a GET /admin/audit.json
+eq "… and its JSON twin gives each event's detail as an object" "$(jq -r '.events[0].detail | type' <<<"$BODY")" object
 req c GET /dashboard
 hasnt "an analyst's navigation has no link that would end in a 403 (accounts)" "$BODY" 'href="/accounts"'
 has "… but has the pages an analyst may open (rules)" "$BODY" 'href="/rules"'

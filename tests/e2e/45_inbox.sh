@@ -7,6 +7,8 @@ ids_of() { jq -r '[.posts[].id] | join(" ")' <<<"$BODY"; }
 
 req ib GET /inbox
 eq "inbox page" "$STATUS" 200
+check "the inbox shows times as people read them (2026-12-07 05:53 UTC), the machine form in datetime" \
+  grep -qE '<time datetime="[0-9]{4}-[0-9]{2}-[0-9]{2}T[^"]+">[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2} (UTC|[+-][0-9:]+)</time>' <<<"$BODY"
 req ib GET /inbox.json
 eq "inbox JSON twin" "$STATUS" 200
 first=$(ids_of)

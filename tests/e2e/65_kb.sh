@@ -26,6 +26,7 @@ cat=$(sql "INSERT INTO crm.kb_category (slug, name, name_zh) VALUES ('e2e-return
 post kb /kb/save "csrf=$ktok" "title=Return window" lang=en published=on "category_id=$cat" "body_md=Thirty days."
 req kb GET "/kb?q=window" -H "Accept-Language: zh-CN"
 has "a Chinese page names an article's category in Chinese" "$BODY" "· 退货"
+has "… and its language in words" "$BODY" "英语 · 退货"
 req kb GET "$(sql "SELECT '/kb/article?id=' || id FROM crm.kb_article WHERE title = 'Return window'")" -H "Accept-Language: zh-CN"
 has "… on the article's page too" "$BODY" "退货 ·"
 login kr e2e_reader "$PW"
