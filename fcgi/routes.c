@@ -3,6 +3,7 @@
 #include "util.h"
 #include "web.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,10 @@ static const param_spec login_params[] = {
     {"password", P_TEXT, 1, 1024, true, NULL},
     {NULL}};
 static const param_spec id_param[] = {{"id", P_INT, 1, 9223372036854775807LL, true, NULL}, {NULL}};
+static const param_spec profile_params[] = {
+    {"id", P_INT, 1, 9223372036854775807LL, true, NULL},
+    {"before", P_INT, 1, 9223372036854775807LL, false, NULL}, /* the last post of the page before */
+    {NULL}};
 static const param_spec language_params[] = {
     {"lang", P_ENUM, 0, 0, true, languages},
     {"back", P_TEXT, 0, 500, false, NULL},
@@ -240,7 +245,7 @@ static const route routes[] = {
     {M_GET, "/post", h_page, "post", "post", NULL, post_params},
     {M_POST, "/reply", h_action, "reply", NULL, "/inbox", reply_params},
     {M_POST, "/reply/retry", h_action, "outbox_retry", NULL, "/inbox", id_param},
-    {M_GET, "/profile", h_page, "profile", "profile", NULL, id_param},
+    {M_GET, "/profile", h_page, "profile", "profile", NULL, profile_params},
     {M_GET, "/quarantine", h_page, "quarantine", "quarantine", NULL, keyset_params},
     {M_POST, "/quarantine/retry", h_action, "quarantine_retry", NULL, "/quarantine", id_param},
 };
@@ -278,7 +283,9 @@ static const char *check(const param_spec *p, const char *v, json_t **out)
         char *end;
         errno = 0;
         long long n = strtoll(v, &end, 10);
-        if (!*v || *end || errno)
+        /* digits only (strtoll also takes leading spaces and a '+') */
+        bool plain = v[0] == '-' ? isdigit((unsigned char)v[1]) : isdigit((unsigned char)v[0]);
+        if (!plain || *end || errno)
             return "err.field_number";
         if (n < p->min || n > p->max)
             return "err.field_range";

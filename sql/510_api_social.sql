@@ -134,13 +134,20 @@ END $$;
 
 CREATE FUNCTION api.profile(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE pr social.profile;
+DECLARE pr social.profile; before bigint := crm.param_id(p, 'before'); posts jsonb;
 BEGIN
   PERFORM auth.require();
   SELECT * INTO pr FROM social.profile WHERE id = (p->>'id')::bigint;
   IF pr.id IS NULL THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such profile.', HINT = 'err.no_profile';
   END IF;
+  -- the person's posts, newest first, 50 a page (keyset: before = the last
+  -- post of the page before)
+  SELECT coalesce(jsonb_agg(card ORDER BY created_at DESC, id DESC), '[]') INTO posts
+  FROM (SELECT c.card, c.created_at, c.id FROM social.post_card c
+        WHERE c.author_id = pr.id
+          AND (before IS NULL OR (c.created_at, c.id) < (SELECT q.created_at, q.id FROM social.post q WHERE q.id = before))
+        ORDER BY c.created_at DESC, c.id DESC LIMIT 50) x;
   RETURN jsonb_build_object(
     'profile', jsonb_build_object(
       'id', pr.id, 'platform', pr.platform, 'external_id', pr.external_id, 'handle', pr.handle,
@@ -155,7 +162,6 @@ BEGIN
                          FROM social.follower_edge f JOIN social.account a ON a.id = f.account_id
                          WHERE f.profile_id = pr.id), '[]'),
     'has_follows', EXISTS (SELECT FROM social.follower_edge f WHERE f.profile_id = pr.id),
-    'posts', coalesce((SELECT jsonb_agg(card ORDER BY created_at DESC)
-                       FROM (SELECT card, created_at FROM social.post_card WHERE author_id = pr.id
-                             ORDER BY created_at DESC LIMIT 50) x), '[]'));
+    'posts', posts,
+    'next_before', CASE WHEN jsonb_array_length(posts) = 50 THEN posts->49->'id' END);
 END $$;

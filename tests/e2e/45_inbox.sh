@@ -130,3 +130,20 @@ hasnt "… without bulk actions on the page" "$BODY" 'action="/inbox/bulk"'
 post ia /inbox/bulk "csrf=$(csrf_of)" "ids=$p3" action=handled
 eq "… but not triage it" "$STATUS" 403
 sql "DELETE FROM listen.rule WHERE id = $rule" >/dev/null
+
+echo "# a profile's posts, 50 a page"
+prof=$(sql "INSERT INTO social.profile (platform, external_id, handle) VALUES ('mastodon', 'e2e-many', 'e2e_many') RETURNING id" | head -n1)
+sql "INSERT INTO social.post (platform, external_id, author_id, kind, body, created_at)
+     SELECT 'mastodon', 'e2e-many-' || i, $prof, 'post', 'many ' || i, now() - make_interval(mins => i)
+     FROM generate_series(1, 60) i" >/dev/null
+req ib GET "/profile.json?id=$prof"
+first=$(jq -c '[.posts[].id]' <<<"$BODY"); next=$(jq -r '.next_before' <<<"$BODY")
+eq "a profile with 60 posts shows the newest 50" "$(jq length <<<"$first")" 50
+req ib GET "/profile?id=$prof"
+has "… and links to the older ones" "$BODY" "before=$next"
+req ib GET "/profile.json?id=$prof&before=$next"
+eq "… which are the other 10, none twice" "$(jq -c --argjson a "$first" '[.posts[].id] as $b | [($b | length), (($a + $b) | unique | length), .next_before]' <<<"$BODY")" "[10,60,null]"
+req ib GET "/profile?id=%2B$prof"
+eq "an id is digits only: a '+' is 422" "$STATUS" 422
+req ib GET "/profile?id=%20$prof"
+eq "… and so is a leading space" "$STATUS" 422
