@@ -128,6 +128,11 @@ static const char *catalog_get(request *r, const char *key)
     return s ? s : json_string_value(json_object_get(json_object_get(catalogs, "en"), key));
 }
 
+const char *render_text_en(const char *key)
+{
+    return json_string_value(json_object_get(json_object_get(catalogs, "en"), key));
+}
+
 const char *render_text(request *r, const char *key)
 {
     const char *s = catalog_get(r, key);

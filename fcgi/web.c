@@ -276,8 +276,10 @@ void send_error(request *r, int status, const char *key, const char *message)
     json_t *doc = json_pack("{s:{s:i,s:s}}", "error", "status", status, "message", text);
     arena_defer(r->a, json_release, doc);
     /* The database's own sentence often says exactly what to fix ("unbalanced
-     * parenthesis at character 12"): keep it beside the translated one. */
-    if (message && strcmp(message, text))
+     * parenthesis at character 12"): keep it beside the translated one, unless
+     * it is only the English of that (the catalog's own sentence). */
+    const char *english = key ? render_text_en(key) : NULL;
+    if (message && strcmp(message, text) && !(english && !strcmp(message, english)))
         json_object_set_new(json_object_get(doc, "error"), "detail", json_string(message));
     if (r->field_errors) {
         json_t *fields = json_array();

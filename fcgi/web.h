@@ -121,6 +121,7 @@ void h_language(request *r);
 int render_init(const char *root);    /* compile templates, load catalogs; 0 or -1 */
 const char *render_pick_lang(request *r);
 const char *render_text(request *r, const char *key); /* message in r->lang, or key */
+const char *render_text_en(const char *key);          /* the English message, or NULL */
 void render_page(request *r, buf *out, const char *tmpl, json_t *doc, json_t *extra);
 
 #endif

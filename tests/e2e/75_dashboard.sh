@@ -91,3 +91,12 @@ login dr e2e_reader "$PW"
 req dr GET /dashboard
 eq "an analyst's dashboard" "$STATUS" 200
 hasnt "… has no link to the cases (403 for analysts)" "$BODY" 'href="/cases?state=active"'
+
+echo "# error pages in Chinese: the database's English only where it adds something"
+req db GET "/dashboard?to=1999-12-31" -H "Accept-Language: zh-CN"
+eq "an end date before 2000 is 422" "$STATUS" 422
+has "… said in Chinese" "$BODY" "结束日期须在 2000 年或之后"
+hasnt "… without the same sentence again in English" "$BODY" 'data-testid="error-detail"'
+req db GET "/rules/test?expression=%28late" -H "Accept-Language: zh-CN"
+eq "a rule expression that does not parse is 422" "$STATUS" 422
+has "… with the parser's own words, which say where" "$BODY" 'data-testid="error-detail"'
