@@ -68,12 +68,14 @@ BEGIN
     'leads', coalesce((SELECT jsonb_agg(jsonb_build_object(
                          'id', l.id, 'state', l.state, 'value', l.value, 'post_id', l.post_id,
                          'created_at', l.created_at, 'closed_at', l.closed_at,
-                         -- the states it may move to (crm.lead_transition); none once won or lost
-                         'moves', (SELECT coalesce(jsonb_agg(jsonb_build_object('state', t.to_state)
-                                                             ORDER BY array_position(ARRAY['qualified', 'won', 'lost'], t.to_state)), '[]')
-                                   FROM crm.lead_transition t WHERE t.from_state = l.state),
-                         'movable', EXISTS (SELECT FROM crm.lead_transition t WHERE t.from_state = l.state)) ORDER BY l.id DESC)
-                       FROM crm.lead l WHERE l.contact_id = k.id), '[]'));
+                         'moves', m.moves, 'movable', m.moves <> '[]') ORDER BY l.id DESC)
+                       FROM crm.lead l
+                       -- the states it may move to (crm.lead_transition); none once won or lost
+                       CROSS JOIN LATERAL (
+                         SELECT coalesce(jsonb_agg(jsonb_build_object('state', t.to_state)
+                                                   ORDER BY array_position(ARRAY['qualified', 'won', 'lost'], t.to_state)), '[]') AS moves
+                         FROM crm.lead_transition t WHERE t.from_state = l.state) m
+                       WHERE l.contact_id = k.id), '[]'));
 END $$;
 
 -- Name, emails and phones of a contact (whatever keys are given).
