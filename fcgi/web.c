@@ -100,8 +100,7 @@ static const char *statement_for(request *r, const char *fn, api_call kind)
      * deploy that changes one re-plans the statement instead of failing it. */
     const char *call = fn ? arena_printf(r->a, "api.%s($4::jsonb)::text", fn) : "NULL::text";
     if (kind == API_FORM)
-        call = arena_printf(r->a, "coalesce(api.form_replay($7, '%s', $4::jsonb), api.form_record($7, '%s', $4::jsonb, %s))",
-                            fn, fn, call);
+        call = arena_printf(r->a, "coalesce(api.form_replay($7, '%s', $4::jsonb), api.form_record(%s))", fn, call);
     const char *sql = arena_printf(r->a,
         "SELECT api.viewer()::text, %s FROM (SELECT set_config('parley.session', $1, true),"
         " set_config('parley.ip', $2, true), set_config('parley.request_id', $3, true)%s) s",

@@ -186,8 +186,8 @@ BEGIN
   RETURN true;
 END $$;
 
--- Double submits (migration 0038). The worker runs every POST as
---   coalesce(api.form_replay(key, fn, args), api.form_record(key, fn, args, api.fn(args)))
+-- Double submits (migrations 0038, 0039). The worker runs every POST as
+--   coalesce(api.form_replay(key, fn, args), api.form_record(api.fn(args)))
 -- with the form's key (form_key, fresh on every page): a repeat of a
 -- submission by the same staff member (same key, action and fields) gets
 -- the first one's answer and acts no more; a twin arriving while the first
@@ -195,7 +195,7 @@ END $$;
 -- failed, acts itself. No key (JSON clients may omit it): no record.
 CREATE FUNCTION api.form_replay(p_key text, p_fn text, p_args jsonb) RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE me bigint; h bytea := sha256(convert_to(p_args::text, 'UTF8')); prior text;
+DECLARE me bigint; khash bytea; mac bytea; prior text;
 BEGIN
   IF coalesce(p_key, '') = '' THEN
     RETURN NULL;
@@ -207,15 +207,18 @@ BEGIN
   IF me IS NULL THEN
     RETURN NULL;  -- signed out: the action itself answers 401
   END IF;
-  PERFORM set_config('parley.form_staff', me::text, true);
+  -- The table keeps neither the key nor an unkeyed hash of the fields.
+  khash := sha256(convert_to(p_key, 'UTF8'));
+  mac := sha256(convert_to(p_key || E'\n' || p_args::text, 'UTF8'));
+  PERFORM set_config('parley.form_record', concat_ws(' ', me, encode(khash, 'hex'), p_fn, encode(mac, 'hex')), true);
   DELETE FROM auth.form_submission WHERE staff_id = me AND at < now() - interval '1 day';
-  INSERT INTO auth.form_submission (staff_id, form_key, route, args_hash) VALUES (me, p_key, p_fn, h)
+  INSERT INTO auth.form_submission (staff_id, key_hash, route, args_mac) VALUES (me, khash, p_fn, mac)
   ON CONFLICT DO NOTHING;
   IF FOUND THEN
     RETURN NULL;
   END IF;
-  SELECT answer INTO prior FROM auth.form_submission
-  WHERE staff_id = me AND form_key = p_key AND route = p_fn AND args_hash = h;
+  SELECT answer INTO prior FROM auth.form_submission f
+  WHERE f.staff_id = me AND f.key_hash = khash AND f.route = p_fn AND f.args_mac = mac;
   IF prior IS NULL THEN  -- (form_record sets it before the twin commits)
     RAISE EXCEPTION 'form % of staff % has no recorded answer', p_fn, me;
   END IF;
@@ -233,15 +236,17 @@ REVOKE ALL ON FUNCTION auth.prune_form_submissions() FROM PUBLIC;
 GRANT USAGE ON SCHEMA auth TO parley_harvest;
 GRANT EXECUTE ON FUNCTION auth.prune_form_submissions() TO parley_harvest;
 
--- The answer of a submission form_replay recorded (the staff member as it
--- saw them: the action may have ended the session).
-CREATE FUNCTION api.form_record(p_key text, p_fn text, p_args jsonb, p_answer text) RETURNS text
+-- The answer of the submission form_replay recorded in this transaction
+-- (for the staff member it saw: the action may have ended the session).
+CREATE FUNCTION api.form_record(p_answer text) RETURNS text
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE rec text[] := string_to_array(nullif(current_setting('parley.form_record', true), ''), ' ');
 BEGIN
-  IF coalesce(p_key, '') <> '' AND coalesce(current_setting('parley.form_staff', true), '') <> '' THEN
+  -- form_replay of this transaction left (staff, key hash, action, fields' hash).
+  IF rec IS NOT NULL THEN
     UPDATE auth.form_submission SET answer = coalesce(p_answer, 'null')
-    WHERE staff_id = current_setting('parley.form_staff')::bigint AND form_key = p_key AND route = p_fn
-      AND args_hash = sha256(convert_to(p_args::text, 'UTF8')) AND answer IS NULL;
+    WHERE staff_id = rec[1]::bigint AND key_hash = decode(rec[2], 'hex') AND route = rec[3]
+      AND args_mac = decode(rec[4], 'hex') AND answer IS NULL;
   END IF;
   RETURN p_answer;
 END $$;
