@@ -6,10 +6,12 @@
 #include "util.h"
 #include "web.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum { MAX_TEMPLATES = 64 };
 
@@ -169,17 +171,53 @@ static const struct coded_field *coded_field(const char *key)
     return NULL;
 }
 
+/* Make zone the one localtime_r answers in. A worker serves one request at a
+ * time, so TZ is process state it may switch; tzset reads the zone's file,
+ * so only when the zone changes. The name was checked against the tz
+ * database when it was set (api.set_time_zone); anything else is UTC. */
+static void use_zone(const char *zone)
+{
+    static char current[65];
+    if (!zone || !*zone || strlen(zone) >= sizeof current || strstr(zone, "..") ||
+        zone[strspn(zone, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/_+-")])
+        zone = "UTC";
+    if (strcmp(current, zone)) {
+        setenv("TZ", zone, 1);
+        tzset();
+        snprintf(current, sizeof current, "%s", zone);
+    }
+}
+
 /* A time as PostgreSQL writes it in JSON ("2026-12-07T05:53:17.304722+00:00")
- * as people read it ("2026-12-07 05:53 UTC"); NULL if the value is not one. */
+ * as people read it in the viewer's time zone ("2026-12-07 13:53 CST" in
+ * Asia/Shanghai); NULL if the value is not one. */
 static const char *time_text(request *r, const char *v)
 {
-    if (strlen(v) < 16 || v[4] != '-' || v[7] != '-' || v[10] != 'T' || v[13] != ':')
+    struct tm tm = {0};
+    int off_h = 0, off_m = 0, used = 0;
+    long offset = 0; /* seconds east of UTC */
+    if (sscanf(v, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+               &tm.tm_sec, &used) != 6 || used != 19)
         return NULL;
-    const char *zone = v + 16; /* past the minutes: seconds and fraction, then the offset */
-    while (*zone && *zone != '+' && *zone != '-' && *zone != 'Z')
-        zone++;
-    bool utc = !*zone || !strcmp(zone, "Z") || !strcmp(zone, "+00:00") || !strcmp(zone, "+00");
-    return arena_printf(r->a, "%.10s %.5s %s", v, v + 11, utc ? "UTC" : zone);
+    const char *zone = v + used; /* past the seconds: a fraction, then the offset */
+    if (*zone == '.')
+        for (zone++; isdigit((unsigned char)*zone); zone++)
+            ;
+    if (*zone == '+' || *zone == '-') {
+        if (sscanf(zone + 1, "%2d:%2d", &off_h, &off_m) < 1)
+            return NULL;
+        offset = (*zone == '-' ? -1 : 1) * (off_h * 3600L + off_m * 60L);
+    } else if (*zone && strcmp(zone, "Z")) {
+        return NULL;
+    }
+    tm.tm_year -= 1900, tm.tm_mon -= 1;
+    time_t t = timegm(&tm) - offset;
+    use_zone(json_string_value(json_object_get(json_object_get(r->viewer, "user"), "time_zone")));
+    struct tm local;
+    char text[64];
+    if (!localtime_r(&t, &local) || !strftime(text, sizeof text, "%Y-%m-%d %H:%M %Z", &local))
+        return NULL;
+    return arena_strdup(r->a, text);
 }
 
 /* What templates need beside the document: fields named "*_md" are Markdown,

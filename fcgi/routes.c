@@ -24,6 +24,7 @@ static const param_spec language_params[] = {
     {"lang", P_ENUM, 0, 0, true, languages},
     {"back", P_TEXT, 0, 500, false, NULL},
     {NULL}};
+static const param_spec time_zone_params[] = {{"time_zone", P_TEXT, 1, 64, true, NULL}, {NULL}};
 static const char *const platforms[] = {"mastodon", "bluesky", "x",      "facebook", "instagram",
                                         "weibo",    "wechat",  "commerce", NULL};
 static const char *const account_states[] = {"active", "paused", NULL};
@@ -207,6 +208,7 @@ static const route routes[] = {
     {M_GET, "/dashboard/export", h_csv, "dashboard_export", NULL, NULL, export_params},
     {M_GET, "/sessions", h_page, "sessions", "sessions", NULL, no_params},
     {M_POST, "/sessions/revoke", h_action, "session_revoke", NULL, "/sessions", id_param},
+    {M_POST, "/time-zone", h_action, "set_time_zone", NULL, "/sessions", time_zone_params},
     {M_GET, "/admin/audit", h_page, "audit_log", "audit", NULL, keyset_params},
     {M_GET, "/accounts", h_page, "accounts", "accounts", NULL, no_params},
     {M_POST, "/accounts/add", h_action, "account_add", NULL, "/accounts", account_add_params},

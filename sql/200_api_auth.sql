@@ -36,7 +36,7 @@ BEGIN
   RETURN jsonb_build_object(
     'user', jsonb_build_object('id', (cur.staff).id, 'username', (cur.staff).username,
                                'name', (cur.staff).display_name, 'role', (cur.staff).role,
-                               'lang', (cur.staff).lang, 'is_admin', (cur.staff).role = 'admin',
+                               'lang', (cur.staff).lang, 'time_zone', (cur.staff).time_zone, 'is_admin', (cur.staff).role = 'admin',
                                -- what pages offer this role (the api functions' auth.require
                                -- decides; this only spares links and buttons that end in a 403)
                                'can', auth.role_can((cur.staff).role)),
@@ -116,6 +116,14 @@ BEGIN
   RETURN jsonb_build_object('ok', true);
 END $$;
 
+-- The time zones staff may choose: the tz database's names, without its
+-- alternative trees (posix/, right/) and the server's own 'localtime'.
+CREATE FUNCTION auth.time_zones() RETURNS SETOF text
+LANGUAGE sql STABLE AS $$
+  SELECT name FROM pg_timezone_names
+  WHERE name !~ '^(posix|right)/' AND name NOT IN ('localtime', 'posixrules', 'Factory')
+$$;
+
 CREATE FUNCTION api.sessions(p jsonb DEFAULT '{}') RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE st auth.staff := auth.require(); cur bigint := (SELECT session_id FROM auth.current);
@@ -123,10 +131,27 @@ BEGIN
   RETURN jsonb_build_object('sessions', coalesce(jsonb_agg(jsonb_build_object(
       'id', id, 'created_at', created_at, 'last_seen_at', last_seen_at,
       'ip', host(ip), 'user_agent', user_agent, 'current', id = cur)
-      ORDER BY last_seen_at DESC), '[]'))
+      ORDER BY last_seen_at DESC), '[]'),
+    'time_zone', st.time_zone,
+    'time_zones', (SELECT jsonb_agg(z ORDER BY z) FROM auth.time_zones() z WHERE z ~ '/' OR z = 'UTC'))
   FROM auth.session
   WHERE staff_id = st.id AND last_seen_at > now() - auth.idle_timeout()
     AND created_at > now() - auth.absolute_timeout();
+END $$;
+
+-- The zone a staff member's pages show times in.
+CREATE FUNCTION api.set_time_zone(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE st auth.staff := auth.require(); z text := btrim(p->>'time_zone');
+BEGIN
+  -- Names as the tz database spells them; case-insensitive for people typing.
+  SELECT n INTO z FROM auth.time_zones() n WHERE lower(n) = lower(z) ORDER BY n = z DESC LIMIT 1;
+  IF z IS NULL THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Unknown time zone: choose one from the list, such as Asia/Shanghai or Europe/London.',
+                                 HINT = 'err.time_zone';
+  END IF;
+  UPDATE auth.staff SET time_zone = z WHERE id = st.id;
+  RETURN jsonb_build_object('ok', true, 'time_zone', z);
 END $$;
 
 CREATE FUNCTION api.session_revoke(p jsonb) RETURNS jsonb

@@ -153,6 +153,24 @@ post a /sessions/revoke "csrf=$token" "id=$other"
 eq "revoking the other session redirects back" "$STATUS" 303
 req b GET /dashboard
 eq "the revoked browser is signed out" "$STATUS" 303
+echo "# time zone: pages show times in the staff member's zone"
+req a GET /sessions.json
+started=$(jq -r '.sessions[0].created_at' <<<"$BODY")
+req a GET /sessions
+has "times show in UTC at first" "$BODY" "$(date -u -d "$started" '+%Y-%m-%d %H:%M') UTC"
+post a /time-zone "csrf=$(csrf_of)" "form_key=$(form_key_of)" "time_zone=Asia/Shanghai"
+eq "choosing a zone goes back to the page" "$STATUS" 303
+req a GET /sessions
+has "the same instant shows in Shanghai time" "$BODY" "$(TZ=Asia/Shanghai date -d "$started" '+%Y-%m-%d %H:%M') CST"
+has "… and the form shows the zone chosen" "$BODY" 'name="time_zone" value="Asia/Shanghai"'
+req a GET /sessions.json
+eq "the JSON twin keeps the instant as it was" "$(jq -r '.sessions[0].created_at' <<<"$BODY")" "$started"
+req a GET /sessions
+post a /time-zone "csrf=$(csrf_of)" "form_key=$(form_key_of)" "time_zone=../../etc/passwd"
+eq "an unknown zone is 422" "$STATUS" 422
+has "… saying what to choose" "$BODY" "Unknown time zone"
+eq "… and nothing changed" "$(sql "SELECT time_zone FROM auth.staff WHERE username = 'e2e_admin'")" "Asia/Shanghai"
+sql "UPDATE auth.staff SET time_zone = 'UTC' WHERE username = 'e2e_admin'" >/dev/null
 req a GET /dashboard   # signed in: its forms carry the session's CSRF token
 token_before=$(cookie a parley_session)
 post a /login "csrf=$(csrf_of)" "username=e2e_admin" "password=$PW"

@@ -1,6 +1,6 @@
 -- Sessions, CSRF, roles, throttling and the audit log, through the api functions.
 BEGIN;
-SELECT plan(24);
+SELECT plan(30);
 
 CREATE FUNCTION pg_temp.as_browser(token text, ip text DEFAULT '203.0.113.7') RETURNS void LANGUAGE sql AS $$
   SELECT set_config('parley.session', token, true), set_config('parley.ip', ip, true)
@@ -50,6 +50,17 @@ SELECT api.login_finish(jsonb_build_object('username','tap_analyst','success',tr
 SELECT pg_temp.as_browser(repeat('c', 64));
 SELECT throws_ok($$SELECT api.audit_log()$$, 'PR403', NULL, 'an analyst may not read the audit log');
 SELECT throws_ok($$SELECT api.session_revoke('{"id": -1}')$$, 'PR404', NULL, 'cannot revoke a session that is not yours');
+
+-- Time zone: a name of the tz database, as it spells it; the viewer carries it.
+SELECT is(api.viewer()->'user'->>'time_zone', 'UTC', 'staff see times in UTC until they choose');
+SELECT is(api.set_time_zone('{"time_zone": " asia/shanghai "}')->>'time_zone', 'Asia/Shanghai',
+          'a zone typed in other case is stored as the tz database spells it');
+SELECT is(api.viewer()->'user'->>'time_zone', 'Asia/Shanghai', '… and the viewer carries it');
+SELECT throws_ok($$SELECT api.set_time_zone('{"time_zone": "Mars/Olympus_Mons"}')$$, 'PR422',
+                 'Unknown time zone: choose one from the list, such as Asia/Shanghai or Europe/London.', 'an unknown zone is 422');
+SELECT throws_ok($$SELECT api.set_time_zone('{"time_zone": "posix/Asia/Shanghai"}')$$, 'PR422', NULL,
+                 '… and so are the tz database''s alternative trees');
+SELECT is((api.sessions()->'time_zones') @> '["Asia/Shanghai", "Europe/London", "UTC"]', true, 'the sessions page offers the zones');
 
 -- Throttling: five failures of one account from one address block that pair only.
 SELECT pg_temp.as_browser('', '198.51.100.9');
