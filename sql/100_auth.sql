@@ -21,6 +21,29 @@ CREATE VIEW auth.current AS
     AND s.created_at > now() - auth.absolute_timeout()
     AND u.disabled_at IS NULL;
 
+-- The time zones people may choose (a staff member's, an SLA calendar's): the
+-- tz database's names, without its alternative trees (posix/, right/) and the
+-- server's own 'localtime'.
+CREATE OR REPLACE FUNCTION auth.time_zones() RETURNS SETOF text
+LANGUAGE sql STABLE AS $$
+  SELECT name FROM pg_timezone_names
+  WHERE name !~ '^(posix|right)/' AND name NOT IN ('localtime', 'posixrules', 'Factory')
+$$;
+
+-- One of them as the tz database spells it, whatever the case and spaces it
+-- was typed with; 422 for anything else (POSIX rules such as 'UTC+3' too).
+CREATE OR REPLACE FUNCTION auth.time_zone(p_name text) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+DECLARE z text;
+BEGIN
+  SELECT n INTO z FROM auth.time_zones() n WHERE lower(n) = lower(btrim(p_name)) ORDER BY n = btrim(p_name) DESC LIMIT 1;
+  IF z IS NULL THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Unknown time zone: choose one from the list, such as Asia/Shanghai or Europe/London.',
+                                 HINT = 'err.time_zone';
+  END IF;
+  RETURN z;
+END $$;
+
 CREATE OR REPLACE FUNCTION auth.request_ip() RETURNS inet
 LANGUAGE plpgsql STABLE AS $$
 BEGIN

@@ -65,18 +65,7 @@ BEGIN
   RETURN NULL;
 END $$;
 
--- A time zone name PostgreSQL knows, or PR422.
-CREATE OR REPLACE FUNCTION crm.check_tz(p_tz text) RETURNS text
-LANGUAGE plpgsql STABLE AS $$
-BEGIN
-  IF p_tz IS NULL OR length(p_tz) > 64 THEN
-    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Unknown time zone.', HINT = 'err.crm_time_zone';
-  END IF;
-  PERFORM now() AT TIME ZONE p_tz;
-  RETURN p_tz;
-EXCEPTION WHEN invalid_parameter_value THEN
-  RAISE SQLSTATE 'PR422' USING MESSAGE = 'Unknown time zone.', HINT = 'err.crm_time_zone';
-END $$;
+DROP FUNCTION IF EXISTS crm.check_tz(text);  -- calendars take auth.time_zone's names now
 
 CREATE OR REPLACE FUNCTION crm.default_sla_policy() RETURNS bigint
 LANGUAGE plpgsql STABLE AS $$

@@ -333,7 +333,7 @@ END $$;
 CREATE FUNCTION api.sla_policy_save(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE st auth.staff := auth.require('admin'); pid bigint := crm.param_id(p, 'id'); cal bigint;
-        nm text := btrim(p->>'name'); v_tz text := crm.check_tz(p->>'tz');
+        nm text := btrim(p->>'name'); v_tz text := auth.time_zone(p->>'tz');
         fr integer; res integer;
 BEGIN
   IF nm IS NULL OR nm = '' OR length(nm) > 200 THEN

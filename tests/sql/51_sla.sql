@@ -53,7 +53,7 @@ SELECT is(crm.business_minutes(:allday, '2026-03-07 12:00-05', '2026-03-08 12:00
           'noon to noon over spring-forward: 23 hours');
 SELECT is(crm.business_minutes(:allday, '2026-10-31 12:00-04', '2026-11-01 12:00-05'), 1500::bigint,
           'noon to noon over fall-back: 25 hours');
-SELECT throws_ok($$SELECT crm.check_tz('Mars/Olympus')$$, 'PR422', NULL, 'an unknown time zone is PR422');
+SELECT throws_ok($$SELECT auth.time_zone('Mars/Olympus')$$, 'PR422', NULL, 'an unknown time zone is PR422');
 
 ----------------------------------------------------------------- Cases, breaches, clock, facts
 -- whatever was overdue before this test
