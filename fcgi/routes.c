@@ -153,6 +153,22 @@ static const param_spec canned_save_params[] = {
     {"category", P_TEXT, 0, 60, false, NULL},
     {"shared", P_ENUM, 0, 0, false, on},
     {NULL}};
+static const param_spec team_save_params[] = {
+    {"id", P_INT, 1, 9223372036854775807LL, false, NULL},
+    {"name", P_TEXT, 1, 200, true, NULL},
+    {"member_ids", P_IDS, 1, 9223372036854775807LL, false, NULL},
+    {"members", P_ENUM, 0, 0, false, on}, /* the form lists members: none checked is none */
+    {NULL}};
+static const param_spec sla_save_params[] = {
+    {"id", P_INT, 1, 9223372036854775807LL, false, NULL},
+    {"name", P_TEXT, 1, 200, true, NULL},
+    {"first_response_minutes", P_INT, 1, 525600, true, NULL},
+    {"resolution_minutes", P_INT, 1, 525600, true, NULL},
+    {"tz", P_TEXT, 1, 64, true, NULL},
+    {"is_default", P_ENUM, 0, 0, false, on},
+    {"hours_text", P_TEXT, 0, 2000, true, NULL},
+    {"holidays_text", P_TEXT, 0, 20000, false, NULL},
+    {NULL}};
 static const param_spec post_params[] = {
     {"id", P_INT, 1, 9223372036854775807LL, true, NULL},
     {"use", P_INT, 1, 9223372036854775807LL, false, NULL}, /* a canned reply to start the answer with */
@@ -227,6 +243,10 @@ static const route routes[] = {
     {M_POST, "/case/assign", h_action, "case_assign", NULL, "/cases", case_assign_params},
     {M_POST, "/case/priority", h_action, "case_priority", NULL, "/cases", case_priority_params},
     {M_POST, "/case/note", h_action, "case_note", NULL, "/cases", case_note_params},
+    {M_GET, "/teams", h_page, "teams", "teams", NULL, no_params},
+    {M_POST, "/teams/save", h_action, "team_save", NULL, "/teams", team_save_params},
+    {M_GET, "/sla", h_page, "sla_policies", "sla", NULL, no_params},
+    {M_POST, "/sla/save", h_action, "sla_policy_save", NULL, "/sla", sla_save_params},
     {M_GET, "/contact", h_page, "contact", "contact", NULL, id_param},
     {M_POST, "/contact/from-post", h_action, "contact_from_post", NULL, "/inbox", from_post_params},
     {M_POST, "/lead/from-post", h_action, "lead_from_post", NULL, "/inbox", from_post_params},

@@ -68,6 +68,26 @@ BEGIN
   RETURN v::bigint;
 END $$;
 
+-- A list of ids: a JSON array (of numbers or digit strings) or "1,2,3" as
+-- the worker joins a repeated form field. NULL when absent, '{}' when empty;
+-- anything else is PR422.
+CREATE OR REPLACE FUNCTION crm.param_ids(p jsonb, p_key text) RETURNS bigint[]
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE items text[];
+BEGIN
+  IF p->p_key IS NULL OR jsonb_typeof(p->p_key) = 'null' THEN
+    RETURN NULL;
+  ELSIF jsonb_typeof(p->p_key) = 'array' THEN
+    items := ARRAY(SELECT btrim(v) FROM jsonb_array_elements_text(p->p_key) v);
+  ELSE
+    items := string_to_array(regexp_replace(p->>p_key, '\s', '', 'g'), ',');
+  END IF;
+  IF EXISTS (SELECT FROM unnest(items) v WHERE CASE WHEN v ~ '^[0-9]{1,19}$' THEN v::numeric > 9223372036854775807 ELSE true END) THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = format('%s must be a list of ids.', p_key), HINT = 'err.field_number';
+  END IF;
+  RETURN ARRAY(SELECT DISTINCT v::bigint FROM unnest(items) v ORDER BY 1);
+END $$;
+
 -- Cases, contacts and leads are for the people who talk to the brand: none
 -- from a post by one of its own profiles (crm.own_profile, sql/640).
 CREATE OR REPLACE FUNCTION crm.refuse_own_post(p_post bigint) RETURNS void

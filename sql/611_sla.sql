@@ -73,3 +73,65 @@ BEGIN
   RETURN (
     SELECT id FROM crm.sla_policy WHERE is_default);
 END $$;
+
+-- Business hours as people type them in a form, one opening a line: the days
+-- (ISO numbers, 1 = Monday: "1-5", "1,3,5", "6") and the span ("9:00-18:00"):
+-- [{dow, start, end}] as api.sla_policy_save takes them. A line it cannot
+-- read is 422, naming the line.
+CREATE OR REPLACE FUNCTION crm.hours_from_text(p_text text) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE ln text; m text[]; part text; d1 int; d2 int; out jsonb := '[]';
+BEGIN
+  FOREACH ln IN ARRAY regexp_split_to_array(coalesce(p_text, ''), '\r?\n') LOOP
+    CONTINUE WHEN ln !~ '\S';
+    m := regexp_match(ln, '^\s*([1-7](?:\s*-\s*[1-7])?(?:\s*,\s*[1-7](?:\s*-\s*[1-7])?)*)\s+([0-9]{1,2}:[0-5][0-9])\s*[-–]\s*([0-9]{1,2}:[0-5][0-9])\s*$');
+    IF m IS NULL THEN
+      RAISE SQLSTATE 'PR422' USING MESSAGE = format('Cannot read the opening hours line "%s": write days and times, such as 1-5 09:00-18:00.', left(ln, 80)),
+                                   HINT = 'err.sla_hours_line';
+    END IF;
+    FOREACH part IN ARRAY string_to_array(regexp_replace(m[1], '\s', '', 'g'), ',') LOOP
+      d1 := split_part(part, '-', 1)::int;
+      d2 := coalesce(nullif(split_part(part, '-', 2), ''), split_part(part, '-', 1))::int;
+      IF d1 > d2 THEN
+        RAISE SQLSTATE 'PR422' USING MESSAGE = format('Cannot read the opening hours line "%s": days run from the lower number (1 = Monday) to the higher.', left(ln, 80)),
+                                     HINT = 'err.sla_hours_line';
+      END IF;
+      out := out || (SELECT coalesce(jsonb_agg(jsonb_build_object('dow', d, 'start', lpad(m[2], 5, '0'), 'end', lpad(m[3], 5, '0'))), '[]')
+                     FROM generate_series(d1, d2) d);
+    END LOOP;
+  END LOOP;
+  RETURN out;
+END $$;
+
+-- Holidays as typed, one a line: a date and, after it, its name.
+CREATE OR REPLACE FUNCTION crm.holidays_from_text(p_text text) RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE ln text; m text[]; out jsonb := '[]';
+BEGIN
+  FOREACH ln IN ARRAY regexp_split_to_array(coalesce(p_text, ''), '\r?\n') LOOP
+    CONTINUE WHEN ln !~ '\S';
+    m := regexp_match(ln, '^\s*([0-9]{4}-[0-9]{2}-[0-9]{2})(?:\s+(.*\S))?\s*$');
+    IF m IS NULL THEN
+      RAISE SQLSTATE 'PR422' USING MESSAGE = format('Cannot read the holiday line "%s": write a date and a name, such as 2026-10-01 National Day.', left(ln, 80)),
+                                   HINT = 'err.sla_holiday_line';
+    END IF;
+    out := out || jsonb_build_array(jsonb_build_object('day', m[1], 'name', coalesce(m[2], '')));
+  END LOOP;
+  RETURN out;
+END $$;
+
+-- A calendar's hours written back the way crm.hours_from_text reads them,
+-- days with the same span on one line ("1-5 09:00-18:00").
+CREATE OR REPLACE FUNCTION crm.hours_text(p_cal bigint) RETURNS text
+LANGUAGE sql STABLE AS $$
+  SELECT string_agg(days || ' ' || span, E'\n' ORDER BY first_dow)
+  FROM (SELECT span, min(lo) AS first_dow,
+               string_agg(CASE WHEN lo = hi THEN lo::text ELSE lo || '-' || hi END, ',' ORDER BY lo) AS days
+        FROM (SELECT span, min(dow) AS lo, max(dow) AS hi
+              FROM (SELECT span, dow, dow - row_number() OVER (PARTITION BY span ORDER BY dow) AS run
+                    FROM (SELECT h.dow, to_char(h.start_time, 'HH24:MI') || '-' ||
+                                 CASE WHEN h.end_time = '24:00' THEN '24:00' ELSE to_char(h.end_time, 'HH24:MI') END AS span
+                          FROM crm.calendar_hours h WHERE h.calendar_id = p_cal) s) r
+              GROUP BY span, run) g
+        GROUP BY span) x
+$$;

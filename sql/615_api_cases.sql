@@ -242,10 +242,12 @@ BEGIN
 END $$;
 
 -- Teams with members and the assignment rules that feed them.
+-- Admins also get, per team, the staff who can work cases with whether each
+-- is a member (the page's member checkboxes).
 CREATE FUNCTION api.teams(p jsonb DEFAULT '{}') RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE st auth.staff := auth.require('agent');
 BEGIN
-  PERFORM auth.require('agent');
   RETURN jsonb_build_object(
     'teams', coalesce((SELECT jsonb_agg(jsonb_build_object(
         'id', t.id, 'name', t.name,
@@ -258,7 +260,15 @@ BEGIN
                                                                'strategy', r.strategy, 'position', r.position,
                                                                'enabled', r.enabled) ORDER BY r.position, r.id)
                            FROM crm.assignment_rule r WHERE r.team_id = t.id), '[]'),
-        'open_cases', (SELECT count(*) FROM crm."case" c WHERE c.team_id = t.id AND c.state IN ('new', 'open', 'pending')))
+        'open_cases', (SELECT count(*) FROM crm."case" c WHERE c.team_id = t.id AND c.state IN ('new', 'open', 'pending')),
+        'choices', CASE WHEN st.role = 'admin' THEN coalesce((
+          SELECT jsonb_agg(jsonb_build_object('id', s.id, 'name', s.display_name, 'username', s.username,
+                                              'member', EXISTS (SELECT FROM crm.team_member m
+                                                                WHERE m.team_id = t.id AND m.staff_id = s.id))
+                           ORDER BY s.display_name, s.id)
+          FROM auth.staff s
+          WHERE s.role IN ('agent', 'admin')
+            AND (s.disabled_at IS NULL OR EXISTS (SELECT FROM crm.team_member m WHERE m.team_id = t.id AND m.staff_id = s.id))), '[]') END)
       ORDER BY t.name) FROM crm.team t), '[]'),
     'staff', coalesce((SELECT jsonb_agg(jsonb_build_object('id', s.id, 'name', s.display_name,
                                                            'username', s.username, 'role', s.role) ORDER BY s.display_name, s.id)
@@ -269,22 +279,19 @@ END $$;
 CREATE FUNCTION api.team_save(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE st auth.staff := auth.require('admin'); tid bigint := crm.param_id(p, 'id');
-        nm text := btrim(p->>'name'); members bigint[];
+        nm text := btrim(p->>'name');
+        -- member_ids: a list, or "1,2,3" from a form, whose 'members' field says
+        -- it lists them (an unchecked box sends nothing); absent: unchanged.
+        members bigint[] := CASE WHEN p ? 'member_ids' OR crm.param_flag(p, 'members')
+                                 THEN coalesce(crm.param_ids(p, 'member_ids'), '{}') END;
 BEGIN
   IF nm IS NULL OR nm = '' THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'A team needs a name.', HINT = 'err.field_required';
   ELSIF length(nm) > 200 THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'The name is too long (200 characters at most).', HINT = 'err.field_long';
   END IF;
-  IF p ? 'member_ids' THEN
-    IF jsonb_typeof(p->'member_ids') <> 'array'
-       OR EXISTS (SELECT FROM jsonb_array_elements_text(p->'member_ids') v WHERE v !~ '^[0-9]{1,19}$') THEN
-      RAISE SQLSTATE 'PR422' USING MESSAGE = 'member_ids must be a list of staff ids.', HINT = 'err.field_number';
-    END IF;
-    SELECT coalesce(array_agg(DISTINCT v::bigint), '{}') INTO members FROM jsonb_array_elements_text(p->'member_ids') v;
-    IF EXISTS (SELECT FROM unnest(members) m WHERE NOT EXISTS (SELECT FROM auth.staff s WHERE s.id = m)) THEN
-      RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such staff member.', HINT = 'err.no_staff';
-    END IF;
+  IF EXISTS (SELECT FROM unnest(members) m WHERE NOT EXISTS (SELECT FROM auth.staff s WHERE s.id = m)) THEN
+    RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such staff member.', HINT = 'err.no_staff';
   END IF;
   BEGIN
     IF tid IS NULL THEN
@@ -308,8 +315,8 @@ END $$;
 
 CREATE FUNCTION api.sla_policies(p jsonb DEFAULT '{}') RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE st auth.staff := auth.require('agent');
 BEGIN
-  PERFORM auth.require('agent');
   RETURN jsonb_build_object('policies', coalesce((SELECT jsonb_agg(jsonb_build_object(
       'id', s.id, 'name', s.name, 'first_response_minutes', s.first_response_minutes,
       'resolution_minutes', s.resolution_minutes, 'is_default', s.is_default,
@@ -321,21 +328,32 @@ BEGIN
                                             ORDER BY h.dow, h.start_time)
                            FROM crm.calendar_hours h WHERE h.calendar_id = k.id), '[]'),
         'holidays', coalesce((SELECT jsonb_agg(jsonb_build_object('day', d.day, 'name', d.name) ORDER BY d.day)
-                              FROM crm.holiday d WHERE d.calendar_id = k.id), '[]')))
+                              FROM crm.holiday d WHERE d.calendar_id = k.id), '[]'),
+        'hours_text', coalesce(crm.hours_text(k.id), ''),
+        'holidays_text', coalesce((SELECT string_agg(rtrim(d.day || ' ' || d.name), E'\n' ORDER BY d.day)
+                                   FROM crm.holiday d WHERE d.calendar_id = k.id), '')))
     ORDER BY s.is_default DESC, s.name)
-    FROM crm.sla_policy s JOIN crm.calendar k ON k.id = s.calendar_id), '[]'));
+    FROM crm.sla_policy s JOIN crm.calendar k ON k.id = s.calendar_id), '[]'),
+    'time_zones', CASE WHEN st.role = 'admin' THEN (SELECT jsonb_agg(z ORDER BY z) FROM auth.time_zones() z WHERE z ~ '/' OR z = 'UTC') END);
 END $$;
 
 -- Create (no id) or replace a policy with its own calendar (admins):
 -- {name, first_response_minutes, resolution_minutes, tz, is_default,
 --  hours: [{dow 1-7, start "09:00", end "18:00"}], holidays: [{day, name}]}.
--- Existing cases keep the due times they were given.
+-- The page's form sends hours_text and holidays_text instead, one a line
+-- (crm.hours_from_text). Existing cases keep the due times they were given.
 CREATE FUNCTION api.sla_policy_save(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE st auth.staff := auth.require('admin'); pid bigint := crm.param_id(p, 'id'); cal bigint;
         nm text := btrim(p->>'name'); v_tz text := auth.time_zone(p->>'tz');
         fr integer; res integer;
 BEGIN
+  IF NOT p ? 'hours' AND p ? 'hours_text' THEN
+    p := p || jsonb_build_object('hours', crm.hours_from_text(p->>'hours_text'));
+  END IF;
+  IF NOT p ? 'holidays' AND p ? 'holidays_text' THEN
+    p := p || jsonb_build_object('holidays', crm.holidays_from_text(p->>'holidays_text'));
+  END IF;
   IF nm IS NULL OR nm = '' OR length(nm) > 200 THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'A policy needs a name (200 characters at most).', HINT = 'err.field_required';
   END IF;
@@ -343,6 +361,10 @@ BEGIN
      OR (p->>'first_response_minutes')::integer NOT BETWEEN 1 AND 525600
      OR (p->>'resolution_minutes')::integer NOT BETWEEN 1 AND 525600 THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Targets are whole minutes from 1 to 525600.', HINT = 'err.field_range';
+  END IF;
+  IF p->'hours' IS NULL OR p->'hours' = '[]'::jsonb THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Give the policy its opening hours (such as 1-5 09:00-18:00; 1-7 00:00-24:00 for always).',
+                                 HINT = 'err.sla_no_hours';
   END IF;
   fr := (p->>'first_response_minutes')::integer;
   res := (p->>'resolution_minutes')::integer;

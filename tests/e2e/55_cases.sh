@@ -91,3 +91,67 @@ post ag /case/open "csrf=$tok" post_id=999999999
 eq "a case for an unknown post is 404" "$STATUS" 404
 req ag GET "/cases.json?mine=1"
 has "my cases list it" "$(jq -r '[.cases[].id] | join(" ")' <<<"$BODY")" "$case_id"
+
+echo "# teams and SLA policies on their pages"
+members() { sql "SELECT coalesce(string_agg(staff_id::text, ',' ORDER BY staff_id), 'none') FROM crm.team_member WHERE team_id = $1"; }
+login tm e2e_admin "$PW"
+req tm GET /teams
+eq "the teams page" "$STATUS" 200
+ttok=$(csrf_of)
+post tm /teams/save "csrf=$ttok" "name=E2E night 夜班" members=on "member_ids=$agent_id"
+eq "an admin creates a team with a member" "$STATUS $(header Location)" "303 /teams"
+team=$(sql "SELECT id FROM crm.team WHERE name = 'E2E night 夜班'")
+eq "… who is its member" "$(members "$team")" "$agent_id"
+req tm GET /teams
+team_card=$(sed -n "/data-testid=\"team-$team\"/,/<\/section>/p" <<<"$BODY")
+has "the team's form shows the member checked" "$team_card" "name=\"member_ids\" value=\"$agent_id\" checked"
+has "… and links to the team's open cases" "$team_card" "/cases?team_id=$team&amp;state=active"
+post tm /teams/save "csrf=$ttok" "id=$team" "name=E2E night 夜班" members=on
+eq "unchecking every member empties the team" "$STATUS $(members "$team")" "303 none"
+post tm /teams/save "csrf=$ttok" "id=$team" "name=E2E night 夜班" members=on "member_ids=$agent_id" member_ids=1x
+eq "a member id that is not a number is 422" "$STATUS" 422
+eq "… and changes nothing" "$(members "$team")" none
+post tm /teams/save "csrf=$ttok" "id=$team" "name=E2E night 夜班" members=on member_ids=999999999
+eq "an unknown member is 404" "$STATUS" 404
+req ag GET /teams
+eq "agents see the teams" "$STATUS" 200
+hasnt "… without their forms" "$BODY" 'action="/teams/save"'
+post ag /teams/save "csrf=$tok" "id=$team" "name=E2E renamed"
+eq "… and may not change them (403)" "$STATUS" 403
+
+vip_hours() { sql "SELECT string_agg(h.dow || ' ' || to_char(h.start_time, 'HH24:MI') || '-' || to_char(h.end_time, 'HH24:MI'), ',' ORDER BY h.dow)
+                   FROM crm.calendar_hours h JOIN crm.sla_policy p ON p.calendar_id = h.calendar_id WHERE p.name = 'E2E VIP'"; }
+req tm GET /sla
+eq "the SLA page" "$STATUS" 200
+stok2=$(csrf_of)
+post tm /sla/save "csrf=$stok2" "name=E2E VIP" first_response_minutes=15 resolution_minutes=120 tz=europe/berlin \
+  $'hours_text=1-5 8:00-20:00\r\n6 10:00-14:00' $'holidays_text=2026-12-25 Christmas\r\n2026-12-26'
+eq "an admin saves a policy from the form's text" "$STATUS $(header Location)" "303 /sla"
+eq "… with its hours" "$(vip_hours)" "1 08:00-20:00,2 08:00-20:00,3 08:00-20:00,4 08:00-20:00,5 08:00-20:00,6 10:00-14:00"
+eq "… its holidays and the zone in its own spelling" \
+   "$(sql "SELECT k.tz || ' ' || string_agg(d.day || '=' || d.name, ',' ORDER BY d.day) FROM crm.sla_policy p JOIN crm.calendar k ON k.id = p.calendar_id
+           JOIN crm.holiday d ON d.calendar_id = k.id WHERE p.name = 'E2E VIP' GROUP BY k.tz")" "Europe/Berlin 2026-12-25=Christmas,2026-12-26="
+pol=$(sql "SELECT id FROM crm.sla_policy WHERE name = 'E2E VIP'")
+req tm GET /sla
+vip_card=$(sed -n "/data-testid=\"sla-$pol\"/,/<\/section>/p" <<<"$BODY")
+has "the page writes the hours back the way they are typed" "$vip_card" "<pre>1-5 08:00-20:00"
+has "… and offers them for editing" "$vip_card" 'name="hours_text" rows="3" maxlength="2000" required placeholder="1-5 09:00-18:00">1-5 08:00-20:00'
+post tm /sla/save "csrf=$stok2" "id=$pol" "name=E2E VIP" first_response_minutes=15 resolution_minutes=120 tz=Europe/Berlin \
+  $'hours_text=1-5 08:00-20:00\nMon-Fri 9-5'
+eq "an hours line it cannot read is 422" "$STATUS" 422
+has "… naming the line" "$BODY" "Mon-Fri 9-5"
+eq "… and the policy keeps its hours" "$(vip_hours)" "1 08:00-20:00,2 08:00-20:00,3 08:00-20:00,4 08:00-20:00,5 08:00-20:00,6 10:00-14:00"
+post tm /sla/save "csrf=$stok2" "id=$pol" "name=E2E VIP" first_response_minutes=15 resolution_minutes=120 tz=Europe/Berlin \
+  'hours_text=1-5 08:00-20:00' 'holidays_text=Christmas'
+eq "a holiday without a date is 422" "$STATUS" 422
+post tm /sla/save "csrf=$stok2" "id=$pol" "name=E2E VIP" first_response_minutes=15 resolution_minutes=120 tz=Mars/Olympus 'hours_text=1-5 08:00-20:00'
+eq "a zone the tz database does not know is 422" "$STATUS" 422
+post tm /sla/save "csrf=$stok2" "id=$pol" "name=E2E VIP" first_response_minutes=15 resolution_minutes=120 tz=UTC 'hours_text= '
+eq "no opening hours is 422" "$STATUS" 422
+eq "… none of which changed the policy" "$(sql "SELECT k.tz FROM crm.sla_policy p JOIN crm.calendar k ON k.id = p.calendar_id WHERE p.id = $pol")/$(vip_hours)" \
+   "Europe/Berlin/1 08:00-20:00,2 08:00-20:00,3 08:00-20:00,4 08:00-20:00,5 08:00-20:00,6 10:00-14:00"
+req ag GET /sla
+eq "agents see the SLA policies" "$STATUS" 200
+hasnt "… without their forms" "$BODY" 'action="/sla/save"'
+post ag /sla/save "csrf=$tok" "id=$pol" "name=E2E VIP" first_response_minutes=1 resolution_minutes=1 tz=UTC 'hours_text=1-7 00:00-24:00'
+eq "… and may not change them (403)" "$STATUS" 403

@@ -1,7 +1,7 @@
 -- SLA math on business calendars (nights, weekends, holidays, time zones,
 -- DST), due times of new cases, breach marking, the breach clock, KPI facts.
 BEGIN;
-SELECT plan(31);
+SELECT plan(43);
 SET LOCAL client_min_messages = warning;
 
 SELECT id AS sh FROM crm.calendar WHERE name = 'Shanghai office' \gset
@@ -90,6 +90,40 @@ SELECT is((SELECT (reopen_count, resolved_at IS NULL, resolution_seconds IS NULL
           '(1,t,t)', 'a reopen counts and the resolution is pending again');
 SELECT is((SELECT (first_response_breached, resolution_breached)::text FROM crm.case_fact
            WHERE case_id = (SELECT id FROM crm."case" WHERE subject = 'tap sla b')), '(f,f)', 'B met both targets');
+
+----------------------------------------------------------------- Hours and holidays as typed in a form
+SELECT is(crm.hours_from_text(E'1-5 9:00-18:00\r\n\n 6, 7  10:00 – 14:00 '),
+          '[{"dow": 1, "end": "18:00", "start": "09:00"}, {"dow": 2, "end": "18:00", "start": "09:00"},
+            {"dow": 3, "end": "18:00", "start": "09:00"}, {"dow": 4, "end": "18:00", "start": "09:00"},
+            {"dow": 5, "end": "18:00", "start": "09:00"}, {"dow": 6, "end": "14:00", "start": "10:00"},
+            {"dow": 7, "end": "14:00", "start": "10:00"}]'::jsonb,
+          'hours lines: day ranges and lists, blank lines and CRLF, an en dash, hours without a leading zero');
+SELECT throws_ok($$SELECT crm.hours_from_text(E'1-5 09:00-18:00\nMon 9-5')$$, 'PR422',
+                 'Cannot read the opening hours line "Mon 9-5": write days and times, such as 1-5 09:00-18:00.',
+                 'a line it cannot read is 422, naming the line');
+SELECT throws_ok($$SELECT crm.hours_from_text('5-1 09:00-10:00')$$, 'PR422', NULL, 'a day range running backwards is 422');
+SELECT is(crm.holidays_from_text(E'2026-10-01  National Day \n\n2026-10-02'),
+          '[{"day": "2026-10-01", "name": "National Day"}, {"day": "2026-10-02", "name": ""}]'::jsonb,
+          'holiday lines: a date and an optional name');
+SELECT throws_ok($$SELECT crm.holidays_from_text('Oct 1 National Day')$$, 'PR422', NULL, 'a holiday without an ISO date is 422');
+INSERT INTO crm.calendar (name, tz) VALUES ('Tap split', 'UTC') RETURNING id AS split \gset
+INSERT INTO crm.calendar_hours (calendar_id, dow, start_time, end_time) VALUES
+  (:split, 1, '09:00', '12:00'), (:split, 1, '13:00', '17:00'), (:split, 3, '09:00', '12:00'),
+  (:split, 4, '09:00', '12:00'), (:split, 6, '00:00', '24:00');
+SELECT is(crm.hours_text(:split), E'1,3-4 09:00-12:00\n1 13:00-17:00\n6 00:00-24:00',
+          'hours written back: runs of days per span, a split day, midnight to midnight');
+SELECT is(crm.hours_from_text(crm.hours_text(:split)) @> (SELECT jsonb_agg(jsonb_build_object('dow', dow,
+            'start', to_char(start_time, 'HH24:MI'), 'end', CASE WHEN end_time = '24:00' THEN '24:00' ELSE to_char(end_time, 'HH24:MI') END))
+           FROM crm.calendar_hours WHERE calendar_id = :split)
+          AND jsonb_array_length(crm.hours_from_text(crm.hours_text(:split))) = 5, true, '… and read back to the same hours');
+
+----------------------------------------------------------------- Lists of ids from forms and JSON
+SELECT is(crm.param_ids('{"x": " 3, 1,3"}', 'x'), '{1,3}'::bigint[], 'ids from a form field: sorted, without repeats');
+SELECT is(crm.param_ids('{"x": [2, "5"]}', 'x'), '{2,5}'::bigint[], 'ids from a JSON list');
+SELECT is(crm.param_ids('{"x": ""}', 'x'), '{}'::bigint[], 'an empty field is no ids')
+UNION ALL SELECT is(crm.param_ids('{}', 'x'), NULL, 'an absent field is NULL');
+SELECT throws_ok($$SELECT crm.param_ids('{"x": "1,9223372036854775808"}', 'x')$$, 'PR422', 'x must be a list of ids.',
+                 'an id past bigint or not a number is 422');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -1,7 +1,7 @@
 -- Contacts from posts (create or link identities), the contact page, leads
 -- and their states, teams and SLA policies through the api, with roles.
 BEGIN;
-SELECT plan(35);
+SELECT plan(41);
 SET LOCAL client_min_messages = warning;
 
 SELECT count(auth.user_add(u, initcap(replace(u, '_', ' ')), r::auth.staff_role, '$argon2id$v=19$m=19456,t=2,p=1$x$y'))
@@ -106,6 +106,28 @@ SELECT is((SELECT (s->>'first_response_minutes', s->'calendar'->>'tz', s->'calen
 SELECT throws_ok($$SELECT api.sla_policy_save('{"name": "Tap bad", "first_response_minutes": 15, "resolution_minutes": 120,
                    "tz": "Europe/Berlin", "hours": [{"dow": 8, "start": "10:00", "end": "09:00"}]}')$$, 'PR422', NULL,
                  'bad hours are PR422');
+
+SELECT api.team_save(jsonb_build_object('id', :t, 'name', 'Tap night', 'members', 'on')) IS NOT NULL AS x \gset
+SELECT is((SELECT jsonb_array_length(t->'members') FROM jsonb_array_elements(api.teams()->'teams') t WHERE (t->>'id')::bigint = :t),
+          0, 'the form with every member box unchecked empties the team');
+SELECT api.team_save(jsonb_build_object('id', :t, 'name', 'Tap night', 'members', 'on', 'member_ids', :ag::text)) IS NOT NULL AS x \gset
+SELECT api.team_save(jsonb_build_object('id', :t, 'name', 'Tap night')) IS NOT NULL AS x \gset
+SELECT is((SELECT string_agg(c->>'id' || ':' || (c->>'member'), ',') FROM jsonb_array_elements(api.teams()->'teams') t,
+                  jsonb_array_elements(t->'choices') c WHERE (t->>'id')::bigint = :t AND (c->>'member')::boolean),
+          :ag || ':true', 'the form''s "1,2" list sets the members (a save without the list keeps them), checked in the admin''s choices');
+SELECT api.sla_policy_save(jsonb_build_object('name', 'Tap form', 'first_response_minutes', '30', 'resolution_minutes', '240',
+                             'tz', 'asia/shanghai', 'hours_text', E'1-5 09:00-18:00\r\n6 10:00-12:00',
+                             'holidays_text', '2026-10-01 National Day')) AS pol \gset
+SELECT is((SELECT (s->'calendar'->>'tz', s->'calendar'->>'hours_text', s->'calendar'->>'holidays_text')::text
+           FROM jsonb_array_elements(api.sla_policies()->'policies') s WHERE s->>'name' = 'Tap form'),
+          E'(Asia/Shanghai,"1-5 09:00-18:00\n6 10:00-12:00","2026-10-01 National Day")',
+          'a policy saved from the form''s text, shown back as the same text');
+SELECT ok(jsonb_array_length(api.sla_policies()->'time_zones') > 300, 'admins get the zone names to choose from');
+SELECT throws_ok($$SELECT api.sla_policy_save('{"name": "Tap none", "first_response_minutes": 15, "resolution_minutes": 120,
+                   "tz": "UTC", "hours_text": " "}')$$, 'PR422', NULL, 'a policy without opening hours is 422');
+SELECT pg_temp.as_user('tap_ag');
+SELECT is((SELECT count(*) FROM jsonb_array_elements(api.teams()->'teams') t WHERE t ? 'choices' AND t->'choices' <> 'null'),
+          0::bigint, 'agents see no member choices');
 
 SELECT * FROM finish();
 ROLLBACK;
