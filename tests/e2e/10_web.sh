@@ -298,7 +298,7 @@ n503=$(grep -o 503 <<<"$codes" | wc -l)
 eq "… without a 503: a worker finding its connection dropped reconnects and runs the request" "$n503" 0
 # (a worker none of those reached holds a dropped connection still: its next request reconnects too)
 # (a signed-in page: /login is rate-limited, and the loop above has spent part of its burst)
-codes=$(for i in $(seq 12); do curl -s -o /dev/null -w '%{http_code}\n' -b "$E2E_TMP/a.jar" "$BASE/dashboard.json" & done; wait)
+codes=$(for i in $(seq 12); do curl -s -o /dev/null -w '%{http_code}\n' -b "$E2E_TMP/u.jar" "$BASE/dashboard.json" & done; wait)
 eq "… so do concurrent requests that reach every worker" "$(sort -u <<<"$codes" | tr '\n' ' ')" "200 "
 if grep -q 'exited with' "$PARLEY_VAR/log/web.log"; then nok "no worker ever exited on input"; else ok "no worker ever exited on input"; fi
 
