@@ -142,6 +142,16 @@ BEGIN
          api_base_url = social.account_base_url(platform, p->>'api_base_url'),
          external_id = nullif(p->>'external_id', '')
   WHERE id = old.id RETURNING * INTO new;
+  -- A token goes only to the server that issued it: another scheme, host or
+  -- port drops it, and the account waits for a token from the new server.
+  DELETE FROM social.account_credential WHERE account_id = old.id
+    AND lower(substring(new.api_base_url FROM '^https?://[^/]+'))
+        IS DISTINCT FROM lower(substring(old.api_base_url FROM '^https?://[^/]+'));
+  IF FOUND THEN
+    UPDATE social.account SET status = 'needs_reauth', status_changed_at = now(),
+           status_message = 'The API base URL names another server: set a token from that server.'
+    WHERE id = old.id;
+  END IF;
   IF (new.api_base_url, new.external_id) IS DISTINCT FROM (old.api_base_url, old.external_id) THEN
     UPDATE ingest.stream SET state = '{}', next_run_at = now(), errors_in_row = 0, quota_remaining = NULL,
                              quota_reset_at = NULL, run_started_at = NULL, run_complete = true, last_walk_seen = NULL,

@@ -48,6 +48,9 @@ eq "… and stores the new name, URL (no trailing slash) and platform id" \
 eq "… its streams start over at once, their old positions and quota dropped" \
   "$(sql "SELECT count(*) FROM ingest.stream WHERE account_id = $acc
           AND (state <> '{}' OR next_run_at > now() + interval '30 minutes' OR quota_remaining IS NOT NULL)")" 0
+eq "… and its token, issued by the old server, is dropped until the new server's is set" \
+  "$(sql "SELECT status || '/' || (SELECT count(*) FROM social.account_credential WHERE account_id = $acc) FROM social.account WHERE id = $acc")" \
+  "needs_reauth/0"
 req m GET /accounts
 has "the page shows the new values in the edit form" "$BODY" 'value="http://127.0.0.1:9/mastodon/moved"'
 post m /accounts/edit "csrf=$token" id=$acc api_base_url=javascript:alert

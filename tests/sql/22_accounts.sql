@@ -3,7 +3,7 @@
 -- and change nothing. Adding one needs a handle and, where Parley
 -- harvests, a URL; a new token does not resume a paused account.
 BEGIN;
-SELECT plan(25);
+SELECT plan(28);
 SET LOCAL client_min_messages = warning;
 
 SELECT auth.user_add(u, u, r::auth.staff_role, '$argon2id$v=19$m=19456,t=2,p=1$x$y')
@@ -76,6 +76,14 @@ SELECT api.account_status(jsonb_build_object('id', :acc2, 'status', 'paused')) I
 SELECT api.account_status(jsonb_build_object('id', :acc2, 'status', 'active')) IS NULL AS silenced \gset
 SELECT is((SELECT count(*) FROM ingest.stream WHERE account_id = :acc2 AND next_run_at <= now()), 4::bigint,
           'a paused account that needed a token, resumed, has its streams due now');
+-- A token goes only to the server that issued it.
+SELECT api.account_edit(jsonb_build_object('id', :acc2, 'api_base_url', 'https://OLD.example/api', 'external_id', '12')) IS NULL AS silenced \gset
+SELECT is((SELECT access_token FROM social.account_credential WHERE account_id = :acc2), 'tok-new',
+          'another path on the same server keeps the token');
+SELECT api.account_edit(jsonb_build_object('id', :acc2, 'api_base_url', 'https://old.example.evil.test', 'external_id', '12')) IS NULL AS silenced \gset
+SELECT is((SELECT count(*) FROM social.account_credential WHERE account_id = :acc2), 0::bigint,
+          'another server drops it (a marketer cannot send an admin''s token to a host of their own)');
+SELECT is((SELECT status FROM social.account WHERE id = :acc2), 'needs_reauth', '… and the account waits for a token from there');
 
 SELECT set_config('parley.session', 'tok-tap_acc_a', true);
 SELECT throws_ok(format($$SELECT api.account_edit('{"id": %s, "api_base_url": "https://x.example"}')$$, :acc), 'PR403', NULL,
