@@ -126,6 +126,7 @@ static const param_spec lead_state_params[] = {
     {NULL}};
 static const char *const ui_langs[] = {"en", "zh-CN", NULL};
 static const char *const on[] = {"on", "true", NULL};
+static const char *const on_off[] = {"on", "off", NULL};
 static const param_spec kb_params[] = {
     {"q", P_TEXT, 0, 200, false, NULL},
     {"category", P_INT, 1, 9223372036854775807LL, false, NULL},
@@ -159,6 +160,14 @@ static const param_spec team_save_params[] = {
     {"member_ids", P_IDS, 1, 9223372036854775807LL, false, NULL},
     {"members", P_ENUM, 0, 0, false, on}, /* the form lists members: none checked is none */
     {NULL}};
+static const param_spec assignment_rule_params[] = {
+    {"id", P_INT, 1, 9223372036854775807LL, false, NULL},
+    {"team_id", P_INT, 1, 9223372036854775807LL, true, NULL},
+    {"category", P_ENUM, 0, 0, false, categories}, /* empty: any */
+    {"lang", P_TEXT, 0, 3, false, NULL},
+    {"position", P_INT, 0, 10000, false, NULL},
+    {"enabled", P_ENUM, 0, 0, false, on_off},
+    {NULL}};
 static const param_spec sla_save_params[] = {
     {"id", P_INT, 1, 9223372036854775807LL, false, NULL},
     {"name", P_TEXT, 1, 200, true, NULL},
@@ -179,7 +188,6 @@ static const param_spec reply_params[] = {
     {"case_id", P_INT, 1, 9223372036854775807LL, false, NULL},
     {"idempotency_key", P_TEXT, 0, 36, false, NULL},
     {NULL}};
-static const char *const on_off[] = {"on", "off", NULL};
 static const char *const rule_actions[] = {"none", "contact", "case", NULL};
 static const param_spec rule_save_params[] = {
     {"id", P_INT, 1, 9223372036854775807LL, false, NULL},
@@ -245,6 +253,8 @@ static const route routes[] = {
     {M_POST, "/case/note", h_action, "case_note", NULL, "/cases", case_note_params},
     {M_GET, "/teams", h_page, "teams", "teams", NULL, no_params},
     {M_POST, "/teams/save", h_action, "team_save", NULL, "/teams", team_save_params},
+    {M_POST, "/teams/rule", h_action, "assignment_rule_save", NULL, "/teams", assignment_rule_params},
+    {M_POST, "/teams/rule/delete", h_action, "assignment_rule_delete", NULL, "/teams", id_param},
     {M_GET, "/sla", h_page, "sla_policies", "sla", NULL, no_params},
     {M_POST, "/sla/save", h_action, "sla_policy_save", NULL, "/sla", sla_save_params},
     {M_GET, "/contact", h_page, "contact", "contact", NULL, id_param},

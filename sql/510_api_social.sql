@@ -72,8 +72,9 @@ $$;
 CREATE FUNCTION api.post(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE focus social.post; root bigint;
+        -- the contact and lead only for roles that see contacts (not analysts)
+        sees_contacts boolean := (auth.role_can((auth.require()).role)->>'contact_view')::boolean;
 BEGIN
-  PERFORM auth.require();
   SELECT * INTO focus FROM social.post WHERE id = (p->>'id')::bigint;
   IF focus.id IS NULL THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such post.', HINT = 'err.no_post';
@@ -88,8 +89,9 @@ BEGIN
     'case', (SELECT jsonb_build_object('id', c.id, 'ref', 'C-' || c.number, 'state', c.state)
              FROM crm."case" c WHERE c.post_id = focus.id),
     'contact', (SELECT jsonb_build_object('id', k.id, 'name', k.name)
-                FROM crm.identity i JOIN crm.contact k ON k.id = i.contact_id WHERE i.profile_id = focus.author_id),
-    'lead', (SELECT jsonb_build_object('id', l.id, 'state', l.state) FROM crm.lead l WHERE l.post_id = focus.id),
+                FROM crm.identity i JOIN crm.contact k ON k.id = i.contact_id
+                WHERE i.profile_id = focus.author_id AND sees_contacts),
+    'lead', (SELECT jsonb_build_object('id', l.id, 'state', l.state) FROM crm.lead l WHERE l.post_id = focus.id AND sees_contacts),
     -- the reply composer: a fresh idempotency key (a double submit queues one
     -- reply), canned replies ranked for this message with placeholders filled,
     -- and the replies already queued or sent

@@ -74,50 +74,57 @@ BEGIN
     SELECT id FROM crm.sla_policy WHERE is_default);
 END $$;
 
+-- The non-blank lines of a text area, in order, each with its match of
+-- p_pattern (NULL for a line that does not match).
+CREATE OR REPLACE FUNCTION crm.text_lines(p_text text, p_pattern text)
+RETURNS TABLE (n bigint, line text, m text[]) LANGUAGE sql IMMUTABLE AS $$
+  SELECT l.n, l.line, regexp_match(l.line, p_pattern)
+  FROM regexp_split_to_table(coalesce(p_text, ''), '\r?\n') WITH ORDINALITY AS l(line, n)
+  WHERE l.line ~ '\S'
+$$;
+
 -- Business hours as people type them in a form, one opening a line: the days
 -- (ISO numbers, 1 = Monday: "1-5", "1,3,5", "6") and the span ("9:00-18:00"):
 -- [{dow, start, end}] as api.sla_policy_save takes them. A line it cannot
 -- read is 422, naming the line.
 CREATE OR REPLACE FUNCTION crm.hours_from_text(p_text text) RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE AS $$
-DECLARE ln text; m text[]; part text; d1 int; d2 int; out jsonb := '[]';
+DECLARE bad text; out jsonb;
 BEGIN
-  FOREACH ln IN ARRAY regexp_split_to_array(coalesce(p_text, ''), '\r?\n') LOOP
-    CONTINUE WHEN ln !~ '\S';
-    m := regexp_match(ln, '^\s*([1-7](?:\s*-\s*[1-7])?(?:\s*,\s*[1-7](?:\s*-\s*[1-7])?)*)\s+([0-9]{1,2}:[0-5][0-9])\s*[-–]\s*([0-9]{1,2}:[0-5][0-9])\s*$');
-    IF m IS NULL THEN
-      RAISE SQLSTATE 'PR422' USING MESSAGE = format('Cannot read the opening hours line "%s": write days and times, such as 1-5 09:00-18:00.', left(ln, 80)),
-                                   HINT = 'err.sla_hours_line';
-    END IF;
-    FOREACH part IN ARRAY string_to_array(regexp_replace(m[1], '\s', '', 'g'), ',') LOOP
-      d1 := split_part(part, '-', 1)::int;
-      d2 := coalesce(nullif(split_part(part, '-', 2), ''), split_part(part, '-', 1))::int;
-      IF d1 > d2 THEN
-        RAISE SQLSTATE 'PR422' USING MESSAGE = format('Cannot read the opening hours line "%s": days run from the lower number (1 = Monday) to the higher.', left(ln, 80)),
-                                     HINT = 'err.sla_hours_line';
-      END IF;
-      out := out || (SELECT coalesce(jsonb_agg(jsonb_build_object('dow', d, 'start', lpad(m[2], 5, '0'), 'end', lpad(m[3], 5, '0'))), '[]')
-                     FROM generate_series(d1, d2) d);
-    END LOOP;
-  END LOOP;
+  WITH spans AS (
+    SELECT t.n, t.line, t.m[2] AS start_at, t.m[3] AS end_at, r.ord, r.part
+    FROM crm.text_lines(p_text, '^\s*([1-7](?:\s*-\s*[1-7])?(?:\s*,\s*[1-7](?:\s*-\s*[1-7])?)*)\s+([0-9]{1,2}:[0-5][0-9])\s*[-–]\s*([0-9]{1,2}:[0-5][0-9])\s*$') t
+    LEFT JOIN LATERAL unnest(string_to_array(regexp_replace(t.m[1], '\s', '', 'g'), ',')) WITH ORDINALITY r(part, ord) ON true
+  ), days AS (
+    SELECT n, line, start_at, end_at, ord, split_part(part, '-', 1)::int AS d1,
+           coalesce(nullif(split_part(part, '-', 2), ''), split_part(part, '-', 1))::int AS d2
+    FROM spans
+  )
+  SELECT (SELECT line FROM days WHERE start_at IS NULL OR d1 > d2 ORDER BY n LIMIT 1),
+         coalesce((SELECT jsonb_agg(jsonb_build_object('dow', d, 'start', lpad(start_at, 5, '0'), 'end', lpad(end_at, 5, '0'))
+                                    ORDER BY n, ord, d)
+                   FROM days, generate_series(d1, d2) d), '[]')
+  INTO bad, out;
+  IF bad IS NOT NULL THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = format('Cannot read the opening hours line "%s": write days (1 = Monday, lower first) and times, such as 1-5 09:00-18:00.', left(bad, 80)),
+                                 HINT = 'err.sla_hours_line';
+  END IF;
   RETURN out;
 END $$;
 
 -- Holidays as typed, one a line: a date and, after it, its name.
 CREATE OR REPLACE FUNCTION crm.holidays_from_text(p_text text) RETURNS jsonb
 LANGUAGE plpgsql IMMUTABLE AS $$
-DECLARE ln text; m text[]; out jsonb := '[]';
+DECLARE bad text;
 BEGIN
-  FOREACH ln IN ARRAY regexp_split_to_array(coalesce(p_text, ''), '\r?\n') LOOP
-    CONTINUE WHEN ln !~ '\S';
-    m := regexp_match(ln, '^\s*([0-9]{4}-[0-9]{2}-[0-9]{2})(?:\s+(.*\S))?\s*$');
-    IF m IS NULL THEN
-      RAISE SQLSTATE 'PR422' USING MESSAGE = format('Cannot read the holiday line "%s": write a date and a name, such as 2026-10-01 National Day.', left(ln, 80)),
-                                   HINT = 'err.sla_holiday_line';
-    END IF;
-    out := out || jsonb_build_array(jsonb_build_object('day', m[1], 'name', coalesce(m[2], '')));
-  END LOOP;
-  RETURN out;
+  SELECT line INTO bad FROM crm.text_lines(p_text, '^\s*([0-9]{4}-[0-9]{2}-[0-9]{2})(?:\s+(.*\S))?\s*$')
+  WHERE m IS NULL ORDER BY n LIMIT 1;
+  IF bad IS NOT NULL THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = format('Cannot read the holiday line "%s": write a date and a name, such as 2026-10-01 National Day.', left(bad, 80)),
+                                 HINT = 'err.sla_holiday_line';
+  END IF;
+  RETURN coalesce((SELECT jsonb_agg(jsonb_build_object('day', m[1], 'name', coalesce(m[2], '')) ORDER BY n)
+                   FROM crm.text_lines(p_text, '^\s*([0-9]{4}-[0-9]{2}-[0-9]{2})(?:\s+(.*\S))?\s*$')), '[]');
 END $$;
 
 -- A calendar's hours written back the way crm.hours_from_text reads them,

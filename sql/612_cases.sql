@@ -139,7 +139,7 @@ BEGIN
     SELECT tm.team_id, tm.staff_id,
            row_number() OVER (PARTITION BY tm.team_id ORDER BY tm.staff_id) - 1 AS i,
            count(*) OVER (PARTITION BY tm.team_id) AS n
-    FROM crm.team_member tm JOIN auth.staff s ON s.id = tm.staff_id AND s.disabled_at IS NULL
+    FROM crm.team_member tm JOIN auth.staff s ON s.id = tm.staff_id AND s.disabled_at IS NULL AND s.role IN ('agent', 'admin')
     WHERE tm.team_id = ANY (teams)
   ), s AS (
     SELECT t.id AS team_id,

@@ -270,6 +270,7 @@ BEGIN
           WHERE s.role IN ('agent', 'admin')
             AND (s.disabled_at IS NULL OR EXISTS (SELECT FROM crm.team_member m WHERE m.team_id = t.id AND m.staff_id = s.id))), '[]') END)
       ORDER BY t.name) FROM crm.team t), '[]'),
+    'category_options', listen.form_choices(NULL, NULL)->'category_options',
     'staff', coalesce((SELECT jsonb_agg(jsonb_build_object('id', s.id, 'name', s.display_name,
                                                            'username', s.username, 'role', s.role) ORDER BY s.display_name, s.id)
                        FROM auth.staff s WHERE s.disabled_at IS NULL AND s.role IN ('agent', 'admin')), '[]'));
@@ -293,6 +294,13 @@ BEGIN
   IF EXISTS (SELECT FROM unnest(members) m WHERE NOT EXISTS (SELECT FROM auth.staff s WHERE s.id = m)) THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such staff member.', HINT = 'err.no_staff';
   END IF;
+  -- new members work cases: active agents and admins (one disabled since may stay)
+  IF EXISTS (SELECT FROM unnest(members) m JOIN auth.staff s ON s.id = m
+             WHERE (s.disabled_at IS NOT NULL OR s.role NOT IN ('agent', 'admin'))
+               AND NOT EXISTS (SELECT FROM crm.team_member tm WHERE tm.team_id = tid AND tm.staff_id = m)) THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Team members are active agents and admins: they are the ones who work cases.',
+                                 HINT = 'err.team_member_role';
+  END IF;
   BEGIN
     IF tid IS NULL THEN
       INSERT INTO crm.team (name) VALUES (nm) RETURNING id INTO tid;
@@ -311,6 +319,57 @@ BEGIN
   END IF;
   PERFORM auth.audit('team_saved', st.id, jsonb_build_object('team', tid, 'name', nm, 'members', members));
   RETURN jsonb_build_object('id', tid);
+END $$;
+
+-- Create (no id) or change an assignment rule (admins): {team_id, category
+-- (empty: any), lang (a language code, empty: any; 'zh' also fits 'zh-CN'),
+-- position (lower first), enabled}. The first enabled rule that fits a new
+-- case gives its team (crm.assign_round_robin).
+CREATE FUNCTION api.assignment_rule_save(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE st auth.staff := auth.require('admin'); rid bigint := crm.param_id(p, 'id');
+        v_team bigint := crm.param_id(p, 'team_id');
+        v_cat text := nullif(btrim(p->>'category'), '');
+        v_lang text := lower(nullif(btrim(p->>'lang'), ''));
+        v_pos text := coalesce(nullif(btrim(p->>'position'), ''), '100');
+BEGIN
+  IF v_team IS NULL THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Choose the team the cases go to.', HINT = 'err.field_required';
+  ELSIF NOT EXISTS (SELECT FROM crm.team WHERE id = v_team) THEN
+    RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such team.', HINT = 'err.no_team';
+  ELSIF v_cat IS NOT NULL AND v_cat <> ALL (ARRAY['brand', 'product', 'competitor', 'complaint', 'campaign', 'custom']) THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Choose a category.', HINT = 'err.rule_category';
+  ELSIF v_lang !~ '^[a-z]{2,3}$' THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Use a two- or three-letter language code, e.g. en, zh.', HINT = 'err.rule_lang';
+  ELSIF v_pos !~ '^[0-9]{1,5}$' OR v_pos::integer > 10000 THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'The position is a whole number from 0 to 10000.', HINT = 'err.field_range';
+  END IF;
+  IF rid IS NULL THEN
+    INSERT INTO crm.assignment_rule (team_id, category, lang, position, enabled)
+    VALUES (v_team, v_cat, v_lang, v_pos::integer, crm.param_flag(p, 'enabled', true)) RETURNING id INTO rid;
+  ELSE
+    UPDATE crm.assignment_rule r SET team_id = v_team, category = v_cat, lang = v_lang, position = v_pos::integer,
+                                     enabled = crm.param_flag(p, 'enabled', r.enabled)
+    WHERE r.id = rid RETURNING r.id INTO rid;
+    IF rid IS NULL THEN
+      RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such assignment rule.', HINT = 'err.no_assignment_rule';
+    END IF;
+  END IF;
+  PERFORM auth.audit('assignment_rule_saved', st.id, jsonb_build_object('rule', rid, 'team', v_team,
+                                                                        'category', v_cat, 'lang', v_lang));
+  RETURN jsonb_build_object('id', rid);
+END $$;
+
+CREATE FUNCTION api.assignment_rule_delete(p jsonb) RETURNS jsonb
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE st auth.staff := auth.require('admin'); rid bigint := crm.param_id(p, 'id'); v_team bigint;
+BEGIN
+  DELETE FROM crm.assignment_rule WHERE id = rid RETURNING team_id INTO v_team;
+  IF v_team IS NULL THEN
+    RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such assignment rule.', HINT = 'err.no_assignment_rule';
+  END IF;
+  PERFORM auth.audit('assignment_rule_deleted', st.id, jsonb_build_object('rule', rid, 'team', v_team));
+  RETURN jsonb_build_object('id', rid);
 END $$;
 
 CREATE FUNCTION api.sla_policies(p jsonb DEFAULT '{}') RETURNS jsonb

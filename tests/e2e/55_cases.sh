@@ -113,11 +113,25 @@ eq "a member id that is not a number is 422" "$STATUS" 422
 eq "… and changes nothing" "$(members "$team")" none
 post tm /teams/save "csrf=$ttok" "id=$team" "name=E2E night 夜班" members=on member_ids=999999999
 eq "an unknown member is 404" "$STATUS" 404
+post tm /teams/rule "csrf=$ttok" "team_id=$team" category=complaint lang=zh position=0
+eq "an admin routes complaints in Chinese to the team" "$STATUS $(header Location)" "303 /teams"
+rule=$(sql "SELECT id FROM crm.assignment_rule WHERE team_id = $team")
+req tm GET /teams
+rule_item=$(sed -n "/data-testid=\"assignment-rule-$rule\"/,/<\/li>/p" <<<"$BODY")
+catalog="$PARLEY_ROOT_DIR/templates/i18n/$(sql "SELECT lang FROM auth.staff WHERE username = 'e2e_admin'").json"
+has "the team's card lists the rule, first in order, with its category in the admin's language" "$rule_item" "#0 · $(jq -r .cat_complaint "$catalog")"
+has "… and the rule's language in words" "$rule_item" "$(jq -r .language_zh "$catalog")"
+post tm /teams/rule "csrf=$ttok" "team_id=$team" lang=chinese
+eq "a language that is not a code is 422" "$STATUS" 422
+post tm /teams/rule/delete "csrf=$ttok" "id=$rule"
+eq "the admin deletes the rule" "$STATUS $(sql "SELECT count(*) FROM crm.assignment_rule WHERE team_id = $team")" "303 0"
 req ag GET /teams
 eq "agents see the teams" "$STATUS" 200
 hasnt "… without their forms" "$BODY" 'action="/teams/save"'
 post ag /teams/save "csrf=$tok" "id=$team" "name=E2E renamed"
 eq "… and may not change them (403)" "$STATUS" 403
+post ag /teams/rule "csrf=$tok" "team_id=$team"
+eq "… nor route cases (403)" "$STATUS" 403
 
 vip_hours() { sql "SELECT string_agg(h.dow || ' ' || to_char(h.start_time, 'HH24:MI') || '-' || to_char(h.end_time, 'HH24:MI'), ',' ORDER BY h.dow)
                    FROM crm.calendar_hours h JOIN crm.sla_policy p ON p.calendar_id = h.calendar_id WHERE p.name = 'E2E VIP'"; }

@@ -99,7 +99,7 @@ SELECT is(crm.hours_from_text(E'1-5 9:00-18:00\r\n\n 6, 7  10:00 – 14:00 '),
             {"dow": 7, "end": "14:00", "start": "10:00"}]'::jsonb,
           'hours lines: day ranges and lists, blank lines and CRLF, an en dash, hours without a leading zero');
 SELECT throws_ok($$SELECT crm.hours_from_text(E'1-5 09:00-18:00\nMon 9-5')$$, 'PR422',
-                 'Cannot read the opening hours line "Mon 9-5": write days and times, such as 1-5 09:00-18:00.',
+                 'Cannot read the opening hours line "Mon 9-5": write days (1 = Monday, lower first) and times, such as 1-5 09:00-18:00.',
                  'a line it cannot read is 422, naming the line');
 SELECT throws_ok($$SELECT crm.hours_from_text('5-1 09:00-10:00')$$, 'PR422', NULL, 'a day range running backwards is 422');
 SELECT is(crm.holidays_from_text(E'2026-10-01  National Day \n\n2026-10-02'),

@@ -1,7 +1,7 @@
 -- Contacts from posts (create or link identities), the contact page, leads
 -- and their states, teams and SLA policies through the api, with roles.
 BEGIN;
-SELECT plan(41);
+SELECT plan(52);
 SET LOCAL client_min_messages = warning;
 
 SELECT count(auth.user_add(u, initcap(replace(u, '_', ' ')), r::auth.staff_role, '$argon2id$v=19$m=19456,t=2,p=1$x$y'))
@@ -31,6 +31,10 @@ SELECT throws_ok(format($$SELECT api.contact_from_post('{"post_id": %s}')$$, :p1
 SELECT pg_temp.as_user('tap_mk');
 SELECT api.contact_from_post(jsonb_build_object('post_id', :p1)) AS r \gset
 SELECT (:'r'::jsonb->>'contact_id')::bigint AS k \gset
+SELECT is((api.post(jsonb_build_object('id', :p1))->'contact'->>'id')::bigint, :k::bigint, 'the post''s page names its author''s contact');
+SELECT pg_temp.as_user('tap_an');
+SELECT is(api.post(jsonb_build_object('id', :p1))->'contact', 'null'::jsonb, '… but not to an analyst, who sees no contacts');
+SELECT pg_temp.as_user('tap_mk');
 SELECT is(:'r'::jsonb->>'created', 'true', 'a marketer creates a contact from a post');
 SELECT is((SELECT name || '/' || source FROM crm.contact WHERE id = :k), 'mei/staff', 'named after the profile (blank name: handle)');
 SELECT is(api.contact_from_post(jsonb_build_object('post_id', :p1))::text,
@@ -96,6 +100,10 @@ SELECT is((SELECT t->'members'->0->>'id' FROM jsonb_array_elements(api.teams()->
           :ag::text, 'a team with its member');
 SELECT throws_ok($$SELECT api.team_save('{"name": "Tap night"}')$$, 'PR409', NULL, 'team names are unique');
 SELECT throws_ok($$SELECT api.team_save('{"name": "Tap x", "member_ids": [999999999]}')$$, 'PR404', NULL, 'unknown members are PR404');
+SELECT throws_ok(format($$SELECT api.team_save('{"name": "Tap x", "member_ids": [%s]}')$$,
+                        (SELECT id FROM auth.staff WHERE username = 'tap_mk')), 'PR422',
+                 'Team members are active agents and admins: they are the ones who work cases.',
+                 'a marketer is no team member (cases routed to them would wait unseen)');
 SELECT api.sla_policy_save('{"name": "Tap VIP", "first_response_minutes": 15, "resolution_minutes": 120,
                              "tz": "Europe/Berlin", "hours": [{"dow": 6, "start": "10:00", "end": "14:00"}],
                              "holidays": [{"day": "2026-12-26", "name": "Boxing day"}]}') AS pol \gset
@@ -125,9 +133,25 @@ SELECT is((SELECT (s->'calendar'->>'tz', s->'calendar'->>'hours_text', s->'calen
 SELECT ok(jsonb_array_length(api.sla_policies()->'time_zones') > 300, 'admins get the zone names to choose from');
 SELECT throws_ok($$SELECT api.sla_policy_save('{"name": "Tap none", "first_response_minutes": 15, "resolution_minutes": 120,
                    "tz": "UTC", "hours_text": " "}')$$, 'PR422', NULL, 'a policy without opening hours is 422');
+SELECT (api.assignment_rule_save(jsonb_build_object('team_id', :t, 'category', 'complaint', 'lang', ' ZH ', 'position', '0'))->>'id')::bigint AS ar \gset
+SELECT is((SELECT (r->>'category', r->>'lang', r->>'position', r->>'enabled')::text FROM jsonb_array_elements(api.teams()->'teams') t,
+                  jsonb_array_elements(t->'rules') r WHERE (r->>'id')::bigint = :ar), '(complaint,zh,0,true)',
+          'an admin routes a team''s cases: category, language in lower case, first in order, enabled');
+SELECT api.team_save(jsonb_build_object('id', :t, 'name', 'Tap night', 'member_ids', jsonb_build_array(:ag))) IS NOT NULL AS x \gset
+INSERT INTO crm."case" (subject, category, lang) VALUES ('tap routed', 'complaint', 'zh-CN');
+SELECT is((SELECT (team_id, assignee_id)::text FROM crm."case" WHERE subject = 'tap routed'), format('(%s,%s)', :t, :ag),
+          '… and a new complaint in Chinese goes to that team''s member');
+SELECT throws_ok(format($$SELECT api.assignment_rule_save('{"team_id": %s, "lang": "chinese"}')$$, :t), 'PR422', NULL,
+                 'a language that is not a code is 422');
+SELECT throws_ok(format($$SELECT api.assignment_rule_save('{"team_id": %s, "category": "gossip"}')$$, :t), 'PR422', NULL,
+                 'an unknown category is 422');
+SELECT throws_ok($$SELECT api.assignment_rule_save('{"team_id": 999999999}')$$, 'PR404', NULL, 'routing to an unknown team is 404');
+SELECT is(api.assignment_rule_delete(jsonb_build_object('id', :ar))->>'id', :ar::text, 'an admin deletes the rule');
+SELECT throws_ok(format($$SELECT api.assignment_rule_delete('{"id": %s}')$$, :ar), 'PR404', NULL, '… once');
 SELECT pg_temp.as_user('tap_ag');
 SELECT is((SELECT count(*) FROM jsonb_array_elements(api.teams()->'teams') t WHERE t ? 'choices' AND t->'choices' <> 'null'),
           0::bigint, 'agents see no member choices');
+SELECT throws_ok(format($$SELECT api.assignment_rule_save('{"team_id": %s}')$$, :t), 'PR403', NULL, '… and may not route cases');
 
 SELECT * FROM finish();
 ROLLBACK;
