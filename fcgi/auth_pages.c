@@ -120,18 +120,6 @@ void h_logout(request *r)
         redirect(r, r->route->redirect);
 }
 
-/* Only a local path may be a redirect target: no //host, no scheme, and no
- * control characters or backslashes, which browsers drop or fold into '/'. */
-static bool local_path(const char *p)
-{
-    if (!p || p[0] != '/' || p[1] == '/')
-        return false;
-    for (const unsigned char *c = (const unsigned char *)p; *c; c++)
-        if (*c < 0x21 || *c == 0x7f || *c == '\\')
-            return false;
-    return true;
-}
-
 void h_language(request *r)
 {
     api_result res = call_api(r, "set_language", r->args, API_CHANGE);
@@ -144,5 +132,5 @@ void h_language(request *r)
     if (r->json)
         send_result(r, &res, NULL);
     else
-        redirect(r, local_path(back) ? back : r->route->redirect);
+        redirect(r, hin_local_path(back) ? back : r->route->redirect);
 }

@@ -56,8 +56,7 @@ void h_action(request *r)
     /* The api may name where to go next (the case it opened, the filtered
      * inbox); only a path on this site is followed. */
     const char *next = json_string_value(json_object_get(result_doc(r, &res), "redirect"));
-    bool local = next && next[0] == '/' && next[1] != '/' && next[1] != '\\' && !strpbrk(next, "\r\n");
-    redirect(r, local ? next : r->route->redirect);
+    redirect(r, hin_local_path(next) ? next : r->route->redirect);
 }
 
 void h_csv(request *r)

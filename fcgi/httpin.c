@@ -487,3 +487,13 @@ bool hin_is_form(const char *content_type)
         p++;
     return *p == '\0' || *p == ';';
 }
+
+bool hin_local_path(const char *p)
+{
+    if (!p || p[0] != '/' || p[1] == '/')
+        return false;
+    for (const unsigned char *c = (const unsigned char *)p; *c; c++)
+        if (*c < 0x21 || *c == 0x7f || *c == '\\')
+            return false;
+    return true;
+}

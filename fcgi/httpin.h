@@ -61,4 +61,9 @@ bool hin_wants_json(const char *accept);
  * ";"-parameters. */
 bool hin_is_form(const char *content_type);
 
+/* True for a redirect target on this site: a path, not //host or a scheme,
+ * without control characters or backslashes (browsers drop those or fold
+ * them into '/', making "/\t/evil" an other site's "//evil"). */
+bool hin_local_path(const char *p);
+
 #endif

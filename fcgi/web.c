@@ -159,8 +159,11 @@ api_result call_api(request *r, const char *fn, json_t *args, api_call kind)
             out.message = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
             out.message_key = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
         } else {
-            fprintf(stderr, "parley: rid=%s api.%s failed: %s", r->request_id, fn ? fn : "viewer",
-                    PQresultErrorMessage(res));
+            /* the SQLSTATE and primary message only: a DETAIL may quote a
+             * row ("Failing row contains ...") with a token in it */
+            const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+            fprintf(stderr, "parley: rid=%s api.%s failed: %s %s\n", r->request_id, fn ? fn : "viewer",
+                    st ? st : "-----", msg ? msg : "(no message: the connection was lost)");
         }
         return out;
     }

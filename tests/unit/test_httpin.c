@@ -423,6 +423,24 @@ static void content_type(void **state)
     assert_false(hin_is_form("application"));
 }
 
+/* Redirect targets: a path on this site only. */
+static void local_paths(void **state)
+{
+    (void)state;
+    assert_true(hin_local_path("/"));
+    assert_true(hin_local_path("/case?id=12&back=%2Finbox"));
+    assert_false(hin_local_path(NULL));
+    assert_false(hin_local_path(""));
+    assert_false(hin_local_path("inbox"));
+    assert_false(hin_local_path("https://evil.example/"));
+    assert_false(hin_local_path("//evil.example/"));
+    assert_false(hin_local_path("/\\evil.example/"));
+    assert_false(hin_local_path("/\t/evil.example/")); /* browsers drop the tab: //evil.example */
+    assert_false(hin_local_path("/inbox\r\nSet-Cookie: x=1"));
+    assert_false(hin_local_path("/a b"));
+    assert_false(hin_local_path("/\x7f/evil.example"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -448,6 +466,7 @@ int main(void)
         cmocka_unit_test(json_accept),
         cmocka_unit_test(json_reject),
         cmocka_unit_test(content_type),
+        cmocka_unit_test(local_paths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
