@@ -178,7 +178,9 @@ static const struct coded_field *coded_field(const char *key)
 static void use_zone(const char *zone)
 {
     static char current[65];
-    if (!zone || !*zone || strlen(zone) >= sizeof current || strstr(zone, "..") ||
+    /* a tz database name starts with a letter: never a path ("/dev/...") or a
+     * POSIX rule (":...", "<+03>-3") */
+    if (!zone || !isalpha((unsigned char)*zone) || strlen(zone) >= sizeof current || strstr(zone, "..") ||
         zone[strspn(zone, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/_+-")])
         zone = "UTC";
     if (strcmp(current, zone)) {
