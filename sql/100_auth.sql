@@ -23,11 +23,16 @@ CREATE VIEW auth.current AS
 
 -- The time zones people may choose (a staff member's, an SLA calendar's): the
 -- tz database's names, without its alternative trees (posix/, right/) and the
--- server's own 'localtime'.
+-- server's own 'localtime'. Refilled here at every migrate (migration 0041).
+INSERT INTO auth.time_zone_name (name)
+SELECT name FROM pg_timezone_names
+WHERE name !~ '^(posix|right)/' AND name NOT IN ('localtime', 'posixrules', 'Factory')
+ON CONFLICT DO NOTHING;
+DELETE FROM auth.time_zone_name t WHERE NOT EXISTS (SELECT FROM pg_timezone_names z WHERE z.name = t.name);
+
 CREATE OR REPLACE FUNCTION auth.time_zones() RETURNS SETOF text
 LANGUAGE sql STABLE AS $$
-  SELECT name FROM pg_timezone_names
-  WHERE name !~ '^(posix|right)/' AND name NOT IN ('localtime', 'posixrules', 'Factory')
+  SELECT name FROM auth.time_zone_name
 $$;
 
 -- One of them as the tz database spells it, whatever the case and spaces it
@@ -36,7 +41,8 @@ CREATE OR REPLACE FUNCTION auth.time_zone(p_name text) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE z text;
 BEGIN
-  SELECT n INTO z FROM auth.time_zones() n WHERE lower(n) = lower(btrim(p_name)) ORDER BY n = btrim(p_name) DESC LIMIT 1;
+  SELECT t.name INTO z FROM auth.time_zone_name t WHERE lower(t.name) = lower(btrim(p_name))
+  ORDER BY t.name = btrim(p_name) DESC LIMIT 1;
   IF z IS NULL THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Unknown time zone: choose one from the list, such as Asia/Shanghai or Europe/London.',
                                  HINT = 'err.time_zone';

@@ -1,6 +1,6 @@
 -- Sessions, CSRF, roles, throttling and the audit log, through the api functions.
 BEGIN;
-SELECT plan(30);
+SELECT plan(31);
 
 CREATE FUNCTION pg_temp.as_browser(token text, ip text DEFAULT '203.0.113.7') RETURNS void LANGUAGE sql AS $$
   SELECT set_config('parley.session', token, true), set_config('parley.ip', ip, true)
@@ -61,6 +61,10 @@ SELECT throws_ok($$SELECT api.set_time_zone('{"time_zone": "Mars/Olympus_Mons"}'
 SELECT throws_ok($$SELECT api.set_time_zone('{"time_zone": "posix/Asia/Shanghai"}')$$, 'PR422', NULL,
                  '… and so are the tz database''s alternative trees');
 SELECT is((api.sessions()->'time_zones') @> '["Asia/Shanghai", "Europe/London", "UTC"]', true, 'the sessions page offers the zones');
+SELECT is((SELECT array_agg(z ORDER BY z) FROM auth.time_zones() z),
+          (SELECT array_agg(name ORDER BY name) FROM pg_timezone_names
+           WHERE name !~ '^(posix|right)/' AND name NOT IN ('localtime', 'posixrules', 'Factory')),
+          'the zones kept in auth.time_zone_name are the server''s tz database''s, refilled at migrate');
 
 -- Throttling: five failures of one account from one address block that pair only.
 SELECT pg_temp.as_browser('', '198.51.100.9');
