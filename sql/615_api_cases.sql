@@ -291,6 +291,7 @@ BEGIN
   ELSIF length(nm) > 200 THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'The name is too long (200 characters at most).', HINT = 'err.field_long';
   END IF;
+  PERFORM social.check_shown_name(nm);
   IF EXISTS (SELECT FROM unnest(members) m WHERE NOT EXISTS (SELECT FROM auth.staff s WHERE s.id = m)) THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such staff member.', HINT = 'err.no_staff';
   END IF;
@@ -416,6 +417,9 @@ BEGIN
   IF nm IS NULL OR nm = '' OR length(nm) > 200 THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'A policy needs a name (200 characters at most).', HINT = 'err.field_required';
   END IF;
+  PERFORM social.check_shown_name(nm);
+  PERFORM social.check_shown_name(d->>'name')
+  FROM jsonb_array_elements(CASE jsonb_typeof(p->'holidays') WHEN 'array' THEN p->'holidays' ELSE '[]' END) d;
   IF coalesce(p->>'first_response_minutes', '') !~ '^[0-9]{1,6}$' OR coalesce(p->>'resolution_minutes', '') !~ '^[0-9]{1,6}$'
      OR (p->>'first_response_minutes')::integer NOT BETWEEN 1 AND 525600
      OR (p->>'resolution_minutes')::integer NOT BETWEEN 1 AND 525600 THEN
@@ -437,6 +441,14 @@ BEGIN
                 WHERE coalesce(d->>'day', '') !~ '^\d{4}-\d{2}-\d{2}$' OR length(coalesce(d->>'name', '')) > 200) THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Hours are a day 1-7 with HH:MM start before end; holidays are YYYY-MM-DD dates.',
                                  HINT = 'err.sla_hours';
+  END IF;
+  -- business minutes count each stretch once: overlapping ones would count twice
+  IF EXISTS (SELECT FROM jsonb_array_elements(p->'hours') WITH ORDINALITY a(h, i)
+             JOIN jsonb_array_elements(p->'hours') WITH ORDINALITY b(h, j)
+               ON a.i < b.j AND a.h->>'dow' = b.h->>'dow' AND a.h <> b.h
+              AND a.h->>'start' < b.h->>'end' AND b.h->>'start' < a.h->>'end') THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Opening hours overlap on a day: give each stretch once (such as 1-5 09:00-12:00 and 1-5 13:00-18:00).',
+                                 HINT = 'err.sla_hours_overlap';
   END IF;
   BEGIN
     IF pid IS NULL THEN

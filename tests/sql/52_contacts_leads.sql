@@ -1,7 +1,7 @@
 -- Contacts from posts (create or link identities), the contact page, leads
 -- and their states, teams and SLA policies through the api, with roles.
 BEGIN;
-SELECT plan(52);
+SELECT plan(56);
 SET LOCAL client_min_messages = warning;
 
 SELECT count(auth.user_add(u, initcap(replace(u, '_', ' ')), r::auth.staff_role, '$argon2id$v=19$m=19456,t=2,p=1$x$y'))
@@ -131,6 +131,18 @@ SELECT is((SELECT (s->'calendar'->>'tz', s->'calendar'->>'hours_text', s->'calen
           E'(Asia/Shanghai,"1-5 09:00-18:00\n6 10:00-12:00","2026-10-01 National Day")',
           'a policy saved from the form''s text, shown back as the same text');
 SELECT ok(jsonb_array_length(api.sla_policies()->'time_zones') > 300, 'admins get the zone names to choose from');
+SELECT throws_ok(format($$SELECT api.team_save(%L)$$, jsonb_build_object('name', E'Tap \u202Enight')), 'PR422',
+                 'Handles and names cannot contain control or text-direction characters.', 'a team name with a right-to-left override is 422');
+SELECT throws_ok(format($$SELECT api.sla_policy_save(%L)$$, jsonb_build_object('name', 'Tap rtl', 'first_response_minutes', 15,
+                   'resolution_minutes', 120, 'tz', 'UTC', 'hours_text', '1-5 09:00-17:00', 'holidays_text', E'2026-10-01 Day\u202E off')), 'PR422',
+                 'Handles and names cannot contain control or text-direction characters.', '… and so is a holiday''s name');
+SELECT throws_ok($$SELECT api.sla_policy_save('{"name": "Tap overlap", "first_response_minutes": 15, "resolution_minutes": 120,
+                   "tz": "UTC", "hours_text": "1-5 09:00-18:00\n3 17:00-20:00"}')$$, 'PR422',
+                 'Opening hours overlap on a day: give each stretch once (such as 1-5 09:00-12:00 and 1-5 13:00-18:00).',
+                 'overlapping opening hours are 422 (their minutes would count twice)');
+SELECT lives_ok($$SELECT api.sla_policy_save('{"name": "Tap split day", "first_response_minutes": 15, "resolution_minutes": 120,
+                   "tz": "UTC", "hours_text": "1-5 09:00-12:00\n1-5 12:00-18:00\n1 09:00-12:00"}')$$,
+                'stretches that only touch, and one given twice, are fine');
 SELECT throws_ok($$SELECT api.sla_policy_save('{"name": "Tap none", "first_response_minutes": 15, "resolution_minutes": 120,
                    "tz": "UTC", "hours_text": " "}')$$, 'PR422', NULL, 'a policy without opening hours is 422');
 SELECT (api.assignment_rule_save(jsonb_build_object('team_id', :t, 'category', 'complaint', 'lang', ' ZH ', 'position', '0'))->>'id')::bigint AS ar \gset
