@@ -8,6 +8,13 @@ CREATE OR REPLACE VIEW social.own_profile AS
   CROSS JOIN LATERAL (SELECT p.id FROM social.profile p
                       WHERE p.platform = a.platform AND p.external_id = a.external_id LIMIT 1) pr;
 
+-- A link to the platform as pages may show it: http(s) only (a platform's
+-- JSON is not to put a javascript: or data: URL behind a link), else NULL.
+CREATE OR REPLACE FUNCTION social.web_url(p_url text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT CASE WHEN p_url ~* '^https?://[^/[:space:][:cntrl:]]+[^[:space:][:cntrl:]]*$' THEN p_url END
+$$;
+
 -- How pages show a post: the fields every list and thread needs, with its
 -- author, as one json "card". A view rather than a function of the post row:
 -- it is inlined, and never builds the whole row (whose raw JSON is large).
@@ -20,7 +27,7 @@ CREATE VIEW social.post_card AS
   SELECT p.id, p.created_at, p.author_id, p.account_id,
          json_build_object(
            'id', p.id, 'platform', p.platform, 'external_id', p.external_id, 'kind', p.kind,
-           'body', p.body, 'lang', p.lang, 'created_at', p.created_at, 'url', p.url,
+           'body', p.body, 'lang', p.lang, 'created_at', p.created_at, 'url', social.web_url(p.url),
            'deleted', p.deleted_at IS NOT NULL, 'edited', p.edited_at IS NOT NULL, 'metrics', p.metrics,
            'author', CASE WHEN a.id IS NOT NULL
                           THEN json_build_object('id', a.id, 'handle', a.handle, 'name', a.display_name) END

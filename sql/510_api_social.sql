@@ -155,7 +155,7 @@ BEGIN
       'id', pr.id, 'platform', pr.platform, 'external_id', pr.external_id, 'handle', pr.handle,
       'display_name', pr.display_name, 'bio', pr.bio, 'follower_count', pr.follower_count,
       'following_count', pr.following_count, 'post_count', pr.post_count, 'verified', pr.verified,
-      'lang', pr.lang, 'location', pr.location, 'url', pr.url, 'first_seen_at', pr.first_seen_at,
+      'lang', pr.lang, 'location', pr.location, 'url', social.web_url(pr.url), 'first_seen_at', pr.first_seen_at,
       'raw', jsonb_pretty(pr.raw)),
     'follows', coalesce((SELECT jsonb_agg(jsonb_build_object('account', a.handle, 'platform', a.platform,
                                                              'first_seen_at', f.first_seen_at,

@@ -57,7 +57,7 @@ BEGIN
                                   'created_by', crm.staff_ref(k.created_by)),
     'identities', coalesce((SELECT jsonb_agg(jsonb_build_object(
                               'profile_id', pr.id, 'platform', pr.platform, 'handle', pr.handle,
-                              'display_name', pr.display_name, 'avatar_url', pr.avatar_url, 'url', pr.url,
+                              'display_name', pr.display_name, 'avatar_url', pr.avatar_url, 'url', social.web_url(pr.url),
                               'linked_at', i.created_at) ORDER BY i.created_at, pr.id)
                             FROM crm.identity i JOIN social.profile pr ON pr.id = i.profile_id
                             WHERE i.contact_id = k.id), '[]'),

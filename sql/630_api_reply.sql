@@ -10,7 +10,7 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
     'next_attempt_at', CASE WHEN o.state = 'queued' THEN greatest(o.next_attempt_at, h.held_until) END,
     -- the platform's limit holds the account's replies past this one's own time
     'held_until', CASE WHEN o.state = 'queued' AND h.held_until > o.next_attempt_at THEN h.held_until END,
-    'external_id', o.external_id, 'url', r.url, 'reply_post_id', o.post_id,
+    'external_id', o.external_id, 'url', social.web_url(r.url), 'reply_post_id', o.post_id,
     'post_id', o.in_reply_to, 'case_id', o.case_id,
     'account', jsonb_build_object('id', a.id, 'platform', a.platform, 'handle', a.handle, 'status', a.status),
     'staff', CASE WHEN s.id IS NOT NULL THEN jsonb_build_object('id', s.id, 'username', s.username,
