@@ -36,14 +36,14 @@ eq "an unknown platform is 422" "$STATUS" 422
 post m /accounts/add "csrf=$token" platform=mastodon handle=e2e_ftp api_base_url=ftp://x
 eq "a non-HTTP base URL is 422" "$STATUS" 422
 eq "… and nothing was written" "$(sql "SELECT count(*) FROM social.account WHERE handle IN ('x', 'e2e_ftp')")" 0
-# Editing: the instance moved; its streams start over from the top at once.
+# Editing: the instance moved (another host); its streams start over from the top at once.
 sql "UPDATE ingest.stream SET state = '{\"max_id\": \"99\"}', next_run_at = now() + interval '1 hour', quota_remaining = 7
      WHERE account_id = $acc" >/dev/null
-post m /accounts/edit "csrf=$token" id=$acc "display_name=Brand 品牌" api_base_url=http://127.0.0.1:9/mastodon/moved/ external_id=4242
+post m /accounts/edit "csrf=$token" id=$acc "display_name=Brand 品牌" api_base_url=http://localhost:9/mastodon/moved/ external_id=4242
 eq "editing an account redirects back" "$STATUS $(header Location)" "303 /accounts"
 eq "… and stores the new name, URL (no trailing slash) and platform id" \
   "$(sql "SELECT display_name || '|' || api_base_url || '|' || external_id FROM social.account WHERE id = $acc")" \
-  "Brand 品牌|http://127.0.0.1:9/mastodon/moved|4242"
+  "Brand 品牌|http://localhost:9/mastodon/moved|4242"
 # (the stack's harvester may already have tried them: the URL leads nowhere, so they back off a little)
 eq "… its streams start over at once, their old positions and quota dropped" \
   "$(sql "SELECT count(*) FROM ingest.stream WHERE account_id = $acc
@@ -52,10 +52,10 @@ eq "… and its token, issued by the old server, is dropped until the new server
   "$(sql "SELECT status || '/' || (SELECT count(*) FROM social.account_credential WHERE account_id = $acc) FROM social.account WHERE id = $acc")" \
   "needs_reauth/0"
 req m GET /accounts
-has "the page shows the new values in the edit form" "$BODY" 'value="http://127.0.0.1:9/mastodon/moved"'
+has "the page shows the new values in the edit form" "$BODY" 'value="http://localhost:9/mastodon/moved"'
 post m /accounts/edit "csrf=$token" id=$acc api_base_url=javascript:alert
 eq "a base URL that is not http(s) is 422" "$STATUS" 422
-eq "… and nothing changed" "$(sql "SELECT api_base_url FROM social.account WHERE id = $acc")" "http://127.0.0.1:9/mastodon/moved"
+eq "… and nothing changed" "$(sql "SELECT api_base_url FROM social.account WHERE id = $acc")" "http://localhost:9/mastodon/moved"
 post m /accounts/edit "csrf=$token" id=999999999 api_base_url=http://x
 eq "an unknown account is 404" "$STATUS" 404
 post m /accounts/edit "csrf=bad" id=$acc api_base_url=http://x
