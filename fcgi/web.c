@@ -260,6 +260,8 @@ void audit_refusal(request *r, int status, const char *reason)
     call_api(r, "refused", args, API_READ);
 }
 
+static const char *referer_path(request *r);
+
 void send_error(request *r, int status, const char *key, const char *message)
 {
     if (status == 403)
@@ -293,17 +295,33 @@ void send_error(request *r, int status, const char *key, const char *message)
         }
         json_object_set_new(json_object_get(doc, "error"), "fields", fields);
     }
+    /* a way back to the page the request came from (a form's: the
+     * browser's Back keeps what was typed) */
+    const char *back = referer_path(r);
+    if (back && hin_local_path(back))
+        json_object_set_new(json_object_get(doc, "error"), "back", json_string(back));
     send_document(r, status, doc, "error");
+}
+
+static const char *self_origin(request *r)
+{
+    return arena_printf(r->a, "%s://%s", r->https ? "https" : "http", r->host);
+}
+
+/* The path of a page of this site the Referer names, or NULL. */
+static const char *referer_path(request *r)
+{
+    const char *self = self_origin(r);
+    size_t n = strlen(self);
+    return *r->referer && !strncmp(r->referer, self, n) && r->referer[n] == '/' ? r->referer + n : NULL;
 }
 
 /* Origin (or, failing that, Referer) must name this site on every POST. */
 bool origin_ok(request *r)
 {
-    const char *self = arena_printf(r->a, "%s://%s", r->https ? "https" : "http", r->host);
     if (*r->origin)
-        return !strcmp(r->origin, self);
-    size_t n = strlen(self);
-    return *r->referer && !strncmp(r->referer, self, n) && r->referer[n] == '/';
+        return !strcmp(r->origin, self_origin(r));
+    return referer_path(r) != NULL;
 }
 
 /* ---------- the pipeline ---------- */

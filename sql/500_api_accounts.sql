@@ -121,7 +121,7 @@ BEGIN
 EXCEPTION WHEN unique_violation THEN
   RAISE SQLSTATE 'PR409' USING MESSAGE = 'That account is already connected.', HINT = 'err.account_exists';
 WHEN foreign_key_violation THEN
-  RAISE SQLSTATE 'PR422' USING MESSAGE = 'Unknown platform.', HINT = 'err.field_choice';
+  RAISE SQLSTATE 'PR422' USING MESSAGE = 'Unknown platform.', HINT = 'err.unknown_platform';
 END $$;
 
 -- Change an account's display name, API base URL (an instance that moved)

@@ -112,15 +112,24 @@ BEGIN
   RETURN out;
 END $$;
 
+-- Whether a YYYY-MM-DD text is a real day from 2000 to 2100 (a holiday's).
+CREATE OR REPLACE FUNCTION crm.holiday_date_ok(p_day text) RETURNS boolean
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+  RETURN p_day ~ '^(20[0-9][0-9]|2100)-[0-9]{2}-[0-9]{2}$' AND to_char(to_date(p_day, 'YYYY-MM-DD'), 'YYYY-MM-DD') = p_day;
+EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow THEN
+  RETURN false;
+END $$;
+
 -- Holidays as typed, one a line: a date and, after it, its name.
 CREATE OR REPLACE FUNCTION crm.holidays_from_text(p_text text) RETURNS jsonb
-LANGUAGE plpgsql IMMUTABLE AS $$
+LANGUAGE plpgsql STABLE AS $$
 DECLARE bad text;
 BEGIN
   SELECT line INTO bad FROM crm.text_lines(p_text, '^\s*([0-9]{4}-[0-9]{2}-[0-9]{2})(?:\s+(.*\S))?\s*$')
-  WHERE m IS NULL ORDER BY n LIMIT 1;
+  WHERE m IS NULL OR NOT crm.holiday_date_ok(m[1]) OR length(m[2]) > 200 ORDER BY n LIMIT 1;
   IF bad IS NOT NULL THEN
-    RAISE SQLSTATE 'PR422' USING MESSAGE = format('Cannot read the holiday line "%s": write a date and a name, such as 2026-10-01 National Day.', left(bad, 80)),
+    RAISE SQLSTATE 'PR422' USING MESSAGE = format('Cannot read the holiday line "%s": write a real date from 2000 to 2100 and a name of at most 200 characters, such as 2026-10-01 National Day.', left(bad, 80)),
                                  HINT = 'err.sla_holiday_line';
   END IF;
   RETURN coalesce((SELECT jsonb_agg(jsonb_build_object('day', m[1], 'name', coalesce(m[2], '')) ORDER BY n)

@@ -123,7 +123,7 @@ BEGIN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Unknown priority.', HINT = 'err.case_priority';
   END IF;
   IF length(subj) > 500 THEN
-    RAISE SQLSTATE 'PR422' USING MESSAGE = 'The subject is too long (500 characters at most).', HINT = 'err.field_long';
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'The subject is too long (500 characters at most).', HINT = 'err.case_subject_long';
   END IF;
   cid := coalesce((SELECT id FROM crm."case" WHERE post_id = v_post),
                   (SELECT case_id FROM crm.case_event WHERE post_id = v_post AND kind = 'inbound' ORDER BY case_id DESC LIMIT 1));
@@ -197,7 +197,7 @@ BEGIN
                                                         'team_id', c.team_id));
     END IF;
   ELSE
-    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Choose a staff member or a team.', HINT = 'err.field_required';
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Choose a staff member or a team.', HINT = 'err.assign_target';
   END IF;
   SELECT * INTO c FROM crm."case" WHERE id = c.id;
   PERFORM auth.audit('case_assigned', st.id,
@@ -231,9 +231,9 @@ BEGIN
   IF NOT EXISTS (SELECT FROM crm."case" WHERE id = cid) THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such case.', HINT = 'err.no_case';
   ELSIF body IS NULL OR body = '' THEN
-    RAISE SQLSTATE 'PR422' USING MESSAGE = 'The note is empty.', HINT = 'err.field_required';
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'The note is empty.', HINT = 'err.note_empty';
   ELSIF length(body) > 10000 THEN
-    RAISE SQLSTATE 'PR422' USING MESSAGE = 'The note is too long (10000 characters at most).', HINT = 'err.field_long';
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'The note is too long (10000 characters at most).', HINT = 'err.note_long';
   END IF;
   INSERT INTO crm.case_event (case_id, kind, staff_id, body) VALUES (cid, 'note', st.id, body) RETURNING id INTO ev;
   UPDATE crm."case" SET updated_at = now() WHERE id = cid AND state <> 'closed';
@@ -287,9 +287,9 @@ DECLARE st auth.staff := auth.require('admin'); tid bigint := crm.param_id(p, 'i
                                  THEN coalesce(crm.param_ids(p, 'member_ids'), '{}') END;
 BEGIN
   IF nm IS NULL OR nm = '' THEN
-    RAISE SQLSTATE 'PR422' USING MESSAGE = 'A team needs a name.', HINT = 'err.field_required';
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'A team needs a name.', HINT = 'err.team_name';
   ELSIF length(nm) > 200 THEN
-    RAISE SQLSTATE 'PR422' USING MESSAGE = 'The name is too long (200 characters at most).', HINT = 'err.field_long';
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'The name is too long (200 characters at most).', HINT = 'err.team_name_long';
   END IF;
   PERFORM social.check_shown_name(nm);
   IF EXISTS (SELECT FROM unnest(members) m WHERE NOT EXISTS (SELECT FROM auth.staff s WHERE s.id = m)) THEN
@@ -335,15 +335,15 @@ DECLARE st auth.staff := auth.require('admin'); rid bigint := crm.param_id(p, 'i
         v_pos text := coalesce(nullif(btrim(p->>'position'), ''), '100');
 BEGIN
   IF v_team IS NULL THEN
-    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Choose the team the cases go to.', HINT = 'err.field_required';
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Choose the team the cases go to.', HINT = 'err.rule_team';
   ELSIF NOT EXISTS (SELECT FROM crm.team WHERE id = v_team) THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such team.', HINT = 'err.no_team';
   ELSIF v_cat IS NOT NULL AND v_cat <> ALL (ARRAY['brand', 'product', 'competitor', 'complaint', 'campaign', 'custom']) THEN
-    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Choose a category.', HINT = 'err.rule_category';
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Choose a category: brand, product, competitor, complaint, campaign or custom.', HINT = 'err.rule_category';
   ELSIF v_lang !~ '^[a-z]{2,3}$' THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Use a two- or three-letter language code, e.g. en, zh.', HINT = 'err.rule_lang';
   ELSIF v_pos !~ '^[0-9]{1,5}$' OR v_pos::integer > 10000 THEN
-    RAISE SQLSTATE 'PR422' USING MESSAGE = 'The position is a whole number from 0 to 10000.', HINT = 'err.field_range';
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'The position is a whole number from 0 to 10000.', HINT = 'err.rule_position';
   END IF;
   IF rid IS NULL THEN
     INSERT INTO crm.assignment_rule (team_id, category, lang, position, enabled)
@@ -406,7 +406,8 @@ CREATE FUNCTION api.sla_policy_save(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE st auth.staff := auth.require('admin'); pid bigint := crm.param_id(p, 'id'); cal bigint;
         nm text := btrim(p->>'name'); v_tz text := auth.time_zone(p->>'tz');
-        fr integer; res integer;
+        fr integer; res integer; twice text; clash text;
+        make_default boolean := crm.param_flag(p, 'is_default');
 BEGIN
   IF NOT p ? 'hours' AND p ? 'hours_text' THEN
     p := p || jsonb_build_object('hours', crm.hours_from_text(p->>'hours_text'));
@@ -415,7 +416,7 @@ BEGIN
     p := p || jsonb_build_object('holidays', crm.holidays_from_text(p->>'holidays_text'));
   END IF;
   IF nm IS NULL OR nm = '' OR length(nm) > 200 THEN
-    RAISE SQLSTATE 'PR422' USING MESSAGE = 'A policy needs a name (200 characters at most).', HINT = 'err.field_required';
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'A policy needs a name (200 characters at most).', HINT = 'err.sla_name';
   END IF;
   PERFORM social.check_shown_name(nm);
   PERFORM social.check_shown_name(d->>'name')
@@ -423,7 +424,7 @@ BEGIN
   IF coalesce(p->>'first_response_minutes', '') !~ '^[0-9]{1,6}$' OR coalesce(p->>'resolution_minutes', '') !~ '^[0-9]{1,6}$'
      OR (p->>'first_response_minutes')::integer NOT BETWEEN 1 AND 525600
      OR (p->>'resolution_minutes')::integer NOT BETWEEN 1 AND 525600 THEN
-    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Targets are whole minutes from 1 to 525600.', HINT = 'err.field_range';
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Targets are whole minutes from 1 to 525600.', HINT = 'err.sla_targets';
   END IF;
   IF p->'hours' IS NULL OR p->'hours' = '[]'::jsonb THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Give the policy its opening hours (such as 1-5 09:00-18:00; 1-7 00:00-24:00 for always).',
@@ -450,9 +451,22 @@ BEGIN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Opening hours overlap on a day: give each stretch once (such as 1-5 09:00-12:00 and 1-5 13:00-18:00).',
                                  HINT = 'err.sla_hours_overlap';
   END IF;
+  IF EXISTS (SELECT FROM crm.sla_policy WHERE name = nm AND id IS DISTINCT FROM pid) THEN
+    RAISE SQLSTATE 'PR409' USING MESSAGE = 'A policy with that name exists.', HINT = 'err.sla_policy_exists';
+  END IF;
+  SELECT d->>'day' INTO twice FROM jsonb_array_elements(p->'holidays') d GROUP BY 1 HAVING count(*) > 1 ORDER BY 1 LIMIT 1;
+  IF twice IS NOT NULL THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = format('%s is given twice among the holidays: one line a day.', twice),
+                                 HINT = 'err.sla_holiday_twice';
+  END IF;
+  -- one default at a time: concurrent saves that make a policy the default
+  -- take turns, each then seeing the default the one before it set
+  IF make_default THEN
+    LOCK TABLE crm.sla_policy IN SHARE ROW EXCLUSIVE MODE;
+  END IF;
   BEGIN
     IF pid IS NULL THEN
-      INSERT INTO crm.calendar (name, tz) VALUES (nm || ' hours', v_tz) RETURNING id INTO cal;
+      INSERT INTO crm.calendar (name, tz) VALUES (nm, v_tz) RETURNING id INTO cal;
       INSERT INTO crm.sla_policy (name, calendar_id, first_response_minutes, resolution_minutes)
       VALUES (nm, cal, fr, res) RETURNING id INTO pid;
     ELSE
@@ -461,7 +475,7 @@ BEGIN
       IF cal IS NULL THEN
         RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such SLA policy.', HINT = 'err.no_sla_policy';
       END IF;
-      UPDATE crm.calendar SET tz = v_tz WHERE id = cal;
+      UPDATE crm.calendar SET name = nm, tz = v_tz WHERE id = cal; -- a policy's calendar goes by its name
       DELETE FROM crm.calendar_hours WHERE calendar_id = cal;
       DELETE FROM crm.holiday WHERE calendar_id = cal;
     END IF;
@@ -472,12 +486,17 @@ BEGIN
     INSERT INTO crm.holiday (calendar_id, day, name)
     SELECT cal, (d->>'day')::date, coalesce(d->>'name', '') FROM jsonb_array_elements(coalesce(p->'holidays', '[]')) d
     ON CONFLICT DO NOTHING;
-    IF p->>'is_default' IN ('true', '1', 'on') THEN
+    IF make_default THEN
       UPDATE crm.sla_policy SET is_default = false WHERE is_default AND id <> pid;
       UPDATE crm.sla_policy SET is_default = true WHERE id = pid;
     END IF;
   EXCEPTION
     WHEN unique_violation THEN
+      GET STACKED DIAGNOSTICS clash = CONSTRAINT_NAME;
+      IF clash LIKE 'calendar%' THEN
+        RAISE SQLSTATE 'PR409' USING MESSAGE = 'A business calendar has that name: give the policy another one.',
+                                     HINT = 'err.sla_calendar_exists';
+      END IF;
       RAISE SQLSTATE 'PR409' USING MESSAGE = 'A policy with that name exists.', HINT = 'err.sla_policy_exists';
     WHEN invalid_datetime_format OR datetime_field_overflow THEN
       RAISE SQLSTATE 'PR422' USING MESSAGE = 'Hours are a day 1-7 with HH:MM start before end; holidays are YYYY-MM-DD dates.',

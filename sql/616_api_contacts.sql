@@ -88,7 +88,7 @@ BEGIN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such contact.', HINT = 'err.no_contact';
   END IF;
   IF p ? 'name' AND (nm IS NULL OR nm = '' OR length(nm) > 200) THEN
-    RAISE SQLSTATE 'PR422' USING MESSAGE = 'A contact needs a name (200 characters at most).', HINT = 'err.field_required';
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'A contact needs a name (200 characters at most).', HINT = 'err.contact_name';
   END IF;
   -- lists arrive as JSON arrays or as one comma-separated string
   SELECT array_agg(DISTINCT btrim(v)) FILTER (WHERE btrim(v) <> '') INTO em

@@ -186,7 +186,7 @@ BEGIN
                                  HINT = 'err.kb_category_name';
   END IF;
   IF coalesce(p->>'position', '') !~ '^-?\d{0,6}$' THEN
-    RAISE SQLSTATE 'PR422' USING MESSAGE = 'The position is a whole number.', HINT = 'err.field_number';
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'The position is a whole number.', HINT = 'err.kb_position';
   END IF;
   pos := coalesce(nullif(p->>'position', '')::integer, 0);
   IF cid IS NULL THEN

@@ -43,7 +43,7 @@ DECLARE
   o ingest.outbox;
 BEGIN
   IF coalesce(p->>'post_id', '') !~ '^\d{1,19}$' THEN
-    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Choose the post to reply to.', HINT = 'err.no_post';
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Choose the post to reply to.', HINT = 'err.reply_post';
   END IF;
   SELECT * INTO t FROM social.post WHERE id = (p->>'post_id')::bigint;
   IF t.id IS NULL THEN

@@ -150,7 +150,7 @@ BEGIN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'A tag is 1 to 40 characters.', HINT = 'err.tag';
   END IF;
   IF act NOT IN ('assign', 'tag', 'handled', 'unhandled') OR act IS NULL THEN
-    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Unknown action.', HINT = 'err.field_choice';
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Unknown action.', HINT = 'err.unknown_action';
   END IF;
   INSERT INTO crm.triage AS t (post_id, assignee_id, tags, handled_at, handled_by)
   SELECT q.id,
@@ -169,7 +169,7 @@ BEGIN
     updated_at  = now();
   GET DIAGNOSTICS n = ROW_COUNT;
   IF n < cardinality(ids) THEN
-    RAISE SQLSTATE 'PR404' USING MESSAGE = 'Some of the selected posts no longer exist.', HINT = 'err.no_post';
+    RAISE SQLSTATE 'PR404' USING MESSAGE = 'Some of the selected posts no longer exist.', HINT = 'err.posts_gone';
   END IF;
   PERFORM auth.audit('inbox_' || act, st.id, jsonb_build_object('posts', ids, 'staff', who, 'tag', nullif(tag, '')));
   RETURN jsonb_build_object('changed', n, 'redirect',

@@ -10,6 +10,12 @@ used=$( (grep -ohE "HINT = 'err\.[a-z0-9_]+'" "$PARLEY_ROOT_DIR"/sql/*.sql | sed
          grep -ohE '"err\.[a-z0-9_]+"' "$PARLEY_ROOT_DIR"/fcgi/*.c | tr -d '"'
          grep -ohE '\{\{[#^/]?t\.[a-z0-9_.]+\}\}' "$PARLEY_ROOT_DIR"/templates/*.mustache | sed -E 's/\{\{[#^/]?t\.//; s/\}\}//') | sort -u)
 eq "every message key in use is in the catalogs" "$(comm -23 <(printf '%s\n' "$used") <(catalog_keys en) | tr '\n' ' ')" ""
+# a sentence the database raises with a key is that key's English: else a
+# Chinese page shows the translation and the English sentence under it
+raised=$(perl -0777 -ne 'while (/MESSAGE\s*=\s*\x27((?:[^\x27]|\x27\x27)*)\x27\s*,\s*HINT\s*=\s*\x27(err\.[a-z0-9_]+)\x27/g) {
+                           my ($m, $k) = ($1, $2); $m =~ s/\x27\x27/\x27/g; print "$k\t$m\n" }' "$PARLEY_ROOT_DIR"/sql/*.sql | sort -u)
+eq "each fixed sentence the database raises is its key's English in the catalog" \
+   "$(comm -23 <(printf '%s\n' "$raised") <(jq -r 'to_entries[] | "\(.key)\t\(.value)"' "$PARLEY_ROOT_DIR/templates/i18n/en.json" | sort) | tr '\n' ' ')" ""
 
 echo "# staff accounts through the CLI"
 printf 'short\n' | parley user add e2e_admin --role admin --password-stdin >/dev/null 2>"$E2E_TMP/err"

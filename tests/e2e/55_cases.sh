@@ -154,6 +154,12 @@ post tm /sla/save "csrf=$stok2" "id=$pol" "name=E2E VIP" first_response_minutes=
   $'hours_text=1-5 08:00-20:00\nMon-Fri 9-5'
 eq "an hours line it cannot read is 422" "$STATUS" 422
 has "… naming the line" "$BODY" "Mon-Fri 9-5"
+req tm POST /sla/save -H "Origin: $ORIGIN" -H "Referer: $ORIGIN/sla" --data-urlencode "csrf=$stok2" --data-urlencode "id=$pol" \
+  --data-urlencode "name=E2E VIP" -d first_response_minutes=15 -d resolution_minutes=120 -d tz=UTC --data-urlencode 'hours_text=Mon-Fri 9-5'
+has "… and its page leads back to the form it came from" "$BODY" 'href="/sla" data-testid="error-back"'
+req tm POST /sla/save -H "Origin: $ORIGIN" -H "Referer: https://evil.example/sla" --data-urlencode "csrf=$stok2" --data-urlencode "id=$pol" \
+  --data-urlencode "name=E2E VIP" -d first_response_minutes=15 -d resolution_minutes=120 -d tz=UTC --data-urlencode 'hours_text=Mon-Fri 9-5'
+hasnt "… never to another site's page" "$BODY" 'data-testid="error-back"'
 eq "… and the policy keeps its hours" "$(vip_hours)" "1 08:00-20:00,2 08:00-20:00,3 08:00-20:00,4 08:00-20:00,5 08:00-20:00,6 10:00-14:00"
 post tm /sla/save "csrf=$stok2" "id=$pol" "name=E2E VIP" first_response_minutes=15 resolution_minutes=120 tz=Europe/Berlin \
   'hours_text=1-5 08:00-20:00' 'holidays_text=Christmas'
@@ -164,6 +170,15 @@ post tm /sla/save "csrf=$stok2" "id=$pol" "name=E2E VIP" first_response_minutes=
 eq "no opening hours is 422" "$STATUS" 422
 eq "… none of which changed the policy" "$(sql "SELECT k.tz FROM crm.sla_policy p JOIN crm.calendar k ON k.id = p.calendar_id WHERE p.id = $pol")/$(vip_hours)" \
    "Europe/Berlin/1 08:00-20:00,2 08:00-20:00,3 08:00-20:00,4 08:00-20:00,5 08:00-20:00,6 10:00-14:00"
+# ten admins' saves at once, each making its new policy the default: they take turns
+for i in $(seq 10); do
+  curl -s -o /dev/null -w '%{http_code}\n' -b "$E2E_TMP/tm.jar" -H "Origin: $ORIGIN" --data-urlencode "csrf=$stok2" \
+    --data-urlencode "name=E2E default $i" -d first_response_minutes=30 -d resolution_minutes=240 -d tz=UTC \
+    --data-urlencode 'hours_text=1-5 09:00-18:00' -d is_default=on "$BASE/sla/save" &
+done >"$E2E_TMP/codes"; wait
+eq "ten concurrent saves that each make their policy the default all succeed" "$(sort -u "$E2E_TMP/codes" | tr '\n' ' ')" "303 "
+eq "… and one policy, one of theirs, is the default" "$(sql "SELECT count(*) || ' ' || bool_and(name LIKE 'E2E default %') FROM crm.sla_policy WHERE is_default")" "1 true"
+sql "UPDATE crm.sla_policy SET is_default = false WHERE is_default; UPDATE crm.sla_policy SET is_default = true WHERE name = 'Standard'" >/dev/null
 req ag GET /sla
 eq "agents see the SLA policies" "$STATUS" 200
 hasnt "… without their forms" "$BODY" 'action="/sla/save"'

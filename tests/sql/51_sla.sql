@@ -1,7 +1,7 @@
 -- SLA math on business calendars (nights, weekends, holidays, time zones,
 -- DST), due times of new cases, breach marking, the breach clock, KPI facts.
 BEGIN;
-SELECT plan(43);
+SELECT plan(46);
 SET LOCAL client_min_messages = warning;
 
 SELECT id AS sh FROM crm.calendar WHERE name = 'Shanghai office' \gset
@@ -106,6 +106,12 @@ SELECT is(crm.holidays_from_text(E'2026-10-01  National Day \n\n2026-10-02'),
           '[{"day": "2026-10-01", "name": "National Day"}, {"day": "2026-10-02", "name": ""}]'::jsonb,
           'holiday lines: a date and an optional name');
 SELECT throws_ok($$SELECT crm.holidays_from_text('Oct 1 National Day')$$, 'PR422', NULL, 'a holiday without an ISO date is 422');
+SELECT throws_ok($$SELECT crm.holidays_from_text(E'2026-10-01 ok\n2026-02-30 Not a day')$$, 'PR422',
+                 'Cannot read the holiday line "2026-02-30 Not a day": write a real date from 2000 to 2100 and a name of at most 200 characters, such as 2026-10-01 National Day.',
+                 'a day that does not exist is 422, naming its line');
+SELECT throws_ok($$SELECT crm.holidays_from_text('0000-01-01 Year zero')$$, 'PR422', NULL, 'so is a year out of range');
+SELECT throws_ok(format($$SELECT crm.holidays_from_text(%L)$$, '2026-10-01 ' || repeat('x', 201)), 'PR422', NULL,
+                 'and a name over 200 characters');
 INSERT INTO crm.calendar (name, tz) VALUES ('Tap split', 'UTC') RETURNING id AS split \gset
 INSERT INTO crm.calendar_hours (calendar_id, dow, start_time, end_time) VALUES
   (:split, 1, '09:00', '12:00'), (:split, 1, '13:00', '17:00'), (:split, 3, '09:00', '12:00'),

@@ -1,7 +1,7 @@
 -- Contacts from posts (create or link identities), the contact page, leads
 -- and their states, teams and SLA policies through the api, with roles.
 BEGIN;
-SELECT plan(56);
+SELECT plan(60);
 SET LOCAL client_min_messages = warning;
 
 SELECT count(auth.user_add(u, initcap(replace(u, '_', ' ')), r::auth.staff_role, '$argon2id$v=19$m=19456,t=2,p=1$x$y'))
@@ -143,6 +143,18 @@ SELECT throws_ok($$SELECT api.sla_policy_save('{"name": "Tap overlap", "first_re
 SELECT lives_ok($$SELECT api.sla_policy_save('{"name": "Tap split day", "first_response_minutes": 15, "resolution_minutes": 120,
                    "tz": "UTC", "hours_text": "1-5 09:00-12:00\n1-5 12:00-18:00\n1 09:00-12:00"}')$$,
                 'stretches that only touch, and one given twice, are fine');
+SELECT api.sla_policy_save(jsonb_build_object('id', (SELECT id FROM crm.sla_policy WHERE name = 'Tap VIP'), 'name', 'Tap VIP renamed', 'first_response_minutes', 15,
+                             'resolution_minutes', 120, 'tz', 'UTC', 'hours_text', '1-5 09:00-17:00')) IS NOT NULL AS x \gset
+SELECT lives_ok($$SELECT api.sla_policy_save('{"name": "Tap VIP", "first_response_minutes": 15, "resolution_minutes": 120,
+                   "tz": "UTC", "hours_text": "1-5 09:00-17:00"}')$$, 'a renamed policy''s old name is free again (its calendar took the new one)');
+SELECT throws_ok($$SELECT api.sla_policy_save('{"name": "Tap VIP renamed", "first_response_minutes": 15, "resolution_minutes": 120,
+                   "tz": "UTC", "hours_text": "1-5 09:00-17:00"}')$$, 'PR409', 'A policy with that name exists.',
+                 'a policy''s own name taken is 409 saying so');
+SELECT lives_ok(format($$SELECT api.sla_policy_save(%L)$$, jsonb_build_object('name', repeat('长', 200), 'first_response_minutes', 15,
+                   'resolution_minutes', 120, 'tz', 'UTC', 'hours_text', '1-5 09:00-17:00')), 'a name of 200 characters, as the form allows, saves');
+SELECT throws_ok($$SELECT api.sla_policy_save('{"name": "Tap twice", "first_response_minutes": 15, "resolution_minutes": 120,
+                   "tz": "UTC", "hours_text": "1-5 09:00-17:00", "holidays_text": "2026-10-01 A\n2026-10-01 B"}')$$, 'PR422',
+                 '2026-10-01 is given twice among the holidays: one line a day.', 'a holiday given twice is 422, not one name kept at random');
 SELECT throws_ok($$SELECT api.sla_policy_save('{"name": "Tap none", "first_response_minutes": 15, "resolution_minutes": 120,
                    "tz": "UTC", "hours_text": " "}')$$, 'PR422', NULL, 'a policy without opening hours is 422');
 SELECT (api.assignment_rule_save(jsonb_build_object('team_id', :t, 'category', 'complaint', 'lang', ' ZH ', 'position', '0'))->>'id')::bigint AS ar \gset
