@@ -150,7 +150,9 @@ static const struct coded_field {
     const char *field, *prefix;
 } coded_fields[] = {{"state", "state"},       {"status", "status"}, {"kind", "kind"}, {"priority", "priority"},
                     {"platform", "platform"}, {"to", "state"},      {"label", "label"}, {"category", "cat"},
-                    {"action", "rule_action"}, {"event", "event"}, {"lang", "language"}, {NULL, NULL}};
+                    {"action", "rule_action"}, {"event", "event"}, {"lang", "language"},
+                    {"said", ""}, /* an audit detail: the key of a message shown ("err.forbidden_role") */
+                    {NULL, NULL}};
 
 /* The catalog's "<prefix>_<code>" in the page's language, else English, else
  * the value itself (so a template never falls through to an outer _text). */
@@ -158,6 +160,10 @@ static const char *code_text(request *r, const struct coded_field *f, const char
 {
     if (*code < 'a' || *code > 'z') /* dates, numbers, names */
         return code;
+    if (!*f->prefix) { /* a message key itself, or any other value as it is */
+        const char *s = strncmp(code, "err.", 4) ? NULL : catalog_get(r, code);
+        return s ? s : code;
+    }
     const char *s = catalog_get(r, arena_printf(r->a, "%s_%s", f->prefix, code));
     return s ? s : code;
 }

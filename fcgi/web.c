@@ -262,6 +262,29 @@ void audit_refusal(request *r, int status, const char *reason)
 
 static const char *referer_path(request *r);
 
+/* A form field as its form labels it, for the list of fields to correct:
+ * the catalog's word for the field (most are named like their label; these
+ * are not), else the field's own name. */
+static const char *field_label(request *r, const char *field)
+{
+    static const char *const labels[][2] = {
+        {"body_md", "kb_body"},         {"expression", "rule_expression"},
+        {"platforms", "rule_platforms"}, {"account_ids", "rule_accounts"},
+        {"langs", "rule_langs"},         {"lang", "lang_filter"},
+        {"body", "text"},                {"first_response_minutes", "sla_first_response"},
+        {"resolution_minutes", "sla_resolution"}, {"tz", "sla_tz"},
+        {"hours_text", "sla_hours"},     {"holidays_text", "sla_holidays"},
+        {"is_default", "sla_default"},   {"member_ids", "team_members"},
+        {"team_id", "team"},             {"position", "team_rule_position"},
+    };
+    const char *key = field;
+    for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++)
+        if (!strcmp(labels[i][0], field))
+            key = labels[i][1];
+    const char *text = render_text(r, key);
+    return strcmp(text, key) ? text : field;
+}
+
 void send_error(request *r, int status, const char *key, const char *message)
 {
     if (status == 403)
@@ -290,8 +313,8 @@ void send_error(request *r, int status, const char *key, const char *message)
         const char *name;
         json_t *v;
         json_object_foreach(r->field_errors, name, v) {
-            json_array_append_new(fields, json_pack("{s:s,s:s}", "field", name, "message",
-                                                    render_text(r, json_string_value(v))));
+            json_array_append_new(fields, json_pack("{s:s,s:s,s:s}", "field", name, "label", field_label(r, name),
+                                                    "message", render_text(r, json_string_value(v))));
         }
         json_object_set_new(json_object_get(doc, "error"), "fields", fields);
     }

@@ -172,7 +172,11 @@ DECLARE
 BEGIN
   SELECT coalesce(jsonb_agg(e ORDER BY (e->>'id')::bigint DESC), '[]') INTO rows FROM (
     SELECT jsonb_build_object('id', a.id, 'at', a.at, 'event', a.event, 'ip', host(a.ip),
-                              'username', s.username, 'detail', a.detail, 'detail_text', a.detail::text) AS e
+                              'username', s.username, 'detail', a.detail,
+                              -- the page's list: each detail's name and what it said
+                              'details', (SELECT jsonb_agg(jsonb_build_object('name', k, 'said', CASE jsonb_typeof(v)
+                                                             WHEN 'string' THEN v #>> '{}' ELSE v::text END) ORDER BY k)
+                                          FROM jsonb_each(CASE jsonb_typeof(a.detail) WHEN 'object' THEN a.detail END) d(k, v))) AS e
     FROM auth.audit_log a LEFT JOIN auth.staff s ON s.id = a.staff_id
     WHERE a.id < coalesce((p->>'before')::bigint, 9223372036854775807)
     ORDER BY a.id DESC LIMIT 50) x;

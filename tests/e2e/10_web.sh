@@ -202,6 +202,8 @@ eq "… and the refusal is audited with who asked" "$(sql "SELECT s.username FRO
 req a GET /admin/audit
 eq "an admin may" "$STATUS" 200
 has "the audit log lists sign-ins, in words" "$BODY" "<td>Signed in</td>"
+has "… and the analyst's refusal with its reason in words, not its key" "$BODY" \
+  "reason: $(jq -r '."err.forbidden_role"' "$PARLEY_ROOT_DIR/templates/i18n/en.json" | sed "s/'/\&#39;/g")<br>"
 req a GET /admin/audit.json
 eq "… and its JSON twin gives each event's detail as an object" "$(jq -r '.events[0].detail | type' <<<"$BODY")" object
 req c GET /dashboard

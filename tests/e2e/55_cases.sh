@@ -164,6 +164,9 @@ eq "… and the policy keeps its hours" "$(vip_hours)" "1 08:00-20:00,2 08:00-20
 post tm /sla/save "csrf=$stok2" "id=$pol" "name=E2E VIP" first_response_minutes=15 resolution_minutes=120 tz=Europe/Berlin \
   'hours_text=1-5 08:00-20:00' 'holidays_text=Christmas'
 eq "a holiday without a date is 422" "$STATUS" 422
+post tm /sla/save "csrf=$stok2" "id=$pol" "name=E2E VIP" first_response_minutes=0 resolution_minutes=120 tz=UTC 'hours_text=1-5 08:00-20:00'
+eq "a target of 0 minutes is 422" "$STATUS" 422
+has "… naming the field as the form labels it, in the admin's language" "$BODY" "<li>$(jq -r .sla_first_response "$catalog"): "
 post tm /sla/save "csrf=$stok2" "id=$pol" "name=E2E VIP" first_response_minutes=15 resolution_minutes=120 tz=Mars/Olympus 'hours_text=1-5 08:00-20:00'
 eq "a zone the tz database does not know is 422" "$STATUS" 422
 post tm /sla/save "csrf=$stok2" "id=$pol" "name=E2E VIP" first_response_minutes=15 resolution_minutes=120 tz=UTC 'hours_text= '
