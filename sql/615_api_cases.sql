@@ -292,6 +292,10 @@ BEGIN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'The name is too long (200 characters at most).', HINT = 'err.team_name_long';
   END IF;
   PERFORM social.check_shown_name(nm);
+  -- names that differ only in case would look like one team on every page
+  IF EXISTS (SELECT FROM crm.team WHERE lower(name) = lower(nm) AND id IS DISTINCT FROM tid) THEN
+    RAISE SQLSTATE 'PR409' USING MESSAGE = 'A team with that name exists.', HINT = 'err.team_exists';
+  END IF;
   IF EXISTS (SELECT FROM unnest(members) m WHERE NOT EXISTS (SELECT FROM auth.staff s WHERE s.id = m)) THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such staff member.', HINT = 'err.no_staff';
   END IF;
@@ -451,7 +455,7 @@ BEGIN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Opening hours overlap on a day: give each stretch once (such as 1-5 09:00-12:00 and 1-5 13:00-18:00).',
                                  HINT = 'err.sla_hours_overlap';
   END IF;
-  IF EXISTS (SELECT FROM crm.sla_policy WHERE name = nm AND id IS DISTINCT FROM pid) THEN
+  IF EXISTS (SELECT FROM crm.sla_policy WHERE lower(name) = lower(nm) AND id IS DISTINCT FROM pid) THEN
     RAISE SQLSTATE 'PR409' USING MESSAGE = 'A policy with that name exists.', HINT = 'err.sla_policy_exists';
   END IF;
   SELECT d->>'day' INTO twice FROM jsonb_array_elements(p->'holidays') d GROUP BY 1 HAVING count(*) > 1 ORDER BY 1 LIMIT 1;

@@ -1,7 +1,7 @@
 -- Contacts from posts (create or link identities), the contact page, leads
 -- and their states, teams and SLA policies through the api, with roles.
 BEGIN;
-SELECT plan(60);
+SELECT plan(62);
 SET LOCAL client_min_messages = warning;
 
 SELECT count(auth.user_add(u, initcap(replace(u, '_', ' ')), r::auth.staff_role, '$argon2id$v=19$m=19456,t=2,p=1$x$y'))
@@ -99,6 +99,8 @@ SELECT (api.team_save(jsonb_build_object('name', 'Tap night', 'member_ids', json
 SELECT is((SELECT t->'members'->0->>'id' FROM jsonb_array_elements(api.teams()->'teams') t WHERE (t->>'id')::bigint = :t),
           :ag::text, 'a team with its member');
 SELECT throws_ok($$SELECT api.team_save('{"name": "Tap night"}')$$, 'PR409', NULL, 'team names are unique');
+SELECT throws_ok($$SELECT api.team_save('{"name": "TAP NIGHT"}')$$, 'PR409', 'A team with that name exists.', '… whatever their case');
+SELECT lives_ok(format($$SELECT api.team_save('{"id": %s, "name": "Tap Night"}')$$, :t), 'a team may change the case of its own name');
 SELECT throws_ok($$SELECT api.team_save('{"name": "Tap x", "member_ids": [999999999]}')$$, 'PR404', NULL, 'unknown members are PR404');
 SELECT throws_ok(format($$SELECT api.team_save('{"name": "Tap x", "member_ids": [%s]}')$$,
                         (SELECT id FROM auth.staff WHERE username = 'tap_mk')), 'PR422',
@@ -147,9 +149,9 @@ SELECT api.sla_policy_save(jsonb_build_object('id', (SELECT id FROM crm.sla_poli
                              'resolution_minutes', 120, 'tz', 'UTC', 'hours_text', '1-5 09:00-17:00')) IS NOT NULL AS x \gset
 SELECT lives_ok($$SELECT api.sla_policy_save('{"name": "Tap VIP", "first_response_minutes": 15, "resolution_minutes": 120,
                    "tz": "UTC", "hours_text": "1-5 09:00-17:00"}')$$, 'a renamed policy''s old name is free again (its calendar took the new one)');
-SELECT throws_ok($$SELECT api.sla_policy_save('{"name": "Tap VIP renamed", "first_response_minutes": 15, "resolution_minutes": 120,
+SELECT throws_ok($$SELECT api.sla_policy_save('{"name": "TAP VIP RENAMED", "first_response_minutes": 15, "resolution_minutes": 120,
                    "tz": "UTC", "hours_text": "1-5 09:00-17:00"}')$$, 'PR409', 'A policy with that name exists.',
-                 'a policy''s own name taken is 409 saying so');
+                 'a policy''s name taken (in any case) is 409 saying so');
 SELECT lives_ok(format($$SELECT api.sla_policy_save(%L)$$, jsonb_build_object('name', repeat('长', 200), 'first_response_minutes', 15,
                    'resolution_minutes', 120, 'tz', 'UTC', 'hours_text', '1-5 09:00-17:00')), 'a name of 200 characters, as the form allows, saves');
 SELECT throws_ok($$SELECT api.sla_policy_save('{"name": "Tap twice", "first_response_minutes": 15, "resolution_minutes": 120,
