@@ -93,20 +93,21 @@ DECLARE bad text; out jsonb;
 BEGIN
   WITH spans AS (
     SELECT t.n, t.line, t.m[2] AS start_at, t.m[3] AS end_at, r.ord, r.part
-    FROM crm.text_lines(p_text, '^\s*([1-7](?:\s*-\s*[1-7])?(?:\s*,\s*[1-7](?:\s*-\s*[1-7])?)*)\s+([0-9]{1,2}:[0-5][0-9])\s*[-–]\s*([0-9]{1,2}:[0-5][0-9])\s*$') t
+    FROM crm.text_lines(p_text, '^\s*([1-7](?:\s*-\s*[1-7])?(?:\s*,\s*[1-7](?:\s*-\s*[1-7])?)*)\s+((?:[01]?[0-9]|2[0-3]):[0-5][0-9])\s*[-–]\s*((?:[01]?[0-9]|2[0-3]):[0-5][0-9]|24:00)\s*$') t
     LEFT JOIN LATERAL unnest(string_to_array(regexp_replace(t.m[1], '\s', '', 'g'), ',')) WITH ORDINALITY r(part, ord) ON true
   ), days AS (
     SELECT n, line, start_at, end_at, ord, split_part(part, '-', 1)::int AS d1,
            coalesce(nullif(split_part(part, '-', 2), ''), split_part(part, '-', 1))::int AS d2
     FROM spans
   )
-  SELECT (SELECT line FROM days WHERE start_at IS NULL OR d1 > d2 ORDER BY n LIMIT 1),
+  SELECT (SELECT line FROM days WHERE start_at IS NULL OR d1 > d2 OR lpad(start_at, 5, '0') >= lpad(end_at, 5, '0')
+          ORDER BY n LIMIT 1),
          coalesce((SELECT jsonb_agg(jsonb_build_object('dow', d, 'start', lpad(start_at, 5, '0'), 'end', lpad(end_at, 5, '0'))
                                     ORDER BY n, ord, d)
                    FROM days, generate_series(d1, d2) d), '[]')
   INTO bad, out;
   IF bad IS NOT NULL THEN
-    RAISE SQLSTATE 'PR422' USING MESSAGE = format('Cannot read the opening hours line "%s": write days (1 = Monday, lower first) and times, such as 1-5 09:00-18:00.', left(bad, 80)),
+    RAISE SQLSTATE 'PR422' USING MESSAGE = format('Cannot read the opening hours line "%s": write days (1 = Monday, lower first) and a span that starts before it ends, such as 1-5 09:00-18:00.', left(bad, 80)),
                                  HINT = 'err.sla_hours_line';
   END IF;
   RETURN out;
@@ -140,7 +141,7 @@ END $$;
 -- days with the same span on one line ("1-5 09:00-18:00").
 CREATE OR REPLACE FUNCTION crm.hours_text(p_cal bigint) RETURNS text
 LANGUAGE sql STABLE AS $$
-  SELECT string_agg(days || ' ' || span, E'\n' ORDER BY first_dow)
+  SELECT string_agg(days || ' ' || span, E'\n' ORDER BY first_dow, span)
   FROM (SELECT span, min(lo) AS first_dow,
                string_agg(CASE WHEN lo = hi THEN lo::text ELSE lo || '-' || hi END, ',' ORDER BY lo) AS days
         FROM (SELECT span, min(dow) AS lo, max(dow) AS hi

@@ -267,8 +267,8 @@ BEGIN
                                                                 WHERE m.team_id = t.id AND m.staff_id = s.id))
                            ORDER BY s.display_name, s.id)
           FROM auth.staff s
-          WHERE s.role IN ('agent', 'admin')
-            AND (s.disabled_at IS NULL OR EXISTS (SELECT FROM crm.team_member m WHERE m.team_id = t.id AND m.staff_id = s.id))), '[]') END)
+          WHERE (s.role IN ('agent', 'admin') AND s.disabled_at IS NULL)
+             OR EXISTS (SELECT FROM crm.team_member m WHERE m.team_id = t.id AND m.staff_id = s.id)), '[]') END)
       ORDER BY t.name) FROM crm.team t), '[]'),
     'category_options', listen.form_choices(NULL, NULL)->'category_options',
     'staff', coalesce((SELECT jsonb_agg(jsonb_build_object('id', s.id, 'name', s.display_name,
@@ -394,7 +394,7 @@ BEGIN
         'holidays', coalesce((SELECT jsonb_agg(jsonb_build_object('day', d.day, 'name', d.name) ORDER BY d.day)
                               FROM crm.holiday d WHERE d.calendar_id = k.id), '[]'),
         'hours_text', coalesce(crm.hours_text(k.id), ''),
-        'holidays_text', coalesce((SELECT string_agg(rtrim(d.day || ' ' || d.name), E'\n' ORDER BY d.day)
+        'holidays_text', coalesce((SELECT string_agg(rtrim(to_char(d.day, 'YYYY-MM-DD') || ' ' || d.name), E'\n' ORDER BY d.day)
                                    FROM crm.holiday d WHERE d.calendar_id = k.id), '')))
     ORDER BY s.is_default DESC, s.name)
     FROM crm.sla_policy s JOIN crm.calendar k ON k.id = s.calendar_id), '[]'),
@@ -450,7 +450,8 @@ BEGIN
   -- business minutes count each stretch once: overlapping ones would count twice
   IF EXISTS (SELECT FROM jsonb_array_elements(p->'hours') WITH ORDINALITY a(h, i)
              JOIN jsonb_array_elements(p->'hours') WITH ORDINALITY b(h, j)
-               ON a.i < b.j AND a.h->>'dow' = b.h->>'dow' AND a.h <> b.h
+               ON a.i < b.j AND a.h->>'dow' = b.h->>'dow'
+              AND (a.h->>'start', a.h->>'end') IS DISTINCT FROM (b.h->>'start', b.h->>'end')
               AND a.h->>'start' < b.h->>'end' AND b.h->>'start' < a.h->>'end') THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Opening hours overlap on a day: give each stretch once (such as 1-5 09:00-12:00 and 1-5 13:00-18:00).',
                                  HINT = 'err.sla_hours_overlap';
@@ -497,7 +498,8 @@ BEGIN
   EXCEPTION
     WHEN unique_violation THEN
       GET STACKED DIAGNOSTICS clash = CONSTRAINT_NAME;
-      IF clash LIKE 'calendar%' THEN
+      -- (a concurrent save of the same new name meets its calendar first)
+      IF clash LIKE 'calendar%' AND NOT EXISTS (SELECT FROM crm.sla_policy WHERE lower(name) = lower(nm)) THEN
         RAISE SQLSTATE 'PR409' USING MESSAGE = 'A business calendar has that name: give the policy another one.',
                                      HINT = 'err.sla_calendar_exists';
       END IF;

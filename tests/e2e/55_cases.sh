@@ -118,7 +118,8 @@ eq "an admin routes complaints in Chinese to the team" "$STATUS $(header Locatio
 rule=$(sql "SELECT id FROM crm.assignment_rule WHERE team_id = $team")
 req tm GET /teams
 rule_item=$(sed -n "/data-testid=\"assignment-rule-$rule\"/,/<\/li>/p" <<<"$BODY")
-catalog="$PARLEY_ROOT_DIR/templates/i18n/$(sql "SELECT lang FROM auth.staff WHERE username = 'e2e_admin'").json"
+catalog="$PARLEY_ROOT_DIR/templates/i18n/$(sql "SELECT coalesce(lang, 'en') FROM auth.staff WHERE username = 'e2e_admin'").json"
+check "the admin's catalog has the words looked for" test -n "$(jq -r '.cat_complaint // empty' "$catalog")"
 has "the team's card lists the rule, first in order, with its category in the admin's language" "$rule_item" "#0 · $(jq -r .cat_complaint "$catalog")"
 has "… and the rule's language in words" "$rule_item" "$(jq -r .language_zh "$catalog")"
 post tm /teams/rule "csrf=$ttok" "team_id=$team" lang=chinese
@@ -174,6 +175,7 @@ eq "no opening hours is 422" "$STATUS" 422
 eq "… none of which changed the policy" "$(sql "SELECT k.tz FROM crm.sla_policy p JOIN crm.calendar k ON k.id = p.calendar_id WHERE p.id = $pol")/$(vip_hours)" \
    "Europe/Berlin/1 08:00-20:00,2 08:00-20:00,3 08:00-20:00,4 08:00-20:00,5 08:00-20:00,6 10:00-14:00"
 # ten admins' saves at once, each making its new policy the default: they take turns
+old_default=$(sql "SELECT id FROM crm.sla_policy WHERE is_default")
 for i in $(seq 10); do
   curl -s -o /dev/null -w '%{http_code}\n' -b "$E2E_TMP/tm.jar" -H "Origin: $ORIGIN" --data-urlencode "csrf=$stok2" \
     --data-urlencode "name=E2E default $i" -d first_response_minutes=30 -d resolution_minutes=240 -d tz=UTC \
@@ -181,7 +183,7 @@ for i in $(seq 10); do
 done >"$E2E_TMP/codes"; wait
 eq "ten concurrent saves that each make their policy the default all succeed" "$(sort -u "$E2E_TMP/codes" | tr '\n' ' ')" "303 "
 eq "… and one policy, one of theirs, is the default" "$(sql "SELECT count(*) || ' ' || bool_and(name LIKE 'E2E default %') FROM crm.sla_policy WHERE is_default")" "1 true"
-sql "UPDATE crm.sla_policy SET is_default = false WHERE is_default; UPDATE crm.sla_policy SET is_default = true WHERE name = 'Standard'" >/dev/null
+sql "UPDATE crm.sla_policy SET is_default = false WHERE is_default; UPDATE crm.sla_policy SET is_default = true WHERE id = $old_default" >/dev/null
 req ag GET /sla
 eq "agents see the SLA policies" "$STATUS" 200
 hasnt "… without their forms" "$BODY" 'action="/sla/save"'

@@ -1,10 +1,11 @@
 -- SLA math on business calendars (nights, weekends, holidays, time zones,
 -- DST), due times of new cases, breach marking, the breach clock, KPI facts.
 BEGIN;
-SELECT plan(46);
+SELECT plan(48);
 SET LOCAL client_min_messages = warning;
 
-SELECT id AS sh FROM crm.calendar WHERE name = 'Shanghai office' \gset
+-- (the default policy's calendar, whatever its name: it takes the policy's once saved)
+SELECT calendar_id AS sh FROM crm.sla_policy WHERE name = 'Standard' \gset
 INSERT INTO crm.calendar (name, tz) VALUES ('Tap NY', 'America/New_York'), ('Tap NY 24x7', 'America/New_York'),
                                            ('Tap SH holidays', 'Asia/Shanghai'), ('Tap never', 'UTC');
 SELECT id AS ny FROM crm.calendar WHERE name = 'Tap NY' \gset
@@ -99,9 +100,13 @@ SELECT is(crm.hours_from_text(E'1-5 9:00-18:00\r\n\n 6, 7  10:00 – 14:00 '),
             {"dow": 7, "end": "14:00", "start": "10:00"}]'::jsonb,
           'hours lines: day ranges and lists, blank lines and CRLF, an en dash, hours without a leading zero');
 SELECT throws_ok($$SELECT crm.hours_from_text(E'1-5 09:00-18:00\nMon 9-5')$$, 'PR422',
-                 'Cannot read the opening hours line "Mon 9-5": write days (1 = Monday, lower first) and times, such as 1-5 09:00-18:00.',
+                 'Cannot read the opening hours line "Mon 9-5": write days (1 = Monday, lower first) and a span that starts before it ends, such as 1-5 09:00-18:00.',
                  'a line it cannot read is 422, naming the line');
 SELECT throws_ok($$SELECT crm.hours_from_text('5-1 09:00-10:00')$$, 'PR422', NULL, 'a day range running backwards is 422');
+SELECT throws_ok($$SELECT crm.hours_from_text(E'1-5 09:00-18:00\n6 18:00-09:00')$$, 'PR422',
+                 'Cannot read the opening hours line "6 18:00-09:00": write days (1 = Monday, lower first) and a span that starts before it ends, such as 1-5 09:00-18:00.',
+                 'so is a span ending before it starts, naming its line');
+SELECT throws_ok($$SELECT crm.hours_from_text('1 09:00-24:30')$$, 'PR422', NULL, 'and a time past midnight');
 SELECT is(crm.holidays_from_text(E'2026-10-01  National Day \n\n2026-10-02'),
           '[{"day": "2026-10-01", "name": "National Day"}, {"day": "2026-10-02", "name": ""}]'::jsonb,
           'holiday lines: a date and an optional name');

@@ -1,7 +1,7 @@
 -- Contacts from posts (create or link identities), the contact page, leads
 -- and their states, teams and SLA policies through the api, with roles.
 BEGIN;
-SELECT plan(62);
+SELECT plan(66);
 SET LOCAL client_min_messages = warning;
 
 SELECT count(auth.user_add(u, initcap(replace(u, '_', ' ')), r::auth.staff_role, '$argon2id$v=19$m=19456,t=2,p=1$x$y'))
@@ -132,7 +132,21 @@ SELECT is((SELECT (s->'calendar'->>'tz', s->'calendar'->>'hours_text', s->'calen
            FROM jsonb_array_elements(api.sla_policies()->'policies') s WHERE s->>'name' = 'Tap form'),
           E'(Asia/Shanghai,"1-5 09:00-18:00\n6 10:00-12:00","2026-10-01 National Day")',
           'a policy saved from the form''s text, shown back as the same text');
+SET LOCAL DateStyle = 'SQL, DMY';
+SELECT is((SELECT s->'calendar'->>'holidays_text' FROM jsonb_array_elements(api.sla_policies()->'policies') s WHERE s->>'name' = 'Tap form'),
+          '2026-10-01 National Day', '… its holidays written as the form reads them, whatever the session''s DateStyle');
+RESET DateStyle;
 SELECT ok(jsonb_array_length(api.sla_policies()->'time_zones') > 300, 'admins get the zone names to choose from');
+SELECT throws_ok($$INSERT INTO crm.team (name) VALUES ('TAP NIGHT')$$, '23505', NULL,
+                 'the database itself refuses a team name that differs only in case (two saves at once)');
+INSERT INTO crm.team_member (team_id, staff_id) SELECT :t, id FROM auth.staff WHERE username = 'tap_mk';
+SELECT is((SELECT (c->>'member')::boolean FROM jsonb_array_elements(api.teams()->'teams') t, jsonb_array_elements(t->'choices') c
+           WHERE (t->>'id')::bigint = :t AND c->>'username' = 'tap_mk'), true,
+          'a member whose role changed keeps a checked box (saving the form does not drop them unseen)');
+DELETE FROM crm.team_member WHERE team_id = :t AND staff_id = (SELECT id FROM auth.staff WHERE username = 'tap_mk');
+SELECT lives_ok($$SELECT api.sla_policy_save('{"name": "Tap same stretch", "first_response_minutes": 15, "resolution_minutes": 120,
+                   "tz": "UTC", "hours": [{"dow": 1, "start": "09:00", "end": "17:00"}, {"dow": "1", "start": "09:00", "end": "17:00"}]}')$$,
+                'one stretch given twice in two JSON spellings is no overlap');
 SELECT throws_ok(format($$SELECT api.team_save(%L)$$, jsonb_build_object('name', E'Tap \u202Enight')), 'PR422',
                  'Handles and names cannot contain control or text-direction characters.', 'a team name with a right-to-left override is 422');
 SELECT throws_ok(format($$SELECT api.sla_policy_save(%L)$$, jsonb_build_object('name', 'Tap rtl', 'first_response_minutes', 15,
