@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "commands.h"
 #include "db.h"
+#include "netguard.h"
 #include "publish.h"
 #include "util.h"
 
@@ -116,6 +117,7 @@ static bool start_page(harvester *h, transfer *t)
     curl_easy_setopt(t->easy, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(t->easy, CURLOPT_USERAGENT, "Parley-harvester/1");
     curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    net_guard(t->easy);
     curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
     curl_multi_add_handle(h->multi, t->easy);
     return true;

@@ -8,6 +8,7 @@
  * is neither (WeChat), a send that got no answer, or whose harvester died,
  * fails and waits for staff to retry it (better asked once than sent twice);
  * one that was answered with an error is tried again. */
+#include "netguard.h"
 #include "publish.h"
 
 #include "adapters.h"
@@ -176,6 +177,7 @@ static bool start(publisher *p, outgoing *s)
     curl_easy_setopt(s->easy, CURLOPT_TIMEOUT, (long)SEND_TIMEOUT);
     curl_easy_setopt(s->easy, CURLOPT_USERAGENT, "Parley-harvester/1");
     curl_easy_setopt(s->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    net_guard(s->easy);
     curl_easy_setopt(s->easy, CURLOPT_NOSIGNAL, 1L);
     curl_multi_add_handle(p->multi, s->easy);
     return true;

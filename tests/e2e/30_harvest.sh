@@ -122,6 +122,17 @@ req m GET "/profile?id=$(sql "SELECT id FROM social.profile WHERE external_id = 
 has "… and their profile page says so" "$BODY" 'data-testid="unfollowed"'
 twice=$(ctl GET stats | jq --argjson b "$before" '[.urls | to_entries[] | select(.value - ($b[.key] // 0) > 1)] | length')
 eq "no URL was fetched twice by the two harvesters" "$twice" 0
+
+echo "# a base URL that leads inside (a cloud's metadata service) is refused"
+inside="FROM ingest.stream s JOIN social.account a ON a.id = s.account_id WHERE a.handle = 'e2e_inside'"
+sql "INSERT INTO social.account (platform, handle, api_base_url, external_id) VALUES ('mastodon', 'e2e_inside', 'http://169.254.169.254/latest', '1');
+     INSERT INTO social.account_credential (account_id, access_token) SELECT id, 'token-inside' FROM social.account WHERE handle = 'e2e_inside';
+     INSERT INTO ingest.stream (account_id, kind, query, next_run_at) SELECT id, 'mentions', '', now() FROM social.account WHERE handle = 'e2e_inside'" >/dev/null
+for _ in $(seq 60); do [ -n "$(sql "SELECT last_error $inside")" ] && break; sleep 0.25; done
+check "the harvester does not connect to a link-local address, and says why" \
+  grep -q 'refused to connect to 169.254.169.254:80: not a public address' "$PARLEY_VAR/log/harvest-e2e.log"
+eq "… and the stream records the failure" "$(sql "SELECT last_error IS NOT NULL $inside")" t
+sql "DELETE FROM social.account WHERE handle = 'e2e_inside'" >/dev/null
 stop_hv TERM hA; stop_hv TERM hB
 check "SIGTERM ends both harvesters cleanly" grep -q 'hB stopped' "$PARLEY_VAR/log/harvest-e2e.log"
 kill "$fake_pid" 2>/dev/null

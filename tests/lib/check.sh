@@ -8,6 +8,8 @@ cd "$ROOT"
 export PARLEY_VAR=$ROOT/var/check PARLEY_PGPORT=${PARLEY_CHECK_PGPORT:-55433}
 export PARLEY_HTTP_PORT=${PARLEY_CHECK_HTTP_PORT:-18080} PARLEY_WEB_WORKERS=3 PARLEY_HOOK_WORKERS=3
 export PARLEY_FAKE_PORT=${PARLEY_CHECK_FAKE_PORT:-18998}
+# the harvesters may reach the fake platform, the one local API (fcgi/netguard.h)
+export PARLEY_LOCAL_APIS=127.0.0.1:$PARLEY_FAKE_PORT
 export PARLEY_WITH_PGTAP=1 PARLEY_BIN=$ROOT/build/asan/parley
 export PARLEY_PG_EXTRA_CONF="fsync = off
 synchronous_commit = off"

@@ -225,7 +225,8 @@ up() { # everything but demo data
   migrate
   start_web
   start_hooks
-  start_daemon harvest env PARLEY_DB="$PARLEY_DB" "$BIN" harvest
+  # the one local API the harvester may reach: the demo's fake platform (fcgi/netguard.h)
+  start_daemon harvest env PARLEY_DB="$PARLEY_DB" PARLEY_LOCAL_APIS="${PARLEY_LOCAL_APIS-127.0.0.1:$FAKE_PORT}" "$BIN" harvest
   start_nginx
 }
 
