@@ -176,7 +176,7 @@ static const param_spec sla_save_params[] = {
     {"tz", P_TEXT, 1, 64, true, NULL},
     {"is_default", P_ENUM, 0, 0, false, on},
     {"hours_text", P_TEXT, 0, 2000, true, NULL},
-    {"holidays_text", P_TEXT, 0, 20000, false, NULL},
+    {"holidays_text", P_TEXT, 0, 110000, false, NULL}, /* 500 holidays (api.sla_policy_save) */
     {NULL}};
 static const param_spec post_params[] = {
     {"id", P_INT, 1, 9223372036854775807LL, true, NULL},

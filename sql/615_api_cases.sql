@@ -430,6 +430,11 @@ BEGIN
      OR (p->>'resolution_minutes')::integer NOT BETWEEN 1 AND 525600 THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Targets are whole minutes from 1 to 525600.', HINT = 'err.sla_targets';
   END IF;
+  -- as many as the page's form can show and send back again
+  IF jsonb_array_length(CASE jsonb_typeof(p->'hours') WHEN 'array' THEN p->'hours' ELSE '[]' END) > 70
+     OR jsonb_array_length(CASE jsonb_typeof(p->'holidays') WHEN 'array' THEN p->'holidays' ELSE '[]' END) > 500 THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'A policy has at most 70 opening hours and 500 holidays.', HINT = 'err.sla_too_many';
+  END IF;
   IF p->'hours' IS NULL OR p->'hours' = '[]'::jsonb THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Give the policy its opening hours (such as 1-5 09:00-18:00; 1-7 00:00-24:00 for always).',
                                  HINT = 'err.sla_no_hours';

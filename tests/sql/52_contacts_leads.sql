@@ -1,7 +1,7 @@
 -- Contacts from posts (create or link identities), the contact page, leads
 -- and their states, teams and SLA policies through the api, with roles.
 BEGIN;
-SELECT plan(66);
+SELECT plan(67);
 SET LOCAL client_min_messages = warning;
 
 SELECT count(auth.user_add(u, initcap(replace(u, '_', ' ')), r::auth.staff_role, '$argon2id$v=19$m=19456,t=2,p=1$x$y'))
@@ -144,6 +144,11 @@ SELECT is((SELECT (c->>'member')::boolean FROM jsonb_array_elements(api.teams()-
            WHERE (t->>'id')::bigint = :t AND c->>'username' = 'tap_mk'), true,
           'a member whose role changed keeps a checked box (saving the form does not drop them unseen)');
 DELETE FROM crm.team_member WHERE team_id = :t AND staff_id = (SELECT id FROM auth.staff WHERE username = 'tap_mk');
+SELECT throws_ok(format($$SELECT api.sla_policy_save(%L)$$, jsonb_build_object('name', 'Tap many', 'first_response_minutes', 15,
+                   'resolution_minutes', 120, 'tz', 'UTC', 'hours_text', '1-5 09:00-17:00',
+                   'holidays', (SELECT jsonb_agg(jsonb_build_object('day', d::date, 'name', '')) FROM generate_series('2030-01-01'::date, '2031-06-01', '1 day') d))),
+                 'PR422', 'A policy has at most 70 opening hours and 500 holidays.',
+                 'more holidays than the page can show and send back are 422');
 SELECT lives_ok($$SELECT api.sla_policy_save('{"name": "Tap same stretch", "first_response_minutes": 15, "resolution_minutes": 120,
                    "tz": "UTC", "hours": [{"dow": 1, "start": "09:00", "end": "17:00"}, {"dow": "1", "start": "09:00", "end": "17:00"}]}')$$,
                 'one stretch given twice in two JSON spellings is no overlap');
