@@ -9,16 +9,17 @@ psql_() { as_app psql -X -qtA -h "$PARLEY_VAR/run" -p "$PARLEY_PGPORT" -U postgr
 if [ ! -d node_modules/playwright-core ]; then
   npm ci --no-audit --no-fund >/dev/null 2>&1 || npm install --no-audit --no-fund >/dev/null
 fi
-export BROWSER_USER=browser_admin BROWSER_PASSWORD='Quartz-Meadow-7719'
-if ! psql_ "SELECT 1 FROM auth.staff WHERE username = '$BROWSER_USER'" | grep -q 1; then
+export BROWSER_PASSWORD='Quartz-Meadow-7719'
+# ensure_user NAME ROLE DISPLAY: a staff member the journeys sign in as
+ensure_user() {
+  psql_ "SELECT 1 FROM auth.staff WHERE username = '$1'" | grep -q 1 && return 0
   printf '%s\n' "$BROWSER_PASSWORD" | as_app env PARLEY_DB="host=$PARLEY_VAR/run port=$PARLEY_PGPORT dbname=parley user=parley_owner" \
-    "$PARLEY_BIN" user add "$BROWSER_USER" --role marketer --name "Browser Tester" --password-stdin >/dev/null
-fi
-export AGENT_USER=browser_agent
-if ! psql_ "SELECT 1 FROM auth.staff WHERE username = '$AGENT_USER'" | grep -q 1; then
-  printf '%s\n' "$BROWSER_PASSWORD" | as_app env PARLEY_DB="host=$PARLEY_VAR/run port=$PARLEY_PGPORT dbname=parley user=parley_owner" \
-    "$PARLEY_BIN" user add "$AGENT_USER" --role agent --name "Browser Agent" --password-stdin >/dev/null
-fi
+    "$PARLEY_BIN" user add "$1" --role "$2" --name "$3" --password-stdin >/dev/null
+}
+export BROWSER_USER=browser_admin AGENT_USER=browser_agent ADMIN_USER=browser_admin_real
+ensure_user "$BROWSER_USER" marketer "Browser Tester"
+ensure_user "$AGENT_USER" agent "Browser Agent"
+ensure_user "$ADMIN_USER" admin "Browser Admin"
 export EXPECTED_POSTS=$(psql_ "SELECT count(*) FROM social.post")
 # The newest inbound post on an account that has no case yet: the top of the inbox.
 export CASE_POST_ID=$(psql_ "SELECT q.id FROM social.post q WHERE q.deleted_at IS NULL AND q.account_id IS NOT NULL
@@ -26,7 +27,7 @@ export CASE_POST_ID=$(psql_ "SELECT q.id FROM social.post q WHERE q.deleted_at I
   AND NOT EXISTS (SELECT FROM crm.\"case\" c WHERE c.post_id = q.id OR c.root_post_id = coalesce(q.root_id, q.id))
   AND NOT EXISTS (SELECT FROM ingest.outbox o WHERE o.in_reply_to = q.id)
   ORDER BY q.created_at DESC, q.id DESC LIMIT 1")
-out=$(node --test --test-reporter=spec --test-concurrency=1 journey.test.mjs agent.test.mjs 2>&1); rc=$?
+out=$(node --test --test-reporter=spec --test-concurrency=1 journey.test.mjs agent.test.mjs admin.test.mjs 2>&1); rc=$?
 printf '%s\n' "$out"
 p=$(printf '%s\n' "$out" | sed -n 's/^ℹ pass \([0-9]*\)/\1/p' | tail -n1)
 f=$(printf '%s\n' "$out" | sed -n 's/^ℹ fail \([0-9]*\)/\1/p' | tail -n1)

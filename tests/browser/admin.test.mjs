@@ -1,0 +1,67 @@
+// An admin in headless Chromium: an SLA policy typed into the form, a line it
+// cannot read and the way back to the form, a team with a ticked member.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+
+const base = `http://127.0.0.1:${process.env.PARLEY_HTTP_PORT}`;
+const artifacts = new URL('./artifacts/', import.meta.url).pathname;
+let browser, page;
+
+before(async () => {
+  mkdirSync(artifacts, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = await (await browser.newContext({ locale: 'en-US' })).newPage();
+  await page.goto(`${base}/login`);
+  await page.fill('input[name=username]', process.env.ADMIN_USER);
+  await page.fill('input[name=password]', process.env.BROWSER_PASSWORD);
+  await Promise.all([page.waitForURL(`${base}/dashboard`), page.click('button[type=submit] >> text=Sign in')]);
+});
+after(async () => { await browser?.close(); });
+
+// The "New SLA policy" card's form.
+const newPolicy = () => page.locator('section.card', { has: page.locator('h2', { hasText: 'New SLA policy' }) });
+
+test('an admin types a policy\'s opening hours and holidays, and the page shows them back', async () => {
+  await page.goto(`${base}/sla`);
+  const form = newPolicy();
+  await form.locator('input[name=name]').fill('Browser weekend desk');
+  await form.locator('input[name=first_response_minutes]').fill('30');
+  await form.locator('input[name=resolution_minutes]').fill('240');
+  await form.locator('input[name=tz]').fill('asia/shanghai');
+  await form.locator('textarea[name=hours_text]').fill('6-7 10:00-16:00\n1-5 18:00-22:00');
+  await form.locator('textarea[name=holidays_text]').fill('2026-10-01 National Day');
+  await Promise.all([page.waitForURL(`${base}/sla`), form.locator('button[type=submit]').click()]);
+  const card = page.locator('section.card', { has: page.locator('h2', { hasText: 'Browser weekend desk' }) });
+  assert.match(await card.locator('p').first().textContent(), /Asia\/Shanghai/);
+  assert.equal(await card.locator('pre').first().textContent(), '1-5 18:00-22:00\n6-7 10:00-16:00');
+  await page.screenshot({ path: `${artifacts}/sla.png`, fullPage: true });
+});
+
+test('a line it cannot read is refused naming it, with a way back to the form', async () => {
+  const form = newPolicy();
+  await form.locator('input[name=name]').fill('Browser bad hours');
+  await form.locator('input[name=first_response_minutes]').fill('30');
+  await form.locator('input[name=resolution_minutes]').fill('240');
+  await form.locator('input[name=tz]').fill('UTC');
+  await form.locator('textarea[name=hours_text]').fill('Mon-Fri 9-5');
+  await form.locator('button[type=submit]').click();
+  await page.waitForSelector('[data-testid=error-message]');
+  assert.match(await page.textContent('[data-testid=error-detail]'), /"Mon-Fri 9-5"/);
+  await Promise.all([page.waitForURL(`${base}/sla`), page.click('[data-testid=error-back]')]);
+});
+
+test('an admin creates a team with a ticked member', async () => {
+  await page.goto(`${base}/teams`);
+  const form = page.locator('section.card', { has: page.locator('h2', { hasText: 'New team' }) });
+  await form.locator('input[name=name]').fill('Browser night shift');
+  await form.locator('label.check', { hasText: 'Browser Agent' }).locator('input').check();
+  await Promise.all([page.waitForURL(`${base}/teams`), form.locator('button[type=submit]').click()]);
+  const card = page.locator('section.card', { has: page.locator('h2', { hasText: 'Browser night shift' }) });
+  assert.match(await card.locator('ul').first().textContent(), /Browser Agent/);
+});
