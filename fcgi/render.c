@@ -231,7 +231,7 @@ static const char *time_text(request *r, const char *v)
 /* What templates need beside the document: fields named "*_md" are Markdown,
  * rendered by cmark in safe mode as "*_html" (to put in with {{{...}}});
  * coded fields get "<field>_text", the code in words of the page's language;
- * times ("at", "*_at") get "<field>_text" as people read them.
+ * times ("at", "*_at", "*_until") get "<field>_text" as people read them.
  * Documents are shallow; the depth bound only guards against a runaway one. */
 static void add_derived(request *r, json_t *v, int depth)
 {
@@ -259,7 +259,9 @@ static void add_derived(request *r, json_t *v, int depth)
         } else if (coded) {
             text = code_text(r, coded, json_string_value(val));
             suffix = "_text";
-        } else if (json_is_string(val) && (!strcmp(key, "at") || (n > 3 && !strcmp(key + n - 3, "_at"))) &&
+        } else if (json_is_string(val) &&
+                   (!strcmp(key, "at") || (n > 3 && !strcmp(key + n - 3, "_at")) ||
+                    (n > 6 && !strcmp(key + n - 6, "_until"))) &&
                    (text = time_text(r, json_string_value(val)))) {
             suffix = "_text";
         } else {
@@ -284,12 +286,17 @@ void render_page(request *r, buf *out, const char *tmpl, json_t *doc, json_t *ex
     json_t *csrf = json_object_get(r->viewer, "csrf");
     char form_key[TOKEN_HEX + 1]; /* the forms' key against double submits (api.form_replay) */
     token_new(form_key);
-    json_t *ctx = json_pack("{s:O?,s:O?,s:O,s:s,s:b,s:b,s:s,s:s,s:s,s:s}",
+    /* this page's address, its query too (a thread's id, the inbox's filters):
+     * where the language switch comes back to */
+    const char *here = !strcmp(r->method, "GET") && *r->query && strlen(r->query) < 2000
+                           ? arena_printf(r->a, "%s?%s", r->path, r->query)
+                           : r->path;
+    json_t *ctx = json_pack("{s:O?,s:O?,s:O,s:s,s:b,s:b,s:s,s:s,s:s,s:s,s:s}",
                             "data", doc, "viewer", r->viewer,
                             "t", json_object_get(catalogs, r->lang), "lang", r->lang,
                             "lang_en", !strcmp(r->lang, "en"), "lang_zh", !strcmp(r->lang, "zh-CN"),
                             "csrf", csrf ? json_string_value(csrf) : r->anon_csrf,
-                            "form_key", form_key, "path", r->path, "request_id", r->request_id);
+                            "form_key", form_key, "path", r->path, "here", here, "request_id", r->request_id);
     if (!ctx) { /* only if a value is not UTF-8 text, which input checks prevent */
         fprintf(stderr, "parley: rid=%s cannot build the context of %s\n", r->request_id, tmpl);
         buf_puts(out, "<!doctype html><title>Error</title><p>This page could not be shown.");

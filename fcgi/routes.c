@@ -22,7 +22,7 @@ static const param_spec profile_params[] = {
     {NULL}};
 static const param_spec language_params[] = {
     {"lang", P_ENUM, 0, 0, true, languages},
-    {"back", P_TEXT, 0, 500, false, NULL},
+    {"back", P_TEXT, 0, 2100, false, NULL}, /* the page's path and query (render_page) */
     {NULL}};
 static const param_spec time_zone_params[] = {{"time_zone", P_TEXT, 1, 64, true, NULL}, {NULL}};
 static const char *const platforms[] = {"mastodon", "bluesky", "x",      "facebook", "instagram",

@@ -227,8 +227,11 @@ post z /language "csrf=$token" "lang=fr"
 eq "an unsupported language is 422" "$STATUS" 422
 post z /language "csrf=$token" "lang=en" "back=//evil.example/"
 eq "no open redirect through back=" "$(header Location)" /
-req a GET /dashboard
-post a /language "csrf=$(csrf_of)" "lang=zh-CN" "back=/dashboard"
+req a GET "/dashboard?period=30&platform=mastodon"
+has "the language switch comes back to the page's whole address, its query too" "$BODY" \
+  'name="back" value="/dashboard?period=30&amp;platform=mastodon"'
+post a /language "csrf=$(csrf_of)" "lang=zh-CN" "back=/dashboard?period=30&platform=mastodon"
+eq "… which it does" "$(header Location)" "/dashboard?period=30&platform=mastodon"
 eq "a signed-in language choice is stored" "$(sql "SELECT lang FROM auth.staff WHERE username = 'e2e_admin'")" zh-CN
 req a GET /dashboard -H 'Accept-Language: en'
 has "… and used for that user" "$BODY" "仪表盘"
