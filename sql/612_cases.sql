@@ -9,6 +9,17 @@ $$;
 
 -- Whatever the inserter left out comes from the post (thread root, account,
 -- language, the author's contact) and the SLA policy (due times from now).
+-- What a post is about, for a case opened from it by hand: a complaint when a
+-- complaint rule matched it or its sentiment says so (as the inbox shows it),
+-- else the category of the first rule that matched it; the assignment rules
+-- route by it.
+CREATE OR REPLACE FUNCTION crm.post_category(p_post bigint) RETURNS text
+LANGUAGE sql STABLE AS $$
+  SELECT CASE WHEN coalesce((SELECT s.complaint FROM listen.post_signal s WHERE s.post_id = p_post), false) THEN 'complaint'
+              ELSE (SELECT u.category FROM listen.match m JOIN listen.rule u ON u.id = m.rule_id WHERE m.post_id = p_post
+                    ORDER BY u.category = 'complaint' DESC, u.id LIMIT 1) END
+$$;
+
 CREATE OR REPLACE FUNCTION crm.case_defaults() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE po record; pol crm.sla_policy;
@@ -22,6 +33,7 @@ BEGIN
     NEW.lang := coalesce(NEW.lang, po.lang);
     NEW.contact_id := coalesce(NEW.contact_id, po.contact_id);
     NEW.subject := coalesce(NEW.subject, crm.case_subject(po.body, po.id));
+    NEW.category := coalesce(NEW.category, crm.post_category(po.id));
   END IF;
   NEW.sla_policy_id := coalesce(NEW.sla_policy_id, crm.default_sla_policy());
   SELECT * INTO pol FROM crm.sla_policy WHERE id = NEW.sla_policy_id;
@@ -167,6 +179,30 @@ BEGIN
   SELECT count(*) INTO n FROM cases;
   RETURN n;
 END $$;
+
+-- A staff member disabled: their open cases go back to their teams, each to
+-- the team's next active member (crm.assign_round_robin skips the disabled
+-- one), or to the team alone when no one else is in it. Cases without a team
+-- go where the assignment rules send them.
+CREATE OR REPLACE FUNCTION crm.staff_disabled() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE t record;
+BEGIN
+  FOR t IN
+    WITH freed AS (
+      UPDATE crm."case" SET assignee_id = NULL
+      WHERE assignee_id = NEW.id AND state IN ('new', 'open', 'pending')
+      RETURNING id, team_id)
+    SELECT team_id, array_agg(id ORDER BY id) AS ids FROM freed GROUP BY team_id
+  LOOP
+    PERFORM crm.assign_round_robin(t.ids, t.team_id, NULL);
+  END LOOP;
+  RETURN NULL;
+END $$;
+
+DROP TRIGGER IF EXISTS staff_disabled ON auth.staff;
+CREATE TRIGGER staff_disabled AFTER UPDATE OF disabled_at ON auth.staff FOR EACH ROW
+  WHEN (OLD.disabled_at IS NULL AND NEW.disabled_at IS NOT NULL) EXECUTE FUNCTION crm.staff_disabled();
 
 -- A reply on a case, given at p_at: an outbound event, the first response
 -- time, and a new case becomes open. Calling it again for the same post

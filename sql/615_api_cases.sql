@@ -92,6 +92,9 @@ BEGIN
                -- (a priority event's "to" is a priority, not a state: named so, it reads as one)
                'data', CASE WHEN e.kind = 'priority' THEN e.data - 'to' || jsonb_build_object('priority', e.data->'to') ELSE e.data END,
                'staff', crm.staff_ref(e.staff_id),
+               -- whom an assignment gave the case to (no one: back to the team)
+               'assigned_to', CASE WHEN e.kind = 'assign'
+                                   THEN coalesce(crm.staff_ref((e.data->>'assignee_id')::bigint), '{"nobody": true, "name": null}') END,
                'post', (SELECT card FROM social.post_card pc WHERE pc.id = e.post_id)) ORDER BY e.at, e.id)
       FROM (SELECT * FROM crm.case_event WHERE case_id = c.id ORDER BY at DESC, id DESC LIMIT 500) e), '[]'),
     'transitions', coalesce((SELECT jsonb_agg(jsonb_build_object('state', to_state) ORDER BY array_position(
@@ -100,8 +103,10 @@ BEGIN
     -- the priority choice, the case's own marked (a stray submit keeps it)
     'priorities', (SELECT jsonb_agg(jsonb_build_object('priority', s, 'selected', s = c.priority) ORDER BY o)
                    FROM unnest(ARRAY['urgent', 'high', 'normal', 'low']) WITH ORDINALITY u(s, o)),
+    -- the assignee choice, the case's own marked (a stray submit keeps it)
     'assignable', coalesce((SELECT jsonb_agg(jsonb_build_object('id', s.id, 'name', s.display_name,
-                                                                'username', s.username, 'role', s.role)
+                                                                'username', s.username, 'role', s.role,
+                                                                'selected', s.id = c.assignee_id)
                                              ORDER BY s.display_name, s.id)
                             FROM auth.staff s WHERE s.disabled_at IS NULL AND s.role IN ('agent', 'admin')), '[]'),
     'teams', coalesce((SELECT jsonb_agg(jsonb_build_object('id', id, 'name', name) ORDER BY name) FROM crm.team), '[]'));
@@ -125,6 +130,7 @@ BEGIN
   IF length(subj) > 500 THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'The subject is too long (500 characters at most).', HINT = 'err.case_subject_long';
   END IF;
+  PERFORM social.check_shown_name(subj);
   cid := coalesce((SELECT id FROM crm."case" WHERE post_id = v_post),
                   (SELECT case_id FROM crm.case_event WHERE post_id = v_post AND kind = 'inbound' ORDER BY case_id DESC LIMIT 1));
   IF cid IS NULL THEN

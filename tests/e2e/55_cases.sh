@@ -33,12 +33,15 @@ req ag GET "/case?id=$case_id" -H "Accept-Language: zh-CN"
 has "the case page marks the case's own priority in its choice" "$BODY" "<option value=\"$prio\" selected>"
 check "… and, in Chinese, names the states to move to in words" grep -qE 'data-testid="to-[a-z]+">→ (新建|处理中|待回复|已解决|已关闭)<' <<<"$BODY"
 req ag GET "/case?id=$case_id"
-nobody=$(grep -o '<option value="[a-z]*">'"$(jq -r '.nobody' "$PARLEY_ROOT_DIR/templates/i18n/en.json")"'</option>' <<<"$BODY" | sed 's/.*value="\([a-z]*\)".*/\1/')
+nobody=$(grep -oE '<option value="[a-z]*"( selected)?>'"$(jq -r '.nobody' "$PARLEY_ROOT_DIR/templates/i18n/en.json")"'</option>' <<<"$BODY" | sed 's/.*value="\([a-z]*\)".*/\1/')
 post ag /case/assign "csrf=$tok" "id=$case_id" staff_id=me
 post ag /case/assign "csrf=$tok" "id=$case_id" "staff_id=$nobody"
 eq "the page's 'nobody' choice unassigns" "$STATUS $(sql "SELECT coalesce(assignee_id::text, 'none') FROM crm.\"case\" WHERE id = $case_id")" "303 none"
 post ag /case/assign "csrf=$tok" "id=$case_id" staff_id=me
 eq "take the case" "$(sql "SELECT assignee_id FROM crm.\"case\" WHERE id = $case_id")" "$agent_id"
+req ag GET "/case?id=$case_id"
+has "the assignee choice starts on the case's own assignee (a stray submit keeps it)" "$BODY" "<option value=\"$agent_id\" selected>"
+has "… and the timeline says whom each assignment gave the case to" "$BODY" 'data-testid="assigned-to">→ Agent 王</span>'
 post ag /case/note "csrf=$tok" "id=$case_id" "body=Customer called too <b>twice</b>"
 eq "an internal note" "$STATUS" 303
 post ag /case/priority "csrf=$tok" "id=$case_id" priority=urgent

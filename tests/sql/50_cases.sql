@@ -2,7 +2,7 @@
 -- their follow-ups, round-robin assignment, replies from the outbox, the case
 -- api with its roles and checks, and what the web role may touch.
 BEGIN;
-SELECT plan(127);
+SELECT plan(130);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -99,6 +99,8 @@ SELECT is((SELECT array_agg(n ORDER BY staff_id) FROM (
              WHERE subject LIKE 'r__' AND category = 'complaint' GROUP BY 1) x),
           ARRAY[3, 2, 2]::bigint[], 'seven cases over three agents: 3, 2, 2');
 UPDATE auth.staff SET disabled_at = now() WHERE id = :ag2;
+SELECT is((SELECT array_agg(assignee_id ORDER BY id) FROM crm."case" WHERE subject IN ('rr2', 'rb1')),
+          ARRAY[:ag3, :ag1]::bigint[], 'a disabled member''s open cases go to the team''s next members in turn');
 INSERT INTO crm."case" (subject, category) SELECT 'rd' || i, 'complaint' FROM generate_series(1, 2) i;
 SELECT is((SELECT array_agg(assignee_id ORDER BY id) FROM crm."case" WHERE subject LIKE 'rd_'),
           ARRAY[:ag3, :ag1]::bigint[], 'a disabled member is skipped');
@@ -110,8 +112,8 @@ INSERT INTO crm."case" (subject, category, lang) VALUES ('rn', 'brand', 'en');
 SELECT is((SELECT t.name || '/' || coalesce(c.assignee_id::text, 'nobody') FROM crm."case" c JOIN crm.team t ON t.id = c.team_id
            WHERE c.subject = 'rn'), 'Customer care/nobody', 'otherwise the default rule: Customer care, unassigned while it has no members');
 SELECT is((SELECT count(*) FROM crm.case_event e JOIN crm."case" c ON c.id = e.case_id
-           WHERE c.subject LIKE 'rr_' AND e.kind = 'assign' AND e.data->>'strategy' = 'round_robin'), 4::bigint,
-          'rule assignments are on the timeline');
+           WHERE c.subject LIKE 'rr_' AND e.kind = 'assign' AND e.data->>'strategy' = 'round_robin'), 5::bigint,
+          'rule assignments are on the timeline (rr2''s twice: its agent was disabled)');
 
 ----------------------------------------------------------------- Opening from a post, via the api
 SELECT pg_temp.post('b0', :p_brand) AS b0 \gset
@@ -125,6 +127,14 @@ SELECT is(:'opened'::jsonb->>'created', 'true', 'case_open creates a case');
 SELECT ok(:'opened'::jsonb->>'ref' ~ '^C-\d{4,}$', 'it has a human number like C-1001');
 SELECT is(api.case_open(jsonb_build_object('post_id', :p1))->>'id', :c1::text, 'opening again returns the same case');
 SELECT is((SELECT count(*) FROM crm."case" WHERE post_id = :p1), 1::bigint, '…and no second one');
+SELECT pg_temp.post('pc', :p_ada) AS pc \gset
+INSERT INTO listen.post_signal (post_id, sentiment, label, complaint) VALUES (:pc, -0.9, 'negative', true)
+ON CONFLICT (post_id) DO UPDATE SET complaint = true;
+SELECT (api.case_open(jsonb_build_object('post_id', :pc))->>'id')::bigint AS cc \gset
+SELECT is((SELECT category FROM crm."case" WHERE id = :cc), 'complaint',
+          'a case opened by hand from a post the inbox shows as a complaint is a complaint (the assignment rules route it so)');
+SELECT throws_ok(format($$SELECT api.case_open(%L)$$, jsonb_build_object('post_id', :p1, 'subject', E'Refund \u202Egnp.exe')), 'PR422',
+                 'Handles and names cannot contain control or text-direction characters.', 'a subject with a right-to-left override is 422');
 SELECT is((SELECT (priority, lang, account_id = (SELECT id FROM social.account WHERE handle = 'tap-brand'),
                    root_post_id = :b0, subject)::text FROM crm."case" WHERE id = :c1),
           '(high,en,t,t,"text of p1")', 'priority given; language, account, thread root and subject from the post');
