@@ -276,6 +276,9 @@ static const char *field_label(request *r, const char *field)
         {"hours_text", "sla_hours"},     {"holidays_text", "sla_holidays"},
         {"is_default", "sla_default"},   {"member_ids", "team_members"},
         {"team_id", "team"},             {"position", "team_rule_position"},
+        {"staff_id", "assignee"},        {"state", "status"},
+        {"secret", "webhook_secret"},    {"ids", "select"},
+        {"value", "lead_value"},
     };
     const char *key = field;
     for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++)

@@ -50,12 +50,13 @@ LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   -- required where Parley harvests (the form drops an empty field: NULL);
   -- no spaces or control characters anywhere (they would reach a request line)
-  IF coalesce(p_url, '') !~ '^https?://[^/[:space:][:cntrl:]]+[^[:space:][:cntrl:]]*$'
+  IF coalesce(p_url, '') !~* '^https?://[^/[:space:][:cntrl:]]+[^[:space:][:cntrl:]]*$'
      AND (coalesce(p_url, '') <> '' OR (SELECT harvested FROM social.platform WHERE code = p_platform)) THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'The API base URL must start with http:// or https://.',
                                  HINT = 'err.account_url';
   END IF;
-  RETURN rtrim(p_url, '/');
+  -- the scheme in lower case ("HTTPS://" as typed): the token check compares origins
+  RETURN rtrim(lower(substring(p_url FROM '^[A-Za-z]+')) || substring(p_url FROM '^[A-Za-z]+(.*)$'), '/');
 END $$;
 
 -- A name shown to staff (a handle, a display name) without control or
@@ -130,7 +131,7 @@ END $$;
 -- a page being read from the old one is not recorded (its lease is taken).
 CREATE FUNCTION api.account_edit(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE st auth.staff := auth.require('marketer'); old social.account; new social.account;
+DECLARE st auth.staff := auth.require('marketer'); old social.account; new social.account; dropped boolean;
 BEGIN
   SELECT * INTO old FROM social.account WHERE id = (p->>'id')::bigint FOR UPDATE;
   IF old.id IS NULL THEN
@@ -147,7 +148,8 @@ BEGIN
   DELETE FROM social.account_credential WHERE account_id = old.id
     AND lower(substring(new.api_base_url FROM '^https?://[^/]+'))
         IS DISTINCT FROM lower(substring(old.api_base_url FROM '^https?://[^/]+'));
-  IF FOUND THEN
+  dropped := FOUND;
+  IF dropped THEN
     UPDATE social.account SET status = 'needs_reauth', status_changed_at = now(),
            status_message = 'The API base URL names another server: set a token from that server.'
     WHERE id = old.id;
@@ -158,7 +160,12 @@ BEGIN
                              lease_owner = NULL, lease_until = NULL
     WHERE account_id = old.id;
   END IF;
-  PERFORM auth.audit('account_edited', st.id, jsonb_build_object('account', old.id));
+  PERFORM auth.audit('account_edited', st.id, jsonb_strip_nulls(jsonb_build_object('account', old.id,
+    'api_base_url', CASE WHEN new.api_base_url IS DISTINCT FROM old.api_base_url
+                         THEN coalesce(old.api_base_url, '') || ' → ' || coalesce(new.api_base_url, '') END,
+    'external_id', CASE WHEN new.external_id IS DISTINCT FROM old.external_id
+                        THEN coalesce(old.external_id, '') || ' → ' || coalesce(new.external_id, '') END,
+    'token_dropped', CASE WHEN dropped THEN true END)));
   RETURN jsonb_build_object('id', old.id);
 END $$;
 

@@ -124,7 +124,7 @@ BEGIN
     'rules', coalesce((SELECT json_agg(json_build_object('id', id, 'name', name, 'selected', id = f_rule) ORDER BY name)
                        FROM listen.rule), '[]'),
     'staff', coalesce((SELECT json_agg(json_build_object('id', id, 'name', display_name) ORDER BY display_name)
-                       FROM auth.staff WHERE disabled_at IS NULL), '[]'));
+                       FROM auth.staff WHERE disabled_at IS NULL AND (auth.role_can(role)->>'triage')::boolean), '[]'));
 END $$;
 
 -- Bulk triage of inbox posts: assign (to a staff member, or nobody), add a
@@ -146,8 +146,17 @@ BEGIN
   IF act = 'assign' AND who IS NOT NULL AND NOT EXISTS (SELECT FROM auth.staff WHERE id = who AND disabled_at IS NULL) THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'No such staff member.', HINT = 'err.no_staff';
   END IF;
+  -- posts go to the people who triage them (the same roles as may do this)
+  IF act = 'assign' AND who IS NOT NULL
+     AND NOT (SELECT (auth.role_can(role)->>'triage')::boolean FROM auth.staff WHERE id = who) THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Posts are assigned to agents, marketers and admins: the people who triage them.',
+                                 HINT = 'err.triage_role';
+  END IF;
   IF act = 'tag' AND (tag = '' OR length(tag) > 40) THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'A tag is 1 to 40 characters.', HINT = 'err.tag';
+  END IF;
+  IF act = 'tag' THEN
+    PERFORM social.check_shown_name(tag);
   END IF;
   IF act NOT IN ('assign', 'tag', 'handled', 'unhandled') OR act IS NULL THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Unknown action.', HINT = 'err.unknown_action';

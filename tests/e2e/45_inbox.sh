@@ -98,6 +98,8 @@ hasnt "answered=no does not" " $(ids_of) " " $asked "
 # Bulk triage.
 req ib GET /inbox
 tok=$(csrf_of)
+post ib /inbox/bulk "csrf=$tok" "ids=$p1" action=assign "staff_id=$(sql "SELECT id FROM auth.staff WHERE username = 'e2e_analyst'")"
+eq "posts are not assigned to an analyst, who does not triage them (422)" "$STATUS" 422
 post ib /inbox/bulk "csrf=$tok" "ids=$p1" "ids=$p2" action=assign "staff_id=$admin_id" back="rule=$rule"
 eq "bulk assign redirects back to the filtered inbox" "$STATUS $(header Location)" "303 /inbox?rule=$rule"
 req ib GET "/inbox.json?mine=1"

@@ -3,7 +3,7 @@
 -- and change nothing. Adding one needs a handle and, where Parley
 -- harvests, a URL; a new token does not resume a paused account.
 BEGIN;
-SELECT plan(28);
+SELECT plan(30);
 SET LOCAL client_min_messages = warning;
 
 SELECT auth.user_add(u, u, r::auth.staff_role, '$argon2id$v=19$m=19456,t=2,p=1$x$y')
@@ -33,6 +33,8 @@ SELECT is((SELECT count(*) FROM ingest.stream WHERE account_id = :acc AND state 
 SELECT throws_ok(format($$SELECT ingest.record_page(%s, 'tap-h', 'statuses', 'https://old.example/x', 200, '{}', '[]', '{"max_id": "4"}',
                                                      false, NULL, NULL)$$, (SELECT id FROM ingest.stream WHERE account_id = :acc AND kind = 'own_posts')),
                  'PR409', NULL, '… and a page read from the old one is not recorded');
+SELECT is(social.account_base_url('mastodon', 'HTTPS://Mastodon.example/'), 'https://Mastodon.example',
+          'a scheme typed in capitals is taken, written in lower case');
 SELECT throws_ok(format($$SELECT api.account_edit('{"id": %s, "api_base_url": "ftp://x"}')$$, :acc), 'PR422', NULL,
                  'a base URL that is not http(s) is refused');
 SELECT is((SELECT api_base_url || '|' || external_id FROM social.account WHERE id = :acc), 'https://new.example|21',
@@ -84,6 +86,9 @@ SELECT api.account_edit(jsonb_build_object('id', :acc2, 'api_base_url', 'https:/
 SELECT is((SELECT count(*) FROM social.account_credential WHERE account_id = :acc2), 0::bigint,
           'another server drops it (a marketer cannot send an admin''s token to a host of their own)');
 SELECT is((SELECT status FROM social.account WHERE id = :acc2), 'needs_reauth', '… and the account waits for a token from there');
+SELECT is((SELECT detail FROM auth.audit_log WHERE event = 'account_edited' ORDER BY id DESC LIMIT 1),
+          jsonb_build_object('account', :acc2, 'api_base_url', 'https://OLD.example/api → https://old.example.evil.test', 'token_dropped', true),
+          '… which the audit log records with the old and new address');
 
 SELECT set_config('parley.session', 'tok-tap_acc_a', true);
 SELECT throws_ok(format($$SELECT api.account_edit('{"id": %s, "api_base_url": "https://x.example"}')$$, :acc), 'PR403', NULL,
