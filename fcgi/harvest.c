@@ -36,6 +36,7 @@ typedef struct transfer {
     buf body;
     json_t *headers;
     bool too_big;
+    bool refused; /* its address was not public (netguard.h) */
     int pages;
 } transfer;
 
@@ -117,7 +118,7 @@ static bool start_page(harvester *h, transfer *t)
     curl_easy_setopt(t->easy, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(t->easy, CURLOPT_USERAGENT, "Parley-harvester/1");
     curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    net_guard(t->easy);
+    net_guard(t->easy, &t->refused);
     curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
     curl_multi_add_handle(h->multi, t->easy);
     return true;
@@ -132,7 +133,7 @@ static bool finish_page(harvester *h, transfer *t, CURLcode rc)
     long status = 0;
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     if (rc != CURLE_OK) {
-        record_failure(h, t, "network", t->too_big ? "response larger than 32 MiB" : curl_easy_strerror(rc), NULL);
+        record_failure(h, t, "network", t->too_big ? "response larger than 32 MiB" : net_error(rc, t->refused), NULL);
         return false;
     }
     int remaining;

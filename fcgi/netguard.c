@@ -86,9 +86,9 @@ bool net_listed(const struct sockaddr *sa, const char *list)
 
 static curl_socket_t open_checked(void *clientp, curlsocktype purpose, struct curl_sockaddr *a)
 {
-    (void)clientp;
     if (purpose == CURLSOCKTYPE_IPCXN && !net_public(&a->addr) &&
         !net_listed(&a->addr, getenv("PARLEY_LOCAL_APIS"))) {
+        *(bool *)clientp = true;
         char where[INET6_ADDRSTRLEN + 16];
         net_describe(&a->addr, where, sizeof where);
         fprintf(stderr, "parley: refused to connect to %s: not a public address (PARLEY_LOCAL_APIS lists the local ones allowed)\n",
@@ -98,8 +98,16 @@ static curl_socket_t open_checked(void *clientp, curlsocktype purpose, struct cu
     return socket(a->family, a->socktype, a->protocol);
 }
 
-void net_guard(CURL *easy)
+void net_guard(CURL *easy, bool *refused)
 {
+    *refused = false;
     curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, open_checked);
-    curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, NULL);
+    curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, refused);
+}
+
+const char *net_error(CURLcode rc, bool refused)
+{
+    return refused ? "the API base URL leads to an address that is not public (this machine, a private network or "
+                     "link-local): refused"
+                   : curl_easy_strerror(rc);
 }

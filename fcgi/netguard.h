@@ -21,7 +21,12 @@ bool net_listed(const struct sockaddr *sa, const char *list);
 /* "ADDRESS:PORT" of an address, as the list writes it, into out. */
 void net_describe(const struct sockaddr *sa, char *out, size_t size);
 
-/* Refuse a transfer's connections to addresses neither public nor listed. */
-void net_guard(CURL *easy);
+/* Refuse a transfer's connections to addresses neither public nor listed;
+ * *refused (cleared here) says afterwards whether that is why it failed. */
+void net_guard(CURL *easy, bool *refused);
+
+/* What a failed transfer's stream or reply records: curl's words, or why an
+ * address was refused. */
+const char *net_error(CURLcode rc, bool refused);
 
 #endif

@@ -40,6 +40,7 @@ typedef struct outgoing {
     bool interrupted;        /* the last attempt ended with nothing recorded (its harvester died) */
     const char *send_error;  /* with lookup after a send: what the send was answered */
     bool send_permanent;
+    bool refused;            /* its address was not public (netguard.h) */
 } outgoing;
 
 struct publisher {
@@ -177,7 +178,7 @@ static bool start(publisher *p, outgoing *s)
     curl_easy_setopt(s->easy, CURLOPT_TIMEOUT, (long)SEND_TIMEOUT);
     curl_easy_setopt(s->easy, CURLOPT_USERAGENT, "Parley-harvester/1");
     curl_easy_setopt(s->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-    net_guard(s->easy);
+    net_guard(s->easy, &s->refused);
     curl_easy_setopt(s->easy, CURLOPT_NOSIGNAL, 1L);
     curl_multi_add_handle(p->multi, s->easy);
     return true;
@@ -199,10 +200,10 @@ static bool finish(publisher *p, outgoing *s, CURLcode rc)
     curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
     if (rc != CURLE_OK) { /* no answer: the next attempt looks (or repeats the key) first */
         if (!s->lookup && !settles_later(s)) { /* ... unless it can do neither */
-            record_failed(p, s, arena_printf(a, "%s (%s)", resend_needs_staff, curl_easy_strerror(rc)), true, NULL);
+            record_failed(p, s, arena_printf(a, "%s (%s)", resend_needs_staff, net_error(rc, s->refused)), true, NULL);
             return false;
         }
-        record_failed(p, s, s->lookup && s->send_error ? s->send_error : curl_easy_strerror(rc), false, NULL);
+        record_failed(p, s, s->lookup && s->send_error ? s->send_error : net_error(rc, s->refused), false, NULL);
         return false;
     }
     json_t *body = json_loadb(s->body.data ? s->body.data : "", s->body.len, 0, NULL);
