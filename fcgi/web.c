@@ -208,7 +208,14 @@ void send_body(request *r, int status, const char *content_type, const char *bod
 
 void redirect(request *r, const char *location)
 {
-    buf_printf(&r->headers, "Location: %s\r\n", location);
+    /* a header is ASCII: bytes of UTF-8 text (a path typed in Chinese) go percent-encoded */
+    buf_puts(&r->headers, "Location: ");
+    for (const unsigned char *c = (const unsigned char *)location; *c; c++)
+        if (*c >= 0x80)
+            buf_printf(&r->headers, "%%%02X", *c);
+        else
+            buf_putc(&r->headers, (char)*c);
+    buf_puts(&r->headers, "\r\n");
     finish(r, 303, NULL, NULL, 0);
 }
 

@@ -293,6 +293,9 @@ eq "an unknown Host is refused by nginx (421)" "$STATUS" 421
 req u GET /login
 post u /language "csrf=$(csrf_of)" "lang=en" "back=/	/evil.example"
 eq "a tab in back= does not open a redirect" "$(header Location)" /
+req u GET /login
+post u /language "csrf=$(csrf_of)" "lang=en" "back=/inbox?tag=退款"
+eq "a redirect to an address with Chinese in it goes percent-encoded (a header is ASCII)" "$(header Location)" "/inbox?tag=%E9%80%80%E6%AC%BE"
 req u GET /login -A $'Mozilla\xff\xfe'
 req u POST /login -A $'Mozilla\xff\xfe' -H "Origin: $ORIGIN" --data-urlencode "csrf=$(csrf_of)" \
   --data-urlencode "username=e2e_admin" --data-urlencode "password=$PW"
