@@ -32,6 +32,7 @@ prio=$(sql "SELECT priority FROM crm.\"case\" WHERE id = $case_id")
 req ag GET "/case?id=$case_id" -H "Accept-Language: zh-CN"
 has "the case page marks the case's own priority in its choice" "$BODY" "<option value=\"$prio\" selected>"
 check "… and, in Chinese, names the states to move to in words" grep -qE 'data-testid="to-[a-z]+">→ (新建|处理中|待回复|已解决|已关闭)<' <<<"$BODY"
+check "… and says the time left in Chinese word order (剩余 N 分钟)" grep -qE '>剩余 [0-9]+ 分钟</span>' <<<"$BODY"
 req ag GET "/case?id=$case_id"
 nobody=$(grep -oE '<option value="[a-z]*"( selected)?>'"$(jq -r '.nobody' "$PARLEY_ROOT_DIR/templates/i18n/en.json")"'</option>' <<<"$BODY" | sed 's/.*value="\([a-z]*\)".*/\1/')
 post ag /case/assign "csrf=$tok" "id=$case_id" staff_id=me
