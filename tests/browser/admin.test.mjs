@@ -2,25 +2,13 @@
 // cannot read and the way back to the form, a team with a ticked member.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { chromium } from 'playwright-core';
+import { base, artifacts, openPage, signIn } from './browser.mjs';
 
-const base = `http://127.0.0.1:${process.env.PARLEY_HTTP_PORT}`;
-const artifacts = new URL('./artifacts/', import.meta.url).pathname;
 let browser, page;
 
 before(async () => {
-  mkdirSync(artifacts, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  page = await (await browser.newContext({ locale: 'en-US' })).newPage();
-  await page.goto(`${base}/login`);
-  await page.fill('input[name=username]', process.env.ADMIN_USER);
-  await page.fill('input[name=password]', process.env.BROWSER_PASSWORD);
-  await Promise.all([page.waitForURL(`${base}/dashboard`), page.click('button[type=submit] >> text=Sign in')]);
+  ({ browser, page } = await openPage());
+  await signIn(page, process.env.ADMIN_USER, process.env.BROWSER_PASSWORD);
 });
 after(async () => { await browser?.close(); });
 

@@ -3,26 +3,14 @@
 // suggestion → resolve. Screenshots in tests/browser/artifacts/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { chromium } from 'playwright-core';
+import { base, artifacts, openPage, signIn } from './browser.mjs';
 
-const base = `http://127.0.0.1:${process.env.PARLEY_HTTP_PORT}`;
-const artifacts = new URL('./artifacts/', import.meta.url).pathname;
 const postId = process.env.CASE_POST_ID;
 let browser, page;
 
 before(async () => {
-  mkdirSync(artifacts, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-           '--disable-component-update', '--disable-sync'],
-  });
-  page = await (await browser.newContext({ locale: 'en-US' })).newPage();
-  await page.goto(`${base}/login`);
-  await page.fill('input[name=username]', process.env.AGENT_USER);
-  await page.fill('input[name=password]', process.env.BROWSER_PASSWORD);
-  await Promise.all([page.waitForURL(`${base}/dashboard`), page.click('button[type=submit] >> text=Sign in')]);
+  ({ browser, page } = await openPage());
+  await signIn(page, process.env.AGENT_USER, process.env.BROWSER_PASSWORD);
 });
 after(async () => { await browser?.close(); });
 

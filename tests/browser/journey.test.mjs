@@ -2,23 +2,12 @@
 // keep screenshots as artifacts (tests/browser/artifacts/).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { chromium } from 'playwright-core';
+import { base, artifacts, openPage } from './browser.mjs';
 
-const base = `http://127.0.0.1:${process.env.PARLEY_HTTP_PORT}`;
-const artifacts = new URL('./artifacts/', import.meta.url).pathname;
 const user = process.env.BROWSER_USER, password = process.env.BROWSER_PASSWORD;
 let browser, page;
 
-before(async () => {
-  mkdirSync(artifacts, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  page = await (await browser.newContext({ locale: 'en-US' })).newPage();
-});
+before(async () => { ({ browser, page } = await openPage()); });
 after(async () => { await browser?.close(); });
 
 test('a wrong password is refused with a message beside the form', async () => {
