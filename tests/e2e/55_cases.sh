@@ -42,7 +42,8 @@ post ag /case/assign "csrf=$tok" "id=$case_id" staff_id=me
 eq "take the case" "$(sql "SELECT assignee_id FROM crm.\"case\" WHERE id = $case_id")" "$agent_id"
 req ag GET "/case?id=$case_id"
 has "the assignee choice starts on the case's own assignee (a stray submit keeps it)" "$BODY" "<option value=\"$agent_id\" selected>"
-has "… and the timeline says whom each assignment gave the case to" "$BODY" 'data-testid="assigned-to">→ Agent 王</span>'
+has "… and the timeline says whom each assignment gave the case to" "$BODY" \
+  "data-testid=\"assigned-to\">→ $(sql "SELECT display_name FROM auth.staff WHERE id = $agent_id")</span>"
 post ag /case/note "csrf=$tok" "id=$case_id" "body=Customer called too <b>twice</b>"
 eq "an internal note" "$STATUS" 303
 post ag /case/priority "csrf=$tok" "id=$case_id" priority=urgent
