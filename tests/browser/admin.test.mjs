@@ -13,17 +13,18 @@ before(async () => {
 after(async () => { await browser?.close(); });
 
 // The "New SLA policy" card's form.
-const newPolicy = () => page.locator('section.card', { has: page.locator('h2', { hasText: 'New SLA policy' }) });
+// Types a new policy into the "New SLA policy" form (fields by name) and returns the form.
+async function typeNewPolicy(fields) {
+  const form = page.locator('section.card', { has: page.locator('h2', { hasText: 'New SLA policy' }) });
+  for (const [name, value] of Object.entries({ first_response_minutes: '30', resolution_minutes: '240', ...fields }))
+    await form.locator(`[name=${name}]`).fill(value);
+  return form;
+}
 
 test('an admin types a policy\'s opening hours and holidays, and the page shows them back', async () => {
   await page.goto(`${base}/sla`);
-  const form = newPolicy();
-  await form.locator('input[name=name]').fill('Browser weekend desk');
-  await form.locator('input[name=first_response_minutes]').fill('30');
-  await form.locator('input[name=resolution_minutes]').fill('240');
-  await form.locator('input[name=tz]').fill('asia/shanghai');
-  await form.locator('textarea[name=hours_text]').fill('6-7 10:00-16:00\n1-5 18:00-22:00');
-  await form.locator('textarea[name=holidays_text]').fill('2026-10-01 National Day');
+  const form = await typeNewPolicy({ name: 'Browser weekend desk', tz: 'asia/shanghai',
+                                     hours_text: '6-7 10:00-16:00\n1-5 18:00-22:00', holidays_text: '2026-10-01 National Day' });
   await Promise.all([page.waitForURL(`${base}/sla`), form.locator('button[type=submit]').click()]);
   const card = page.locator('section.card', { has: page.locator('h2', { hasText: 'Browser weekend desk' }) });
   assert.match(await card.locator('p').first().textContent(), /Asia\/Shanghai/);
@@ -32,12 +33,7 @@ test('an admin types a policy\'s opening hours and holidays, and the page shows 
 });
 
 test('a line it cannot read is refused naming it, with a way back to the form', async () => {
-  const form = newPolicy();
-  await form.locator('input[name=name]').fill('Browser bad hours');
-  await form.locator('input[name=first_response_minutes]').fill('30');
-  await form.locator('input[name=resolution_minutes]').fill('240');
-  await form.locator('input[name=tz]').fill('UTC');
-  await form.locator('textarea[name=hours_text]').fill('Mon-Fri 9-5');
+  const form = await typeNewPolicy({ name: 'Browser bad hours', tz: 'UTC', hours_text: 'Mon-Fri 9-5' });
   await form.locator('button[type=submit]').click();
   await page.waitForSelector('[data-testid=error-message]');
   assert.match(await page.textContent('[data-testid=error-detail]'), /"Mon-Fri 9-5"/);
