@@ -125,16 +125,17 @@ END $$;
 -- Holidays as typed, one a line: a date and, after it, its name.
 CREATE OR REPLACE FUNCTION crm.holidays_from_text(p_text text) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
-DECLARE bad text;
+DECLARE bad text; out jsonb;
 BEGIN
-  SELECT line INTO bad FROM crm.text_lines(p_text, '^\s*([0-9]{4}-[0-9]{2}-[0-9]{2})(?:\s+(.*\S))?\s*$')
-  WHERE m IS NULL OR NOT crm.holiday_date_ok(m[1]) OR length(m[2]) > 200 ORDER BY n LIMIT 1;
+  WITH lines AS (SELECT * FROM crm.text_lines(p_text, '^\s*([0-9]{4}-[0-9]{2}-[0-9]{2})(?:\s+(.*\S))?\s*$'))
+  SELECT (SELECT line FROM lines WHERE m IS NULL OR NOT crm.holiday_date_ok(m[1]) OR length(m[2]) > 200 ORDER BY n LIMIT 1),
+         coalesce((SELECT jsonb_agg(jsonb_build_object('day', m[1], 'name', coalesce(m[2], '')) ORDER BY n) FROM lines), '[]')
+  INTO bad, out;
   IF bad IS NOT NULL THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = format('Cannot read the holiday line "%s": write a real date from 2000 to 2100 and a name of at most 200 characters, such as 2026-10-01 National Day.', left(bad, 80)),
                                  HINT = 'err.sla_holiday_line';
   END IF;
-  RETURN coalesce((SELECT jsonb_agg(jsonb_build_object('day', m[1], 'name', coalesce(m[2], '')) ORDER BY n)
-                   FROM crm.text_lines(p_text, '^\s*([0-9]{4}-[0-9]{2}-[0-9]{2})(?:\s+(.*\S))?\s*$')), '[]');
+  RETURN out;
 END $$;
 
 -- A calendar's hours written back the way crm.hours_from_text reads them,

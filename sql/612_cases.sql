@@ -7,8 +7,6 @@ LANGUAGE sql STABLE AS $$
                   'Post ' || p_post)
 $$;
 
--- Whatever the inserter left out comes from the post (thread root, account,
--- language, the author's contact) and the SLA policy (due times from now).
 -- What a post is about, for a case opened from it by hand: a complaint when a
 -- complaint rule matched it or its sentiment says so (as the inbox shows it),
 -- else the category of the first rule that matched it; the assignment rules
@@ -20,6 +18,8 @@ LANGUAGE sql STABLE AS $$
                     ORDER BY u.category = 'complaint' DESC, u.id LIMIT 1) END
 $$;
 
+-- Whatever the inserter left out comes from the post (thread root, account,
+-- language, the author's contact, what it is about) and the SLA policy (due times from now).
 CREATE OR REPLACE FUNCTION crm.case_defaults() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE po record; pol crm.sla_policy;

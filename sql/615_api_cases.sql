@@ -425,20 +425,22 @@ BEGIN
   IF NOT p ? 'holidays' AND p ? 'holidays_text' THEN
     p := p || jsonb_build_object('holidays', crm.holidays_from_text(p->>'holidays_text'));
   END IF;
+  IF jsonb_typeof(coalesce(p->'hours', '[]')) <> 'array' OR jsonb_typeof(coalesce(p->'holidays', '[]')) <> 'array' THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Hours are a day 1-7 with HH:MM start before end; holidays are YYYY-MM-DD dates.',
+                                 HINT = 'err.sla_hours';
+  END IF;
   IF nm IS NULL OR nm = '' OR length(nm) > 200 THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'A policy needs a name (200 characters at most).', HINT = 'err.sla_name';
   END IF;
   PERFORM social.check_shown_name(nm);
-  PERFORM social.check_shown_name(d->>'name')
-  FROM jsonb_array_elements(CASE jsonb_typeof(p->'holidays') WHEN 'array' THEN p->'holidays' ELSE '[]' END) d;
+  PERFORM social.check_shown_name(d->>'name') FROM jsonb_array_elements(coalesce(p->'holidays', '[]')) d;
   IF coalesce(p->>'first_response_minutes', '') !~ '^[0-9]{1,6}$' OR coalesce(p->>'resolution_minutes', '') !~ '^[0-9]{1,6}$'
      OR (p->>'first_response_minutes')::integer NOT BETWEEN 1 AND 525600
      OR (p->>'resolution_minutes')::integer NOT BETWEEN 1 AND 525600 THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Targets are whole minutes from 1 to 525600.', HINT = 'err.sla_targets';
   END IF;
   -- as many as the page's form can show and send back again
-  IF jsonb_array_length(CASE jsonb_typeof(p->'hours') WHEN 'array' THEN p->'hours' ELSE '[]' END) > 70
-     OR jsonb_array_length(CASE jsonb_typeof(p->'holidays') WHEN 'array' THEN p->'holidays' ELSE '[]' END) > 500 THEN
+  IF jsonb_array_length(coalesce(p->'hours', '[]')) > 70 OR jsonb_array_length(coalesce(p->'holidays', '[]')) > 500 THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'A policy has at most 70 opening hours and 500 holidays.', HINT = 'err.sla_too_many';
   END IF;
   IF p->'hours' IS NULL OR p->'hours' = '[]'::jsonb THEN
@@ -447,8 +449,7 @@ BEGIN
   END IF;
   fr := (p->>'first_response_minutes')::integer;
   res := (p->>'resolution_minutes')::integer;
-  IF jsonb_typeof(coalesce(p->'hours', '[]')) <> 'array' OR jsonb_typeof(coalesce(p->'holidays', '[]')) <> 'array'
-     OR EXISTS (SELECT FROM jsonb_array_elements(coalesce(p->'hours', '[]')) h
+  IF EXISTS (SELECT FROM jsonb_array_elements(p->'hours') h
                 WHERE coalesce(h->>'dow', '') !~ '^[1-7]$'
                    OR coalesce(h->>'start', '') !~ '^([01][0-9]|2[0-3]):[0-5][0-9]$'
                    OR coalesce(h->>'end', '') !~ '^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$'
