@@ -103,6 +103,9 @@ void net_guard(CURL *easy, bool *refused)
     *refused = false;
     curl_easy_setopt(easy, CURLOPT_OPENSOCKETFUNCTION, open_checked);
     curl_easy_setopt(easy, CURLOPT_OPENSOCKETDATA, refused);
+    /* No proxy from the environment (http_proxy, ALL_PROXY): the check above
+     * would see only the proxy's address, and the proxy would go anywhere. */
+    curl_easy_setopt(easy, CURLOPT_PROXY, "");
 }
 
 const char *net_error(CURLcode rc, bool refused)

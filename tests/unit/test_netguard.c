@@ -7,6 +7,8 @@
 
 #include <cmocka.h>
 
+#include <stdlib.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
@@ -77,12 +79,36 @@ static void listed_exceptions(void **state)
     assert_string_equal(text, "[::1]:8090");
 }
 
+/* A proxy named in the environment is not used: the transfer's own target
+ * is checked. Here the proxy is an allowed local address, the target a
+ * private one; through the proxy the connection would be attempted. */
+static void environment_proxy_ignored(void **state)
+{
+    (void)state;
+    setenv("http_proxy", "http://127.0.0.1:9", 1);
+    setenv("PARLEY_LOCAL_APIS", "127.0.0.1:9", 1);
+    CURL *easy = curl_easy_init();
+    assert_non_null(easy);
+    bool refused;
+    net_guard(easy, &refused);
+    curl_easy_setopt(easy, CURLOPT_URL, "http://10.1.2.3:8080/");
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT, 2L);
+    CURLcode rc = curl_easy_perform(easy);
+    assert_int_not_equal(rc, CURLE_OK);
+    assert_true(refused);
+    assert_string_equal(net_error(rc, refused), net_error(CURLE_COULDNT_CONNECT, true));
+    curl_easy_cleanup(easy);
+    unsetenv("http_proxy");
+    unsetenv("PARLEY_LOCAL_APIS");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(public_addresses),
         cmocka_unit_test(closed_addresses),
         cmocka_unit_test(listed_exceptions),
+        cmocka_unit_test(environment_proxy_ignored),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
