@@ -42,6 +42,10 @@ void h_login_form(request *r)
         redirect(r, "/dashboard");
         return;
     }
+    if (json_object_get(r->args, "why") && !r->json) { /* the one reason: session_ended */
+        login_form(r, 200, "err.session_ended", NULL);
+        return;
+    }
     send_document(r, 200, NULL, "login");
 }
 
@@ -102,9 +106,10 @@ void h_logout(request *r)
 {
     api_result res = call_api(r, "logout", r->args, API_CHANGE);
     /* A refused sign-out of a session that is gone already (a double click:
-     * the second carries the ended session's CSRF token) has nothing left to
-     * protect: it is answered as the first one was. */
-    if (res.status == 403 && call_api(r, NULL, NULL, API_READ).status == 200 && !r->viewer) {
+     * the second carries the ended session's CSRF token: 401, or 403 when
+     * its cookie is gone too) has nothing left to protect: it is answered as
+     * the first one was. */
+    if ((res.status == 401 || res.status == 403) && call_api(r, NULL, NULL, API_READ).status == 200 && !r->viewer) {
         audit_refusal(r, 403, "logout_stale");
         res = (api_result){.status = 200, .doc_text = "{\"ok\":true}"};
     }

@@ -18,11 +18,12 @@ void h_root(request *r)
     redirect(r, "/dashboard");
 }
 
-/* Shared error path: a missing or expired session sends browsers to sign-in. */
+/* Shared error path: a missing or expired session sends browsers to sign-in,
+ * which says that the session ended when the browser still had one. */
 static void fail(request *r, const api_result *res)
 {
     if (res->status == 401 && !r->json) {
-        redirect(r, "/login");
+        redirect(r, *r->session ? "/login?why=session_ended" : "/login");
         return;
     }
     if (!r->viewer && *r->session)

@@ -11,6 +11,8 @@
 static const char *const languages[] = {"en", "zh-CN", NULL};
 
 static const param_spec no_params[] = {{NULL}};
+static const char *const login_reasons[] = {"session_ended", NULL};
+static const param_spec login_form_params[] = {{"why", P_ENUM, 0, 0, false, login_reasons}, {NULL}};
 static const param_spec login_params[] = {
     {"username", P_TEXT, 1, 64, true, NULL},
     {"password", P_TEXT, 1, 1024, true, NULL},
@@ -224,7 +226,7 @@ static const param_spec keyset_params[] = {
 static const route routes[] = {
     {M_GET, "/health", h_health, NULL, NULL, NULL, no_params},
     {M_GET, "/", h_root, NULL, NULL, NULL, no_params},
-    {M_GET, "/login", h_login_form, NULL, "login", NULL, no_params},
+    {M_GET, "/login", h_login_form, NULL, "login", NULL, login_form_params},
     {M_POST, "/login", h_login, NULL, "login", "/dashboard", login_params},
     {M_POST, "/logout", h_logout, "logout", NULL, "/login", no_params},
     {M_POST, "/language", h_language, "set_language", NULL, "/", language_params},

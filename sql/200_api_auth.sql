@@ -195,6 +195,12 @@ DECLARE expected text := coalesce((SELECT csrf_token FROM auth.current), cookie_
 BEGIN
   IF coalesce(expected, '') = '' OR coalesce(submitted, '') = ''
      OR sha256(convert_to(submitted, 'UTF8')) <> sha256(convert_to(expected, 'UTF8')) THEN
+    -- A session cookie that no longer signs anyone in: the form is not at
+    -- fault, the session ended (timed out, revoked); browsers go to sign-in.
+    IF coalesce(current_setting('parley.session', true), '') <> ''
+       AND NOT EXISTS (SELECT FROM auth.current) THEN
+      RAISE SQLSTATE 'PR401' USING MESSAGE = 'Your session has ended. Sign in again.', HINT = 'err.session_ended';
+    END IF;
     RAISE SQLSTATE 'PR403' USING MESSAGE = 'This form has expired. Reload the page and try again.',
                                  HINT = 'err.csrf';
   END IF;

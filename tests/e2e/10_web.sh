@@ -155,10 +155,20 @@ token=$(csrf_of)
 post a /sessions/revoke "csrf=$token" "id=abc"
 eq "revoke with a non-numeric id is 422" "$STATUS" 422
 has "… naming the field" "$BODY" "id"
+req b GET /sessions
+b_token=$(csrf_of)   # a form the other browser has open
 post a /sessions/revoke "csrf=$token" "id=$other"
 eq "revoking the other session redirects back" "$STATUS" 303
 req b GET /dashboard
 eq "the revoked browser is signed out" "$STATUS" 303
+has "… to a sign-in page that says why" "$HEADERS" "Location: /login?why=session_ended"
+post b /sessions/revoke "csrf=$b_token" "id=$other"
+has "a form sent after the session ended leads to sign-in too, not to 'form expired'" "$HEADERS" "Location: /login?why=session_ended"
+req b GET "/login?why=session_ended"
+has "… where the page says that the session ended" "$BODY" "Your session has ended. Sign in again."
+req b POST /sessions/revoke.json -H "Origin: $ORIGIN" --data-urlencode "csrf=$b_token" -d "id=$other"
+eq "… and a JSON client gets 401" "$STATUS" 401
+has "… saying so" "$BODY" "Your session has ended"
 echo "# time zone: pages show times in the staff member's zone"
 req a GET /sessions.json
 started=$(jq -r '.sessions[0].created_at' <<<"$BODY")

@@ -1,6 +1,6 @@
 -- Sessions, CSRF, roles, throttling and the audit log, through the api functions.
 BEGIN;
-SELECT plan(31);
+SELECT plan(33);
 
 CREATE FUNCTION pg_temp.as_browser(token text, ip text DEFAULT '203.0.113.7') RETURNS void LANGUAGE sql AS $$
   SELECT set_config('parley.session', token, true), set_config('parley.ip', ip, true)
@@ -43,6 +43,10 @@ SELECT pg_temp.as_browser(repeat('b', 64));
 UPDATE auth.session SET last_seen_at = now() - interval '3 hours' WHERE token_hash = sha256(convert_to(repeat('b',64), 'UTF8'));
 SELECT is(api.viewer(), NULL, 'an idle session has expired');
 SELECT throws_ok($$SELECT api.dashboard()$$, 'PR401', NULL, 'expired session cannot read the dashboard');
+SELECT throws_ok($$SELECT api.csrf_check('csrf-b', 'anon')$$, 'PR401', 'Your session has ended. Sign in again.',
+                 'a form sent with an expired session: the session ended, not the form');
+SELECT pg_temp.as_browser('');
+SELECT throws_ok($$SELECT api.csrf_check('csrf-b', 'anon')$$, 'PR403', NULL, 'no session cookie at all: a wrong token is a forged or stale form');
 
 -- Roles are enforced inside the api.
 SELECT pg_temp.as_browser('');
