@@ -65,13 +65,25 @@ static int hub_verify(delivery *d, const char *cgi_header, const char *header_na
 static int meta_verify(delivery *d) { return hub_verify(d, "HTTP_X_HUB_SIGNATURE_256", "X-Hub-Signature-256"); }
 static int mastodon_verify(delivery *d) { return hub_verify(d, "HTTP_X_HUB_SIGNATURE", "X-Hub-Signature"); }
 
+/* Letters, digits and the few marks of base64 and URL-safe tokens: what X's
+ * crc_token and WeChat's ids are made of. Never a JSON object or anything
+ * that would split a character or a log line. */
+static bool token_chars(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    return n > 0 && n <= max && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_.-") == n;
+}
+
 /* ---------- X Account Activity API ---------- */
 
+/* The answer is the HMAC that x_verify accepts as a body's signature: a
+ * token that could be a delivery's body (JSON) would let anyone have any
+ * delivery signed, so tokens are X's kind only. */
 static int x_handshake(delivery *d)
 {
     const char *crc = param(d, "crc_token");
-    if (!crc || !printable(crc, 512))
-        return refuse(d, 400, "expected a crc_token parameter");
+    if (!crc || !token_chars(crc, 128))
+        return refuse(d, 400, "expected a crc_token parameter (letters, digits, + / = _ . -; at most 128)");
     if (d->acct->nsecrets == 0)
         return refuse(d, 401, "no secret is set for this account");
     char token[HS_X_CRC_MAX];
@@ -164,6 +176,11 @@ static int wechat_verify(delivery *d)
     const char *et = param(d, "encrypt_type");
     bool safe = param(d, "msg_signature") || (et && !strcmp(et, "aes"));
     const char *msg = d->body;
+    /* The plain signature covers no body, and WeChat puts it in the URL in
+     * every mode: an account with an EncodingAESKey takes envelopes only. */
+    for (int i = 0; !safe && i < d->acct->nsecrets; i++)
+        if (d->acct->secrets[i].aes_key)
+            return refuse(d, 401, "this account has an EncodingAESKey: only encrypted messages (msg_signature) are taken");
     if (safe) {
         if (!wx_well_formed(d->body, d->len))
             return refuse(d, 400, "body is not well-formed WeChat XML");
@@ -184,14 +201,18 @@ static int wechat_verify(delivery *d)
     /* WeChat's own de-duplication keys: MsgId, or sender + time for events. */
     const char *id = xml_field(d, msg, "MsgId");
     if (id && *id) {
-        d->delivery_id = arena_printf(d->a, "msg:%.100s", id);
+        if (!token_chars(id, 100))
+            return refuse(d, 400, "MsgId is not a WeChat message id (letters and digits, at most 100)");
+        d->delivery_id = arena_printf(d->a, "msg:%s", id);
         return 0;
     }
     const char *from = xml_field(d, msg, "FromUserName"), *at = xml_field(d, msg, "CreateTime");
     const char *event = xml_field(d, msg, "Event");
     if (!from || !*from || !at || !*at)
         return refuse(d, 400, "message without MsgId, FromUserName or CreateTime");
-    d->delivery_id = arena_printf(d->a, "event:%.64s:%.20s:%.40s", from, at, event ? event : "");
+    if (!token_chars(from, 64) || !token_chars(at, 20) || (event && *event && !token_chars(event, 40)))
+        return refuse(d, 400, "FromUserName, CreateTime or Event is not of WeChat's form (letters and digits)");
+    d->delivery_id = arena_printf(d->a, "event:%s:%s:%s", from, at, event ? event : "");
     return 0;
 }
 

@@ -140,6 +140,12 @@ hook POST "/hooks/x/$XA" "$H/x.json" -H "x-twitter-webhooks-signature: sha256=$(
 eq "signed X delivery: 200" "$STATUS" 200
 hook POST "/hooks/x/$XA" "$H/x.json" -H "x-twitter-webhooks-signature: sha256=$(hmac_b64 other "$H/x.json")"
 eq "forged X delivery: 401" "$STATUS" 401
+# The CRC answer is the HMAC a delivery's signature is: a token that is a JSON
+# body would have the endpoint sign a forged delivery.
+printf '{"for_user_id":"5005","tweet_create_events":[]}' >"$H/x-forged.json"
+hook GET "/hooks/x/$XA?crc_token=$(jq -sRr @uri "$H/x-forged.json")" ""
+eq "an X CRC token that is not X's kind (a JSON body) is refused: 400" "$STATUS" 400
+hasnt "…and nothing is signed" "$BODY" "response_token"
 
 # ---- Mastodon: a status edit delivered before its creation
 status_json() { jq -c --arg t "$1" --arg e "$2" '{event: $e, created_at: "2026-11-23T10:00:00.000Z",
@@ -198,6 +204,19 @@ eq "…its decrypted payload stored beside the raw body" \
   "msg:4363689963896700987 true"
 hook POST "/hooks/wechat/$WCA?msg_signature=0000000000000000000000000000000000000000&timestamp=$ts&nonce=$(v "$dv.nonce")&encrypt_type=aes" "$WX/messages/encrypted_push_wecom.xml"
 eq "…with a forged msg_signature: 401" "$STATUS" 401
+# The plain signature signs no body and travels in every URL: an account with
+# an EncodingAESKey takes envelopes only.
+hook POST "/hooks/wechat/$WCA?signature=$(sig "$token" "$ts" p1)&timestamp=$ts&nonce=p1" "$WX/messages/text_message.xml"
+eq "a plaintext message to an account with an EncodingAESKey: 401" "$STATUS" 401
+has "…saying that it takes encrypted messages only" "$BODY" "only encrypted messages"
+sed 's|<MsgId>[0-9]*</MsgId>|<MsgId>1234567890中文</MsgId>|' "$WX/messages/text_message.xml" >"$H/wx-odd-id.xml"
+hook POST "/hooks/wechat/$WXA?signature=$(sig test "$ts" n6)&timestamp=$ts&nonce=n6" "$H/wx-odd-id.xml"
+eq "a WeChat MsgId that is not WeChat's form: 400 (not a 503 the platform would retry for ever)" "$STATUS" 400
+hook GET "/hooks/x/$XA%0Arid=fake%20hook=x/1%20status=200?crc_token=abc" ""
+eq "a newline in a webhook path cannot start a forged line in the hooks log" "$(cat "$PARLEY_VAR"/log/hooks*.log | grep -c '^rid=fake')" 0
+sleep 1.2   # nginx writes its access log every second
+hasnt "webhook query strings (tokens, WeChat signatures) stay out of nginx's access log" \
+  "$(cat "$PARLEY_VAR/log/nginx-access.log")" "nonce=p1"
 
 # ---- Standard Webhooks (the brand's shop); published vector first
 printf '%s' '{"test": 2432232314}' >"$H/sw-vector.json"
@@ -269,7 +288,7 @@ eq "audit log records each change" "$(sql "SELECT count(*) FROM auth.audit_log W
 
 # ---- every rejection was counted, none stored
 rej=$(( $(rejected) - rej0 ))
-eq "rejections counted (one per refused request above)" "$rej" 30
+eq "rejections counted (one per refused request above)" "$rej" 34
 req h GET /intake.json
 eq "intake JSON lists Facebook's deliveries in the last 24 h" \
   "$(jq -c '.platforms[] | select(.platform == "facebook") | [.accepted, .redeliveries]' <<<"$BODY")" "[125,50]"
