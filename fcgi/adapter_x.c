@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-enum { PAGE = 100, FOLLOWER_PAGE = 1000, TEXT_LIMIT = 280 };
+enum { PAGE = 100, FOLLOWER_PAGE = 1000 };
 
 #define X_FIELDS                                                                                                  \
     "expansions=author_id,referenced_tweets.id,referenced_tweets.id.author_id,in_reply_to_user_id"               \
@@ -166,26 +166,6 @@ static const char *failure(arena *a, long status, json_t *body, const char **mes
     return NULL;
 }
 
-/* The length X counts (twitter-text v3): code points of Latin and common
- * punctuation ranges count one, every other code point (CJK, emoji) two. */
-static int weighted_length(const char *s)
-{
-    int n = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        unsigned cp;
-        int len = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3 : 4;
-        cp = len == 1 ? *p : len == 2 ? *p & 0x1f : len == 3 ? *p & 0x0f : *p & 0x07;
-        for (int i = 1; i < len && p[i]; i++)
-            cp = (cp << 6) | (p[i] & 0x3f);
-        for (int i = 0; i < len && *p; i++)
-            p++;
-        bool light = cp <= 4351 || (cp >= 8192 && cp <= 8205) || (cp >= 8208 && cp <= 8223) ||
-                     (cp >= 8242 && cp <= 8247);
-        n += light ? 1 : 2;
-    }
-    return n;
-}
-
 /* A reply is a Tweet with reply.in_reply_to_tweet_id. The lookup lists the
  * brand's recent Tweets (its timeline, or a search from its handle in the
  * thread when its user id is not known). */
@@ -194,10 +174,6 @@ static const char *reply(arena *a, const reply_entry *e, bool lookup, reply_plan
     out->headers[0] = NULL;
     if (!e->target || !*e->target)
         return "the post has no X id";
-    int w = weighted_length(e->body);
-    if (w > TEXT_LIMIT)
-        return arena_printf(a, "The reply counts %d characters as X counts them (CJK characters and emoji count "
-                               "twice); X allows at most %d.", w, TEXT_LIMIT);
     if (lookup) {
         const char *fields = "tweet.fields=created_at,conversation_id,referenced_tweets,in_reply_to_user_id,author_id";
         out->body = NULL;

@@ -105,6 +105,17 @@ static void record_failed(publisher *p, outgoing *s, const char *message, bool p
     record_failed_scope(p, s, message, permanent, retry_at, true);
 }
 
+/* The token was refused (or there is none): the account needs a new one,
+ * and the reply waits for it (ingest.outbox_needs_token). */
+static void record_needs_token(publisher *p, outgoing *s, const char *message)
+{
+    const char *v[] = {arena_printf(s->a, "%lld", s->e.id), p->owner, message};
+    PGresult *r = PQexecParams(p->db, "SELECT ingest.outbox_needs_token($1, $2, $3)", 3, NULL, v, NULL, NULL, 0);
+    fprintf(stderr, "harvest: reply %lld (%s) not sent, the account needs a new token: %s; %s\n", s->e.id,
+            s->e.platform, message, PQresultStatus(r) == PGRES_TUPLES_OK ? PQgetvalue(r, 0, 0) : PQresultErrorMessage(r));
+    PQclear(r);
+}
+
 /* The platform said none is left until reset_at: the account's replies
  * wait until then (ingest.hold_replies). */
 static void hold_replies(publisher *p, outgoing *s, const char *reset_at)
@@ -236,8 +247,12 @@ static bool finish(publisher *p, outgoing *s, CURLcode rc)
             s->look_first = s->lookup = false;
             return start(p, s);
         }
-        record_failed_scope(p, s, arena_printf(a, "could not check whether an earlier attempt posted the reply: %s", msg),
-                            !strcmp(kind, "auth"), throttled(kind) ? retry_at : NULL, strcmp(kind, "throttled_api") != 0);
+        if (!strcmp(kind, "auth"))
+            record_needs_token(p, s, msg);
+        else
+            record_failed_scope(p, s,
+                                arena_printf(a, "could not check whether an earlier attempt posted the reply: %s", msg),
+                                false, throttled(kind) ? retry_at : NULL, strcmp(kind, "throttled_api") != 0);
         return false;
     }
     if (status >= 200 && status < 300) {
@@ -274,7 +289,7 @@ static bool finish(publisher *p, outgoing *s, CURLcode rc)
     s->send_error = msg;
     s->send_permanent = strcmp(kind, "server") != 0;
     if (!strcmp(kind, "auth")) {
-        record_failed(p, s, msg, true, NULL);
+        record_needs_token(p, s, msg);
         return false;
     }
     s->lookup = true;
@@ -354,7 +369,7 @@ void publish_lease(publisher *p, bool woken)
         else if (!s->e.base_url)
             record_failed(p, s, "the account has no API base URL", true, NULL);
         else if (!s->e.token)
-            record_failed(p, s, "the account has no access token", true, NULL);
+            record_needs_token(p, s, "The account has no access token.");
         else if (start(p, s))
             continue;
         drop(p, s);

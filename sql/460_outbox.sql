@@ -85,7 +85,8 @@ $$;
 -- target_kind, target_root and target_author (the platform's ids of the
 -- answered post's thread root and author) are what Weibo, Instagram and
 -- WeChat need to address a reply; tried_before, the attempts before this
--- one, tells the publisher to look for an earlier attempt's reply first;
+-- one (before a retry by staff too), tells the publisher to look for an
+-- earlier attempt's reply first;
 -- interrupted, that the last attempt ended without anything recorded (its
 -- harvester died mid-send), so where nothing can be looked up (WeChat) only
 -- staff can tell whether it arrived.
@@ -131,7 +132,7 @@ BEGIN
          ingest.outbox_reply_ref(t),
          to_char(l.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
          ingest.outbox_rkey(l.created_at, l.id, l.idempotency_key),
-         t.kind, r.external_id, au.external_id, l.attempts - 1, l.was = 'sending'
+         t.kind, r.external_id, au.external_id, l.earlier_attempts + l.attempts - 1, l.was = 'sending'
   FROM leased l
   JOIN social.account a ON a.id = l.account_id
   JOIN social.post t ON t.id = l.in_reply_to
@@ -258,6 +259,30 @@ BEGIN
   RETURN CASE WHEN give_up THEN 'failed' ELSE 'queued' END;
 END $$;
 
+-- The platform refused the account's token (or it has none): the account
+-- needs a new one, as when a stream is refused, with the platform's words;
+-- the reply waits for it, queued (lease_outbox passes such accounts over),
+-- instead of failing, so it goes out once a token is set. Its attempt still
+-- counts: a token that keeps being refused ends it after the last attempt.
+CREATE OR REPLACE FUNCTION ingest.outbox_needs_token(p_id bigint, p_owner text, p_message text)
+RETURNS text LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE o ingest.outbox;
+BEGIN
+  SELECT * INTO o FROM ingest.outbox WHERE id = p_id AND lease_owner = p_owner AND state = 'sending' FOR UPDATE;
+  IF o.id IS NULL THEN
+    RAISE SQLSTATE 'PR409' USING MESSAGE = format('outbox entry %s is not leased to %s', p_id, p_owner);
+  END IF;
+  IF o.attempts >= ingest.outbox_max_attempts() THEN
+    RETURN ingest.outbox_failed(p_id, p_owner, p_message, true);
+  END IF;
+  UPDATE social.account SET status = 'needs_reauth', status_message = left(p_message, 1000), status_changed_at = now()
+  WHERE id = o.account_id AND status = 'active';
+  UPDATE ingest.outbox SET state = 'queued', next_attempt_at = now(), lease_owner = NULL, lease_until = NULL,
+         last_error = left(coalesce(nullif(p_message, ''), 'unknown error'), 1000), last_error_at = now()
+  WHERE id = o.id;
+  RETURN 'queued';
+END $$;
+
 -- A restarted harvester frees the entries its previous life was sending:
 -- they are sent again at once, with the same key.
 CREATE OR REPLACE FUNCTION ingest.release_outbox_owner(p_owner text) RETURNS integer
@@ -278,3 +303,28 @@ END $$;
 DROP TRIGGER IF EXISTS outbox_insert_notify ON ingest.outbox;
 CREATE TRIGGER outbox_insert_notify AFTER INSERT ON ingest.outbox
   REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION ingest.notify_outbox();
+
+-- A reply's length as the platform counts it against social.platform's
+-- reply_limit: X (twitter-text v3) counts code points of Latin and common
+-- punctuation ranges once and every other one (CJK, emoji) twice.
+CREATE OR REPLACE FUNCTION ingest.reply_length(p_platform text, p_body text) RETURNS integer
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN p_platform = 'x' THEN
+    (SELECT coalesce(sum(CASE WHEN cp <= 4351 OR cp BETWEEN 8192 AND 8205 OR cp BETWEEN 8208 AND 8223
+                                   OR cp BETWEEN 8242 AND 8247 THEN 1 ELSE 2 END), 0)::integer
+     FROM (SELECT ascii(c) AS cp FROM regexp_split_to_table(p_body, '') c) x)
+  ELSE length(p_body) END
+$$;
+
+-- Why no reply to this post can be sent, as a message key, or NULL: pages
+-- hide the composer and say why; api.reply refuses with the same reason.
+CREATE OR REPLACE FUNCTION ingest.reply_blocked(t social.post) RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+  SELECT CASE
+    WHEN a.id IS NULL OR a.platform <> t.platform THEN 'err.reply_no_account'
+    WHEN t.deleted_at IS NOT NULL THEN 'err.reply_post_deleted'
+    WHEN (SELECT reply_limit FROM social.platform WHERE code = a.platform) IS NULL THEN 'err.reply_platform'
+    WHEN NOT EXISTS (SELECT FROM social.account_credential c WHERE c.account_id = a.id) THEN 'err.reply_no_token'
+  END
+  FROM (SELECT) one LEFT JOIN social.account a ON a.id = t.account_id
+$$;

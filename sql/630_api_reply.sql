@@ -17,7 +17,10 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
                                                                  'name', s.display_name) END,
     'created_at', o.created_at, 'sent_at', o.sent_at,
     'queued', o.state = 'queued', 'sending', o.state = 'sending', 'sent', o.state = 'sent',
-    'failed', o.state = 'failed', 'can_retry', o.state = 'failed')
+    'failed', o.state = 'failed', 'can_retry', o.state = 'failed',
+    -- why a queued reply is not being sent (the publisher skips such accounts)
+    'waits_paused', o.state = 'queued' AND a.status = 'paused',
+    'waits_reauth', o.state = 'queued' AND a.status = 'needs_reauth')
   FROM social.account a
   CROSS JOIN LATERAL (SELECT ingest.replies_held_until(a) AS held_until) h
   LEFT JOIN auth.staff s ON s.id = o.created_by
@@ -78,22 +81,26 @@ BEGIN
     RAISE SQLSTATE 'PR422' USING MESSAGE = format('Fill in %s before sending: the customer would see it as it is.', placeholder),
                                  HINT = 'err.reply_placeholder';
   END IF;
+  CASE ingest.reply_blocked(t)
+    WHEN 'err.reply_no_account' THEN
+      RAISE SQLSTATE 'PR422' USING MESSAGE = 'This post did not reach one of the brand''s accounts, so there is no account to reply from.',
+                                   HINT = 'err.reply_no_account';
+    WHEN 'err.reply_post_deleted' THEN
+      RAISE SQLSTATE 'PR422' USING MESSAGE = 'This post was deleted on the platform; it cannot be answered.',
+                                   HINT = 'err.reply_post_deleted';
+    WHEN 'err.reply_platform' THEN
+      RAISE SQLSTATE 'PR422' USING MESSAGE = 'Replies cannot be sent to this platform.', HINT = 'err.reply_platform';
+    WHEN 'err.reply_no_token' THEN
+      RAISE SQLSTATE 'PR422' USING MESSAGE = 'The brand account has no access token, so it cannot send replies. An admin or marketer adds one on the Accounts page.',
+                                   HINT = 'err.reply_no_token';
+    ELSE NULL;
+  END CASE;
   SELECT * INTO a FROM social.account WHERE id = t.account_id;
-  IF a.id IS NULL OR a.platform <> t.platform THEN
-    RAISE SQLSTATE 'PR422' USING MESSAGE = 'This post did not reach one of the brand''s accounts, so there is no account to reply from.',
-                                 HINT = 'err.reply_no_account';
-  END IF;
-  IF t.deleted_at IS NOT NULL THEN
-    RAISE SQLSTATE 'PR422' USING MESSAGE = 'This post was deleted on the platform; it cannot be answered.',
-                                 HINT = 'err.reply_post_deleted';
-  END IF;
   SELECT reply_limit INTO lim FROM social.platform WHERE code = a.platform;
-  IF lim IS NULL THEN
-    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Replies cannot be sent to this platform.', HINT = 'err.reply_platform';
-  END IF;
-  IF length(body) > lim THEN
+  IF ingest.reply_length(a.platform, body) > lim THEN
     RAISE SQLSTATE 'PR422'
-      USING MESSAGE = format('The reply is %s characters long; %s allows at most %s.', length(body),
+      USING MESSAGE = format('The reply is %s characters long%s; %s allows at most %s.', ingest.reply_length(a.platform, body),
+                             CASE WHEN a.platform = 'x' THEN ' as X counts them (Chinese characters and emoji count twice)' END,
                              (SELECT name FROM social.platform WHERE code = a.platform), lim),
             HINT = 'err.reply_too_long';
   END IF;
@@ -137,7 +144,9 @@ BEGIN
   IF o.state <> 'failed' THEN
     RAISE SQLSTATE 'PR409' USING MESSAGE = 'Only a reply that failed can be sent again.', HINT = 'err.reply_not_failed';
   END IF;
-  UPDATE ingest.outbox SET state = 'queued', attempts = 0, next_attempt_at = now() WHERE id = o.id;
+  UPDATE ingest.outbox SET state = 'queued', earlier_attempts = earlier_attempts + attempts, attempts = 0,
+                           next_attempt_at = now()
+  WHERE id = o.id;
   PERFORM pg_notify('parley_jobs', 'outbox');
   PERFORM auth.audit('reply_retried', st.id, jsonb_build_object('outbox', o.id));
   RETURN jsonb_build_object('outbox_id', o.id, 'state', 'queued', 'redirect', '/post?id=' || o.in_reply_to);

@@ -22,7 +22,8 @@ ensure_user "$AGENT_USER" agent "Browser Agent"
 ensure_user "$ADMIN_USER" admin "Browser Admin"
 export EXPECTED_POSTS=$(psql_ "SELECT count(*) FROM social.post")
 # The newest inbound post on an account that has no case yet: the top of the inbox.
-export CASE_POST_ID=$(psql_ "SELECT q.id FROM social.post q WHERE q.deleted_at IS NULL AND q.account_id IS NOT NULL
+# (one that can be answered: see ingest.reply_blocked)
+export CASE_POST_ID=$(psql_ "SELECT q.id FROM social.post q WHERE ingest.reply_blocked(q) IS NULL AND q.account_id IS NOT NULL
   AND NOT crm.own_profile(q.author_id)
   AND NOT EXISTS (SELECT FROM crm.\"case\" c WHERE c.post_id = q.id OR c.root_post_id = coalesce(q.root_id, q.id))
   AND NOT EXISTS (SELECT FROM ingest.outbox o WHERE o.in_reply_to = q.id)

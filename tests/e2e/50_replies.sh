@@ -153,5 +153,34 @@ eq "… and says until when it waits" "$(jq -r --argjson id "$r_o7" '.entries[] 
 check "after that, both are sent" wait_state "$r_o7" sent
 check "… the first too" wait_state "$r_o6" sent
 eq "… once each" "$(rctl GET 'replies?account=reply1' | jq .count)" 4
+echo "# replies: why a queued reply waits, and an account without a token"
+sql "UPDATE social.account SET status = 'paused' WHERE id = $r_macc" >/dev/null
+r_o8=$(as_agent "SELECT api.reply('{\"post_id\": $r_m2, \"body\": \"Third, paused.\"}')" | jq -r .outbox_id)
+sleep 1
+out=$(as_agent "SELECT api.outbox('{\"post_id\": $r_m2}')")
+eq "a paused account's reply waits, and says why" \
+  "$(jq -r --argjson id "$r_o8" '.entries[] | select(.id == $id) | [.state, .waits_paused, .waits_reauth] | map(tostring) | join(" ")' <<<"$out")" \
+  "queued true false"
+sql "UPDATE social.account SET status = 'active' WHERE id = $r_macc" >/dev/null
+check "… and is sent once the account is resumed" wait_state "$r_o8" sent
+echo "# replies: a refused token: the account needs a new one, and the reply waits for it"
+sql "UPDATE social.account_credential SET access_token = 'revoked' WHERE account_id = $r_macc" >/dev/null
+r_o9=$(as_agent "SELECT api.reply('{\"post_id\": $r_m2, \"body\": \"Fourth, refused token.\"}')" | jq -r .outbox_id)
+wait_needs_token() { for _ in $(seq 150); do [ "$(sql "SELECT status FROM social.account WHERE id = $r_macc")" = needs_reauth ] && return 0; sleep 0.1; done; return 1; }
+check "a reply refused for its token marks the account as needing a new one" wait_needs_token
+has "… with the platform's words" "$(sql "SELECT status_message FROM social.account WHERE id = $r_macc")" "The access token is invalid"
+out=$(as_agent "SELECT api.outbox('{\"post_id\": $r_m2}')")
+eq "… and the reply waits for it, queued, saying why (it did not fail)" \
+  "$(jq -r --argjson id "$r_o9" '.entries[] | select(.id == $id) | [.state, .waits_reauth] | map(tostring) | join(" ")' <<<"$out")" "queued true"
+sql "UPDATE social.account_credential SET access_token = 'token-reply1' WHERE account_id = $r_macc;
+     UPDATE social.account SET status = 'active', status_message = NULL WHERE id = $r_macc" >/dev/null
+check "… and is sent once the account has a good token again" wait_state "$r_o9" sent
+r_acc4=$(sql "INSERT INTO social.account (platform, handle, api_base_url) VALUES ('mastodon', 'reply4', '$R_FAKE/mastodon/reply4') RETURNING id")
+r_p4=$(sql "INSERT INTO social.post (platform, external_id, account_id, body, created_at)
+            VALUES ('mastodon', 'e2e-50-m4', $r_acc4, 'hi', now()) RETURNING id")
+out=$(as_agent "SELECT api.reply('{\"post_id\": $r_p4, \"body\": \"hello\"}')")
+has "an account without an access token cannot queue a reply, and the agent is told who can fix it" "$out" \
+  "PR422: The brand account has no access token, so it cannot send replies. An admin or marketer adds one on the Accounts page."
+eq "… and nothing was queued" "$(sql "SELECT count(*) FROM ingest.outbox WHERE in_reply_to = $r_p4")" 0
 rstop TERM r1
 kill "$r_fake_pid" 2>/dev/null; wait "$r_fake_pid" 2>/dev/null

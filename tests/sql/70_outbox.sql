@@ -2,7 +2,7 @@
 -- leasers never get one entry), recording success and failure with backoff,
 -- and who may call what.
 BEGIN;
-SELECT plan(86);
+SELECT plan(96);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -59,7 +59,8 @@ CREATE TEMP TABLE ids AS SELECT
   (SELECT id FROM social.account WHERE handle = 'tap-m') AS m, (SELECT id FROM social.account WHERE handle = 'tap-b.bsky.social') AS b,
   (SELECT id FROM social.account WHERE handle = 'tap-x') AS x, (SELECT id FROM social.account WHERE handle = 'tap-shop') AS shop,
   (SELECT id FROM social.account WHERE handle = 'tap-paused') AS paused;
-INSERT INTO social.account_credential SELECT m, 'tok-m' FROM ids;
+INSERT INTO social.account_credential SELECT m, 'tok-m' FROM ids UNION ALL SELECT b, 'tok-b' FROM ids
+  UNION ALL SELECT x, 'tok-x' FROM ids UNION ALL SELECT paused, 'tok-p' FROM ids;
 INSERT INTO social.post (platform, external_id, account_id, body, created_at, visibility, raw, parent_external_id, root_external_id)
 SELECT 'mastodon', 'tap-m1', m, 'hello', now(), 'unlisted', NULL::jsonb, NULL, NULL FROM ids UNION ALL
 SELECT 'mastodon', 'tap-m2', m, 'again', now(), 'public', NULL, NULL, NULL FROM ids UNION ALL
@@ -96,7 +97,8 @@ SELECT is(pg_temp.reply((SELECT b1 FROM p), repeat('咖', 300))->>'state', 'queu
 SELECT throws_ok(format($$SELECT pg_temp.reply(%s, repeat('咖', 301))$$, (SELECT b1 FROM p)), 'PR422',
                  'The reply is 301 characters long; Bluesky allows at most 300.', 'Bluesky: 301 are not');
 SELECT throws_ok(format($$SELECT pg_temp.reply(%s, repeat('x', 281))$$, (SELECT x1 FROM p)), 'PR422',
-                 'The reply is 281 characters long; X allows at most 280.', 'X: 281 are not');
+                 'The reply is 281 characters long as X counts them (Chinese characters and emoji count twice); X allows at most 280.',
+                 'X: 281 are not');
 SELECT is(pg_temp.reply((SELECT x1 FROM p), '  ' || repeat('x', 280) || E'\n ')->>'state', 'queued',
           'X: 280 after trimming white space are fine');
 SELECT is((SELECT length(body) FROM ingest.outbox WHERE in_reply_to = (SELECT x1 FROM p)), 280, '… stored trimmed');
@@ -186,8 +188,8 @@ SELECT is((SELECT reply_ref FROM l1 WHERE platform = 'bluesky'),
           '{"root": {"uri": "at://did:plc:z/app.bsky.feed.post/r0", "cid": "cid-r0"},
             "parent": {"uri": "at://did:plc:a/app.bsky.feed.post/r2", "cid": "cid-r2"}}'::jsonb,
           'a Bluesky entry: the thread''s root and the post itself as strong refs');
-SELECT is((SELECT repo || ' ' || coalesce(access_token, '(none)') FROM l1 WHERE platform = 'bluesky'), 'tap-b.bsky.social (none)',
-          '… the repo is the handle while the did is unknown; no token: the harvester will refuse');
+SELECT is((SELECT repo || ' ' || coalesce(access_token, '(none)') FROM l1 WHERE platform = 'bluesky'), 'tap-b.bsky.social tok-b',
+          '… the repo is the handle while the did is unknown');
 SELECT is((SELECT rkey FROM l1 WHERE platform = 'bluesky'),
           (SELECT ingest.outbox_rkey(created_at, id, idempotency_key) FROM ingest.outbox WHERE body = 'to bluesky'), '… and its record key');
 SELECT is((SELECT count(*) FROM ingest.lease_outbox('h2', 10, 60)), 0::bigint, 'a second harvester gets nothing while leases hold');
@@ -277,6 +279,9 @@ SELECT is(api.outbox_retry(jsonb_build_object('id', id)), jsonb_build_object('ou
 FROM ingest.outbox WHERE body = 'flaky 4';
 SELECT is((SELECT state || ' ' || attempts || ' ' || (next_attempt_at <= now()) FROM ingest.outbox WHERE body = 'flaky 4'), 'queued 0 true',
           '… at once, with fresh attempts');
+SELECT is((SELECT earlier_attempts FROM ingest.outbox WHERE body = 'flaky 4'), 4,
+          '… keeping count of the four attempts before the retry, which lease_outbox tells the publisher (tried_before): '
+          'it looks for that reply before sending again');
 SELECT throws_ok($$SELECT api.outbox_retry(jsonb_build_object('id', id)) FROM ingest.outbox WHERE body = 'flaky 4'$$, 'PR409', NULL,
                  'only a failed reply can be retried');
 SELECT is((SELECT jsonb_agg(e->>'state') FROM jsonb_array_elements(api.outbox_for_case(jsonb_build_object('case_id', (SELECT case1 FROM p)))->'entries') e),
@@ -289,8 +294,45 @@ SELECT is((SELECT e - 'created_at' - 'error_at' FROM jsonb_array_elements(api.ou
             'handle', 'tap-b.bsky.social', 'status', 'active'),
             'staff', jsonb_build_object('id', (SELECT id FROM auth.staff WHERE username = 'tap_agent'), 'username', 'tap_agent', 'name', 'Tap Agent'),
             'sent_at', (SELECT sent_at FROM ingest.outbox WHERE body = 'to bluesky'), 'queued', false, 'sending', false, 'sent', true,
-            'failed', false, 'can_retry', false),
+            'failed', false, 'can_retry', false, 'waits_paused', false, 'waits_reauth', false),
           'an entry as api.outbox shows it');
+
+-- X counts Chinese characters and emoji twice: 140 of them fill a reply.
+SELECT is(ingest.reply_length('x', repeat('咖', 140)) || ' ' || ingest.reply_length('x', 'Thanks ☕ 🙏') || ' '
+          || ingest.reply_length('mastodon', repeat('咖', 140)), '280 12 140', 'the length each platform counts');
+SELECT throws_ok(format($$SELECT api.reply('{"post_id": %s, "body": "%s"}')$$, (SELECT x1 FROM p), repeat('谢', 141)), 'PR422',
+                 'The reply is 282 characters long as X counts them (Chinese characters and emoji count twice); X allows at most 280.',
+                 'an X reply over the limit as X counts it is refused when queued, not failed later');
+
+-- A refused token: the account needs a new one; the reply waits, queued, and is not leased meanwhile.
+INSERT INTO ingest.outbox (account_id, in_reply_to, body) SELECT x, (SELECT x1 FROM p), 'token refused' FROM ids;
+UPDATE ingest.outbox SET state = 'failed' WHERE body LIKE 'one-%';   -- (the account's earlier ones, out of the way)
+SELECT is((SELECT count(*) FROM ingest.lease_outbox('h8', 10, 60) l JOIN ingest.outbox o ON o.id = l.outbox_id WHERE o.body = 'token refused'),
+          1::bigint, 'a reply is leased');
+SELECT is(ingest.outbox_needs_token(id, 'h8', 'HTTP 401: Unauthorized'), 'queued', '… the platform refuses its token: queued again')
+FROM ingest.outbox WHERE body = 'token refused';
+SELECT is((SELECT status || ': ' || status_message FROM social.account WHERE id = (SELECT x FROM ids)), 'needs_reauth: HTTP 401: Unauthorized',
+          '… and the account needs a new token, with the platform''s words');
+SELECT is((SELECT count(*) FROM ingest.lease_outbox('h9', 10, 60) l JOIN ingest.outbox o ON o.id = l.outbox_id WHERE o.body = 'token refused'),
+          0::bigint, '… so the reply waits, not leased, until a token is set');
+UPDATE social.account SET status = 'active', status_message = NULL FROM ids WHERE social.account.id = ids.x;
+
+-- Posts that cannot be answered: no composer, the reason instead; api.reply refuses with it.
+INSERT INTO social.account (platform, handle, api_base_url) VALUES ('mastodon', 'tap-tokenless', 'http://t.example');
+INSERT INTO social.post (platform, external_id, account_id, body, created_at)
+SELECT 'mastodon', 'tap-tokenless-1', id, 'hi', now() FROM social.account WHERE handle = 'tap-tokenless';
+SELECT pg_temp.as_staff('tok-tap_agent');
+SELECT is((SELECT jsonb_build_object('reply', d->'reply', 'blocked', d->'reply_blocked')
+           FROM api.post(jsonb_build_object('id', (SELECT id FROM social.post WHERE external_id = 'tap-tokenless-1'))) d),
+          jsonb_build_object('reply', NULL, 'blocked', jsonb_build_object('said', 'err.reply_no_token')),
+          'a post on an account without a token shows no composer, and says why');
+SELECT throws_ok(format($$SELECT api.reply('{"post_id": %s, "body": "hi"}')$$, (SELECT id FROM social.post WHERE external_id = 'tap-tokenless-1')),
+                 'PR422', 'The brand account has no access token, so it cannot send replies. An admin or marketer adds one on the Accounts page.',
+                 '… and api.reply refuses, saying who can fix it');
+UPDATE social.post SET deleted_at = now() WHERE external_id = 'tap-m2';
+SELECT is(api.post(jsonb_build_object('id', (SELECT id FROM social.post WHERE external_id = 'tap-m2')))->'reply_blocked'->>'said',
+          'err.reply_post_deleted', 'a deleted post shows no composer either');
+UPDATE social.post SET deleted_at = NULL WHERE external_id = 'tap-m2';
 
 ----------------------------------------------------------------- Privileges
 SELECT is(pg_temp.sqlstate_as('parley_harvest', $$SELECT * FROM ingest.lease_outbox('x', 0, 60)$$), 'ok', 'the harvester may lease replies');
