@@ -19,7 +19,8 @@ BEGIN
         'has_token', EXISTS (SELECT FROM social.account_credential c WHERE c.account_id = a.id),
         'harvested', pl.harvested,
         -- webhook secrets are write-only too: how many verify now, and since when
-        'hook_path', format('/hooks/%s/%s', a.platform, a.id),
+        'hook_path', CASE WHEN (SELECT pl.webhooks FROM social.platform pl WHERE pl.code = a.platform)
+                          THEN format('/hooks/%s/%s', a.platform, a.id) END,
         'hook_secrets', (SELECT count(*) FROM ingest.webhook_secret w
                          WHERE w.account_id = a.id AND (w.expires_at IS NULL OR w.expires_at > now())),
         'hook_secret_set_at', (SELECT max(w.created_at) FROM ingest.webhook_secret w WHERE w.account_id = a.id),
@@ -59,13 +60,18 @@ BEGIN
   RETURN rtrim(lower(substring(p_url FROM '^[A-Za-z]+')) || substring(p_url FROM '^[A-Za-z]+(.*)$'), '/');
 END $$;
 
--- A name shown to staff (a handle, a display name) without control or
--- text-direction characters (U+202E and its kind would reorder the text
--- around it in every list that shows the name), or PR422.
+-- Whether text has control or text-direction characters (U+202E and its
+-- kind would reorder the text around it in every list that shows it).
+CREATE OR REPLACE FUNCTION social.has_hidden_chars(p_text text) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT p_text ~ '[[:cntrl:]\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]'
+$$;
+
+-- A name shown to staff (a handle, a display name) without such characters, or PR422.
 CREATE OR REPLACE FUNCTION social.check_shown_name(p_name text) RETURNS void
 LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
-  IF p_name ~ '[[:cntrl:]\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]' THEN
+  IF social.has_hidden_chars(p_name) THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Handles and names cannot contain control or text-direction characters.',
                                  HINT = 'err.account_chars';
   END IF;
@@ -95,6 +101,15 @@ BEGIN
           social.check_secret(p->>'token');
   IF EXISTS (SELECT FROM unnest(string_to_array(coalesce(p->>'keywords', ''), ',')) q WHERE length(btrim(q)) > 200) THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Each search keyword is at most 200 characters.', HINT = 'err.keyword_long';
+  END IF;
+  -- each keyword is a stream, harvested on the account's quota
+  IF (SELECT count(DISTINCT btrim(q)) FROM unnest(string_to_array(coalesce(p->>'keywords', ''), ',')) q WHERE btrim(q) <> '') > 20 THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'An account searches at most 20 keywords; listening rules search more.',
+                                 HINT = 'err.keywords_many';
+  END IF;
+  IF social.has_hidden_chars(p->>'keywords') THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Search keywords cannot contain control or text-direction characters.',
+                                 HINT = 'err.keyword_chars';
   END IF;
   INSERT INTO social.account (platform, handle, display_name, api_base_url, external_id)
   VALUES (p->>'platform', btrim(p->>'handle'), coalesce(p->>'display_name', ''),
@@ -174,8 +189,12 @@ CREATE FUNCTION api.account_status(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE st auth.staff := auth.require('marketer'); done bigint;
 BEGIN
-  UPDATE social.account SET status = p->>'status', status_changed_at = now(),
-         status_message = CASE WHEN p->>'status' = 'active' THEN NULL ELSE status_message END
+  -- Resuming clears the account's warning, except that a token is missing
+  -- (one dropped when the API moved to another server) while the account has none.
+  UPDATE social.account a SET status = p->>'status', status_changed_at = now(),
+         status_message = CASE WHEN p->>'status' = 'active'
+                                    AND EXISTS (SELECT FROM social.account_credential c WHERE c.account_id = a.id)
+                               THEN NULL ELSE status_message END
   WHERE id = (p->>'id')::bigint AND (status <> 'needs_reauth' OR p->>'status' = 'paused')
   RETURNING id INTO done;
   IF done IS NULL AND EXISTS (SELECT FROM social.account WHERE id = (p->>'id')::bigint) THEN
@@ -270,6 +289,10 @@ BEGIN
   SELECT * INTO acc FROM social.account WHERE id = (p->>'id')::bigint;
   IF NOT FOUND THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such account.', HINT = 'err.no_account';
+  END IF;
+  IF NOT (SELECT pl.webhooks FROM social.platform pl WHERE pl.code = acc.platform) THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Parley takes no webhooks from this platform: its posts come by harvesting.',
+                                 HINT = 'err.no_webhooks';
   END IF;
   PERFORM social.check_secret(p->>'secret'), social.check_secret(p->>'verify_token'), social.check_secret(p->>'app_id');
   IF coalesce(p->>'aes_key', '') !~ '^([A-Za-z0-9+/]{43})?$' THEN

@@ -123,6 +123,7 @@ BEGIN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Give the rule a name of 1 to 200 characters.',
                                  HINT = 'err.rule_name', COLUMN = 'name';
   END IF;
+  PERFORM social.check_shown_name(r.name);   -- shown as a badge on every matching post
   IF r.category NOT IN ('brand', 'product', 'competitor', 'complaint', 'campaign', 'custom') THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Choose a category: brand, product, competitor, complaint, campaign or custom.',
                                  HINT = 'err.rule_category', COLUMN = 'category';

@@ -3,7 +3,7 @@
 -- and change nothing. Adding one needs a handle and, where Parley
 -- harvests, a URL; a new token does not resume a paused account.
 BEGIN;
-SELECT plan(30);
+SELECT plan(35);
 SET LOCAL client_min_messages = warning;
 
 SELECT auth.user_add(u, u, r::auth.staff_role, '$argon2id$v=19$m=19456,t=2,p=1$x$y')
@@ -54,6 +54,12 @@ SELECT throws_ok($$SELECT api.account_add('{"platform": "mastodon", "handle": " 
 SELECT throws_ok(format($$SELECT api.account_add(%L)$$, jsonb_build_object('platform', 'mastodon', 'handle', 'tap-acc4',
                  'api_base_url', 'https://m.example', 'keywords', 'ok, ' || repeat('k', 201))), 'PR422',
                  'Each search keyword is at most 200 characters.', 'a search keyword over 200 characters is refused by name');
+SELECT throws_ok(format($$SELECT api.account_add(%L)$$, jsonb_build_object('platform', 'mastodon', 'handle', 'tap-many',
+                 'api_base_url', 'https://m.example', 'keywords', (SELECT string_agg('k' || n, ',') FROM generate_series(1, 21) n))), 'PR422',
+                 'An account searches at most 20 keywords; listening rules search more.', '21 keywords are refused (each is a stream on the quota)');
+SELECT throws_ok(format($$SELECT api.account_add(%L)$$, jsonb_build_object('platform', 'mastodon', 'handle', 'tap-bidi',
+                 'api_base_url', 'https://m.example', 'keywords', E'ok, \u202Elive')), 'PR422',
+                 'Search keywords cannot contain control or text-direction characters.', '… and a keyword with a right-to-left override');
 SELECT throws_ok(format($$SELECT api.account_add(%L)$$, jsonb_build_object('platform', 'mastodon', 'handle', E'brand\u202Eliam.moc',
                  'api_base_url', 'https://m.example')), 'PR422',
                  'Handles and names cannot contain control or text-direction characters.', 'a handle with a right-to-left override is refused');
@@ -89,6 +95,10 @@ SELECT is((SELECT status FROM social.account WHERE id = :acc2), 'needs_reauth', 
 SELECT is((SELECT detail FROM auth.audit_log WHERE event = 'account_edited' ORDER BY id DESC LIMIT 1),
           jsonb_build_object('account', :acc2, 'api_base_url', 'https://OLD.example/api → https://old.example.evil.test', 'token_dropped', true),
           '… which the audit log records with the old and new address');
+SELECT api.account_status(jsonb_build_object('id', :acc2, 'status', 'paused')) IS NULL AS silenced \gset
+SELECT api.account_status(jsonb_build_object('id', :acc2, 'status', 'active')) IS NULL AS silenced \gset
+SELECT is((SELECT status_message FROM social.account WHERE id = :acc2), 'The API base URL names another server: set a token from that server.',
+          'paused and resumed without a token, the account still says that it needs one');
 
 SELECT set_config('parley.session', 'tok-tap_acc_a', true);
 SELECT throws_ok(format($$SELECT api.account_edit('{"id": %s, "api_base_url": "https://x.example"}')$$, :acc), 'PR403', NULL,
@@ -99,5 +109,12 @@ SELECT throws_ok(format($$SELECT api.webhook_secret_set(%L)$$, jsonb_build_objec
                  '… and so is a webhook secret with a space');
 SELECT throws_ok(format($$SELECT api.webhook_secret_set(%L)$$, jsonb_build_object('id', :acc, 'secret', 'abc', 'aes_key', 'short')), 'PR422',
                  'The EncodingAESKey is 43 letters, digits, + or /.', 'a malformed AES key is refused by name on any account');
+INSERT INTO social.account (platform, handle) VALUES ('bluesky', 'tap-acc-bsky.example');
+SELECT is((SELECT count(*) FILTER (WHERE a->>'hook_path' IS NULL) || '/' || count(*) FROM jsonb_array_elements(api.accounts()->'accounts') a
+           WHERE a->>'handle' IN ('tap-acc', 'tap-acc-bsky.example')), '1/2',
+          'only accounts on a platform with a webhook receiver show a webhook address (Mastodon, not Bluesky)');
+SELECT throws_ok(format($$SELECT api.webhook_secret_set(%L)$$, jsonb_build_object('id', (SELECT id FROM social.account WHERE handle = 'tap-acc-bsky.example'),
+                 'secret', 'abc')), 'PR422', 'Parley takes no webhooks from this platform: its posts come by harvesting.',
+                 '… and a webhook secret for Bluesky is refused, saying why');
 SELECT * FROM finish();
 ROLLBACK;

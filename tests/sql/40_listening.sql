@@ -4,7 +4,7 @@
 -- the api and what the web role may touch. Run from the repository root
 -- (the accuracy check reads bench/data/sentiment-*.tsv with \copy).
 BEGIN;
-SELECT plan(110);
+SELECT plan(111);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -120,6 +120,9 @@ SELECT throws_ok($$SELECT api.rule_save('{"name": "tap bad", "category": "brand"
                  'Unbalanced parenthesis at character 1: it is never closed.', 'save validates the expression');
 SELECT throws_ok($$SELECT api.rule_save('{"name": "tap bad", "category": "gossip", "expression": "lumen"}')$$, 'PR422', NULL,
                  'unknown category');
+SELECT throws_ok($$SELECT api.rule_save('{"name": "tap \u202Ebad", "category": "brand", "expression": "lumen"}')$$, 'PR422',
+                 'Handles and names cannot contain control or text-direction characters.',
+                 'a rule name with a right-to-left override is refused (it would reverse every badge it labels)');
 SELECT throws_ok($$SELECT api.rule_save('{"name": "tap bad", "category": "brand", "expression": "lumen", "platforms": ["myspace"]}')$$,
                  'PR422', 'Unknown platform "myspace".', 'unknown platform');
 SELECT throws_ok($$SELECT api.rule_save('{"name": "tap bad", "category": "brand", "expression": "lumen", "account_ids": "abc"}')$$,
