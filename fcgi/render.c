@@ -287,10 +287,15 @@ void render_page(request *r, buf *out, const char *tmpl, json_t *doc, json_t *ex
     char form_key[TOKEN_HEX + 1]; /* the forms' key against double submits (api.form_replay) */
     token_new(form_key);
     /* this page's address, its query too (a thread's id, the inbox's filters):
-     * where the language switch comes back to */
-    const char *here = !strcmp(r->method, "GET") && *r->query && strlen(r->query) < 2000
-                           ? arena_printf(r->a, "%s?%s", r->path, r->query)
-                           : r->path;
+     * where the language switch comes back to. A page answering a POST (a
+     * form's errors) has none to come back to: the form's page instead. */
+    const char *here = r->path;
+    if (strcmp(r->method, "GET")) {
+        const char *from = referer_path(r);
+        here = from && strlen(from) < 2000 ? from : "/dashboard";
+    } else if (*r->query && strlen(r->query) < 2000) {
+        here = arena_printf(r->a, "%s?%s", r->path, r->query);
+    }
     json_t *ctx = json_pack("{s:O?,s:O?,s:O,s:s,s:b,s:b,s:s,s:s,s:s,s:s,s:s}",
                             "data", doc, "viewer", r->viewer,
                             "t", json_object_get(catalogs, r->lang), "lang", r->lang,

@@ -267,8 +267,6 @@ void audit_refusal(request *r, int status, const char *reason)
     call_api(r, "refused", args, API_READ);
 }
 
-static const char *referer_path(request *r);
-
 /* A form field as its form labels it, for the list of fields to correct:
  * the catalog's word for the field (most are named like their label; these
  * are not), else the field's own name. */
@@ -341,8 +339,7 @@ static const char *self_origin(request *r)
     return arena_printf(r->a, "%s://%s", r->https ? "https" : "http", r->host);
 }
 
-/* The path of a page of this site the Referer names, or NULL. */
-static const char *referer_path(request *r)
+const char *referer_path(request *r)
 {
     const char *self = self_origin(r);
     size_t n = strlen(self);

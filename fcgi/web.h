@@ -105,6 +105,7 @@ void send_page(request *r, int status, json_t *doc, const char *tmpl, json_t *ex
 void send_error(request *r, int status, const char *message_key, const char *message);
 void audit_refusal(request *r, int status, const char *reason);
 bool origin_ok(request *r);
+const char *referer_path(request *r); /* the path (and query) of this site's page the Referer names, or NULL */
 
 /* handlers */
 void h_health(request *r);

@@ -242,6 +242,10 @@ has "the language switch comes back to the page's whole address, its query too" 
   'name="back" value="/dashboard?period=30&amp;platform=mastodon"'
 post a /language "csrf=$(csrf_of)" "lang=zh-CN" "back=/dashboard?period=30&platform=mastodon"
 eq "… which it does" "$(header Location)" "/dashboard?period=30&platform=mastodon"
+req a GET /sessions
+req a POST /sessions/revoke -H "Origin: $ORIGIN" -H "Referer: $ORIGIN/sessions" --data-urlencode "csrf=$(csrf_of)" -d id=abc
+has "on a form's error page the language switch goes back to the form's page, not to the POST address (a 405)" "$BODY" \
+  'name="back" value="/sessions"'
 eq "a signed-in language choice is stored" "$(sql "SELECT lang FROM auth.staff WHERE username = 'e2e_admin'")" zh-CN
 req a GET /dashboard -H 'Accept-Language: en'
 has "… and used for that user" "$BODY" "仪表盘"
