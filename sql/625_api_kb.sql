@@ -87,7 +87,11 @@ BEGIN
     'q', q, 'lang', lng, 'category', cat, 'limit', lim,
     'articles', rows - lim,
     'next', CASE WHEN jsonb_array_length(rows) > lim THEN rows->(lim - 1)->'cursor' END,
-    'categories', crm.kb_categories(drafts),
+    -- the search as a query string, so the next page keeps it
+    'query', (SELECT coalesce(string_agg(k || '=' || crm.url_encode(v), '&' ORDER BY k), '')
+              FROM (VALUES ('q', nullif(q, '')), ('category', cat::text), ('lang', lng)) f(k, v) WHERE v IS NOT NULL),
+    'categories', (SELECT coalesce(jsonb_agg(c || jsonb_build_object('selected', (c->>'id')::bigint = cat) ORDER BY i), '[]')
+                   FROM jsonb_array_elements(crm.kb_categories(drafts)) WITH ORDINALITY x(c, i)),
     'can_edit', drafts);
 END $$;
 

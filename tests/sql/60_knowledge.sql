@@ -2,7 +2,7 @@
 -- search with a hand-computed ranking, keyset pages, drafts, suggestions of
 -- canned replies for a message in either language, validation, roles.
 BEGIN;
-SELECT plan(97);
+SELECT plan(98);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -79,6 +79,11 @@ SELECT ok((SELECT (a->>'score')::numeric BETWEEN 0.25 AND 0.5 FROM jsonb_array_e
            WHERE (a->>'id')::bigint = pg_temp.id('A1')), 'a misspelt title is still found by trigrams, ranked low');
 SELECT is(pg_temp.ids(api.kb(jsonb_build_object('q', 'refund card', 'category',
           (SELECT id FROM crm.kb_category WHERE slug = 'general'))), 'articles'), '', 'category filter');
+SELECT is((SELECT d->>'query' || ' ' || (SELECT string_agg(c->>'slug', ',') FROM jsonb_array_elements(d->'categories') c
+                                           WHERE (c->>'selected')::boolean)
+           FROM api.kb(jsonb_build_object('q', '退款 #tips & more', 'category', (SELECT id FROM crm.kb_category WHERE slug = 'general'))) d),
+          'category=' || (SELECT id FROM crm.kb_category WHERE slug = 'general') || '&q=%E9%80%80%E6%AC%BE%20%23tips%20%26%20more general',
+          'the next page''s link keeps the search, encoded, and its category, which the form shows chosen');
 SELECT is(api.kb('{"q":"refund card"}')->>'can_edit', 'false', 'an analyst may not edit');
 
 -- As an agent the draft shows: A5 ties A3 at 2 and its newer id goes first.
