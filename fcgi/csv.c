@@ -2,6 +2,7 @@
 
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void cell(buf *out, const char *s)
@@ -21,6 +22,17 @@ static void cell(buf *out, const char *s)
         buf_putc(out, '"');
 }
 
+/* The shortest of %.15g, %.16g, %.17g that reads back as the same double:
+ * 17.4, not 17.399999999999999. */
+static void real_text(char *num, size_t size, double d)
+{
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(num, size, "%.*g", digits, d);
+        if (strtod(num, NULL) == d)
+            return;
+    }
+}
+
 void csv_row(buf *out, json_t *cells)
 {
     size_t i;
@@ -33,7 +45,7 @@ void csv_row(buf *out, json_t *cells)
         case JSON_STRING: cell(out, json_string_value(v)); break;
         /* numbers are written as they are: a spreadsheet may evaluate "-3" only as -3 */
         case JSON_INTEGER: snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v)); buf_puts(out, num); break;
-        case JSON_REAL: snprintf(num, sizeof num, "%.17g", json_real_value(v)); buf_puts(out, num); break;
+        case JSON_REAL: real_text(num, sizeof num, json_real_value(v)); buf_puts(out, num); break;
         case JSON_TRUE: buf_puts(out, "true"); break;
         case JSON_FALSE: buf_puts(out, "false"); break;
         default: break;

@@ -39,6 +39,13 @@ static void formulas_are_neutralised(void **s)
     expect_row("[-3]", "-3\r\n"); /* a number is a number, not text a spreadsheet would evaluate */
 }
 
+static void decimals_are_shortest(void **s)
+{
+    (void)s;
+    expect_row("[17.4, 0.12358112325690083, 1e-7, 0.30000000000000004]",
+               "17.4,0.12358112325690083,1e-07,0.30000000000000004\r\n");
+}
+
 static void nested_values_are_empty(void **s)
 {
     (void)s;
@@ -51,6 +58,7 @@ int main(void)
         cmocka_unit_test(plain_cells),
         cmocka_unit_test(quoting),
         cmocka_unit_test(formulas_are_neutralised),
+        cmocka_unit_test(decimals_are_shortest),
         cmocka_unit_test(nested_values_are_empty),
     };
     return cmocka_run_group_tests_name("csv", tests, NULL, NULL);
