@@ -255,7 +255,8 @@ BEGIN
                   FROM social.platform),
     'teams', coalesce((SELECT jsonb_agg(jsonb_build_object('id', id, 'name', name, 'selected', id = f.team) ORDER BY name)
                        FROM crm.team), '[]'),
-    'refreshed_at', (SELECT refreshed_at FROM kpi.freshness));
+    'refreshed_at', (SELECT refreshed_at FROM kpi.freshness),
+    'report_zone', (SELECT tz FROM kpi.freshness));   -- the zone whose calendar days the figures count
 END $$;
 
 -- One chart's data as CSV rows (the web worker writes the file).

@@ -91,6 +91,7 @@ login dr e2e_reader "$PW"
 req dr GET /dashboard
 eq "an analyst's dashboard" "$STATUS" 200
 hasnt "… has no link to the cases (403 for analysts)" "$BODY" 'href="/cases?state=active"'
+has "… and says in which time zone its days are counted" "$BODY" "(days in $(sql "SELECT tz FROM kpi.freshness"))"
 
 echo "# error pages in Chinese: the database's English only where it adds something"
 req db GET "/dashboard?to=1999-12-31" -H "Accept-Language: zh-CN"
