@@ -133,6 +133,12 @@ BEGIN
     val := (p->>'value')::numeric;
   END IF;
   SELECT id INTO lid FROM crm.lead WHERE post_id = v_post.id;
+  -- the same form again (a double submit) is answered with the lead; another
+  -- value for it (a page opened before the lead was made) is not dropped unsaid
+  IF lid IS NOT NULL AND val IS DISTINCT FROM NULL AND val IS DISTINCT FROM (SELECT value FROM crm.lead WHERE id = lid) THEN
+    RAISE SQLSTATE 'PR409' USING MESSAGE = 'This post already has a lead, with another value: change the value on the lead.',
+                                 HINT = 'err.lead_other_value';
+  END IF;
   IF lid IS NULL THEN
     IF kid IS NOT NULL AND NOT EXISTS (SELECT FROM crm.contact WHERE id = kid) THEN
       RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such contact.', HINT = 'err.no_contact';

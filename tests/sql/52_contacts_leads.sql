@@ -1,7 +1,7 @@
 -- Contacts from posts (create or link identities), the contact page, leads
 -- and their states, teams and SLA policies through the api, with roles.
 BEGIN;
-SELECT plan(67);
+SELECT plan(69);
 SET LOCAL client_min_messages = warning;
 
 SELECT count(auth.user_add(u, initcap(replace(u, '_', ' ')), r::auth.staff_role, '$argon2id$v=19$m=19456,t=2,p=1$x$y'))
@@ -77,6 +77,10 @@ SELECT is(:'lead'::jsonb - 'id', jsonb_build_object('contact_id', :k, 'state', '
                                                     'redirect', '/contact?id=' || :k),
           'a lead from a post: the author''s contact, state new, the value');
 SELECT is(api.lead_from_post(jsonb_build_object('post_id', :p1))->>'id', :l::text, 'one lead per post');
+SELECT is(api.lead_from_post(jsonb_build_object('post_id', :p1, 'value', '1200.5'))->>'id', :l::text, '… the same value again (a double submit) answers with it');
+SELECT throws_ok(format($$SELECT api.lead_from_post('{"post_id": %s, "value": "10"}')$$, :p1), 'PR409',
+                 'This post already has a lead, with another value: change the value on the lead.',
+                 '… another value is not silently dropped');
 SELECT throws_ok(format($$SELECT api.lead_from_post('{"post_id": %s, "value": "-3"}')$$, :p2), 'PR422', NULL, 'a negative value is PR422');
 SELECT throws_ok(format($$SELECT api.lead_state('{"id": %s, "state": "won"}')$$, :l), 'PR409',
                  'A lead cannot go from new to won.', 'new → won is illegal');
