@@ -231,8 +231,9 @@ END $$;
 -- other than 429, or a platform Parley cannot send to) or out of attempts:
 -- failed, with the message for staff. Otherwise queued again after the
 -- backoff, or at p_retry_at when the platform said when (throttled: a 429 or
--- a throttling code); the account's other replies then wait as long, instead
--- of each being refused in turn (p_token_wide: see ingest.hold_replies).
+-- a throttling code, which uses up no attempt); the account's other replies
+-- then wait as long, instead of each being refused in turn (p_token_wide:
+-- see ingest.hold_replies).
 -- Returns the entry's new state. PR409 when the lease is no longer p_owner's.
 DROP FUNCTION IF EXISTS ingest.outbox_failed(bigint, text, text, boolean, timestamptz);
 CREATE OR REPLACE FUNCTION ingest.outbox_failed(p_id bigint, p_owner text, p_message text, p_permanent boolean,
@@ -244,9 +245,11 @@ BEGIN
   IF o.id IS NULL THEN
     RAISE SQLSTATE 'PR409' USING MESSAGE = format('outbox entry %s is not leased to %s', p_id, p_owner);
   END IF;
-  give_up := p_permanent OR o.attempts >= ingest.outbox_max_attempts();
+  -- a throttled attempt does not count: the platform refused nothing
+  give_up := p_permanent OR (p_retry_at IS NULL AND o.attempts >= ingest.outbox_max_attempts());
   UPDATE ingest.outbox SET
     state = CASE WHEN give_up THEN 'failed' ELSE 'queued' END,
+    attempts = CASE WHEN p_retry_at IS NOT NULL AND NOT give_up THEN greatest(o.attempts - 1, 0) ELSE o.attempts END,
     next_attempt_at = CASE WHEN give_up THEN next_attempt_at
                            ELSE greatest(least(coalesce(p_retry_at, now() + ingest.outbox_backoff(o.attempts)),
                                                now() + interval '1 day'), now()) END,

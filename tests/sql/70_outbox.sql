@@ -2,7 +2,7 @@
 -- leasers never get one entry), recording success and failure with backoff,
 -- and who may call what.
 BEGIN;
-SELECT plan(96);
+SELECT plan(98);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -303,6 +303,20 @@ SELECT is(ingest.reply_length('x', repeat('咖', 140)) || ' ' || ingest.reply_le
 SELECT throws_ok(format($$SELECT api.reply('{"post_id": %s, "body": "%s"}')$$, (SELECT x1 FROM p), repeat('谢', 141)), 'PR422',
                  'The reply is 282 characters long as X counts them (Chinese characters and emoji count twice); X allows at most 280.',
                  'an X reply over the limit as X counts it is refused when queued, not failed later');
+
+-- Throttled (a 429) on its last attempt: queued for the platform's time, the attempt not counted.
+INSERT INTO social.account (platform, handle, api_base_url) VALUES ('mastodon', 'tap-throttled', 'http://t.example');
+INSERT INTO social.account_credential SELECT id, 'tok-t' FROM social.account WHERE handle = 'tap-throttled';
+INSERT INTO social.post (platform, external_id, account_id, body, created_at)
+SELECT 'mastodon', 'tap-throttled-1', id, 'hi', now() FROM social.account WHERE handle = 'tap-throttled';
+INSERT INTO ingest.outbox (account_id, in_reply_to, body, attempts, state, lease_owner, lease_until)   -- (as leased)
+SELECT p.account_id, p.id, 'throttled last', ingest.outbox_max_attempts(), 'sending', 'h10', now() + interval '1 minute'
+FROM social.post p WHERE p.external_id = 'tap-throttled-1';
+SELECT is(ingest.outbox_failed(id, 'h10', 'HTTP 429: Too many requests', false, now() + interval '1 minute'), 'queued',
+          'a throttled last attempt is not the last: queued for the platform''s time')
+FROM ingest.outbox WHERE body = 'throttled last';
+SELECT is((SELECT attempts FROM ingest.outbox WHERE body = 'throttled last'), ingest.outbox_max_attempts() - 1,
+          '… the attempt not counted');
 
 -- A refused token: the account needs a new one; the reply waits, queued, and is not leased meanwhile.
 INSERT INTO ingest.outbox (account_id, in_reply_to, body) SELECT x, (SELECT x1 FROM p), 'token refused' FROM ids;
