@@ -336,11 +336,20 @@ void publish_lease(publisher *p, bool woken)
         return;
     }
     for (int i = 0; i < PQntuples(r); i++) {
+        /* Its lease ran out while this process was still sending it (a long
+         * maintenance step held the loop): that send goes on, and its answer
+         * is recorded under this same owner; a second one must not start. */
+        long long id = atoll(PQgetvalue(r, i, 0));
+        bool sending = false;
+        for (outgoing *o = p->active; o && !sending; o = o->next)
+            sending = o->e.id == id;
+        if (sending)
+            continue;
         outgoing *s = calloc(1, sizeof *s);
         if (!s)
             die("out of memory");
         s->a = arena_new();
-        s->e.id = atoll(PQgetvalue(r, i, 0));
+        s->e.id = id;
         s->e.key = col(r, i, 1, s->a);
         s->e.platform = col(r, i, 2, s->a);
         s->e.base_url = col(r, i, 3, s->a);
