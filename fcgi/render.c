@@ -21,6 +21,7 @@ static struct {
 } templates[MAX_TEMPLATES];
 static int ntemplates;
 static json_t *catalogs; /* {"en": {...}, "zh-CN": {...}} */
+static json_t *err_keys; /* English text of each "err." message → its key: messages stored as text */
 static const char *const supported[] = {"en", "zh-CN", NULL};
 
 static const mst_template *lookup(void *ud, const char *name)
@@ -105,6 +106,12 @@ int render_init(const char *root)
         }
         json_object_set_new(catalogs, *l, c);
     }
+    err_keys = json_object();
+    const char *key;
+    json_t *text;
+    json_object_foreach(json_object_get(catalogs, "en"), key, text)
+        if (!strncmp(key, "err.", 4) && json_is_string(text))
+            json_object_set_new(err_keys, json_string_value(text), json_string(key));
     return 0;
 }
 
@@ -151,17 +158,18 @@ static const struct coded_field {
 } coded_fields[] = {{"state", "state"},       {"status", "status"}, {"kind", "kind"}, {"priority", "priority"},
                     {"platform", "platform"}, {"to", "state"},      {"label", "label"}, {"category", "cat"},
                     {"action", "rule_action"}, {"event", "event"}, {"lang", "language"},
-                    {"said", ""}, /* an audit detail: the key of a message shown ("err.forbidden_role") */
+                    {"said", ""}, /* a message: its key ("err.forbidden_role"), or its English as stored */
                     {NULL, NULL}};
 
 /* The catalog's "<prefix>_<code>" in the page's language, else English, else
  * the value itself (so a template never falls through to an outer _text). */
 static const char *code_text(request *r, const struct coded_field *f, const char *code)
 {
-    if (*code < 'a' || *code > 'z') /* dates, numbers, names */
+    if ((*code < 'a' || *code > 'z') && *f->prefix) /* dates, numbers, names */
         return code;
-    if (!*f->prefix) { /* a message key itself, or any other value as it is */
-        const char *s = strncmp(code, "err.", 4) ? NULL : catalog_get(r, code);
+    if (!*f->prefix) { /* a message key, a message's English (stored as text), or any other value as it is */
+        const char *key = strncmp(code, "err.", 4) ? json_string_value(json_object_get(err_keys, code)) : code;
+        const char *s = key ? catalog_get(r, key) : NULL;
         return s ? s : code;
     }
     const char *s = catalog_get(r, arena_printf(r->a, "%s_%s", f->prefix, code));

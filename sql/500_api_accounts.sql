@@ -12,6 +12,7 @@ BEGIN
         'display_name', a.display_name, 'api_base_url', a.api_base_url, 'external_id', a.external_id,
         'status', a.status, 'paused', a.status = 'paused', 'needs_reauth', a.status = 'needs_reauth',
         'status_message', a.status_message,
+        'warning', CASE WHEN a.status_message IS NOT NULL THEN jsonb_build_object('said', a.status_message) END,
         -- the token's quota spent (platforms that count per token): every stream waits
         'quota_back_at', ingest.token_held_until(a.id, a.platform),
         -- a reply throttled, or no request left at all: the account's replies wait
@@ -32,6 +33,8 @@ BEGIN
             'last_success_at', s.last_success_at,
             -- an error is shown until a later page succeeds
             'last_error', CASE WHEN s.last_error_at >= coalesce(s.last_success_at, '-infinity') THEN s.last_error END,
+            'problem', CASE WHEN s.last_error_at >= coalesce(s.last_success_at, '-infinity')
+                            THEN jsonb_build_object('said', s.last_error) END,   -- pages show it in their language
             'last_error_at', s.last_error_at,
             'pages_harvested', s.pages_harvested, 'items_harvested', s.items_harvested,
             'quota_remaining', s.quota_remaining,
@@ -237,6 +240,10 @@ CREATE FUNCTION api.account_delete(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE st auth.staff := auth.require('admin'); gone bigint;
 BEGIN
+  -- its replies stay on record; those not sent yet never will be
+  UPDATE ingest.outbox SET state = 'failed', lease_owner = NULL, lease_until = NULL, last_error_at = now(),
+         last_error = 'The brand account was deleted before the reply was sent.'
+  WHERE account_id = (p->>'id')::bigint AND state IN ('queued', 'sending');
   DELETE FROM social.account WHERE id = (p->>'id')::bigint RETURNING id INTO gone;
   IF gone IS NULL THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such account.', HINT = 'err.no_account';

@@ -132,6 +132,8 @@ for _ in $(seq 60); do [ -n "$(sql "SELECT last_error $inside")" ] && break; sle
 check "the harvester does not connect to a link-local address, and says why" \
   grep -q 'refused to connect to 169.254.169.254:80: not a public address' "$PARLEY_VAR/log/harvest-e2e.log"
 has "… and the stream records why, for the accounts page" "$(sql "SELECT last_error $inside")" "leads to an address that is not public"
+req m GET /accounts -H 'Accept-Language: zh-CN'
+has "… which the accounts page shows in the reader's language (a stored message the catalog knows)" "$BODY" "API 地址指向非公网地址"
 sql "DELETE FROM social.account WHERE handle = 'e2e_inside'" >/dev/null
 stop_hv TERM hA; stop_hv TERM hB
 check "SIGTERM ends both harvesters cleanly" grep -q 'hB stopped' "$PARLEY_VAR/log/harvest-e2e.log"
