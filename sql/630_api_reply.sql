@@ -7,25 +7,27 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
   SELECT jsonb_build_object(
     'id', o.id, 'state', o.state, 'body', o.body, 'attempts', o.attempts,
     'error', CASE WHEN o.state <> 'sent' THEN o.last_error END, 'error_at', o.last_error_at,
+    'problem', CASE WHEN o.state <> 'sent' AND o.last_error IS NOT NULL THEN jsonb_build_object('said', o.last_error) END,
     'next_attempt_at', CASE WHEN o.state = 'queued' THEN greatest(o.next_attempt_at, h.held_until) END,
     -- the platform's limit holds the account's replies past this one's own time
     'held_until', CASE WHEN o.state = 'queued' AND h.held_until > o.next_attempt_at THEN h.held_until END,
     'external_id', o.external_id, 'url', social.web_url(r.url), 'reply_post_id', o.post_id,
     'post_id', o.in_reply_to, 'case_id', o.case_id,
-    'account', jsonb_build_object('id', a.id, 'platform', a.platform, 'handle', a.handle, 'status', a.status),
+    'account', CASE WHEN a.id IS NOT NULL THEN   -- none: the account was deleted since
+                 jsonb_build_object('id', a.id, 'platform', a.platform, 'handle', a.handle, 'status', a.status) END,
     'staff', CASE WHEN s.id IS NOT NULL THEN jsonb_build_object('id', s.id, 'username', s.username,
                                                                  'name', s.display_name) END,
     'created_at', o.created_at, 'sent_at', o.sent_at,
     'queued', o.state = 'queued', 'sending', o.state = 'sending', 'sent', o.state = 'sent',
-    'failed', o.state = 'failed', 'can_retry', o.state = 'failed',
+    'failed', o.state = 'failed', 'can_retry', o.state = 'failed' AND a.id IS NOT NULL,
     -- why a queued reply is not being sent (the publisher skips such accounts)
     'waits_paused', o.state = 'queued' AND a.status = 'paused',
     'waits_reauth', o.state = 'queued' AND a.status = 'needs_reauth')
-  FROM social.account a
-  CROSS JOIN LATERAL (SELECT ingest.replies_held_until(a) AS held_until) h
+  FROM (SELECT) one
+  LEFT JOIN social.account a ON a.id = o.account_id
+  CROSS JOIN LATERAL (SELECT CASE WHEN a.id IS NOT NULL THEN ingest.replies_held_until(a) END AS held_until) h
   LEFT JOIN auth.staff s ON s.id = o.created_by
   LEFT JOIN social.post r ON r.id = o.post_id
-  WHERE a.id = o.account_id
 $$;
 
 -- Queue a reply to a post, sent from the brand account that received it.
@@ -143,6 +145,10 @@ BEGIN
   END IF;
   IF o.state <> 'failed' THEN
     RAISE SQLSTATE 'PR409' USING MESSAGE = 'Only a reply that failed can be sent again.', HINT = 'err.reply_not_failed';
+  END IF;
+  IF o.account_id IS NULL THEN
+    RAISE SQLSTATE 'PR409' USING MESSAGE = 'The brand account of this reply was deleted; it cannot be sent again.',
+                                 HINT = 'err.reply_account_gone';
   END IF;
   UPDATE ingest.outbox SET state = 'queued', earlier_attempts = earlier_attempts + attempts, attempts = 0,
                            next_attempt_at = now()

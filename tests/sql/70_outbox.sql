@@ -2,7 +2,7 @@
 -- leasers never get one entry), recording success and failure with backoff,
 -- and who may call what.
 BEGIN;
-SELECT plan(98);
+SELECT plan(101);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -294,7 +294,7 @@ SELECT is((SELECT e - 'created_at' - 'error_at' FROM jsonb_array_elements(api.ou
             'handle', 'tap-b.bsky.social', 'status', 'active'),
             'staff', jsonb_build_object('id', (SELECT id FROM auth.staff WHERE username = 'tap_agent'), 'username', 'tap_agent', 'name', 'Tap Agent'),
             'sent_at', (SELECT sent_at FROM ingest.outbox WHERE body = 'to bluesky'), 'queued', false, 'sending', false, 'sent', true,
-            'failed', false, 'can_retry', false, 'waits_paused', false, 'waits_reauth', false),
+            'failed', false, 'can_retry', false, 'waits_paused', false, 'waits_reauth', false, 'problem', NULL),
           'an entry as api.outbox shows it');
 
 -- X counts Chinese characters and emoji twice: 140 of them fill a reply.
@@ -317,6 +317,21 @@ SELECT is(ingest.outbox_failed(id, 'h10', 'HTTP 429: Too many requests', false, 
 FROM ingest.outbox WHERE body = 'throttled last';
 SELECT is((SELECT attempts FROM ingest.outbox WHERE body = 'throttled last'), ingest.outbox_max_attempts() - 1,
           '… the attempt not counted');
+
+-- Deleting the account keeps its replies on record; one not sent yet fails, saying why, and cannot be retried.
+SELECT auth.user_add('tap_admin70', 'Tap Admin', 'admin', '$argon2id$v=19$m=19456,t=2,p=1$x$y');
+INSERT INTO auth.session (token_hash, staff_id, csrf_token)
+SELECT sha256(convert_to('tok-tap_admin70', 'UTF8')), id, 'c' FROM auth.staff WHERE username = 'tap_admin70';
+SELECT pg_temp.as_staff('tok-tap_admin70');
+SELECT api.account_delete(jsonb_build_object('id', (SELECT id FROM social.account WHERE handle = 'tap-throttled'))) IS NULL AS silenced \gset
+SELECT is((SELECT state || ': ' || last_error || ' ' || (account_id IS NULL) FROM ingest.outbox WHERE body = 'throttled last'),
+          'failed: The brand account was deleted before the reply was sent. true',
+          'a deleted account''s unsent reply stays on record, failed, saying why');
+SELECT pg_temp.as_staff('tok-tap_agent');
+SELECT is((SELECT e->>'can_retry' FROM jsonb_array_elements(api.outbox('{}')->'entries') e WHERE e->>'body' = 'throttled last'), 'false',
+          '… and offers no retry');
+SELECT throws_ok($$SELECT api.outbox_retry(jsonb_build_object('id', id)) FROM ingest.outbox WHERE body = 'throttled last'$$, 'PR409',
+                 'The brand account of this reply was deleted; it cannot be sent again.', '… which is refused');
 
 -- A refused token: the account needs a new one; the reply waits, queued, and is not leased meanwhile.
 INSERT INTO ingest.outbox (account_id, in_reply_to, body) SELECT x, (SELECT x1 FROM p), 'token refused' FROM ids;
