@@ -9,6 +9,12 @@
 -- phrase matches consecutive words; Chinese, Japanese and Korean text, which
 -- needs no spaces, matches as a substring. Case and width never matter.
 
+-- A listening rule's categories, in the order forms list them.
+CREATE OR REPLACE FUNCTION listen.categories() RETURNS text[]
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT ARRAY['brand', 'product', 'competitor', 'complaint', 'campaign', 'custom']
+$$;
+
 -- Characters of scripts written without spaces between words (code points).
 CREATE OR REPLACE FUNCTION listen.cjk(c integer) RETURNS boolean
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$

@@ -39,8 +39,7 @@ CREATE OR REPLACE FUNCTION listen.form_choices(p_category text, p_action text) R
 LANGUAGE sql STABLE AS $$
   SELECT jsonb_build_object(
     'category_options', (SELECT jsonb_agg(jsonb_build_object('code', c, 'category', c, 'selected', c = p_category) ORDER BY o)
-                         FROM unnest(ARRAY['brand', 'product', 'competitor', 'complaint', 'campaign', 'custom'])
-                              WITH ORDINALITY u(c, o)),
+                         FROM unnest(listen.categories()) WITH ORDINALITY u(c, o)),
     'action_options', (SELECT jsonb_agg(jsonb_build_object('code', a, 'action', a, 'selected', a = p_action) ORDER BY o)
                        FROM unnest(ARRAY['none', 'contact', 'case']) WITH ORDINALITY u(a, o)))
 $$;
@@ -124,7 +123,7 @@ BEGIN
                                  HINT = 'err.rule_name', COLUMN = 'name';
   END IF;
   PERFORM social.check_shown_name(r.name);   -- shown as a badge on every matching post
-  IF r.category NOT IN ('brand', 'product', 'competitor', 'complaint', 'campaign', 'custom') THEN
+  IF r.category <> ALL (listen.categories()) THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Choose a category: brand, product, competitor, complaint, campaign or custom.',
                                  HINT = 'err.rule_category', COLUMN = 'category';
   END IF;

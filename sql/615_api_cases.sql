@@ -348,7 +348,7 @@ BEGIN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Choose the team the cases go to.', HINT = 'err.rule_team';
   ELSIF NOT EXISTS (SELECT FROM crm.team WHERE id = v_team) THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such team.', HINT = 'err.no_team';
-  ELSIF v_cat IS NOT NULL AND v_cat <> ALL (ARRAY['brand', 'product', 'competitor', 'complaint', 'campaign', 'custom']) THEN
+  ELSIF v_cat IS NOT NULL AND v_cat <> ALL (listen.categories()) THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Choose a category: brand, product, competitor, complaint, campaign or custom.', HINT = 'err.rule_category';
   ELSIF v_lang !~ '^[a-z]{2,3}$' THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Use a two- or three-letter language code, e.g. en, zh.', HINT = 'err.rule_lang';
