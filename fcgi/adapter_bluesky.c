@@ -171,6 +171,13 @@ static const char *replied(arena *a, const reply_entry *e, json_t *body, const c
     return NULL;
 }
 
+/* getRecord of a key not in the repo: 400 with the XRPC error RecordNotFound. */
+static bool lookup_absent(long status, json_t *body)
+{
+    const char *error = json_string_value(json_object_get(body, "error"));
+    return status == 400 && error && !strcmp(error, "RecordNotFound");
+}
+
 const adapter bluesky_adapter = {
     .platform = "bluesky", .plan = plan, .advance = advance, .quota = quota, .reply = reply, .replied = replied,
-    .resend_is_safe = true};
+    .lookup_absent = lookup_absent, .resend_is_safe = true};

@@ -67,6 +67,9 @@ typedef struct {
      * reply (arena-owned; url may be NULL). Returns NULL, or what is wrong. */
     const char *(*replied)(arena *a, const reply_entry *e, json_t *body, const char **external_id,
                            const char **url);
+    /* Optional: whether a lookup's non-2xx answer says that the reply is not
+     * there (Bluesky: RecordNotFound). Any other refusal learned nothing. */
+    bool (*lookup_absent)(long status, json_t *body);
     /* Optional (NULL: the status code decides). What a failed answer (status not
      * 2xx) means, for platforms that report expired tokens or throttling inside
      * 400 bodies (Meta, Weibo): "auth", "throttled" (the token's budget is

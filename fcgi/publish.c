@@ -238,15 +238,21 @@ static bool finish(publisher *p, outgoing *s, CURLcode rc)
             record_sent(p, s, id, url);
             return false;
         }
-        kind = ok ? "client" : failure_kind(a, s->ad, status, body, &msg);
-        if (!strcmp(kind, "client") && spent) { /* not there, but nothing left to send it with */
+        /* Not there: a readable answer without it, or the platform's own
+         * "no such record". A lookup refused otherwise learned nothing, and a
+         * send then could post the reply twice: later, as for a server error. */
+        bool absent = ok ? body != NULL : s->ad->lookup_absent && s->ad->lookup_absent(status, body);
+        if (absent && spent) { /* not there, but nothing left to send it with */
             record_failed(p, s, "the platform's rate limit is spent; sending when it resets", false, reset_at);
             return false;
         }
-        if (!strcmp(kind, "client")) {
+        if (absent) {
             s->look_first = s->lookup = false;
             return start(p, s);
         }
+        kind = ok ? "server" : failure_kind(a, s->ad, status, body, &msg);
+        if (!msg)
+            msg = "the answer is not JSON";
         if (!strcmp(kind, "auth"))
             record_needs_token(p, s, msg);
         else

@@ -112,6 +112,21 @@ eq "the stored reply has its uri and cid" \
   "$(jq -r '.replies[0] | [.id, .cid] | join(" ")' <<<"$fake")"
 check "the harvester logged the lookup" grep -q "reply $r_o3 (bluesky) sent as at://" "$PARLEY_VAR/log/harvest-e2e.log"
 
+echo "# replies: a lookup that learned nothing does not lead to a second send"
+rctl POST faults '{"rules": [{"match": "/bluesky/reply2.bsky.social/xrpc/com.atproto.repo.createRecord", "method": "POST", "status": 503},
+  {"match": "/bluesky/reply2.bsky.social/xrpc/com.atproto.repo.getRecord", "status": 400, "times": 2}]}' >/dev/null
+r_b_held=$(rctl GET 'replies?platform=bluesky&account=reply2.bsky.social' | jq .count)
+r_o10=$(as_agent "SELECT api.reply('{\"post_id\": $r_b1, \"body\": \"Checking with the team.\"}')" | jq -r .outbox_id)
+wait_error() { for _ in $(seq 150); do sql "SELECT last_error FROM ingest.outbox WHERE id = $r_o10 AND state = 'queued'" | grep -q "$1" && return 0; sleep 0.1; done; return 1; }
+check "a send answered 503 is queued again" wait_error 503
+sql "UPDATE ingest.outbox SET next_attempt_at = now() WHERE id = $r_o10" >/dev/null
+check "… its next attempt's lookup is refused without saying 'no such record': it waits instead of sending" \
+  wait_error "could not check whether an earlier attempt posted the reply"
+eq "… so Bluesky holds no reply for it yet" "$(rctl GET 'replies?platform=bluesky&account=reply2.bsky.social' | jq .count)" "$r_b_held"
+sql "UPDATE ingest.outbox SET next_attempt_at = now() WHERE id = $r_o10" >/dev/null
+check "… then the lookup says RecordNotFound, and it is sent" wait_state "$r_o10" sent
+eq "… once" "$(rctl GET 'replies?platform=bluesky&account=reply2.bsky.social' | jq .count)" "$((r_b_held + 1))"
+
 echo "# replies: refusals"
 n_before=$(sql "SELECT count(*) FROM ingest.outbox")
 long=$(printf 'a%.0s' $(seq 501))
