@@ -185,6 +185,43 @@ static const struct coded_field *coded_field(const char *key)
     return NULL;
 }
 
+const char *render_fill(request *r, const char *text, json_t *args)
+{
+    if (!text || !json_is_object(args) || !strchr(text, '{'))
+        return NULL;
+    buf out = BUF_INIT;
+    bool filled = false;
+    for (const char *p = text; *p;) {
+        const char *open = strchr(p, '{'), *close = open ? strchr(open, '}') : NULL;
+        if (!close) {
+            buf_puts(&out, p);
+            break;
+        }
+        buf_printf(&out, "%.*s", (int)(open - p), p);
+        const char *name = arena_strndup(r->a, open + 1, (size_t)(close - open - 1));
+        char *bar = strchr(name, '|');
+        if (bar)
+            *bar++ = '\0';
+        json_t *v = json_object_get(args, name);
+        const struct coded_field *coded = bar ? coded_field(bar) : NULL;
+        if (json_is_string(v) && bar && !strcmp(bar, "field"))
+            buf_puts(&out, field_label(r, json_string_value(v)));
+        else if (json_is_string(v))
+            buf_puts(&out, coded ? code_text(r, coded, json_string_value(v)) : json_string_value(v));
+        else if (json_is_integer(v))
+            buf_printf(&out, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        else if (json_is_real(v))
+            buf_printf(&out, "%g", json_real_value(v));
+        else
+            buf_printf(&out, "%.*s", (int)(close - open + 1), open);
+        filled |= v != NULL;
+        p = close + 1;
+    }
+    const char *result = filled ? arena_strdup(r->a, out.data ? out.data : "") : NULL;
+    buf_free(&out);
+    return result;
+}
+
 /* Make zone the one localtime_r answers in. A worker serves one request at a
  * time, so TZ is process state it may switch; tzset reads the zone's file,
  * so only when the zone changes. The name was checked against the tz

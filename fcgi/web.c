@@ -158,6 +158,7 @@ api_result call_api(request *r, const char *fn, json_t *args, api_call kind)
         if (st && st[0] == 'P' && st[1] == 'R') {
             out.message = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
             out.message_key = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+            r->error_args = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL); /* our refusals: their values */
         } else {
             /* the SQLSTATE and primary message only: a DETAIL may quote a
              * row ("Failing row contains ...") with a token in it */
@@ -270,7 +271,7 @@ void audit_refusal(request *r, int status, const char *reason)
 /* A form field as its form labels it, for the list of fields to correct:
  * the catalog's word for the field (most are named like their label; these
  * are not), else the field's own name. */
-static const char *field_label(request *r, const char *field)
+const char *field_label(request *r, const char *field)
 {
     static const char *const labels[][2] = {
         {"body_md", "kb_body"},         {"expression", "rule_expression"},
@@ -308,13 +309,19 @@ void send_error(request *r, int status, const char *key, const char *message)
     const char *text = key ? render_text(r, key) : NULL;
     if (!text || (key && !strcmp(text, key)))
         text = message ? message : render_text(r, generic_key(status));
+    /* A message with values ("The reply is {n} characters long…"): the
+     * catalog's sentence with the refusal's values says all of it. */
+    json_t *args = r->error_args && *r->error_args == '{' ? parse_json(r, r->error_args) : NULL;
+    const char *filled = key ? render_fill(r, text, args) : NULL;
+    if (filled)
+        text = filled;
     json_t *doc = json_pack("{s:{s:i,s:s}}", "error", "status", status, "message", text);
     arena_defer(r->a, json_release, doc);
     /* The database's own sentence often says exactly what to fix ("unbalanced
      * parenthesis at character 12"): keep it beside the translated one, unless
      * it is only the English of that (the catalog's own sentence). */
     const char *english = key ? render_text_en(key) : NULL;
-    if (message && strcmp(message, text) && !(english && !strcmp(message, english)))
+    if (message && !filled && strcmp(message, text) && !(english && !strcmp(message, english)))
         json_object_set_new(json_object_get(doc, "error"), "detail", json_string(message));
     if (r->field_errors) {
         json_t *fields = json_array();

@@ -64,6 +64,7 @@ struct request {
     kvlist params;            /* query string (GET) or form (POST), raw */
     json_t *args;             /* validated parameters, passed to the api function */
     json_t *field_errors;     /* name -> message key, for 422 */
+    const char *error_args;   /* the values of a refusal's message (JSON object text, its DETAIL) */
     /* who is asking */
     const char *session;      /* well-formed session token from the cookie, or "" */
     const char *anon_csrf;    /* double-submit token for signed-out forms */
@@ -106,6 +107,7 @@ void send_error(request *r, int status, const char *message_key, const char *mes
 void audit_refusal(request *r, int status, const char *reason);
 bool origin_ok(request *r);
 const char *referer_path(request *r); /* the path (and query) of this site's page the Referer names, or NULL */
+const char *field_label(request *r, const char *field); /* a form field as its form labels it, in r->lang */
 
 /* handlers */
 void h_health(request *r);
@@ -123,6 +125,11 @@ int render_init(const char *root);    /* compile templates, load catalogs; 0 or 
 const char *render_pick_lang(request *r);
 const char *render_text(request *r, const char *key); /* message in r->lang, or key */
 const char *render_text_en(const char *key);          /* the English message, or NULL */
+/* A catalog message with its "{name}" placeholders filled from args (a JSON
+ * object; "{name|state}" gives a code's words, as for a field "state";
+ * "{name|field}" a form field's label), in
+ * r->lang, or in English when lang is "en". NULL when nothing was filled. */
+const char *render_fill(request *r, const char *text, json_t *args);
 void render_page(request *r, buf *out, const char *tmpl, json_t *doc, json_t *extra);
 
 #endif

@@ -135,14 +135,16 @@ BEGIN
   SELECT x INTO bad FROM unnest(r.platforms) x WHERE NOT EXISTS (SELECT FROM social.platform WHERE code = x) LIMIT 1;
   IF bad IS NOT NULL THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = format('Unknown platform "%s".', left(bad, 50)),
-                                 HINT = 'err.rule_platform', COLUMN = 'platforms';
+                                 HINT = 'err.rule_platform_named', COLUMN = 'platforms',
+                                 DETAIL = jsonb_build_object('value', left(bad, 50));
   END IF;
   IF p ? 'account_ids' THEN
     SELECT x INTO bad FROM unnest(listen.input_list(p->'account_ids')) x
     WHERE x !~ '^\d{1,19}$' OR NOT EXISTS (SELECT FROM social.account WHERE id = x::bigint) LIMIT 1;
     IF bad IS NOT NULL THEN
       RAISE SQLSTATE 'PR422' USING MESSAGE = format('Unknown account "%s".', left(bad, 50)),
-                                   HINT = 'err.rule_account', COLUMN = 'account_ids';
+                                   HINT = 'err.rule_account_named', COLUMN = 'account_ids',
+                                   DETAIL = jsonb_build_object('value', left(bad, 50));
     END IF;
     r.account_ids := ARRAY(SELECT DISTINCT x::bigint FROM unnest(listen.input_list(p->'account_ids')) x ORDER BY 1);
     r.account_ids := nullif(r.account_ids, '{}');
@@ -152,7 +154,7 @@ BEGIN
   SELECT x INTO bad FROM unnest(r.langs) x WHERE x !~ '^[a-z]{2,3}$' LIMIT 1;
   IF bad IS NOT NULL THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = format('"%s" is not a language code (use two or three letters, e.g. en, zh, ja).', left(bad, 50)),
-                                 HINT = 'err.rule_lang', COLUMN = 'langs';
+                                 HINT = 'err.rule_lang_named', COLUMN = 'langs', DETAIL = jsonb_build_object('value', left(bad, 50));
   END IF;
   r.langs := nullif(r.langs, '{}');
 

@@ -43,7 +43,7 @@ BEGIN
   IF NEW.state IS DISTINCT FROM OLD.state THEN
     IF NOT EXISTS (SELECT FROM crm.lead_transition WHERE from_state = OLD.state AND to_state = NEW.state) THEN
       RAISE SQLSTATE 'PR409' USING MESSAGE = format('A lead cannot go from %s to %s.', OLD.state, NEW.state),
-                                   HINT = 'err.lead_transition';
+                                   HINT = 'err.lead_move', DETAIL = jsonb_build_object('from', OLD.state, 'to', NEW.state);
     END IF;
     NEW.qualified_at := CASE WHEN NEW.state = 'qualified' THEN now() ELSE OLD.qualified_at END;
     NEW.closed_at := CASE WHEN NEW.state IN ('won', 'lost') THEN now() END;
@@ -63,7 +63,8 @@ BEGIN
   IF v IS NULL OR v = '' THEN
     RETURN NULL;
   ELSIF (CASE WHEN v ~ '^[0-9]{1,19}$' THEN v::numeric > 9223372036854775807 ELSE true END) THEN  -- (a bigint)
-    RAISE SQLSTATE 'PR422' USING MESSAGE = format('%s must be a number.', p_key), HINT = 'err.field_number';
+    RAISE SQLSTATE 'PR422' USING MESSAGE = format('%s must be a number.', p_key), HINT = 'err.param_number',
+                                 DETAIL = jsonb_build_object('field', p_key);
   END IF;
   RETURN v::bigint;
 END $$;
@@ -83,7 +84,8 @@ BEGIN
     items := string_to_array(regexp_replace(p->>p_key, '\s', '', 'g'), ',');
   END IF;
   IF EXISTS (SELECT FROM unnest(items) v WHERE CASE WHEN v ~ '^[0-9]{1,19}$' THEN v::numeric > 9223372036854775807 ELSE true END) THEN
-    RAISE SQLSTATE 'PR422' USING MESSAGE = format('%s must be a list of ids.', p_key), HINT = 'err.field_number';
+    RAISE SQLSTATE 'PR422' USING MESSAGE = format('%s must be a list of ids.', p_key), HINT = 'err.param_ids',
+                                 DETAIL = jsonb_build_object('field', p_key);
   END IF;
   RETURN ARRAY(SELECT DISTINCT v::bigint FROM unnest(items) v ORDER BY 1);
 END $$;
@@ -105,7 +107,8 @@ LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE v bigint := crm.param_id(p, p_key);
 BEGIN
   IF v IS NULL THEN
-    RAISE SQLSTATE 'PR422' USING MESSAGE = format('%s is required.', p_key), HINT = 'err.field_required';
+    RAISE SQLSTATE 'PR422' USING MESSAGE = format('%s is required.', p_key), HINT = 'err.param_required',
+                                 DETAIL = jsonb_build_object('field', p_key);
   END IF;
   RETURN v;
 END $$;
@@ -125,7 +128,8 @@ BEGIN
   ELSIF v IN ('false', 'f', 'off', '0', 'no') THEN
     RETURN false;
   END IF;
-  RAISE SQLSTATE 'PR422' USING MESSAGE = format('%s must be on or off.', p_key), HINT = 'err.on_off';
+  RAISE SQLSTATE 'PR422' USING MESSAGE = format('%s must be on or off.', p_key), HINT = 'err.param_on_off',
+                               DETAIL = jsonb_build_object('field', p_key);
 END $$;
 
 -- How pages name a staff member, a team, a contact. These and the other

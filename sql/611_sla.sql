@@ -108,7 +108,7 @@ BEGIN
   INTO bad, out;
   IF bad IS NOT NULL THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = format('Cannot read the opening hours line "%s": write days (1 = Monday, lower first) and a span that starts before it ends, such as 1-5 09:00-18:00.', left(bad, 80)),
-                                 HINT = 'err.sla_hours_line';
+                                 HINT = 'err.sla_hours_line_named', DETAIL = jsonb_build_object('line', left(bad, 80));
   END IF;
   RETURN out;
 END $$;
@@ -133,7 +133,7 @@ BEGIN
   INTO bad, out;
   IF bad IS NOT NULL THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = format('Cannot read the holiday line "%s": write a real date from 2000 to 2100 and a name of at most 200 characters, such as 2026-10-01 National Day.', left(bad, 80)),
-                                 HINT = 'err.sla_holiday_line';
+                                 HINT = 'err.sla_holiday_line_named', DETAIL = jsonb_build_object('line', left(bad, 80));
   END IF;
   RETURN out;
 END $$;

@@ -56,7 +56,8 @@ BEGIN
       RAISE SQLSTATE 'PR409' USING
         MESSAGE = CASE WHEN OLD.state = 'closed' THEN 'A closed case cannot change; a new message opens a follow-up case.'
                        ELSE format('A case cannot go from %s to %s.', OLD.state, NEW.state) END,
-        HINT = 'err.case_transition';
+        HINT = CASE WHEN OLD.state = 'closed' THEN 'err.case_closed' ELSE 'err.case_move' END,
+        DETAIL = jsonb_build_object('from', OLD.state, 'to', NEW.state);
     END IF;
     IF NEW.state = 'resolved' THEN
       NEW.resolved_at := now();
@@ -112,7 +113,8 @@ BEGIN
   IF was IS NULL THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such case.', HINT = 'err.no_case';
   ELSIF was = p_to THEN
-    RAISE SQLSTATE 'PR409' USING MESSAGE = format('The case is already %s.', p_to), HINT = 'err.case_same_state';
+    RAISE SQLSTATE 'PR409' USING MESSAGE = format('The case is already %s.', p_to), HINT = 'err.case_already',
+                                 DETAIL = jsonb_build_object('state', p_to);
   END IF;
   UPDATE crm."case" SET state = p_to WHERE id = p_case RETURNING * INTO c;   -- case_guard checks the move
   INSERT INTO crm.case_event (case_id, kind, staff_id, data)

@@ -128,7 +128,8 @@ LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
   IF coalesce(p->>'limit', '') = '' THEN RETURN dflt; END IF;
   IF p->>'limit' !~ '^\d{1,4}$' OR (p->>'limit')::integer NOT BETWEEN 1 AND hi THEN
-    RAISE SQLSTATE 'PR422' USING MESSAGE = format('Ask for 1 to %s results.', hi), HINT = 'err.kb_limit';
+    RAISE SQLSTATE 'PR422' USING MESSAGE = format('Ask for 1 to %s results.', hi), HINT = 'err.kb_limit_named',
+                                 DETAIL = jsonb_build_object('max', hi);
   END IF;
   RETURN (p->>'limit')::integer;
 END $$;

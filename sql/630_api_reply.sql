@@ -81,7 +81,7 @@ BEGIN
   END IF;
   IF placeholder IS NOT NULL THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = format('Fill in %s before sending: the customer would see it as it is.', placeholder),
-                                 HINT = 'err.reply_placeholder';
+                                 HINT = 'err.reply_placeholder_named', DETAIL = jsonb_build_object('placeholder', placeholder);
   END IF;
   CASE ingest.reply_blocked(t)
     WHEN 'err.reply_no_account' THEN
@@ -104,7 +104,8 @@ BEGIN
       USING MESSAGE = format('The reply is %s characters long%s; %s allows at most %s.', ingest.reply_length(a.platform, body),
                              CASE WHEN a.platform = 'x' THEN ' as X counts them (Chinese characters and emoji count twice)' END,
                              (SELECT name FROM social.platform WHERE code = a.platform), lim),
-            HINT = 'err.reply_too_long';
+            HINT = CASE WHEN a.platform = 'x' THEN 'err.reply_too_long_x' ELSE 'err.reply_too_long_named' END,
+            DETAIL = jsonb_build_object('n', ingest.reply_length(a.platform, body), 'platform', a.platform, 'limit', lim);
   END IF;
   IF coalesce(p->>'case_id', '') <> '' THEN
     IF p->>'case_id' !~ '^\d{1,19}$' THEN
