@@ -13,10 +13,10 @@ enum { SESSION_MAX_AGE = 12 * 3600, LANG_MAX_AGE = 365 * 86400 };
 /* Catalog text with "{n}" replaced by a number (catalogs are not format strings). */
 static const char *fill_number(request *r, const char *text, long long n)
 {
-    const char *at = strstr(text, "{n}");
-    if (!at)
-        return text;
-    return arena_printf(r->a, "%.*s%lld%s", (int)(at - text), text, n, at + 3);
+    json_t *args = json_pack("{s:I}", "n", (json_int_t)n);
+    arena_defer(r->a, json_release, args);
+    const char *filled = render_fill(r, text, args);
+    return filled ? filled : text;
 }
 
 /* The sign-in form again, with the user's input and a message (never the password). */
@@ -42,7 +42,8 @@ void h_login_form(request *r)
         redirect(r, "/dashboard");
         return;
     }
-    if (json_object_get(r->args, "why") && !r->json) { /* the one reason: session_ended */
+    const char *why = json_string_value(json_object_get(r->args, "why"));
+    if (why && !strcmp(why, "session_ended") && !r->json) {
         login_form(r, 200, "err.session_ended", NULL);
         return;
     }

@@ -11,8 +11,8 @@
 static const char *const languages[] = {"en", "zh-CN", NULL};
 
 static const param_spec no_params[] = {{NULL}};
-static const char *const login_reasons[] = {"session_ended", NULL};
-static const param_spec login_form_params[] = {{"why", P_ENUM, 0, 0, false, login_reasons}, {NULL}};
+/* why: "session_ended" says so; any other reason (an old link) is no reason */
+static const param_spec login_form_params[] = {{"why", P_TEXT, 0, 40, false, NULL}, {NULL}};
 static const param_spec login_params[] = {
     {"username", P_TEXT, 1, 64, true, NULL},
     {"password", P_TEXT, 1, 1024, true, NULL},
@@ -115,6 +115,12 @@ static const param_spec case_priority_params[] = {
 static const param_spec case_note_params[] = {
     {"id", P_INT, 1, 9223372036854775807LL, true, NULL},
     {"body", P_TEXT, 1, 5000, true, NULL},
+    {NULL}};
+static const param_spec contact_save_params[] = {
+    {"id", P_INT, 1, 9223372036854775807LL, true, NULL},
+    {"name", P_TEXT, 1, 200, true, NULL},
+    {"emails", P_TEXT, 0, 2000, false, NULL}, /* comma-separated */
+    {"phones", P_TEXT, 0, 2000, false, NULL},
     {NULL}};
 static const param_spec from_post_params[] = {
     {"post_id", P_INT, 1, 9223372036854775807LL, true, NULL},
@@ -261,6 +267,7 @@ static const route routes[] = {
     {M_POST, "/sla/save", h_action, "sla_policy_save", NULL, "/sla", sla_save_params},
     {M_GET, "/contact", h_page, "contact", "contact", NULL, id_param},
     {M_POST, "/contact/from-post", h_action, "contact_from_post", NULL, "/inbox", from_post_params},
+    {M_POST, "/contact/save", h_action, "contact_save", NULL, "/inbox", contact_save_params},
     {M_POST, "/lead/from-post", h_action, "lead_from_post", NULL, "/inbox", from_post_params},
     {M_POST, "/lead/state", h_action, "lead_state", NULL, "/inbox", lead_state_params},
     {M_GET, "/rules", h_page, "rules", "rules", NULL, no_params},
@@ -354,7 +361,7 @@ static const char *join_ids(request *r, const param_spec *p, const char **joined
             return problem;
         if (++n > MAX_IDS) {
             json_decref(num);
-            return "err.field_range";
+            return "err.too_many_ids";
         }
         buf_printf(b, "%s%lld", n > 1 ? "," : "", json_integer_value(num));
         json_decref(num);

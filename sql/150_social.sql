@@ -30,7 +30,7 @@ CREATE VIEW social.post_card AS
            'body', p.body, 'lang', p.lang, 'created_at', p.created_at, 'url', social.web_url(p.url),
            'deleted', p.deleted_at IS NOT NULL, 'edited', p.edited_at IS NOT NULL, 'metrics', p.metrics,
            'author', CASE WHEN a.id IS NOT NULL
-                          THEN json_build_object('id', a.id, 'handle', a.handle, 'name', a.display_name) END
+                          THEN json_build_object('id', a.id, 'handle', nullif(a.handle, ''), 'name', a.display_name) END
          ) AS card
   FROM social.post p
   LEFT JOIN social.profile a ON a.id = p.author_id;

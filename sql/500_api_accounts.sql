@@ -75,7 +75,7 @@ CREATE OR REPLACE FUNCTION social.check_shown_name(p_name text) RETURNS void
 LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
   IF social.has_hidden_chars(p_name) THEN
-    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Handles and names cannot contain control or text-direction characters.',
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Names, handles, subjects and tags cannot contain control or text-direction characters.',
                                  HINT = 'err.account_chars';
   END IF;
 END $$;

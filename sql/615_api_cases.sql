@@ -47,6 +47,10 @@ BEGIN
     'cases', rows,
     'next_before', CASE WHEN jsonb_array_length(rows) = 50 THEN rows->49->'id' END,
     'filters', jsonb_build_object('state', f_state, 'priority', f_priority, 'team_id', f_team, 'mine', f_mine),
+    -- the filters as a query string, so the next page keeps them
+    'query', (SELECT coalesce(string_agg(k || '=' || v, '&' ORDER BY k), '')
+              FROM (VALUES ('state', f_state), ('priority', f_priority), ('team_id', f_team::text),
+                           ('mine', CASE WHEN f_mine THEN '1' END)) f(k, v) WHERE v IS NOT NULL),
     -- the filter form's choices, with the selected one marked
     'states', (SELECT jsonb_agg(jsonb_build_object('code', s, 'state', s, 'selected', s = f_state) ORDER BY o)
                FROM unnest(ARRAY['active', 'new', 'open', 'pending', 'resolved', 'closed']) WITH ORDINALITY u(s, o)),
@@ -97,6 +101,7 @@ BEGIN
                                    THEN coalesce(crm.staff_ref((e.data->>'assignee_id')::bigint), '{"nobody": true, "name": null}') END,
                'post', (SELECT card FROM social.post_card pc WHERE pc.id = e.post_id)) ORDER BY e.at, e.id)
       FROM (SELECT * FROM crm.case_event WHERE case_id = c.id ORDER BY at DESC, id DESC LIMIT 500) e), '[]'),
+    'closed', c.state = 'closed',   -- nothing changes a closed case but notes (a new message opens a follow-up)
     'transitions', coalesce((SELECT jsonb_agg(jsonb_build_object('state', to_state) ORDER BY array_position(
                                ARRAY['new', 'open', 'pending', 'resolved', 'closed'], to_state))
                              FROM crm.case_transition WHERE from_state = c.state), '[]'),
@@ -240,6 +245,8 @@ BEGIN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'The note is empty.', HINT = 'err.note_empty';
   ELSIF length(body) > 10000 THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'The note is too long (10000 characters at most).', HINT = 'err.note_long';
+  ELSIF body ~ '[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]' THEN   -- (line breaks and tabs are text)
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'A note cannot contain control characters.', HINT = 'err.note_chars';
   END IF;
   INSERT INTO crm.case_event (case_id, kind, staff_id, body) VALUES (cid, 'note', st.id, body) RETURNING id INTO ev;
   UPDATE crm."case" SET updated_at = now() WHERE id = cid AND state <> 'closed';
@@ -474,7 +481,7 @@ BEGIN
   SELECT d->>'day' INTO twice FROM jsonb_array_elements(p->'holidays') d GROUP BY 1 HAVING count(*) > 1 ORDER BY 1 LIMIT 1;
   IF twice IS NOT NULL THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = format('%s is given twice among the holidays: one line a day.', twice),
-                                 HINT = 'err.sla_holiday_twice';
+                                 HINT = 'err.sla_holiday_twice_named', DETAIL = jsonb_build_object('day', twice);
   END IF;
   -- one default at a time: concurrent saves that make a policy the default
   -- take turns, each then seeing the default the one before it set

@@ -35,9 +35,10 @@ BEGIN
     made := crm.ensure_contacts(ARRAY[prof], st.id, 'staff') > 0;
     SELECT contact_id INTO have FROM crm.identity WHERE profile_id = prof;
   END IF;
-  -- open cases of this author that had no contact now have one
+  -- this author's cases that had no contact now have one, closed ones too:
+  -- the contact's page lists their history
   UPDATE crm."case" c SET contact_id = have
-  FROM social.post o WHERE o.id = c.post_id AND o.author_id = prof AND c.contact_id IS NULL AND c.state <> 'closed';
+  FROM social.post o WHERE o.id = c.post_id AND o.author_id = prof AND c.contact_id IS NULL;
   PERFORM auth.audit(CASE WHEN made THEN 'contact_created' ELSE 'contact_linked' END, st.id,
                      jsonb_build_object('contact', have, 'profile', prof, 'post', v_post));
   RETURN jsonb_build_object('contact_id', have, 'profile_id', prof, 'created', made, 'redirect', '/contact?id=' || have);
@@ -53,11 +54,12 @@ BEGIN
   END IF;
   RETURN jsonb_build_object(
     'contact', jsonb_build_object('id', k.id, 'name', k.name, 'emails', to_jsonb(k.emails), 'phones', to_jsonb(k.phones),
+                                  'emails_text', array_to_string(k.emails, ', '), 'phones_text', array_to_string(k.phones, ', '),
                                   'source', k.source, 'created_at', k.created_at, 'updated_at', k.updated_at,
                                   'created_by', crm.staff_ref(k.created_by)),
     'identities', coalesce((SELECT jsonb_agg(jsonb_build_object(
-                              'profile_id', pr.id, 'platform', pr.platform, 'handle', pr.handle,
-                              'display_name', pr.display_name, 'avatar_url', pr.avatar_url, 'url', social.web_url(pr.url),
+                              'profile_id', pr.id, 'platform', pr.platform, 'handle', nullif(pr.handle, ''),
+                              'display_name', nullif(pr.display_name, ''), 'avatar_url', pr.avatar_url, 'url', social.web_url(pr.url),
                               'linked_at', i.created_at) ORDER BY i.created_at, pr.id)
                             FROM crm.identity i JOIN social.profile pr ON pr.id = i.profile_id
                             WHERE i.contact_id = k.id), '[]'),
@@ -90,6 +92,7 @@ BEGIN
   IF p ? 'name' AND (nm IS NULL OR nm = '' OR length(nm) > 200) THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'A contact needs a name (200 characters at most).', HINT = 'err.contact_name';
   END IF;
+  PERFORM social.check_shown_name(nm);
   -- lists arrive as JSON arrays or as one comma-separated string
   SELECT array_agg(DISTINCT btrim(v)) FILTER (WHERE btrim(v) <> '') INTO em
   FROM unnest(CASE jsonb_typeof(p->'emails') WHEN 'array' THEN ARRAY(SELECT jsonb_array_elements_text(p->'emails'))
@@ -111,7 +114,7 @@ BEGIN
     updated_at = now()
   WHERE id = kid;
   PERFORM auth.audit('contact_saved', st.id, jsonb_build_object('contact', kid));
-  RETURN jsonb_build_object('id', kid);
+  RETURN jsonb_build_object('id', kid, 'redirect', '/contact?id=' || kid);
 END $$;
 
 -- A lead from a post: for p.contact_id, else the author's contact (made if
@@ -157,6 +160,11 @@ BEGIN
     RETURNING id INTO lid;
     made := lid IS NOT NULL;
     lid := coalesce(lid, (SELECT id FROM crm.lead WHERE post_id = v_post.id));
+    -- a concurrent submit made it first: the same check as above
+    IF NOT made AND val IS DISTINCT FROM NULL AND val IS DISTINCT FROM (SELECT value FROM crm.lead WHERE id = lid) THEN
+      RAISE SQLSTATE 'PR409' USING MESSAGE = 'This post already has a lead, with another value: change the value on the lead.',
+                                   HINT = 'err.lead_other_value';
+    END IF;
     IF made THEN
       PERFORM auth.audit('lead_created', st.id, jsonb_build_object('lead', lid, 'post', v_post.id, 'contact', kid));
     END IF;
@@ -184,11 +192,16 @@ BEGIN
   SELECT * INTO l FROM crm.lead WHERE id = lid FOR UPDATE;
   IF l.id IS NULL THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such lead.', HINT = 'err.no_lead';
-  ELSIF l.state = to_state THEN
-    RAISE SQLSTATE 'PR409' USING MESSAGE = format('The lead is already %s.', to_state), HINT = 'err.lead_transition';
+  ELSIF l.state = to_state AND val IS NULL THEN
+    RAISE SQLSTATE 'PR409' USING MESSAGE = format('The lead is already %s.', to_state), HINT = 'err.lead_already',
+                                 DETAIL = jsonb_build_object('state', to_state);
+  ELSIF l.state = to_state THEN   -- its own state again: only the value changes (a won lead's too)
+    UPDATE crm.lead SET value = val WHERE id = lid RETURNING * INTO l;
+    PERFORM auth.audit('lead_value', st.id, jsonb_build_object('lead', lid, 'value', l.value));
+  ELSE
+    UPDATE crm.lead SET state = to_state, value = coalesce(val, value) WHERE id = lid RETURNING * INTO l;  -- lead_guard checks the move
+    PERFORM auth.audit('lead_state', st.id, jsonb_build_object('lead', lid, 'state', to_state, 'value', l.value));
   END IF;
-  UPDATE crm.lead SET state = to_state, value = coalesce(val, value) WHERE id = lid RETURNING * INTO l;  -- lead_guard checks the move
-  PERFORM auth.audit('lead_state', st.id, jsonb_build_object('lead', lid, 'state', to_state, 'value', l.value));
   RETURN jsonb_build_object('id', l.id, 'state', l.state, 'value', l.value, 'contact_id', l.contact_id,
                             'redirect', '/contact?id=' || l.contact_id);
 END $$;

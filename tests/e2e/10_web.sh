@@ -166,6 +166,9 @@ post b /sessions/revoke "csrf=$b_token" "id=$other"
 has "a form sent after the session ended leads to sign-in too, not to 'form expired'" "$HEADERS" "Location: /login?why=session_ended"
 req b GET "/login?why=session_ended"
 has "… where the page says that the session ended" "$BODY" "Your session has ended. Sign in again."
+req why GET "/login?why=bogus"
+eq "an unknown reason in the sign-in address is no reason: the plain form" "$STATUS" 200
+hasnt "… saying nothing of a session" "$BODY" "Your session has ended"
 req b POST /sessions/revoke.json -H "Origin: $ORIGIN" --data-urlencode "csrf=$b_token" -d "id=$other"
 eq "… and a JSON client gets 401" "$STATUS" 401
 has "… saying so" "$BODY" "Your session has ended"

@@ -113,6 +113,11 @@ eq "mark handled (a post named twice counts once)" "$STATUS $(sql "SELECT count(
 many=$(sql "SELECT string_agg('ids=' || id, '&') FROM (SELECT id FROM social.post ORDER BY id LIMIT 150) x")
 req ib POST /inbox/bulk -H "Origin: $ORIGIN" --data "csrf=$tok&action=tag&tag=bulk150&$many"
 eq "a selection of 150 posts (one field each) is taken" "$STATUS $(sql "SELECT count(*) FROM crm.triage WHERE 'bulk150' = ANY (tags)")" "303 150"
+many=$(seq 1 201 | sed 's/^/ids=/' | paste -sd '&')
+req ib POST /inbox/bulk -H "Origin: $ORIGIN" --data "csrf=$tok&action=handled&$many"
+eq "201 posts at once: 422" "$STATUS" 422
+has "… saying how many may be selected" "$BODY" \
+  "$(jq -r '."err.too_many_ids"' "$PARLEY_ROOT_DIR/templates/i18n/$(sql "SELECT coalesce(lang, 'en') FROM auth.staff WHERE username = 'e2e_admin'").json")"
 before=$(sql "SELECT count(*) || '/' || count(handled_at) FROM crm.triage")
 post ib /inbox/bulk "csrf=$tok" "ids=$p3" "ids=999999999" action=unhandled
 eq "a vanished post in the selection: 404" "$STATUS" 404

@@ -56,7 +56,9 @@ state() { sql "SELECT state FROM crm.\"case\" WHERE id = $case_id"; }
 eq "open" "$(state)" open
 post ag /case/state "csrf=$tok" "id=$case_id" state=closed
 eq "open → closed is refused (409)" "$STATUS" 409
-has "… with a reason" "$BODY" "cannot move to that state"
+en="$PARLEY_ROOT_DIR/templates/i18n/en.json"
+has "… saying from which state to which, in words" "$BODY" "A case cannot go from $(jq -r .state_open "$en") to $(jq -r .state_closed "$en")."
+hasnt "… once (no English detail under it)" "$BODY" 'data-testid="error-detail"'
 post ag /case/state "csrf=$tok" "id=$case_id" state=pending
 post ag /case/state "csrf=$tok" "id=$case_id" state=resolved
 eq "pending → resolved" "$(state)" resolved
@@ -88,6 +90,16 @@ has "… offering the moves a new lead may make" "$BODY" '<option value="qualifi
 hasnt "… and not those it may not (new → won)" "$BODY" '<option value="won">'
 req ag GET "/contact?id=$contact"
 hasnt "an agent's contact page offers no lead moves (sales only)" "$BODY" 'action="/lead/state"'
+has "… but lets the agent edit the contact" "$BODY" 'action="/contact/save"'
+post ag /contact/save "csrf=$tok" "id=$contact" "name=Mei 陈" "emails=mei@example.com, mei@example.com" "phones=+86 21 5555 0101"
+eq "an agent saves the contact's name, emails and phones" "$STATUS $(header Location)" "303 /contact?id=$contact"
+eq "… which are stored, emails once" "$(sql "SELECT name || '|' || array_to_string(emails, ';') || '|' || array_to_string(phones, ';') FROM crm.contact WHERE id = $contact")" \
+  "Mei 陈|mei@example.com|+86 21 5555 0101"
+req ag GET "/contact?id=$contact"
+has "… and the form shows them for the next edit" "$BODY" 'name="emails" value="mei@example.com"'
+post ag /contact/save "csrf=$tok" "id=$contact" "name=Mei"$'\u202e'"x" "emails=mei@"
+eq "a name with a text-direction character or a bad email is 422" "$STATUS" 422
+eq "… and nothing changed" "$(sql "SELECT name FROM crm.contact WHERE id = $contact")" "Mei 陈"
 post ag /lead/from-post "csrf=$tok" "post_id=$post"
 eq "agents may not create leads" "$STATUS" 403
 req sa GET "/case?id=$case_id"
@@ -160,6 +172,9 @@ post tm /sla/save "csrf=$stok2" "id=$pol" "name=E2E VIP" first_response_minutes=
   $'hours_text=1-5 08:00-20:00\nMon-Fri 9-5'
 eq "an hours line it cannot read is 422" "$STATUS" 422
 has "… naming the line" "$BODY" "Mon-Fri 9-5"
+has "… in the admin's language, the line named inside the sentence" "$BODY" \
+  "$(jq -r '."err.sla_hours_line_named"' "$catalog" | sed 's/{line}/Mon-Fri 9-5/')"
+hasnt "… with no English beside it" "$BODY" 'data-testid="error-detail"'
 req tm POST /sla/save -H "Origin: $ORIGIN" -H "Referer: $ORIGIN/sla" --data-urlencode "csrf=$stok2" --data-urlencode "id=$pol" \
   --data-urlencode "name=E2E VIP" -d first_response_minutes=15 -d resolution_minutes=120 -d tz=UTC --data-urlencode 'hours_text=Mon-Fri 9-5'
 has "… and its page leads back to the form it came from" "$BODY" 'href="/sla" data-testid="error-back"'

@@ -62,7 +62,7 @@ SELECT throws_ok(format($$SELECT api.account_add(%L)$$, jsonb_build_object('plat
                  'Search keywords cannot contain control or text-direction characters.', '… and a keyword with a right-to-left override');
 SELECT throws_ok(format($$SELECT api.account_add(%L)$$, jsonb_build_object('platform', 'mastodon', 'handle', E'brand\u202Eliam.moc',
                  'api_base_url', 'https://m.example')), 'PR422',
-                 'Handles and names cannot contain control or text-direction characters.', 'a handle with a right-to-left override is refused');
+                 'Names, handles, subjects and tags cannot contain control or text-direction characters.', 'a handle with a right-to-left override is refused');
 SELECT throws_ok(format($$SELECT api.account_edit(%L)$$, jsonb_build_object('id', :acc, 'display_name', E'Brand\r\nX',
                  'api_base_url', 'https://m.example')), 'PR422', NULL, '… and a display name with a line break');
 SELECT throws_ok(format($$SELECT api.account_token(%L)$$, jsonb_build_object('id', :acc, 'token', ' ')), 'PR422',

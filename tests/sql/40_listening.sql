@@ -121,7 +121,7 @@ SELECT throws_ok($$SELECT api.rule_save('{"name": "tap bad", "category": "brand"
 SELECT throws_ok($$SELECT api.rule_save('{"name": "tap bad", "category": "gossip", "expression": "lumen"}')$$, 'PR422', NULL,
                  'unknown category');
 SELECT throws_ok($$SELECT api.rule_save('{"name": "tap \u202Ebad", "category": "brand", "expression": "lumen"}')$$, 'PR422',
-                 'Handles and names cannot contain control or text-direction characters.',
+                 'Names, handles, subjects and tags cannot contain control or text-direction characters.',
                  'a rule name with a right-to-left override is refused (it would reverse every badge it labels)');
 SELECT throws_ok($$SELECT api.rule_save('{"name": "tap bad", "category": "brand", "expression": "lumen", "platforms": ["myspace"]}')$$,
                  'PR422', 'Unknown platform "myspace".', 'unknown platform');

@@ -2,7 +2,7 @@
 -- their follow-ups, round-robin assignment, replies from the outbox, the case
 -- api with its roles and checks, and what the web role may touch.
 BEGIN;
-SELECT plan(130);
+SELECT plan(132);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -134,7 +134,7 @@ SELECT (api.case_open(jsonb_build_object('post_id', :pc))->>'id')::bigint AS cc 
 SELECT is((SELECT category FROM crm."case" WHERE id = :cc), 'complaint',
           'a case opened by hand from a post the inbox shows as a complaint is a complaint (the assignment rules route it so)');
 SELECT throws_ok(format($$SELECT api.case_open(%L)$$, jsonb_build_object('post_id', :p1, 'subject', E'Refund \u202Egnp.exe')), 'PR422',
-                 'Handles and names cannot contain control or text-direction characters.', 'a subject with a right-to-left override is 422');
+                 'Names, handles, subjects and tags cannot contain control or text-direction characters.', 'a subject with a right-to-left override is 422');
 SELECT is((SELECT (priority, lang, account_id = (SELECT id FROM social.account WHERE handle = 'tap-brand'),
                    root_post_id = :b0, subject)::text FROM crm."case" WHERE id = :c1),
           '(high,en,t,t,"text of p1")', 'priority given; language, account, thread root and subject from the post');
@@ -311,6 +311,8 @@ SELECT throws_ok(format($$SELECT api.case_priority('{"id": %s, "priority": "meh"
 SELECT is(api.case_note(jsonb_build_object('id', :c2, 'body', '  called the shop  '))->>'id', :c2::text, 'a note');
 SELECT is((SELECT body FROM crm.case_event WHERE case_id = :c2 AND kind = 'note'), 'called the shop', '…stored trimmed');
 SELECT throws_ok(format($$SELECT api.case_note('{"id": %s, "body": "   "}')$$, :c2), 'PR422', NULL, 'an empty note is PR422');
+SELECT throws_ok(format($$SELECT api.case_note('{"id": %s, "body": "call \u001b[2J back"}')$$, :c2), 'PR422',
+                 'A note cannot contain control characters.', 'a note with a control character (ESC) is refused; line breaks are text');
 SELECT is(api.case_state(jsonb_build_object('id', :c2, 'state', 'open'))->>'state', 'open', 'state through the api');
 SELECT throws_ok(format($$SELECT api.case_state('{"id": %s, "state": "closed"}')$$, :c2), 'PR409',
                  'A case cannot go from open to closed.', 'an illegal move through the api is PR409 with a clear message');
@@ -329,6 +331,8 @@ SELECT ok((SELECT bool_and(c->>'priority' = 'urgent') AND bool_or((c->>'id')::bi
            FROM jsonb_array_elements(api.cases('{"priority": "urgent"}')->'cases') c), 'priority filter');
 SELECT ok((SELECT bool_and(c->>'state' IN ('new', 'open', 'pending'))
            FROM jsonb_array_elements(api.cases('{"state": "active"}')->'cases') c), 'active: new, open or pending');
+SELECT is(api.cases('{"state": "active", "priority": "urgent", "mine": "1"}')->>'query', 'mine=1&priority=urgent&state=active',
+          'the filters as a query string, which the next page''s link keeps');
 SELECT is((SELECT max((c->>'id')::bigint) FROM jsonb_array_elements(
              api.cases(jsonb_build_object('before', :c2))->'cases') c) < :c2, true, 'keyset: before an id');
 SELECT is((SELECT count(*) FROM jsonb_array_elements(api.cases(jsonb_build_object('team_id', :team_z))->'cases') c

@@ -1,7 +1,7 @@
 -- Contacts from posts (create or link identities), the contact page, leads
 -- and their states, teams and SLA policies through the api, with roles.
 BEGIN;
-SELECT plan(69);
+SELECT plan(72);
 SET LOCAL client_min_messages = warning;
 
 SELECT count(auth.user_add(u, initcap(replace(u, '_', ' ')), r::auth.staff_role, '$argon2id$v=19$m=19456,t=2,p=1$x$y'))
@@ -44,7 +44,11 @@ SELECT is(api.contact_from_post(jsonb_build_object('post_id', :p1))::text,
 SELECT pg_temp.as_user('tap_ag');
 SELECT is(api.contact_from_post(jsonb_build_object('post_id', :p2, 'contact_id', :k))->>'contact_id', :k::text,
           'an agent links another profile to the contact');
+INSERT INTO crm."case" (subject, post_id) VALUES ('tap closed before the contact', :p3);
+UPDATE crm."case" SET state = 'closed' WHERE subject = 'tap closed before the contact';
 SELECT api.contact_from_post(jsonb_build_object('post_id', :p3)) AS r3 \gset
+SELECT is((SELECT contact_id FROM crm."case" WHERE subject = 'tap closed before the contact'), (:'r3'::jsonb->>'contact_id')::bigint,
+          'a contact made from a post takes in its author''s closed case too: its page lists their history');
 SELECT throws_ok(format($$SELECT api.contact_from_post('{"post_id": %s, "contact_id": %s}')$$, :p3, :k), 'PR409',
                  'This profile already belongs to another contact.', 'a profile belongs to one contact only');
 SELECT throws_ok(format($$SELECT api.contact_from_post('{"post_id": %s, "contact_id": 999999999}')$$, :p1), 'PR404', NULL,
@@ -95,6 +99,10 @@ SELECT is((SELECT (qualified_at IS NOT NULL, closed_at IS NOT NULL)::text FROM c
 SELECT throws_ok(format($$SELECT api.lead_state('{"id": %s, "state": "lost"}')$$, :l), 'PR409', NULL, 'won is final');
 SELECT is((SELECT l->>'movable' FROM jsonb_array_elements(api.contact(jsonb_build_object('id', :k))->'leads') l
            WHERE (l->>'id')::bigint = :l), 'false', '… and a won lead none');
+SELECT is(api.lead_state(jsonb_build_object('id', :l, 'state', 'won', 'value', '5200'))->>'value', '5200.00',
+          'its own state with a value: the value changes alone, a won lead''s too');
+SELECT throws_ok(format($$SELECT api.lead_state('{"id": %s, "state": "won"}')$$, :l), 'PR409', 'The lead is already won.',
+                 '… its own state without a value is 409');
 
 ----------------------------------------------------------------- Teams and SLA policies
 SELECT throws_ok($$SELECT api.team_save('{"name": "Tap night"}')$$, 'PR403', NULL, 'only admins save teams');
@@ -157,10 +165,10 @@ SELECT lives_ok($$SELECT api.sla_policy_save('{"name": "Tap same stretch", "firs
                    "tz": "UTC", "hours": [{"dow": 1, "start": "09:00", "end": "17:00"}, {"dow": "1", "start": "09:00", "end": "17:00"}]}')$$,
                 'one stretch given twice in two JSON spellings is no overlap');
 SELECT throws_ok(format($$SELECT api.team_save(%L)$$, jsonb_build_object('name', E'Tap \u202Enight')), 'PR422',
-                 'Handles and names cannot contain control or text-direction characters.', 'a team name with a right-to-left override is 422');
+                 'Names, handles, subjects and tags cannot contain control or text-direction characters.', 'a team name with a right-to-left override is 422');
 SELECT throws_ok(format($$SELECT api.sla_policy_save(%L)$$, jsonb_build_object('name', 'Tap rtl', 'first_response_minutes', 15,
                    'resolution_minutes', 120, 'tz', 'UTC', 'hours_text', '1-5 09:00-17:00', 'holidays_text', E'2026-10-01 Day\u202E off')), 'PR422',
-                 'Handles and names cannot contain control or text-direction characters.', '… and so is a holiday''s name');
+                 'Names, handles, subjects and tags cannot contain control or text-direction characters.', '… and so is a holiday''s name');
 SELECT throws_ok($$SELECT api.sla_policy_save('{"name": "Tap overlap", "first_response_minutes": 15, "resolution_minutes": 120,
                    "tz": "UTC", "hours_text": "1-5 09:00-18:00\n3 17:00-20:00"}')$$, 'PR422',
                  'Opening hours overlap on a day: give each stretch once (such as 1-5 09:00-12:00 and 1-5 13:00-18:00).',
