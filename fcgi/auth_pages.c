@@ -115,6 +115,7 @@ void h_logout(request *r)
         res = (api_result){.status = 200, .doc_text = "{\"ok\":true}"};
     }
     if (res.status != 200) {
+        r->error_args = res.message_args;
         send_error(r, res.status, res.message_key, res.message);
         return;
     }
@@ -130,6 +131,7 @@ void h_language(request *r)
 {
     api_result res = call_api(r, "set_language", r->args, API_CHANGE);
     if (res.status != 200) {
+        r->error_args = res.message_args;
         send_error(r, res.status, res.message_key, res.message);
         return;
     }

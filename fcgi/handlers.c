@@ -30,6 +30,7 @@ static void fail(request *r, const api_result *res)
         call_api(r, NULL, NULL, API_READ); /* who is asking, for the page around the error */
     if (res->retry_after > 0 || res->status == 429)
         buf_printf(&r->headers, "Retry-After: %d\r\n", res->retry_after > 0 ? res->retry_after : 60);
+    r->error_args = res->message_args;
     send_error(r, res->status, res->message_key, res->message);
 }
 

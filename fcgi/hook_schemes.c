@@ -66,12 +66,12 @@ static int meta_verify(delivery *d) { return hub_verify(d, "HTTP_X_HUB_SIGNATURE
 static int mastodon_verify(delivery *d) { return hub_verify(d, "HTTP_X_HUB_SIGNATURE", "X-Hub-Signature"); }
 
 /* Letters, digits and the few marks of base64 and URL-safe tokens: what X's
- * crc_token and WeChat's ids are made of. Never a JSON object or anything
- * that would split a character or a log line. */
+ * crc_token and WeChat's ids are made of (WeCom user ids may have an @).
+ * Never a JSON object or anything that would split a character or a log line. */
 static bool token_chars(const char *s, size_t max)
 {
     size_t n = strlen(s);
-    return n > 0 && n <= max && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_.-") == n;
+    return n > 0 && n <= max && strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_.-@") == n;
 }
 
 /* ---------- X Account Activity API ---------- */
@@ -83,7 +83,7 @@ static int x_handshake(delivery *d)
 {
     const char *crc = param(d, "crc_token");
     if (!crc || !token_chars(crc, 128))
-        return refuse(d, 400, "expected a crc_token parameter (letters, digits, + / = _ . -; at most 128)");
+        return refuse(d, 400, "expected a crc_token parameter (letters, digits, + / = _ . - @; at most 128)");
     if (d->acct->nsecrets == 0)
         return refuse(d, 401, "no secret is set for this account");
     char token[HS_X_CRC_MAX];

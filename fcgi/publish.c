@@ -344,13 +344,17 @@ void publish_lease(publisher *p, bool woken)
     for (int i = 0; i < PQntuples(r); i++) {
         /* Its lease ran out while this process was still sending it (a long
          * maintenance step held the loop): that send goes on, and its answer
-         * is recorded under this same owner; a second one must not start. */
+         * is recorded under this same owner; a second one must not start,
+         * and the new lease is no new attempt. */
         long long id = atoll(PQgetvalue(r, i, 0));
         bool sending = false;
         for (outgoing *o = p->active; o && !sending; o = o->next)
             sending = o->e.id == id;
-        if (sending)
+        if (sending) {
+            const char *still[] = {PQgetvalue(r, i, 0), p->owner};
+            PQclear(PQexecParams(p->db, "SELECT ingest.outbox_still_sending($1, $2)", 2, NULL, still, NULL, NULL, 0));
             continue;
+        }
         outgoing *s = calloc(1, sizeof *s);
         if (!s)
             die("out of memory");

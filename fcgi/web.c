@@ -158,7 +158,7 @@ api_result call_api(request *r, const char *fn, json_t *args, api_call kind)
         if (st && st[0] == 'P' && st[1] == 'R') {
             out.message = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
             out.message_key = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
-            r->error_args = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL); /* our refusals: their values */
+            out.message_args = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL); /* our refusals: their values */
         } else {
             /* the SQLSTATE and primary message only: a DETAIL may quote a
              * row ("Failing row contains ...") with a token in it */
@@ -294,6 +294,15 @@ const char *field_label(request *r, const char *field)
     return strcmp(text, key) ? text : field;
 }
 
+/* Whether a catalog sentence has a "{name}" to fill ("{{case.number}}" is text). */
+static bool has_placeholder(const char *text)
+{
+    for (const char *p = strchr(text, '{'); p; p = strchr(p + 1, '{'))
+        if (p[1] >= 'a' && p[1] <= 'z' && (p == text || p[-1] != '{'))
+            return true;
+    return false;
+}
+
 void send_error(request *r, int status, const char *key, const char *message)
 {
     if (status == 403)
@@ -315,6 +324,8 @@ void send_error(request *r, int status, const char *key, const char *message)
     const char *filled = key ? render_fill(r, text, args) : NULL;
     if (filled)
         text = filled;
+    else if (message && has_placeholder(text)) /* values missing: the database's own words */
+        text = message;
     json_t *doc = json_pack("{s:{s:i,s:s}}", "error", "status", status, "message", text);
     arena_defer(r->a, json_release, doc);
     /* The database's own sentence often says exactly what to fix ("unbalanced

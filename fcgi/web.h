@@ -64,7 +64,7 @@ struct request {
     kvlist params;            /* query string (GET) or form (POST), raw */
     json_t *args;             /* validated parameters, passed to the api function */
     json_t *field_errors;     /* name -> message key, for 422 */
-    const char *error_args;   /* the values of a refusal's message (JSON object text, its DETAIL) */
+    const char *error_args;   /* the values of the refusal send_error shows (api_result.message_args) */
     /* who is asking */
     const char *session;      /* well-formed session token from the cookie, or "" */
     const char *anon_csrf;    /* double-submit token for signed-out forms */
@@ -88,6 +88,7 @@ typedef struct {
     const char *doc_text;     /* the same document as PostgreSQL sent it (arena-owned) */
     const char *message;      /* user-facing error message */
     const char *message_key;  /* catalog key from the server's HINT, if any */
+    const char *message_args; /* the message's values (JSON object text, the server's DETAIL), if any */
     int retry_after;
 } api_result;
 /* How call_api runs an api function: a read; a change (CSRF checked); a

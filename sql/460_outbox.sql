@@ -158,6 +158,7 @@ DECLARE
   t social.post;
   author bigint;
   new_post bigint;
+  plat text;
 BEGIN
   SELECT * INTO o FROM ingest.outbox WHERE id = p_id FOR UPDATE;
   IF o.id IS NULL THEN
@@ -171,20 +172,21 @@ BEGIN
   END IF;
   SELECT * INTO a FROM social.account WHERE id = o.account_id;
   SELECT * INTO t FROM social.post WHERE id = o.in_reply_to;
+  plat := coalesce(a.platform, t.platform);   -- (the account may have been deleted meanwhile)
   -- The brand's profile, as the answer shows it (Mastodon: the status's
   -- account; Bluesky: the repo's did in the uri), so the reply has an author.
-  IF a.platform = 'mastodon' AND jsonb_typeof(p_raw->'account') = 'object' AND p_raw->'account' ? 'id' THEN
+  IF plat = 'mastodon' AND jsonb_typeof(p_raw->'account') = 'object' AND p_raw->'account' ? 'id' THEN
     PERFORM ingest.upsert_profiles('mastodon', ARRAY[ingest.mastodon_profile(p_raw->'account')]);
-  ELSIF a.platform = 'bluesky' AND p_external_id LIKE 'at://did:%' THEN
+  ELSIF plat = 'bluesky' AND a.id IS NOT NULL AND p_external_id LIKE 'at://did:%' THEN
     PERFORM ingest.upsert_profiles('bluesky', ARRAY[ROW(split_part(p_external_id, '/', 3), a.handle,
       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL)::ingest.profile_in]);
   END IF;
-  author := coalesce((SELECT pr.id FROM social.profile pr WHERE pr.platform = a.platform
-                        AND pr.external_id = CASE a.platform WHEN 'mastodon' THEN p_raw->'account'->>'id'
+  author := coalesce((SELECT pr.id FROM social.profile pr WHERE pr.platform = plat
+                        AND pr.external_id = CASE plat WHEN 'mastodon' THEN p_raw->'account'->>'id'
                                                              WHEN 'bluesky' THEN split_part(p_external_id, '/', 3) END),
                      ingest.account_profile(a.id));
   p_raw := CASE
-    WHEN a.platform = 'bluesky' THEN jsonb_build_object(
+    WHEN plat = 'bluesky' THEN jsonb_build_object(
       'uri', p_external_id, 'cid', p_raw->>'cid',
       'record', coalesce(p_raw->'value', jsonb_build_object(
         '$type', 'app.bsky.feed.post', 'text', o.body, 'reply', ingest.outbox_reply_ref(t),
@@ -196,7 +198,7 @@ BEGIN
   PERFORM set_config('parley.outbox_post', 'on', true);
   INSERT INTO social.post AS p (platform, external_id, account_id, author_id, kind, body, created_at, url,
                                 visibility, parent_id, parent_external_id, root_id, root_external_id, raw)
-  VALUES (a.platform, p_external_id, a.id,
+  VALUES (plat, p_external_id, a.id,
           author, 'reply', o.body,
           coalesce(ingest.iso_ts(p_raw->>'created_at'), ingest.iso_ts(p_raw->'record'->>'createdAt'), now()), p_url, t.visibility, t.id, t.external_id,
           coalesce(t.root_id, CASE WHEN t.parent_external_id IS NULL THEN t.id END),
@@ -275,16 +277,24 @@ BEGIN
   IF o.id IS NULL THEN
     RAISE SQLSTATE 'PR409' USING MESSAGE = format('outbox entry %s is not leased to %s', p_id, p_owner);
   END IF;
+  UPDATE social.account SET status = 'needs_reauth', status_message = left(p_message, 1000), status_changed_at = now()
+  WHERE id = o.account_id AND status = 'active';
   IF o.attempts >= ingest.outbox_max_attempts() THEN
     RETURN ingest.outbox_failed(p_id, p_owner, p_message, true);
   END IF;
-  UPDATE social.account SET status = 'needs_reauth', status_message = left(p_message, 1000), status_changed_at = now()
-  WHERE id = o.account_id AND status = 'active';
   UPDATE ingest.outbox SET state = 'queued', next_attempt_at = now(), lease_owner = NULL, lease_until = NULL,
          last_error = left(coalesce(nullif(p_message, ''), 'unknown error'), 1000), last_error_at = now()
   WHERE id = o.id;
   RETURN 'queued';
 END $$;
+
+-- lease_outbox gave back an entry this harvester is still sending (its lease
+-- ran out meanwhile): that lease was no new attempt, only a longer one.
+CREATE OR REPLACE FUNCTION ingest.outbox_still_sending(p_id bigint, p_owner text) RETURNS void
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+  UPDATE ingest.outbox SET attempts = greatest(attempts - 1, 0)
+  WHERE id = p_id AND lease_owner = p_owner AND state = 'sending'
+$$;
 
 -- A restarted harvester frees the entries its previous life was sending:
 -- they are sent again at once, with the same key.

@@ -240,10 +240,12 @@ CREATE FUNCTION api.account_delete(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE st auth.staff := auth.require('admin'); gone bigint;
 BEGIN
-  -- its replies stay on record; those not sent yet never will be
+  -- its replies stay on record; those not sent yet never will be (one being
+  -- sent right now is left to its publisher, which records how it went)
   UPDATE ingest.outbox SET state = 'failed', lease_owner = NULL, lease_until = NULL, last_error_at = now(),
          last_error = 'The brand account was deleted before the reply was sent.'
-  WHERE account_id = (p->>'id')::bigint AND state IN ('queued', 'sending');
+  WHERE account_id = (p->>'id')::bigint
+    AND (state = 'queued' OR (state = 'sending' AND (lease_until IS NULL OR lease_until < now())));
   DELETE FROM social.account WHERE id = (p->>'id')::bigint RETURNING id INTO gone;
   IF gone IS NULL THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such account.', HINT = 'err.no_account';

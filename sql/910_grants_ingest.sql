@@ -24,6 +24,7 @@ GRANT EXECUTE ON FUNCTION ingest.lease_outbox(text, integer, integer),
                           ingest.outbox_sent(bigint, text, text, text, jsonb),
                           ingest.outbox_failed(bigint, text, text, boolean, timestamptz, boolean),
                           ingest.outbox_needs_token(bigint, text, text),
+                          ingest.outbox_still_sending(bigint, text),
                           ingest.release_outbox_owner(text),
                           ingest.hold_replies(bigint, timestamptz, boolean)
   TO parley_harvest;

@@ -36,7 +36,8 @@ test('a line it cannot read is refused naming it, with a way back to the form', 
   const form = await typeNewPolicy({ name: 'Browser bad hours', tz: 'UTC', hours_text: 'Mon-Fri 9-5' });
   await form.locator('button[type=submit]').click();
   await page.waitForSelector('[data-testid=error-message]');
-  assert.match(await page.textContent('[data-testid=error-detail]'), /"Mon-Fri 9-5"/);
+  assert.match(await page.textContent('[data-testid=error-message]'), /"Mon-Fri 9-5"/, 'the sentence names the line');
+  assert.equal(await page.locator('[data-testid=error-detail]').count(), 0, 'whole, with nothing repeated under it');
   await Promise.all([page.waitForURL(`${base}/sla`), page.click('[data-testid=error-back]')]);
 });
 

@@ -330,8 +330,11 @@ eq "replaying everything again changes nothing" "$(sql "SELECT count(*) FROM soc
 has "…and reports what it did" "$out" "queued again"
 
 # ---- nginx's rate limit on webhooks answers like every other refusal
-for i in $(seq 1500); do printf 'url = "%s"\noutput = "/dev/null"\n' "$BASE/hooks/facebook/0"; done >"$H/burst.cfg"
+for i in $(seq 1500); do printf 'url = "%s"\noutput = "/dev/null"\n' "$BASE/hooks/facebook/0?hub.verify_token=burst-secret"; done >"$H/burst.cfg"
 curl -s --parallel --parallel-max 100 -K "$H/burst.cfg" -w '%{http_code} %header{x-content-type-options}\n' >"$H/burst" 2>/dev/null
 check "a burst of 1500 webhook requests meets nginx's limit_req (429)" grep -q '^429' "$H/burst"
 eq "… with the security headers of Parley's own refusals" "$(grep '^429' "$H/burst" | sort -u)" "429 nosniff"
+sleep 1.2   # nginx writes its access log every second
+hasnt "… and neither those nginx refused itself nor the others put their query in a log" \
+  "$(cat "$PARLEY_VAR/log/nginx-access.log" "$PARLEY_VAR/log/nginx-error.log")" "burst-secret"
 sleep 3   # the limit's burst refills (200/s) before anything else posts a webhook

@@ -1,7 +1,7 @@
 -- Contacts from posts (create or link identities), the contact page, leads
 -- and their states, teams and SLA policies through the api, with roles.
 BEGIN;
-SELECT plan(72);
+SELECT plan(73);
 SET LOCAL client_min_messages = warning;
 
 SELECT count(auth.user_add(u, initcap(replace(u, '_', ' ')), r::auth.staff_role, '$argon2id$v=19$m=19456,t=2,p=1$x$y'))
@@ -75,6 +75,8 @@ SELECT throws_ok($$SELECT api.contact('{"id": 999999999}')$$, 'PR404', NULL, 'an
 ----------------------------------------------------------------- Leads
 SELECT throws_ok(format($$SELECT api.lead_from_post('{"post_id": %s}')$$, :p1), 'PR403', NULL, 'an agent may not create leads');
 SELECT pg_temp.as_user('tap_sales');
+SELECT throws_ok(format($$SELECT api.contact_save('{"id": %s, "name": "x"}')$$, :k), 'PR403', NULL,
+                 'sales may not edit contacts (the page offers them no form)');
 SELECT api.lead_from_post(jsonb_build_object('post_id', :p1, 'value', '1200.50')) AS lead \gset
 SELECT (:'lead'::jsonb->>'id')::bigint AS l \gset
 SELECT is(:'lead'::jsonb - 'id', jsonb_build_object('contact_id', :k, 'state', 'new', 'value', 1200.50, 'created', true,

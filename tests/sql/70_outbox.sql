@@ -2,7 +2,7 @@
 -- leasers never get one entry), recording success and failure with backoff,
 -- and who may call what.
 BEGIN;
-SELECT plan(101);
+SELECT plan(106);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -323,7 +323,15 @@ SELECT auth.user_add('tap_admin70', 'Tap Admin', 'admin', '$argon2id$v=19$m=1945
 INSERT INTO auth.session (token_hash, staff_id, csrf_token)
 SELECT sha256(convert_to('tok-tap_admin70', 'UTF8')), id, 'c' FROM auth.staff WHERE username = 'tap_admin70';
 SELECT pg_temp.as_staff('tok-tap_admin70');
+INSERT INTO ingest.outbox (account_id, in_reply_to, body, attempts, state, lease_owner, lease_until)   -- (being sent right now)
+SELECT p.account_id, p.id, 'in flight at delete', 1, 'sending', 'h14', now() + interval '1 minute'
+FROM social.post p WHERE p.external_id = 'tap-throttled-1';
 SELECT api.account_delete(jsonb_build_object('id', (SELECT id FROM social.account WHERE handle = 'tap-throttled'))) IS NULL AS silenced \gset
+SELECT is((SELECT state FROM ingest.outbox WHERE body = 'in flight at delete'), 'sending',
+          'a reply being sent when its account is deleted is left to its publisher');
+SELECT isnt(ingest.outbox_sent(id, 'h14', '1790000000000000999', NULL, NULL), NULL,
+            '… which records it as sent, under the post''s platform, with no account')
+FROM ingest.outbox WHERE body = 'in flight at delete';
 SELECT is((SELECT state || ': ' || last_error || ' ' || (account_id IS NULL) FROM ingest.outbox WHERE body = 'throttled last'),
           'failed: The brand account was deleted before the reply was sent. true',
           'a deleted account''s unsent reply stays on record, failed, saying why');
@@ -345,6 +353,20 @@ SELECT is((SELECT status || ': ' || status_message FROM social.account WHERE id 
 SELECT is((SELECT count(*) FROM ingest.lease_outbox('h9', 10, 60) l JOIN ingest.outbox o ON o.id = l.outbox_id WHERE o.body = 'token refused'),
           0::bigint, '… so the reply waits, not leased, until a token is set');
 UPDATE social.account SET status = 'active', status_message = NULL FROM ids WHERE social.account.id = ids.x;
+UPDATE ingest.outbox SET state = 'failed' WHERE body = 'token refused';
+INSERT INTO ingest.outbox (account_id, in_reply_to, body, attempts, state, lease_owner, lease_until)   -- (as leased, its last attempt)
+SELECT x, (SELECT x1 FROM p), 'token refused last', ingest.outbox_max_attempts(), 'sending', 'h11', now() + interval '1 minute' FROM ids;
+SELECT is(ingest.outbox_needs_token(id, 'h11', 'HTTP 401: Unauthorized'), 'failed', 'a token refused on the last attempt ends the reply')
+FROM ingest.outbox WHERE body = 'token refused last';
+SELECT is((SELECT status FROM social.account WHERE id = (SELECT x FROM ids)), 'needs_reauth', '… and the account still says it needs a token');
+UPDATE social.account SET status = 'active', status_message = NULL FROM ids WHERE social.account.id = ids.x;
+-- An entry leased again while this harvester still sends it: the lease is no new attempt.
+INSERT INTO ingest.outbox (account_id, in_reply_to, body, attempts, state, lease_owner, lease_until)
+SELECT x, (SELECT x1 FROM p), 'still sending', 2, 'sending', 'h12', now() + interval '1 minute' FROM ids;
+SELECT ingest.outbox_still_sending(id, 'h12') FROM ingest.outbox WHERE body = 'still sending';
+SELECT ingest.outbox_still_sending(id, 'h13') FROM ingest.outbox WHERE body = 'still sending';   -- (another harvester's: nothing)
+SELECT is((SELECT attempts FROM ingest.outbox WHERE body = 'still sending'), 1, 'a lease of a send still in flight takes back its attempt, for its owner only');
+UPDATE ingest.outbox SET state = 'failed' WHERE body = 'still sending';
 
 -- Posts that cannot be answered: no composer, the reason instead; api.reply refuses with it.
 INSERT INTO social.account (platform, handle, api_base_url) VALUES ('mastodon', 'tap-tokenless', 'http://t.example');
