@@ -69,6 +69,7 @@ BEGIN
                        FROM crm."case" c WHERE c.contact_id = k.id), '[]'),
     'leads', coalesce((SELECT jsonb_agg(jsonb_build_object(
                          'id', l.id, 'state', l.state, 'value', l.value, 'post_id', l.post_id,
+                         'value_text', l.value::text,   -- as stored, 1200.50 (a JSON number reads as 1200.5)
                          'created_at', l.created_at, 'closed_at', l.closed_at,
                          'moves', m.moves, 'movable', m.moves <> '[]') ORDER BY l.id DESC)
                        FROM crm.lead l

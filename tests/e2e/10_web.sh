@@ -117,6 +117,9 @@ post a /login "csrf=$token" "username=e2e_admin" "password=wrong-password"
 eq "wrong password is 401" "$STATUS" 401
 has "… with the message beside the form" "$BODY" "Wrong user name or password"
 has "… keeping the user name" "$BODY" 'value="e2e_admin"'
+post a /login "csrf=$token" "username=$(printf 'u%.0s' $(seq 65))" "password=wrong-password"
+eq "a user name longer than any is simply a wrong one (401, not 'enter your user name')" "$STATUS" 401
+has "… said so" "$BODY" "Wrong user name or password"
 post a /login "csrf=$token" "username=<script>alert(1)</script>' OR 1=1 --" "password=x"
 eq "SQL and HTML in the user name: plain 401" "$STATUS" 401
 hasnt "… and the input is escaped" "$BODY" "<script>alert(1)"
