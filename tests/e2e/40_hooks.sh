@@ -295,6 +295,10 @@ eq "intake JSON lists Facebook's deliveries in the last 24 h" \
 req h GET /intake
 has "intake page lists the reasons" "$BODY" "X-Hub-Signature-256 does not match any current secret of this account"
 hasnt "intake page never shows a secret" "$BODY" "app-secret"
+aes_only="this account has an EncodingAESKey: only encrypted messages (msg_signature) are taken"
+aes_key=$(jq -r --arg e "$aes_only" 'to_entries[] | select(.value == $e) | .key' "$PARLEY_ROOT_DIR/templates/i18n/en.json")
+has "… each in the reader's language where the catalog knows it" "$BODY" \
+  "$(jq -r --arg k "$aes_key" '.[$k]' "$PARLEY_ROOT_DIR/templates/i18n/$(sql "SELECT coalesce(lang, 'en') FROM auth.staff WHERE username = 'e2e_admin'").json")"
 
 # ---- nginx keeps its connections to the hooks workers: a body refused unread (4 KB, sent whole;
 # 900 KB, still being sent) must not be taken for the next request, nor reset the connection.
