@@ -294,11 +294,11 @@ static void store(intake *in)
     respond(in, 200, "text/plain", in->scheme->accepted_reply, NULL);
 }
 
-/* A copy of at most max bytes of a path part that is safe to log: anything
+/* A copy of the n bytes at s (a path part) that is safe to log: anything
  * but visible ASCII (a decoded %0A, a quote) becomes '?'. */
-static char *loggable(arena *a, const char *s, size_t max)
+static char *loggable(arena *a, const char *s, size_t n)
 {
-    char *out = arena_strndup(a, s, strnlen(s, max));
+    char *out = arena_strndup(a, s, n);
     for (char *c = out; *c; c++)
         if ((unsigned char)*c < 0x21 || (unsigned char)*c > 0x7e || *c == '"')
             *c = '?';
@@ -314,9 +314,9 @@ static bool split_path(intake *in, const char *path, long long *account_id)
     const char *p = path + sizeof prefix - 1, *slash = strchr(p, '/');
     if (!slash)
         return false;
-    in->platform = loggable(in->d.a, arena_strndup(in->d.a, p, (size_t)(slash - p)), 50);
+    in->platform = loggable(in->d.a, p, (size_t)(slash - p) < 50 ? (size_t)(slash - p) : 50);
     const char *acc = slash + 1;
-    in->account_ref = loggable(in->d.a, acc, 50);
+    in->account_ref = loggable(in->d.a, acc, strnlen(acc, 50));
     size_t n = strlen(acc);
     if (n == 0 || n > 18 || strspn(acc, "0123456789") != n)
         return false;

@@ -158,7 +158,9 @@ static const struct coded_field {
 } coded_fields[] = {{"state", "state"},       {"status", "status"}, {"kind", "kind"}, {"priority", "priority"},
                     {"platform", "platform"}, {"to", "state"},      {"label", "label"}, {"category", "cat"},
                     {"action", "rule_action"}, {"event", "event"}, {"lang", "language"},
-                    {"said", ""}, /* a message: its key ("err.forbidden_role"), or its English as stored */
+                    /* messages: a key ("err.forbidden_role"), or English as stored (an account's
+                     * warning, a stream's or reply's error, a webhook refusal's reason) */
+                    {"said", ""}, {"status_message", ""}, {"last_error", ""}, {"error", ""}, {"reason", ""},
                     {NULL, NULL}};
 
 /* The catalog's "<prefix>_<code>" in the page's language, else English, else

@@ -12,7 +12,6 @@ BEGIN
         'display_name', a.display_name, 'api_base_url', a.api_base_url, 'external_id', a.external_id,
         'status', a.status, 'paused', a.status = 'paused', 'needs_reauth', a.status = 'needs_reauth',
         'status_message', a.status_message,
-        'warning', CASE WHEN a.status_message IS NOT NULL THEN jsonb_build_object('said', a.status_message) END,
         -- the token's quota spent (platforms that count per token): every stream waits
         'quota_back_at', ingest.token_held_until(a.id, a.platform),
         -- a reply throttled, or no request left at all: the account's replies wait
@@ -33,8 +32,6 @@ BEGIN
             'last_success_at', s.last_success_at,
             -- an error is shown until a later page succeeds
             'last_error', CASE WHEN s.last_error_at >= coalesce(s.last_success_at, '-infinity') THEN s.last_error END,
-            'problem', CASE WHEN s.last_error_at >= coalesce(s.last_success_at, '-infinity')
-                            THEN jsonb_build_object('said', s.last_error) END,   -- pages show it in their language
             'last_error_at', s.last_error_at,
             'pages_harvested', s.pages_harvested, 'items_harvested', s.items_harvested,
             'quota_remaining', s.quota_remaining,
@@ -96,17 +93,19 @@ END $$;
 CREATE FUNCTION api.account_add(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE st auth.staff := auth.require('marketer'); new_id bigint;
+        -- the search keywords, comma-separated as typed: each is a stream
+        keywords text[] := ARRAY(SELECT DISTINCT btrim(q) FROM unnest(string_to_array(coalesce(p->>'keywords', ''), ',')) q
+                                 WHERE btrim(q) <> '');
 BEGIN
   IF btrim(coalesce(p->>'handle', '')) = '' THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'The handle is required.', HINT = 'err.account_handle';
   END IF;
   PERFORM social.check_shown_name(p->>'handle'), social.check_shown_name(p->>'display_name'),
           social.check_secret(p->>'token');
-  IF EXISTS (SELECT FROM unnest(string_to_array(coalesce(p->>'keywords', ''), ',')) q WHERE length(btrim(q)) > 200) THEN
+  IF EXISTS (SELECT FROM unnest(keywords) q WHERE length(q) > 200) THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Each search keyword is at most 200 characters.', HINT = 'err.keyword_long';
   END IF;
-  -- each keyword is a stream, harvested on the account's quota
-  IF (SELECT count(DISTINCT btrim(q)) FROM unnest(string_to_array(coalesce(p->>'keywords', ''), ',')) q WHERE btrim(q) <> '') > 20 THEN
+  IF cardinality(keywords) > 20 THEN   -- (each harvested on the account's quota)
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'An account searches at most 20 keywords; listening rules search more.',
                                  HINT = 'err.keywords_many';
   END IF;
@@ -127,9 +126,8 @@ BEGIN
   SELECT new_id, s.kind, s.query FROM (
     SELECT k, '' FROM unnest(ARRAY['mentions', 'own_posts', 'replies', 'followers']) k
     UNION ALL
-    SELECT DISTINCT 'search', btrim(q)
-    FROM unnest(string_to_array(coalesce(p->>'keywords', ''), ',')) q
-    WHERE btrim(q) <> '' AND (SELECT searchable FROM social.platform WHERE code = p->>'platform')) AS s(kind, query)
+    SELECT 'search', q FROM unnest(keywords) q
+    WHERE (SELECT searchable FROM social.platform WHERE code = p->>'platform')) AS s(kind, query)
   WHERE (SELECT harvested FROM social.platform WHERE code = p->>'platform');
   UPDATE ingest.stream s SET every = pl.replies_every
   FROM social.platform pl

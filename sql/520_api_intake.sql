@@ -22,7 +22,7 @@ BEGIN
         WHERE j.platform = pl.code AND j.at >= since) r ON true
       WHERE d.accepted > 0 OR r.rejected > 0), '[]'),
     'rejections_by_reason', coalesce((
-      SELECT jsonb_agg(jsonb_build_object('status', status, 'reason', reason, 'said', reason, 'count', n) ORDER BY n DESC, reason)
+      SELECT jsonb_agg(jsonb_build_object('status', status, 'reason', reason, 'count', n) ORDER BY n DESC, reason)
       FROM (SELECT status, reason, count(*) AS n FROM ingest.webhook_rejection
             WHERE at >= since GROUP BY status, reason) x), '[]'),
     'deliveries', coalesce((
@@ -35,7 +35,6 @@ BEGIN
     'rejections', coalesce((
       SELECT jsonb_agg(jsonb_build_object(
         'at', j.at, 'platform', j.platform, 'account_ref', j.account_ref, 'status', j.status,
-        -- (said: the reason in the page's language where the catalog knows it)
-        'reason', j.reason, 'said', j.reason, 'remote_addr', host(j.remote_addr)) ORDER BY j.id DESC)
+        'reason', j.reason, 'remote_addr', host(j.remote_addr)) ORDER BY j.id DESC)
       FROM (SELECT * FROM ingest.webhook_rejection ORDER BY id DESC LIMIT 50) j), '[]'));
 END $$;

@@ -56,6 +56,24 @@ DROP TRIGGER IF EXISTS lead_guard ON crm.lead;
 CREATE TRIGGER lead_guard BEFORE UPDATE ON crm.lead FOR EACH ROW EXECUTE FUNCTION crm.lead_guard();
 
 -- Request parameters: an id (digits, or absent/empty = NULL), else PR422.
+-- Text as one value of a URL's query: bytes other than letters, digits and
+-- - . _ ~ percent-encoded (a "#" or "&" in a search would cut the link).
+CREATE OR REPLACE FUNCTION crm.url_encode(t text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT AS $$
+  SELECT coalesce(string_agg(CASE WHEN c ~ '^[A-Za-z0-9._~-]$' THEN c
+                                  ELSE upper(regexp_replace(encode(convert_to(c, 'UTF8'), 'hex'), '(..)', '%\1', 'g')) END,
+                             '' ORDER BY i), '')
+  FROM regexp_split_to_table(t, '') WITH ORDINALITY x(c, i)
+$$;
+
+-- A list page's filters as a query string (keys in order, values encoded,
+-- nulls left out), so its next page and its bulk actions keep them.
+CREATE OR REPLACE FUNCTION crm.query_string(p_filters jsonb) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT coalesce(string_agg(key || '=' || crm.url_encode(value), '&' ORDER BY key), '')
+  FROM jsonb_each_text(jsonb_strip_nulls(p_filters))
+$$;
+
 CREATE OR REPLACE FUNCTION crm.param_id(p jsonb, p_key text) RETURNS bigint
 LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE v text := btrim(p->>p_key);

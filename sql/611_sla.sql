@@ -83,6 +83,15 @@ RETURNS TABLE (n bigint, line text, m text[]) LANGUAGE sql IMMUTABLE AS $$
   WHERE l.line ~ '\S'
 $$;
 
+-- PR422 for a line of typed text that cannot be read, the line (its first
+-- 80 characters) named in the sentence and passed as its value.
+CREATE OR REPLACE FUNCTION crm.refuse_line(p_key text, p_sentence text, p_line text) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE SQLSTATE 'PR422' USING MESSAGE = format(p_sentence, left(p_line, 80)), HINT = p_key,
+                               DETAIL = jsonb_build_object('line', left(p_line, 80));
+END $$;
+
 -- Business hours as people type them in a form, one opening a line: the days
 -- (ISO numbers, 1 = Monday: "1-5", "1,3,5", "6") and the span ("9:00-18:00"):
 -- [{dow, start, end}] as api.sla_policy_save takes them. A line it cannot
@@ -107,8 +116,8 @@ BEGIN
                    FROM days, generate_series(d1, d2) d), '[]')
   INTO bad, out;
   IF bad IS NOT NULL THEN
-    RAISE SQLSTATE 'PR422' USING MESSAGE = format('Cannot read the opening hours line "%s": write days (1 = Monday, lower first) and a span that starts before it ends, such as 1-5 09:00-18:00.', left(bad, 80)),
-                                 HINT = 'err.sla_hours_line_named', DETAIL = jsonb_build_object('line', left(bad, 80));
+    PERFORM crm.refuse_line('err.sla_hours_line_named', 'Cannot read the opening hours line "%s": write days '
+      '(1 = Monday, lower first) and a span that starts before it ends, such as 1-5 09:00-18:00.', bad);
   END IF;
   RETURN out;
 END $$;
@@ -132,8 +141,8 @@ BEGIN
          coalesce((SELECT jsonb_agg(jsonb_build_object('day', m[1], 'name', coalesce(m[2], '')) ORDER BY n) FROM lines), '[]')
   INTO bad, out;
   IF bad IS NOT NULL THEN
-    RAISE SQLSTATE 'PR422' USING MESSAGE = format('Cannot read the holiday line "%s": write a real date from 2000 to 2100 and a name of at most 200 characters, such as 2026-10-01 National Day.', left(bad, 80)),
-                                 HINT = 'err.sla_holiday_line_named', DETAIL = jsonb_build_object('line', left(bad, 80));
+    PERFORM crm.refuse_line('err.sla_holiday_line_named', 'Cannot read the holiday line "%s": write a real date '
+      'from 2000 to 2100 and a name of at most 200 characters, such as 2026-10-01 National Day.', bad);
   END IF;
   RETURN out;
 END $$;

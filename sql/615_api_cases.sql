@@ -48,9 +48,8 @@ BEGIN
     'next_before', CASE WHEN jsonb_array_length(rows) = 50 THEN rows->49->'id' END,
     'filters', jsonb_build_object('state', f_state, 'priority', f_priority, 'team_id', f_team, 'mine', f_mine),
     -- the filters as a query string, so the next page keeps them
-    'query', (SELECT coalesce(string_agg(k || '=' || v, '&' ORDER BY k), '')
-              FROM (VALUES ('state', f_state), ('priority', f_priority), ('team_id', f_team::text),
-                           ('mine', CASE WHEN f_mine THEN '1' END)) f(k, v) WHERE v IS NOT NULL),
+    'query', crm.query_string(jsonb_build_object('state', f_state, 'priority', f_priority, 'team_id', f_team,
+                                                 'mine', CASE WHEN f_mine THEN '1' END)),
     -- the filter form's choices, with the selected one marked
     'states', (SELECT jsonb_agg(jsonb_build_object('code', s, 'state', s, 'selected', s = f_state) ORDER BY o)
                FROM unnest(ARRAY['active', 'new', 'open', 'pending', 'resolved', 'closed']) WITH ORDINALITY u(s, o)),

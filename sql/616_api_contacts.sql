@@ -59,7 +59,9 @@ BEGIN
                                   'created_by', crm.staff_ref(k.created_by)),
     'identities', coalesce((SELECT jsonb_agg(jsonb_build_object(
                               'profile_id', pr.id, 'platform', pr.platform, 'handle', nullif(pr.handle, ''),
-                              'display_name', nullif(pr.display_name, ''), 'avatar_url', pr.avatar_url, 'url', social.web_url(pr.url),
+                              'display_name', nullif(pr.display_name, ''),
+                              -- what the link says: the handle, else (Facebook has none) the name, else the id
+                              'label', coalesce(nullif(pr.handle, ''), nullif(pr.display_name, ''), '#' || pr.id), 'avatar_url', pr.avatar_url, 'url', social.web_url(pr.url),
                               'linked_at', i.created_at) ORDER BY i.created_at, pr.id)
                             FROM crm.identity i JOIN social.profile pr ON pr.id = i.profile_id
                             WHERE i.contact_id = k.id), '[]'),
@@ -137,12 +139,6 @@ BEGIN
     val := (p->>'value')::numeric;
   END IF;
   SELECT id INTO lid FROM crm.lead WHERE post_id = v_post.id;
-  -- the same form again (a double submit) is answered with the lead; another
-  -- value for it (a page opened before the lead was made) is not dropped unsaid
-  IF lid IS NOT NULL AND val IS DISTINCT FROM NULL AND val IS DISTINCT FROM (SELECT value FROM crm.lead WHERE id = lid) THEN
-    RAISE SQLSTATE 'PR409' USING MESSAGE = 'This post already has a lead, with another value: change the value on the lead.',
-                                 HINT = 'err.lead_other_value';
-  END IF;
   IF lid IS NULL THEN
     IF kid IS NOT NULL AND NOT EXISTS (SELECT FROM crm.contact WHERE id = kid) THEN
       RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such contact.', HINT = 'err.no_contact';
@@ -160,15 +156,17 @@ BEGIN
     ON CONFLICT (post_id) WHERE post_id IS NOT NULL DO NOTHING
     RETURNING id INTO lid;
     made := lid IS NOT NULL;
-    lid := coalesce(lid, (SELECT id FROM crm.lead WHERE post_id = v_post.id));
-    -- a concurrent submit made it first: the same check as above
-    IF NOT made AND val IS DISTINCT FROM NULL AND val IS DISTINCT FROM (SELECT value FROM crm.lead WHERE id = lid) THEN
-      RAISE SQLSTATE 'PR409' USING MESSAGE = 'This post already has a lead, with another value: change the value on the lead.',
-                                   HINT = 'err.lead_other_value';
-    END IF;
+    lid := coalesce(lid, (SELECT id FROM crm.lead WHERE post_id = v_post.id));   -- (a concurrent submit's)
     IF made THEN
       PERFORM auth.audit('lead_created', st.id, jsonb_build_object('lead', lid, 'post', v_post.id, 'contact', kid));
     END IF;
+  END IF;
+  -- the post's lead already there (made earlier, or by a concurrent submit):
+  -- the same form again (a double submit) is answered with it; another value
+  -- for it (a page opened before the lead was made) is not dropped unsaid
+  IF NOT made AND val IS DISTINCT FROM NULL AND val IS DISTINCT FROM (SELECT value FROM crm.lead WHERE id = lid) THEN
+    RAISE SQLSTATE 'PR409' USING MESSAGE = 'This post already has a lead, with another value: change the value on the lead.',
+                                 HINT = 'err.lead_other_value';
   END IF;
   RETURN (SELECT jsonb_build_object('id', l.id, 'contact_id', l.contact_id, 'state', l.state, 'value', l.value,
                                     'created', made, 'redirect', '/contact?id=' || l.contact_id)

@@ -134,16 +134,6 @@ BEGIN
   RETURN (p->>'limit')::integer;
 END $$;
 
--- Text as one value of a URL's query: bytes other than letters, digits and
--- - . _ ~ percent-encoded (a "#" or "&" in a search would cut the link).
-CREATE OR REPLACE FUNCTION crm.url_encode(t text) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT AS $$
-  SELECT coalesce(string_agg(CASE WHEN c ~ '^[A-Za-z0-9._~-]$' THEN c
-                                  ELSE upper(regexp_replace(encode(convert_to(c, 'UTF8'), 'hex'), '(..)', '%\1', 'g')) END,
-                             '' ORDER BY i), '')
-  FROM regexp_split_to_table(t, '') WITH ORDINALITY x(c, i)
-$$;
-
 CREATE OR REPLACE FUNCTION crm.kb_lang(p jsonb) RETURNS text
 LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN

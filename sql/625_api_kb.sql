@@ -88,8 +88,7 @@ BEGIN
     'articles', rows - lim,
     'next', CASE WHEN jsonb_array_length(rows) > lim THEN rows->(lim - 1)->'cursor' END,
     -- the search as a query string, so the next page keeps it
-    'query', (SELECT coalesce(string_agg(k || '=' || crm.url_encode(v), '&' ORDER BY k), '')
-              FROM (VALUES ('q', nullif(q, '')), ('category', cat::text), ('lang', lng)) f(k, v) WHERE v IS NOT NULL),
+    'query', crm.query_string(jsonb_build_object('q', nullif(q, ''), 'category', cat, 'lang', lng)),
     'categories', (SELECT coalesce(jsonb_agg(c || jsonb_build_object('selected', (c->>'id')::bigint = cat) ORDER BY i), '[]')
                    FROM jsonb_array_elements(crm.kb_categories(drafts)) WITH ORDINALITY x(c, i)),
     'can_edit', drafts);

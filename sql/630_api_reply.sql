@@ -7,7 +7,6 @@ LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
   SELECT jsonb_build_object(
     'id', o.id, 'state', o.state, 'body', o.body, 'attempts', o.attempts,
     'error', CASE WHEN o.state <> 'sent' THEN o.last_error END, 'error_at', o.last_error_at,
-    'problem', CASE WHEN o.state <> 'sent' AND o.last_error IS NOT NULL THEN jsonb_build_object('said', o.last_error) END,
     'next_attempt_at', CASE WHEN o.state = 'queued' THEN greatest(o.next_attempt_at, h.held_until) END,
     -- the platform's limit holds the account's replies past this one's own time
     'held_until', CASE WHEN o.state = 'queued' AND h.held_until > o.next_attempt_at THEN h.held_until END,
@@ -41,6 +40,7 @@ DECLARE
   t social.post;
   a social.account;
   lim integer;
+  len integer;
   body text := btrim(coalesce(p->>'body', ''), E' \t\r\n');
   placeholder text := substring(body FROM '\{\{\s*(?:contact|case|agent|brand)\.[a-z_]+\s*\}\}');
   the_case bigint;
@@ -99,13 +99,14 @@ BEGIN
   END CASE;
   SELECT * INTO a FROM social.account WHERE id = t.account_id;
   SELECT reply_limit INTO lim FROM social.platform WHERE code = a.platform;
-  IF ingest.reply_length(a.platform, body) > lim THEN
+  len := ingest.reply_length(a.platform, body);
+  IF len > lim THEN
     RAISE SQLSTATE 'PR422'
-      USING MESSAGE = format('The reply is %s characters long%s; %s allows at most %s.', ingest.reply_length(a.platform, body),
+      USING MESSAGE = format('The reply is %s characters long%s; %s allows at most %s.', len,
                              CASE WHEN a.platform = 'x' THEN ' as X counts them (Chinese characters and emoji count twice)' END,
                              (SELECT name FROM social.platform WHERE code = a.platform), lim),
             HINT = CASE WHEN a.platform = 'x' THEN 'err.reply_too_long_x' ELSE 'err.reply_too_long_named' END,
-            DETAIL = jsonb_build_object('n', ingest.reply_length(a.platform, body), 'platform', a.platform, 'limit', lim);
+            DETAIL = jsonb_build_object('n', len, 'platform', a.platform, 'limit', lim);
   END IF;
   IF coalesce(p->>'case_id', '') <> '' THEN
     IF p->>'case_id' !~ '^\d{1,19}$' THEN

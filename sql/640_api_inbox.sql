@@ -111,11 +111,10 @@ BEGIN
                                                                 CASE WHEN f_mine THEN 'mine' END]) k
             WHERE k IS NOT NULL),
     -- the filters as a query string, so the next page and bulk actions keep them
-    'query', (SELECT coalesce(string_agg(k || '=' || v, '&' ORDER BY k), '')
-              FROM (VALUES ('account', f_account::text), ('platform', f_platform), ('rule', f_rule::text),
-                           ('category', f_category), ('sentiment', f_feeling), ('lang', f_lang),
-                           ('answered', CASE f_answered WHEN true THEN 'yes' WHEN false THEN 'no' END),
-                           ('mine', CASE WHEN f_mine THEN '1' END)) f(k, v) WHERE v IS NOT NULL),
+    'query', crm.query_string(jsonb_build_object('account', f_account, 'platform', f_platform, 'rule', f_rule,
+                                                 'category', f_category, 'sentiment', f_feeling, 'lang', f_lang,
+                                                 'answered', CASE f_answered WHEN true THEN 'yes' WHEN false THEN 'no' END,
+                                                 'mine', CASE WHEN f_mine THEN '1' END)),
     'accounts', coalesce((SELECT json_agg(json_build_object('id', id, 'handle', handle, 'platform', platform,
                                                             'selected', id = f_account) ORDER BY platform, handle)
                           FROM social.account), '[]'),

@@ -294,7 +294,7 @@ SELECT is((SELECT e - 'created_at' - 'error_at' FROM jsonb_array_elements(api.ou
             'handle', 'tap-b.bsky.social', 'status', 'active'),
             'staff', jsonb_build_object('id', (SELECT id FROM auth.staff WHERE username = 'tap_agent'), 'username', 'tap_agent', 'name', 'Tap Agent'),
             'sent_at', (SELECT sent_at FROM ingest.outbox WHERE body = 'to bluesky'), 'queued', false, 'sending', false, 'sent', true,
-            'failed', false, 'can_retry', false, 'waits_paused', false, 'waits_reauth', false, 'problem', NULL),
+            'failed', false, 'can_retry', false, 'waits_paused', false, 'waits_reauth', false),
           'an entry as api.outbox shows it');
 
 -- X counts Chinese characters and emoji twice: 140 of them fill a reply.
