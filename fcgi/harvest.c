@@ -301,8 +301,8 @@ static void collect(harvester *h)
 /* Maintenance between transfers: process stored webhook deliveries (a
  * bounded number per second, so transfers keep moving), record SLA breaches
  * every minute, refresh the KPI rollups every five, and hourly prune old
- * rejection records and raw pages, fold the row-count deltas and add the
- * coming months' interaction partitions. */
+ * rejection records, nonces and raw pages, fold the row-count deltas and add
+ * the coming months' interaction partitions. */
 static void maintain(harvester *h)
 {
     double now = now_ms();
@@ -338,6 +338,7 @@ static void maintain(harvester *h)
     if (now - h->pruned_at >= 3600 * 1000.0) {
         h->pruned_at = now;
         PQclear(PQexec(h->db, "SELECT ingest.prune_webhook_rejections('14 days')"));
+        PQclear(PQexec(h->db, "SELECT ingest.prune_webhook_nonces()"));
         PQclear(PQexec(h->db, "SELECT auth.prune_form_submissions()"));
         PQclear(PQexec(h->db, "SELECT social.fold_tally()"));
         PGresult *parts = PQexec(h->db, "SELECT social.add_interaction_partitions()");

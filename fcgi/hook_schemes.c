@@ -149,6 +149,8 @@ static int wechat_plain_signature(delivery *d)
     const char *ts = param(d, "timestamp"), *nonce = param(d, "nonce"), *sig = param(d, "signature");
     if (!ts || !nonce || !sig)
         return refuse(d, 401, "expected signature, timestamp and nonce parameters");
+    if (!token_chars(nonce, 64))
+        return refuse(d, 400, "nonce is not of WeChat's form (letters and digits, at most 64)");
     for (int i = 0; i < d->acct->nsecrets; i++)
         if (hs_wechat_signature_ok(d->acct->secrets[i].secret, ts, nonce, NULL, sig))
             return hs_timestamp_fresh(ts, (long long)time(NULL)) ? 0 : refuse(d, 401, WECHAT_STALE);
@@ -195,6 +197,7 @@ static int wechat_verify(delivery *d)
         int st = wechat_plain_signature(d);
         if (st)
             return st;
+        d->replay_key = arena_printf(d->a, "%s:%s", param(d, "timestamp"), param(d, "nonce"));
     }
     if (!wx_well_formed(msg, strlen(msg)))
         return refuse(d, 400, "message is not well-formed WeChat XML");

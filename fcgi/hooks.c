@@ -76,6 +76,7 @@ static bool db_ready(hooks_worker *w)
             {"accept", "SELECT hooks.accept($1, $2, $3, $4, $5)"},
             {"accept_all", "SELECT hooks.accept_all($1, $2, $3, $4, $5)"},
             {"reject", "SELECT hooks.reject($1, $2, $3, $4, $5)"},
+            {"claim_nonce", "SELECT hooks.claim_nonce($1, $2, $3)"},
         };
         for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) {
             PGresult *r = PQprepare(w->db, stmts[i].name, stmts[i].sql, 0, NULL);
@@ -263,18 +264,50 @@ static const char *malformed(intake *in)
     return why;
 }
 
+/* The SHA-256 of the body, in hex (arena). */
+static char *body_sha256(const delivery *d)
+{
+    unsigned char h[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(h, (const unsigned char *)d->body, d->len);
+    char *hex = arena_alloc(d->a, sizeof h * 2 + 1);
+    sodium_bin2hex(hex, sizeof h * 2 + 1, h, sizeof h);
+    return hex;
+}
+
+static void service_unavailable(intake *in, const char *what)
+{
+    respond(in, 503, "text/plain", arena_printf(in->d.a, "503 %s; please deliver it again\n", what),
+            "Retry-After: 5\r\n");
+}
+
+/* A signature that covers no body may come with one body only: true when
+ * this body may go on; otherwise the request has been answered. */
+static bool claim_signature(intake *in)
+{
+    delivery *d = &in->d;
+    char acc[24];
+    snprintf(acc, sizeof acc, "%lld", d->acct->id);
+    const char *p[] = {acc, d->replay_key, body_sha256(d)};
+    PGresult *r = PQexecPrepared(in->w->db, "claim_nonce", 3, p, NULL, NULL, 0);
+    bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+    bool fresh = ok && !strcmp(PQgetvalue(r, 0, 0), "t");
+    if (!ok)
+        fprintf(stderr, "hooks: rid=%s cannot check the nonce: %s", in->request_id, PQresultErrorMessage(r));
+    PQclear(r);
+    if (!ok) {
+        in->outcome = "not stored";
+        service_unavailable(in, "the delivery could not be checked");
+    } else if (!fresh) {
+        reject(in, 401, "this timestamp and nonce were already used with another message (a replayed URL)", NULL);
+    }
+    return fresh;
+}
+
 static void store(intake *in)
 {
     delivery *d = &in->d;
-    const char *id = d->delivery_id;
-    if (!id) { /* no delivery id from the platform: the body's digest (a redelivery is byte-identical) */
-        unsigned char h[crypto_hash_sha256_BYTES];
-        crypto_hash_sha256(h, (const unsigned char *)d->body, d->len);
-        char *hex = arena_alloc(d->a, 8 + sizeof h * 2 + 1);
-        memcpy(hex, "sha256:", 7);
-        sodium_bin2hex(hex + 7, sizeof h * 2 + 1, h, sizeof h);
-        id = hex;
-    }
+    /* no delivery id from the platform: the body's digest (a redelivery is byte-identical) */
+    const char *id = d->delivery_id ? d->delivery_id : arena_printf(d->a, "sha256:%s", body_sha256(d));
     char acc[24];
     snprintf(acc, sizeof acc, "%lld", d->acct->id);
     hook_row row = {.account = acc, .platform = d->acct->platform, .delivery_id = id, .body = d->body,
@@ -285,8 +318,7 @@ static void store(intake *in)
                 row.error ? row.error : "out of memory\n");
         free(row.error);
         in->outcome = "not stored";
-        respond(in, 503, "text/plain", "503 the delivery could not be stored; please deliver it again\n",
-                "Retry-After: 5\r\n");
+        service_unavailable(in, "the delivery could not be stored");
         return;
     }
     in->outcome = row.outcome;
@@ -341,8 +373,7 @@ static void handle(void *state, FCGX_Request *fr)
     bool db_down = false;
 
     if (!db_ready(w)) {
-        respond(&in, 503, "text/plain", "503 the database is unavailable; please deliver it again\n",
-                "Retry-After: 5\r\n");
+        service_unavailable(&in, "the database is unavailable");
         goto out;
     }
     if (!utf8_valid(path, strlen(path))) {
@@ -367,8 +398,7 @@ static void handle(void *state, FCGX_Request *fr)
     }
     d->acct = account(w, account_id, &db_down);
     if (db_down) {
-        respond(&in, 503, "text/plain", "503 the database is unavailable; please deliver it again\n",
-                "Retry-After: 5\r\n");
+        service_unavailable(&in, "the database is unavailable");
         goto out;
     }
     if (!d->acct || strcmp(d->acct->platform, in.platform)) {
@@ -413,6 +443,8 @@ static void handle(void *state, FCGX_Request *fr)
         reject(&in, 400, bad, NULL);
         goto out;
     }
+    if (d->replay_key && !claim_signature(&in))
+        goto out;
     store(&in);
 out:
     fprintf(stderr, "rid=%s hook=%s/%s method=%s status=%d outcome=\"%s\" batch=%d dur_ms=%.2f\n", in.request_id,

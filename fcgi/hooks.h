@@ -42,6 +42,7 @@ typedef struct delivery {
     /* set by the scheme */
     const char *delivery_id;    /* the platform's id; NULL: a hash of the body is used */
     const char *payload;        /* the message when the body is an encrypted envelope */
+    const char *replay_key;     /* a signature that covers no body: the signed values it may be used with once */
     const char *reason;         /* why it was refused: a sentence for the sender */
     const char *reply;          /* handshake answer */
     const char *reply_type;

@@ -85,6 +85,23 @@ BEGIN
   RETURN outcome;
 END $$;
 
+-- Claim a signed (timestamp, nonce) for a body (migration 0045): true the
+-- first time, and again for the same body (a redelivery); false when another
+-- body already used it (a captured URL replayed). Losing a claim on a crash
+-- only reopens a replay window of minutes, so the commit does not wait for
+-- the disk.
+CREATE FUNCTION hooks.claim_nonce(p_account bigint, p_nonce text, p_body_sha256 text)
+RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  PERFORM set_config('synchronous_commit', 'off', true);
+  INSERT INTO ingest.webhook_nonce (account_id, nonce, body_sha256)
+  VALUES (p_account, p_nonce, decode(p_body_sha256, 'hex'))
+  ON CONFLICT (account_id, nonce) DO NOTHING;
+  RETURN FOUND OR EXISTS (SELECT FROM ingest.webhook_nonce
+                          WHERE account_id = p_account AND nonce = p_nonce
+                            AND body_sha256 = decode(p_body_sha256, 'hex'));
+END $$;
+
 -- Count a rejected delivery for the intake page. Losing the last few on a
 -- crash is acceptable, so its commit does not wait for the disk.
 CREATE FUNCTION hooks.reject(p_platform text, p_account_ref text, p_status integer, p_reason text,
@@ -217,6 +234,14 @@ END $$;
 CREATE OR REPLACE FUNCTION ingest.prune_webhook_rejections(p_keep interval)
 RETURNS integer LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
   WITH gone AS (DELETE FROM ingest.webhook_rejection WHERE at < now() - p_keep RETURNING 1)
+  SELECT count(*)::integer FROM gone
+$$;
+
+-- A claimed nonce matters while its timestamp is fresh (5 minutes either
+-- side of the moment it was seen); after that the timestamp check refuses it.
+CREATE OR REPLACE FUNCTION ingest.prune_webhook_nonces()
+RETURNS integer LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+  WITH gone AS (DELETE FROM ingest.webhook_nonce WHERE seen_at < now() - interval '15 minutes' RETURNING 1)
   SELECT count(*)::integer FROM gone
 $$;
 

@@ -10,6 +10,7 @@ GRANT EXECUTE ON FUNCTION ingest.store_page(text, text, bigint, text, integer, j
                           ingest.process_webhooks(integer),
                           ingest.replay_webhooks(timestamptz, timestamptz, bigint, boolean),
                           ingest.prune_webhook_rejections(interval),
+                          ingest.prune_webhook_nonces(),
                           ingest.prune_raw_pages(interval, integer)
   TO parley_harvest;
 

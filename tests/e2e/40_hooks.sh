@@ -179,6 +179,16 @@ eq "…answered success" "$BODY" "success"
 hook POST "/hooks/wechat/$WXA?signature=$(sig test "$ts" n2)&timestamp=$ts&nonce=n2" "$WX/messages/text_message.xml"
 eq "…resent with a new nonce: 200" "$STATUS" 200
 eq "…stored once, keyed by MsgId" "$(sql "SELECT string_agg(delivery_id, ',') FROM ingest.webhook_inbox WHERE account_id = $WXA")" "msg:1234567890123456"
+# The plain signature covers no body: a captured URL carries its first body only.
+hook POST "/hooks/wechat/$WXA?signature=$(sig test "$ts" n1)&timestamp=$ts&nonce=n1" "$WX/messages/subscribe_event.xml"
+eq "a used signature URL with another body: 401 (a replay)" "$STATUS" 401
+has "…saying the nonce was used" "$BODY" "already used with another message"
+eq "…nothing stored" "$(sql "SELECT count(*) FROM ingest.webhook_inbox WHERE account_id = $WXA")" "1"
+hook POST "/hooks/wechat/$WXA?signature=$(sig test "$ts" n1)&timestamp=$ts&nonce=n1" "$WX/messages/text_message.xml"
+eq "…with its own body again (WeChat retrying): 200" "$STATUS" 200
+eq "…counted as a redelivery" "$(sql "SELECT redeliveries FROM ingest.webhook_inbox WHERE account_id = $WXA")" "2"
+hook POST "/hooks/wechat/$WXA?signature=$(sig test "$ts" 'n 1')&timestamp=$ts&nonce=n%201" "$WX/messages/text_message.xml"
+eq "a nonce not of WeChat's form: 400" "$STATUS" 400
 hook POST "/hooks/wechat/$WXA?signature=$(sig test "$ts" n3)&timestamp=$ts&nonce=n3" "$WX/messages/subscribe_event.xml"
 eq "WeChat subscribe event (no MsgId): 200" "$STATUS" 200
 hook POST "/hooks/wechat/$WXA?signature=$(sig test "$ts" n4)&timestamp=$ts&nonce=n4" "$H/bad.json"
@@ -288,7 +298,7 @@ eq "audit log records each change" "$(sql "SELECT count(*) FROM auth.audit_log W
 
 # ---- every rejection was counted, none stored
 rej=$(( $(rejected) - rej0 ))
-eq "rejections counted (one per refused request above)" "$rej" 34
+eq "rejections counted (one per refused request above)" "$rej" 36
 req h GET /intake.json
 eq "intake JSON lists Facebook's deliveries in the last 24 h" \
   "$(jq -c '.platforms[] | select(.platform == "facebook") | [.accepted, .redeliveries]' <<<"$BODY")" "[125,50]"

@@ -2,7 +2,7 @@
 -- de-duplicating deliveries, rejection records, secret rotation with its
 -- overlap, processing with quarantine and replay.
 BEGIN;
-SELECT plan(44);
+SELECT plan(50);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -124,6 +124,17 @@ SELECT is(ingest.prune_raw_pages('30 days'), 1,
           'old raw pages are pruned, except a quarantined one');
 SELECT is((SELECT count(*) FROM ingest.raw_page WHERE body = '{' AND fetched_at < now() - interval '39 days'), 1::bigint,
           '…which stays until its entry is resolved');
+
+----------------------------------------------------------------- Nonces of signatures that cover no body
+SELECT is(pg_temp.sqlstate_as('parley_hooks', format($$SELECT hooks.claim_nonce(%s, '1:a', md5('x') || md5('x'))$$,
+          (SELECT page FROM acc))), 'ok', 'hooks role may claim a nonce');
+SELECT ok(hooks.claim_nonce((SELECT page FROM acc), '2:b', repeat('ab', 32)), 'a new nonce is claimed');
+SELECT ok(hooks.claim_nonce((SELECT page FROM acc), '2:b', repeat('ab', 32)), '…and claimed again with the same body');
+SELECT ok(NOT hooks.claim_nonce((SELECT page FROM acc), '2:b', repeat('cd', 32)), '…but not with another body');
+UPDATE ingest.webhook_nonce SET seen_at = now() - interval '16 minutes' WHERE nonce = '2:b';
+SELECT is(ingest.prune_webhook_nonces(), 1, 'nonces older than their timestamps'' window are pruned');
+SELECT is(pg_temp.sqlstate_as('parley_harvest', 'SELECT ingest.prune_webhook_nonces()'), 'ok',
+          'the harvester prunes them');
 
 DELETE FROM social.account WHERE id = (SELECT shop FROM acc);
 SELECT is((SELECT count(*) FROM ingest.webhook_inbox WHERE account_id = (SELECT shop FROM acc)), 0::bigint,
