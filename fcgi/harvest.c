@@ -52,6 +52,7 @@ typedef struct {
     const char *keep_raw;                     /* how long raw pages are kept (an interval) */
     publisher *pub;                  /* replies from the outbox, on the same multi handle */
     bool outbox_woken;               /* a NOTIFY said a reply was queued */
+    bool sends_held;                 /* no new sends: a long maintenance step waits for those in flight */
 } harvester;
 
 /* ---------- HTTP ---------- */
@@ -325,6 +326,14 @@ static void maintain(harvester *h)
             fprintf(stderr, "harvest: marking SLA breaches failed: %s", PQresultErrorMessage(r));
         PQclear(r);
     }
+    /* The steps below may take minutes on a large database, and a reply's
+     * answer cannot be read meanwhile: it could outlive its lease and be sent
+     * again by another harvester. They wait until no send is in flight, and
+     * no new send starts until they have run. */
+    bool long_due = now - h->kpi_at >= 300 * 1000.0 || now - h->pruned_at >= 3600 * 1000.0;
+    h->sends_held = long_due && publish_active(h->pub) > 0;
+    if (h->sends_held)
+        return;
     if (now - h->kpi_at >= 300 * 1000.0) { /* the KPI rollups: the days that changed, all of them daily */
         bool full = now - h->kpi_full_at >= 24 * 3600 * 1000.0;
         h->kpi_at = now;
@@ -415,7 +424,7 @@ int cmd_harvest(int argc, char **argv)
             PQclear(PQexec(h.db, "LISTEN parley_jobs"));
         }
         lease_more(&h);
-        if (!stopping)
+        if (!stopping && !h.sends_held)
             publish_lease(h.pub, h.outbox_woken);
         h.outbox_woken = false;
         int running;
