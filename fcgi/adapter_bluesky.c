@@ -110,10 +110,9 @@ static json_t *advance(const stream *s, json_t *body, json_t *headers, bool *don
 
 static void quota(arena *a, json_t *headers, int *remaining, const char **reset_at)
 {
-    const char *r = header(headers, "ratelimit-remaining");
-    *remaining = r ? atoi(r) : -1;
-    const char *reset = header(headers, "ratelimit-reset"); /* epoch seconds */
-    *reset_at = reset ? epoch_to_iso(a, atoll(reset)) : NULL;
+    *remaining = header_count(headers, "ratelimit-remaining");
+    long long reset; /* epoch seconds */
+    *reset_at = header_number(headers, "ratelimit-reset", &reset) ? wait_until(a, reset) : NULL;
 }
 
 /* A strong ref {uri, cid} from the lease's reply refs, or NULL. */

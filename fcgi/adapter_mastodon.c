@@ -72,10 +72,9 @@ static json_t *advance(const stream *s, json_t *body, json_t *headers, bool *don
 
 static void quota(arena *a, json_t *headers, int *remaining, const char **reset_at)
 {
-    const char *r = header(headers, "x-ratelimit-remaining");
-    *remaining = r ? atoi(r) : -1;
-    const char *reset = header(headers, "x-ratelimit-reset");
-    *reset_at = reset ? arena_strdup(a, reset) : NULL; /* already ISO 8601 */
+    *remaining = header_count(headers, "x-ratelimit-remaining");
+    long long reset; /* ISO 8601 */
+    *reset_at = iso_time(header(headers, "x-ratelimit-reset"), &reset) ? wait_until(a, reset) : NULL;
 }
 
 /* A reply is a status with in_reply_to_id, in the visibility of the post it

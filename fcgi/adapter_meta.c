@@ -201,43 +201,6 @@ static const char *plan(arena *a, const stream *s, page_plan *out)
     return NULL;
 }
 
-/* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
-static long long days_from_civil(long long y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    long long era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (long long)doe - 719468;
-}
-
-/* Graph time stamps, "2021-07-04T19:50:58+0000" (also "Z" or "+00:00"), as
- * Unix seconds; false when it is not one. */
-static bool graph_time(const char *t, long long *out)
-{
-    int y, mo, d, h, mi, se, n = 0;
-    if (!t || sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &se, &n) != 6 || mo < 1 || mo > 12 ||
-        d < 1 || d > 31)
-        return false;
-    const char *z = t + n;
-    if (*z == '.')
-        z += 1 + strspn(z + 1, "0123456789");
-    long long off = 0;
-    if (*z == '+' || *z == '-') {
-        int oh, om;
-        if (sscanf(z + 1, "%2d", &oh) != 1)
-            return false;
-        const char *m = z + 3 + (z[3] == ':');
-        om = atoi(m);
-        off = (oh * 3600LL + om * 60LL) * (*z == '-' ? -1 : 1);
-    } else if (*z != 'Z' && *z) {
-        return false;
-    }
-    *out = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600LL + mi * 60LL + se - off;
-    return true;
-}
-
 static json_t *advance(const stream *s, json_t *body, json_t *headers, bool *done)
 {
     (void)headers;
@@ -276,7 +239,7 @@ static json_t *advance(const stream *s, json_t *body, json_t *headers, bool *don
     json_t *item;
     json_array_foreach(json_object_get(body, "data"), i, item) {
         long long t;
-        if (!graph_time(json_string_value(json_object_get(item, is_fb(s) ? "created_time" : "timestamp")), &t))
+        if (!iso_time(json_string_value(json_object_get(item, is_fb(s) ? "created_time" : "timestamp")), &t))
             continue;
         if (!any || t > newest)
             newest = t;
@@ -343,7 +306,7 @@ static void quota(arena *a, json_t *headers, int *remaining, const char **reset_
     }
     json_decref(buc);
     *remaining = pct < 0 ? -1 : pct >= 100 ? 0 : 100 - pct;
-    *reset_at = regain > 0 ? epoch_to_iso(a, (long long)time(NULL) + regain * 60) : NULL;
+    *reset_at = regain > 0 ? wait_for(a, regain > MAX_WAIT / 60 ? MAX_WAIT : regain * 60) : NULL;
 }
 
 /* Graph's {"error": {message, type, code, error_subcode, fbtrace_id}}. */

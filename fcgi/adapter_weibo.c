@@ -261,8 +261,7 @@ static json_t *refused(const stream *s, bool *run_done)
  * its limits are per hour, so a throttled request waits for the next hour. */
 static void quota(arena *a, json_t *headers, int *remaining, const char **reset_at)
 {
-    const char *r = header(headers, "x-ratelimit-remaining");
-    *remaining = r ? atoi(r) : -1;
+    *remaining = header_count(headers, "x-ratelimit-remaining");
     long long now = (long long)time(NULL);
     *reset_at = epoch_to_iso(a, now - now % 3600 + 3600);
 }

@@ -129,10 +129,9 @@ static json_t *advance(const stream *s, json_t *body, json_t *headers, bool *don
 
 static void quota(arena *a, json_t *headers, int *remaining, const char **reset_at)
 {
-    const char *r = header(headers, "x-rate-limit-remaining");
-    *remaining = r ? atoi(r) : -1;
-    const char *reset = header(headers, "x-rate-limit-reset"); /* epoch seconds */
-    *reset_at = reset ? epoch_to_iso(a, atoll(reset)) : NULL;
+    *remaining = header_count(headers, "x-rate-limit-remaining");
+    long long reset; /* epoch seconds */
+    *reset_at = header_number(headers, "x-rate-limit-reset", &reset) ? wait_until(a, reset) : NULL;
 }
 
 static bool contains(const char *s, const char *what) { return s && strstr(s, what); }

@@ -4,6 +4,7 @@
 
 #include <curl/curl.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 #include <time.h>
 
@@ -27,7 +28,9 @@ const char *failure_kind(arena *a, const adapter *ad, long status, json_t *body,
     const char *kind = ad->failure ? ad->failure(a, status, body, message) : NULL;
     if (!*message)
         *message = platform_error(a, body, status);
-    if (kind)
+    /* A platform code the adapter does not know is a refusal, unless the
+     * status says the platform is throttling or failing. */
+    if (kind && !(!strcmp(kind, "client") && (status == 429 || status >= 500)))
         return kind;
     if (status == 401 || status == 403)
         return "auth";
@@ -114,10 +117,82 @@ const char *epoch_to_iso(arena *a, long long epoch)
 {
     time_t t = (time_t)epoch;
     struct tm tm;
-    gmtime_r(&t, &tm);
     char *out = arena_alloc(a, 32);
-    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (!gmtime_r(&t, &tm) || !strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        return NULL;
     return out;
+}
+
+const char *wait_until(arena *a, long long epoch)
+{
+    long long now = (long long)time(NULL);
+    return epoch_to_iso(a, epoch > now + MAX_WAIT ? now + MAX_WAIT : epoch < 0 ? 0 : epoch);
+}
+
+const char *wait_for(arena *a, long long seconds)
+{
+    return wait_until(a, (long long)time(NULL) + (seconds > MAX_WAIT ? MAX_WAIT : seconds < 0 ? 0 : seconds));
+}
+
+bool header_number(json_t *headers, const char *name, long long *out)
+{
+    const char *v = header(headers, name);
+    if (!v || !*v || strspn(v, "0123456789") != strlen(v) || strlen(v) > 18)
+        return false;
+    *out = strtoll(v, NULL, 10);
+    return true;
+}
+
+int header_count(json_t *headers, const char *name)
+{
+    long long n;
+    return header_number(headers, name, &n) ? (n > INT_MAX ? INT_MAX : (int)n) : -1;
+}
+
+/* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
+static long long days_from_civil(long long y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    long long era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (long long)doe - 719468;
+}
+
+static int two_digits(const char *p) { return (p[0] - '0') * 10 + (p[1] - '0'); }
+
+bool iso_time(const char *t, long long *out)
+{
+    int y, mo, d, h, mi, se, n = 0;
+    if (!t || sscanf(t, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &se, &n) != 6 || mo < 1 || mo > 12 ||
+        d < 1 || d > 31 || h > 23 || mi > 59 || se > 60 || h < 0 || mi < 0 || se < 0)
+        return false;
+    const char *z = t + n;
+    if (*z == '.')
+        z += 1 + strspn(z + 1, "0123456789");
+    long long off = 0;
+    if (*z == '+' || *z == '-') { /* +HH, +HHMM or +HH:MM */
+        const char *o = z + 1;
+        size_t nh = strspn(o, "0123456789");
+        int oh, om = 0;
+        if (nh == 4 && !o[4]) {
+            oh = two_digits(o);
+            om = two_digits(o + 2);
+        } else if (nh == 2 && !o[2]) {
+            oh = two_digits(o);
+        } else if (nh == 2 && o[2] == ':' && strspn(o + 3, "0123456789") == 2 && !o[5]) {
+            oh = two_digits(o);
+            om = two_digits(o + 3);
+        } else {
+            return false;
+        }
+        off = (oh * 3600LL + om * 60LL) * (*z == '-' ? -1 : 1);
+    } else if ((*z == 'Z' && z[1]) || (*z != 'Z' && *z)) {
+        return false;
+    }
+    *out = days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + h * 3600LL + mi * 60LL + se - off;
+    return true;
 }
 
 const char *json_text(arena *a, json_t *v)
@@ -176,13 +251,12 @@ const char *retry_time(arena *a, json_t *headers, const char *fallback)
 {
     const char *ra = header(headers, "retry-after");
     if (ra && *ra) {
-        char *end;
-        long secs = strtol(ra, &end, 10);
-        if (!*end && secs >= 0)
-            return epoch_to_iso(a, (long long)time(NULL) + secs);
+        long long secs;
+        if (header_number(headers, "retry-after", &secs))
+            return wait_for(a, secs);
         time_t when = curl_getdate(ra, NULL);
         if (when > 0)
-            return epoch_to_iso(a, (long long)when);
+            return wait_until(a, (long long)when);
     }
     return fallback;
 }

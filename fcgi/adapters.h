@@ -114,7 +114,20 @@ void keep_header(json_t *headers, const char *line, size_t len);
  * names none (or has no reader, as WeChat). */
 void read_quota(arena *a, const adapter *ad, json_t *headers, int *remaining, const char **reset_at);
 const char *link_param(arena *a, const char *link, const char *rel, const char *param);
-const char *epoch_to_iso(arena *a, long long epoch);
+const char *epoch_to_iso(arena *a, long long epoch); /* NULL beyond the calendar */
+/* A platform's reset or retry time as ISO 8601 text, at most MAX_WAIT ahead:
+ * a header naming a later time (or one beyond any calendar) must not hold a
+ * stream for ever, nor give a time the database refuses. */
+enum { MAX_WAIT = 24 * 3600 };
+const char *wait_until(arena *a, long long epoch);
+const char *wait_for(arena *a, long long seconds); /* from now */
+/* A header that is a plain decimal number (at most 18 digits): false otherwise. */
+bool header_number(json_t *headers, const char *name, long long *out);
+/* The same as a count (capped at INT_MAX), or -1. */
+int header_count(json_t *headers, const char *name);
+/* ISO 8601 with a zone ("2021-07-04T19:50:58+0000", "…Z", "…+00:00", fractions
+ * allowed) as Unix seconds; false when it is not one. */
+bool iso_time(const char *t, long long *out);
 const char *json_text(arena *a, json_t *v);                   /* compact JSON, arena-owned */
 /* The platform's own words for an error answer, e.g. "HTTP 422: Validation failed". */
 const char *platform_error(arena *a, json_t *body, long status);

@@ -220,6 +220,11 @@ static void graph_errors(void **st)
     assert_string_equal(kind_of(400, "{\"error\":{\"message\":\"Unsupported get request\",\"code\":100}}", &m), "client");
     assert_string_equal(kind_of(400, "{\"error\":{\"code\":100}}", &m), "client");
     assert_string_equal(m, "Graph API error (code 100)");
+    /* A code Graph's adapter does not know is a refusal, unless the status
+     * says the platform is throttling or failing. */
+    assert_string_equal(kind_of(429, "{\"error\":{\"message\":\"x\",\"code\":100}}", &m), "throttled");
+    assert_string_equal(kind_of(502, "{\"error\":{\"message\":\"x\",\"code\":100}}", &m), "server");
+    assert_string_equal(m, "x (code 100)");
     /* Not Graph's shape: the status code decides. */
     assert_string_equal(kind_of(503, "{\"oops\":1}", &m), "server");
     assert_string_equal(kind_of(401, "{\"error\":\"nope\"}", &m), "auth");
