@@ -27,7 +27,8 @@ static void on_stop(int sig) { (void)sig; stopping = 1; }
 
 typedef struct transfer {
     struct transfer *next;
-    arena *a;
+    arena *a;    /* the stream's run: its leased fields */
+    arena *page; /* the page in flight: reset for each, so a long run does not keep them all */
     stream s;
     const adapter *ad;
     page_plan plan;
@@ -49,6 +50,8 @@ typedef struct {
     int nactive;
     arena *a; /* scratch for the loop */
     double maintained_at, sla_at, kpi_at, kpi_full_at, pruned_at; /* now_ms() of the last maintenance runs */
+    double leased_at;                /* now_ms() of the last look for due streams */
+    bool jobs_woken;                 /* a NOTIFY or a finished run: look for due streams now */
     const char *keep_raw;                     /* how long raw pages are kept (an interval) */
     publisher *pub;                  /* replies from the outbox, on the same multi handle */
     bool outbox_woken;               /* a NOTIFY said a reply was queued */
@@ -81,8 +84,8 @@ static void record_failure(harvester *h, transfer *t, const char *kind, const ch
 {
     bool run_done = false;
     json_t *next = !strcmp(kind, "client") && t->ad && t->ad->refused ? t->ad->refused(&t->s, &run_done) : NULL;
-    const char *p[] = {arena_printf(t->a, "%lld", t->s.id), h->owner, kind, message, retry_at,
-                       next ? json_text(t->a, next) : NULL, run_done ? "true" : "false"};
+    const char *p[] = {arena_printf(t->page, "%lld", t->s.id), h->owner, kind, message, retry_at,
+                       next ? json_text(t->page, next) : NULL, run_done ? "true" : "false"};
     json_decref(next);
     PGresult *r = PQexecParams(h->db, "SELECT ingest.record_failure($1, $2, $3, $4, $5, $6::jsonb, $7)", 7, NULL, p,
                                NULL, NULL, 0);
@@ -91,9 +94,17 @@ static void record_failure(harvester *h, transfer *t, const char *kind, const ch
     PQclear(r);
 }
 
+/* Seconds a page's transfer may take: three quarters of the lease, at most a minute. */
+static long page_timeout(int lease_seconds)
+{
+    long t = lease_seconds * 3L / 4;
+    return t > 60 ? 60 : t < 1 ? 1 : t;
+}
+
 static bool start_page(harvester *h, transfer *t)
 {
-    const char *why = t->ad->plan(t->a, &t->s, &t->plan);
+    arena_reset(t->page);
+    const char *why = t->ad->plan(t->page, &t->s, &t->plan);
     if (why) {
         record_failure(h, t, "client", why, NULL);
         return false;
@@ -105,7 +116,7 @@ static bool start_page(harvester *h, transfer *t)
     curl_slist_free_all(t->req_headers);
     t->req_headers = NULL;
     if (t->s.token && *t->s.token)
-        t->req_headers = curl_slist_append(NULL, authorization_header(t->a, t->ad, t->s.token));
+        t->req_headers = curl_slist_append(NULL, authorization_header(t->page, t->ad, t->s.token));
     t->req_headers = curl_slist_append(t->req_headers, "Accept: application/json");
     curl_easy_setopt(t->easy, CURLOPT_URL, t->plan.url);
     curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->req_headers);
@@ -115,13 +126,20 @@ static bool start_page(harvester *h, transfer *t)
     curl_easy_setopt(t->easy, CURLOPT_HEADERDATA, t);
     curl_easy_setopt(t->easy, CURLOPT_PRIVATE, t);
     curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT, 10L);
-    curl_easy_setopt(t->easy, CURLOPT_TIMEOUT, 60L);
+    /* A page must be had and recorded within the lease, or another
+     * harvester could lease the stream and ask for the same page. */
+    curl_easy_setopt(t->easy, CURLOPT_TIMEOUT, page_timeout(h->lease_seconds));
     curl_easy_setopt(t->easy, CURLOPT_ACCEPT_ENCODING, "");
     curl_easy_setopt(t->easy, CURLOPT_USERAGENT, "Parley-harvester/1");
     curl_easy_setopt(t->easy, CURLOPT_PROTOCOLS_STR, "http,https");
     net_guard(t->easy, &t->refused);
     curl_easy_setopt(t->easy, CURLOPT_NOSIGNAL, 1L);
-    curl_multi_add_handle(h->multi, t->easy);
+    CURLMcode mc = curl_multi_add_handle(h->multi, t->easy);
+    if (mc != CURLM_OK) { /* never started: it would never finish either */
+        record_failure(h, t, "network", arena_printf(t->page, "the transfer could not be started (%s)",
+                                                     curl_multi_strerror(mc)), NULL);
+        return false;
+    }
     return true;
 }
 
@@ -130,7 +148,7 @@ static bool start_page(harvester *h, transfer *t)
 /* Returns true when the stream has another page to fetch now. */
 static bool finish_page(harvester *h, transfer *t, CURLcode rc)
 {
-    arena *a = t->a;
+    arena *a = t->page;
     long status = 0;
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     if (rc != CURLE_OK) {
@@ -162,19 +180,19 @@ static bool finish_page(harvester *h, transfer *t, CURLcode rc)
     const char *p[] = {arena_printf(a, "%lld", t->s.id), h->owner, t->plan.endpoint, t->plan.url,
                        arena_printf(a, "%ld", status), headers_text, t->body.data ? t->body.data : "", state_text,
                        done ? "true" : "false", remaining >= 0 ? arena_printf(a, "%d", remaining) : NULL,
-                       reset_at};
+                       reset_at, arena_printf(a, "%d", h->lease_seconds)};
     PGresult *r = PQexecParams(h->db,
                                "SELECT ingest.record_page($1, $2, $3, $4, $5, $6::jsonb, $7, $8::jsonb, $9, $10, "
-                               "$11::timestamptz)::text",
-                               11, NULL, p, NULL, NULL, 0);
+                               "$11::timestamptz, $12)::text",
+                               12, NULL, p, NULL, NULL, 0);
     bool ok = PQresultStatus(r) == PGRES_TUPLES_OK;
     fprintf(stderr, "harvest: stream %lld (%s %s %s) page %d: %s\n", t->s.id, t->s.platform, t->s.handle, t->s.kind,
             t->pages + 1, ok ? PQgetvalue(r, 0, 0) : PQresultErrorMessage(r));
     if (ok) {
         json_t *res = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
         json_t *next = json_object_get(res, "next_target");
-        if (json_is_true(json_object_get(res, "held"))) {
-            done = true; /* another stream spent the token's quota: the lease was let go */
+        if (json_is_true(json_object_get(res, "released"))) {
+            done = true; /* the database let the lease go: caught up, stuck, no progress, quota spent */
         } else if (!strcmp(t->s.kind, "replies")) {
             /* The database names the next thread, or ends the walk. */
             done = !json_is_object(next);
@@ -209,6 +227,7 @@ static void drop_transfer(harvester *h, transfer *t)
     buf_free(&t->body);
     json_decref(t->headers);
     json_decref(t->s.state);
+    arena_free(t->page);
     arena_free(t->a);
     free(t);
 }
@@ -221,8 +240,13 @@ static const char *col(PGresult *r, int row, int c, arena *a)
 static void lease_more(harvester *h)
 {
     int want = h->parallel - h->nactive;
-    if (want <= 0 || stopping)
+    double now = now_ms();
+    /* The loop wakes on every transfer's progress: look once a second, or
+     * at once when a stream was queued or a run ended. */
+    if (want <= 0 || stopping || (!h->jobs_woken && now - h->leased_at < 1000))
         return;
+    h->leased_at = now;
+    h->jobs_woken = false;
     const char *p[] = {h->owner, arena_printf(h->a, "%d", want), arena_printf(h->a, "%d", h->lease_seconds)};
     PGresult *r = PQexecParams(h->db, "SELECT * FROM ingest.lease_streams($1, $2, $3)", 3, NULL, p, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
@@ -235,6 +259,7 @@ static void lease_more(harvester *h)
         if (!t)
             die("out of memory");
         t->a = arena_new();
+        t->page = arena_new();
         t->s.id = atoll(PQgetvalue(r, i, 0));
         t->s.platform = col(r, i, 1, t->a);
         t->s.kind = col(r, i, 2, t->a);
@@ -263,7 +288,7 @@ static void lease_more(harvester *h)
         }
         if (!strcmp(t->s.kind, "replies") && !t->s.target) {
             /* no recent own posts: nothing to walk this time */
-            const char *q[] = {arena_printf(t->a, "%lld", t->s.id), h->owner};
+            const char *q[] = {arena_printf(t->page, "%lld", t->s.id), h->owner};
             PQclear(PQexecParams(h->db, "SELECT ingest.finish_run($1, $2)", 2, NULL, q, NULL, NULL, 0));
             drop_transfer(h, t);
             continue;
@@ -292,9 +317,10 @@ static void collect(harvester *h)
         if (!more || stopping || !start_page(h, t)) {
             if (more) /* stopping with pages left: let another run continue */
                 PQclear(PQexecParams(h->db, "SELECT ingest.release_stream($1, $2)", 2, NULL,
-                                     (const char *[]){arena_printf(t->a, "%lld", t->s.id), h->owner}, NULL, NULL,
+                                     (const char *[]){arena_printf(t->page, "%lld", t->s.id), h->owner}, NULL, NULL,
                                      0));
             drop_transfer(h, t);
+            h->jobs_woken = true;
         }
     }
 }
@@ -370,7 +396,7 @@ static void maintain(harvester *h)
 
 int cmd_harvest(int argc, char **argv)
 {
-    harvester h = {.parallel = 8, .lease_seconds = 60, .keep_raw = "30 days"};
+    harvester h = {.parallel = 8, .lease_seconds = 90, .keep_raw = "30 days"};
     char owner[128];
     char host[64] = "host";
     gethostname(host, sizeof host - 1);
@@ -388,8 +414,8 @@ int cmd_harvest(int argc, char **argv)
         else
             die("usage: parley harvest [--name NAME] [--parallel N] [--lease SECONDS] [--keep-raw INTERVAL]");
     }
-    if (h.parallel < 1 || h.parallel > MAX_PARALLEL || h.lease_seconds < 2)
-        die("--parallel must be 1..%d and --lease at least 2 seconds", MAX_PARALLEL);
+    if (h.parallel < 1 || h.parallel > MAX_PARALLEL || h.lease_seconds < 2 || h.lease_seconds > 3600)
+        die("--parallel must be 1..%d and --lease 2..3600 seconds", MAX_PARALLEL);
     h.db = db_connect("parley_harvest");
     if (!h.db)
         return 1;
@@ -441,6 +467,8 @@ int cmd_harvest(int argc, char **argv)
             while ((note = PQnotifies(h.db))) {
                 if (!strcmp(note->extra, "outbox"))
                     h.outbox_woken = true;
+                else
+                    h.jobs_woken = true;
                 PQfreemem(note);
             }
         }

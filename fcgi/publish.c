@@ -191,7 +191,12 @@ static bool start(publisher *p, outgoing *s)
     curl_easy_setopt(s->easy, CURLOPT_PROTOCOLS_STR, "http,https");
     net_guard(s->easy, &s->refused);
     curl_easy_setopt(s->easy, CURLOPT_NOSIGNAL, 1L);
-    curl_multi_add_handle(p->multi, s->easy);
+    CURLMcode mc = curl_multi_add_handle(p->multi, s->easy);
+    if (mc != CURLM_OK) { /* never started: it would never finish either */
+        record_failed(p, s, arena_printf(s->a, "the send could not be started (%s)", curl_multi_strerror(mc)), false,
+                      NULL);
+        return false;
+    }
     return true;
 }
 

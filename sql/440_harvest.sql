@@ -45,6 +45,13 @@ CREATE OR REPLACE FUNCTION ingest.token_quota_spent(p_account bigint, p_platform
 LANGUAGE sql STABLE AS $$
   SELECT ingest.token_held_until(p_account, p_platform) IS NOT NULL
 $$;
+-- A token with few requests left (10 or fewer, as last told) is read by one
+-- stream at a time: each stream minds the count its own last page gave, so
+-- two reading at once could spend the request kept for a staff reply.
+CREATE OR REPLACE FUNCTION ingest.token_quota_low(p_account bigint, p_platform text) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+  SELECT ingest.token_held_until(p_account, p_platform, 10) IS NOT NULL
+$$;
 
 -- How long a stream waits between runs: its own interval, except that
 -- where Facebook or Instagram push comments to Parley (a delivery of the
@@ -104,12 +111,20 @@ RETURNS TABLE (stream_id bigint, platform text, kind text, query text, state jso
                account_id bigint, handle text, account_external_id text, api_base_url text,
                access_token text, target_id bigint, target_external_id text)
 LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-  WITH due AS (
-    SELECT s.id FROM ingest.stream s
+  WITH candidate AS (
+    SELECT s.id, s.account_id, ingest.token_quota_low(a.id, a.platform) AS low,
+           row_number() OVER (PARTITION BY s.account_id ORDER BY s.next_run_at, s.id) AS nth
+    FROM ingest.stream s
     JOIN social.account a ON a.id = s.account_id
     WHERE s.enabled AND a.status = 'active' AND s.next_run_at <= now()
       AND (s.lease_until IS NULL OR s.lease_until < now())
       AND NOT ingest.token_quota_spent(a.id, a.platform)
+  ), due AS (
+    SELECT s.id FROM ingest.stream s
+    WHERE s.id IN (SELECT c.id FROM candidate c
+                   WHERE NOT c.low OR (c.nth = 1 AND NOT EXISTS (
+                     SELECT FROM ingest.stream o WHERE o.account_id = c.account_id AND o.lease_until >= now())))
+      AND (s.lease_until IS NULL OR s.lease_until < now())
     ORDER BY s.next_run_at
     LIMIT p_max
     FOR UPDATE OF s SKIP LOCKED
@@ -150,10 +165,13 @@ $$;
 -- One fetched page, in one transaction: raw page stored and normalized (or
 -- quarantined) by ingest.store_page, the stream's position advanced, and the
 -- stream either kept leased for its next page or scheduled for its next run.
+-- p_lease_seconds: how long the lease is kept for the next page (the
+-- harvester's --lease).
+DROP FUNCTION IF EXISTS ingest.record_page(bigint, text, text, text, integer, jsonb, text, jsonb, boolean, integer, timestamptz);
 CREATE OR REPLACE FUNCTION ingest.record_page(
   p_stream bigint, p_owner text, p_endpoint text, p_request_url text, p_status integer,
   p_headers jsonb, p_body text, p_state jsonb, p_done boolean,
-  p_quota_remaining integer, p_quota_reset_at timestamptz)
+  p_quota_remaining integer, p_quota_reset_at timestamptz, p_lease_seconds integer DEFAULT 60)
 RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
   s ingest.stream := ingest.own_lease(p_stream, p_owner);
@@ -166,6 +184,7 @@ DECLARE
   run_start timestamptz := coalesce(s.run_started_at, now());
   complete boolean;
   over boolean;
+  no_progress boolean;
   n_ended integer;
   -- spent (1 or none left): the platform's reset, or a minute when it names none
   spent_until timestamptz := CASE WHEN p_quota_remaining <= 1
@@ -177,6 +196,15 @@ BEGIN
   -- found mid-list, as after the upgrade that added this, is not whole).
   complete := s.run_complete AND NOT coalesce((result->>'quarantined')::boolean, false)
               AND (s.run_started_at IS NOT NULL OR s.state = '{}');
+  -- The platform gave back the position it was asked from (a cursor that
+  -- does not move): asking again would get the same page for ever. The run
+  -- ends here, not whole (so no unfollows are inferred from it), and says why.
+  no_progress := s.kind <> 'replies' AND NOT p_done AND p_state = s.state
+                 AND NOT coalesce((result->>'quarantined')::boolean, false);
+  IF no_progress THEN
+    p_done := true;
+    complete := false;
+  END IF;
   -- Replies: the next thread to fetch is known only here; none left ends the walk.
   IF s.kind = 'replies' THEN
     SELECT to_jsonb(t) INTO nxt FROM ingest.reply_target(a.id, p_state) t WHERE t.target_id IS NOT NULL;
@@ -202,12 +230,19 @@ BEGIN
     END IF;
   END IF;
   -- Another stream of the account spent the token's quota meanwhile: stop
-  -- here too (the position is kept) until the reset.
-  held := NOT p_done AND ingest.token_quota_spent(a.id, a.platform);
+  -- here too (the position is kept) until the reset; with few requests left
+  -- and another stream reading, let that one go on alone.
+  held := NOT p_done AND (ingest.token_quota_spent(a.id, a.platform)
+                          OR ((ingest.token_quota_low(a.id, a.platform)
+                               OR p_quota_remaining <= 10 AND EXISTS (
+                                    SELECT FROM social.platform pl WHERE pl.code = a.platform AND pl.quota_scope = 'token'))
+                              AND EXISTS (SELECT FROM ingest.stream o WHERE o.account_id = a.id AND o.id <> s.id
+                                                                        AND o.lease_until >= now())));
   release := p_done OR stuck OR held OR coalesce(p_quota_remaining <= 1, false);
   IF held THEN
     result := result || '{"held": true}';
   END IF;
+  result := result || jsonb_build_object('released', release);
   UPDATE ingest.stream SET
     state = p_state,
     pages_harvested = pages_harvested + 1,
@@ -216,19 +251,20 @@ BEGIN
     items_harvested = items_harvested + coalesce((result->'counts'->>'items')::bigint, 0),
     last_success_at = CASE WHEN stuck THEN last_success_at ELSE now() END,
     last_error = CASE WHEN (result->>'quarantined')::boolean THEN 'page quarantined: ' || (result->>'error')
+                      WHEN no_progress THEN 'The platform gave the same page position again; this run ended there.'
                       ELSE last_error END,
-    last_error_at = CASE WHEN (result->>'quarantined')::boolean THEN now() ELSE last_error_at END,
+    last_error_at = CASE WHEN (result->>'quarantined')::boolean OR no_progress THEN now() ELSE last_error_at END,
     errors_in_row = CASE WHEN stuck THEN errors_in_row + 1 ELSE 0 END,
     quota_remaining = p_quota_remaining,
     -- spent with no reset named: the minute this stream waits holds the others too
     quota_reset_at = coalesce(spent_until, p_quota_reset_at),
-    -- Never overrun the quota: with none left, wait for the platform's reset.
-    next_run_at = CASE WHEN spent_until IS NOT NULL THEN spent_until
-                       WHEN stuck THEN now() + ingest.backoff(errors_in_row)
-                       WHEN p_done THEN now() + ingest.run_every(s, a)
-                       ELSE now() END,
+    -- Never overrun the quota: with none left, wait for the platform's reset
+    -- (or the stream's own interval, when that is later).
+    next_run_at = greatest(spent_until, CASE WHEN stuck THEN now() + ingest.backoff(errors_in_row)
+                                             WHEN p_done THEN now() + ingest.run_every(s, a)
+                                             ELSE now() END),
     lease_owner = CASE WHEN release THEN NULL ELSE lease_owner END,
-    lease_until = CASE WHEN release THEN NULL ELSE now() + interval '60 seconds' END
+    lease_until = CASE WHEN release THEN NULL ELSE now() + make_interval(secs => p_lease_seconds) END
   WHERE id = s.id;
   RETURN result;
 END $$;
@@ -255,7 +291,9 @@ BEGIN
     RAISE SQLSTATE 'PR422' USING MESSAGE = format('unknown failure kind %s', p_kind);
   END IF;
   retry := CASE
-    WHEN p_kind IN ('throttled', 'throttled_api') THEN greatest(coalesce(p_retry_at, now() + interval '1 minute'), now())
+    -- a throttle whose reset has passed (clock skew) still waits a little
+    WHEN p_kind IN ('throttled', 'throttled_api')
+      THEN greatest(coalesce(p_retry_at, now() + interval '1 minute'), now() + interval '10 seconds')
     WHEN p_kind = 'auth' THEN now() + interval '100 years'
     -- passed over by the adapter at the end of a run: the next run
     WHEN p_kind = 'client' AND p_state IS NOT NULL AND p_run_done
@@ -335,9 +373,9 @@ CREATE TRIGGER stream_insert_notify AFTER INSERT ON ingest.stream
 CREATE TRIGGER stream_update_notify AFTER UPDATE ON ingest.stream
   REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION ingest.notify_streams();
 
-REVOKE ALL ON FUNCTION ingest.lease_streams(text, integer, integer), ingest.record_page(bigint, text, text, text, integer, jsonb, text, jsonb, boolean, integer, timestamptz),
+REVOKE ALL ON FUNCTION ingest.lease_streams(text, integer, integer), ingest.record_page(bigint, text, text, text, integer, jsonb, text, jsonb, boolean, integer, timestamptz, integer),
   ingest.record_failure(bigint, text, text, text, timestamptz, jsonb, boolean), ingest.release_stream(bigint, text),
   ingest.release_owner(text), ingest.finish_run(bigint, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION ingest.lease_streams(text, integer, integer), ingest.record_page(bigint, text, text, text, integer, jsonb, text, jsonb, boolean, integer, timestamptz),
+GRANT EXECUTE ON FUNCTION ingest.lease_streams(text, integer, integer), ingest.record_page(bigint, text, text, text, integer, jsonb, text, jsonb, boolean, integer, timestamptz, integer),
   ingest.record_failure(bigint, text, text, text, timestamptz, jsonb, boolean), ingest.release_stream(bigint, text),
   ingest.release_owner(text), ingest.finish_run(bigint, text) TO parley_harvest;

@@ -6,7 +6,7 @@
 -- where a reply spends the same budget, Meta and Weibo, so does the harvest). Also: what each stream
 -- brings in is counted as it is recorded, and Weibo's and X's replies walks are hourly.
 BEGIN;
-SELECT plan(39);
+SELECT plan(50);
 SET LOCAL client_min_messages = warning;
 
 INSERT INTO social.account (platform, handle, api_base_url) VALUES
@@ -206,6 +206,56 @@ SELECT ok(ingest.record_failure((SELECT s.id FROM ingest.stream s JOIN social.ac
           'a stream throttled by its API''s own limit waits…');
 SELECT ok(pg_temp.leased() LIKE '%tap-quota-w own_posts%' AND pg_temp.leased() NOT LIKE '%tap-quota-w mentions%',
           '… alone: the token''s other streams go on');
+
+-- A platform that hands back the position it was asked from: asked again it
+-- would give the same page for ever, so the run ends there, saying why.
+UPDATE ingest.stream SET quota_remaining = NULL, quota_reset_at = NULL WHERE account_id = :m;
+UPDATE ingest.stream SET lease_owner = 'tap', lease_until = now() + interval '1 minute', state = '{"max_id": "3"}',
+                         every = interval '15 minutes', last_error = NULL WHERE id = :m2;
+SELECT is(ingest.record_page(:m2, 'tap', 'statuses', 'http://127.0.0.1:9/m/api/v1/accounts/1/statuses', 200, '{}', '[]',
+                             '{"max_id": "3"}', false, NULL, NULL)->'released', 'true'::jsonb,
+          'a page that leaves the position where it was ends the run (the harvester is told)');
+SELECT is((SELECT (lease_owner IS NULL) || ' ' || (next_run_at > now() + interval '14 minutes') || ' ' || last_error
+           FROM ingest.stream WHERE id = :m2),
+          'true true The platform gave the same page position again; this run ended there.',
+          '… and the next run is at the stream''s interval; the stream says why');
+UPDATE ingest.stream SET lease_owner = 'tap', lease_until = now() + interval '1 minute' WHERE id = :m2;
+SELECT is(ingest.record_page(:m2, 'tap', 'statuses', 'http://127.0.0.1:9/m/api/v1/accounts/1/statuses', 200, '{}', '[]',
+                             '{"max_id": "2"}', false, NULL, NULL)->'released', 'false'::jsonb,
+          'a page that moves on keeps the lease');
+
+-- A run that ends with the quota nearly spent waits for the later of the
+-- platform's reset and the stream's own interval.
+SELECT is(ingest.record_page(:m2, 'tap', 'statuses', 'http://127.0.0.1:9/m/api/v1/accounts/1/statuses', 200, '{}', '[]',
+                             '{}', true, 1, now() + interval '2 minutes')->'released', 'true'::jsonb,
+          'a finished run with one request left…');
+SELECT ok((SELECT next_run_at > now() + interval '14 minutes' FROM ingest.stream WHERE id = :m2),
+          '… runs again at its interval, not at the reset two minutes ahead');
+
+-- A 429 whose reset has already passed (clock skew) still waits a little.
+UPDATE ingest.stream SET lease_owner = 'tap', lease_until = now() + interval '1 minute' WHERE id = :m2;
+SELECT ok(ingest.record_failure(:m2, 'tap', 'throttled', 'HTTP 429', now() - interval '1 minute') >= now() + interval '10 seconds',
+          'a throttle whose reset has passed waits at least ten seconds');
+UPDATE ingest.stream SET lease_owner = 'tap', lease_until = now() + interval '1 minute' WHERE id = :m2;
+SELECT ok(ingest.record_failure(:m2, 'tap', 'throttled', 'HTTP 429', now() + interval '5 minutes') >= now() + interval '5 minutes',
+          '… and one whose reset is ahead waits for it');
+
+-- A token with few requests left is read by one stream at a time: each
+-- stream minds the count its own last page gave.
+UPDATE ingest.stream SET quota_remaining = NULL, quota_reset_at = NULL, lease_owner = NULL, lease_until = NULL,
+                         next_run_at = now() - interval '100 years' WHERE account_id = :m;
+UPDATE ingest.stream SET quota_remaining = 5, quota_reset_at = now() + interval '10 minutes',
+                         next_run_at = now() - interval '101 years' WHERE id = :m1;
+SELECT ok(pg_temp.leased() LIKE '%tap-quota-m mentions%' AND pg_temp.leased() NOT LIKE '%tap-quota-m own_posts%',
+          'a token with 5 requests left has one of its streams leased, not both');
+UPDATE ingest.stream SET lease_owner = 'other', lease_until = now() + interval '1 minute' WHERE id = :m1;
+SELECT ok(pg_temp.leased() NOT LIKE '%tap-quota-m %', '… and none while one is reading');
+UPDATE ingest.stream SET lease_owner = 'tap', lease_until = now() + interval '1 minute' WHERE id = :m2;
+SELECT is(ingest.record_page(:m2, 'tap', 'statuses', 'http://127.0.0.1:9/m/api/v1/accounts/1/statuses', 200, '{}', '[]',
+                             '{"max_id": "1"}', false, 4, now() + interval '10 minutes')->'held', 'true'::jsonb,
+          'a stream reading beside another when few are left stops at its next page');
+UPDATE ingest.stream SET quota_remaining = 50, lease_owner = NULL, lease_until = NULL WHERE account_id = :m;
+SELECT ok(pg_temp.leased() LIKE '%tap-quota-m mentions, tap-quota-m own_posts%', 'with 50 left both are leased');
 
 SELECT * FROM finish();
 ROLLBACK;

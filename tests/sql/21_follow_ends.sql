@@ -3,7 +3,7 @@
 -- walk with a page quarantined or passed over ends none; seen again, a
 -- follow is open again; the KPI rollup counts the followers lost per day.
 BEGIN;
-SELECT plan(29);
+SELECT plan(31);
 SET LOCAL client_min_messages = warning;
 
 INSERT INTO social.account (platform, handle, api_base_url, external_id) VALUES ('mastodon', 'tap-fol', 'http://127.0.0.1:9/m', '77');
@@ -183,6 +183,15 @@ SELECT ingest.normalize_mastodon(:acc, 'grouped_notifications', jsonb_build_obje
 SELECT is((SELECT string_agg(p.handle || ':' || (f.unfollowed_at IS NULL), ' ' ORDER BY p.handle) FROM social.follower_edge f
            JOIN social.profile p ON p.id = f.profile_id WHERE f.account_id = :acc AND p.handle IN ('z17', 'z18')),
           'z17:true z18:false', 'a group of follows reopens only its most recent follower''s follow');
+
+-- A walk whose next page position does not move (the platform handed back the
+-- cursor it was given) ends there, and ends no follow: it was not read whole.
+UPDATE ingest.stream SET state = '{}', run_started_at = NULL, run_complete = true WHERE id = :st;
+SELECT pg_temp.ended() AS ended_before \gset
+SELECT pg_temp.page(ARRAY['ann'], false) IS NULL AS silenced \gset
+UPDATE ingest.stream SET run_started_at = now() - interval '10 minutes' WHERE id = :st;
+SELECT is(pg_temp.page(ARRAY['ann'], false)->>'released', 'true', 'a followers page that leaves the position where it was ends the walk');
+SELECT is(pg_temp.ended(), :'ended_before', '… and ends no follow of those it did not read');
 
 SELECT * FROM finish();
 ROLLBACK;
