@@ -48,22 +48,43 @@ void buf_printf(buf *b, const char *fmt, ...)
     b->len += (size_t)n;
 }
 
+/* U+202A-U+202E (embeddings, overrides) and U+2066-U+2069 (isolates) at s[i]
+ * (E2 80 AA-AE, E2 81 A6-A9): characters that reorder the text around them. */
+static bool reorders(const unsigned char *s, size_t i, size_t n)
+{
+    return i + 2 < n && s[i] == 0xE2 && ((s[i + 1] == 0x80 && s[i + 2] >= 0xAA && s[i + 2] <= 0xAE) ||
+                                         (s[i + 1] == 0x81 && s[i + 2] >= 0xA6 && s[i + 2] <= 0xA9));
+}
+
 void buf_html_escape(buf *b, const char *s, size_t n)
 {
+    const unsigned char *u = (const unsigned char *)s;
     size_t start = 0;
     for (size_t i = 0; i < n; i++) {
         const char *rep;
-        switch (s[i]) {
+        size_t skip = 1;
+        switch (u[i]) {
         case '&': rep = "&amp;"; break;
         case '<': rep = "&lt;"; break;
         case '>': rep = "&gt;"; break;
         case '"': rep = "&quot;"; break;
         case '\'': rep = "&#39;"; break;
-        default: continue;
+        case '\t': case '\n': case '\r': continue;
+        case 0xE2: /* text from a platform may carry these: never let it reorder a page */
+            if (!reorders(u, i, n))
+                continue;
+            rep = "";
+            skip = 3;
+            break;
+        default:
+            if (u[i] >= 0x20 && u[i] != 0x7F)
+                continue;
+            rep = ""; /* other control characters show as nothing, not as boxes */
         }
         buf_append(b, s + start, i - start);
         buf_puts(b, rep);
-        start = i + 1;
+        start = i + skip;
+        i += skip - 1;
     }
     buf_append(b, s + start, n - start);
 }

@@ -15,7 +15,9 @@ void buf_append(buf *b, const void *p, size_t n);
 void buf_puts(buf *b, const char *s);
 void buf_putc(buf *b, char c);
 void buf_printf(buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void buf_html_escape(buf *b, const char *s, size_t n); /* & < > " ' escaped */
+/* & < > " ' escaped; control characters but tab and line breaks, and the
+ * text-direction overrides, embeddings and isolates, left out */
+void buf_html_escape(buf *b, const char *s, size_t n);
 void buf_clear(buf *b);                                /* len = 0, keeps memory */
 void buf_free(buf *b);
 void buf_free_cb(void *b);                             /* for arena_defer */

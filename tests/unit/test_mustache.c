@@ -219,6 +219,11 @@ static void test_values(void **state)
            NULL, "40.5 -0.5 120 -7.25 0.30000000000000004 1e+20 123456789012345.6 0");
     expect("{{q}}|{{{q}}}|{{& q}}", data, NULL, "&#39;&lt;&amp;&gt;&quot;|'<&>\"|'<&>\"");
     expect("{{t}} {{no}} [{{o}}{{l}}{{n}}{{missing}}]", data, NULL, "true false []");
+    /* Text from a platform never reorders or garbles the page around it:
+     * overrides, embeddings, isolates and control characters are left out
+     * (tab and line breaks stay; other characters of the same lead byte too). */
+    expect("<b>{{x}}</b> @{{y}}", "{\"x\": \"\\u202eevil\\u0007\\u202c\", \"y\": \"a\\u2066b\\u2069\\tc\\n\\u2014\\u2019\\u2069\"}", NULL,
+           "<b>evil</b> @ab\tc\n\xe2\x80\x94\xe2\x80\x99");
     expect("{{#e}}x{{/e}}{{^e}}empty{{/e}}", data, NULL, "empty");
     expect("{{#z}}x{{/z}}{{^z}}zero{{/z}}", data, NULL, "zero");
     expect("{{#o}}{{k}}{{/o}}{{#l}}{{.}}{{/l}}", data, NULL, "112");
