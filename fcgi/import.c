@@ -10,11 +10,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static const char usage[] = "usage: parley import PLATFORM ENDPOINT FILE... [--account ID]";
 
 typedef struct {
     const char *url, *status, *headers, *body;
+    const char *wrong; /* why the recorded exchange cannot be imported, or NULL */
 } exchange;
 
 /* A recorded exchange is recognised by its shape; anything else is a body.
@@ -22,7 +24,7 @@ typedef struct {
  * statuses is a large array) are not parsed here, the database parses them. */
 static exchange read_exchange(arena *a, const char *path, const char *raw)
 {
-    exchange ex = {path, "200", "{}", raw};
+    exchange ex = {path, "200", "{}", raw, NULL};
     const char *first = raw + strspn(raw, " \t\r\n");
     if (*first != '{' || !strstr(first, "\"response\""))
         return ex;
@@ -31,8 +33,15 @@ static exchange read_exchange(arena *a, const char *path, const char *raw)
     json_t *body = json_object_get(resp, "body");
     if (json_is_string(body)) {
         ex.body = arena_strdup(a, json_string_value(body));
-        json_int_t st = json_integer_value(json_object_get(resp, "status"));
-        ex.status = arena_printf(a, "%lld", (long long)(st ? st : 200));
+        json_t *status = json_object_get(resp, "status");
+        json_int_t st = status ? json_integer_value(status) : 200;
+        ex.status = arena_printf(a, "%lld", (long long)st);
+        if (!json_is_integer(status) && status)
+            ex.wrong = "its response status is not a number";
+        else if (st < 100 || st > 599)
+            ex.wrong = arena_printf(a, "its response status %lld is not an HTTP status", (long long)st);
+        else if (st < 200 || st > 299)
+            ex.wrong = arena_printf(a, "it recorded an HTTP %lld answer, not a page of data", (long long)st);
         json_t *headers = json_object_get(resp, "headers");
         char *h = headers ? json_dumps(headers, JSON_COMPACT) : NULL;
         ex.headers = arena_strdup(a, h ? h : "{}");
@@ -44,20 +53,32 @@ static exchange read_exchange(arena *a, const char *path, const char *raw)
     return ex;
 }
 
-static char *slurp(arena *a, const char *path, size_t *len)
+enum { MAX_FILE = 256 * 1024 * 1024 };
+
+/* The file's bytes (NUL-terminated), or NULL with *why set. */
+static char *slurp(arena *a, const char *path, size_t *len, const char **why)
 {
     FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = arena_alloc(a, (size_t)n + 1);
-    size_t got = n > 0 ? fread(s, 1, (size_t)n, f) : 0;
-    fclose(f);
-    s[got] = '\0';
-    *len = got;
-    return s;
+    struct stat st;
+    if (!f || fstat(fileno(f), &st) != 0) {
+        *why = "cannot be read";
+    } else if (!S_ISREG(st.st_mode)) {
+        *why = "is not a file (a directory?)";
+    } else if (st.st_size > MAX_FILE) {
+        *why = "is larger than 256 MiB (split the export)";
+    } else if (st.st_size == 0) {
+        *why = "is empty";
+    } else {
+        char *s = arena_alloc_uninit(a, (size_t)st.st_size + 1);
+        size_t got = fread(s, 1, (size_t)st.st_size, f);
+        fclose(f);
+        s[got] = '\0';
+        *len = got;
+        return s;
+    }
+    if (f)
+        fclose(f);
+    return NULL;
 }
 
 int cmd_import(int argc, char **argv)
@@ -66,12 +87,18 @@ int cmd_import(int argc, char **argv)
     const char *pos[256];
     int npos = 0;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--account") && i + 1 < argc)
+        if (!strcmp(argv[i], "--account")) {
+            if (i + 1 >= argc)
+                die("--account needs an account id\n%s", usage);
             account = argv[++i];
-        else if (npos < 256)
+            size_t n = strlen(account);
+            if (n == 0 || n > 18 || strspn(account, "0123456789") != n)
+                die("--account takes an account id (a number, as /accounts shows), not '%s'", account);
+        } else if (npos < 256) {
             pos[npos++] = argv[i];
-        else
+        } else {
             die("too many files: import at most 254 per run");
+        }
     }
     if (npos < 3)
         die("%s", usage);
@@ -79,14 +106,20 @@ int cmd_import(int argc, char **argv)
     PGconn *c = db_connect("parley_harvest");
     if (!c)
         return 1;
-    int quarantined = 0;
+    /* A mistyped platform, endpoint or account stops here, before anything is stored. */
+    const char *target[] = {pos[0], pos[1], account};
+    PGresult *chk = db_must(a, c, "SELECT ingest.import_target_error($1, $2, $3::bigint)", 3, target);
+    if (!PQgetisnull(chk, 0, 0))
+        die("%s; nothing was imported\n%s", PQgetvalue(chk, 0, 0), usage);
+    int failed = 0;
     for (int i = 2; i < npos; i++) {
         arena_reset(a);
         size_t len = 0;
-        char *raw = slurp(a, pos[i], &len);
+        const char *why = NULL;
+        char *raw = slurp(a, pos[i], &len, &why);
         if (!raw) {
-            fprintf(stderr, "parley import: cannot read %s\n", pos[i]);
-            quarantined++;
+            fprintf(stderr, "parley import: %s %s; nothing of it was stored\n", pos[i], why);
+            failed++;
             continue;
         }
         /* The database keeps text only: such a file cannot even be
@@ -95,17 +128,30 @@ int cmd_import(int argc, char **argv)
         if (!utf8_valid(raw, len)) {
             fprintf(stderr, "parley import: %s is not UTF-8 text (or holds a NUL byte); nothing of it was stored\n",
                     pos[i]);
-            quarantined++;
+            failed++;
             continue;
         }
         exchange ex = read_exchange(a, pos[i], raw);
+        if (ex.wrong) {
+            fprintf(stderr, "parley import: %s: %s; nothing of it was stored\n", pos[i], ex.wrong);
+            failed++;
+            continue;
+        }
         const char *p[] = {pos[0], pos[1], account, ex.url, ex.status, ex.headers, ex.body};
-        PGresult *r = db_must(a, c,
-                              "SELECT ingest.store_page($1, $2, $3::bigint, $4, $5::integer, $6::jsonb, $7)"
-                              "::text", 7, p);
+        PGresult *r = PQexecParams(c, "SELECT ingest.store_page($1, $2, $3::bigint, $4, $5::integer, $6::jsonb, $7)::text",
+                                   7, NULL, p, NULL, NULL, 0);
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) { /* the database's trouble, not the page's: say so, go on */
+            fprintf(stderr, "parley import: %s: not stored: %s", pos[i], PQresultErrorMessage(r));
+            PQclear(r);
+            failed++;
+            if (PQstatus(c) != CONNECTION_OK)
+                die("the connection to the database was lost; files after %s were not imported", pos[i]);
+            continue;
+        }
+        arena_defer(a, (void (*)(void *))PQclear, r);
         json_t *res = json_loads(PQgetvalue(r, 0, 0), 0, NULL);
         if (json_is_true(json_object_get(res, "quarantined"))) {
-            quarantined++;
+            failed++;
             printf("%s: quarantined: %s\n", pos[i], json_string_value(json_object_get(res, "error")));
         } else {
             char *counts = json_dumps(json_object_get(res, "counts"), JSON_COMPACT);
@@ -116,5 +162,5 @@ int cmd_import(int argc, char **argv)
     }
     PQfinish(c);
     arena_free(a);
-    return quarantined ? 1 : 0;
+    return failed ? 1 : 0;
 }

@@ -418,7 +418,7 @@ RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg
 BEGIN
   IF p_account_id IS NOT NULL
      AND NOT EXISTS (SELECT FROM social.account WHERE id = p_account_id AND platform = p_platform) THEN
-    RAISE SQLSTATE 'PR422' USING MESSAGE = format('account %s is not a %s account', p_account_id, p_platform);
+    RAISE SQLSTATE 'PR400' USING MESSAGE = format('account %s is not a %s account', p_account_id, p_platform);
   END IF;
   CASE p_platform
     WHEN 'mastodon' THEN
@@ -438,7 +438,7 @@ BEGIN
     WHEN 'commerce' THEN
       RETURN ingest.normalize_commerce(p_account_id, p_endpoint, p_body, p_request_url, p_seen_at);
     ELSE
-      RAISE SQLSTATE 'PR422' USING MESSAGE = format('no normalizer for platform %L', p_platform);
+      RAISE SQLSTATE 'PR400' USING MESSAGE = format('no normalizer for platform %L (there are: mastodon, bluesky, facebook, instagram, x, weibo, wechat, commerce)', p_platform);
   END CASE;
 END $$;
 
@@ -466,6 +466,25 @@ EXCEPTION
     RAISE;
   WHEN OTHERS THEN
     GET STACKED DIAGNOSTICS error_text = MESSAGE_TEXT, error_state = RETURNED_SQLSTATE;
+END $$;
+
+-- Whether `parley import` was asked for something that exists: NULL, or
+-- what is wrong with the platform, endpoint or account (SQLSTATE PR400 from
+-- the normalizers, before any file is read, so nothing is stored for a
+-- typing mistake). An empty page is normalized and then undone.
+CREATE OR REPLACE FUNCTION ingest.import_target_error(p_platform text, p_endpoint text, p_account_id bigint)
+RETURNS text LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE t record;
+BEGIN
+  BEGIN
+    t := ingest.try_normalize(p_platform, p_account_id, p_endpoint,
+                              CASE WHEN p_platform = 'wechat' AND p_endpoint = 'webhook' THEN '<xml></xml>' ELSE '{}' END,
+                              'parley import: check', now());
+    RAISE SQLSTATE 'PR000';
+  EXCEPTION WHEN SQLSTATE 'PR000' THEN
+    NULL;   -- undone
+  END;
+  RETURN CASE WHEN t.error_state = 'PR400' THEN t.error_text END;
 END $$;
 
 -- What store_page and retry_quarantined return.
@@ -524,10 +543,10 @@ DECLARE
 BEGIN
   SELECT * INTO q FROM ingest.quarantine WHERE id = p_id FOR UPDATE;
   IF NOT FOUND THEN
-    RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such quarantined page.';
+    RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such quarantined page.', HINT = 'err.no_quarantine';
   END IF;
   IF q.resolved_at IS NOT NULL THEN
-    RAISE SQLSTATE 'PR409' USING MESSAGE = 'This page was already normalized.';
+    RAISE SQLSTATE 'PR409' USING MESSAGE = 'This page was already normalized.', HINT = 'err.quarantine_resolved';
   END IF;
   SELECT * INTO pg FROM ingest.raw_page WHERE id = q.raw_page_id FOR UPDATE;
   t := ingest.try_normalize(pg.platform, pg.account_id, pg.endpoint, pg.body, pg.request_url, pg.fetched_at);

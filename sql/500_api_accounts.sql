@@ -34,8 +34,9 @@ BEGIN
             'last_error', CASE WHEN s.last_error_at >= coalesce(s.last_success_at, '-infinity') THEN s.last_error END,
             'last_error_at', s.last_error_at,
             'pages_harvested', s.pages_harvested, 'items_harvested', s.items_harvested,
-            'quota_remaining', s.quota_remaining,
-            'quota_reset_at', s.quota_reset_at) ORDER BY s.kind, s.query)
+            -- what the platform last said, until its window resets (then unknown)
+            'quota_remaining', CASE WHEN s.quota_reset_at IS NULL OR s.quota_reset_at > now() THEN s.quota_remaining END,
+            'quota_reset_at', CASE WHEN s.quota_reset_at > now() THEN s.quota_reset_at END) ORDER BY s.kind, s.query)
           FROM ingest.stream s WHERE s.account_id = a.id), '[]'))
         ORDER BY a.platform, a.handle)
       FROM social.account a JOIN social.platform pl ON pl.code = a.platform), '[]'),
@@ -56,6 +57,14 @@ BEGIN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'The API base URL must start with http:// or https://.',
                                  HINT = 'err.account_url';
   END IF;
+  -- a user name or password in the URL would be shown on every page that
+  -- lists the account; a query or fragment is not a base; a port is 1-65535
+  IF p_url ~ '^[A-Za-z]+://[^/]*@' OR p_url ~ '[?#]'
+     OR substring(p_url FROM '^[A-Za-z]+://[^/]*:([^/:\]]*)(/|$)') !~ '^[0-9]{1,5}$'
+     OR substring(p_url FROM '^[A-Za-z]+://[^/]*:([0-9]{1,5})(/|$)')::integer NOT BETWEEN 1 AND 65535 THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'The API base URL has no user name, password, query or fragment, and a port is 1 to 65535.',
+                                 HINT = 'err.account_url_parts';
+  END IF;
   -- the scheme in lower case ("HTTPS://" as typed): the token check compares origins
   RETURN rtrim(lower(substring(p_url FROM '^[A-Za-z]+')) || substring(p_url FROM '^[A-Za-z]+(.*)$'), '/');
 END $$;
@@ -72,17 +81,17 @@ CREATE OR REPLACE FUNCTION social.check_shown_name(p_name text) RETURNS void
 LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
   IF social.has_hidden_chars(p_name) THEN
-    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Names, handles, subjects and tags cannot contain control or text-direction characters.',
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Names, titles, handles, subjects and tags cannot contain control or text-direction characters.',
                                  HINT = 'err.account_chars';
   END IF;
 END $$;
 
--- A token or secret as pasted: one word, no spaces or control characters
+-- A token or secret as pasted: one word of visible ASCII, no spaces or control characters
 -- (a stray space would only show as a refused request later), or PR422.
 CREATE OR REPLACE FUNCTION social.check_secret(p_value text) RETURNS void
 LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
-  IF p_value ~ '[[:space:][:cntrl:]]' THEN
+  IF p_value ~ '[^!-~]' THEN   -- platforms' tokens are visible ASCII
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'A token or secret has no spaces or control characters: paste it again.',
                                  HINT = 'err.secret_chars';
   END IF;
@@ -97,8 +106,10 @@ DECLARE st auth.staff := auth.require('marketer'); new_id bigint;
         keywords text[] := ARRAY(SELECT DISTINCT btrim(q) FROM unnest(string_to_array(coalesce(p->>'keywords', ''), ',')) q
                                  WHERE btrim(q) <> '');
 BEGIN
-  IF btrim(coalesce(p->>'handle', '')) = '' THEN
+  IF ltrim(btrim(coalesce(p->>'handle', '')), '@') = '' THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'The handle is required.', HINT = 'err.account_handle';
+  ELSIF btrim(p->>'handle') ~ '[[:space:]]' THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'A handle has no spaces (the display name may).', HINT = 'err.account_handle_space';
   END IF;
   PERFORM social.check_shown_name(p->>'handle'), social.check_shown_name(p->>'display_name'),
           social.check_secret(p->>'token');
@@ -109,13 +120,17 @@ BEGIN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'An account searches at most 20 keywords; listening rules search more.',
                                  HINT = 'err.keywords_many';
   END IF;
+  IF cardinality(keywords) > 0 AND NOT coalesce((SELECT searchable AND harvested FROM social.platform WHERE code = p->>'platform'), true) THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Parley cannot search this platform for keywords: leave the keywords empty.',
+                                 HINT = 'err.keywords_unsearchable';
+  END IF;
   IF social.has_hidden_chars(p->>'keywords') THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Search keywords cannot contain control or text-direction characters.',
                                  HINT = 'err.keyword_chars';
   END IF;
   INSERT INTO social.account (platform, handle, display_name, api_base_url, external_id)
-  VALUES (p->>'platform', btrim(p->>'handle'), coalesce(p->>'display_name', ''),
-          social.account_base_url(p->>'platform', p->>'api_base_url'), nullif(p->>'external_id', ''))
+  VALUES (p->>'platform', ltrim(btrim(p->>'handle'), '@'), coalesce(p->>'display_name', ''),
+          social.account_base_url(p->>'platform', p->>'api_base_url'), social.account_external_id(p->>'external_id'))
   RETURNING id INTO new_id;
   IF coalesce(p->>'token', '') <> '' THEN
     INSERT INTO social.account_credential (account_id, access_token) VALUES (new_id, p->>'token');
@@ -157,7 +172,7 @@ BEGIN
   -- the edit form sends every field, and drops one left empty: that clears it
   UPDATE social.account SET display_name = coalesce(p->>'display_name', ''),
          api_base_url = social.account_base_url(platform, p->>'api_base_url'),
-         external_id = nullif(p->>'external_id', '')
+         external_id = social.account_external_id(p->>'external_id')
   WHERE id = old.id RETURNING * INTO new;
   -- A token goes only to the server that issued it: another scheme, host or
   -- port drops it, and the account waits for a token from the new server.
@@ -183,6 +198,23 @@ BEGIN
                         THEN coalesce(old.external_id, '') || ' → ' || coalesce(new.external_id, '') END,
     'token_dropped', CASE WHEN dropped THEN true END)));
   RETURN jsonb_build_object('id', old.id);
+EXCEPTION WHEN unique_violation THEN
+  RAISE SQLSTATE 'PR409' USING MESSAGE = 'That account is already connected.', HINT = 'err.account_exists';
+END $$;
+
+-- An account's platform id as typed (NULL when empty), or PR422: the ids
+-- platforms give are letters, digits and a few marks (a Bluesky DID, a
+-- WeChat gh_ id); anything else would only break the harvest's URLs.
+CREATE OR REPLACE FUNCTION social.account_external_id(p_id text) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+  IF btrim(coalesce(p_id, '')) = '' THEN
+    RETURN NULL;
+  ELSIF btrim(p_id) !~ '^[A-Za-z0-9:._@-]{1,200}$' THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'The platform id is letters, digits and . _ : @ - only.',
+                                 HINT = 'err.account_external_id';
+  END IF;
+  RETURN btrim(p_id);
 END $$;
 
 -- Pause or resume harvesting an account.
@@ -197,6 +229,9 @@ BEGIN
                                     AND EXISTS (SELECT FROM social.account_credential c WHERE c.account_id = a.id)
                                THEN NULL ELSE status_message END
   WHERE id = (p->>'id')::bigint AND (status <> 'needs_reauth' OR p->>'status' = 'paused')
+    -- paused while it needed a token, it still does until one is set
+    AND NOT (p->>'status' = 'active' AND status_message IS NOT NULL
+             AND NOT EXISTS (SELECT FROM social.account_credential c WHERE c.account_id = a.id))
   RETURNING id INTO done;
   IF done IS NULL AND EXISTS (SELECT FROM social.account WHERE id = (p->>'id')::bigint) THEN
     RAISE SQLSTATE 'PR409' USING MESSAGE = 'The account needs a new token before it can harvest again.',
@@ -238,6 +273,11 @@ CREATE FUNCTION api.account_delete(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE st auth.staff := auth.require('admin'); gone bigint;
 BEGIN
+  -- A harvester recording one of its pages holds that stream's row from the
+  -- start (ingest.own_lease): taking the streams first waits for it to commit,
+  -- where deleting at once could meet its new posts in the other order (a
+  -- deadlock). After this, its lease is gone with the stream.
+  PERFORM FROM ingest.stream WHERE account_id = (p->>'id')::bigint ORDER BY id FOR UPDATE;
   -- its replies stay on record; those not sent yet never will be (one being
   -- sent right now is left to its publisher, which records how it went)
   UPDATE ingest.outbox SET state = 'failed', lease_owner = NULL, lease_until = NULL, last_error_at = now(),
@@ -277,8 +317,11 @@ CREATE FUNCTION api.quarantine_retry(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE st auth.staff := auth.require('marketer'); result jsonb;
 BEGIN
-  IF NOT EXISTS (SELECT FROM ingest.quarantine WHERE id = (p->>'id')::bigint AND resolved_at IS NULL) THEN
+  -- (one retried from two tabs at once: the second hears it was done)
+  IF NOT EXISTS (SELECT FROM ingest.quarantine WHERE id = (p->>'id')::bigint) THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such quarantined page.', HINT = 'err.no_quarantine';
+  ELSIF NOT EXISTS (SELECT FROM ingest.quarantine WHERE id = (p->>'id')::bigint AND resolved_at IS NULL) THEN
+    RAISE SQLSTATE 'PR409' USING MESSAGE = 'This page was already normalized.', HINT = 'err.quarantine_resolved';
   END IF;
   result := (SELECT CASE WHEN q.webhook_id IS NULL THEN ingest.retry_quarantined(q.id)
                          ELSE ingest.retry_quarantined_webhook(q.webhook_id) END

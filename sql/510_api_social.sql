@@ -95,9 +95,8 @@ BEGIN
     -- the reply composer: a fresh idempotency key (a double submit queues one
     -- reply), canned replies ranked for this message with placeholders filled,
     -- and the replies already queued or sent
-    'reply_blocked', CASE WHEN focus.account_id IS NOT NULL THEN
-                       (SELECT jsonb_build_object('said', b) FROM ingest.reply_blocked(focus) b WHERE b IS NOT NULL) END,
-    'reply', CASE WHEN focus.account_id IS NOT NULL AND ingest.reply_blocked(focus) IS NULL THEN crm.with_flags(jsonb_build_object(
+    'reply_blocked', (SELECT jsonb_build_object('said', b) FROM ingest.reply_blocked(focus) b WHERE b IS NOT NULL),
+    'reply', CASE WHEN ingest.reply_blocked(focus) IS NULL THEN crm.with_flags(jsonb_build_object(
       'idempotency_key', gen_random_uuid(),
       -- the composer starts with the author's @acct on Mastodon (where only a
       -- mention notifies), then a canned reply's text, filled in, if one is "used"

@@ -131,6 +131,10 @@ BEGIN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Choose what a match does: none, contact or case.',
                                  HINT = 'err.rule_action', COLUMN = 'action';
   END IF;
+  IF social.has_hidden_chars(r.expression) THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Search keywords cannot contain control or text-direction characters.',
+                                 HINT = 'err.keyword_chars', COLUMN = 'expression';
+  END IF;
   compiled := listen.compile(r.expression);   -- PR422, err.rule_expression
   SELECT x INTO bad FROM unnest(r.platforms) x WHERE NOT EXISTS (SELECT FROM social.platform WHERE code = x) LIMIT 1;
   IF bad IS NOT NULL THEN

@@ -130,6 +130,7 @@ BEGIN
   IF char_length(v_title) NOT BETWEEN 1 AND 200 THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Give the article a title of 1 to 200 characters.', HINT = 'err.kb_title';
   END IF;
+  PERFORM social.check_shown_name(v_title);
   IF v_body !~ '\S' OR octet_length(v_body) > 262144 THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Write the article text (at most 256 KiB).', HINT = 'err.kb_body';
   END IF;
@@ -266,6 +267,7 @@ BEGIN
   IF char_length(v_title) NOT BETWEEN 1 AND 120 THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Give the reply a title of 1 to 120 characters.', HINT = 'err.canned_title';
   END IF;
+  PERFORM social.check_shown_name(v_title);
   IF char_length(v_body) NOT BETWEEN 1 AND 4000 THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Write the reply text (1 to 4,000 characters).', HINT = 'err.canned_body';
   END IF;

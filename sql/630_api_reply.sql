@@ -50,6 +50,9 @@ BEGIN
   IF coalesce(p->>'post_id', '') !~ '^\d{1,19}$' THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Choose the post to reply to.', HINT = 'err.reply_post';
   END IF;
+  IF body ~ '[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]' THEN   -- (line breaks and tabs are text)
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'A reply cannot contain control characters.', HINT = 'err.reply_chars';
+  END IF;
   SELECT * INTO t FROM social.post WHERE id = (p->>'post_id')::bigint;
   IF t.id IS NULL THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such post.', HINT = 'err.no_post';

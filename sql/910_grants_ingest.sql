@@ -11,6 +11,7 @@ GRANT EXECUTE ON FUNCTION ingest.store_page(text, text, bigint, text, integer, j
                           ingest.replay_webhooks(timestamptz, timestamptz, bigint, boolean),
                           ingest.prune_webhook_rejections(interval),
                           ingest.prune_webhook_nonces(),
+                          ingest.import_target_error(text, text, bigint),
                           ingest.prune_raw_pages(interval, integer)
   TO parley_harvest;
 

@@ -63,7 +63,11 @@ eq "without the CSRF token it is 403" "$STATUS" 403
 post m /accounts/status "csrf=$token" id=$acc status=paused
 eq "pause" "$(sql "SELECT status FROM social.account WHERE id = $acc")" paused
 post m /accounts/status "csrf=$token" id=$acc status=active
-eq "resume" "$(sql "SELECT status FROM social.account WHERE id = $acc")" active
+eq "resuming it while it still needs a token (the old server's was dropped) is 409" "$STATUS" 409
+eq "… and it stays paused" "$(sql "SELECT status FROM social.account WHERE id = $acc")" paused
+post m /accounts/token "csrf=$token" id=$acc token=moved-token
+post m /accounts/status "csrf=$token" id=$acc status=active
+eq "with a token from the new server, it resumes" "$(sql "SELECT status FROM social.account WHERE id = $acc")" active
 # As after a 429: the token's quota is spent (Mastodon counts per token) until a reset ahead.
 sql "UPDATE ingest.stream SET quota_remaining = 0, quota_reset_at = now() + interval '20 minutes' WHERE account_id = $acc AND kind = 'mentions'" >/dev/null
 req m GET /accounts
@@ -125,6 +129,31 @@ check "a file that is not UTF-8 makes import exit non-zero" test "$rc" -ne 0
 has "… saying so" "$out" "is not UTF-8 text"
 eq "… storing nothing of it" "$(sql "SELECT count(*) FROM ingest.raw_page WHERE request_url = '$latin'")" 0
 has "… and going on with the next file" "$out" "test_fetch_next_previous-12.json: {"
+imp() { as_app env PARLEY_DB="host=$PARLEY_VAR/run port=$PARLEY_PGPORT dbname=parley user=parley_owner" "$PARLEY_BIN" import "$@" 2>&1; }
+pages=$(sql "SELECT count(*) FROM ingest.raw_page")
+out=$(imp myspace statuses "$bad"); rc=$?
+check "an unknown platform makes import exit non-zero" test "$rc" -ne 0
+has "… naming the platforms there are" "$out" "there are: mastodon"
+out=$(imp mastodon nonsense "$bad"); rc=$?
+has "an unknown endpoint is refused by name" "$out" "unknown mastodon endpoint 'nonsense'"
+out=$(imp mastodon statuses --account abc "$bad"); rc=$?
+has "an account that is not a number is refused" "$out" "--account takes an account id"
+out=$(imp mastodon statuses --account 999999999 "$bad"); rc=$?
+has "an account that does not exist is refused" "$out" "account 999999999 is not a mastodon account"
+eq "… and none of these stored a page or a quarantine entry" "$(sql "SELECT count(*) FROM ingest.raw_page")" "$pages"
+jq -c '.response.status = 429' "$FIX/mastodon/test_fetch_next_previous-12.json" >"$E2E_TMP/throttled.json"
+jq -c '.response.status = 99999999999' "$FIX/mastodon/test_fetch_next_previous-12.json" >"$E2E_TMP/odd-status.json"
+: >"$E2E_TMP/empty.json"
+chmod 644 "$E2E_TMP"/*.json
+out=$(imp mastodon statuses "$E2E_TMP" "$E2E_TMP/throttled.json" "$E2E_TMP/odd-status.json" "$E2E_TMP/empty.json" \
+  "$FIX/mastodon/test_fetch_next_previous-12.json"); rc=$?
+check "files that cannot be imported make import exit non-zero" test "$rc" -ne 0
+has "… a directory is named as one" "$out" "is not a file"
+has "… a recorded error answer is not imported as data" "$out" "it recorded an HTTP 429 answer, not a page of data"
+has "… a status out of range is named" "$out" "is not an HTTP status"
+has "… an empty file is named" "$out" "empty.json is empty"
+has "… and the files after them are still imported" "$out" "test_fetch_next_previous-12.json: {"
+eq "… only that one stored" "$(sql "SELECT count(*) FROM ingest.raw_page")" "$((pages + 1))"
 qid=$(sql "SELECT max(id) FROM ingest.quarantine WHERE resolved_at IS NULL")
 req m GET /quarantine
 has "the quarantine page lists it" "$BODY" "quarantine-$qid"
@@ -139,4 +168,8 @@ eq "… applies the page" "$(sql "SELECT count(*) FROM social.post WHERE externa
 eq "… and resolves the entry" "$(sql "SELECT resolved_at IS NOT NULL FROM ingest.quarantine WHERE id = $qid")" t
 req m GET /quarantine
 post m /quarantine/retry "csrf=$(csrf_of)" id=$qid
-eq "retrying a resolved entry is 404" "$STATUS" 404
+eq "retrying a resolved entry (as from a second tab) is 409" "$STATUS" 409
+has "… saying it was already done" "$BODY" "already normalized"
+req m GET /quarantine
+post m /quarantine/retry "csrf=$(csrf_of)" id=999999999
+eq "retrying an entry that never was is 404" "$STATUS" 404

@@ -273,7 +273,7 @@ SELECT is(res.after, res.before, 'the 4 good statuses of that page are not appli
 
 -- Unknown platform: kept and quarantined.
 SELECT pg_temp.track('q_platform', 'myspace', 'feed', NULL, 200, '[]');
-SELECT is(res.r->>'error', 'no normalizer for platform ''myspace''', 'unknown platform quarantined') FROM res WHERE name = 'q_platform';
+SELECT is(res.r->>'error', 'no normalizer for platform ''myspace'' (there are: mastodon, bluesky, facebook, instagram, x, weibo, wechat, commerce)', 'unknown platform quarantined') FROM res WHERE name = 'q_platform';
 SELECT is((SELECT count(*)::integer FROM ingest.quarantine WHERE platform = 'myspace'), 1, 'with a quarantine entry');
 
 -- Retry after repairing the raw body: applied, entry resolved; a second retry is refused.

@@ -152,8 +152,8 @@ SELECT is(pg_temp.store('comments', jsonb_build_object('comments', jsonb_build_a
 SELECT is(pg_temp.store('mentions', jsonb_build_object('statuses', jsonb_build_array(
             (SELECT v FROM s WHERE k = 'm1') || '{"created_at": "2011-05-31 17:46"}')), (SELECT id FROM acc))->>'error',
           'missing or invalid field: weibo status.created_at', 'an unreadable time is refused');
-SELECT throws_ok($$SELECT ingest.normalize_weibo(NULL, 'timeline_batch', '{}')$$, 'PR422',
-                 'unknown weibo endpoint ''timeline_batch''', 'unknown endpoint: PR422');
+SELECT throws_ok($$SELECT ingest.normalize_weibo(NULL, 'timeline_batch', '{}')$$, 'PR400',
+                 'unknown weibo endpoint ''timeline_batch''', 'unknown endpoint: PR400 (a mistake of the caller, not the page)');
 SELECT is(pg_temp.rows(), (SELECT r FROM before), 'nothing of the refused pages was written');
 
 SELECT * FROM finish();

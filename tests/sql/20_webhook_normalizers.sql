@@ -817,10 +817,10 @@ SELECT is(pg_temp.err('commerce', '{"type": "order.created", "data": {}}', 'msg_
 
 ----------------------------------------------------------------- Dispatch and privileges
 SELECT is(pg_temp.err('x', '{"for_user_id": "1"}', 'd', pg_temp.account('mastodon')),
-          format('PR422 account %s is not a x account', pg_temp.account('mastodon')), 'a delivery for another platform''s account');
+          format('PR400 account %s is not a x account', pg_temp.account('mastodon')), 'a delivery for another platform''s account');
 SELECT results_eq(
   $$SELECT error_state, error_text FROM ingest.try_normalize('wechat', NULL, 'messages', '{}', NULL, now())$$,
-  $$VALUES ('PR422', 'unknown wechat endpoint ''messages''')$$, 'push-only platforms know only the webhook endpoint');
+  $$VALUES ('PR400', 'unknown wechat endpoint ''messages''')$$, 'push-only platforms know only the webhook endpoint');
 \ir lib/sqlstate_as.sql
 SELECT is(pg_temp.sqlstate_as('parley_hooks', $$SELECT ingest.normalize_x(NULL, 'webhook', '{"for_user_id": "1"}')$$),
           '42501', 'hooks role may not call a normalizer directly');

@@ -3,7 +3,7 @@
 -- and change nothing. Adding one needs a handle and, where Parley
 -- harvests, a URL; a new token does not resume a paused account.
 BEGIN;
-SELECT plan(35);
+SELECT plan(54);
 SET LOCAL client_min_messages = warning;
 
 SELECT auth.user_add(u, u, r::auth.staff_role, '$argon2id$v=19$m=19456,t=2,p=1$x$y')
@@ -62,7 +62,7 @@ SELECT throws_ok(format($$SELECT api.account_add(%L)$$, jsonb_build_object('plat
                  'Search keywords cannot contain control or text-direction characters.', '… and a keyword with a right-to-left override');
 SELECT throws_ok(format($$SELECT api.account_add(%L)$$, jsonb_build_object('platform', 'mastodon', 'handle', E'brand\u202Eliam.moc',
                  'api_base_url', 'https://m.example')), 'PR422',
-                 'Names, handles, subjects and tags cannot contain control or text-direction characters.', 'a handle with a right-to-left override is refused');
+                 'Names, titles, handles, subjects and tags cannot contain control or text-direction characters.', 'a handle with a right-to-left override is refused');
 SELECT throws_ok(format($$SELECT api.account_edit(%L)$$, jsonb_build_object('id', :acc, 'display_name', E'Brand\r\nX',
                  'api_base_url', 'https://m.example')), 'PR422', NULL, '… and a display name with a line break');
 SELECT throws_ok(format($$SELECT api.account_token(%L)$$, jsonb_build_object('id', :acc, 'token', ' ')), 'PR422',
@@ -96,9 +96,57 @@ SELECT is((SELECT detail FROM auth.audit_log WHERE event = 'account_edited' ORDE
           jsonb_build_object('account', :acc2, 'api_base_url', 'https://OLD.example/api → https://old.example.evil.test', 'token_dropped', true),
           '… which the audit log records with the old and new address');
 SELECT api.account_status(jsonb_build_object('id', :acc2, 'status', 'paused')) IS NULL AS silenced \gset
-SELECT api.account_status(jsonb_build_object('id', :acc2, 'status', 'active')) IS NULL AS silenced \gset
-SELECT is((SELECT status_message FROM social.account WHERE id = :acc2), 'The API base URL names another server: set a token from that server.',
-          'paused and resumed without a token, the account still says that it needs one');
+SELECT throws_ok(format($$SELECT api.account_status('{"id": %s, "status": "active"}')$$, :acc2), 'PR409',
+                 'The account needs a new token before it can harvest again.',
+                 'paused while it needed a token, it cannot be resumed without one');
+SELECT is((SELECT status || ' ' || status_message FROM social.account WHERE id = :acc2),
+          'paused The API base URL names another server: set a token from that server.',
+          '… and still says that it needs one');
+
+-- An account is connected once: a handle typed in another case or with an @,
+-- or the same platform id at the same API base URL, is the same account.
+SELECT throws_ok(format($$SELECT api.account_add(%L)$$, jsonb_build_object('platform', 'mastodon', 'handle', '@TAP-ACC',
+                 'api_base_url', 'https://m.example')), 'PR409', 'That account is already connected.',
+                 'a handle in another case with an @ is the account already connected');
+SELECT throws_ok(format($$SELECT api.account_add(%L)$$, jsonb_build_object('platform', 'mastodon', 'handle', 'tap-acc-again',
+                 'api_base_url', 'https://NEW.example', 'external_id', '21')), 'PR409', 'That account is already connected.',
+                 '… and so is its platform id at its API base URL');
+SELECT is((api.account_add(jsonb_build_object('platform', 'mastodon', 'handle', '@tap-acc-other', 'api_base_url', 'https://other.example',
+           'external_id', '21'))->>'id')::bigint > 0, true, 'the same id on another instance is another account');
+SELECT is((SELECT handle FROM social.account WHERE handle LIKE '%tap-acc-other'), 'tap-acc-other', '… its handle kept without the @');
+SELECT throws_ok(format($$SELECT api.account_edit(%L)$$, jsonb_build_object('id', :acc2, 'api_base_url', 'https://new.example',
+                 'external_id', '21')), 'PR409', 'That account is already connected.', 'an edit cannot make an account another''s copy');
+
+-- What the account form takes, field by field.
+SELECT throws_ok(format($$SELECT api.account_add(%L)$$, jsonb_build_object('platform', 'mastodon', 'handle', 'tap-u1',
+                 'api_base_url', u)), 'PR422',
+                 'The API base URL has no user name, password, query or fragment, and a port is 1 to 65535.', 'refused: ' || u)
+FROM unnest(ARRAY['https://user:pass@m.example', 'https://m.example:99999', 'https://m.example:0/api',
+                  'https://m.example:80x', 'https://m.example/?x=1', 'https://m.example/#top']) u;
+SELECT is((api.account_add(jsonb_build_object('platform', 'mastodon', 'handle', 'tap-u2', 'api_base_url', 'https://m.example:8443/api',
+           'external_id', ' did:plc:abc_1.2-3 '))->>'id')::bigint > 0, true, 'a port and a DID are taken');
+SELECT is((SELECT external_id FROM social.account WHERE handle = 'tap-u2'), 'did:plc:abc_1.2-3', '… the id without its spaces');
+SELECT throws_ok(format($$SELECT api.account_add(%L)$$, jsonb_build_object('platform', 'mastodon', 'handle', 'tap-u3',
+                 'api_base_url', 'https://m.example', 'external_id', E'../../admin?x=1\n')), 'PR422',
+                 'The platform id is letters, digits and . _ : @ - only.', 'a platform id with a path and a line break is refused');
+SELECT throws_ok(format($$SELECT api.account_add(%L)$$, jsonb_build_object('platform', 'mastodon', 'handle', 'two words',
+                 'api_base_url', 'https://m.example')), 'PR422', 'A handle has no spaces (the display name may).',
+                 'a handle with a space is refused');
+SELECT throws_ok(format($$SELECT api.account_token(%L)$$, jsonb_build_object('id', :acc, 'token', E'abc\u202Edef')), 'PR422',
+                 NULL, 'a token with a right-to-left override is refused');
+
+SELECT throws_ok(format($$SELECT api.account_add(%L)$$, jsonb_build_object('platform', 'facebook', 'handle', 'tap-fb-kw',
+                 'api_base_url', 'https://graph.example', 'keywords', 'lumen, coffee')), 'PR422',
+                 'Parley cannot search this platform for keywords: leave the keywords empty.',
+                 'keywords for a platform Parley cannot search are refused, not dropped');
+
+-- A quota figure holds until the platform's window resets.
+UPDATE ingest.stream SET quota_remaining = 7, quota_reset_at = now() - interval '1 second' WHERE account_id = :acc AND kind = 'mentions';
+UPDATE ingest.stream SET quota_remaining = 9, quota_reset_at = now() + interval '1 minute' WHERE account_id = :acc AND kind = 'followers';
+SELECT is((SELECT string_agg(st->>'kind' || ':' || coalesce(st->>'quota_remaining', '-'), ' ' ORDER BY st->>'kind')
+           FROM jsonb_array_elements(api.accounts()->'accounts') a, jsonb_array_elements(a->'streams') st
+           WHERE (a->>'id')::bigint = :acc AND st->>'kind' IN ('mentions', 'followers')),
+          'followers:9 mentions:-', 'the accounts page shows no quota left from a window that has reset');
 
 SELECT set_config('parley.session', 'tok-tap_acc_a', true);
 SELECT throws_ok(format($$SELECT api.account_edit('{"id": %s, "api_base_url": "https://x.example"}')$$, :acc), 'PR403', NULL,

@@ -4,7 +4,7 @@
 -- the api and what the web role may touch. Run from the repository root
 -- (the accuracy check reads bench/data/sentiment-*.tsv with \copy).
 BEGIN;
-SELECT plan(111);
+SELECT plan(112);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -118,10 +118,12 @@ SELECT is((SELECT count(*) FROM auth.audit_log WHERE event = 'rule_created' AND 
           'rule creation is audited');
 SELECT throws_ok($$SELECT api.rule_save('{"name": "tap bad", "category": "brand", "expression": "(lumen"}')$$, 'PR422',
                  'Unbalanced parenthesis at character 1: it is never closed.', 'save validates the expression');
+SELECT throws_ok($$SELECT api.rule_save('{"name": "tap bidi", "category": "brand", "expression": "a\u202eb"}')$$, 'PR422',
+                 'Search keywords cannot contain control or text-direction characters.', '… and refuses text-direction characters in it');
 SELECT throws_ok($$SELECT api.rule_save('{"name": "tap bad", "category": "gossip", "expression": "lumen"}')$$, 'PR422', NULL,
                  'unknown category');
 SELECT throws_ok($$SELECT api.rule_save('{"name": "tap \u202Ebad", "category": "brand", "expression": "lumen"}')$$, 'PR422',
-                 'Names, handles, subjects and tags cannot contain control or text-direction characters.',
+                 'Names, titles, handles, subjects and tags cannot contain control or text-direction characters.',
                  'a rule name with a right-to-left override is refused (it would reverse every badge it labels)');
 SELECT throws_ok($$SELECT api.rule_save('{"name": "tap bad", "category": "brand", "expression": "lumen", "platforms": ["myspace"]}')$$,
                  'PR422', 'Unknown platform "myspace".', 'unknown platform');

@@ -134,7 +134,7 @@ SELECT (api.case_open(jsonb_build_object('post_id', :pc))->>'id')::bigint AS cc 
 SELECT is((SELECT category FROM crm."case" WHERE id = :cc), 'complaint',
           'a case opened by hand from a post the inbox shows as a complaint is a complaint (the assignment rules route it so)');
 SELECT throws_ok(format($$SELECT api.case_open(%L)$$, jsonb_build_object('post_id', :p1, 'subject', E'Refund \u202Egnp.exe')), 'PR422',
-                 'Names, handles, subjects and tags cannot contain control or text-direction characters.', 'a subject with a right-to-left override is 422');
+                 'Names, titles, handles, subjects and tags cannot contain control or text-direction characters.', 'a subject with a right-to-left override is 422');
 SELECT is((SELECT (priority, lang, account_id = (SELECT id FROM social.account WHERE handle = 'tap-brand'),
                    root_post_id = :b0, subject)::text FROM crm."case" WHERE id = :c1),
           '(high,en,t,t,"text of p1")', 'priority given; language, account, thread root and subject from the post');

@@ -167,10 +167,10 @@ SELECT lives_ok($$SELECT api.sla_policy_save('{"name": "Tap same stretch", "firs
                    "tz": "UTC", "hours": [{"dow": 1, "start": "09:00", "end": "17:00"}, {"dow": "1", "start": "09:00", "end": "17:00"}]}')$$,
                 'one stretch given twice in two JSON spellings is no overlap');
 SELECT throws_ok(format($$SELECT api.team_save(%L)$$, jsonb_build_object('name', E'Tap \u202Enight')), 'PR422',
-                 'Names, handles, subjects and tags cannot contain control or text-direction characters.', 'a team name with a right-to-left override is 422');
+                 'Names, titles, handles, subjects and tags cannot contain control or text-direction characters.', 'a team name with a right-to-left override is 422');
 SELECT throws_ok(format($$SELECT api.sla_policy_save(%L)$$, jsonb_build_object('name', 'Tap rtl', 'first_response_minutes', 15,
                    'resolution_minutes', 120, 'tz', 'UTC', 'hours_text', '1-5 09:00-17:00', 'holidays_text', E'2026-10-01 Day\u202E off')), 'PR422',
-                 'Names, handles, subjects and tags cannot contain control or text-direction characters.', '… and so is a holiday''s name');
+                 'Names, titles, handles, subjects and tags cannot contain control or text-direction characters.', '… and so is a holiday''s name');
 SELECT throws_ok($$SELECT api.sla_policy_save('{"name": "Tap overlap", "first_response_minutes": 15, "resolution_minutes": 120,
                    "tz": "UTC", "hours_text": "1-5 09:00-18:00\n3 17:00-20:00"}')$$, 'PR422',
                  'Opening hours overlap on a day: give each stretch once (such as 1-5 09:00-12:00 and 1-5 13:00-18:00).',

@@ -2,7 +2,7 @@
 -- search with a hand-computed ranking, keyset pages, drafts, suggestions of
 -- canned replies for a message in either language, validation, roles.
 BEGIN;
-SELECT plan(98);
+SELECT plan(100);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -135,6 +135,12 @@ SELECT is((SELECT count(*) FROM auth.audit_log WHERE event = 'kb_article_deleted
 CREATE TEMP TABLE before_counts AS SELECT (SELECT count(*) FROM crm.kb_article) AS n;
 SELECT throws_ok($$SELECT api.kb_save('{"title":"  ","lang":"en","body_md":"x"}')$$, 'PR422',
                  'Give the article a title of 1 to 200 characters.', 'blank title');
+SELECT throws_ok($$SELECT api.kb_save('{"title":"T\u202e5","lang":"en","body_md":"x"}')$$, 'PR422',
+                 'Names, titles, handles, subjects and tags cannot contain control or text-direction characters.',
+                 'a title with a right-to-left override');
+SELECT throws_ok($$SELECT api.canned_save('{"title":"C\u202e3","lang":"en","body":"x"}')$$, 'PR422',
+                 'Names, titles, handles, subjects and tags cannot contain control or text-direction characters.',
+                 '… and a canned reply''s');
 SELECT throws_ok(format($$SELECT api.kb_save('{"title":"%s","lang":"en","body_md":"x"}')$$, repeat('t', 201)), 'PR422',
                  NULL, 'title of 201 characters');
 SELECT throws_ok($$SELECT api.kb_save('{"title":"T","lang":"en","body_md":" \n "}')$$, 'PR422',

@@ -2,7 +2,7 @@
 -- leasers never get one entry), recording success and failure with backoff,
 -- and who may call what.
 BEGIN;
-SELECT plan(106);
+SELECT plan(107);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -303,6 +303,8 @@ SELECT is(ingest.reply_length('x', repeat('咖', 140)) || ' ' || ingest.reply_le
 SELECT throws_ok(format($$SELECT api.reply('{"post_id": %s, "body": "%s"}')$$, (SELECT x1 FROM p), repeat('谢', 141)), 'PR422',
                  'The reply is 282 characters long as X counts them (Chinese characters and emoji count twice); X allows at most 280.',
                  'an X reply over the limit as X counts it is refused when queued, not failed later');
+SELECT throws_ok(format($$SELECT api.reply('{"post_id": %s, "body": "hello \u0007 bell"}')$$, (SELECT x1 FROM p)), 'PR422',
+                 'A reply cannot contain control characters.', 'a reply with a control character is refused, not sent to the platform');
 
 -- Throttled (a 429) on its last attempt: queued for the platform's time, the attempt not counted.
 INSERT INTO social.account (platform, handle, api_base_url) VALUES ('mastodon', 'tap-throttled', 'http://t.example');
