@@ -76,6 +76,12 @@ void buf_html_escape(buf *b, const char *s, size_t n)
             rep = "";
             skip = 3;
             break;
+        case 0xC2: /* U+0080-U+009F, the C1 controls */
+            if (i + 1 >= n || u[i + 1] > 0x9F)
+                continue;
+            rep = "";
+            skip = 2;
+            break;
         default:
             if (u[i] >= 0x20 && u[i] != 0x7F)
                 continue;

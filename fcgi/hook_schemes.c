@@ -150,7 +150,7 @@ static int wechat_plain_signature(delivery *d)
     if (!ts || !nonce || !sig)
         return refuse(d, 401, "expected signature, timestamp and nonce parameters");
     if (!token_chars(nonce, 64))
-        return refuse(d, 400, "nonce is not of WeChat's form (letters and digits, at most 64)");
+        return refuse(d, 400, "nonce is not of WeChat's form (letters, digits and + / = _ . - @, at most 64)");
     for (int i = 0; i < d->acct->nsecrets; i++)
         if (hs_wechat_signature_ok(d->acct->secrets[i].secret, ts, nonce, NULL, sig))
             return hs_timestamp_fresh(ts, (long long)time(NULL)) ? 0 : refuse(d, 401, WECHAT_STALE);
@@ -197,7 +197,12 @@ static int wechat_verify(delivery *d)
         int st = wechat_plain_signature(d);
         if (st)
             return st;
-        d->replay_key = arena_printf(d->a, "%s:%s", param(d, "timestamp"), param(d, "nonce"));
+        /* The signature itself: the timestamp and nonce are signed joined with
+         * no separator, so their text could be split another way (a 0 moved
+         * from one to the other) and still verify. */
+        d->replay_key = arena_strdup(d->a, param(d, "signature"));
+        for (char *c = (char *)d->replay_key; *c; c++)
+            *c = (char)((*c >= 'A' && *c <= 'Z') ? *c + 32 : *c);
     }
     if (!wx_well_formed(msg, strlen(msg)))
         return refuse(d, 400, "message is not well-formed WeChat XML");

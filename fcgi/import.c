@@ -63,7 +63,7 @@ static char *slurp(arena *a, const char *path, size_t *len, const char **why)
     if (!f || fstat(fileno(f), &st) != 0) {
         *why = "cannot be read";
     } else if (!S_ISREG(st.st_mode)) {
-        *why = "is not a file (a directory?)";
+        *why = "is not a regular file";
     } else if (st.st_size > MAX_FILE) {
         *why = "is larger than 256 MiB (split the export)";
     } else if (st.st_size == 0) {

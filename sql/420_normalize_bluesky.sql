@@ -179,7 +179,10 @@ BEGIN
     UPDATE social.account a SET external_id = v->'author'->>'did'
     FROM jsonb_array_elements(nodes) v
     WHERE a.id = p_account_id AND a.external_id IS NULL
-      AND lower(v->'author'->>'handle') = lower(ltrim(a.handle, '@')) AND v->'author'->>'did' LIKE 'did:%';
+      AND lower(v->'author'->>'handle') = lower(ltrim(a.handle, '@')) AND v->'author'->>'did' LIKE 'did:%'
+      -- (not when another account at this server has that DID: the same account added again)
+      AND NOT EXISTS (SELECT FROM social.account o WHERE o.platform = 'bluesky' AND o.external_id = v->'author'->>'did'
+                        AND lower(coalesce(o.api_base_url, '')) = lower(coalesce(a.api_base_url, '')));
   END IF;
   RETURN ingest.apply('bluesky', p_account_id, p_seen_at,
     ARRAY(SELECT ingest.bluesky_profile(a) FROM jsonb_array_elements(people) a

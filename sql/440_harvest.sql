@@ -124,7 +124,8 @@ LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
     WHERE s.id IN (SELECT c.id FROM candidate c
                    WHERE NOT c.low OR (c.nth = 1 AND NOT EXISTS (
                      SELECT FROM ingest.stream o WHERE o.account_id = c.account_id AND o.lease_until >= now())))
-      AND (s.lease_until IS NULL OR s.lease_until < now())
+      -- (checked again on the row as locked: another harvester may have just run it)
+      AND s.enabled AND s.next_run_at <= now() AND (s.lease_until IS NULL OR s.lease_until < now())
     ORDER BY s.next_run_at
     LIMIT p_max
     FOR UPDATE OF s SKIP LOCKED
@@ -257,7 +258,9 @@ BEGIN
     errors_in_row = CASE WHEN stuck THEN errors_in_row + 1 ELSE 0 END,
     quota_remaining = p_quota_remaining,
     -- spent with no reset named: the minute this stream waits holds the others too
-    quota_reset_at = coalesce(spent_until, p_quota_reset_at),
+    -- (and few left with no reset named: a minute, so the token reads with one stream meanwhile)
+    quota_reset_at = coalesce(spent_until, p_quota_reset_at,
+                              CASE WHEN p_quota_remaining <= 10 THEN now() + interval '1 minute' END),
     -- Never overrun the quota: with none left, wait for the platform's reset
     -- (or the stream's own interval, when that is later).
     next_run_at = greatest(spent_until, CASE WHEN stuck THEN now() + ingest.backoff(errors_in_row)

@@ -90,6 +90,7 @@ END $$;
 -- body already used it (a captured URL replayed). Losing a claim on a crash
 -- only reopens a replay window of minutes, so the commit does not wait for
 -- the disk.
+-- (The key is the signature, lower-cased: the signed values joined.)
 CREATE FUNCTION hooks.claim_nonce(p_account bigint, p_nonce text, p_body_sha256 text)
 RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN

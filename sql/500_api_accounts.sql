@@ -59,8 +59,8 @@ BEGIN
   END IF;
   -- a user name or password in the URL would be shown on every page that
   -- lists the account; a query or fragment is not a base; a port is 1-65535
-  IF p_url ~ '^[A-Za-z]+://[^/]*@' OR p_url ~ '[?#]'
-     OR substring(p_url FROM '^[A-Za-z]+://[^/]*:([^/:\]]*)(/|$)') !~ '^[0-9]{1,5}$'
+  IF p_url ~ '[?#]'
+     OR substring(p_url FROM '^[A-Za-z]+://([^/]*)') !~ '^([^:@\[\]]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?$'
      OR substring(p_url FROM '^[A-Za-z]+://[^/]*:([0-9]{1,5})(/|$)')::integer NOT BETWEEN 1 AND 65535 THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'The API base URL has no user name, password, query or fragment, and a port is 1 to 65535.',
                                  HINT = 'err.account_url_parts';
@@ -92,9 +92,19 @@ CREATE OR REPLACE FUNCTION social.check_secret(p_value text) RETURNS void
 LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
   IF p_value ~ '[^!-~]' THEN   -- platforms' tokens are visible ASCII
-    RAISE SQLSTATE 'PR422' USING MESSAGE = 'A token or secret has no spaces or control characters: paste it again.',
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'A token or secret is one word of visible ASCII characters, without spaces: paste it again.',
                                  HINT = 'err.secret_chars';
   END IF;
+END $$;
+
+-- Every change to an account takes its streams' rows first, in id order:
+-- a harvester recording a page holds its stream's row from the start
+-- (ingest.own_lease) and the account's after, so taking the account first
+-- could meet it in the other order (a deadlock).
+CREATE OR REPLACE FUNCTION social.lock_account_streams(p_account bigint) RETURNS void
+LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM FROM ingest.stream WHERE account_id = p_account ORDER BY id FOR UPDATE;
 END $$;
 
 -- A new account with its token and the default streams: mentions, own posts,
@@ -164,6 +174,7 @@ CREATE FUNCTION api.account_edit(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE st auth.staff := auth.require('marketer'); old social.account; new social.account; dropped boolean;
 BEGIN
+  PERFORM social.lock_account_streams((p->>'id')::bigint);
   SELECT * INTO old FROM social.account WHERE id = (p->>'id')::bigint FOR UPDATE;
   IF old.id IS NULL THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such account.', HINT = 'err.no_account';
@@ -222,6 +233,7 @@ CREATE FUNCTION api.account_status(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE st auth.staff := auth.require('marketer'); done bigint;
 BEGIN
+  PERFORM social.lock_account_streams((p->>'id')::bigint);
   -- Resuming clears the account's warning, except that a token is missing
   -- (one dropped when the API moved to another server) while the account has none.
   UPDATE social.account a SET status = p->>'status', status_changed_at = now(),
@@ -254,7 +266,7 @@ CREATE FUNCTION api.account_token(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE st auth.staff := auth.require('marketer'); acc bigint;
 BEGIN
-  PERFORM social.check_secret(p->>'token');
+  PERFORM social.check_secret(p->>'token'), social.lock_account_streams((p->>'id')::bigint);
   UPDATE social.account SET status = CASE WHEN status = 'needs_reauth' THEN 'active' ELSE status END,
          status_message = CASE WHEN status = 'needs_reauth' THEN NULL ELSE status_message END,
          status_changed_at = CASE WHEN status = 'needs_reauth' THEN now() ELSE status_changed_at END
@@ -273,11 +285,7 @@ CREATE FUNCTION api.account_delete(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE st auth.staff := auth.require('admin'); gone bigint;
 BEGIN
-  -- A harvester recording one of its pages holds that stream's row from the
-  -- start (ingest.own_lease): taking the streams first waits for it to commit,
-  -- where deleting at once could meet its new posts in the other order (a
-  -- deadlock). After this, its lease is gone with the stream.
-  PERFORM FROM ingest.stream WHERE account_id = (p->>'id')::bigint ORDER BY id FOR UPDATE;
+  PERFORM social.lock_account_streams((p->>'id')::bigint);   -- (a page being recorded is let finish)
   -- its replies stay on record; those not sent yet never will be (one being
   -- sent right now is left to its publisher, which records how it went)
   UPDATE ingest.outbox SET state = 'failed', lease_owner = NULL, lease_until = NULL, last_error_at = now(),

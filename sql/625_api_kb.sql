@@ -132,7 +132,7 @@ BEGIN
   END IF;
   PERFORM social.check_shown_name(v_title);
   IF v_body !~ '\S' OR octet_length(v_body) > 262144 THEN
-    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Write the article text (at most 256 KiB).', HINT = 'err.kb_body';
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Write the article text (at most 256 KiB: about 260,000 letters or 87,000 Chinese characters).', HINT = 'err.kb_body';
   END IF;
   IF lng IS NULL THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Choose English or Simplified Chinese.', HINT = 'err.kb_lang';

@@ -10,7 +10,7 @@ INSERT INTO social.account (platform, handle, display_name, api_base_url) VALUES
   ('facebook', 'lumencoffee', 'Lumen Coffee', :'fake' || '/facebook/lumen/v19.0'),
   ('instagram', 'lumen.coffee', 'Lumen Coffee', :'fake' || '/instagram/lumen/v19.0'),
   ('weibo', 'lumen_coffee', '卢门咖啡', :'fake' || '/weibo/lumen/2')
-ON CONFLICT (platform, handle) DO NOTHING;
+ON CONFLICT DO NOTHING;
 
 -- The fake server's token for an account is "token-" and its name there
 -- (the path segment after the platform's).

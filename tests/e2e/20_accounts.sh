@@ -148,7 +148,7 @@ chmod 644 "$E2E_TMP"/*.json
 out=$(imp mastodon statuses "$E2E_TMP" "$E2E_TMP/throttled.json" "$E2E_TMP/odd-status.json" "$E2E_TMP/empty.json" \
   "$FIX/mastodon/test_fetch_next_previous-12.json"); rc=$?
 check "files that cannot be imported make import exit non-zero" test "$rc" -ne 0
-has "… a directory is named as one" "$out" "is not a file"
+has "… a directory is named as one" "$out" "is not a regular file"
 has "… a recorded error answer is not imported as data" "$out" "it recorded an HTTP 429 answer, not a page of data"
 has "… a status out of range is named" "$out" "is not an HTTP status"
 has "… an empty file is named" "$out" "empty.json is empty"

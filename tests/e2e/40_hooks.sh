@@ -189,6 +189,13 @@ eq "…with its own body again (WeChat retrying): 200" "$STATUS" 200
 eq "…counted as a redelivery" "$(sql "SELECT redeliveries FROM ingest.webhook_inbox WHERE account_id = $WXA")" "2"
 hook POST "/hooks/wechat/$WXA?signature=$(sig test "$ts" 'n 1')&timestamp=$ts&nonce=n%201" "$WX/messages/text_message.xml"
 eq "a nonce not of WeChat's form: 400" "$STATUS" 400
+# The signed values are joined with no separator: nonce 00 with timestamp T
+# signs as nonce 0 with timestamp 0T. The claim is the signature's, not the text's.
+hook POST "/hooks/wechat/$WXA?signature=$(sig test "$ts" 00)&timestamp=$ts&nonce=00" "$WX/messages/subscribe_event.xml"
+eq "a message with nonce 00: 200" "$STATUS" 200
+hook POST "/hooks/wechat/$WXA?signature=$(sig test "$ts" 00)&timestamp=0$ts&nonce=0" "$WX/messages/text_message.xml"
+eq "…its URL split another way with another body: 401" "$STATUS" 401
+has "…as a replay of that signature" "$BODY" "already used with another message"
 hook POST "/hooks/wechat/$WXA?signature=$(sig test "$ts" n3)&timestamp=$ts&nonce=n3" "$WX/messages/subscribe_event.xml"
 eq "WeChat subscribe event (no MsgId): 200" "$STATUS" 200
 hook POST "/hooks/wechat/$WXA?signature=$(sig test "$ts" n4)&timestamp=$ts&nonce=n4" "$H/bad.json"
@@ -298,7 +305,7 @@ eq "audit log records each change" "$(sql "SELECT count(*) FROM auth.audit_log W
 
 # ---- every rejection was counted, none stored
 rej=$(( $(rejected) - rej0 ))
-eq "rejections counted (one per refused request above)" "$rej" 36
+eq "rejections counted (one per refused request above)" "$rej" 37
 req h GET /intake.json
 eq "intake JSON lists Facebook's deliveries in the last 24 h" \
   "$(jq -c '.platforms[] | select(.platform == "facebook") | [.accepted, .redeliveries]' <<<"$BODY")" "[125,50]"

@@ -6,7 +6,7 @@
 -- where a reply spends the same budget, Meta and Weibo, so does the harvest). Also: what each stream
 -- brings in is counted as it is recorded, and Weibo's and X's replies walks are hourly.
 BEGIN;
-SELECT plan(50);
+SELECT plan(51);
 SET LOCAL client_min_messages = warning;
 
 INSERT INTO social.account (platform, handle, api_base_url) VALUES
@@ -255,6 +255,13 @@ SELECT is(ingest.record_page(:m2, 'tap', 'statuses', 'http://127.0.0.1:9/m/api/v
                              '{"max_id": "1"}', false, 4, now() + interval '10 minutes')->'held', 'true'::jsonb,
           'a stream reading beside another when few are left stops at its next page');
 UPDATE ingest.stream SET quota_remaining = 50, lease_owner = NULL, lease_until = NULL WHERE account_id = :m;
+-- Few left and no reset named (Meta names one only when access is cut): the
+-- token is low for a minute, so its streams do not take turns reading at once.
+UPDATE ingest.stream SET lease_owner = 'tap', lease_until = now() + interval '1 minute' WHERE id = :m2;
+SELECT ingest.record_page(:m2, 'tap', 'statuses', 'http://127.0.0.1:9/m/api/v1/accounts/1/statuses', 200, '{}', '[]',
+                          '{}', true, 5, NULL) IS NULL AS silenced \gset
+SELECT ok(ingest.token_quota_low(:m, 'mastodon'), 'a page saying 5 are left with no reset makes the token low for a while');
+UPDATE ingest.stream SET quota_remaining = 50, quota_reset_at = NULL, next_run_at = now() - interval '100 years' WHERE account_id = :m;
 SELECT ok(pg_temp.leased() LIKE '%tap-quota-m mentions, tap-quota-m own_posts%', 'with 50 left both are leased');
 
 SELECT * FROM finish();

@@ -3,7 +3,7 @@
 -- and change nothing. Adding one needs a handle and, where Parley
 -- harvests, a URL; a new token does not resume a paused account.
 BEGIN;
-SELECT plan(54);
+SELECT plan(56);
 SET LOCAL client_min_messages = warning;
 
 SELECT auth.user_add(u, u, r::auth.staff_role, '$argon2id$v=19$m=19456,t=2,p=1$x$y')
@@ -66,7 +66,7 @@ SELECT throws_ok(format($$SELECT api.account_add(%L)$$, jsonb_build_object('plat
 SELECT throws_ok(format($$SELECT api.account_edit(%L)$$, jsonb_build_object('id', :acc, 'display_name', E'Brand\r\nX',
                  'api_base_url', 'https://m.example')), 'PR422', NULL, '… and a display name with a line break');
 SELECT throws_ok(format($$SELECT api.account_token(%L)$$, jsonb_build_object('id', :acc, 'token', ' ')), 'PR422',
-                 'A token or secret has no spaces or control characters: paste it again.', 'a token of one space is refused');
+                 'A token or secret is one word of visible ASCII characters, without spaces: paste it again.', 'a token of one space is refused');
 -- A new token resumes an account that needed one, not a paused one.
 UPDATE social.account SET status = 'paused' WHERE id = :acc2;
 SELECT api.account_token(jsonb_build_object('id', :acc2, 'token', 'tok-new')) IS NULL AS silenced \gset
@@ -122,7 +122,9 @@ SELECT throws_ok(format($$SELECT api.account_add(%L)$$, jsonb_build_object('plat
                  'api_base_url', u)), 'PR422',
                  'The API base URL has no user name, password, query or fragment, and a port is 1 to 65535.', 'refused: ' || u)
 FROM unnest(ARRAY['https://user:pass@m.example', 'https://m.example:99999', 'https://m.example:0/api',
-                  'https://m.example:80x', 'https://m.example/?x=1', 'https://m.example/#top']) u;
+                  'https://m.example:80x', 'https://m.example/?x=1', 'https://m.example/#top', 'http://h:8080:9/x']) u;
+SELECT is((api.account_add(jsonb_build_object('platform', 'mastodon', 'handle', 'tap-u6', 'api_base_url', 'http://[::1]:8080/m'))->>'id')::bigint > 0,
+          true, 'an IPv6 address with a port is taken');
 SELECT is((api.account_add(jsonb_build_object('platform', 'mastodon', 'handle', 'tap-u2', 'api_base_url', 'https://m.example:8443/api',
            'external_id', ' did:plc:abc_1.2-3 '))->>'id')::bigint > 0, true, 'a port and a DID are taken');
 SELECT is((SELECT external_id FROM social.account WHERE handle = 'tap-u2'), 'did:plc:abc_1.2-3', '… the id without its spaces');

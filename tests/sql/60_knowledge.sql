@@ -144,7 +144,7 @@ SELECT throws_ok($$SELECT api.canned_save('{"title":"C\u202e3","lang":"en","body
 SELECT throws_ok(format($$SELECT api.kb_save('{"title":"%s","lang":"en","body_md":"x"}')$$, repeat('t', 201)), 'PR422',
                  NULL, 'title of 201 characters');
 SELECT throws_ok($$SELECT api.kb_save('{"title":"T","lang":"en","body_md":" \n "}')$$, 'PR422',
-                 'Write the article text (at most 256 KiB).', 'blank text');
+                 'Write the article text (at most 256 KiB: about 260,000 letters or 87,000 Chinese characters).', 'blank text');
 SELECT throws_ok(format($$SELECT api.kb_save('{"title":"T","lang":"en","body_md":"%s"}')$$, repeat('x', 262145)), 'PR422',
                  NULL, 'text over 256 KiB');
 SELECT throws_ok($$SELECT api.kb_save('{"title":"T","lang":"fr","body_md":"x"}')$$, 'PR422',
