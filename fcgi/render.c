@@ -279,7 +279,8 @@ static const char *time_text(request *r, const char *v)
  * rendered by cmark in safe mode as "*_html" (to put in with {{{...}}});
  * coded fields get "<field>_text", the code in words of the page's language;
  * times ("at", "*_at", "*_until") get "<field>_text" as people read them.
- * Documents are shallow; the depth bound only guards against a runaway one. */
+ * Documents are shallow; the depth bound only guards against a runaway one.
+ * A "raw" value (a platform's record) is left as it is. */
 static void add_derived(request *r, json_t *v, int depth)
 {
     if (depth > 8)
@@ -311,7 +312,7 @@ static void add_derived(request *r, json_t *v, int depth)
                     (n > 6 && !strcmp(key + n - 6, "_until"))) &&
                    (text = time_text(r, json_string_value(val)))) {
             suffix = "_text";
-        } else {
+        } else if (strcmp(key, "raw")) { /* (a platform's own record is shown as it came) */
             add_derived(r, val, depth + 1);
         }
         if (text) {

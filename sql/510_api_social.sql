@@ -115,7 +115,8 @@ BEGIN
     'has_outbox', EXISTS (SELECT FROM ingest.outbox o WHERE o.in_reply_to = focus.id),
     'own', crm.own_profile(focus.author_id),
     'post', (SELECT card::jsonb FROM social.post_card WHERE id = focus.id) || jsonb_build_object(
-      'raw', jsonb_pretty(focus.raw), 'parent_external_id', focus.parent_external_id,
+      -- the platform's own record: an object for API clients, indented text for the page
+      'raw', focus.raw, 'raw_pretty', jsonb_pretty(focus.raw), 'parent_external_id', focus.parent_external_id,
       'has_edits', EXISTS (SELECT FROM social.post_edit WHERE post_id = focus.id),
       'edits', coalesce((SELECT jsonb_agg(jsonb_build_object('edited_at', edited_at, 'body', body)
                                           ORDER BY edited_at)
@@ -157,7 +158,7 @@ BEGIN
       'display_name', pr.display_name, 'bio', pr.bio, 'follower_count', pr.follower_count,
       'following_count', pr.following_count, 'post_count', pr.post_count, 'verified', pr.verified,
       'lang', pr.lang, 'location', pr.location, 'url', social.web_url(pr.url), 'first_seen_at', pr.first_seen_at,
-      'raw', jsonb_pretty(pr.raw)),
+      'raw', pr.raw, 'raw_pretty', jsonb_pretty(pr.raw)),
     'follows', coalesce((SELECT jsonb_agg(jsonb_build_object('account', a.handle, 'platform', a.platform,
                                                              'first_seen_at', f.first_seen_at,
                                                              'last_seen_at', f.last_seen_at,

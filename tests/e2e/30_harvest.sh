@@ -90,9 +90,13 @@ has "… indented below it" "$BODY" "depth-1"
 req m GET "/post.json?id=$reply"
 eq "the JSON twin has the thread from its root" \
   "$(jq '[.thread[] | select(.focus)] | length' <<<"$BODY")/$(jq '.thread[0].depth' <<<"$BODY")" "1/0"
+eq "… and the platform's record as an object, not text" "$(jq -r '.post.raw | type' <<<"$BODY")" object
+req m GET "/post?id=$reply"
+has "… which the page shows indented" "$BODY" '<pre class="raw">{'
 author=$(sql "SELECT author_id FROM social.post WHERE id = $reply")
 req m GET "/profile.json?id=$author"
 eq "a profile lists its posts" "$(jq "[.posts[] | select(.id == $reply)] | length" <<<"$BODY")" 1
+eq "… and its record as an object" "$(jq -r '.profile.raw | type' <<<"$BODY")" object
 req m GET "/post?id=999999999"
 eq "an unknown post is 404" "$STATUS" 404
 req m GET "/profile?id=x"
