@@ -455,6 +455,10 @@ BEGIN
   END IF;
   fr := (p->>'first_response_minutes')::integer;
   res := (p->>'resolution_minutes')::integer;
+  IF res < fr THEN   -- a case is answered before it is resolved
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'The resolution target cannot be shorter than the first-response target.',
+                                 HINT = 'err.sla_order';
+  END IF;
   IF EXISTS (SELECT FROM jsonb_array_elements(p->'hours') h
                 WHERE coalesce(h->>'dow', '') !~ '^[1-7]$'
                    OR coalesce(h->>'start', '') !~ '^([01][0-9]|2[0-3]):[0-5][0-9]$'

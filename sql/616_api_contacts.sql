@@ -87,7 +87,7 @@ END $$;
 CREATE FUNCTION api.contact_save(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE st auth.staff := auth.require('marketer', 'agent'); kid bigint := crm.need_id(p);   -- (auth.role_can's 'contact')
-        nm text := btrim(p->>'name'); em text[]; ph text[];
+        nm text := btrim(p->>'name'); em text[]; ph text[]; bad text;
 BEGIN
   IF NOT EXISTS (SELECT FROM crm.contact WHERE id = kid) THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such contact.', HINT = 'err.no_contact';
@@ -103,12 +103,20 @@ BEGIN
   SELECT array_agg(DISTINCT btrim(v)) FILTER (WHERE btrim(v) <> '') INTO ph
   FROM unnest(CASE jsonb_typeof(p->'phones') WHEN 'array' THEN ARRAY(SELECT jsonb_array_elements_text(p->'phones'))
                                              ELSE string_to_array(p->>'phones', ',') END) v;
-  IF EXISTS (SELECT FROM unnest(em) e WHERE e !~ '^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$' OR length(e) > 254)
-     OR cardinality(em) > 20 THEN
-    RAISE SQLSTATE 'PR422' USING MESSAGE = 'That is not an email address.', HINT = 'err.contact_email';
+  IF cardinality(em) > 20 OR cardinality(ph) > 20 THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'A contact has at most 20 email addresses and 20 phone numbers.',
+                                 HINT = 'err.contact_too_many';
   END IF;
-  IF EXISTS (SELECT FROM unnest(ph) x WHERE x !~ '^\+?[0-9 ()./-]{3,40}$') OR cardinality(ph) > 20 THEN
-    RAISE SQLSTATE 'PR422' USING MESSAGE = 'That is not a phone number.', HINT = 'err.contact_phone';
+  -- (the one that is wrong is named: the field holds a comma-separated list)
+  SELECT e INTO bad FROM unnest(em) e WHERE e !~ '^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$' OR length(e) > 254 LIMIT 1;
+  IF bad IS NOT NULL THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = format('"%s" is not an email address.', left(bad, 60)),
+                                 HINT = 'err.contact_email_named', DETAIL = jsonb_build_object('value', left(bad, 60));
+  END IF;
+  SELECT x INTO bad FROM unnest(ph) x WHERE x !~ '^\+?[0-9 ()./-]{3,40}$' LIMIT 1;
+  IF bad IS NOT NULL THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = format('"%s" is not a phone number.', left(bad, 60)),
+                                 HINT = 'err.contact_phone_named', DETAIL = jsonb_build_object('value', left(bad, 60));
   END IF;
   UPDATE crm.contact SET
     name = CASE WHEN p ? 'name' THEN nm ELSE name END,

@@ -100,8 +100,9 @@ req ag GET "/contact?id=$contact"
 has "… and the form shows them for the next edit" "$BODY" 'name="emails" value="mei@example.com"'
 post ag /contact/save "csrf=$tok" "id=$contact" "name=Mei"$'\u202e'"x" "emails=mei@example.com"
 eq "a name with a text-direction character is 422" "$STATUS" 422
-post ag /contact/save "csrf=$tok" "id=$contact" "name=Mei" "emails=mei@"
+post ag /contact/save "csrf=$tok" "id=$contact" "name=Mei" "emails=mei@example.com, mei@"
 eq "… and so is an email that is not one" "$STATUS" 422
+check "… named among the others" grep -qE '(&quot;|“)mei@(&quot;|”)' <<<"$BODY"
 eq "… and neither changed anything" "$(sql "SELECT name || '|' || array_to_string(emails, ';') FROM crm.contact WHERE id = $contact")" \
   "Mei 陈|mei@example.com"
 post ag /lead/from-post "csrf=$tok" "post_id=$post"

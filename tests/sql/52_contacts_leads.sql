@@ -1,7 +1,7 @@
 -- Contacts from posts (create or link identities), the contact page, leads
 -- and their states, teams and SLA policies through the api, with roles.
 BEGIN;
-SELECT plan(73);
+SELECT plan(74);
 SET LOCAL client_min_messages = warning;
 
 SELECT count(auth.user_add(u, initcap(replace(u, '_', ' ')), r::auth.staff_role, '$argon2id$v=19$m=19456,t=2,p=1$x$y'))
@@ -68,8 +68,8 @@ SELECT is(api.contact_save(jsonb_build_object('id', :k, 'name', 'Mei Chen', 'ema
 SELECT is((SELECT name || '|' || array_to_string(emails, ';') || '|' || array_to_string(phones, ';') FROM crm.contact WHERE id = :k),
           'Mei Chen|mei@example.com|+86 21 5555 0101',
           '…name, de-duplicated emails, phones');
-SELECT throws_ok(format($$SELECT api.contact_save('{"id": %s, "emails": "not-an-address"}')$$, :k), 'PR422', NULL,
-                 'a bad email is PR422');
+SELECT throws_ok(format($$SELECT api.contact_save('{"id": %s, "emails": "ok@example.com, not-an-address"}')$$, :k), 'PR422',
+                 '"not-an-address" is not an email address.', 'a bad email is PR422, named among the others');
 SELECT throws_ok($$SELECT api.contact('{"id": 999999999}')$$, 'PR404', NULL, 'an unknown contact is PR404');
 
 ----------------------------------------------------------------- Leads
@@ -130,6 +130,10 @@ SELECT is((SELECT (s->>'first_response_minutes', s->'calendar'->>'tz', s->'calen
 SELECT throws_ok($$SELECT api.sla_policy_save('{"name": "Tap bad", "first_response_minutes": 15, "resolution_minutes": 120,
                    "tz": "Europe/Berlin", "hours": [{"dow": 8, "start": "10:00", "end": "09:00"}]}')$$, 'PR422', NULL,
                  'bad hours are PR422');
+SELECT throws_ok($$SELECT api.sla_policy_save('{"name": "Tap bad", "first_response_minutes": 60, "resolution_minutes": 30,
+                   "tz": "UTC", "hours": [{"dow": 1, "start": "09:00", "end": "18:00"}]}')$$, 'PR422',
+                 'The resolution target cannot be shorter than the first-response target.',
+                 'a resolution target shorter than the first response is refused');
 
 SELECT api.team_save(jsonb_build_object('id', :t, 'name', 'Tap night', 'members', 'on')) IS NOT NULL AS x \gset
 SELECT is((SELECT jsonb_array_length(t->'members') FROM jsonb_array_elements(api.teams()->'teams') t WHERE (t->>'id')::bigint = :t),
