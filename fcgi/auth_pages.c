@@ -23,14 +23,19 @@ static const char *fill_number(request *r, const char *text, long long n)
 static void login_form(request *r, int status, const char *error_key, const char *error_text)
 {
     if (status == 429 || (status == 403 && !r->json)) /* (send_error audits the 403 it sends) */
-        audit_refusal(r, status, status == 429 ? "err.login_throttled" : error_key);
+        audit_refusal(r, status, status == 429 ? "err.login_held" : error_key); /* (no wait to fill in there) */
     if (r->json) {
         send_error(r, status, error_key, error_text);
         return;
     }
-    json_t *extra = json_pack("{s:s?,s:s?,s:O?}", "username", hin_get(&r->params, "username"),
-                              "error", error_key ? render_text(r, error_key) : error_text,
-                              "field_errors", r->field_errors);
+    /* each field's own problem, in words (missing, too long) */
+    json_t *fields = r->field_errors ? json_object() : NULL;
+    const char *name;
+    json_t *v;
+    json_object_foreach(r->field_errors, name, v)
+        json_object_set_new(fields, name, json_string(render_text(r, json_string_value(v))));
+    json_t *extra = json_pack("{s:s?,s:s?,s:o?}", "username", hin_get(&r->params, "username"),
+                              "error", error_key ? render_text(r, error_key) : error_text, "field_errors", fields);
     arena_defer(r->a, json_release, extra);
     send_page(r, status, NULL, "login", extra);
 }
@@ -52,8 +57,12 @@ void h_login_form(request *r)
 
 void h_login(request *r)
 {
-    if (r->field_errors) {
-        login_form(r, 422, "err.login_missing", NULL);
+    if (r->field_errors) { /* "enter both" when one is missing; a value too long says so beside it */
+        bool missing = false;
+        const char *name;
+        json_t *v;
+        json_object_foreach(r->field_errors, name, v) missing |= !strcmp(json_string_value(v), "err.field_required");
+        login_form(r, 422, missing ? "err.login_missing" : NULL, NULL);
         return;
     }
     const char *username = json_string_value(json_object_get(r->args, "username"));

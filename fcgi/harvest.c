@@ -328,8 +328,8 @@ static void collect(harvester *h)
 /* Maintenance between transfers: process stored webhook deliveries (a
  * bounded number per second, so transfers keep moving), record SLA breaches
  * every minute, refresh the KPI rollups every five, and hourly prune old
- * rejection records, nonces and raw pages, fold the row-count deltas and add
- * the coming months' interaction partitions. */
+ * rejection records, nonces, ended sessions and raw pages, fold the row-count
+ * deltas and add the coming months' interaction partitions. */
 static void maintain(harvester *h)
 {
     double now = now_ms();
@@ -375,6 +375,7 @@ static void maintain(harvester *h)
         PQclear(PQexec(h->db, "SELECT ingest.prune_webhook_rejections('14 days')"));
         PQclear(PQexec(h->db, "SELECT ingest.prune_webhook_nonces()"));
         PQclear(PQexec(h->db, "SELECT auth.prune_form_submissions()"));
+        PQclear(PQexec(h->db, "SELECT auth.prune_sessions()"));
         PQclear(PQexec(h->db, "SELECT social.fold_tally()"));
         PGresult *parts = PQexec(h->db, "SELECT social.add_interaction_partitions()");
         if (PQresultStatus(parts) != PGRES_TUPLES_OK)

@@ -1,12 +1,14 @@
-/* `parley user add|passwd|disable|exists`: staff administration as the owner role. */
+/* `parley user add|passwd|disable|enable|role|exists`: staff administration as the owner role. */
 #include "commands.h"
 #include "db.h"
 #include "password.h"
 #include "util.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -14,7 +16,11 @@ static const char usage[] =
     "usage: parley user add USERNAME --role admin|marketer|agent|sales|analyst [--name DISPLAY] [--password-stdin]\n"
     "       parley user passwd USERNAME [--password-stdin]\n"
     "       parley user disable USERNAME\n"
+    "       parley user enable USERNAME\n"
+    "       parley user role USERNAME --role admin|marketer|agent|sales|analyst\n"
     "       parley user exists USERNAME";
+
+static const char *const roles[] = {"admin", "marketer", "agent", "sales", "analyst", NULL};
 
 /* One line from stdin; with a terminal, prompt without echo. Caller frees. */
 static char *read_password(bool from_stdin)
@@ -39,6 +45,8 @@ static char *read_password(bool from_stdin)
         die("no password given on standard input");
     while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
         line[--n] = '\0';
+    if (strlen(line) != (size_t)n)
+        die("password contains a NUL character: choose another");
     return line;
 }
 
@@ -59,8 +67,9 @@ static char *new_hash(arena *a, PGconn *c, const char *username, bool from_stdin
     const char *problem = pw_shape_problem(pw);
     if (problem)
         die("%s", message_for(problem));
-    if (!strcasecmp(pw, username))
-        die("password must not be the user name");
+    /* the word an attacker tries first (NIST SP 800-63B: context-specific words) */
+    if (strlen(username) >= 3 && strcasestr(pw, username))
+        die("password must not contain the user name: choose another");
     char digest[67];
     pw_common_digest(pw, digest);
     const char *p[] = {digest};
@@ -75,22 +84,43 @@ static char *new_hash(arena *a, PGconn *c, const char *username, bool from_stdin
     return hash;
 }
 
+/* The value of an option given once: a second one is a mistake, not an override. */
+static const char *once(const char *seen, const char *opt, const char *value)
+{
+    if (seen)
+        die("%s is given twice: give it once", opt);
+    return value;
+}
+
 int cmd_user(int argc, char **argv)
 {
     if (argc < 3)
         die("%s", usage);
-    const char *verb = argv[1], *username = argv[2];
+    const char *verb = argv[1];
+    /* sign-in takes user names in any case: so does the command line */
+    char *username = strdup(argv[2]);
+    if (!username)
+        die("out of memory");
+    for (char *c = username; *c; c++)
+        *c = (char)tolower((unsigned char)*c);
     const char *role = NULL, *name = NULL;
     bool from_stdin = false;
     for (int i = 3; i < argc; i++) {
         if (!strcmp(argv[i], "--role") && i + 1 < argc)
-            role = argv[++i];
+            role = once(role, "--role", argv[++i]);
         else if (!strcmp(argv[i], "--name") && i + 1 < argc)
-            name = argv[++i];
+            name = once(name, "--name", argv[++i]);
         else if (!strcmp(argv[i], "--password-stdin"))
             from_stdin = true;
         else
             die("%s", usage);
+    }
+    if (role) {
+        int k = 0;
+        while (roles[k] && strcmp(roles[k], role))
+            k++;
+        if (!roles[k])
+            die("unknown role \"%s\": the roles are admin, marketer, agent, sales and analyst", role);
     }
     arena *a = arena_new();
     PGconn *c = db_connect(NULL);
@@ -107,12 +137,25 @@ int cmd_user(int argc, char **argv)
     } else if (!strcmp(verb, "passwd")) {
         char *hash = new_hash(a, c, username, from_stdin);
         const char *p[] = {username, hash};
-        db_must(a, c, "SELECT auth.user_passwd($1, $2)", 2, p);
+        PGresult *r = db_must(a, c, "SELECT auth.user_passwd($1, $2), (SELECT disabled_at IS NOT NULL FROM auth.staff "
+                                    "WHERE username = $1)", 2, p);
         printf("password of %s changed; their sessions were ended\n", username);
+        if (PQgetvalue(r, 0, 1)[0] == 't')
+            printf("note: %s is disabled; `parley user enable %s` lets them sign in\n", username, username);
     } else if (!strcmp(verb, "disable")) {
         const char *p[] = {username};
         db_must(a, c, "SELECT auth.user_disable($1)", 1, p);
         printf("user %s disabled; their sessions were ended\n", username);
+    } else if (!strcmp(verb, "enable")) {
+        const char *p[] = {username};
+        db_must(a, c, "SELECT auth.user_enable($1)", 1, p);
+        printf("user %s enabled: they may sign in with their password\n", username);
+    } else if (!strcmp(verb, "role")) {
+        if (!role)
+            die("parley user role: --role is required\n%s", usage);
+        const char *p[] = {username, role};
+        db_must(a, c, "SELECT auth.user_set_role($1, $2::auth.staff_role)", 2, p);
+        printf("user %s has the role %s from their next request\n", username, role);
     } else if (!strcmp(verb, "exists")) {
         const char *p[] = {username};
         PGresult *r = db_must(a, c, "SELECT 1 FROM auth.staff WHERE username = $1", 1, p);
@@ -122,5 +165,6 @@ int cmd_user(int argc, char **argv)
     }
     PQfinish(c);
     arena_free(a);
+    free(username);
     return status;
 }

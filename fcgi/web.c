@@ -403,7 +403,9 @@ static bool read_body(request *r, buf *body, int *status)
     return true;
 }
 
-static int parse_input(request *r)
+/* 200, or the status of what is wrong with the form or query string (and, for
+ * a status that has more than one cause, *key says which). */
+static int parse_input(request *r, const char **key)
 {
     hin_status st;
     if (!strcmp(r->method, "POST")) {
@@ -422,7 +424,7 @@ static int parse_input(request *r)
     }
     switch (st) {
     case HIN_OK: return 200;
-    case HIN_TOO_MANY:
+    case HIN_TOO_MANY: *key = "err.too_many_fields"; return 413;
     case HIN_TOO_LONG: return 413;
     default: return 400;
     }
@@ -513,9 +515,10 @@ static void handle(void *state, FCGX_Request *fr)
         send_error(r, 405, NULL, NULL);
         goto out;
     }
-    int st = parse_input(r);
+    const char *why = NULL;
+    int st = parse_input(r, &why);
     if (st != 200) {
-        send_error(r, st, input_error_key(st), NULL);
+        send_error(r, st, why ? why : input_error_key(st), NULL);
         goto out;
     }
     if (m == M_POST && !origin_ok(r)) {

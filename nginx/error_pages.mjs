@@ -9,7 +9,7 @@ const en = JSON.parse(readFileSync(`${catalogs}/en.json`, 'utf8'));
 const zh = JSON.parse(readFileSync(`${catalogs}/zh-CN.json`, 'utf8'));
 const esc = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 mkdirSync(out, { recursive: true });
-for (const status of [400, 404, 405, 413, 414, 429, 494]) {
+for (const status of [400, 403, 404, 405, 413, 414, 429, 494]) {
   const key = `err.${status}`;
   if (!en[key] || !zh[key]) throw new Error(`${key} is missing from a catalog`);
   writeFileSync(`${out}/${status}.json`, JSON.stringify({ error: { status, message: en[key] } }) + '\n');

@@ -82,7 +82,11 @@ $$;
 -- Seconds before another login attempt for (username, ip) is allowed; 0 = now.
 --  * 5 failures of one account from one address in 15 min: exponential delay from 30 s, at most 15 min;
 --  * 50 failures from one address in 15 min: that address waits until the window frees up;
---  * 20 failures of one account from all addresses in 5 min: at most a 5 minute wait.
+--  * 20 failures of one account from all addresses in 5 min: at most a 5 minute wait,
+--    for the addresses that failed on it: an address trying the account for the
+--    first time in 15 minutes gets its one try (a new hire, someone back from
+--    a month away, has no address of their own yet), so a botnet guesses once
+--    per address, and cannot keep the person out.
 -- Strangers must not lock a user out: for an address the account signed in
 -- from during the last 30 days (one shared NAT, many staff) the last two do
 -- not apply, except that 200 failures on real user names from the address
@@ -120,7 +124,7 @@ LANGUAGE sql STABLE AS $$
     CASE WHEN since.known
       THEN (SELECT extract(epoch FROM at + interval '15 minutes' - now()) FROM by_ip_on_staff)
       ELSE greatest((SELECT extract(epoch FROM at + interval '15 minutes' - now()) FROM by_ip),
-                    (SELECT extract(epoch FROM at + interval '5 minutes' - now()) FROM by_account)) END
+                    CASE WHEN pair.n > 0 THEN (SELECT extract(epoch FROM at + interval '5 minutes' - now()) FROM by_account) END) END
   ))::integer
   FROM pair, since
 $$;
@@ -167,11 +171,43 @@ CREATE OR REPLACE FUNCTION auth.user_disable(p_username text) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE sid bigint;
 BEGIN
-  UPDATE auth.staff SET disabled_at = coalesce(disabled_at, now())
-  WHERE username = p_username RETURNING id INTO sid;
+  SELECT id INTO sid FROM auth.staff WHERE username = p_username;
   IF sid IS NULL THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = format('No user "%s".', p_username);
   END IF;
+  UPDATE auth.staff SET disabled_at = now() WHERE id = sid AND disabled_at IS NULL;
+  IF FOUND THEN   -- (disabling twice is recorded once)
+    PERFORM auth.audit('user_disabled', sid);
+  END IF;
   DELETE FROM auth.session WHERE staff_id = sid;
-  PERFORM auth.audit('user_disabled', sid);
+END $$;
+
+-- A disabled user may sign in again (with the password they had).
+CREATE OR REPLACE FUNCTION auth.user_enable(p_username text) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE sid bigint;
+BEGIN
+  SELECT id INTO sid FROM auth.staff WHERE username = p_username;
+  IF sid IS NULL THEN
+    RAISE SQLSTATE 'PR404' USING MESSAGE = format('No user "%s".', p_username);
+  END IF;
+  UPDATE auth.staff SET disabled_at = NULL WHERE id = sid AND disabled_at IS NOT NULL;
+  IF FOUND THEN
+    PERFORM auth.audit('user_enabled', sid);
+  END IF;
+END $$;
+
+-- Another role: the next request of each of their sessions has it.
+CREATE OR REPLACE FUNCTION auth.user_set_role(p_username text, p_role auth.staff_role) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE old auth.staff;
+BEGIN
+  SELECT * INTO old FROM auth.staff WHERE username = p_username FOR UPDATE;
+  IF old.id IS NULL THEN
+    RAISE SQLSTATE 'PR404' USING MESSAGE = format('No user "%s".', p_username);
+  END IF;
+  UPDATE auth.staff SET role = p_role WHERE id = old.id AND role <> p_role;
+  IF FOUND THEN
+    PERFORM auth.audit('user_role_changed', old.id, jsonb_build_object('from', old.role, 'to', p_role));
+  END IF;
 END $$;

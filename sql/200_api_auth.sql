@@ -253,9 +253,19 @@ LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
   WITH gone AS (DELETE FROM auth.form_submission WHERE at < now() - interval '1 day' RETURNING 1)
   SELECT count(*)::integer FROM gone
 $$;
-REVOKE ALL ON FUNCTION auth.prune_form_submissions() FROM PUBLIC;
+-- Sessions past their idle or absolute lifetime (no request can use them;
+-- their token hashes need not be kept), and sign-in attempts older than the
+-- 30 days the throttle looks back over.
+CREATE OR REPLACE FUNCTION auth.prune_sessions() RETURNS integer
+LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+  WITH s AS (DELETE FROM auth.session WHERE last_seen_at < now() - auth.idle_timeout()
+                                         OR created_at < now() - auth.absolute_timeout() RETURNING 1),
+       l AS (DELETE FROM auth.login_attempt WHERE at < now() - interval '31 days' RETURNING 1)
+  SELECT ((SELECT count(*) FROM s) + (SELECT count(*) FROM l))::integer
+$$;
+REVOKE ALL ON FUNCTION auth.prune_form_submissions(), auth.prune_sessions() FROM PUBLIC;
 GRANT USAGE ON SCHEMA auth TO parley_harvest;
-GRANT EXECUTE ON FUNCTION auth.prune_form_submissions() TO parley_harvest;
+GRANT EXECUTE ON FUNCTION auth.prune_form_submissions(), auth.prune_sessions() TO parley_harvest;
 
 -- The answer of the submission form_replay recorded in this transaction
 -- (for the staff member it saw: the action may have ended the session).

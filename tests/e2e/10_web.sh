@@ -24,8 +24,8 @@ printf 'Password123\n' | parley user add e2e_admin --role admin --password-stdin
 has "CLI refuses a common password" "$(cat "$E2E_TMP/err")" "common passwords"
 printf '        \n' | parley user add e2e_admin --role admin --password-stdin >/dev/null 2>"$E2E_TMP/err"
 has "CLI refuses eight spaces as a password" "$(cat "$E2E_TMP/err")" "too repetitive"
-printf '%s\n' "$PW" | parley user add E2E_Upper --role admin --password-stdin >/dev/null 2>"$E2E_TMP/err"
-has "a user name in capitals is refused, saying what a name may be" "$(cat "$E2E_TMP/err")" "A user name is 2 to 63 lowercase letters"
+printf '%s\n' "$PW" | parley user add "E2E Upper" --role admin --password-stdin >/dev/null 2>"$E2E_TMP/err"
+has "a user name with a space is refused, saying what a name may be" "$(cat "$E2E_TMP/err")" "A user name is 2 to 63 lowercase letters"
 hasnt "… without the password's hash in the message" "$(cat "$E2E_TMP/err")" '$argon2id$'
 hasnt "… nor in the database's log" "$(tail -n 20 "$PARLEY_VAR/log/postgresql.log")" '$argon2id$'
 printf '%s\n' "$PW" | parley user add e2e_admin --role admin --name "E2E Admin" --password-stdin >/dev/null
@@ -34,6 +34,24 @@ printf '%s\n' "$PW" | parley user add e2e_victim --role agent --password-stdin >
 eq "three users exist" "$(sql "SELECT count(*) FROM auth.staff WHERE username LIKE 'e2e_%'")" 3
 eq "stored hashes are argon2id with OWASP parameters" \
    "$(sql "SELECT count(*) FROM auth.staff WHERE username LIKE 'e2e_%' AND password_hash LIKE '\$argon2id\$v=19\$m=19456,t=2,p=1\$%'")" 3
+
+printf 'Cli_Temp-Harbor-7\n' | parley user add cli_temp --role agent --password-stdin >/dev/null 2>"$E2E_TMP/err"
+has "CLI refuses a password that contains the user name" "$(cat "$E2E_TMP/err")" "must not contain the user name"
+printf '%s\n' "$PW" | parley user add cli_temp --role agent --role admin --password-stdin >/dev/null 2>"$E2E_TMP/err"
+has "… a role given twice (the last used to win)" "$(cat "$E2E_TMP/err")" "--role is given twice"
+printf '%s\n' "$PW" | parley user add cli_temp --role root --password-stdin >/dev/null 2>"$E2E_TMP/err"
+has "… and an unknown role, naming the roles" "$(cat "$E2E_TMP/err")" "the roles are admin, marketer"
+printf '%s\n' "$PW" | parley user add CLI_Temp --role agent --password-stdin >/dev/null
+eq "a user name typed in capitals is stored as sign-in reads it" "$(sql "SELECT role FROM auth.staff WHERE username = 'cli_temp'")" agent
+parley user role CLI_TEMP --role analyst >/dev/null
+eq "the role can be changed" "$(sql "SELECT role FROM auth.staff WHERE username = 'cli_temp'")" analyst
+parley user disable cli_temp >/dev/null; parley user disable cli_temp >/dev/null
+out=$(printf 'Other-Lantern-5512\n' | parley user passwd cli_temp --password-stdin 2>&1)
+has "a new password for a disabled user says that it is disabled" "$out" "cli_temp is disabled"
+parley user enable cli_temp >/dev/null
+eq "… which enable undoes" "$(sql "SELECT disabled_at IS NULL FROM auth.staff WHERE username = 'cli_temp'")" t
+eq "each change is audited once" "$(sql "SELECT string_agg(event, ',' ORDER BY id) FROM auth.audit_log
+  WHERE staff_id = (SELECT id FROM auth.staff WHERE username = 'cli_temp')")" "user_added,user_role_changed,user_disabled,password_changed,user_enabled"
 
 echo "# anonymous"
 req anon GET /health
@@ -55,6 +73,10 @@ hasnt "no Secure flag over plain HTTP" "$(header Set-Cookie)" "Secure"
 req anon GET /static/parley.css
 eq "static file served by nginx" "$STATUS" 200
 eq "static file has nosniff too" "$(header X-Content-Type-Options)" nosniff
+req anon GET /static/
+eq "the static folder is not listed (403)" "$STATUS" 403
+eq "… with Parley's own page and headers, not nginx's" "$(header X-Frame-Options)" DENY
+has "… in both languages" "$BODY" "您无权执行此操作"
 
 echo "# error pages"
 req anon GET /no/such/page
@@ -99,6 +121,9 @@ req a POST /login -H "Origin: $ORIGIN" -H 'Content-Type: application/json' -d '{
 eq "a non-form body is 415" "$STATUS" 415
 req a POST /login -H "Origin: $ORIGIN" --data-binary @<(head -c 850000 /dev/zero | tr '\0' a)
 eq "an oversized form (over the worker's 800 KiB) is 413" "$STATUS" 413
+req a GET "/dashboard.json?$(printf 'a=1&%.0s' $(seq 300))"
+eq "an address with 300 fields is 413…" "$STATUS" 413
+has "… saying there are too many fields, not that a form is too large" "$(jq -r .error.message <<<"$BODY")" "too many fields"
 # The worker refuses before reading the body: nginx, still sending it, must get the 413, not a reset.
 head -c 900000 /dev/zero | tr '\0' a >"$E2E_TMP/form900k"
 codes=$(for _ in $(seq 20); do
@@ -269,6 +294,8 @@ eq "after 5 failures the pair is throttled (429)" "$STATUS" 429
 has "… with Retry-After" "$HEADERS" "Retry-After:"
 has "… and a message" "$BODY" "Too many sign-in attempts"
 eq "… and audited" "$(sql "SELECT count(*) > 0 FROM auth.audit_log WHERE event = 'login_throttled' AND detail->>'username' = 'e2e_victim'")" t
+eq "… with a reason that has no wait to fill in (the audit page showed {n})" \
+  "$(sql "SELECT detail->>'reason' FROM auth.audit_log WHERE event = 'login_throttled' ORDER BY id DESC LIMIT 1")" err.login_held
 
 echo "# logout"
 req a GET /dashboard
@@ -391,4 +418,6 @@ echo "# nginx rate-limits sign-in"
 codes=$(for i in $(seq 40); do curl -s -o /dev/null -w '%{http_code}\n' "$BASE/login" & done; wait)
 check "a burst of 40 sign-in requests meets nginx's limit_req (429)" grep -q '^429$' <<<"$codes"
 check "… while the first ones get through" grep -q '^200$' <<<"$codes"
+hdrs=$(for i in $(seq 40); do curl -s -o /dev/null -D - "$BASE/login" & done; wait)
+check "… and nginx's 429 says when to try again (Retry-After)" grep -qi '^retry-after: 1' <<<"$hdrs"
 

@@ -1,6 +1,6 @@
 -- Sessions, CSRF, roles, throttling and the audit log, through the api functions.
 BEGIN;
-SELECT plan(33);
+SELECT plan(35);
 
 CREATE FUNCTION pg_temp.as_browser(token text, ip text DEFAULT '203.0.113.7') RETURNS void LANGUAGE sql AS $$
   SELECT set_config('parley.session', token, true), set_config('parley.ip', ip, true)
@@ -78,6 +78,16 @@ SELECT pg_temp.as_browser(repeat('c', 64), '203.0.113.7');
 SELECT is((api.login_challenge('{"username":"tap_analyst"}')->>'retry_after')::int, 0, 'the same account from its own address is not locked out');
 
 SELECT ok(EXISTS (SELECT FROM auth.audit_log WHERE event = 'login_failed'), 'failures are audited');
+
+-- Housekeeping: ended sessions and old sign-in attempts go.
+INSERT INTO auth.session (token_hash, staff_id, csrf_token, created_at, last_seen_at)
+SELECT sha256(convert_to('tok-old-' || i, 'UTF8')), (SELECT id FROM auth.staff WHERE username = 'tap_admin'), 'c',
+       now() - interval '1 day', CASE WHEN i = 1 THEN now() - interval '1 day' ELSE now() END
+FROM generate_series(1, 2) i;
+INSERT INTO auth.login_attempt (username, ip, success, at) VALUES ('tap_admin', '198.51.100.1', true, now() - interval '40 days');
+SELECT ok(auth.prune_sessions() >= 3, 'ended sessions (idle or past their lifetime) and old sign-in attempts are pruned');
+SELECT is((SELECT count(*) FROM auth.session WHERE token_hash IN (sha256('tok-old-1'), sha256('tok-old-2')))
+          + (SELECT count(*) FROM auth.login_attempt WHERE at < now() - interval '31 days'), 0::bigint, '… all of them');
 
 SELECT * FROM finish();
 ROLLBACK;
