@@ -43,12 +43,18 @@ static void login_form(request *r, int status, const char *error_key, const char
 void h_login_form(request *r)
 {
     call_api(r, NULL, NULL, API_READ);
-    if (r->viewer && !r->json) {
+    if (r->json) { /* what a JSON client needs to sign in: the form's token */
+        json_t *doc = json_pack("{s:b,s:s?}", "signed_in", r->viewer != NULL, "csrf", r->viewer ? NULL : r->anon_csrf);
+        arena_defer(r->a, json_release, doc);
+        send_document(r, 200, doc, NULL);
+        return;
+    }
+    if (r->viewer) {
         redirect(r, "/dashboard");
         return;
     }
     const char *why = json_string_value(json_object_get(r->args, "why"));
-    if (why && !strcmp(why, "session_ended") && !r->json) {
+    if (why && !strcmp(why, "session_ended")) {
         login_form(r, 200, "err.session_ended", NULL);
         return;
     }

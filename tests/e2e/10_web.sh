@@ -53,6 +53,14 @@ eq "… which enable undoes" "$(sql "SELECT disabled_at IS NULL FROM auth.staff 
 eq "each change is audited once" "$(sql "SELECT string_agg(event, ',' ORDER BY id) FROM auth.audit_log
   WHERE staff_id = (SELECT id FROM auth.staff WHERE username = 'cli_temp')")" "user_added,user_role_changed,user_disabled,password_changed,user_enabled"
 
+req jc GET /login.json
+jtok=$(jq -r .csrf <<<"$BODY")
+check "/login.json gives a JSON client the form's token" test -n "$jtok" -a "$jtok" != null
+post jc /login.json "csrf=$jtok" username=cli_temp password=Other-Lantern-5512
+eq "… with which it signs in" "$(jq -r .ok <<<"$BODY")" true
+req jc GET /login.json
+eq "… and /login.json then says it is signed in" "$(jq -r .signed_in <<<"$BODY")" true
+
 echo "# anonymous"
 req anon GET /health
 eq "health answers 200" "$STATUS" 200
