@@ -76,6 +76,12 @@ void h_login(request *r)
     json_t *who = json_pack("{s:s}", "username", username);
     arena_defer(r->a, json_release, who);
     api_result ch = call_api(r, "login_challenge", who, API_CHANGE);
+    /* A second tab's sign-in form, sent after the first tab signed in: its
+     * token is the one from before, but the person is in already. */
+    if (ch.status == 403 && !r->json && call_api(r, NULL, NULL, API_READ).status == 200 && r->viewer) {
+        redirect(r, "/dashboard");
+        return;
+    }
     if (ch.status != 200) {
         login_form(r, ch.status, ch.message_key, ch.message);
         return;

@@ -53,6 +53,12 @@ eq "… which enable undoes" "$(sql "SELECT disabled_at IS NULL FROM auth.staff 
 eq "each change is audited once" "$(sql "SELECT string_agg(event, ',' ORDER BY id) FROM auth.audit_log
   WHERE staff_id = (SELECT id FROM auth.staff WHERE username = 'cli_temp')")" "user_added,user_role_changed,user_disabled,password_changed,user_enabled"
 
+req tb GET /login
+oldtok=$(csrf_of)
+post tb /login "csrf=$oldtok" username=cli_temp password=Other-Lantern-5512
+post tb /login "csrf=$oldtok" username=cli_temp password=Other-Lantern-5512
+eq "a second tab's sign-in form sent after the first signed in leads to the dashboard (not 'form expired')" \
+  "$STATUS $(header Location)" "303 /dashboard"
 req jc GET /login.json
 jtok=$(jq -r .csrf <<<"$BODY")
 check "/login.json gives a JSON client the form's token" test -n "$jtok" -a "$jtok" != null
