@@ -156,25 +156,29 @@ END $$;
 
 CREATE OR REPLACE FUNCTION auth.user_passwd(p_username text, p_hash text) RETURNS void
 LANGUAGE plpgsql AS $$
-DECLARE sid bigint;
+DECLARE sid bigint := auth.staff_by_name(p_username);
 BEGIN
-  UPDATE auth.staff SET password_hash = p_hash, password_changed_at = now()
-  WHERE username = p_username RETURNING id INTO sid;
-  IF sid IS NULL THEN
-    RAISE SQLSTATE 'PR404' USING MESSAGE = format('No user "%s".', p_username);
-  END IF;
+  UPDATE auth.staff SET password_hash = p_hash, password_changed_at = now() WHERE id = sid;
   DELETE FROM auth.session WHERE staff_id = sid;  -- a new password ends every session
   PERFORM auth.audit('password_changed', sid);
 END $$;
 
-CREATE OR REPLACE FUNCTION auth.user_disable(p_username text) RETURNS void
-LANGUAGE plpgsql AS $$
+-- The id of the staff member with this user name, or PR404.
+CREATE OR REPLACE FUNCTION auth.staff_by_name(p_username text) RETURNS bigint
+LANGUAGE plpgsql STABLE AS $$
 DECLARE sid bigint;
 BEGIN
   SELECT id INTO sid FROM auth.staff WHERE username = p_username;
   IF sid IS NULL THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = format('No user "%s".', p_username);
   END IF;
+  RETURN sid;
+END $$;
+
+CREATE OR REPLACE FUNCTION auth.user_disable(p_username text) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE sid bigint := auth.staff_by_name(p_username);
+BEGIN
   UPDATE auth.staff SET disabled_at = now() WHERE id = sid AND disabled_at IS NULL;
   IF FOUND THEN   -- (disabling twice is recorded once)
     PERFORM auth.audit('user_disabled', sid);
@@ -185,12 +189,8 @@ END $$;
 -- A disabled user may sign in again (with the password they had).
 CREATE OR REPLACE FUNCTION auth.user_enable(p_username text) RETURNS void
 LANGUAGE plpgsql AS $$
-DECLARE sid bigint;
+DECLARE sid bigint := auth.staff_by_name(p_username);
 BEGIN
-  SELECT id INTO sid FROM auth.staff WHERE username = p_username;
-  IF sid IS NULL THEN
-    RAISE SQLSTATE 'PR404' USING MESSAGE = format('No user "%s".', p_username);
-  END IF;
   UPDATE auth.staff SET disabled_at = NULL WHERE id = sid AND disabled_at IS NOT NULL;
   IF FOUND THEN
     PERFORM auth.audit('user_enabled', sid);
@@ -202,10 +202,7 @@ CREATE OR REPLACE FUNCTION auth.user_set_role(p_username text, p_role auth.staff
 LANGUAGE plpgsql AS $$
 DECLARE old auth.staff;
 BEGIN
-  SELECT * INTO old FROM auth.staff WHERE username = p_username FOR UPDATE;
-  IF old.id IS NULL THEN
-    RAISE SQLSTATE 'PR404' USING MESSAGE = format('No user "%s".', p_username);
-  END IF;
+  SELECT * INTO old FROM auth.staff WHERE id = auth.staff_by_name(p_username) FOR UPDATE;
   UPDATE auth.staff SET role = p_role WHERE id = old.id AND role <> p_role;
   IF FOUND THEN
     PERFORM auth.audit('user_role_changed', old.id, jsonb_build_object('from', old.role, 'to', p_role));
