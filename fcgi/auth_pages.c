@@ -79,6 +79,7 @@ void h_login(request *r)
     /* A second tab's sign-in form, sent after the first tab signed in: its
      * token is the one from before, but the person is in already. */
     if (ch.status == 403 && !r->json && call_api(r, NULL, NULL, API_READ).status == 200 && r->viewer) {
+        audit_refusal(r, 403, "err.login_second_tab");
         redirect(r, "/dashboard");
         return;
     }

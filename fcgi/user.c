@@ -115,6 +115,10 @@ int cmd_user(int argc, char **argv)
         else
             die("%s", usage);
     }
+    /* an option the verb does not take is a mistake, not something to ignore */
+    bool takes_role = !strcmp(verb, "add") || !strcmp(verb, "role"), takes_pw = !strcmp(verb, "add") || !strcmp(verb, "passwd");
+    if ((role && !takes_role) || (name && strcmp(verb, "add")) || (from_stdin && !takes_pw))
+        die("parley user %s does not take that option\n%s", verb, usage);
     if (role) {
         int k = 0;
         while (roles[k] && strcmp(roles[k], role))

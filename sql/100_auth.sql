@@ -85,8 +85,10 @@ $$;
 --  * 20 failures of one account from all addresses in 5 min: at most a 5 minute wait,
 --    for the addresses that failed on it: an address trying the account for the
 --    first time in 15 minutes gets its one try (a new hire, someone back from
---    a month away, has no address of their own yet), so a botnet guesses once
---    per address, and cannot keep the person out.
+--    a month away, has no address of their own yet), so a few strangers cannot
+--    keep the person out;
+--  * 100 failures of one account in 15 min (a botnet, each address trying once):
+--    every address waits until the window frees up, so guessing stays slow.
 -- Strangers must not lock a user out: for an address the account signed in
 -- from during the last 30 days (one shared NAT, many staff) the last two do
 -- not apply, except that 200 failures on real user names from the address
@@ -116,6 +118,10 @@ LANGUAGE sql STABLE AS $$
     SELECT at FROM auth.login_attempt, since
     WHERE NOT success AND username = p_username AND at > greatest(now() - interval '5 minutes', since.ok_at)
     ORDER BY at DESC OFFSET 19 LIMIT 1
+  ), by_account_heavy AS (
+    SELECT at FROM auth.login_attempt, since
+    WHERE NOT success AND username = p_username AND at > greatest(now() - interval '15 minutes', since.ok_at)
+    ORDER BY at DESC OFFSET 99 LIMIT 1
   )
   SELECT ceil(GREATEST(0,
     -- (the exponent capped: 30 s × 2^5 is past the 15 minute cap already)
@@ -124,7 +130,8 @@ LANGUAGE sql STABLE AS $$
     CASE WHEN since.known
       THEN (SELECT extract(epoch FROM at + interval '15 minutes' - now()) FROM by_ip_on_staff)
       ELSE greatest((SELECT extract(epoch FROM at + interval '15 minutes' - now()) FROM by_ip),
-                    CASE WHEN pair.n > 0 THEN (SELECT extract(epoch FROM at + interval '5 minutes' - now()) FROM by_account) END) END
+                    CASE WHEN pair.n > 0 THEN (SELECT extract(epoch FROM at + interval '5 minutes' - now()) FROM by_account) END,
+                    (SELECT extract(epoch FROM at + interval '15 minutes' - now()) FROM by_account_heavy)) END
   ))::integer
   FROM pair, since
 $$;
@@ -195,6 +202,7 @@ BEGIN
   IF FOUND THEN
     PERFORM auth.audit('user_enabled', sid);
   END IF;
+  DELETE FROM auth.session WHERE staff_id = sid;   -- (one a sign-in racing the disable made stays ended)
 END $$;
 
 -- Another role: the next request of each of their sessions has it.

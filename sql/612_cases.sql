@@ -182,10 +182,11 @@ BEGIN
   RETURN n;
 END $$;
 
--- A staff member disabled: their open cases go back to their teams, each to
--- the team's next active member (crm.assign_round_robin skips the disabled
--- one), or to the team alone when no one else is in it. Cases without a team
--- go where the assignment rules send them.
+-- A staff member disabled, or given a role that does not work cases: their
+-- open cases go back to their teams, each to the team's next active member
+-- (crm.assign_round_robin skips the disabled one and those roles), or to the
+-- team alone when no one else is in it. Cases without a team go where the
+-- assignment rules send them.
 CREATE OR REPLACE FUNCTION crm.staff_disabled() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE t record;
@@ -205,6 +206,9 @@ END $$;
 DROP TRIGGER IF EXISTS staff_disabled ON auth.staff;
 CREATE TRIGGER staff_disabled AFTER UPDATE OF disabled_at ON auth.staff FOR EACH ROW
   WHEN (OLD.disabled_at IS NULL AND NEW.disabled_at IS NOT NULL) EXECUTE FUNCTION crm.staff_disabled();
+DROP TRIGGER IF EXISTS staff_left_cases ON auth.staff;
+CREATE TRIGGER staff_left_cases AFTER UPDATE OF role ON auth.staff FOR EACH ROW
+  WHEN (OLD.role IN ('agent', 'admin') AND NEW.role NOT IN ('agent', 'admin')) EXECUTE FUNCTION crm.staff_disabled();
 
 -- A reply on a case, given at p_at: an outbound event, the first response
 -- time, and a new case becomes open. Calling it again for the same post

@@ -45,6 +45,9 @@ printf '%s\n' "$PW" | parley user add CLI_Temp --role agent --password-stdin >/d
 eq "a user name typed in capitals is stored as sign-in reads it" "$(sql "SELECT role FROM auth.staff WHERE username = 'cli_temp'")" agent
 parley user role CLI_TEMP --role analyst >/dev/null
 eq "the role can be changed" "$(sql "SELECT role FROM auth.staff WHERE username = 'cli_temp'")" analyst
+out=$(parley user disable cli_temp --role admin 2>&1)
+has "an option the command does not take is refused, not ignored" "$out" "does not take that option"
+eq "… and nothing changed" "$(sql "SELECT role || ' ' || (disabled_at IS NULL) FROM auth.staff WHERE username = 'cli_temp'")" "analyst true"
 parley user disable cli_temp >/dev/null; parley user disable cli_temp >/dev/null
 out=$(printf 'Other-Lantern-5512\n' | parley user passwd cli_temp --password-stdin 2>&1)
 has "a new password for a disabled user says that it is disabled" "$out" "cli_temp is disabled"

@@ -1,7 +1,7 @@
 -- Sign-in throttling (auth.login_retry_after): strangers cannot lock a user
 -- out. Failures are written straight into auth.login_attempt.
 BEGIN;
-SELECT plan(10);
+SELECT plan(11);
 SET LOCAL client_min_messages = warning;
 
 -- pg_temp.fail(user, ip, n): n failed attempts, the latest a second ago.
@@ -37,7 +37,10 @@ INSERT INTO auth.login_attempt (username, ip, success, at)
 SELECT 'tap-bo', ('10.8.0.' || i)::inet, false, now() - make_interval(secs => i) FROM generate_series(1, 20) i;
 SELECT pg_temp.ok('tap-bo', '10.9.0.3');
 SELECT ok(auth.login_retry_after('tap-bo', '10.8.0.7') > 0, '20 failures of a user from many addresses: those addresses wait');
-SELECT is(auth.login_retry_after('tap-bo', '10.9.0.4'), 0, '… a new address gets its one try, so strangers cannot lock the user out');
+SELECT is(auth.login_retry_after('tap-bo', '10.9.0.4'), 0, '… a new address gets its one try, so a few strangers cannot lock the user out');
+INSERT INTO auth.login_attempt (username, ip, success, at)
+SELECT 'tap-cy', ('10.7.' || (i / 200) || '.' || (i % 200))::inet, false, now() - make_interval(secs => i) FROM generate_series(1, 100) i;
+SELECT ok(auth.login_retry_after('tap-cy', '10.9.0.5') > 0, '… but after 100 failures from 100 addresses in 15 minutes a new address waits too (a botnet guesses slowly)');
 SELECT is(auth.login_retry_after('tap-bo', '10.9.0.3'), 0, '… an address the user signed in from does not');
 SELECT pg_temp.ok('tap-bo', '10.9.0.3', interval '0 seconds');
 SELECT is(auth.login_retry_after('tap-bo', '10.9.0.4'), 0, '… nor, once the user signed in, any address');

@@ -2,7 +2,7 @@
 -- their follow-ups, round-robin assignment, replies from the outbox, the case
 -- api with its roles and checks, and what the web role may touch.
 BEGIN;
-SELECT plan(132);
+SELECT plan(133);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -105,6 +105,11 @@ INSERT INTO crm."case" (subject, category) SELECT 'rd' || i, 'complaint' FROM ge
 SELECT is((SELECT array_agg(assignee_id ORDER BY id) FROM crm."case" WHERE subject LIKE 'rd_'),
           ARRAY[:ag3, :ag1]::bigint[], 'a disabled member is skipped');
 UPDATE auth.staff SET disabled_at = NULL WHERE id = :ag2;
+-- An agent given a role that does not work cases leaves them, as when disabled.
+SELECT auth.user_set_role((SELECT username FROM auth.staff WHERE id = :ag1), 'marketer') IS NULL AS silenced \gset
+SELECT is((SELECT count(*) FROM crm."case" WHERE assignee_id = :ag1 AND state IN ('new', 'open', 'pending')), 0::bigint,
+          'an agent made a marketer has no open case left: the team''s next members have them');
+UPDATE auth.staff SET role = 'agent' WHERE id = :ag1;
 INSERT INTO crm."case" (subject, lang) VALUES ('rz', 'zh-CN');
 SELECT is((SELECT (team_id, assignee_id)::text FROM crm."case" WHERE subject = 'rz'), format('(%s,%s)', :team_z, :ag3),
           'a language rule (zh fits zh-CN) picks its team');
@@ -112,8 +117,8 @@ INSERT INTO crm."case" (subject, category, lang) VALUES ('rn', 'brand', 'en');
 SELECT is((SELECT t.name || '/' || coalesce(c.assignee_id::text, 'nobody') FROM crm."case" c JOIN crm.team t ON t.id = c.team_id
            WHERE c.subject = 'rn'), 'Customer care/nobody', 'otherwise the default rule: Customer care, unassigned while it has no members');
 SELECT is((SELECT count(*) FROM crm.case_event e JOIN crm."case" c ON c.id = e.case_id
-           WHERE c.subject LIKE 'rr_' AND e.kind = 'assign' AND e.data->>'strategy' = 'round_robin'), 5::bigint,
-          'rule assignments are on the timeline (rr2''s twice: its agent was disabled)');
+           WHERE c.subject LIKE 'rr_' AND e.kind = 'assign' AND e.data->>'strategy' = 'round_robin'), 7::bigint,
+          'rule assignments are on the timeline (rr2''s twice: its agent was disabled; rr1''s and rr4''s twice: theirs became a marketer)');
 
 ----------------------------------------------------------------- Opening from a post, via the api
 SELECT pg_temp.post('b0', :p_brand) AS b0 \gset
