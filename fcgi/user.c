@@ -60,6 +60,21 @@ static const char *message_for(const char *key)
     return key;
 }
 
+/* Characters of pw left once every occurrence of name (any case) is taken out. */
+static size_t without_name_chars(const char *pw, const char *name)
+{
+    size_t n = strlen(name), left = 0;
+    for (const char *p = pw; *p;) {
+        if (n && !strncasecmp(p, name, n)) {
+            p += n;
+            continue;
+        }
+        left += ((unsigned char)*p & 0xC0) != 0x80; /* count UTF-8 characters, not bytes */
+        p++;
+    }
+    return left;
+}
+
 /* Hash a new password after the shape and common-password checks. */
 static char *new_hash(arena *a, PGconn *c, const char *username, bool from_stdin)
 {
@@ -67,9 +82,10 @@ static char *new_hash(arena *a, PGconn *c, const char *username, bool from_stdin
     const char *problem = pw_shape_problem(pw);
     if (problem)
         die("%s", message_for(problem));
-    /* the word an attacker tries first (NIST SP 800-63B: context-specific words) */
-    if (strlen(username) >= 3 && strcasestr(pw, username))
-        die("password must not contain the user name: choose another");
+    /* the word an attacker tries first (NIST SP 800-63B: context-specific
+     * words): what is left without the user name must be long enough alone */
+    if (without_name_chars(pw, username) < PW_MIN_CHARS)
+        die("password is mostly the user name: without it, at least %d characters must be left", PW_MIN_CHARS);
     char digest[67];
     pw_common_digest(pw, digest);
     const char *p[] = {digest};
