@@ -80,6 +80,7 @@ RETURNS void LANGUAGE sql AS $$
 $$;
 
 -- Seconds before another login attempt for (username, ip) is allowed; 0 = now.
+-- An "address" is an IPv4 address or an IPv6 /64 (auth.ip_key, migration 0047).
 --  * 5 failures of one account from one address in 15 min: exponential delay from 30 s, at most 15 min;
 --  * 50 failures from one address in 15 min: that address waits until the window frees up;
 --  * 20 failures of one account from all addresses in 5 min: at most a 5 minute wait,
@@ -96,22 +97,23 @@ $$;
 -- successful sign-in clears the account's failures before it.
 CREATE OR REPLACE FUNCTION auth.login_retry_after(p_username text, p_ip inet) RETURNS integer
 LANGUAGE sql STABLE AS $$
-  WITH since AS (
+  WITH here AS (SELECT auth.ip_key(p_ip) AS key),   -- (an IPv6 /64 counts as one address)
+  since AS (
     SELECT coalesce(max(at), '-infinity') AS ok_at,
-           coalesce(max(at) FILTER (WHERE ip IS NOT DISTINCT FROM p_ip), '-infinity') AS ok_here,
-           coalesce(bool_or(ip = p_ip AND at > now() - interval '30 days'), false) AS known
-    FROM auth.login_attempt WHERE success AND username = p_username
+           coalesce(max(at) FILTER (WHERE ip_key IS NOT DISTINCT FROM here.key), '-infinity') AS ok_here,
+           coalesce(bool_or(ip_key = here.key AND at > now() - interval '30 days'), false) AS known
+    FROM auth.login_attempt, here WHERE success AND username = p_username
   ), pair AS (
-    SELECT count(*) AS n, max(at) AS last FROM auth.login_attempt, since
-    WHERE NOT success AND username = p_username AND ip IS NOT DISTINCT FROM p_ip
+    SELECT count(*) AS n, max(at) AS last FROM auth.login_attempt, since, here
+    WHERE NOT success AND username = p_username AND ip_key IS NOT DISTINCT FROM here.key
       AND at > greatest(now() - interval '15 minutes', since.ok_here)
   ), by_ip AS (
-    SELECT at FROM auth.login_attempt
-    WHERE NOT success AND ip = p_ip AND at > now() - interval '15 minutes'
+    SELECT at FROM auth.login_attempt, here
+    WHERE NOT success AND ip_key = here.key AND at > now() - interval '15 minutes'
     ORDER BY at DESC OFFSET 49 LIMIT 1
   ), by_ip_on_staff AS (
-    SELECT l.at FROM auth.login_attempt l
-    WHERE NOT l.success AND l.ip = p_ip AND l.at > now() - interval '15 minutes'
+    SELECT l.at FROM auth.login_attempt l, here
+    WHERE NOT l.success AND l.ip_key = here.key AND l.at > now() - interval '15 minutes'
       AND EXISTS (SELECT FROM auth.staff s WHERE s.username = l.username)
     ORDER BY l.at DESC OFFSET 199 LIMIT 1
   ), by_account AS (

@@ -1,7 +1,7 @@
 -- Sign-in throttling (auth.login_retry_after): strangers cannot lock a user
 -- out. Failures are written straight into auth.login_attempt.
 BEGIN;
-SELECT plan(11);
+SELECT plan(14);
 SET LOCAL client_min_messages = warning;
 
 -- pg_temp.fail(user, ip, n): n failed attempts, the latest a second ago.
@@ -19,6 +19,16 @@ SELECT 'tap-nobody' || i, '10.9.0.1', false, now() - make_interval(secs => i) FR
 SELECT pg_temp.ok('tap-kim', '10.9.0.1');
 SELECT ok(auth.login_retry_after('tap-lee', '10.9.0.1') > 0, 'an address with 50 failures waits…');
 SELECT is(auth.login_retry_after('tap-kim', '10.9.0.1'), 0, '… but not for a user who signed in from it lately');
+
+-- An IPv6 /64 is one address (a host has a whole /64 to choose from); IPv4, also
+-- mapped into IPv6, is not grouped.
+INSERT INTO auth.login_attempt (username, ip, success, at)
+SELECT 'tap-nobody6-' || i, ('2001:db8:1:2::' || to_hex(i))::inet, false, now() - make_interval(secs => i) FROM generate_series(1, 50) i;
+SELECT ok(auth.login_retry_after('tap-lee', '2001:db8:1:2:ffff::1') > 0, '50 failures from 50 addresses of one IPv6 /64: that /64 waits');
+SELECT is(auth.login_retry_after('tap-lee', '2001:db8:1:3::1'), 0, '… the next /64 does not');
+INSERT INTO auth.login_attempt (username, ip, success, at)
+SELECT 'tap-nobody4-' || i, ('::ffff:10.6.0.' || i)::inet, false, now() - make_interval(secs => i) FROM generate_series(1, 50) i;
+SELECT is(auth.login_retry_after('tap-lee', '::ffff:10.6.0.99'), 0, '… and IPv4 addresses mapped into IPv6 are each their own');
 
 -- 5 failures of one account from one address: the pair waits; a success clears them.
 SELECT pg_temp.fail('tap-ann', '10.9.0.2', 5);
