@@ -68,6 +68,10 @@ void h_csv(request *r)
         fail(r, &res);
         return;
     }
+    if (r->json) { /* the JSON twin: the same rows, as the api gave them */
+        send_result(r, &res, NULL);
+        return;
+    }
     json_t *doc = result_doc(r, &res);
     const char *name = json_string_value(json_object_get(doc, "filename"));
     buf *out = arena_alloc(r->a, sizeof *out);

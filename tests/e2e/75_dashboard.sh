@@ -75,6 +75,9 @@ eq "CSV export" "$STATUS $(header Content-Type)" "200 text/csv; charset=utf-8"
 has "… as a download" "$(header Content-Disposition)" 'attachment; filename="parley-volume-'
 eq "… one row per day plus the header" "$(tr -d '\r' <<<"$BODY" | grep -c .)" 31
 eq "… adding up to the tile" "$(tr -d '\r' <<<"$BODY" | tail -n +2 | awk -F, '{s += $2} END {print s + 0}')" "$mentions"
+req db GET "/dashboard/export.json?chart=volume&period=30"
+eq "its JSON twin is JSON (it answered CSV), with the same rows" \
+  "$(header Content-Type | cut -d';' -f1) $(jq '.rows | length' <<<"$BODY") $(jq '[.rows[][1]] | add' <<<"$BODY")" "application/json 30 $mentions"
 rule=$(sql "INSERT INTO listen.rule (name, category, expression) VALUES ('=HYPERLINK(\"http://evil\")', 'competitor', 'lumen') RETURNING id")
 sql "INSERT INTO listen.match (post_id, rule_id) SELECT id, $rule FROM social.post ORDER BY created_at DESC LIMIT 1 ON CONFLICT DO NOTHING;
      SELECT kpi.refresh(false)" >/dev/null
