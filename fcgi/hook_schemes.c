@@ -197,12 +197,11 @@ static int wechat_verify(delivery *d)
         int st = wechat_plain_signature(d);
         if (st)
             return st;
-        /* The signature itself: the timestamp and nonce are signed joined with
-         * no separator, so their text could be split another way (a 0 moved
-         * from one to the other) and still verify. */
-        d->replay_key = arena_strdup(d->a, param(d, "signature"));
-        for (char *c = (char *)d->replay_key; *c; c++)
-            *c = (char)((*c >= 'A' && *c <= 'Z') ? *c + 32 : *c);
+        /* The signature itself (hooks.claim_nonce compares it in lower case):
+         * the timestamp and nonce are signed joined with no separator, so their
+         * text could be split another way (a 0 moved from one to the other)
+         * and still verify. */
+        d->replay_key = param(d, "signature");
     }
     if (!wx_well_formed(msg, strlen(msg)))
         return refuse(d, 400, "message is not well-formed WeChat XML");

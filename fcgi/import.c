@@ -55,8 +55,8 @@ static exchange read_exchange(arena *a, const char *path, const char *raw)
 
 enum { MAX_FILE = 256 * 1024 * 1024 };
 
-/* The file's bytes (NUL-terminated), or NULL with *why set. */
-static char *slurp(arena *a, const char *path, size_t *len, const char **why)
+/* The file's text (NUL-terminated), or NULL with *why set. */
+static char *slurp(arena *a, const char *path, const char **why)
 {
     FILE *f = fopen(path, "rb");
     struct stat st;
@@ -73,8 +73,13 @@ static char *slurp(arena *a, const char *path, size_t *len, const char **why)
         size_t got = fread(s, 1, (size_t)st.st_size, f);
         fclose(f);
         s[got] = '\0';
-        *len = got;
-        return s;
+        /* The database keeps text only: such a file cannot even be
+         * quarantined (the harvester retries such a response instead).
+         * (utf8_valid refuses NUL too.) */
+        if (utf8_valid(s, got))
+            return s;
+        *why = "is not UTF-8 text (or holds a NUL byte)";
+        return NULL;
     }
     if (f)
         fclose(f);
@@ -114,20 +119,10 @@ int cmd_import(int argc, char **argv)
     int failed = 0;
     for (int i = 2; i < npos; i++) {
         arena_reset(a);
-        size_t len = 0;
         const char *why = NULL;
-        char *raw = slurp(a, pos[i], &len, &why);
+        char *raw = slurp(a, pos[i], &why);
         if (!raw) {
             fprintf(stderr, "parley import: %s %s; nothing of it was stored\n", pos[i], why);
-            failed++;
-            continue;
-        }
-        /* The database keeps text only: such a file cannot even be
-         * quarantined (the harvester retries such a response instead).
-         * (utf8_valid refuses NUL too.) */
-        if (!utf8_valid(raw, len)) {
-            fprintf(stderr, "parley import: %s is not UTF-8 text (or holds a NUL byte); nothing of it was stored\n",
-                    pos[i]);
             failed++;
             continue;
         }

@@ -45,12 +45,14 @@ CREATE OR REPLACE FUNCTION ingest.token_quota_spent(p_account bigint, p_platform
 LANGUAGE sql STABLE AS $$
   SELECT ingest.token_held_until(p_account, p_platform) IS NOT NULL
 $$;
--- A token with few requests left (10 or fewer, as last told) is read by one
--- stream at a time: each stream minds the count its own last page gave, so
--- two reading at once could spend the request kept for a staff reply.
+-- A token with few requests left (ingest.few_requests() or fewer, as last
+-- told) is read by one stream at a time: each stream minds the count its own
+-- last page gave, so two reading at once could spend the request kept for a
+-- staff reply.
+CREATE OR REPLACE FUNCTION ingest.few_requests() RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT 10 $$;
 CREATE OR REPLACE FUNCTION ingest.token_quota_low(p_account bigint, p_platform text) RETURNS boolean
 LANGUAGE sql STABLE AS $$
-  SELECT ingest.token_held_until(p_account, p_platform, 10) IS NOT NULL
+  SELECT ingest.token_held_until(p_account, p_platform, ingest.few_requests()) IS NOT NULL
 $$;
 
 -- How long a stream waits between runs: its own interval, except that
@@ -235,7 +237,7 @@ BEGIN
   -- and another stream reading, let that one go on alone.
   held := NOT p_done AND (ingest.token_quota_spent(a.id, a.platform)
                           OR ((ingest.token_quota_low(a.id, a.platform)
-                               OR p_quota_remaining <= 10 AND EXISTS (
+                               OR p_quota_remaining <= ingest.few_requests() AND EXISTS (
                                     SELECT FROM social.platform pl WHERE pl.code = a.platform AND pl.quota_scope = 'token'))
                               AND EXISTS (SELECT FROM ingest.stream o WHERE o.account_id = a.id AND o.id <> s.id
                                                                         AND o.lease_until >= now())));
@@ -260,7 +262,7 @@ BEGIN
     -- spent with no reset named: the minute this stream waits holds the others too
     -- (and few left with no reset named: a minute, so the token reads with one stream meanwhile)
     quota_reset_at = coalesce(spent_until, p_quota_reset_at,
-                              CASE WHEN p_quota_remaining <= 10 THEN now() + interval '1 minute' END),
+                              CASE WHEN p_quota_remaining <= ingest.few_requests() THEN now() + interval '1 minute' END),
     -- Never overrun the quota: with none left, wait for the platform's reset
     -- (or the stream's own interval, when that is later).
     next_run_at = greatest(spent_until, CASE WHEN stuck THEN now() + ingest.backoff(errors_in_row)

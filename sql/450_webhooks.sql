@@ -93,13 +93,14 @@ END $$;
 -- (The key is the signature, lower-cased: the signed values joined.)
 CREATE FUNCTION hooks.claim_nonce(p_account bigint, p_nonce text, p_body_sha256 text)
 RETURNS boolean LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE key text := lower(p_nonce);
 BEGIN
   PERFORM set_config('synchronous_commit', 'off', true);
   INSERT INTO ingest.webhook_nonce (account_id, nonce, body_sha256)
-  VALUES (p_account, p_nonce, decode(p_body_sha256, 'hex'))
+  VALUES (p_account, key, decode(p_body_sha256, 'hex'))
   ON CONFLICT (account_id, nonce) DO NOTHING;
   RETURN FOUND OR EXISTS (SELECT FROM ingest.webhook_nonce
-                          WHERE account_id = p_account AND nonce = p_nonce
+                          WHERE account_id = p_account AND nonce = key
                             AND body_sha256 = decode(p_body_sha256, 'hex'));
 END $$;
 
