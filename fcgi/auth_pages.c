@@ -1,6 +1,7 @@
 /* Sign-in, sign-out and the language switch. Password verification is the one
  * step that happens in the worker: argon2id runs between two short transactions
- * (api.login_challenge, api.login_finish) so no transaction waits on it. */
+ * (api.login_challenge, which counts the try, and api.login_finish, which
+ * gives its outcome) so no transaction waits on it. */
 #include "password.h"
 #include "util.h"
 #include "web.h"
@@ -100,8 +101,9 @@ void h_login(request *r)
     char token[TOKEN_HEX + 1], csrf[TOKEN_HEX + 1];
     token_new(token);
     token_new(csrf);
-    json_t *outcome = json_pack("{s:s,s:b,s:s,s:s,s:s}", "username", username, "success", ok, "token", token,
-                                "csrf", csrf, "user_agent", r->user_agent);
+    json_t *outcome = json_pack("{s:s,s:b,s:O?,s:s,s:s,s:s}", "username", username, "success", ok, "attempt",
+                                json_object_get(result_doc(r, &ch), "attempt"), "token", token, "csrf", csrf,
+                                "user_agent", r->user_agent);
     arena_defer(r->a, json_release, outcome);
     api_result fin = call_api(r, "login_finish", outcome, API_READ);
     if (fin.status != 200) {

@@ -47,30 +47,52 @@ END $$;
 -- Step 1 of sign-in: the stored argon2id hash to verify against (NULL for an
 -- unknown or disabled user; the worker then verifies against a dummy hash so
 -- both cases take the same time) and how long the caller must wait first.
+-- A try that may go ahead is written down at once, as a failure until step 2
+-- says otherwise: were it written only after the password check, tries sent
+-- at the same moment (one per web worker) would all see the same count and all
+-- go ahead. The account's and the address's locks make concurrent challenges
+-- count one after the other (always taken in this order, so they cannot deadlock).
 CREATE FUNCTION api.login_challenge(p jsonb) RETURNS jsonb
-LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-  SELECT jsonb_build_object(
-    'hash', (SELECT password_hash FROM auth.staff
-             WHERE username = lower(p->>'username') AND disabled_at IS NULL),
-    'retry_after', auth.login_retry_after(lower(p->>'username'), auth.request_ip()))
-$$;
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+  uname text := left(lower(p->>'username'), 200);
+  wait integer;
+  attempt bigint;
+BEGIN
+  PERFORM pg_advisory_xact_lock(hashtextextended('parley.login.user:' || uname, 0));
+  PERFORM pg_advisory_xact_lock(hashtextextended('parley.login.ip:' || coalesce(host(auth.ip_key(auth.request_ip())), ''), 0));
+  wait := auth.login_retry_after(uname, auth.request_ip());
+  IF wait = 0 THEN
+    INSERT INTO auth.login_attempt (username, ip, success) VALUES (uname, auth.request_ip(), false)
+    RETURNING id INTO attempt;
+  END IF;
+  RETURN jsonb_build_object(
+    'hash', (SELECT password_hash FROM auth.staff WHERE username = uname AND disabled_at IS NULL),
+    'retry_after', wait,
+    'attempt', attempt);
+END $$;
 
--- Step 2: record the outcome; on success replace the browser's old session
--- (if any) by a new one whose token and CSRF token the worker generated.
+-- Step 2: the outcome of step 1's attempt (given back as "attempt"); on success
+-- replace the browser's old session (if any) by a new one whose token and CSRF
+-- token the worker generated. An attempt is finished once, from the address
+-- that began it, within a minute.
 -- Trust boundary: PostgreSQL has no argon2id, so the worker verifies the
 -- password and this function believes its verdict. Everything after sign-in
 -- needs the live session token.
 CREATE FUNCTION api.login_finish(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-  uname text := lower(p->>'username');
+  uname text := left(lower(p->>'username'), 200);
   st auth.staff;
 BEGIN
   SELECT * INTO st FROM auth.staff WHERE username = uname AND disabled_at IS NULL;
-  INSERT INTO auth.login_attempt (username, ip, success)
-  VALUES (left(uname, 200), auth.request_ip(), (p->>'success')::boolean IS TRUE AND st.id IS NOT NULL);
-  IF (p->>'success')::boolean IS NOT TRUE OR st.id IS NULL THEN
-    PERFORM auth.audit('login_failed', st.id, jsonb_build_object('username', left(uname, 200)));
+  IF (p->>'success')::boolean IS TRUE AND st.id IS NOT NULL THEN
+    UPDATE auth.login_attempt SET success = true
+    WHERE id = (p->>'attempt')::bigint AND username = uname AND NOT success
+      AND ip IS NOT DISTINCT FROM auth.request_ip() AND at > now() - interval '1 minute';
+  END IF;
+  IF (p->>'success')::boolean IS NOT TRUE OR st.id IS NULL OR NOT FOUND THEN
+    PERFORM auth.audit('login_failed', st.id, jsonb_build_object('username', uname));
     RETURN jsonb_build_object('ok', false);
   END IF;
   DELETE FROM auth.session

@@ -1,6 +1,6 @@
 -- Sessions, CSRF, roles, throttling and the audit log, through the api functions.
 BEGIN;
-SELECT plan(35);
+SELECT plan(41);
 
 CREATE FUNCTION pg_temp.as_browser(token text, ip text DEFAULT '203.0.113.7') RETURNS void LANGUAGE sql AS $$
   SELECT set_config('parley.session', token, true), set_config('parley.ip', ip, true)
@@ -17,9 +17,11 @@ SELECT isnt(api.login_challenge('{"username":"TAP_ADMIN"}')->>'hash', NULL, 'cha
 SELECT is(api.login_challenge('{"username":"nobody"}')->>'hash', NULL, 'unknown user: no hash');
 
 -- A failed then a successful sign-in.
-SELECT is(api.login_finish('{"username":"tap_admin","success":false,"token":"t0","csrf":"c0"}')->>'ok', 'false', 'failure recorded');
-SELECT is(api.login_finish(jsonb_build_object('username','tap_admin','success',true,'token',repeat('a',64),'csrf','csrf-a','user_agent','tap'))->>'ok',
-          'true', 'success creates a session');
+-- (each finish gives back the attempt its challenge wrote down: challenge || outcome)
+SELECT is(api.login_finish(api.login_challenge(j) || j)->>'ok', 'false', 'failure recorded')
+FROM (SELECT '{"username":"tap_admin","success":false,"token":"t0","csrf":"c0"}'::jsonb AS j) x;
+SELECT is(api.login_finish(api.login_challenge(j) || j)->>'ok', 'true', 'success creates a session')
+FROM (SELECT jsonb_build_object('username','tap_admin','success',true,'token',repeat('a',64),'csrf','csrf-a','user_agent','tap') AS j) x;
 SELECT is((SELECT count(*) FROM auth.session s JOIN auth.staff u ON u.id = s.staff_id WHERE u.username = 'tap_admin'), 1::bigint,
           'one session stored');
 SELECT is((SELECT count(*) FROM auth.session WHERE token_hash = convert_to(repeat('a',64), 'UTF8')), 0::bigint,
@@ -33,8 +35,30 @@ SELECT throws_ok($$SELECT api.csrf_check('csrf-b', 'csrf-b')$$, 'PR403', NULL, '
 SELECT ok((api.dashboard()->'counts')::jsonb ? 'open_cases', 'admin sees the dashboard counts');
 SELECT lives_ok($$SELECT api.audit_log()$$, 'admin reads the audit log');
 
+-- A try is counted when it is challenged (a failure until its outcome says
+-- otherwise), and an attempt is finished once, from its own address.
+SELECT pg_temp.as_browser('', '198.51.100.20');
+SELECT api.login_challenge('{"username":"tap_admin"}')->'attempt' AS attempt \gset
+SELECT is((SELECT success FROM auth.login_attempt WHERE id = :attempt), false,
+          'a challenge writes its try down as a failure before the password is checked');
+SELECT pg_temp.as_browser('', '198.51.100.21');
+SELECT is(api.login_finish(jsonb_build_object('username','tap_admin','success',true,'attempt',:attempt,'token',repeat('d',64),'csrf','d'))->>'ok',
+          'false', 'another address cannot finish it');
+SELECT is(api.login_finish(jsonb_build_object('username','tap_admin','success',true,'token',repeat('d',64),'csrf','d'))->>'ok',
+          'false', 'nor can a finish without an attempt');
+SELECT pg_temp.as_browser('', '198.51.100.20');
+SELECT is(api.login_finish(jsonb_build_object('username','tap_admin','success',true,'attempt',:attempt,'token',repeat('d',64),'csrf','d'))->>'ok',
+          'true', 'its own address finishes it');
+SELECT is(api.login_finish(jsonb_build_object('username','tap_admin','success',true,'attempt',:attempt,'token',repeat('e',64),'csrf','e'))->>'ok',
+          'false', '… once');
+SELECT is((SELECT count(*) FROM auth.session WHERE token_hash IN (sha256(convert_to(repeat('d',64), 'UTF8')), sha256(convert_to(repeat('e',64), 'UTF8')))),
+          1::bigint, '… so one session came of it');
+DELETE FROM auth.session WHERE token_hash = sha256(convert_to(repeat('d',64), 'UTF8'));  -- (another browser's)
+SELECT pg_temp.as_browser(repeat('a', 64));
+
 -- Rotation: signing in again from the same browser replaces the session.
-SELECT api.login_finish(jsonb_build_object('username','tap_admin','success',true,'token',repeat('b',64),'csrf','csrf-b'));
+SELECT api.login_finish(api.login_challenge(j) || j)
+FROM (SELECT jsonb_build_object('username','tap_admin','success',true,'token',repeat('b',64),'csrf','csrf-b') AS j) x;
 SELECT is((SELECT count(*) FROM auth.session s JOIN auth.staff u ON u.id = s.staff_id WHERE u.username = 'tap_admin'), 1::bigint,
           'sign-in rotates: the old session is gone');
 
@@ -50,7 +74,8 @@ SELECT throws_ok($$SELECT api.csrf_check('csrf-b', 'anon')$$, 'PR403', NULL, 'no
 
 -- Roles are enforced inside the api.
 SELECT pg_temp.as_browser('');
-SELECT api.login_finish(jsonb_build_object('username','tap_analyst','success',true,'token',repeat('c',64),'csrf','csrf-c'));
+SELECT api.login_finish(api.login_challenge(j) || j)
+FROM (SELECT jsonb_build_object('username','tap_analyst','success',true,'token',repeat('c',64),'csrf','csrf-c') AS j) x;
 SELECT pg_temp.as_browser(repeat('c', 64));
 SELECT throws_ok($$SELECT api.audit_log()$$, 'PR403', NULL, 'an analyst may not read the audit log');
 SELECT throws_ok($$SELECT api.session_revoke('{"id": -1}')$$, 'PR404', NULL, 'cannot revoke a session that is not yours');
@@ -72,7 +97,8 @@ SELECT is((SELECT array_agg(z ORDER BY z) FROM auth.time_zones() z),
 
 -- Throttling: five failures of one account from one address block that pair only.
 SELECT pg_temp.as_browser('', '198.51.100.9');
-SELECT api.login_finish('{"username":"tap_analyst","success":false}') FROM generate_series(1, 5);
+SELECT api.login_finish(api.login_challenge(j) || j)
+FROM (SELECT '{"username":"tap_analyst","success":false}'::jsonb AS j) x, generate_series(1, 5);
 SELECT cmp_ok((api.login_challenge('{"username":"tap_analyst"}')->>'retry_after')::int, '>', 0, 'pair is throttled after 5 failures');
 SELECT pg_temp.as_browser(repeat('c', 64), '203.0.113.7');
 SELECT is((api.login_challenge('{"username":"tap_analyst"}')->>'retry_after')::int, 0, 'the same account from its own address is not locked out');

@@ -1,7 +1,7 @@
 -- Sign-in throttling (auth.login_retry_after): strangers cannot lock a user
 -- out. Failures are written straight into auth.login_attempt.
 BEGIN;
-SELECT plan(14);
+SELECT plan(17);
 SET LOCAL client_min_messages = warning;
 
 -- pg_temp.fail(user, ip, n): n failed attempts, the latest a second ago.
@@ -12,6 +12,44 @@ $$;
 CREATE FUNCTION pg_temp.ok(p_user text, p_ip inet, p_ago interval DEFAULT interval '1 day') RETURNS void LANGUAGE sql AS $$
   INSERT INTO auth.login_attempt (username, ip, success, at) VALUES (p_user, p_ip, true, now() - p_ago)
 $$;
+
+-- Concurrent tries are counted one after the other (api.login_challenge).
+-- First in the file, before this transaction holds anything. Four failures of
+-- a pair are on record; connection h's challenge (the fifth try) is still open
+-- when connection c sends the sixth: c must wait for h, then see h's try and be
+-- held. Were tries written down only after the password check, both would go ahead.
+CREATE EXTENSION IF NOT EXISTS dblink;
+SELECT dblink_connect(n, format('dbname=%s port=%s host=%s user=postgres', current_database(),
+                      current_setting('port'), split_part(current_setting('unix_socket_directories'), ',', 1)))
+FROM (VALUES ('h'), ('c')) AS x(n);
+SELECT dblink_exec('h', $$DELETE FROM auth.login_attempt WHERE username = 'tap-race-login'$$);
+SELECT dblink_exec('h', $$INSERT INTO auth.login_attempt (username, ip, success, at)
+                         SELECT 'tap-race-login', '10.99.0.1', false, now() - make_interval(secs => i)
+                         FROM generate_series(1, 4) i$$);
+SELECT * FROM (VALUES ('h'), ('c')) AS x(n), dblink(n, $$SELECT set_config('parley.ip', '10.99.0.1', false)$$) AS r(x text);
+SELECT dblink_exec('h', 'BEGIN');
+SELECT is((SELECT x FROM dblink('h', $$SELECT api.login_challenge('{"username":"tap-race-login"}')->>'retry_after'$$) AS r(x text)),
+          '0', 'the fifth try of a pair goes ahead');
+SELECT dblink_send_query('c', $$SELECT api.login_challenge('{"username":"tap-race-login"}')->>'retry_after'$$);
+SELECT set_config('tap.h_pid', pid::text, true) AS h_pid FROM dblink('h', 'SELECT pg_backend_pid()') AS r(pid integer) \gset
+CREATE FUNCTION pg_temp.c_waits_for_h(h integer) RETURNS boolean LANGUAGE sql AS $$
+  SELECT EXISTS (SELECT FROM pg_stat_activity WHERE query LIKE '%tap-race-login%' AND pid <> pg_backend_pid()
+                   AND h = ANY (pg_blocking_pids(pid)))
+$$;
+DO $$   -- (bounded: 20 s, for a loaded machine)
+BEGIN
+  FOR i IN 1..400 LOOP
+    EXIT WHEN pg_temp.c_waits_for_h(current_setting('tap.h_pid')::integer);
+    PERFORM pg_sleep(0.05);
+  END LOOP;
+END $$;
+SELECT ok(pg_temp.c_waits_for_h(:h_pid), 'a sixth sent at the same moment waits for it');
+SELECT dblink_exec('h', 'COMMIT');
+SELECT cmp_ok((SELECT x::integer FROM dblink_get_result('c') AS r(x text)), '>', 0,
+              '… and then counts it: the pair is held');
+SELECT * FROM dblink_get_result('c') AS r(x text);
+SELECT dblink_exec('h', $$DELETE FROM auth.login_attempt WHERE username = 'tap-race-login'$$);
+SELECT dblink_disconnect(n) FROM (VALUES ('h'), ('c')) AS x(n);
 
 -- 50 failures from one address with made-up user names (a shared NAT, or an attacker on it).
 INSERT INTO auth.login_attempt (username, ip, success, at)

@@ -21,8 +21,9 @@ $$;
 SELECT auth.user_add('tap_ann', 'Ann', 'agent', '$argon2id$v=19$m=19456,t=2,p=1$x$y');
 SELECT auth.user_add('tap_bob', 'Bob', 'agent', '$argon2id$v=19$m=19456,t=2,p=1$x$y');
 SELECT pg_temp.as_browser('');
-SELECT api.login_finish(jsonb_build_object('username', 'tap_ann', 'success', true, 'token', repeat('1', 64), 'csrf', 'c1'));
-SELECT api.login_finish(jsonb_build_object('username', 'tap_bob', 'success', true, 'token', repeat('2', 64), 'csrf', 'c2'));
+SELECT api.login_finish(api.login_challenge(j) || j)
+FROM (VALUES (jsonb_build_object('username', 'tap_ann', 'success', true, 'token', repeat('1', 64), 'csrf', 'c1')),
+             (jsonb_build_object('username', 'tap_bob', 'success', true, 'token', repeat('2', 64), 'csrf', 'c2'))) v(j);
 
 SELECT pg_temp.as_browser(repeat('1', 64));
 SELECT is(pg_temp.submit(repeat('a', 64), '{"title": "x"}'), '{"acted": 1}', 'the first submission acts');

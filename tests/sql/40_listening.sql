@@ -17,9 +17,9 @@ CREATE FUNCTION pg_temp.matches(p_expr text, p_text text) RETURNS boolean LANGUA
 $$;
 SELECT auth.user_add(u, u, r::auth.staff_role, '$argon2id$v=19$m=19456,t=2,p=1$x$y')
 FROM (VALUES ('tap_mkt', 'marketer'), ('tap_ana', 'analyst'), ('tap_agent', 'agent')) v(u, r);
-SELECT api.login_finish(jsonb_build_object('username', u, 'success', true,
-                                           'token', 'tap-listen-' || u || repeat('x', 40), 'csrf', 'c-' || u))
-FROM unnest(ARRAY['tap_mkt', 'tap_ana', 'tap_agent']) u;
+SELECT api.login_finish(api.login_challenge(j) || j)
+FROM unnest(ARRAY['tap_mkt', 'tap_ana', 'tap_agent']) u,
+     jsonb_build_object('username', u, 'success', true, 'token', 'tap-listen-' || u || repeat('x', 40), 'csrf', 'c-' || u) j;
 
 ----------------------------------------------------------------- Parser
 SELECT is(listen.parse('lumen')->>'text', 'lumen', 'a keyword is a leaf');
