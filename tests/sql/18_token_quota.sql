@@ -6,8 +6,38 @@
 -- where a reply spends the same budget, Meta and Weibo, so does the harvest). Also: what each stream
 -- brings in is counted as it is recorded, and Weibo's and X's replies walks are hourly.
 BEGIN;
-SELECT plan(51);
+SELECT plan(54);
 SET LOCAL client_min_messages = warning;
+
+-- Two harvesters leasing at the same moment, with two due streams of one
+-- token that has few requests left: both aim at its first stream, so the
+-- second finds it taken (locked, or leased once the first commits) and leases
+-- neither. First in the file, before this transaction holds anything;
+-- connections h and c are the two harvesters.
+CREATE EXTENSION IF NOT EXISTS dblink;
+SELECT dblink_connect(n, format('dbname=%s port=%s host=%s user=postgres', current_database(),
+                      current_setting('port'), split_part(current_setting('unix_socket_directories'), ',', 1)))
+FROM (VALUES ('h'), ('c')) AS x(n);
+SELECT dblink_exec('h', $$DELETE FROM social.account WHERE handle = 'tap-race-lease'$$);
+SELECT dblink_exec('h', $$INSERT INTO social.account (platform, handle, api_base_url)
+                         VALUES ('mastodon', 'tap-race-lease', 'http://127.0.0.1:9/m')$$);
+SELECT dblink_exec('h', $$INSERT INTO ingest.stream (account_id, kind, next_run_at, quota_remaining, quota_reset_at)
+                         SELECT id, k, now() - interval '100 years', CASE k WHEN 'mentions' THEN 5 END,
+                                now() + interval '10 minutes'
+                         FROM social.account, unnest(ARRAY['mentions', 'own_posts']) k
+                         WHERE handle = 'tap-race-lease'$$);
+SELECT dblink_exec('h', 'BEGIN');
+SELECT is((SELECT count(*) FROM dblink('h', $$SELECT 1 FROM ingest.lease_streams('tap-h', 1000) WHERE handle = 'tap-race-lease'$$)
+                                AS r(x integer)), 1::bigint, 'a harvester leases one stream of a token with 5 requests left');
+SELECT is((SELECT count(*) FROM dblink('c', $$SELECT 1 FROM ingest.lease_streams('tap-c', 1000) WHERE handle = 'tap-race-lease'$$)
+                                AS r(x integer)), 0::bigint, '… another leasing at the same moment gets none of its streams');
+SELECT dblink_exec('h', 'COMMIT');
+SELECT is((SELECT count(*) FROM dblink('c', $$SELECT 1 FROM ingest.lease_streams('tap-c', 1000) WHERE handle = 'tap-race-lease'$$)
+                                AS r(x integer)), 0::bigint, '… nor once the first has committed');
+SELECT * FROM (VALUES ('h', 'tap-h'), ('c', 'tap-c')) AS x(n, o),
+              dblink(n, format('SELECT ingest.release_owner(%L)', o)) AS r(x text);  -- (the other streams of the database)
+SELECT dblink_exec('h', $$DELETE FROM social.account WHERE handle = 'tap-race-lease'$$);
+SELECT dblink_disconnect(n) FROM (VALUES ('h'), ('c')) AS x(n);
 
 INSERT INTO social.account (platform, handle, api_base_url) VALUES
   ('mastodon', 'tap-quota-m', 'http://127.0.0.1:9/m'), ('x', 'tap-quota-x', 'http://127.0.0.1:9/x');
