@@ -195,7 +195,7 @@ BEGIN
           NULL;
       END CASE;
     ELSE
-      RAISE SQLSTATE 'PR400' USING MESSAGE = format('unknown mastodon endpoint %L', p_endpoint);
+      RAISE SQLSTATE 'PR400' USING MESSAGE = format('unknown mastodon endpoint %L (there are: statuses, status, deleted, context, search, notifications, grouped_notifications, accounts, account_list, account, webhook)', p_endpoint);
   END CASE;
 
   IF p_endpoint IN ('notifications', 'grouped_notifications') THEN

@@ -169,7 +169,7 @@ BEGIN
         followers := ARRAY(SELECT f->>'did' FROM jsonb_array_elements(p_body->'followers') f);
       END IF;
     ELSE
-      RAISE SQLSTATE 'PR400' USING MESSAGE = format('unknown bluesky endpoint %L', p_endpoint);
+      RAISE SQLSTATE 'PR400' USING MESSAGE = format('unknown bluesky endpoint %L (there are: author_feed, timeline, search, post_thread, notifications, followers, follows)', p_endpoint);
   END CASE;
 
   -- An account added by its handle alone: its own feed names its DID, which

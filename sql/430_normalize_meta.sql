@@ -308,7 +308,7 @@ BEGIN
       objects := ARRAY(SELECT ingest.graph_data(p_body, 'facebook comments'));
       posts := ARRAY(SELECT ingest.meta_comment(o, ingest.graph_object(p_request_url), NULL) FROM unnest(objects) o);
     ELSE
-      RAISE SQLSTATE 'PR400' USING MESSAGE = format('unknown facebook endpoint %L', p_endpoint);
+      RAISE SQLSTATE 'PR400' USING MESSAGE = format('unknown facebook endpoint %L (there are: webhook, page, tagged, feed, comments)', p_endpoint);
   END CASE;
   RETURN ingest.meta_apply('facebook', p_account_id, p_seen_at, objects, posts, false);
 END $$;
@@ -374,7 +374,7 @@ BEGIN
       objects := ARRAY[ingest.need_object(p_body->'mentioned_comment', 'instagram mentioned_comment')];
       posts := ARRAY[ingest.meta_comment(objects[1], objects[1]->'media'->>'id', objects[1]->'media'->>'id')];
     ELSE
-      RAISE SQLSTATE 'PR400' USING MESSAGE = format('unknown instagram endpoint %L', p_endpoint);
+      RAISE SQLSTATE 'PR400' USING MESSAGE = format('unknown instagram endpoint %L (there are: webhook, user, hashtag, media, tags, comments, replies, mentioned_media, mentioned_comment)', p_endpoint);
   END CASE;
   RETURN ingest.meta_apply('instagram', p_account_id, p_seen_at, objects, posts,
                            p_endpoint IN ('tags', 'mentioned_media', 'mentioned_comment'));

@@ -324,7 +324,7 @@ BEGIN
   IF p_endpoint IN ('tweets', 'mentions', 'followers', 'users') THEN
     RETURN ingest.normalize_x_v2(p_account_id, p_endpoint, p_body, p_seen_at);
   ELSIF p_endpoint IS DISTINCT FROM 'webhook' THEN
-    RAISE SQLSTATE 'PR400' USING MESSAGE = format('unknown x endpoint %L', p_endpoint);
+    RAISE SQLSTATE 'PR400' USING MESSAGE = format('unknown x endpoint %L (there are: tweets, mentions, followers, users, webhook)', p_endpoint);
   END IF;
   brand := ingest.need(ingest.need_object(p_body, 'x webhook')->>'for_user_id', 'x for_user_id');
   created := ARRAY(SELECT ingest.x_events(p_body, 'tweet_create_events'));

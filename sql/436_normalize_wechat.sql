@@ -110,7 +110,7 @@ DECLARE
   kind text;
 BEGIN
   IF p_endpoint IS DISTINCT FROM 'webhook' THEN
-    RAISE SQLSTATE 'PR400' USING MESSAGE = format('unknown wechat endpoint %L', p_endpoint);
+    RAISE SQLSTATE 'PR400' USING MESSAGE = format('unknown wechat endpoint %L (there are: webhook)', p_endpoint);
   END IF;
   m := ingest.need_object(p_body, 'wechat message');
   kind := ingest.wechat_kind(m);

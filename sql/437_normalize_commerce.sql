@@ -18,7 +18,7 @@ RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg
 DECLARE n integer;
 BEGIN
   IF p_endpoint IS DISTINCT FROM 'webhook' THEN
-    RAISE SQLSTATE 'PR400' USING MESSAGE = format('unknown commerce endpoint %L', p_endpoint);
+    RAISE SQLSTATE 'PR400' USING MESSAGE = format('unknown commerce endpoint %L (there are: webhook)', p_endpoint);
   END IF;
   WITH e AS (
     SELECT ingest.need(p_account_id, 'commerce account'),

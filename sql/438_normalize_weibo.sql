@@ -137,7 +137,7 @@ BEGIN
     WHEN 'user' THEN
       users := jsonb_build_array(ingest.need_object(p_body, 'weibo user'));
     ELSE
-      RAISE SQLSTATE 'PR400' USING MESSAGE = format('unknown weibo endpoint %L', p_endpoint);
+      RAISE SQLSTATE 'PR400' USING MESSAGE = format('unknown weibo endpoint %L (there are: statuses, mentions, status, comments, comment_mentions, comment, followers, users, user)', p_endpoint);
   END CASE;
 
   -- The statuses the comments are under (with their authors) are on the page too.

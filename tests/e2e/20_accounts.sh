@@ -135,7 +135,7 @@ out=$(imp myspace statuses "$bad"); rc=$?
 check "an unknown platform makes import exit non-zero" test "$rc" -ne 0
 has "… naming the platforms there are" "$out" "there are: mastodon"
 out=$(imp mastodon nonsense "$bad"); rc=$?
-has "an unknown endpoint is refused by name" "$out" "unknown mastodon endpoint 'nonsense'"
+has "an unknown endpoint is refused by name, naming the endpoints there are" "$out" "unknown mastodon endpoint 'nonsense' (there are: statuses, status,"
 out=$(imp mastodon statuses --account abc "$bad"); rc=$?
 has "an account that is not a number is refused" "$out" "--account takes an account id"
 out=$(imp mastodon statuses --account 999999999 "$bad"); rc=$?

@@ -232,7 +232,7 @@ SELECT is(pg_temp.bad('errors_only', 'tweets', $j${"errors": [{"value": "123", "
 SELECT is(pg_temp.bad('nothing', 'mentions', '{"hello": "world"}'),
   'missing or invalid field: x meta (object expected)', 'a page with neither data nor meta');
 SELECT is(pg_temp.bad('array', 'tweets', '[]'), 'missing or invalid field: x page (object expected)', 'a list instead of a page');
-SELECT is(pg_temp.bad('endpoint', 'timeline', '{"meta": {}}'), 'unknown x endpoint ''timeline''', 'an unknown endpoint');
+SELECT is(pg_temp.bad('endpoint', 'timeline', '{"meta": {}}'), 'unknown x endpoint ''timeline'' (there are: tweets, mentions, followers, users, webhook)', 'an unknown endpoint');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -153,7 +153,7 @@ SELECT is(pg_temp.store('mentions', jsonb_build_object('statuses', jsonb_build_a
             (SELECT v FROM s WHERE k = 'm1') || '{"created_at": "2011-05-31 17:46"}')), (SELECT id FROM acc))->>'error',
           'missing or invalid field: weibo status.created_at', 'an unreadable time is refused');
 SELECT throws_ok($$SELECT ingest.normalize_weibo(NULL, 'timeline_batch', '{}')$$, 'PR400',
-                 'unknown weibo endpoint ''timeline_batch''', 'unknown endpoint: PR400 (a mistake of the caller, not the page)');
+                 'unknown weibo endpoint ''timeline_batch'' (there are: statuses, mentions, status, comments, comment_mentions, comment, followers, users, user)', 'unknown endpoint: PR400 (a mistake of the caller, not the page)');
 SELECT is(pg_temp.rows(), (SELECT r FROM before), 'nothing of the refused pages was written');
 
 SELECT * FROM finish();

@@ -820,7 +820,7 @@ SELECT is(pg_temp.err('x', '{"for_user_id": "1"}', 'd', pg_temp.account('mastodo
           format('PR400 account %s is not a x account', pg_temp.account('mastodon')), 'a delivery for another platform''s account');
 SELECT results_eq(
   $$SELECT error_state, error_text FROM ingest.try_normalize('wechat', NULL, 'messages', '{}', NULL, now())$$,
-  $$VALUES ('PR400', 'unknown wechat endpoint ''messages''')$$, 'push-only platforms know only the webhook endpoint');
+  $$VALUES ('PR400', 'unknown wechat endpoint ''messages'' (there are: webhook)')$$, 'push-only platforms know only the webhook endpoint');
 \ir lib/sqlstate_as.sql
 SELECT is(pg_temp.sqlstate_as('parley_hooks', $$SELECT ingest.normalize_x(NULL, 'webhook', '{"for_user_id": "1"}')$$),
           '42501', 'hooks role may not call a normalizer directly');
