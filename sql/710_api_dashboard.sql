@@ -49,6 +49,11 @@ BEGIN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such platform.', HINT = 'err.no_platform';
   ELSIF team IS NOT NULL AND NOT EXISTS (SELECT FROM crm.team t WHERE t.id = filters.team) THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such team.', HINT = 'err.no_team';
+  ELSIF account IS NOT NULL AND platform IS NOT NULL
+        AND NOT EXISTS (SELECT FROM social.account a WHERE a.id = filters.account AND a.platform = filters.platform) THEN
+    -- (nothing could match both: every tile would be empty, with no reason given)
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'The account chosen is not on the platform chosen: choose one of them, or an account on that platform.',
+                                 HINT = 'err.filter_account_platform';
   END IF;
   brandwide := account IS NULL AND platform IS NULL;
   IF NOT brandwide THEN

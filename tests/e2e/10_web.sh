@@ -150,6 +150,11 @@ eq "20 refused 900 KB forms: every one answered 413" "$codes" "$(printf '413 %.0
 # What nginx refuses itself has the same security headers, and says why in both languages or as JSON.
 req a POST /language.json -H "Origin: $ORIGIN" --data-binary @<(head -c 1100000 /dev/zero | tr '\0' a)
 eq "a body over nginx's 1 MiB: 413 from nginx, as JSON when asked" "$STATUS $(jq -r .error.status <<<"$BODY")" "413 413"
+# nginx reads Accept as the worker does: the type named in any case, and q=0 refuses it.
+req a POST /language -H "Origin: $ORIGIN" -H "Accept: APPLICATION/JSON" --data-binary @<(head -c 1100000 /dev/zero | tr '\0' a)
+has "… asked in capitals, as JSON" "$HEADERS" "Content-Type: application/json"
+req a POST /language -H "Origin: $ORIGIN" -H "Accept: text/plain, application/json; q=0" --data-binary @<(head -c 1100000 /dev/zero | tr '\0' a)
+has "… refused with q=0, as a page" "$HEADERS" "Content-Type: text/html"
 has "… with the CSP" "$HEADERS" "Content-Security-Policy: default-src 'none'"
 req a GET "/dashboard?x=$(head -c 20000 /dev/zero | tr '\0' a)"
 eq "an address over nginx's limit: 414" "$STATUS" 414

@@ -59,6 +59,12 @@ req db GET "/dashboard/export?chart=volume&to=-infinity"
 eq "… in the CSV export too" "$STATUS" 422
 req db GET "/dashboard?to=2999-01-01" -H "Accept-Language: zh-CN"
 has "… and the page says so in Chinese" "$BODY" "结束日期不能晚于今天。"
+other=$(sql "SELECT code FROM social.platform WHERE code <> (SELECT platform FROM social.account WHERE id = $acc) ORDER BY code LIMIT 1")
+req db GET "/dashboard.json?account=$acc&platform=$other"
+eq "an account with a platform it is not on is 422 (every tile would be empty)" "$STATUS" 422
+has "… saying why (this user reads Chinese)" "$BODY" "所选账号不在所选平台上"
+req db GET "/dashboard.json?account=$acc&platform=$(sql "SELECT platform FROM social.account WHERE id = $acc")"
+eq "… an account with its own platform is fine" "$STATUS" 200
 req db GET "/dashboard.json?to=2025-05-01x"
 eq "an end date longer than a date is 422 (the route's limit)" "$STATUS" 422
 
