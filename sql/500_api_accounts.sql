@@ -34,12 +34,20 @@ BEGIN
             'last_error', CASE WHEN s.last_error_at >= coalesce(s.last_success_at, '-infinity') THEN s.last_error END,
             'last_error_at', s.last_error_at,
             'pages_harvested', s.pages_harvested, 'items_harvested', s.items_harvested,
-            -- what the platform last said, until its window resets (then unknown)
-            'quota_remaining', CASE WHEN s.quota_reset_at IS NULL OR s.quota_reset_at > now() THEN s.quota_remaining END,
+            -- what the platform last said, until its window resets (then unknown);
+            -- where it counts per token, the token's count on every stream
+            'quota_remaining', CASE WHEN pl.quota_scope = 'token' THEN tq.remaining
+                                    WHEN s.quota_reset_at IS NULL OR s.quota_reset_at > now() THEN s.quota_remaining END,
             'quota_reset_at', CASE WHEN s.quota_reset_at > now() THEN s.quota_reset_at END) ORDER BY s.kind, s.query)
           FROM ingest.stream s WHERE s.account_id = a.id), '[]'))
         ORDER BY a.platform, a.handle)
-      FROM social.account a JOIN social.platform pl ON pl.code = a.platform), '[]'),
+      FROM social.account a JOIN social.platform pl ON pl.code = a.platform
+      -- A token's count as its streams last heard it: within one window it
+      -- only falls, so the lowest is the latest (each stream shows only
+      -- the count its own last page gave).
+      LEFT JOIN LATERAL (SELECT min(q.quota_remaining) AS remaining FROM ingest.stream q
+                         WHERE q.account_id = a.id AND (q.quota_reset_at IS NULL OR q.quota_reset_at > now())) tq
+             ON pl.quota_scope = 'token'), '[]'),
     'platforms', (SELECT jsonb_agg(jsonb_build_object('code', code, 'platform', code, 'name', name) ORDER BY name)
                   FROM social.platform));
 END $$;

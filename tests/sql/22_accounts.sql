@@ -3,7 +3,7 @@
 -- and change nothing. Adding one needs a handle and, where Parley
 -- harvests, a URL; a new token does not resume a paused account.
 BEGIN;
-SELECT plan(56);
+SELECT plan(58);
 SET LOCAL client_min_messages = warning;
 
 SELECT auth.user_add(u, u, r::auth.staff_role, '$argon2id$v=19$m=19456,t=2,p=1$x$y')
@@ -148,7 +148,20 @@ UPDATE ingest.stream SET quota_remaining = 9, quota_reset_at = now() + interval 
 SELECT is((SELECT string_agg(st->>'kind' || ':' || coalesce(st->>'quota_remaining', '-'), ' ' ORDER BY st->>'kind')
            FROM jsonb_array_elements(api.accounts()->'accounts') a, jsonb_array_elements(a->'streams') st
            WHERE (a->>'id')::bigint = :acc AND st->>'kind' IN ('mentions', 'followers')),
-          'followers:9 mentions:-', 'the accounts page shows no quota left from a window that has reset');
+          'followers:9 mentions:9', 'the accounts page shows no quota left from a window that has reset; a token''s count is on each of its streams');
+UPDATE ingest.stream SET quota_remaining = 4, quota_reset_at = now() + interval '1 minute' WHERE account_id = :acc AND kind = 'own_posts';
+SELECT is((SELECT string_agg(DISTINCT st->>'quota_remaining', ' ')
+           FROM jsonb_array_elements(api.accounts()->'accounts') a, jsonb_array_elements(a->'streams') st
+           WHERE (a->>'id')::bigint = :acc),
+          '4', '… the lowest its streams heard in the window, the latest (a stream shows no stale count of its own)');
+INSERT INTO social.account (platform, handle, api_base_url) VALUES ('x', 'tap-acc-x', 'https://x.example');
+INSERT INTO ingest.stream (account_id, kind, quota_remaining, quota_reset_at)
+SELECT id, k, n, now() + interval '1 minute' FROM social.account, (VALUES ('mentions', 3), ('own_posts', 8)) v(k, n)
+WHERE handle = 'tap-acc-x';
+SELECT is((SELECT string_agg(st->>'kind' || ':' || coalesce(st->>'quota_remaining', '-'), ' ' ORDER BY st->>'kind')
+           FROM jsonb_array_elements(api.accounts()->'accounts') a, jsonb_array_elements(a->'streams') st
+           WHERE a->>'handle' = 'tap-acc-x'),
+          'mentions:3 own_posts:8', '… where each endpoint has its own window (X), each stream its own count');
 
 SELECT set_config('parley.session', 'tok-tap_acc_a', true);
 SELECT throws_ok(format($$SELECT api.account_edit('{"id": %s, "api_base_url": "https://x.example"}')$$, :acc), 'PR403', NULL,
