@@ -487,6 +487,17 @@ BEGIN
   RETURN CASE WHEN t.error_state = 'PR400' THEN t.error_text END;
 END $$;
 
+-- Why a page was quarantined, as a catalog key: not JSON (or not XML), a
+-- field missing or of another type (ingest.need), a page for another
+-- platform's account or an endpoint the normalizer does not know, or anything else.
+CREATE OR REPLACE FUNCTION ingest.quarantine_reason(p_sqlstate text, p_error text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN p_sqlstate IN ('22P02', '22032', '2200M', '2200N') THEN 'err.quarantine_unreadable'
+              WHEN p_error LIKE 'missing or invalid field: %' THEN 'err.quarantine_shape'
+              WHEN p_sqlstate = 'PR400' THEN 'err.quarantine_target'
+              ELSE 'err.quarantine_other' END
+$$;
+
 -- What store_page and retry_quarantined return.
 CREATE OR REPLACE FUNCTION ingest.page_result(p_raw_page_id bigint, p_counts jsonb, p_error text, p_sqlstate text)
 RETURNS jsonb LANGUAGE sql STABLE AS $$

@@ -317,6 +317,11 @@ BEGIN
   SELECT coalesce(jsonb_agg(q ORDER BY (q->>'id')::bigint DESC), '[]') INTO rows FROM (
     SELECT jsonb_build_object('id', q.id, 'platform', q.platform, 'endpoint', q.endpoint, 'error', q.error,
                               'sqlstate', q.sqlstate, 'created_at', q.created_at, 'retried_at', q.retried_at,
+                              -- the kind of fault in the page's language; the parser's own words
+                              -- (English, from PostgreSQL or a normalizer) stay beside it as the detail
+                              'reason', ingest.quarantine_reason(q.sqlstate, q.error),
+                              'detail', CASE WHEN q.error LIKE 'missing or invalid field: %'
+                                             THEN substr(q.error, length('missing or invalid field: ') + 1) ELSE q.error END,
                               'request_url', coalesce(r.request_url, 'webhook delivery ' || w.delivery_id),
                               'body_bytes', octet_length(coalesce(r.body, w.body)),
                               'body_start', left(coalesce(r.body, w.payload, w.body), 300)) AS q

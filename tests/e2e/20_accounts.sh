@@ -157,6 +157,8 @@ eq "… only that one stored" "$(sql "SELECT count(*) FROM ingest.raw_page")" "$
 qid=$(sql "SELECT max(id) FROM ingest.quarantine WHERE resolved_at IS NULL")
 req m GET /quarantine
 has "the quarantine page lists it" "$BODY" "quarantine-$qid"
+has "… saying why in words" "$BODY" "A field Parley needs is missing or of another type"
+has "… with the field the normalizer missed" "$BODY" "<code>mastodon status.account (object expected)</code>"
 post m /quarantine/retry "csrf=$(csrf_of)" id=$qid
 eq "retrying before the cause is fixed redirects back" "$(header Location)" /quarantine
 req m GET /quarantine

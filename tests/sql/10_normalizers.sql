@@ -3,7 +3,7 @@
 -- numbers were counted from the fixture JSON itself (jq/python), not taken
 -- from the functions' output.
 BEGIN;
-SELECT plan(95);
+SELECT plan(96);
 
 -- Exact counts need empty social tables; all of it is rolled back at the end.
 SET LOCAL lock_timeout = '10s';
@@ -275,6 +275,11 @@ SELECT is(res.after, res.before, 'the 4 good statuses of that page are not appli
 SELECT pg_temp.track('q_platform', 'myspace', 'feed', NULL, 200, '[]');
 SELECT is(res.r->>'error', 'no normalizer for platform ''myspace'' (there are: mastodon, bluesky, facebook, instagram, x, weibo, wechat, commerce)', 'unknown platform quarantined') FROM res WHERE name = 'q_platform';
 SELECT is((SELECT count(*)::integer FROM ingest.quarantine WHERE platform = 'myspace'), 1, 'with a quarantine entry');
+-- The quarantine page names the kind of fault in the reader's language.
+SELECT is((SELECT string_agg(ingest.quarantine_reason(r->>'sqlstate', r->>'error'), ' ' ORDER BY name) FROM res
+           WHERE name IN ('q_malformed', 'q_platform', 'q_shape')),
+          'err.quarantine_unreadable err.quarantine_target err.quarantine_shape',
+          'quarantine reasons: not JSON, no such target, a field missing');
 
 -- Retry after repairing the raw body: applied, entry resolved; a second retry is refused.
 UPDATE ingest.raw_page SET body = (SELECT pg_temp.fixture('mastodon/test_fetch_next_previous-13.json')->'response'->>'body')
