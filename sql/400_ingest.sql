@@ -487,13 +487,15 @@ BEGIN
   RETURN CASE WHEN t.error_state = 'PR400' THEN t.error_text END;
 END $$;
 
--- Why a page was quarantined, as a catalog key: not JSON (or not XML), a
--- field missing or of another type (ingest.need), a page for another
--- platform's account or an endpoint the normalizer does not know, or anything else.
+-- Why a page was quarantined, as a catalog key: not JSON (PostgreSQL's
+-- parser) or not XML (WeChat's, ingest.wechat_xml_json); a field missing
+-- (ingest.need) or not of its type (a cast: 22P02 too); a page for another
+-- platform's account or an endpoint the normalizer does not know; or else.
 CREATE OR REPLACE FUNCTION ingest.quarantine_reason(p_sqlstate text, p_error text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
-  SELECT CASE WHEN p_sqlstate IN ('22P02', '22032', '2200M', '2200N') THEN 'err.quarantine_unreadable'
-              WHEN p_error LIKE 'missing or invalid field: %' THEN 'err.quarantine_shape'
+  SELECT CASE WHEN p_error LIKE 'invalid input syntax for type json%'
+                OR p_error LIKE 'missing or invalid field: wechat xml (not well-formed%' THEN 'err.quarantine_unreadable'
+              WHEN p_error LIKE 'missing or invalid field: %' OR p_sqlstate = '22P02' THEN 'err.quarantine_shape'
               WHEN p_sqlstate = 'PR400' THEN 'err.quarantine_target'
               ELSE 'err.quarantine_other' END
 $$;

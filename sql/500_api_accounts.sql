@@ -35,18 +35,23 @@ BEGIN
             'last_error_at', s.last_error_at,
             'pages_harvested', s.pages_harvested, 'items_harvested', s.items_harvested,
             -- what the platform last said, until its window resets (then unknown);
-            -- where it counts per token, the token's count on every stream
-            'quota_remaining', CASE WHEN pl.quota_scope = 'token' THEN tq.remaining
+            -- where it counts per token and a window is known, the token's count on every stream
+            'quota_remaining', CASE WHEN tq.remaining IS NOT NULL THEN tq.remaining
                                     WHEN s.quota_reset_at IS NULL OR s.quota_reset_at > now() THEN s.quota_remaining END,
-            'quota_reset_at', CASE WHEN s.quota_reset_at > now() THEN s.quota_reset_at END) ORDER BY s.kind, s.query)
+            'quota_reset_at', CASE WHEN tq.remaining IS NOT NULL THEN tq.reset_at
+                                   WHEN s.quota_reset_at > now() THEN s.quota_reset_at END) ORDER BY s.kind, s.query)
           FROM ingest.stream s WHERE s.account_id = a.id), '[]'))
         ORDER BY a.platform, a.handle)
       FROM social.account a JOIN social.platform pl ON pl.code = a.platform
-      -- A token's count as its streams last heard it: within one window it
-      -- only falls, so the lowest is the latest (each stream shows only
-      -- the count its own last page gave).
-      LEFT JOIN LATERAL (SELECT min(q.quota_remaining) AS remaining FROM ingest.stream q
-                         WHERE q.account_id = a.id AND (q.quota_reset_at IS NULL OR q.quota_reset_at > now())) tq
+      -- A token's count as its streams last heard it, in the window the
+      -- platform named (each stream alone shows only the count its own last
+      -- page gave): within one window it only falls, so the lowest is the
+      -- latest. Without a named reset (Meta's rolling usage) nothing says
+      -- which count is the latest: each stream shows its own.
+      LEFT JOIN LATERAL (SELECT q.quota_remaining AS remaining, q.quota_reset_at AS reset_at FROM ingest.stream q
+                         WHERE q.account_id = a.id AND q.enabled AND q.quota_reset_at > now()
+                           AND q.quota_remaining IS NOT NULL
+                         ORDER BY q.quota_reset_at DESC, q.quota_remaining LIMIT 1) tq
              ON pl.quota_scope = 'token'), '[]'),
     'platforms', (SELECT jsonb_agg(jsonb_build_object('code', code, 'platform', code, 'name', name) ORDER BY name)
                   FROM social.platform));

@@ -62,7 +62,8 @@ has "… and the page says so in Chinese" "$BODY" "结束日期不能晚于今�
 other=$(sql "SELECT code FROM social.platform WHERE code <> (SELECT platform FROM social.account WHERE id = $acc) ORDER BY code LIMIT 1")
 req db GET "/dashboard.json?account=$acc&platform=$other"
 eq "an account with a platform it is not on is 422 (every tile would be empty)" "$STATUS" 422
-has "… saying why (this user reads Chinese)" "$BODY" "所选账号不在所选平台上"
+has "… saying why" "$BODY" \
+  "$(jq -r '."err.filter_account_platform"' "$PARLEY_ROOT_DIR/templates/i18n/$(sql "SELECT coalesce(lang, 'en') FROM auth.staff WHERE username = 'e2e_admin'").json")"
 req db GET "/dashboard.json?account=$acc&platform=$(sql "SELECT platform FROM social.account WHERE id = $acc")"
 eq "… an account with its own platform is fine" "$STATUS" 200
 req db GET "/dashboard.json?to=2025-05-01x"

@@ -3,7 +3,7 @@
 -- numbers were counted from the fixture JSON itself (jq/python), not taken
 -- from the functions' output.
 BEGIN;
-SELECT plan(96);
+SELECT plan(97);
 
 -- Exact counts need empty social tables; all of it is rolled back at the end.
 SET LOCAL lock_timeout = '10s';
@@ -280,6 +280,13 @@ SELECT is((SELECT string_agg(ingest.quarantine_reason(r->>'sqlstate', r->>'error
            WHERE name IN ('q_malformed', 'q_platform', 'q_shape')),
           'err.quarantine_unreadable err.quarantine_target err.quarantine_shape',
           'quarantine reasons: not JSON, no such target, a field missing');
+SELECT is((SELECT string_agg(ingest.quarantine_reason(t.error_state, t.error_text), ' ' ORDER BY o)
+           FROM (VALUES (1, 'wechat', 'webhook', '<xml><ToUserName>'),
+                        (2, 'mastodon', 'statuses', '[{"id": "1", "created_at": "2026-01-01T00:00:00Z", "replies_count": "many",
+                                                        "account": {"id": "2", "acct": "a", "username": "a"}}]')) v(o, pl, ep, body),
+                LATERAL ingest.try_normalize(pl, NULL, ep, body, NULL, now()) t),
+          'err.quarantine_unreadable err.quarantine_shape',
+          '… XML that is not well-formed is unreadable too; a field that does not read as its type is a shape fault');
 
 -- Retry after repairing the raw body: applied, entry resolved; a second retry is refused.
 UPDATE ingest.raw_page SET body = (SELECT pg_temp.fixture('mastodon/test_fetch_next_previous-13.json')->'response'->>'body')

@@ -3,7 +3,7 @@
 -- and change nothing. Adding one needs a handle and, where Parley
 -- harvests, a URL; a new token does not resume a paused account.
 BEGIN;
-SELECT plan(58);
+SELECT plan(59);
 SET LOCAL client_min_messages = warning;
 
 SELECT auth.user_add(u, u, r::auth.staff_role, '$argon2id$v=19$m=19456,t=2,p=1$x$y')
@@ -156,12 +156,21 @@ SELECT is((SELECT string_agg(DISTINCT st->>'quota_remaining', ' ')
           '4', '… the lowest its streams heard in the window, the latest (a stream shows no stale count of its own)');
 INSERT INTO social.account (platform, handle, api_base_url) VALUES ('x', 'tap-acc-x', 'https://x.example');
 INSERT INTO ingest.stream (account_id, kind, quota_remaining, quota_reset_at)
-SELECT id, k, n, now() + interval '1 minute' FROM social.account, (VALUES ('mentions', 3), ('own_posts', 8)) v(k, n)
+SELECT id, k, n, now() + r FROM social.account,
+       (VALUES ('mentions', 3, interval '1 minute'), ('own_posts', 8, interval '1 minute'), ('followers', 5, interval '-1 second')) v(k, n, r)
 WHERE handle = 'tap-acc-x';
 SELECT is((SELECT string_agg(st->>'kind' || ':' || coalesce(st->>'quota_remaining', '-'), ' ' ORDER BY st->>'kind')
            FROM jsonb_array_elements(api.accounts()->'accounts') a, jsonb_array_elements(a->'streams') st
            WHERE a->>'handle' = 'tap-acc-x'),
-          'mentions:3 own_posts:8', '… where each endpoint has its own window (X), each stream its own count');
+          'followers:- mentions:3 own_posts:8', '… where each endpoint has its own window (X), each stream its own count, until it resets');
+-- Meta names no reset (its usage rolls over the hour): nothing says which count is the latest.
+INSERT INTO social.account (platform, handle, api_base_url) VALUES ('facebook', 'tap-acc-fb', 'https://graph.example');
+INSERT INTO ingest.stream (account_id, kind, quota_remaining)
+SELECT id, k, n FROM social.account, (VALUES ('mentions', 40), ('own_posts', 70)) v(k, n) WHERE handle = 'tap-acc-fb';
+SELECT is((SELECT string_agg(st->>'kind' || ':' || coalesce(st->>'quota_remaining', '-'), ' ' ORDER BY st->>'kind')
+           FROM jsonb_array_elements(api.accounts()->'accounts') a, jsonb_array_elements(a->'streams') st
+           WHERE a->>'handle' = 'tap-acc-fb'),
+          'mentions:40 own_posts:70', '… and a token whose platform names no reset shows each stream''s own');
 
 SELECT set_config('parley.session', 'tok-tap_acc_a', true);
 SELECT throws_ok(format($$SELECT api.account_edit('{"id": %s, "api_base_url": "https://x.example"}')$$, :acc), 'PR403', NULL,
