@@ -9,7 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { SESSION_MAX_AGE = 12 * 3600, LANG_MAX_AGE = 365 * 86400 };
+enum { SESSION_MAX_AGE = 12 * 3600, LANG_MAX_AGE = 365 * 86400, LANG_CHOSEN_MAX_AGE = 86400 };
+#define LANG_CHOSEN "parley_lang_chosen"
 
 /* Catalog text with "{n}" replaced by a number (catalogs are not format strings). */
 static const char *fill_number(request *r, const char *text, long long n)
@@ -55,8 +56,8 @@ void h_login_form(request *r)
         return;
     }
     const char *why = json_string_value(json_object_get(r->args, "why"));
-    if (why && !strcmp(why, "session_ended")) {
-        login_form(r, 200, "err.session_ended", NULL);
+    if (why && (!strcmp(why, "session_ended") || !strcmp(why, "signed_out"))) {
+        login_form(r, 200, !strcmp(why, "signed_out") ? "err.signed_out" : "err.session_ended", NULL);
         return;
     }
     send_document(r, 200, NULL, "login");
@@ -101,9 +102,12 @@ void h_login(request *r)
     char token[TOKEN_HEX + 1], csrf[TOKEN_HEX + 1];
     token_new(token);
     token_new(csrf);
-    json_t *outcome = json_pack("{s:s,s:b,s:O?,s:s,s:s,s:s}", "username", username, "success", ok, "attempt",
+    /* a language chosen on the sign-in page becomes the person's (it would
+     * otherwise give way to the one stored at an earlier visit) */
+    const char *chosen = hin_cookie(r->a, r->cookie, LANG_CHOSEN) ? hin_cookie(r->a, r->cookie, "parley_lang") : NULL;
+    json_t *outcome = json_pack("{s:s,s:b,s:O?,s:s,s:s,s:s,s:s?}", "username", username, "success", ok, "attempt",
                                 json_object_get(result_doc(r, &ch), "attempt"), "token", token, "csrf", csrf,
-                                "user_agent", r->user_agent);
+                                "user_agent", r->user_agent, "lang", chosen);
     arena_defer(r->a, json_release, outcome);
     api_result fin = call_api(r, "login_finish", outcome, API_READ);
     if (fin.status != 200) {
@@ -115,6 +119,8 @@ void h_login(request *r)
         return;
     }
     set_cookie(r, "parley_session", token, SESSION_MAX_AGE);
+    if (chosen)
+        set_cookie(r, LANG_CHOSEN, "", 0);
     const char *lang = json_string_value(json_object_get(result_doc(r, &fin), "lang"));
     if (lang)
         set_cookie(r, "parley_lang", lang, LANG_MAX_AGE);
@@ -143,7 +149,7 @@ void h_logout(request *r)
         send_error(r, res.status, res.message_key, res.message);
         return;
     }
-    set_cookie(r, "parley_session", "", 0);
+    set_cookie(r, "parley_session", TOKEN_SIGNED_OUT, SESSION_MAX_AGE);
     r->viewer = NULL;
     if (r->json)
         send_result(r, &res, NULL);
@@ -160,6 +166,8 @@ void h_language(request *r)
         return;
     }
     set_cookie(r, "parley_lang", json_string_value(json_object_get(r->args, "lang")), LANG_MAX_AGE);
+    if (!r->viewer) /* chosen while signed out: stored at the sign-in that follows */
+        set_cookie(r, LANG_CHOSEN, "1", LANG_CHOSEN_MAX_AGE);
     const char *back = json_string_value(json_object_get(r->args, "back"));
     if (r->json)
         send_result(r, &res, NULL);

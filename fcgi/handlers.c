@@ -1,6 +1,7 @@
 /* Generic handlers: a page is one api call rendered through its template; an
  * action is one CSRF-checked api call followed by a redirect (POST/redirect/GET). */
 #include "csv.h"
+#include "password.h"
 #include "web.h"
 
 #include <string.h>
@@ -19,11 +20,14 @@ void h_root(request *r)
 }
 
 /* Shared error path: a missing or expired session sends browsers to sign-in,
- * which says that the session ended when the browser still had one. */
+ * which says that the session ended when the browser still had one (or that
+ * the person signed out, in another tab). */
 static void fail(request *r, const api_result *res)
 {
     if (res->status == 401 && !r->json) {
-        redirect(r, *r->session ? "/login?why=session_ended" : "/login");
+        redirect(r, !*r->session                          ? "/login"
+                    : !strcmp(r->session, TOKEN_SIGNED_OUT) ? "/login?why=signed_out"
+                                                            : "/login?why=session_ended");
         return;
     }
     if (!r->viewer && *r->session)

@@ -23,5 +23,8 @@ void pw_common_digest(const char *pw, char out[67]);
 /* 256 random bits as 64 lower-case hex characters. */
 void token_new(char out[TOKEN_HEX + 1]);
 bool token_well_formed(const char *t);
+/* The session cookie a sign-out leaves behind (no token is all zeros): a
+ * form sent later from another tab is then "signed out", not "expired". */
+#define TOKEN_SIGNED_OUT "0000000000000000000000000000000000000000000000000000000000000000"
 
 #endif

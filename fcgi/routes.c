@@ -11,7 +11,7 @@
 static const char *const languages[] = {"en", "zh-CN", NULL};
 
 static const param_spec no_params[] = {{NULL}};
-/* why: "session_ended" says so; any other reason (an old link) is no reason */
+/* why: "session_ended" or "signed_out" says so; any other reason (an old link) is no reason */
 static const param_spec login_form_params[] = {{"why", P_TEXT, 0, 40, false, NULL}, {NULL}};
 static const param_spec login_params[] = {
     {"username", P_TEXT, 1, 256, true, NULL}, /* (longer than any: then simply a wrong name) */

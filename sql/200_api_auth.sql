@@ -63,7 +63,8 @@ BEGIN
   PERFORM pg_advisory_xact_lock(hashtextextended('parley.login.ip:' || coalesce(host(auth.ip_key(auth.request_ip())), ''), 0));
   wait := auth.login_retry_after(uname, auth.request_ip());
   IF wait = 0 THEN
-    INSERT INTO auth.login_attempt (username, ip, success) VALUES (uname, auth.request_ip(), false)
+    -- (its time is after the locks' wait, for step 2's minute)
+    INSERT INTO auth.login_attempt (username, ip, success, at) VALUES (uname, auth.request_ip(), false, clock_timestamp())
     RETURNING id INTO attempt;
   END IF;
   RETURN jsonb_build_object(
@@ -74,7 +75,8 @@ END $$;
 
 -- Step 2: the outcome of step 1's attempt (given back as "attempt"); on success
 -- replace the browser's old session (if any) by a new one whose token and CSRF
--- token the worker generated. An attempt is finished once, from the address
+-- token the worker generated, and store "lang" (a language chosen on the
+-- sign-in page) as the person's. An attempt is finished once, from the address
 -- that began it, within a minute.
 -- Trust boundary: PostgreSQL has no argon2id, so the worker verifies the
 -- password and this function believes its verdict. Everything after sign-in
@@ -90,8 +92,18 @@ BEGIN
     UPDATE auth.login_attempt SET success = true
     WHERE id = (p->>'attempt')::bigint AND username = uname AND NOT success
       AND ip IS NOT DISTINCT FROM auth.request_ip() AND at > now() - interval '1 minute';
-  END IF;
-  IF (p->>'success')::boolean IS NOT TRUE OR st.id IS NULL OR NOT FOUND THEN
+    IF NOT FOUND THEN
+      -- The same finish again (the worker's one retry, when the connection
+      -- dropped after this committed): answered as the first one was.
+      IF EXISTS (SELECT FROM auth.session WHERE token_hash = sha256(convert_to(p->>'token', 'UTF8')) AND staff_id = st.id)
+         AND EXISTS (SELECT FROM auth.login_attempt WHERE id = (p->>'attempt')::bigint AND username = uname AND success) THEN
+        RETURN jsonb_build_object('ok', true, 'lang', st.lang);
+      END IF;
+      -- the right password, but not for an attempt open from this address
+      PERFORM auth.audit('login_failed', st.id, jsonb_build_object('username', uname, 'reason', 'err.login_stale'));
+      RETURN jsonb_build_object('ok', false);
+    END IF;
+  ELSE
     PERFORM auth.audit('login_failed', st.id, jsonb_build_object('username', uname));
     RETURN jsonb_build_object('ok', false);
   END IF;
@@ -101,6 +113,14 @@ BEGIN
   VALUES (sha256(convert_to(p->>'token', 'UTF8')), st.id, p->>'csrf', auth.request_ip(),
           left(p->>'user_agent', 512));
   PERFORM auth.audit('login', st.id);
+  IF p->>'lang' IS NOT NULL THEN
+    BEGIN
+      st.lang := (p->>'lang')::auth.lang;
+      UPDATE auth.staff SET lang = st.lang WHERE id = st.id;
+    EXCEPTION WHEN check_violation THEN
+      NULL;   -- (a cookie's value: a language Parley does not have is not stored)
+    END;
+  END IF;
   RETURN jsonb_build_object('ok', true, 'lang', st.lang);
 END $$;
 
@@ -221,6 +241,10 @@ BEGIN
     -- fault, the session ended (timed out, revoked); browsers go to sign-in.
     IF coalesce(current_setting('parley.session', true), '') <> ''
        AND NOT EXISTS (SELECT FROM auth.current) THEN
+      -- (the cookie a sign-out leaves: the person signed out, in another tab)
+      IF current_setting('parley.session', true) = repeat('0', 64) THEN
+        RAISE SQLSTATE 'PR401' USING MESSAGE = 'You signed out. Sign in again.', HINT = 'err.signed_out';
+      END IF;
       RAISE SQLSTATE 'PR401' USING MESSAGE = 'Your session has ended. Sign in again.', HINT = 'err.session_ended';
     END IF;
     RAISE SQLSTATE 'PR403' USING MESSAGE = 'This form has expired. Reload the page and try again.',

@@ -290,6 +290,19 @@ post z /language "csrf=$token" "lang=fr"
 eq "an unsupported language is 422" "$STATUS" 422
 post z /language "csrf=$token" "lang=en" "back=//evil.example/"
 eq "no open redirect through back=" "$(header Location)" /
+# A language chosen on the sign-in page is the person's from then on; a stored one gave way to it only until sign-in.
+printf '%s\n' "$PW" | parley user add e2e_lang --role agent --password-stdin >/dev/null
+sql "UPDATE auth.staff SET lang = 'en' WHERE username = 'e2e_lang'" >/dev/null
+req zl GET /login
+post zl /language "csrf=$(csrf_of)" "lang=zh-CN" "back=/login"
+login zl e2e_lang "$PW"
+has "chosen while signed out, it is kept at sign-in" "$HEADERS" "parley_lang=zh-CN"
+req zl GET /dashboard
+has "… the dashboard is in it" "$BODY" 'lang="zh-CN"'
+eq "… and it is stored as the person's" "$(sql "SELECT lang FROM auth.staff WHERE username = 'e2e_lang'")" zh-CN
+login zl2 e2e_lang "$PW"
+has "… so another browser gets it at sign-in" "$HEADERS" "parley_lang=zh-CN"
+hasnt "… where nothing was chosen, nothing is stored" "$HEADERS" "parley_lang_chosen="
 req a GET "/dashboard?period=30&platform=mastodon"
 has "the language switch comes back to the page's whole address, its query too" "$BODY" \
   'name="back" value="/dashboard?period=30&amp;platform=mastodon"'
@@ -329,6 +342,11 @@ req a2 POST /logout -H "Origin: $ORIGIN" -H "Cookie: parley_session=$out_cookie"
 eq "… and so does the same sign-out sent again (not a 403)" "$STATUS $(header Location)" "303 /login"
 req a GET /dashboard
 eq "after logout the dashboard needs a session again" "$STATUS" 303
+eq "… the cookie left behind says signed out (it is no session's token)" "$(cookie a parley_session)" "$(printf '0%.0s' $(seq 64))"
+post a /time-zone "csrf=$out_token" time_zone=UTC
+eq "a form sent from another tab after signing out leads to sign-in…" "$(header Location)" "/login?why=signed_out"
+req a GET "/login?why=signed_out"
+check "… which says the person signed out (not that the form expired)" grep -qE "You signed out|您已退出登录" <<<"$BODY"
 
 echo "# CLI disable and passwd end sessions"
 login d e2e_analyst "$PW"
@@ -359,11 +377,12 @@ req anon GET /health -I
 eq "HEAD is answered like GET" "$STATUS" 200
 req anon GET /login -H 'Host: evil.example'
 eq "an unknown Host is refused by nginx (421)" "$STATUS" 421
+# (zh-CN, the language e2e_admin already has: chosen while signed out, it is stored at the sign-in below)
 req u GET /login
-post u /language "csrf=$(csrf_of)" "lang=en" "back=/	/evil.example"
+post u /language "csrf=$(csrf_of)" "lang=zh-CN" "back=/	/evil.example"
 eq "a tab in back= does not open a redirect" "$(header Location)" /
 req u GET /login
-post u /language "csrf=$(csrf_of)" "lang=en" "back=/inbox?tag=退款"
+post u /language "csrf=$(csrf_of)" "lang=zh-CN" "back=/inbox?tag=退款"
 eq "a redirect to an address with Chinese in it goes percent-encoded (a header is ASCII)" "$(header Location)" "/inbox?tag=%E9%80%80%E6%AC%BE"
 req u GET /login -A $'Mozilla\xff\xfe'
 req u POST /login -A $'Mozilla\xff\xfe' -H "Origin: $ORIGIN" --data-urlencode "csrf=$(csrf_of)" \

@@ -1,6 +1,6 @@
 -- Sessions, CSRF, roles, throttling and the audit log, through the api functions.
 BEGIN;
-SELECT plan(41);
+SELECT plan(48);
 
 CREATE FUNCTION pg_temp.as_browser(token text, ip text DEFAULT '203.0.113.7') RETURNS void LANGUAGE sql AS $$
   SELECT set_config('parley.session', token, true), set_config('parley.ip', ip, true)
@@ -49,16 +49,21 @@ SELECT is(api.login_finish(jsonb_build_object('username','tap_admin','success',t
 SELECT pg_temp.as_browser('', '198.51.100.20');
 SELECT is(api.login_finish(jsonb_build_object('username','tap_admin','success',true,'attempt',:attempt,'token',repeat('d',64),'csrf','d'))->>'ok',
           'true', 'its own address finishes it');
+SELECT is(api.login_finish(jsonb_build_object('username','tap_admin','success',true,'attempt',:attempt,'token',repeat('d',64),'csrf','d'))->>'ok',
+          'true', 'the same finish again (the worker''s retry on a dropped connection) is answered as the first');
 SELECT is(api.login_finish(jsonb_build_object('username','tap_admin','success',true,'attempt',:attempt,'token',repeat('e',64),'csrf','e'))->>'ok',
           'false', '… once');
 SELECT is((SELECT count(*) FROM auth.session WHERE token_hash IN (sha256(convert_to(repeat('d',64), 'UTF8')), sha256(convert_to(repeat('e',64), 'UTF8')))),
           1::bigint, '… so one session came of it');
+SELECT ok(EXISTS (SELECT FROM auth.audit_log WHERE event = 'login_failed' AND detail->>'reason' = 'err.login_stale'),
+          'a right password for an attempt that is not open is audited as such');
 DELETE FROM auth.session WHERE token_hash = sha256(convert_to(repeat('d',64), 'UTF8'));  -- (another browser's)
 SELECT pg_temp.as_browser(repeat('a', 64));
 
 -- Rotation: signing in again from the same browser replaces the session.
-SELECT api.login_finish(api.login_challenge(j) || j)
-FROM (SELECT jsonb_build_object('username','tap_admin','success',true,'token',repeat('b',64),'csrf','csrf-b') AS j) x;
+SELECT is(api.login_finish(api.login_challenge(j) || j)->>'ok', 'true', 'a language Parley does not have (a cookie''s value) does not stop sign-in…')
+FROM (SELECT jsonb_build_object('username','tap_admin','success',true,'token',repeat('b',64),'csrf','csrf-b','lang','fr') AS j) x;
+SELECT is((SELECT lang FROM auth.staff WHERE username = 'tap_admin'), NULL, '… nor is it stored');
 SELECT is((SELECT count(*) FROM auth.session s JOIN auth.staff u ON u.id = s.staff_id WHERE u.username = 'tap_admin'), 1::bigint,
           'sign-in rotates: the old session is gone');
 
@@ -69,13 +74,17 @@ SELECT is(api.viewer(), NULL, 'an idle session has expired');
 SELECT throws_ok($$SELECT api.dashboard()$$, 'PR401', NULL, 'expired session cannot read the dashboard');
 SELECT throws_ok($$SELECT api.csrf_check('csrf-b', 'anon')$$, 'PR401', 'Your session has ended. Sign in again.',
                  'a form sent with an expired session: the session ended, not the form');
+SELECT pg_temp.as_browser(repeat('0', 64));
+SELECT throws_ok($$SELECT api.csrf_check('csrf-b', 'anon')$$, 'PR401', 'You signed out. Sign in again.',
+                 'the cookie a sign-out leaves: a form from another tab says the person signed out');
 SELECT pg_temp.as_browser('');
 SELECT throws_ok($$SELECT api.csrf_check('csrf-b', 'anon')$$, 'PR403', NULL, 'no session cookie at all: a wrong token is a forged or stale form');
 
 -- Roles are enforced inside the api.
 SELECT pg_temp.as_browser('');
-SELECT api.login_finish(api.login_challenge(j) || j)
-FROM (SELECT jsonb_build_object('username','tap_analyst','success',true,'token',repeat('c',64),'csrf','csrf-c') AS j) x;
+SELECT is(api.login_finish(api.login_challenge(j) || j)->>'lang', 'zh-CN', 'a language chosen on the sign-in page is given back…')
+FROM (SELECT jsonb_build_object('username','tap_analyst','success',true,'token',repeat('c',64),'csrf','csrf-c','lang','zh-CN') AS j) x;
+SELECT is((SELECT lang::text FROM auth.staff WHERE username = 'tap_analyst'), 'zh-CN', '… and stored as the person''s');
 SELECT pg_temp.as_browser(repeat('c', 64));
 SELECT throws_ok($$SELECT api.audit_log()$$, 'PR403', NULL, 'an analyst may not read the audit log');
 SELECT throws_ok($$SELECT api.session_revoke('{"id": -1}')$$, 'PR404', NULL, 'cannot revoke a session that is not yours');
