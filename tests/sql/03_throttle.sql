@@ -2,6 +2,7 @@
 -- out. Failures are written straight into auth.login_attempt.
 BEGIN;
 SELECT plan(17);
+\ir lib/waits_for.sql
 SET LOCAL client_min_messages = warning;
 
 -- pg_temp.fail(user, ip, n): n failed attempts, the latest a second ago.
@@ -31,19 +32,8 @@ SELECT dblink_exec('h', 'BEGIN');
 SELECT is((SELECT x FROM dblink('h', $$SELECT api.login_challenge('{"username":"tap-race-login"}')->>'retry_after'$$) AS r(x text)),
           '0', 'the fifth try of a pair goes ahead');
 SELECT dblink_send_query('c', $$SELECT api.login_challenge('{"username":"tap-race-login"}')->>'retry_after'$$);
-SELECT set_config('tap.h_pid', pid::text, true) AS h_pid FROM dblink('h', 'SELECT pg_backend_pid()') AS r(pid integer) \gset
-CREATE FUNCTION pg_temp.c_waits_for_h(h integer) RETURNS boolean LANGUAGE sql AS $$
-  SELECT EXISTS (SELECT FROM pg_stat_activity WHERE query LIKE '%tap-race-login%' AND pid <> pg_backend_pid()
-                   AND h = ANY (pg_blocking_pids(pid)))
-$$;
-DO $$   -- (bounded: 20 s, for a loaded machine)
-BEGIN
-  FOR i IN 1..400 LOOP
-    EXIT WHEN pg_temp.c_waits_for_h(current_setting('tap.h_pid')::integer);
-    PERFORM pg_sleep(0.05);
-  END LOOP;
-END $$;
-SELECT ok(pg_temp.c_waits_for_h(:h_pid), 'a sixth sent at the same moment waits for it');
+SELECT pid AS h_pid FROM dblink('h', 'SELECT pg_backend_pid()') AS r(pid integer) \gset
+SELECT ok(pg_temp.waits_for('tap-race-login', :h_pid), 'a sixth sent at the same moment waits for it');
 SELECT dblink_exec('h', 'COMMIT');
 SELECT cmp_ok((SELECT x::integer FROM dblink_get_result('c') AS r(x text)), '>', 0,
               '… and then counts it: the pair is held');

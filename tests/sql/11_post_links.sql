@@ -5,6 +5,7 @@
 -- before commit.
 BEGIN;
 SELECT plan(12);
+\ir lib/waits_for.sql
 SET LOCAL client_min_messages = warning;
 
 -- A Mastodon status (account 'tap-links-author'), replying to p_parent and
@@ -42,19 +43,8 @@ SELECT dblink_send_query('c', format('SELECT ingest.normalize_mastodon(NULL, %L,
                                                        pg_temp.status('tap-race-reply', 'tap-race-parent'))));
 -- Wait (bounded: 20 s, for a loaded machine) until c is blocked by h itself
 -- (not by a moment's lock of some other writer, as a running harvester's).
-SELECT set_config('tap.h_pid', pid::text, true) AS h_pid FROM dblink('h', 'SELECT pg_backend_pid()') AS r(pid integer) \gset
-CREATE FUNCTION pg_temp.c_waits_for_h(h integer) RETURNS boolean LANGUAGE sql AS $$
-  SELECT EXISTS (SELECT FROM pg_stat_activity WHERE query LIKE '%tap-race-reply%' AND pid <> pg_backend_pid()
-                   AND h = ANY (pg_blocking_pids(pid)))
-$$;
-DO $$
-BEGIN
-  FOR i IN 1..400 LOOP
-    EXIT WHEN pg_temp.c_waits_for_h(current_setting('tap.h_pid')::integer);
-    PERFORM pg_sleep(0.05);
-  END LOOP;
-END $$;
-SELECT ok(pg_temp.c_waits_for_h(:h_pid), 'the second writer waits for the first one''s status');
+SELECT pid AS h_pid FROM dblink('h', 'SELECT pg_backend_pid()') AS r(pid integer) \gset
+SELECT ok(pg_temp.waits_for('tap-race-reply', :h_pid), 'the second writer waits for the first one''s status');
 SELECT dblink_exec('h', 'COMMIT');
 SELECT ok((SELECT x::jsonb->>'posts' FROM dblink_get_result('c') AS r(x text)) IS NOT NULL,
           'the second writer commits (its links pass the checks at commit)');
