@@ -104,7 +104,7 @@ void h_login(request *r)
     token_new(csrf);
     /* a language chosen on the sign-in page becomes the person's (it would
      * otherwise give way to the one stored at an earlier visit) */
-    const char *chosen = hin_cookie(r->a, r->cookie, LANG_CHOSEN) ? hin_cookie(r->a, r->cookie, "parley_lang") : NULL;
+    const char *chosen = get_cookie(r, LANG_CHOSEN) ? get_cookie(r, "parley_lang") : NULL;
     json_t *outcome = json_pack("{s:s,s:b,s:O?,s:s,s:s,s:s,s:s?}", "username", username, "success", ok, "attempt",
                                 json_object_get(result_doc(r, &ch), "attempt"), "token", token, "csrf", csrf,
                                 "user_agent", r->user_agent, "lang", chosen);

@@ -119,7 +119,7 @@ const char *render_pick_lang(request *r)
 {
     json_t *user = r->viewer ? json_object_get(r->viewer, "user") : NULL;
     const char *pref = json_string_value(json_object_get(user, "lang"));
-    const char *cookie = hin_cookie(r->a, r->cookie, "parley_lang");
+    const char *cookie = get_cookie(r, "parley_lang");
     for (const char *const *l = supported; *l; l++)
         if (pref && !strcmp(pref, *l))
             return *l;

@@ -182,10 +182,24 @@ api_result call_api(request *r, const char *fn, json_t *args, api_call kind)
 
 /* ---------- responses ---------- */
 
+/* Behind TLS every cookie is "__Host-" prefixed: browsers then take it only
+ * from this host, over TLS, for the whole site, so a sibling subdomain cannot
+ * plant a session or a sign-in form's token; one without the prefix is not
+ * read there. */
+static const char *cookie_name(request *r, const char *name)
+{
+    return r->https ? arena_printf(r->a, "__Host-%s", name) : name;
+}
+
+const char *get_cookie(request *r, const char *name)
+{
+    return hin_cookie(r->a, r->cookie, cookie_name(r, name));
+}
+
 void set_cookie(request *r, const char *name, const char *value, int max_age)
 {
-    buf_printf(&r->headers, "Set-Cookie: %s=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%d%s\r\n", name,
-               value, max_age, r->https ? "; Secure" : "");
+    buf_printf(&r->headers, "Set-Cookie: %s=%s; Path=/; HttpOnly; SameSite=Lax; Max-Age=%d%s\r\n",
+               cookie_name(r, name), value, max_age, r->https ? "; Secure" : "");
 }
 
 static void finish(request *r, int status, const char *content_type, const char *body, size_t len)
@@ -471,10 +485,10 @@ static void handle(void *state, FCGX_Request *fr)
     r->session = "";
     r->status = 500;
 
-    const char *tok = hin_cookie(r->a, r->cookie, "parley_session");
+    const char *tok = get_cookie(r, "parley_session");
     if (token_well_formed(tok))
         r->session = tok;
-    const char *anon = hin_cookie(r->a, r->cookie, "parley_csrf");
+    const char *anon = get_cookie(r, "parley_csrf");
     if (token_well_formed(anon)) {
         r->anon_csrf = anon;
     } else {

@@ -98,6 +98,8 @@ typedef enum { API_READ, API_CHANGE, API_FORM } api_call;
 api_result call_api(request *r, const char *fn, json_t *args, api_call kind);
 json_t *result_doc(request *r, api_result *res); /* the document parsed, whoever the client is */
 void json_release(void *j);                      /* json_decref for arena_defer */
+/* A cookie of this site by its name (behind TLS, "__Host-" and the name), or NULL. */
+const char *get_cookie(request *r, const char *name);
 void set_cookie(request *r, const char *name, const char *value, int max_age);
 void redirect(request *r, const char *location);
 void send_body(request *r, int status, const char *content_type, const char *body, size_t len);

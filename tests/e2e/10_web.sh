@@ -422,10 +422,21 @@ rm -rf "$tmp"
 check "a migration with COMMIT in it fails" test "$rc" -ne 0
 has "… and says the transaction was ended" "$out" "ended the transaction"
 
-echo "# cookies are Secure behind TLS"
-out=$(env -i REQUEST_METHOD=GET DOCUMENT_URI=/login HTTPS=on HTTP_HOST=parley.example \
-  cgi-fcgi -bind -connect "$PARLEY_VAR/run/web.sock" 2>&1 | tr -d '\r')
-has "with HTTPS=on the CSRF cookie is Secure" "$(grep -i '^Set-Cookie:' <<<"$out")" "; Secure"
+echo "# cookies behind TLS: Secure, with the __Host- prefix"
+# Straight to the pool over FastCGI, as nginx would pass a request that came over TLS (HTTPS=on).
+tls() { as_app env -i REQUEST_METHOD="$1" DOCUMENT_URI="$2" REQUEST_URI="$2" HTTPS=on HTTP_HOST=parley.test \
+          REMOTE_ADDR=192.0.2.44 HTTP_ORIGIN=https://parley.test CONTENT_TYPE=application/x-www-form-urlencoded \
+          CONTENT_LENGTH=${#3} HTTP_COOKIE="$4" cgi-fcgi -bind -connect "$PARLEY_VAR/run/web.sock" <<<"$3"; }
+out=$(tls GET /login "" "")
+has "a sign-in form over TLS sets its token's cookie with the __Host- prefix…" "$out" "Set-Cookie: __Host-parley_csrf="
+has "… Secure" "$(grep '^Set-Cookie: __Host-parley_csrf=' <<<"$out")" "; Secure"
+anon=$(sed -n 's/^Set-Cookie: __Host-parley_csrf=\([0-9a-f]*\);.*Secure.*/\1/p' <<<"$out" | tr -d '\r')
+BODY=$out; form=$(csrf_of)
+out=$(tls POST /login "csrf=$form&username=e2e_admin&password=$PW" "__Host-parley_csrf=$anon")
+has "… signing in with it works" "$out" "Status: 303"
+has "… and the session's cookie is __Host- too" "$out" "Set-Cookie: __Host-parley_session="
+out=$(tls POST /login "csrf=$form&username=e2e_admin&password=$PW" "parley_csrf=$anon")
+has "… a token's cookie without the prefix (one a sibling subdomain could set) is not read there" "$out" "Status: 403"
 
 echo "# the BI role over TCP with the printed URI"
 bi_pw=$(cat "$PARLEY_VAR/secrets/bi.pw")
