@@ -264,7 +264,9 @@ BEGIN
     'report_zone', (SELECT tz FROM kpi.freshness));   -- the zone whose calendar days the figures count
 END $$;
 
--- One chart's data as CSV rows (the web worker writes the file).
+-- One chart's data as CSV rows (the web worker writes the file): the day or
+-- name, the value drawn, then one column per detail the series carries (a
+-- spreadsheet reads columns, not a JSON object in a cell).
 CREATE FUNCTION api.dashboard_export(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE f record; c text := coalesce(p->>'chart', '');
@@ -275,10 +277,17 @@ BEGIN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Sentiment and share of voice are counted for the whole brand, not for one account or platform.',
                                  HINT = 'err.chart_brandwide';
   END IF;
-  RETURN jsonb_build_object(
-    'filename', format('parley-%s-%s-%s.csv', c, f.first_day, f.last_day),
-    'header', jsonb_build_array('label', 'value', 'detail'),
-    'rows', coalesce((SELECT jsonb_agg(jsonb_build_array(s.label, s.value, s.extra::text)) FROM chart.series(c, p) s), '[]'));
+  RETURN (
+    WITH s AS MATERIALIZED (SELECT row_number() OVER () AS n, x.* FROM chart.series(c, p) x),
+    k AS (SELECT coalesce(array_agg(DISTINCT key ORDER BY key), '{}') AS keys FROM s, jsonb_object_keys(s.extra) key)
+    SELECT jsonb_build_object(
+      'filename', format('parley-%s-%s-%s.csv', c, f.first_day, f.last_day),
+      'header', jsonb_build_array('label', 'value') || to_jsonb(k.keys),
+      'rows', coalesce((SELECT jsonb_agg(jsonb_build_array(s.label, s.value)
+                                         || coalesce((SELECT jsonb_agg(coalesce(s.extra->x.key, 'null') ORDER BY x.o)
+                                                      FROM unnest(k.keys) WITH ORDINALITY x(key, o)), '[]') ORDER BY s.n)
+                        FROM s), '[]'))
+    FROM k);
 END $$;
 
 -- The cache holds documents made by the code before this migrate (their

@@ -81,6 +81,9 @@ req db GET "/dashboard/export?chart=volume&period=30"
 eq "CSV export" "$STATUS $(header Content-Type)" "200 text/csv; charset=utf-8"
 has "… as a download" "$(header Content-Disposition)" 'attachment; filename="parley-volume-'
 eq "… one row per day plus the header" "$(tr -d '\r' <<<"$BODY" | grep -c .)" 31
+eq "… each detail in a column of its own (it was one JSON text)" "$(tr -d '\r' <<<"$BODY" | head -n1 | sed 's/^\xef\xbb\xbf//')" \
+  "label,value,interactions,own_posts"
+hasnt "… with no JSON in any cell" "$BODY" "{"
 eq "… adding up to the tile" "$(tr -d '\r' <<<"$BODY" | tail -n +2 | awk -F, '{s += $2} END {print s + 0}')" "$mentions"
 req db GET "/dashboard/export.json?chart=volume&period=30"
 eq "its JSON twin is JSON (it answered CSV), with the same rows" \
