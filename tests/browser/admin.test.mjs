@@ -1,5 +1,5 @@
 // An admin in headless Chromium: an SLA policy typed into the form, a line it
-// cannot read and the way back to the form, a team with a ticked member.
+// cannot read and the way back to the form as typed, a team with a ticked member.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { base, artifacts, openPage, signIn } from './browser.mjs';
@@ -32,13 +32,16 @@ test('an admin types a policy\'s opening hours and holidays, and the page shows 
   await page.screenshot({ path: `${artifacts}/sla.png`, fullPage: true });
 });
 
-test('a line it cannot read is refused naming it, with a way back to the form', async () => {
+test('a line it cannot read is refused naming it, with a way back to the form as it was typed', async () => {
   const form = await typeNewPolicy({ name: 'Browser bad hours', tz: 'UTC', hours_text: 'Mon-Fri 9-5' });
   await form.locator('button[type=submit]').click();
   await page.waitForSelector('[data-testid=error-message]');
   assert.match(await page.textContent('[data-testid=error-message]'), /"Mon-Fri 9-5"/, 'the sentence names the line');
   assert.equal(await page.locator('[data-testid=error-detail]').count(), 0, 'whole, with nothing repeated under it');
   await Promise.all([page.waitForURL(`${base}/sla`), page.click('[data-testid=error-back]')]);
+  // back in the browser's history (static/back.js), not the page loaded afresh: the text is still there to fix
+  assert.equal(await form.locator('[name=hours_text]').inputValue(), 'Mon-Fri 9-5');
+  assert.equal(await form.locator('[name=name]').inputValue(), 'Browser bad hours');
 });
 
 test('an admin creates a team with a ticked member', async () => {
