@@ -27,8 +27,10 @@ BEGIN
         'streams', coalesce((
           SELECT jsonb_agg(jsonb_build_object(
             'id', s.id, 'kind', s.kind, 'query', s.query, 'enabled', s.enabled,
-            -- none while the account is paused or waits for a new token
-            'next_run_at', CASE WHEN a.status = 'active' AND s.enabled THEN s.next_run_at END,
+            -- none while the account is paused or waits for a new token; while the
+            -- token's quota is spent, the stream waits for it
+            'next_run_at', CASE WHEN a.status = 'active' AND s.enabled
+                                THEN greatest(s.next_run_at, ingest.token_held_until(a.id, a.platform)) END,
             'last_success_at', s.last_success_at,
             -- an error is shown until a later page succeeds
             'last_error', CASE WHEN s.last_error_at >= coalesce(s.last_success_at, '-infinity') THEN s.last_error END,
@@ -131,8 +133,11 @@ DECLARE st auth.staff := auth.require('marketer'); new_id bigint;
 BEGIN
   IF ltrim(btrim(coalesce(p->>'handle', '')), '@') = '' THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'The handle is required.', HINT = 'err.account_handle';
-  ELSIF btrim(p->>'handle') ~ '[[:space:]]' THEN
-    RAISE SQLSTATE 'PR422' USING MESSAGE = 'A handle has no spaces (the display name may).', HINT = 'err.account_handle_space';
+  -- (nor invisible ones: zero-width spaces and joiners, word joiner, BOM, soft hyphen,
+  -- which would make a second "lumen" look like the first)
+  ELSIF btrim(p->>'handle') ~ '[[:space:]\u00ad\u200b-\u200d\u2060\ufeff]' THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'A handle has no spaces or invisible characters (the display name may have spaces).',
+                                 HINT = 'err.account_handle_space';
   END IF;
   PERFORM social.check_shown_name(p->>'handle'), social.check_shown_name(p->>'display_name'),
           social.check_secret(p->>'token');
@@ -280,8 +285,10 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE st auth.staff := auth.require('marketer'); acc bigint;
 BEGIN
   PERFORM social.check_secret(p->>'token'), social.lock_account_streams((p->>'id')::bigint);
+  -- (a paused account's warning is one from before it was paused, that it
+  -- needed a token: the new one answers it too)
   UPDATE social.account SET status = CASE WHEN status = 'needs_reauth' THEN 'active' ELSE status END,
-         status_message = CASE WHEN status = 'needs_reauth' THEN NULL ELSE status_message END,
+         status_message = CASE WHEN status IN ('needs_reauth', 'paused') THEN NULL ELSE status_message END,
          status_changed_at = CASE WHEN status = 'needs_reauth' THEN now() ELSE status_changed_at END
   WHERE id = (p->>'id')::bigint RETURNING id INTO acc;
   IF acc IS NULL THEN

@@ -3,7 +3,7 @@
 -- and change nothing. Adding one needs a handle and, where Parley
 -- harvests, a URL; a new token does not resume a paused account.
 BEGIN;
-SELECT plan(59);
+SELECT plan(63);
 SET LOCAL client_min_messages = warning;
 
 SELECT auth.user_add(u, u, r::auth.staff_role, '$argon2id$v=19$m=19456,t=2,p=1$x$y')
@@ -102,6 +102,9 @@ SELECT throws_ok(format($$SELECT api.account_status('{"id": %s, "status": "activ
 SELECT is((SELECT status || ' ' || status_message FROM social.account WHERE id = :acc2),
           'paused The API base URL names another server: set a token from that server.',
           '… and still says that it needs one');
+SELECT api.account_token(jsonb_build_object('id', :acc2, 'token', 'tok-from-there')) IS NULL AS silenced \gset
+SELECT is((SELECT status || ' ' || coalesce(status_message, '-') FROM social.account WHERE id = :acc2), 'paused -',
+          '… until a token is set: then it stays paused, without that warning');
 
 -- An account is connected once: a handle typed in another case or with an @,
 -- or the same platform id at the same API base URL, is the same account.
@@ -132,8 +135,14 @@ SELECT throws_ok(format($$SELECT api.account_add(%L)$$, jsonb_build_object('plat
                  'api_base_url', 'https://m.example', 'external_id', E'../../admin?x=1\n')), 'PR422',
                  'The platform id is letters, digits and . _ : @ - only.', 'a platform id with a path and a line break is refused');
 SELECT throws_ok(format($$SELECT api.account_add(%L)$$, jsonb_build_object('platform', 'mastodon', 'handle', 'two words',
-                 'api_base_url', 'https://m.example')), 'PR422', 'A handle has no spaces (the display name may).',
+                 'api_base_url', 'https://m.example')), 'PR422', 'A handle has no spaces or invisible characters (the display name may have spaces).',
                  'a handle with a space is refused');
+SELECT throws_ok(format($$SELECT api.account_add(%L)$$, jsonb_build_object('platform', 'mastodon', 'handle', E'tap\u200Bacc',
+                 'api_base_url', 'https://m.example')), 'PR422', NULL,
+                 '… and one with a zero-width space (a second "tapacc" that looks like the first)');
+SELECT throws_ok(format($$SELECT api.account_add(%L)$$, jsonb_build_object('platform', 'mastodon', 'handle', 'ＴＡＰ－ＡＣＣ',
+                 'api_base_url', 'https://m.example')), 'PR409', 'That account is already connected.',
+                 'a handle in full-width letters is the account already connected');
 SELECT throws_ok(format($$SELECT api.account_token(%L)$$, jsonb_build_object('id', :acc, 'token', E'abc\u202Edef')), 'PR422',
                  NULL, 'a token with a right-to-left override is refused');
 
@@ -141,6 +150,15 @@ SELECT throws_ok(format($$SELECT api.account_add(%L)$$, jsonb_build_object('plat
                  'api_base_url', 'https://graph.example', 'keywords', 'lumen, coffee')), 'PR422',
                  'Parley cannot search this platform for keywords: leave the keywords empty.',
                  'keywords for a platform Parley cannot search are refused, not dropped');
+
+-- While the token's quota is spent, its streams' next run is when it comes back.
+UPDATE ingest.stream SET quota_remaining = 1, quota_reset_at = now() + interval '1 hour', next_run_at = now() - interval '1 minute'
+WHERE account_id = :acc AND kind = 'mentions';
+SELECT is((SELECT count(*) > 0 AND bool_and((st->>'next_run_at')::timestamptz >= now() + interval '1 hour')
+           FROM jsonb_array_elements(api.accounts()->'accounts') a, jsonb_array_elements(a->'streams') st
+           WHERE (a->>'id')::bigint = :acc), true,
+          'while a token''s quota is spent, every stream''s next run is when it comes back, not a time already past');
+UPDATE ingest.stream SET quota_remaining = NULL, quota_reset_at = NULL WHERE account_id = :acc;
 
 -- A quota figure holds until the platform's window resets.
 UPDATE ingest.stream SET quota_remaining = 7, quota_reset_at = now() - interval '1 second' WHERE account_id = :acc AND kind = 'mentions';
