@@ -102,10 +102,14 @@ BEGIN
     RETURN QUERY SELECT b.bucket, sum(b.open_cases)::numeric, jsonb_build_object('order', min(b.bucket_order))
       FROM kpi.backlog_snapshot b WHERE (f.team IS NULL OR b.team_id = f.team)
       GROUP BY b.bucket ORDER BY min(b.bucket_order);
-  WHEN 'leads' THEN  -- the funnel over the period
+  WHEN 'leads' THEN  -- the funnel over the period: the inbound mentions (as the
+    -- mentions tile counts them: lead_daily's are per rule, so one post matched
+    -- by two rules is there twice), then the leads and how far they came
     RETURN QUERY SELECT x.k, x.v::numeric, '{}'::jsonb FROM (
-      SELECT coalesce(sum(l.mentions), 0) AS m, coalesce(sum(l.leads), 0) AS ld,
-             coalesce(sum(l.qualified), 0) AS q, coalesce(sum(l.won), 0) AS w
+      SELECT (SELECT coalesce(sum(v.mentions), 0) FROM kpi.volume_daily v
+              WHERE v.day BETWEEN f.first_day AND f.last_day AND v.category = 'all'
+                AND (f.account IS NULL OR v.account_id = f.account) AND (f.platform IS NULL OR v.platform = f.platform)) AS m,
+             coalesce(sum(l.leads), 0) AS ld, coalesce(sum(l.qualified), 0) AS q, coalesce(sum(l.won), 0) AS w
       FROM kpi.lead_daily l WHERE l.day BETWEEN f.first_day AND f.last_day
         AND (f.brandwide OR l.account_id = ANY (f.accounts))) t,
       LATERAL (VALUES (1, 'mentions', t.m), (2, 'leads', t.ld), (3, 'qualified', t.q), (4, 'won', t.w)) x(o, k, v)
@@ -128,7 +132,8 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
 $$;
 
 -- One chart of the dashboard drawn: its series as bars or a line, its name,
--- and whether it has anything to show.
+-- and whether it has anything to show: a count above 0; for the charts of
+-- shares (a day with nothing to share out has none), any share, 0 % too.
 CREATE OR REPLACE FUNCTION chart.draw(p_chart text, p jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 DECLARE rows jsonb;
@@ -137,7 +142,10 @@ BEGIN
   FROM chart.series(p_chart, p) s;
   RETURN CASE WHEN p_chart IN ('voice', 'backlog', 'leads') THEN chart.bars(rows) ELSE chart.line(rows) END
          || jsonb_build_object('name', p_chart,
-                               'empty', NOT EXISTS (SELECT FROM jsonb_array_elements(rows) e WHERE (e->>'value')::numeric > 0));
+                               'empty', NOT EXISTS (SELECT FROM jsonb_array_elements(rows) e
+                                                    WHERE CASE WHEN p_chart IN ('response', 'sentiment')
+                                                               THEN e->>'value' IS NOT NULL
+                                                               ELSE (e->>'value')::numeric > 0 END));
 END $$;
 
 -- The KPI part of the dashboard for one choice of filters: tiles for the
@@ -249,6 +257,7 @@ BEGIN
       'open_cases', social.tally_of('open_cases')),
     'filters', jsonb_build_object('period', f.days, 'account', f.account, 'platform', f.platform, 'team', f.team,
                                   'scoped', NOT f.brandwide,
+                                  'team_only', f.team IS NOT NULL,   -- (the team filter applies to the backlog alone)
                                   'from', f.first_day, 'to', f.last_day, 'until', nullif(p->>'to', '')),
     'query', concat_ws('&', 'period=' || f.days, 'account=' || f.account, 'platform=' || f.platform, 'team=' || f.team,
                        'to=' || nullif(p->>'to', '')),

@@ -2,7 +2,7 @@
 -- the default SLA calendar is Shanghai, Monday to Friday 09:00-18:00. 2026-03-02 is a Monday.
 -- Every expected figure is worked out in the comment next to it.
 BEGIN;
-SELECT plan(90);
+SELECT plan(93);
 SET LOCAL client_min_messages = warning;
 -- pg_temp.sqlstate_of(sql): the SQLSTATE the statement raises, or 'ok'.
 CREATE FUNCTION pg_temp.sqlstate_of(p_sql text) RETURNS text LANGUAGE plpgsql AS $$
@@ -158,6 +158,18 @@ SELECT is((SELECT string_agg(coalesce(d->'kpi'->'new_followers'->>'value', '-') 
                 LATERAL (SELECT api.dashboard(jsonb_build_object('period', '7', 'to', '2026-03-07', 'platform', pf))::jsonb) x(d)),
           '3/2 won 1/1, 3/2 won 1/1, -/- won 0/0',
           'the follower tiles (new, and net of an unfollow) and leads won (tile and funnel) for all platforms, Mastodon and Bluesky');
+SELECT is((SELECT (SELECT b->>'value' FROM jsonb_array_elements(d->'charts'->'leads'->'bars') b WHERE b->>'label' = 'mentions')
+                  || ' ' || (d->'kpi'->'mentions'->>'value')
+           FROM (SELECT api.dashboard('{"period": "7", "to": "2026-03-07"}')::jsonb) x(d)),
+          '7 7', 'the funnel starts from the inbound mentions as the tile counts them (not once per rule a post matched)');
+-- None of the week's mentions answered: the response chart is a line at 0 %, not "no data".
+UPDATE kpi.response_daily SET answered = 0 WHERE day BETWEEN '2026-03-01' AND '2026-03-07';
+SELECT is((SELECT (d->'charts'->'response'->>'empty') || ' ' || (d->'kpi'->'response_rate'->>'value')
+           FROM (SELECT api.dashboard('{"period": "7", "to": "2026-03-07"}')::jsonb) x(d)),
+          'false 0.0', 'a response rate of 0 % is drawn, not taken for an empty chart');
+SELECT kpi.refresh(true) IS NULL AS silenced \gset
+SELECT is((SELECT (d->'filters'->>'team_only') FROM (SELECT api.dashboard(jsonb_build_object('period', '7', 'team', (SELECT min(id) FROM crm.team)))::jsonb) x(d)),
+          'true', 'a team chosen: the page says the team filter applies to the backlog alone');
 UPDATE social.follower_edge SET unfollowed_at = NULL
 WHERE account_id = :a1 AND profile_id = (SELECT id FROM social.profile WHERE platform = 'mastodon' AND external_id = 'tap-f2');
 SELECT kpi.refresh() IS NULL AS silenced \gset
