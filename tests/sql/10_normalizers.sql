@@ -283,10 +283,12 @@ SELECT is((SELECT string_agg(ingest.quarantine_reason(r->>'sqlstate', r->>'error
 SELECT is((SELECT string_agg(ingest.quarantine_reason(t.error_state, t.error_text), ' ' ORDER BY o)
            FROM (VALUES (1, 'wechat', 'webhook', '<xml><ToUserName>'),
                         (2, 'mastodon', 'statuses', '[{"id": "1", "created_at": "2026-01-01T00:00:00Z", "replies_count": "many",
+                                                        "account": {"id": "2", "acct": "a", "username": "a"}}]'),
+                        (3, 'mastodon', 'statuses', '[{"id": "1", "created_at": "not a date",
                                                         "account": {"id": "2", "acct": "a", "username": "a"}}]')) v(o, pl, ep, body),
                 LATERAL ingest.try_normalize(pl, NULL, ep, body, NULL, now()) t),
-          'err.quarantine_unreadable err.quarantine_shape',
-          '… XML that is not well-formed is unreadable too; a field that does not read as its type is a shape fault');
+          'err.quarantine_unreadable err.quarantine_shape err.quarantine_shape',
+          '… XML that is not well-formed is unreadable too; a field that does not read as its type (a count, a date) is a shape fault');
 
 -- Retry after repairing the raw body: applied, entry resolved; a second retry is refused.
 UPDATE ingest.raw_page SET body = (SELECT pg_temp.fixture('mastodon/test_fetch_next_previous-13.json')->'response'->>'body')
