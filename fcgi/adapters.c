@@ -67,14 +67,6 @@ int decimal_id_cmp(const char *x, const char *y)
     return lx != ly ? (lx < ly ? -1 : 1) : strcmp(x, y);
 }
 
-const char *url_escape(arena *a, const char *s)
-{
-    char *e = curl_easy_escape(NULL, s, 0);
-    const char *out = arena_strdup(a, e ? e : "");
-    curl_free(e);
-    return out;
-}
-
 const char *header(json_t *headers, const char *name)
 {
     return json_string_value(json_object_get(headers, name));

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "arena.h"
+#include "httpin.h" /* url_escape */
 
 /* A leased stream (strings owned by the caller's arena; state is a new reference).
  * target: for a replies stream, the own post whose thread is next (else NULL). */
@@ -105,7 +106,6 @@ const char *state_text(const stream *s, const char *key); /* a string in the str
  * whether the position is the current target's, not a thread left behind. */
 bool state_is_thread(const stream *s, const char *key);
 int decimal_id_cmp(const char *x, const char *y);          /* ids as decimal strings, compared as numbers */
-const char *url_escape(arena *a, const char *s);
 const char *header(json_t *headers, const char *name);       /* lower-case name */
 /* One response header line (as libcurl gives it) into headers, its name
  * lower-cased; a status line starts a new response and clears them. */

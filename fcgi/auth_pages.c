@@ -21,6 +21,13 @@ static const char *fill_number(request *r, const char *text, long long n)
     return filled ? filled : text;
 }
 
+/* Where sign-in leads: the page asked for ("next", a path on this site), else the dashboard. */
+static const char *after_sign_in(request *r)
+{
+    const char *next = json_string_value(json_object_get(r->args, "next"));
+    return next && hin_local_path(next) ? next : "/dashboard";
+}
+
 /* The sign-in form again, with the user's input and a message (never the password). */
 static void login_form(request *r, int status, const char *error_key, const char *error_text)
 {
@@ -36,8 +43,10 @@ static void login_form(request *r, int status, const char *error_key, const char
     json_t *v;
     json_object_foreach(r->field_errors, name, v)
         json_object_set_new(fields, name, json_string(render_text(r, json_string_value(v))));
-    json_t *extra = json_pack("{s:s?,s:s?,s:o?}", "username", hin_get(&r->params, "username"),
-                              "error", error_key ? render_text(r, error_key) : error_text, "field_errors", fields);
+    const char *next = json_string_value(json_object_get(r->args, "next"));
+    json_t *extra = json_pack("{s:s?,s:s?,s:o?,s:s?}", "username", hin_get(&r->params, "username"),
+                              "error", error_key ? render_text(r, error_key) : error_text,
+                              "field_errors", fields, "next", next && hin_local_path(next) ? next : NULL);
     arena_defer(r->a, json_release, extra);
     send_page(r, status, NULL, "login", extra);
 }
@@ -45,22 +54,20 @@ static void login_form(request *r, int status, const char *error_key, const char
 void h_login_form(request *r)
 {
     call_api(r, NULL, NULL, API_READ);
-    if (r->json) { /* what a JSON client needs to sign in: the form's token */
-        json_t *doc = json_pack("{s:b,s:s?}", "signed_in", r->viewer != NULL, "csrf", r->viewer ? NULL : r->anon_csrf);
+    if (r->json) { /* what a JSON client needs to send forms: the sign-in form's token, or its session's */
+        const char *csrf = r->viewer ? json_string_value(json_object_get(r->viewer, "csrf")) : r->anon_csrf;
+        json_t *doc = json_pack("{s:b,s:s?}", "signed_in", r->viewer != NULL, "csrf", csrf);
         arena_defer(r->a, json_release, doc);
         send_document(r, 200, doc, NULL);
         return;
     }
     if (r->viewer) {
-        redirect(r, "/dashboard");
+        redirect(r, after_sign_in(r));
         return;
     }
     const char *why = json_string_value(json_object_get(r->args, "why"));
-    if (why && (!strcmp(why, "session_ended") || !strcmp(why, "signed_out"))) {
-        login_form(r, 200, !strcmp(why, "signed_out") ? "err.signed_out" : "err.session_ended", NULL);
-        return;
-    }
-    send_document(r, 200, NULL, "login");
+    bool said = why && (!strcmp(why, "session_ended") || !strcmp(why, "signed_out"));
+    login_form(r, 200, said ? (!strcmp(why, "signed_out") ? "err.signed_out" : "err.session_ended") : NULL, NULL);
 }
 
 void h_login(request *r)
@@ -82,7 +89,7 @@ void h_login(request *r)
      * token is the one from before, but the person is in already. */
     if (ch.status == 403 && !r->json && call_api(r, NULL, NULL, API_READ).status == 200 && r->viewer) {
         audit_refusal(r, 403, "err.login_second_tab");
-        redirect(r, "/dashboard");
+        redirect(r, after_sign_in(r));
         return;
     }
     if (ch.status != 200) {
@@ -124,12 +131,12 @@ void h_login(request *r)
     const char *lang = json_string_value(json_object_get(result_doc(r, &fin), "lang"));
     if (lang)
         set_cookie(r, "parley_lang", lang, LANG_MAX_AGE);
-    if (r->json) {
-        json_t *doc = json_pack("{s:b}", "ok", 1);
+    if (r->json) { /* with the token the session's forms need */
+        json_t *doc = json_pack("{s:b,s:s}", "ok", 1, "csrf", csrf);
         arena_defer(r->a, json_release, doc);
         send_document(r, 200, doc, NULL);
     } else {
-        redirect(r, r->route->redirect);
+        redirect(r, after_sign_in(r));
     }
 }
 

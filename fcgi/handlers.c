@@ -25,9 +25,14 @@ void h_root(request *r)
 static void fail(request *r, const api_result *res)
 {
     if (res->status == 401 && !r->json) {
-        redirect(r, !*r->session                          ? "/login"
-                    : !strcmp(r->session, TOKEN_SIGNED_OUT) ? "/login?why=signed_out"
-                                                            : "/login?why=session_ended");
+        const char *why = !*r->session                          ? NULL
+                          : !strcmp(r->session, TOKEN_SIGNED_OUT) ? "signed_out"
+                                                                  : "session_ended";
+        /* a page asked for comes back after sign-in (a form's data does not) */
+        const char *next = strcmp(r->method, "GET") ? NULL
+                           : url_escape(r->a, *r->query ? arena_printf(r->a, "%s?%s", r->path, r->query) : r->path);
+        redirect(r, arena_printf(r->a, "/login%s%s%s%s", why || next ? "?" : "", why ? arena_printf(r->a, "why=%s", why) : "",
+                                 why && next ? "&" : "", next ? arena_printf(r->a, "next=%s", next) : ""));
         return;
     }
     if (!r->viewer && *r->session)

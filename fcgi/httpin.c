@@ -418,6 +418,23 @@ const char *hin_pick_language(const char *header, const char *const *supported)
     return best;
 }
 
+const char *url_escape(arena *a, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char *out = arena_alloc(a, strlen(s) * 3 + 1), *o = out;
+    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
+        if (is_alpha((char)*c) || is_digit((char)*c) || strchr("-._~", *c)) {
+            *o++ = (char)*c;
+        } else {
+            *o++ = '%';
+            *o++ = hex[*c >> 4];
+            *o++ = hex[*c & 15];
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
 /* ---- Accept ------------------------------------------------------------- */
 
 static bool is_tchar(char c)

@@ -39,6 +39,10 @@ hin_status hin_parse_form(arena *a, const char *s, size_t n, size_t max_params,
 /* First value for name, or NULL. */
 const char *hin_get(const kvlist *l, const char *name);
 
+/* s percent-encoded for a URL's query or path segment: every byte but the
+ * unreserved A-Z a-z 0-9 - . _ ~ as %XX (upper-case hex). In arena a. */
+const char *url_escape(arena *a, const char *s);
+
 /* Value of cookie `name` in a Cookie header ("a=1; b=2"), or NULL. Names are
  * case-sensitive, the first well-formed match wins, one pair of surrounding
  * double quotes is stripped, no percent-decoding. Pieces without '=' or

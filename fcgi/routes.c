@@ -12,10 +12,13 @@ static const char *const languages[] = {"en", "zh-CN", NULL};
 
 static const param_spec no_params[] = {{NULL}};
 /* why: "session_ended" or "signed_out" says so; any other reason (an old link) is no reason */
-static const param_spec login_form_params[] = {{"why", P_TEXT, 0, 40, false, NULL}, {NULL}};
+/* next: the page to go to after sign-in (a path on this site, else the dashboard) */
+static const param_spec login_form_params[] = {
+    {"why", P_TEXT, 0, 40, false, NULL}, {"next", P_TEXT, 0, 2100, false, NULL}, {NULL}};
 static const param_spec login_params[] = {
     {"username", P_TEXT, 1, 256, true, NULL}, /* (longer than any: then simply a wrong name) */
     {"password", P_TEXT, 1, 1024, true, NULL},
+    {"next", P_TEXT, 0, 2100, false, NULL},
     {NULL}};
 static const param_spec id_param[] = {{"id", P_INT, 1, 9223372036854775807LL, true, NULL}, {NULL}};
 static const param_spec profile_params[] = {

@@ -55,7 +55,7 @@ END $$;
 CREATE FUNCTION api.login_challenge(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-  uname text := left(lower(p->>'username'), 200);
+  uname text := left(lower(btrim(p->>'username')), 200);   -- (as typed, but for spaces around it)
   wait integer;
   attempt bigint;
 BEGIN
@@ -84,7 +84,7 @@ END $$;
 CREATE FUNCTION api.login_finish(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-  uname text := left(lower(p->>'username'), 200);
+  uname text := left(lower(btrim(p->>'username')), 200);   -- (as typed, but for spaces around it)
   st auth.staff;
 BEGIN
   SELECT * INTO st FROM auth.staff WHERE username = uname AND disabled_at IS NULL;

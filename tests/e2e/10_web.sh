@@ -67,15 +67,28 @@ jtok=$(jq -r .csrf <<<"$BODY")
 check "/login.json gives a JSON client the form's token" test -n "$jtok" -a "$jtok" != null
 post jc /login.json "csrf=$jtok" username=cli_temp password=Other-Lantern-5512
 eq "… with which it signs in" "$(jq -r .ok <<<"$BODY")" true
+stok=$(jq -r .csrf <<<"$BODY")
+check "… getting the token its session's forms need" test -n "$stok" -a "$stok" != null -a "$stok" != "$jtok"
 req jc GET /login.json
-eq "… and /login.json then says it is signed in" "$(jq -r .signed_in <<<"$BODY")" true
+eq "… and /login.json then says it is signed in, with that token" "$(jq -r '"\(.signed_in) \(.csrf)"' <<<"$BODY")" "true $stok"
+post jc /time-zone.json "csrf=$stok" time_zone=Asia/Shanghai
+eq "… with which it sends a form" "$STATUS $(jq -r .time_zone <<<"$BODY")" "200 Asia/Shanghai"
 
 echo "# anonymous"
 req anon GET /health
 eq "health answers 200" "$STATUS" 200
 req anon GET /dashboard
 eq "dashboard without a session redirects" "$STATUS" 303
-eq "… to the sign-in page" "$(header Location)" /login
+eq "… to the sign-in page, which then leads back to it" "$(header Location)" "/login?next=%2Fdashboard"
+printf '%s\n' "$PW" | parley user add e2e_next --role marketer --password-stdin >/dev/null
+req nx GET "/accounts?tab=x&y=1"
+req nx GET "$(header Location)"
+has "the sign-in form carries the page asked for" "$BODY" 'name="next" value="/accounts?tab=x&amp;y=1"'
+post nx /login "csrf=$(csrf_of)" username=e2e_next "password=$PW" "next=/accounts?tab=x&y=1"
+eq "… and signing in goes there" "$(header Location)" "/accounts?tab=x&y=1"
+req nx2 GET /login
+post nx2 /login "csrf=$(csrf_of)" username=e2e_next "password=$PW" "next=//evil.example/"
+eq "… but never off the site" "$(header Location)" /dashboard
 req anon GET /dashboard.json
 eq "JSON twin without a session is 401" "$STATUS" 401
 eq "… with a JSON error" "$(jq -r .error.status <<<"$BODY")" 401

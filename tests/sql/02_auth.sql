@@ -13,7 +13,7 @@ SELECT throws_ok($$SELECT auth.user_add('Bad Name', 'x', 'admin', '$argon2id$v=1
 
 -- Challenge: known user gets the hash, unknown gets NULL (worker then uses a dummy).
 SELECT pg_temp.as_browser('');
-SELECT isnt(api.login_challenge('{"username":"TAP_ADMIN"}')->>'hash', NULL, 'challenge is case-insensitive on user name');
+SELECT isnt(api.login_challenge('{"username":" TAP_ADMIN "}')->>'hash', NULL, 'challenge is case-insensitive on user name, and spaces around it do not count');
 SELECT is(api.login_challenge('{"username":"nobody"}')->>'hash', NULL, 'unknown user: no hash');
 
 -- A failed then a successful sign-in.

@@ -230,6 +230,20 @@ static void form_field_limit(void **state)
 
 /* ---- hin_cookie --------------------------------------------------------- */
 
+/* Percent-encoding, and back through the form parser: the same text. */
+static void url_escaping(void **state)
+{
+    arena *a = *state;
+    assert_string_equal(url_escape(a, "Az09-._~"), "Az09-._~");
+    assert_string_equal(url_escape(a, "/inbox?tag=退款&x=1 2+3%"),
+                        "%2Finbox%3Ftag%3D%E9%80%80%E6%AC%BE%26x%3D1%202%2B3%25");
+    assert_string_equal(url_escape(a, ""), "");
+    const char *q = arena_printf(a, "next=%s", url_escape(a, "/cases?state=open&page=2#top"));
+    kvlist l;
+    assert_int_equal(hin_parse_form(a, q, strlen(q), 10, 1000, &l), HIN_OK);
+    assert_string_equal(hin_get(&l, "next"), "/cases?state=open&page=2#top");
+}
+
 static void cookie_basic(void **state)
 {
     arena *a = *state;
@@ -455,6 +469,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(form_param_limit, setup, teardown),
         cmocka_unit_test_setup_teardown(form_many_ampersands, setup, teardown),
         cmocka_unit_test_setup_teardown(form_field_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(url_escaping, setup, teardown),
         cmocka_unit_test_setup_teardown(cookie_basic, setup, teardown),
         cmocka_unit_test_setup_teardown(cookie_spacing_and_quotes, setup, teardown),
         cmocka_unit_test_setup_teardown(cookie_malformed, setup, teardown),
