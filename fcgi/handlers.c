@@ -19,6 +19,10 @@ void h_root(request *r)
     redirect(r, "/dashboard");
 }
 
+/* The longest page address sign-in brings back, escaped: within the sign-in
+ * page's own query limit (QUERY_MAX_BYTES) and its "next" field (2100 bytes). */
+enum { NEXT_MAX_ESCAPED = 2100 };
+
 /* Shared error path: a missing or expired session sends browsers to sign-in,
  * which says that the session ended when the browser still had one (or that
  * the person signed out, in another tab). */
@@ -28,9 +32,12 @@ static void fail(request *r, const api_result *res)
         const char *why = !*r->session                          ? NULL
                           : !strcmp(r->session, TOKEN_SIGNED_OUT) ? "signed_out"
                                                                   : "session_ended";
-        /* a page asked for comes back after sign-in (a form's data does not) */
+        /* a page asked for comes back after sign-in (a form's data does not;
+         * nor does an address too long to carry in the sign-in page's own) */
         const char *next = strcmp(r->method, "GET") ? NULL
                            : url_escape(r->a, *r->query ? arena_printf(r->a, "%s?%s", r->path, r->query) : r->path);
+        if (next && strlen(next) > NEXT_MAX_ESCAPED)
+            next = NULL;
         redirect(r, arena_printf(r->a, "/login%s%s%s%s", why || next ? "?" : "", why ? arena_printf(r->a, "why=%s", why) : "",
                                  why && next ? "&" : "", next ? arena_printf(r->a, "next=%s", next) : ""));
         return;

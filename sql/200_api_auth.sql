@@ -143,7 +143,7 @@ BEGIN
                      (SELECT (cur.staff).id FROM auth.current cur),
                      jsonb_strip_nulls(jsonb_build_object('route', left(p->>'route', 200), 'method', left(p->>'method', 10),
                                                           'reason', left(p->>'reason', 100),
-                                                          'username', left(lower(p->>'username'), 200))));
+                                                          'username', left(lower(btrim(p->>'username')), 200))));
   RETURN '{}';
 END $$;
 

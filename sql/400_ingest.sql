@@ -489,15 +489,16 @@ END $$;
 
 -- Why a page was quarantined, as a catalog key: not JSON (PostgreSQL's
 -- parser) or not XML (WeChat's, ingest.wechat_xml_json); a field missing
--- (ingest.need) or not of its type (a cast: SQLSTATE class 22 but 22P05, a
--- character PostgreSQL cannot store); a page for another
+-- (ingest.need) or not of its type (a cast's data exception); a page for another
 -- platform's account or an endpoint the normalizer does not know; or else.
 CREATE OR REPLACE FUNCTION ingest.quarantine_reason(p_sqlstate text, p_error text) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
   SELECT CASE WHEN p_error LIKE 'invalid input syntax for type json%'
                 OR p_error LIKE 'missing or invalid field: wechat xml (not well-formed%' THEN 'err.quarantine_unreadable'
-              -- (class 22 besides: a value that does not read as its type, a date, a number out of range)
-              WHEN p_error LIKE 'missing or invalid field: %' OR (p_sqlstate LIKE '22%' AND p_sqlstate <> '22P05')
+              -- (or a value that does not read as its type: text for a number, a date,
+              -- a number out of range, too long, a null where one is needed)
+              WHEN p_error LIKE 'missing or invalid field: %'
+                OR p_sqlstate IN ('22P02', '22007', '22008', '22003', '22001', '22004', '22023', '22018')
                 THEN 'err.quarantine_shape'
               WHEN p_sqlstate = 'PR400' THEN 'err.quarantine_target'
               ELSE 'err.quarantine_other' END

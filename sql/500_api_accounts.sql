@@ -47,13 +47,12 @@ BEGIN
       FROM social.account a JOIN social.platform pl ON pl.code = a.platform
       -- A token's count as its streams last heard it, in the window the
       -- platform named (each stream alone shows only the count its own last
-      -- page gave): within one window it only falls, so the lowest is the
-      -- latest. Without a named reset (Meta's rolling usage) nothing says
-      -- which count is the latest: each stream shows its own.
-      LEFT JOIN LATERAL (SELECT q.quota_remaining AS remaining, q.quota_reset_at AS reset_at FROM ingest.stream q
-                         WHERE q.account_id = a.id AND q.enabled AND q.quota_reset_at > now()
-                           AND q.quota_remaining IS NOT NULL
-                         ORDER BY q.quota_reset_at DESC, q.quota_remaining LIMIT 1) tq
+      -- page gave): a token has one window at a time, in which the count
+      -- only falls, so the lowest is the latest (as ingest.token_held_until
+      -- reads them). Without a named reset (Meta's rolling usage) nothing
+      -- says which count is the latest: each stream shows its own.
+      LEFT JOIN LATERAL (SELECT min(q.quota_remaining) AS remaining, max(q.quota_reset_at) AS reset_at FROM ingest.stream q
+                         WHERE q.account_id = a.id AND q.quota_reset_at > now()) tq
              ON pl.quota_scope = 'token'), '[]'),
     'platforms', (SELECT jsonb_agg(jsonb_build_object('code', code, 'platform', code, 'name', name) ORDER BY name)
                   FROM social.platform));
@@ -131,11 +130,12 @@ DECLARE st auth.staff := auth.require('marketer'); new_id bigint;
         keywords text[] := ARRAY(SELECT DISTINCT btrim(q) FROM unnest(string_to_array(coalesce(p->>'keywords', ''), ',')) q
                                  WHERE btrim(q) <> '');
 BEGIN
-  IF ltrim(btrim(coalesce(p->>'handle', '')), '@') = '' THEN
+  IF ltrim(normalize(btrim(coalesce(p->>'handle', '')), NFKC), '@') = '' THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'The handle is required.', HINT = 'err.account_handle';
   -- (nor invisible ones: zero-width spaces and joiners, word joiner, BOM, soft hyphen,
-  -- which would make a second "lumen" look like the first)
-  ELSIF btrim(p->>'handle') ~ '[[:space:]\u00ad\u200b-\u200d\u2060\ufeff]' THEN
+  -- Hangul fillers, variation selectors, tags, which would make a second "lumen" look
+  -- like the first)
+  ELSIF btrim(p->>'handle') ~ '[[:space:]\u00ad\u034f\u115f\u1160\u180e\u200b-\u200d\u2060-\u2064\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e007f]' THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'A handle has no spaces or invisible characters (the display name may have spaces).',
                                  HINT = 'err.account_handle_space';
   END IF;
@@ -157,7 +157,8 @@ BEGIN
                                  HINT = 'err.keyword_chars';
   END IF;
   INSERT INTO social.account (platform, handle, display_name, api_base_url, external_id)
-  VALUES (p->>'platform', ltrim(btrim(p->>'handle'), '@'), coalesce(p->>'display_name', ''),
+  -- (stored in its plain form: ＠ｌｕｍｅｎ is @lumen, is lumen)
+  VALUES (p->>'platform', ltrim(normalize(btrim(p->>'handle'), NFKC), '@'), coalesce(p->>'display_name', ''),
           social.account_base_url(p->>'platform', p->>'api_base_url'), social.account_external_id(p->>'external_id'))
   RETURNING id INTO new_id;
   IF coalesce(p->>'token', '') <> '' THEN

@@ -89,6 +89,8 @@ eq "… and signing in goes there" "$(header Location)" "/accounts?tab=x&y=1"
 req nx2 GET /login
 post nx2 /login "csrf=$(csrf_of)" username=e2e_next "password=$PW" "next=//evil.example/"
 eq "… but never off the site" "$(header Location)" /dashboard
+req nx3 GET "/accounts?q=$(head -c 2500 /dev/zero | tr '\0' a)"
+eq "an address too long to carry is left out: plain sign-in, not an error page" "$(header Location)" /login
 req anon GET /dashboard.json
 eq "JSON twin without a session is 401" "$STATUS" 401
 eq "… with a JSON error" "$(jq -r .error.status <<<"$BODY")" 401

@@ -3,7 +3,7 @@
 -- and change nothing. Adding one needs a handle and, where Parley
 -- harvests, a URL; a new token does not resume a paused account.
 BEGIN;
-SELECT plan(63);
+SELECT plan(64);
 SET LOCAL client_min_messages = warning;
 
 SELECT auth.user_add(u, u, r::auth.staff_role, '$argon2id$v=19$m=19456,t=2,p=1$x$y')
@@ -138,11 +138,14 @@ SELECT throws_ok(format($$SELECT api.account_add(%L)$$, jsonb_build_object('plat
                  'api_base_url', 'https://m.example')), 'PR422', 'A handle has no spaces or invisible characters (the display name may have spaces).',
                  'a handle with a space is refused');
 SELECT throws_ok(format($$SELECT api.account_add(%L)$$, jsonb_build_object('platform', 'mastodon', 'handle', E'tap\u200Bacc',
-                 'api_base_url', 'https://m.example')), 'PR422', NULL,
+                 'api_base_url', 'https://m.example')), 'PR422',
+                 'A handle has no spaces or invisible characters (the display name may have spaces).',
                  '… and one with a zero-width space (a second "tapacc" that looks like the first)');
-SELECT throws_ok(format($$SELECT api.account_add(%L)$$, jsonb_build_object('platform', 'mastodon', 'handle', 'ＴＡＰ－ＡＣＣ',
+SELECT throws_ok(format($$SELECT api.account_add(%L)$$, jsonb_build_object('platform', 'mastodon', 'handle', '＠ＴＡＰ－ＡＣＣ',
                  'api_base_url', 'https://m.example')), 'PR409', 'That account is already connected.',
-                 'a handle in full-width letters is the account already connected');
+                 'a handle in full-width letters, with a full-width @, is the account already connected');
+SELECT api.account_add('{"platform": "mastodon", "handle": "＠ｔａｐ－ｗｉｄｅ", "api_base_url": "https://m.example"}')->>'id' AS wide \gset
+SELECT is((SELECT handle FROM social.account WHERE id = :wide), 'tap-wide', '… and a new one is stored in its plain form');
 SELECT throws_ok(format($$SELECT api.account_token(%L)$$, jsonb_build_object('id', :acc, 'token', E'abc\u202Edef')), 'PR422',
                  NULL, 'a token with a right-to-left override is refused');
 

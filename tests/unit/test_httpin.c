@@ -228,7 +228,7 @@ static void form_field_limit(void **state)
     assert_int_equal(hin_parse_form(a, "a=12345%", 8, 10, 2, &l), HIN_MALFORMED);
 }
 
-/* ---- hin_cookie --------------------------------------------------------- */
+/* ---- url_escape -------------------------------------------------------- */
 
 /* Percent-encoding, and back through the form parser: the same text. */
 static void url_escaping(void **state)
@@ -243,6 +243,8 @@ static void url_escaping(void **state)
     assert_int_equal(hin_parse_form(a, q, strlen(q), 10, 1000, &l), HIN_OK);
     assert_string_equal(hin_get(&l, "next"), "/cases?state=open&page=2#top");
 }
+
+/* ---- hin_cookie --------------------------------------------------------- */
 
 static void cookie_basic(void **state)
 {
