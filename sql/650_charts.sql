@@ -8,25 +8,35 @@ CREATE SCHEMA chart;
 
 -- A line over evenly spaced points: rows [{"label": …, "value": n}, …] in
 -- order, drawn in a width × height box with a margin for the axis labels.
--- Returns {"points": "x,y x,y …", "dots": [{x, y, label, value}], "max",
--- "ticks": [{y, label}], "first", "last"}; values below zero are drawn at 0.
+-- Returns {"line": true, "points": "x,y x,y …", "segments": [{"points"}],
+-- "dots": [{x, y, label, value}], "max", "ticks": [{y, label}], "first",
+-- "last"}; values below zero are drawn at 0. A value that is null (a share of
+-- nothing on that day) is a gap in the line, not a 0: the line is drawn as
+-- the segments between gaps, and the day has no dot.
 CREATE FUNCTION chart.line(p_rows jsonb, p_width integer DEFAULT 600, p_height integer DEFAULT 160)
 RETURNS jsonb LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN
   RETURN (
     WITH r AS (
-      SELECT o - 1 AS i, e->>'label' AS label, greatest(coalesce((e->>'value')::numeric, 0), 0) AS v
+      SELECT o - 1 AS i, e->>'label' AS label,
+             CASE WHEN e->>'value' IS NOT NULL THEN greatest((e->>'value')::numeric, 0) END AS v  -- (greatest skips nulls)
       FROM jsonb_array_elements(coalesce(p_rows, '[]')) WITH ORDINALITY x(e, o)),
     k AS (SELECT count(*) AS n, greatest(max(v), 1) AS top FROM r),
     g AS (  -- the plot area: 40 px on the left for tick labels, 20 px below
       SELECT r.*, k.n, k.top,
              round(40 + CASE WHEN k.n > 1 THEN r.i * (p_width - 50)::numeric / (k.n - 1) ELSE (p_width - 50) / 2.0 END, 1) AS x,
-             round(p_height - 20 - r.v * (p_height - 30) / k.top, 1) AS y
-      FROM r, k)
+             round(p_height - 20 - r.v * (p_height - 30) / k.top, 1) AS y,
+             -- a run of days with values has one i - rank: one segment
+             r.i - row_number() OVER (PARTITION BY r.v IS NULL ORDER BY r.i) AS run
+      FROM r, k),
+    d AS (SELECT * FROM g WHERE v IS NOT NULL)
     SELECT jsonb_build_object(
-      'width', p_width, 'height', p_height,
-      'points', coalesce((SELECT string_agg(x || ',' || y, ' ' ORDER BY i) FROM g), ''),
-      'dots', coalesce((SELECT jsonb_agg(jsonb_build_object('x', x, 'y', y, 'label', label, 'value', v) ORDER BY i) FROM g), '[]'),
+      'line', true, 'width', p_width, 'height', p_height,
+      'points', coalesce((SELECT string_agg(x || ',' || y, ' ' ORDER BY i) FROM d), ''),
+      'segments', coalesce((SELECT jsonb_agg(jsonb_build_object('points', pts) ORDER BY first_i)
+                            FROM (SELECT min(i) AS first_i, string_agg(x || ',' || y, ' ' ORDER BY i) AS pts
+                                  FROM d GROUP BY run) s), '[]'),
+      'dots', coalesce((SELECT jsonb_agg(jsonb_build_object('x', x, 'y', y, 'label', label, 'value', v) ORDER BY i) FROM d), '[]'),
       'max', (SELECT top FROM k),
       'ticks', (SELECT jsonb_agg(jsonb_build_object('y', round(p_height - 20 - f * (p_height - 30), 1),
                                                     'label', round(f * top, 1)) ORDER BY f)

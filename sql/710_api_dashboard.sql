@@ -162,7 +162,8 @@ BEGIN
   WITH w(name, a, b) AS (VALUES ('cur', f.first_day, f.last_day), ('prev', f.prev_first, f.first_day - 1)),
   k AS (
     SELECT w.name,
-      (SELECT sum(mentions) FROM kpi.volume_daily v WHERE v.day BETWEEN w.a AND w.b AND v.category = 'all'
+      -- (counts: none counted is 0, as in the lead funnel; a rate over nothing is unknown)
+      (SELECT coalesce(sum(mentions), 0) FROM kpi.volume_daily v WHERE v.day BETWEEN w.a AND w.b AND v.category = 'all'
          AND (f.account IS NULL OR v.account_id = f.account) AND (f.platform IS NULL OR v.platform = f.platform)) AS mentions,
       (SELECT round(100.0 * sum(answered) / nullif(sum(needing_answer), 0), 1) FROM kpi.response_daily r
         WHERE r.day BETWEEN w.a AND w.b
@@ -170,7 +171,7 @@ BEGIN
       round((kpi.response_percentile(w.a, w.b, f.account, f.platform, 0.5) / 60)::numeric, 1) AS response_minutes,
       (SELECT round(100.0 * sum(complaints) / nullif(sum(scored), 0), 1) FROM kpi.sentiment_daily s
         WHERE s.day BETWEEN w.a AND w.b) AS complaint_share,
-      (SELECT sum(won) FROM kpi.lead_daily l WHERE l.day BETWEEN w.a AND w.b
+      (SELECT coalesce(sum(won), 0) FROM kpi.lead_daily l WHERE l.day BETWEEN w.a AND w.b
           AND (f.brandwide OR l.account_id = ANY (f.accounts))) AS won,
       fo.followers, fo.net_new_followers
     FROM w

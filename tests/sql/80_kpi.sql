@@ -2,7 +2,7 @@
 -- the default SLA calendar is Shanghai, Monday to Friday 09:00-18:00. 2026-03-02 is a Monday.
 -- Every expected figure is worked out in the comment next to it.
 BEGIN;
-SELECT plan(93);
+SELECT plan(94);
 SET LOCAL client_min_messages = warning;
 -- pg_temp.sqlstate_of(sql): the SQLSTATE the statement raises, or 'ok'.
 CREATE FUNCTION pg_temp.sqlstate_of(p_sql text) RETURNS text LANGUAGE plpgsql AS $$
@@ -133,7 +133,7 @@ SELECT is((SELECT string_agg(k || '=' || coalesce(d->'kpi'->k->>'value', '-'), '
 SELECT is((SELECT string_agg(coalesce(d->'kpi'->k->>'previous', '-'), ' ')
            FROM (SELECT api.dashboard('{"period": "7", "to": "2026-03-07"}')::jsonb) x(d),
                 unnest(ARRAY['mentions', 'response_rate', 'new_followers']) k),
-          '- - -', '… against an empty week before');
+          '0 - -', '… against an empty week before (no mentions counted there; no rate of nothing, no followers heard)');
 SELECT is((SELECT string_agg(pf || ':' || coalesce(d->'kpi'->'complaint_share'->>'value', '-') || ' '
                              || (SELECT string_agg(k, ',' ORDER BY k) FROM jsonb_object_keys(d->'charts') k) || ' ' || (d->'filters'->>'scoped'),
                              ' | ' ORDER BY o)
@@ -162,6 +162,11 @@ SELECT is((SELECT (SELECT b->>'value' FROM jsonb_array_elements(d->'charts'->'le
                   || ' ' || (d->'kpi'->'mentions'->>'value')
            FROM (SELECT api.dashboard('{"period": "7", "to": "2026-03-07"}')::jsonb) x(d)),
           '7 7', 'the funnel starts from the inbound mentions as the tile counts them (not once per rule a post matched)');
+SELECT is((SELECT (d->'kpi'->'mentions'->>'value') || '/' || (d->'kpi'->'leads_won'->>'value') || ' funnel '
+                  || (SELECT string_agg(b->>'value', '/') FROM jsonb_array_elements(d->'charts'->'leads'->'bars') b)
+                  || ' rate ' || coalesce(d->'kpi'->'response_rate'->>'value', '-')
+           FROM (SELECT api.dashboard('{"period": "7", "to": "2025-03-07"}')::jsonb) x(d)),
+          '0/0 funnel 0/0/0/0 rate -', 'a week with nothing counted: mentions and leads won are 0 on the tiles as in the funnel; a rate over nothing is unknown');
 -- None of the week's mentions answered: the response chart is a line at 0 %, not "no data".
 UPDATE kpi.response_daily SET answered = 0 WHERE day BETWEEN '2026-03-01' AND '2026-03-07';
 SELECT is((SELECT (d->'charts'->'response'->>'empty') || ' ' || (d->'kpi'->'response_rate'->>'value')
