@@ -117,13 +117,13 @@ static const param_spec case_priority_params[] = {
     {NULL}};
 static const param_spec case_note_params[] = {
     {"id", P_INT, 1, 9223372036854775807LL, true, NULL},
-    {"body", P_TEXT, 1, 5000, true, NULL},
+    {"body", P_TEXT, 1, 10000, true, NULL}, /* (api.case_note's limit) */
     {NULL}};
 static const param_spec contact_save_params[] = {
     {"id", P_INT, 1, 9223372036854775807LL, true, NULL},
     {"name", P_TEXT, 1, 200, true, NULL},
-    {"emails", P_TEXT, 0, 2000, false, NULL}, /* comma-separated */
-    {"phones", P_TEXT, 0, 2000, false, NULL},
+    {"emails", P_LIST, 0, 2000, false, NULL}, /* comma-separated */
+    {"phones", P_LIST, 0, 2000, false, NULL},
     {NULL}};
 static const param_spec from_post_params[] = {
     {"post_id", P_INT, 1, 9223372036854775807LL, true, NULL},
@@ -156,6 +156,8 @@ static const param_spec kb_save_params[] = {
 static const param_spec canned_params[] = {
     {"q", P_TEXT, 0, 200, false, NULL},
     {"lang", P_ENUM, 0, 0, false, ui_langs},
+    {"category", P_TEXT, 0, 60, false, NULL},
+    {"edit", P_INT, 1, 9223372036854775807LL, false, NULL}, /* the reply the form edits */
     {NULL}};
 static const param_spec canned_save_params[] = {
     {"id", P_INT, 1, 9223372036854775807LL, false, NULL},
@@ -205,9 +207,9 @@ static const param_spec rule_save_params[] = {
     {"name", P_TEXT, 1, 200, true, NULL},
     {"category", P_ENUM, 0, 0, true, categories},
     {"expression", P_TEXT, 1, 2000, true, NULL},
-    {"platforms", P_TEXT, 0, 200, false, NULL},
-    {"account_ids", P_TEXT, 0, 400, false, NULL},
-    {"langs", P_TEXT, 0, 100, false, NULL},
+    {"platforms", P_LIST, 0, 200, false, NULL},
+    {"account_ids", P_LIST, 0, 400, false, NULL},
+    {"langs", P_LIST, 0, 100, false, NULL},
     {"action", P_ENUM, 0, 0, false, rule_actions},
     /* checkboxes come first, a hidden "off" after them: the first value wins */
     {"search", P_ENUM, 0, 0, false, on_off},
@@ -314,7 +316,8 @@ int route_allowed_methods(const char *path)
 static const char *check(const param_spec *p, const char *v, json_t **out)
 {
     switch (p->type) {
-    case P_TEXT: {
+    case P_TEXT:
+    case P_LIST: {
         size_t chars = utf8_length(v, strlen(v));
         if ((long long)chars < p->min)
             return p->min <= 1 ? "err.field_required" : "err.field_short";
@@ -386,7 +389,7 @@ int route_validate(request *r)
                 json_object_set_new(r->args, p->name, json_string(v));
             goto bad;
         }
-        if (!v || !*v) {
+        if (!v || (!*v && p->type != P_LIST)) {
             if (p->required)
                 problem = "err.field_required";
         } else {

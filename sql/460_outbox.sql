@@ -318,15 +318,23 @@ CREATE TRIGGER outbox_insert_notify AFTER INSERT ON ingest.outbox
   REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION ingest.notify_outbox();
 
 -- A reply's length as the platform counts it against social.platform's
--- reply_limit: X (twitter-text v3) counts code points of Latin and common
--- punctuation ranges once and every other one (CJK, emoji) twice.
+-- reply_limit. X (twitter-text v3) counts code points of Latin and common
+-- punctuation ranges once and every other one (CJK, emoji) twice. X and
+-- Mastodon count a link as 23 characters whatever its length, and Mastodon
+-- a mention of someone on another server (@name@server) as its @name.
 CREATE OR REPLACE FUNCTION ingest.reply_length(p_platform text, p_body text) RETURNS integer
 LANGUAGE sql IMMUTABLE AS $$
   SELECT CASE WHEN p_platform = 'x' THEN
     (SELECT coalesce(sum(CASE WHEN cp <= 4351 OR cp BETWEEN 8192 AND 8205 OR cp BETWEEN 8208 AND 8223
                                    OR cp BETWEEN 8242 AND 8247 THEN 1 ELSE 2 END), 0)::integer
-     FROM (SELECT ascii(c) AS cp FROM regexp_split_to_table(p_body, '') c) x)
-  ELSE length(p_body) END
+     FROM (SELECT ascii(c) AS cp FROM regexp_split_to_table(b.counted, '') c) x)
+  ELSE length(b.counted) END
+  FROM (SELECT CASE WHEN p_platform IN ('x', 'mastodon') THEN
+                 regexp_replace(CASE WHEN p_platform = 'mastodon'
+                                     THEN regexp_replace(p_body, '(^|[^[:alnum:]_/])(@[[:alnum:]_]+)@[[:alnum:].-]*[[:alnum:]]', '\1\2', 'g')
+                                     ELSE p_body END,
+                                'https?://[^[:space:]]+', repeat('x', 23), 'gi')
+               ELSE p_body END AS counted) b
 $$;
 
 -- Why no reply to this post can be sent, as a message key, or NULL: pages

@@ -28,6 +28,15 @@ LANGUAGE sql STABLE AS $$
   ORDER BY bool_or(x.own) DESC, x.id DESC
 $$;
 
+-- The case a reply to the post counts for: the newest of them still being
+-- worked (not resolved or closed), the one opened on the post itself first.
+CREATE OR REPLACE FUNCTION crm.open_case_of_post(p_post bigint) RETURNS bigint
+LANGUAGE sql STABLE AS $$
+  SELECT c.id FROM crm."case" c
+  WHERE c.id IN (SELECT crm.cases_of_post(p_post)) AND c.state NOT IN ('resolved', 'closed')
+  ORDER BY (c.post_id = p_post) IS TRUE DESC, c.id DESC LIMIT 1
+$$;
+
 -- A canned reply's placeholders filled in for a post, in one pass (a value
 -- that itself looks like a placeholder, such as a display name, stays as
 -- written); spaces inside the braces are allowed. A value not known (no
@@ -40,7 +49,7 @@ LANGUAGE sql STABLE AS $$
              'contact.name', coalesce(nullif(k.name, ''), nullif(au.display_name, ''), au.handle),
              'contact.handle', au.handle,
              'case.number', CASE WHEN p_body ~ '\{\{\s*case\.number\s*\}\}' THEN
-                              (SELECT 'C-' || c.number FROM crm."case" c WHERE c.id = (SELECT crm.cases_of_post(q.id) LIMIT 1)) END,
+                              (SELECT 'C-' || c.number FROM crm."case" c WHERE c.id = crm.open_case_of_post(q.id)) END,
              'agent.name', (SELECT (cur.staff).display_name FROM auth.current cur),
              'brand.name', coalesce(nullif(a.display_name, ''), a.handle)) AS vals
     FROM social.post q
@@ -105,7 +114,7 @@ BEGIN
          WHERE pr.id = focus.author_id AND focus.platform = 'mastodon' AND NOT crm.own_profile(pr.id)),
         (SELECT crm.fill_canned(r.body, focus.id) FROM crm.canned_reply r
          WHERE r.id = nullif(p->>'use', '')::bigint AND (r.shared OR r.created_by = (SELECT (cur.staff).id FROM auth.current cur)))), ''),
-      'case_id', (SELECT crm.cases_of_post(focus.id) LIMIT 1),
+      'case_id', crm.open_case_of_post(focus.id),
       'canned', (SELECT coalesce(jsonb_agg(sg || jsonb_build_object('filled', crm.fill_canned(sg->>'body', focus.id))
                                            ORDER BY (sg->>'score')::numeric DESC), '[]')
                  FROM jsonb_array_elements(api.canned_suggest(jsonb_build_object('text', left(focus.body, 4000),
@@ -114,6 +123,8 @@ BEGIN
     'outbox', api.outbox(jsonb_build_object('post_id', focus.id))->'entries',
     'has_outbox', EXISTS (SELECT FROM ingest.outbox o WHERE o.in_reply_to = focus.id),
     'own', crm.own_profile(focus.author_id),
+    -- (a post whose author the platform did not name makes no contact or lead)
+    'has_author', focus.author_id IS NOT NULL,
     'post', (SELECT card::jsonb FROM social.post_card WHERE id = focus.id) || jsonb_build_object(
       -- the platform's own record: an object for API clients, indented text for the page
       'raw', focus.raw, 'raw_pretty', jsonb_pretty(focus.raw), 'parent_external_id', focus.parent_external_id,
@@ -158,7 +169,12 @@ BEGIN
       'display_name', pr.display_name, 'bio', pr.bio, 'follower_count', pr.follower_count,
       'following_count', pr.following_count, 'post_count', pr.post_count, 'verified', pr.verified,
       'lang', pr.lang, 'location', pr.location, 'url', social.web_url(pr.url), 'first_seen_at', pr.first_seen_at,
-      'raw', pr.raw, 'raw_pretty', jsonb_pretty(pr.raw)),
+      'raw', pr.raw, 'raw_pretty', jsonb_pretty(pr.raw),
+      -- what to call the person where a platform gives no name or handle
+      -- (a Facebook commenter has no handle), and which counts it gave at all
+      'name', coalesce(nullif(pr.display_name, ''), nullif(pr.handle, ''), pr.external_id),
+      'followers_known', pr.follower_count IS NOT NULL, 'following_known', pr.following_count IS NOT NULL,
+      'posts_known', pr.post_count IS NOT NULL),
     'follows', coalesce((SELECT jsonb_agg(jsonb_build_object('account', a.handle, 'platform', a.platform,
                                                              'first_seen_at', f.first_seen_at,
                                                              'last_seen_at', f.last_seen_at,

@@ -67,10 +67,17 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
               WHEN p_norm ~ '[\u3400-\u9fff]' THEN 'zh' END
 $$;
 
-CREATE OR REPLACE FUNCTION listen.bad_expression(p_message text) RETURNS void
+-- A refused expression: p_text is the message catalog's English for p_key,
+-- its {names} filled from p_args (which go with it, for the reader's language).
+DROP FUNCTION IF EXISTS listen.bad_expression(text);
+CREATE OR REPLACE FUNCTION listen.bad_expression(p_key text, p_text text, p_args jsonb DEFAULT '{}') RETURNS void
 LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE msg text := p_text; arg record;
 BEGIN
-  RAISE SQLSTATE 'PR422' USING MESSAGE = p_message, HINT = 'err.rule_expression', COLUMN = 'expression';
+  FOR arg IN SELECT * FROM jsonb_each_text(p_args) LOOP
+    msg := replace(msg, '{' || arg.key || '}', arg.value);
+  END LOOP;
+  RAISE SQLSTATE 'PR422' USING MESSAGE = msg, HINT = p_key, DETAIL = p_args::text, COLUMN = 'expression';
 END $$;
 
 -------------------------------------------------------------------- Parser
@@ -85,7 +92,7 @@ BEGIN
                CASE WHEN m[3] IS NOT NULL THEN '(' WHEN m[4] IS NOT NULL THEN ')'
                     WHEN m[2] IS NOT NULL THEN 'phrase'
                     WHEN upper(m[5]) IN ('AND', 'OR', 'NOT') THEN lower(m[5]) ELSE 'term' END AS kind,
-               coalesce(m[2], m[5]) AS val
+               coalesce(m[2], m[5], m[3], m[4]) AS val   -- (a parenthesis too: the place after it is counted)
         FROM (SELECT m, o, 1 + coalesce(sum(length(coalesce(m[1], m[2], m[3], m[4], m[5])))
                                         OVER (ORDER BY o ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)::integer AS pos
               FROM regexp_matches(p_expr, '(\s+)|("[^"]*"?)|(\()|(\))|([^\s()"]+)', 'g') WITH ORDINALITY r(m, o)) x
@@ -93,7 +100,7 @@ BEGIN
   SELECT v, a INTO bad FROM unnest(kinds, vals, at) u(k, v, a)
   WHERE k = 'phrase' AND (length(v) < 2 OR right(v, 1) <> '"') LIMIT 1;
   IF FOUND THEN
-    PERFORM listen.bad_expression(format('Unterminated quote at character %s.', bad.a));
+    PERFORM listen.bad_expression('err.expr_quote', 'Unterminated quote at character {at}.', jsonb_build_object('at', bad.a));
   END IF;
 END $$;
 
@@ -103,11 +110,12 @@ DECLARE txt text := CASE WHEN p_kind = 'phrase' THEN btrim(substr(p_val, 2, leng
         nd text := listen.needle(txt);
 BEGIN
   IF p_kind = 'phrase' AND txt = '' THEN
-    PERFORM listen.bad_expression(format('Empty phrase at character %s.', p_at));
+    PERFORM listen.bad_expression('err.expr_empty_phrase', 'Empty phrase at character {at}.', jsonb_build_object('at', p_at));
   ELSIF nd !~ '[[:alnum:]]' THEN
-    PERFORM listen.bad_expression(format('"%s" at character %s has no letters or digits to look for.', txt, p_at));
+    PERFORM listen.bad_expression('err.expr_no_letters', '"{term}" at character {at} has no letters or digits to look for.',
+                                  jsonb_build_object('term', left(txt, 100), 'at', p_at));
   ELSIF length(txt) > 100 THEN
-    PERFORM listen.bad_expression(format('The term at character %s is longer than 100 characters.', p_at));
+    PERFORM listen.bad_expression('err.expr_term_long', 'The term at character {at} is longer than 100 characters.', jsonb_build_object('at', p_at));
   END IF;
   RETURN jsonb_build_object('text', regexp_replace(txt, '\s+', ' ', 'g'), 'phrase', p_kind = 'phrase',
                             'needle', nd, 'at', p_at);
@@ -122,24 +130,26 @@ LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE open_at integer;
 BEGIN
   IF i > cardinality(k) THEN
-    PERFORM listen.bad_expression(format('The expression ends where a keyword was expected (after character %s).',
-                                         a[i - 1] + length(v[i - 1]) - 1));
+    PERFORM listen.bad_expression('err.expr_ends', 'The expression ends where a keyword was expected (after character {at}).',
+                                 jsonb_build_object('at', a[i - 1] + length(v[i - 1]) - 1));
   ELSIF k[i] IN ('term', 'phrase') THEN
     node := listen.leaf(k[i], v[i], a[i]); i := i + 1;
   ELSIF k[i] = '(' THEN
     open_at := a[i]; i := i + 1;
     IF k[i] = ')' THEN
-      PERFORM listen.bad_expression(format('Empty parentheses at character %s.', open_at));
+      PERFORM listen.bad_expression('err.expr_empty_parens', 'Empty parentheses at character {at}.', jsonb_build_object('at', open_at));
     END IF;
     SELECT * INTO i, node FROM listen.parse_or(k, v, a, i);
     IF i > cardinality(k) OR k[i] <> ')' THEN
-      PERFORM listen.bad_expression(format('Unbalanced parenthesis at character %s: it is never closed.', open_at));
+      PERFORM listen.bad_expression('err.expr_unclosed', 'Unbalanced parenthesis at character {at}: it is never closed.',
+                                    jsonb_build_object('at', open_at));
     END IF;
     i := i + 1;
   ELSIF k[i] = ')' THEN
-    PERFORM listen.bad_expression(format('Unbalanced parenthesis at character %s: nothing to close.', a[i]));
+    PERFORM listen.bad_expression('err.expr_stray_close', 'Unbalanced parenthesis at character {at}: nothing to close.', jsonb_build_object('at', a[i]));
   ELSE
-    PERFORM listen.bad_expression(format('%s at character %s needs a keyword before it.', listen.op_name(k[i]), a[i]));
+    PERFORM listen.bad_expression('err.expr_needs_before', '{op} at character {at} needs a keyword before it.',
+                                 jsonb_build_object('op', listen.op_name(k[i]), 'at', a[i]));
   END IF;
 END $$;
 
@@ -150,7 +160,8 @@ BEGIN
   IF k[i] = 'not' THEN
     op_at := a[i]; i := i + 1;
     IF i > cardinality(k) OR k[i] NOT IN ('term', 'phrase', '(', 'not') THEN
-      PERFORM listen.bad_expression(format('NOT at character %s needs a keyword after it.', op_at));
+      PERFORM listen.bad_expression('err.expr_needs_after', '{op} at character {at} needs a keyword after it.',
+                                    jsonb_build_object('op', 'NOT', 'at', op_at));
     END IF;
     SELECT * INTO i, node FROM listen.parse_unary(k, v, a, i);
     node := jsonb_build_object('not', node);
@@ -170,7 +181,8 @@ BEGIN
     IF k[i] = 'and' THEN
       op_at := a[i]; i := i + 1;
       IF i > cardinality(k) OR k[i] NOT IN ('term', 'phrase', '(', 'not') THEN
-        PERFORM listen.bad_expression(format('AND at character %s needs a keyword after it.', op_at));
+        PERFORM listen.bad_expression('err.expr_needs_after', '{op} at character {at} needs a keyword after it.',
+                                      jsonb_build_object('op', 'AND', 'at', op_at));
       END IF;
     ELSIF k[i] NOT IN ('term', 'phrase', '(', 'not') THEN   -- adjacent terms: implicit AND
       EXIT;
@@ -190,7 +202,8 @@ BEGIN
   WHILE i <= cardinality(k) AND k[i] = 'or' LOOP
     op_at := a[i]; i := i + 1;
     IF i > cardinality(k) OR k[i] NOT IN ('term', 'phrase', '(', 'not') THEN
-      PERFORM listen.bad_expression(format('OR at character %s needs a keyword after it.', op_at));
+      PERFORM listen.bad_expression('err.expr_needs_after', '{op} at character {at} needs a keyword after it.',
+                                    jsonb_build_object('op', 'OR', 'at', op_at));
     END IF;
     SELECT * INTO i, one FROM listen.parse_and(k, v, a, i);
     args := args || jsonb_build_array(one);
@@ -205,26 +218,26 @@ LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE t record; i integer; node jsonb;
 BEGIN
   IF length(p_expr) > 2000 THEN
-    PERFORM listen.bad_expression('The expression is longer than 2000 characters.');
+    PERFORM listen.bad_expression('err.expr_long', 'The expression is longer than 2000 characters.');
   END IF;
   t := listen.tokens(coalesce(p_expr, ''));
   IF t.kinds IS NULL THEN
-    PERFORM listen.bad_expression('The expression is empty: give at least one keyword.');
+    PERFORM listen.bad_expression('err.expr_empty', 'The expression is empty: give at least one keyword.');
   END IF;
   -- the parser descends once per parenthesis and per NOT: a bound on both
   -- (the stack catch below is only a backstop for smaller stacks)
   IF (SELECT max(d) FROM (SELECT sum(CASE k WHEN '(' THEN 1 WHEN ')' THEN -1 ELSE 0 END) OVER (ORDER BY n) AS d
                           FROM unnest(t.kinds) WITH ORDINALITY u(k, n)) x) > 50
      OR (SELECT count(*) FROM unnest(t.kinds) k WHERE k = 'not') > 50 THEN
-    PERFORM listen.bad_expression('The expression nests too deeply (parentheses or NOT inside one another).');
+    PERFORM listen.bad_expression('err.expr_deep', 'The expression nests too deeply (parentheses or NOT inside one another).');
   END IF;
   BEGIN
     SELECT * INTO i, node FROM listen.parse_or(t.kinds, t.vals, t.at, 1);
   EXCEPTION WHEN statement_too_complex THEN   -- the descent ran out of stack
-    PERFORM listen.bad_expression('The expression nests too deeply (parentheses or NOT inside one another).');
+    PERFORM listen.bad_expression('err.expr_deep', 'The expression nests too deeply (parentheses or NOT inside one another).');
   END;
   IF i <= cardinality(t.kinds) THEN   -- only a stray ')' stops the descent early
-    PERFORM listen.bad_expression(format('Unbalanced parenthesis at character %s: nothing to close.', t.at[i]));
+    PERFORM listen.bad_expression('err.expr_stray_close', 'Unbalanced parenthesis at character {at}: nothing to close.', jsonb_build_object('at', t.at[i]));
   END IF;
   RETURN node;
 END $$;
@@ -272,7 +285,7 @@ BEGIN
     END LOOP;
   END IF;
   IF jsonb_array_length(r) > 64 THEN
-    PERFORM listen.bad_expression('The expression is too complex (more than 64 alternatives once expanded): simplify it.');
+    PERFORM listen.bad_expression('err.expr_complex', 'The expression is too complex (more than 64 alternatives once expanded): simplify it.');
   END IF;
   RETURN r;
 END $$;
@@ -286,10 +299,10 @@ DECLARE ast jsonb := listen.parse(p_expr); clauses jsonb; terms jsonb;
 BEGIN
   clauses := listen.dnf(ast);
   IF jsonb_array_length(clauses) = 0 THEN
-    PERFORM listen.bad_expression('The expression can never match (it asks for a term and its absence).');
+    PERFORM listen.bad_expression('err.expr_never', 'The expression can never match (it asks for a term and its absence).');
   END IF;
   IF EXISTS (SELECT FROM jsonb_array_elements(clauses) c WHERE jsonb_array_length(c->'p') = 0) THEN
-    PERFORM listen.bad_expression('Every alternative needs a keyword that is not under NOT; NOT alone would match almost every post.');
+    PERFORM listen.bad_expression('err.expr_not_alone', 'Every alternative needs a keyword that is not under NOT; NOT alone would match almost every post.');
   END IF;
   -- terms numbered in order of first appearance; the first spelling names a term
   WITH leaves AS (
@@ -313,7 +326,7 @@ BEGIN
          ORDER BY n)
   INTO terms FROM numbered;
   IF jsonb_array_length(terms) > 100 THEN
-    PERFORM listen.bad_expression('The expression has more than 100 distinct terms.');
+    PERFORM listen.bad_expression('err.expr_terms', 'The expression has more than 100 distinct terms.');
   END IF;
   RETURN jsonb_build_object('ast', ast, 'terms', terms, 'clauses', (
     SELECT jsonb_agg(jsonb_build_object(

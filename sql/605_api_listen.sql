@@ -135,7 +135,7 @@ BEGIN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Search keywords cannot contain control or text-direction characters.',
                                  HINT = 'err.keyword_chars', COLUMN = 'expression';
   END IF;
-  compiled := listen.compile(r.expression);   -- PR422, err.rule_expression
+  compiled := listen.compile(r.expression);   -- PR422 saying where (listen.bad_expression)
   SELECT x INTO bad FROM unnest(r.platforms) x WHERE NOT EXISTS (SELECT FROM social.platform WHERE code = x) LIMIT 1;
   IF bad IS NOT NULL THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = format('Unknown platform "%s".', left(bad, 50)),

@@ -233,7 +233,9 @@ BEGIN
   p_at := least(greatest(p_at, c.created_at), now());
   INSERT INTO crm.case_event (case_id, at, kind, post_id, staff_id, body)
   VALUES (p_case, p_at, 'outbound', p_post, p_staff, p_body) RETURNING id INTO ev;
-  UPDATE crm."case" SET first_response_at = coalesce(first_response_at, p_at) WHERE id = p_case;
+  -- (a reply sent after the case was closed, queued before, is on its
+  -- timeline, but is no response within it: nothing changes a closed case)
+  UPDATE crm."case" SET first_response_at = coalesce(first_response_at, p_at) WHERE id = p_case AND state <> 'closed';
   IF c.state = 'new' THEN
     PERFORM crm.set_state(p_case, 'open', p_staff, 'reply');
   END IF;
@@ -295,12 +297,15 @@ BEGIN
           'due_at', c.first_response_due_at, 'met_at', c.first_response_at,
           'remaining_minutes', CASE WHEN c.first_response_at IS NULL AND c.state <> 'closed'
                                     THEN crm.business_minutes(pol.calendar_id, now(), c.first_response_due_at) END,
-          'breached', coalesce(coalesce(c.first_response_at, now()) > c.first_response_due_at, false)),
+          'breached', coalesce(coalesce(c.first_response_at, c.closed_at, now()) > c.first_response_due_at, false),
+          -- closed before it was met: the clock stopped (no minutes left to show)
+          'stopped', c.state = 'closed' AND c.first_response_at IS NULL),
         'resolution', jsonb_build_object(
           'due_at', c.resolution_due_at, 'met_at', c.resolved_at,
           'remaining_minutes', CASE WHEN c.resolved_at IS NULL AND c.state <> 'closed'
                                     THEN crm.business_minutes(pol.calendar_id, now(), c.resolution_due_at) END,
-          'breached', coalesce(coalesce(c.resolved_at, c.closed_at, now()) > c.resolution_due_at, false)))
+          'breached', coalesce(coalesce(c.resolved_at, c.closed_at, now()) > c.resolution_due_at, false),
+          'stopped', c.state = 'closed' AND c.resolved_at IS NULL))
       FROM (SELECT 1) one LEFT JOIN crm.sla_policy pol ON pol.id = c.sla_policy_id);
 END $$;
 
@@ -320,7 +325,7 @@ CREATE VIEW crm.case_fact AS
          crm.business_seconds(pol.calendar_id, c.created_at, c.resolved_at) AS resolution_business_seconds,
          c.closed_at, c.reopen_count,
          (c.first_response_breached_at IS NOT NULL
-          OR coalesce(c.first_response_at, now()) > c.first_response_due_at) AS first_response_breached,
+          OR coalesce(c.first_response_at, c.closed_at, now()) > c.first_response_due_at) AS first_response_breached,
          (c.resolution_breached_at IS NOT NULL
           OR coalesce(c.resolved_at, c.closed_at, now()) > c.resolution_due_at) AS resolution_breached
   FROM crm."case" c LEFT JOIN crm.sla_policy pol ON pol.id = c.sla_policy_id;

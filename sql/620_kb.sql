@@ -149,6 +149,8 @@ CREATE OR REPLACE FUNCTION crm.kb_editor(st auth.staff) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$ SELECT st.role IN ('admin', 'agent', 'marketer') $$;
 CREATE OR REPLACE FUNCTION crm.canned_editor(st auth.staff) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$ SELECT st.role IN ('admin', 'agent', 'marketer', 'sales') $$;
+CREATE OR REPLACE FUNCTION crm.canned_owner(r crm.canned_reply, st auth.staff) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$ SELECT crm.canned_editor(st) AND (r.created_by = st.id OR st.role = 'admin') $$;
 
 -- Categories with how many articles the viewer can see in each.
 CREATE OR REPLACE FUNCTION crm.kb_categories(with_drafts boolean) RETURNS jsonb
@@ -176,6 +178,9 @@ LANGUAGE sql STABLE AS $$
     'id', r.id, 'title', r.title, 'body', r.body, 'lang', r.lang, 'category', r.category, 'shared', r.shared,
     'mine', coalesce(r.created_by = st.id, false),
     'can_edit', crm.canned_editor(st) AND (r.shared OR r.created_by = st.id),
+    -- a shared reply is the team's: anyone may edit it, its author (or an
+    -- admin) alone unshare or delete it
+    'can_delete', crm.canned_owner(r, st),
     'author', (SELECT u.display_name FROM auth.staff u WHERE u.id = r.created_by),
     'updated_at', r.updated_at)
 $$;

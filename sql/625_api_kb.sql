@@ -232,7 +232,13 @@ DECLARE
   q text := lower(btrim(coalesce(p->>'q', '')));
   lng text := crm.kb_lang(p);
   cat text := nullif(btrim(coalesce(p->>'category', '')), '');
+  edit_id bigint := crm.param_id(p, 'edit');
 BEGIN
+  IF edit_id IS NOT NULL AND NOT crm.canned_editor(st) THEN
+    RAISE SQLSTATE 'PR403' USING MESSAGE = 'Your role may not do this.', HINT = 'err.forbidden_role';
+  ELSIF edit_id IS NOT NULL AND NOT EXISTS (SELECT FROM crm.canned_reply r WHERE r.id = edit_id AND (r.shared OR r.created_by = st.id)) THEN
+    RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such canned reply.', HINT = 'err.no_canned';
+  END IF;
   IF char_length(q) > 200 THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Search for at most 200 characters.', HINT = 'err.kb_query';
   END IF;
@@ -244,10 +250,15 @@ BEGIN
             WHERE (r.shared OR r.created_by = st.id) AND (lng IS NULL OR r.lang = lng)
               AND (cat IS NULL OR r.category = cat) AND strpos(lower(r.title || ' ' || r.body), q) > 0
             ORDER BY r.category, lower(r.title), r.id LIMIT 500) r), '[]'),
-    'categories', coalesce((SELECT jsonb_agg(DISTINCT r.category) FROM crm.canned_reply r
-                            WHERE (r.shared OR r.created_by = st.id) AND r.category <> ''), '[]'),
+    'categories', coalesce((SELECT jsonb_agg(jsonb_build_object('name', c, 'selected', c = cat) ORDER BY c)
+                            FROM (SELECT DISTINCT r.category AS c FROM crm.canned_reply r
+                                  WHERE (r.shared OR r.created_by = st.id) AND r.category <> '') x), '[]'),
+    'lang_en', lng = 'en', 'lang_zh', lng = 'zh-CN', 'filtered', q <> '' OR lng IS NOT NULL OR cat IS NOT NULL,
     'placeholders', to_jsonb(crm.canned_placeholders()),
-    'can_edit', crm.canned_editor(st));
+    'can_edit', crm.canned_editor(st),
+    -- the reply the form edits (?edit=id), with its language as the form's choice
+    'editing', (SELECT crm.canned_json(r, st) || jsonb_build_object('lang_zh', r.lang = 'zh-CN')
+                FROM crm.canned_reply r WHERE r.id = edit_id AND (r.shared OR r.created_by = st.id)));
 END $$;
 
 -- Create (no id) or update a reply. Only its creator may make a shared reply personal.
@@ -280,9 +291,11 @@ BEGIN
   SELECT m[1] INTO bad FROM regexp_matches(v_body, '\{\{\s*([^{}]*?)\s*\}\}', 'g') m
   WHERE NOT m[1] = ANY (crm.canned_placeholders()) LIMIT 1;
   IF FOUND THEN
-    RAISE SQLSTATE 'PR422' USING HINT = 'err.canned_placeholder',
-      MESSAGE = format('Unknown placeholder {{%s}}; use %s.', bad,
-                       (SELECT string_agg('{{' || x || '}}', ', ') FROM unnest(crm.canned_placeholders()) x));
+    RAISE SQLSTATE 'PR422' USING HINT = 'err.canned_placeholder_named',
+      MESSAGE = format('Unknown placeholder {{%s}}; use %s.', left(bad, 60),
+                       (SELECT string_agg('{{' || x || '}}', ', ') FROM unnest(crm.canned_placeholders()) x)),
+      DETAIL = jsonb_build_object('name', '{{' || left(bad, 60) || '}}',
+                                  'list', (SELECT string_agg('{{' || x || '}}', ', ') FROM unnest(crm.canned_placeholders()) x));
   END IF;
   IF regexp_replace(v_body, '\{\{\s*[^{}]*?\s*\}\}', '', 'g') ~ '\{\{|\}\}' THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'A placeholder is written with two braces on each side, like {{contact.name}}.',
@@ -298,8 +311,8 @@ BEGIN
     IF NOT FOUND THEN
       RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such canned reply.', HINT = 'err.no_canned';
     END IF;
-    IF old.shared AND NOT v_shared AND old.created_by IS DISTINCT FROM st.id THEN
-      RAISE SQLSTATE 'PR403' USING MESSAGE = 'Only its author may stop sharing a reply.', HINT = 'err.canned_unshare';
+    IF old.shared AND NOT v_shared AND NOT crm.canned_owner(old, st) THEN
+      RAISE SQLSTATE 'PR403' USING MESSAGE = 'Only its author or an admin may stop sharing a reply.', HINT = 'err.canned_unshare';
     END IF;
     UPDATE crm.canned_reply r
     SET title = v_title, body = v_body, lang = lng, category = cat, shared = v_shared, updated_by = st.id, updated_at = now()
@@ -311,13 +324,15 @@ END $$;
 
 CREATE FUNCTION api.canned_delete(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE st auth.staff := auth.require('agent', 'marketer', 'sales'); gone crm.canned_reply;
+DECLARE st auth.staff := auth.require('agent', 'marketer', 'sales'); r crm.canned_reply; gone crm.canned_reply;
 BEGIN
-  DELETE FROM crm.canned_reply r WHERE r.id = crm.param_id(p, 'id') AND (r.shared OR r.created_by = st.id)
-  RETURNING * INTO gone;
-  IF gone.id IS NULL THEN
+  SELECT * INTO r FROM crm.canned_reply c WHERE c.id = crm.param_id(p, 'id') AND (c.shared OR c.created_by = st.id) FOR UPDATE;
+  IF r.id IS NULL THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such canned reply.', HINT = 'err.no_canned';
+  ELSIF NOT crm.canned_owner(r, st) THEN
+    RAISE SQLSTATE 'PR403' USING MESSAGE = 'Only its author or an admin may delete a shared reply.', HINT = 'err.canned_delete';
   END IF;
+  DELETE FROM crm.canned_reply c WHERE c.id = r.id RETURNING * INTO gone;
   PERFORM auth.audit('canned_reply_deleted', st.id, jsonb_build_object('reply', gone.id, 'title', gone.title));
   RETURN jsonb_build_object('id', gone.id);
 END $$;

@@ -106,7 +106,7 @@ BEGIN
   IF len > lim THEN
     RAISE SQLSTATE 'PR422'
       USING MESSAGE = format('The reply is %s characters long%s; %s allows at most %s.', len,
-                             CASE WHEN a.platform = 'x' THEN ' as X counts them (Chinese characters and emoji count twice)' END,
+                             CASE WHEN a.platform = 'x' THEN ' as X counts them (Chinese characters and emoji count twice, a link 23)' END,
                              (SELECT name FROM social.platform WHERE code = a.platform), lim),
             HINT = CASE WHEN a.platform = 'x' THEN 'err.reply_too_long_x' ELSE 'err.reply_too_long_named' END,
             DETAIL = jsonb_build_object('n', len, 'platform', a.platform, 'limit', lim);
@@ -123,10 +123,13 @@ BEGIN
       RAISE SQLSTATE 'PR422' USING MESSAGE = 'That case is not about this post: a reply here does not answer it.',
                                    HINT = 'err.reply_other_case';
     END IF;
+    -- a case closed since the form was shown is not answered (nothing changes
+    -- a closed case): the reply counts for the post's case being worked, if any
+    IF (SELECT c.state FROM crm."case" c WHERE c.id = the_case) = 'closed' THEN
+      the_case := crm.open_case_of_post(t.id);
+    END IF;
   ELSE
-    SELECT c.id INTO the_case FROM crm."case" c
-    WHERE c.id IN (SELECT crm.cases_of_post(t.id)) AND c.state NOT IN ('resolved', 'closed')
-    ORDER BY (c.post_id = t.id) IS TRUE DESC, c.id DESC LIMIT 1;
+    the_case := crm.open_case_of_post(t.id);
   END IF;
   INSERT INTO ingest.outbox (idempotency_key, account_id, in_reply_to, case_id, body, created_by)
   VALUES (coalesce(key, gen_random_uuid()), a.id, t.id, the_case, body, st.id)

@@ -26,8 +26,8 @@ DECLARE
   f_rule     bigint := nullif(p->>'rule', '')::bigint;
   f_category text := nullif(p->>'category', '');
   f_feeling  text := nullif(p->>'sentiment', '');
-  -- language tags are case-insensitive (zh-CN = zh-cn)
-  f_lang     text := CASE WHEN p->>'lang' ~ '^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})?$' THEN lower(p->>'lang') END;
+  -- language tags are case-insensitive (zh-CN = zh-cn), zh_CN as people also write it
+  f_lang     text := lower(replace(nullif(btrim(p->>'lang'), ''), '_', '-'));
   f_answered boolean := CASE p->>'answered' WHEN 'yes' THEN true WHEN 'no' THEN false END;
   f_mine     boolean := coalesce(p->>'mine', '') = '1';
   after_at   timestamptz;
@@ -38,6 +38,11 @@ DECLARE
   answers    boolean[];
   rows       json;
 BEGIN
+  -- (a filter it cannot read is said, not dropped: the list would look filtered)
+  IF f_lang !~ '^[a-z]{2,3}(-[a-z0-9]{1,8})?$' THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'A language is a code such as en, zh or zh-CN.', HINT = 'err.inbox_lang',
+                                 COLUMN = 'lang';
+  END IF;
   IF p ? 'before' THEN
     SELECT created_at, id INTO after_at, after_id FROM social.post WHERE id = (p->>'before')::bigint;
   END IF;

@@ -6,14 +6,17 @@ echo "# message catalogs"
 catalog_keys() { jq -r 'keys[]' "$PARLEY_ROOT_DIR/templates/i18n/$1.json" | sort; }
 eq "both catalogs have the same keys" "$(comm -3 <(catalog_keys en) <(catalog_keys zh-CN) | tr -d '\t' | tr '\n' ' ')" ""
 # every key the database raises as a HINT, the worker names, or a template prints
-used=$( (grep -ohE "HINT = 'err\.[a-z0-9_]+'" "$PARLEY_ROOT_DIR"/sql/*.sql | sed "s/HINT = '//; s/'//"
+used=$( (grep -ohE "(HINT = |bad_expression\()'err\.[a-z0-9_]+'" "$PARLEY_ROOT_DIR"/sql/*.sql | sed -E "s/^(HINT = |bad_expression\()'//; s/'//"
          grep -ohE '"err\.[a-z0-9_]+"' "$PARLEY_ROOT_DIR"/fcgi/*.c | tr -d '"'
          grep -ohE '\{\{[#^/]?t\.[a-z0-9_.]+\}\}' "$PARLEY_ROOT_DIR"/templates/*.mustache | sed -E 's/\{\{[#^/]?t\.//; s/\}\}//') | sort -u)
 eq "every message key in use is in the catalogs" "$(comm -23 <(printf '%s\n' "$used") <(catalog_keys en) | tr '\n' ' ')" ""
 # a sentence the database raises with a key is that key's English: else a
 # Chinese page shows the translation and the English sentence under it
+# (and a rule expression's refusal is its key's English with the {values} to fill)
 raised=$(perl -0777 -ne 'while (/MESSAGE\s*=\s*\x27((?:[^\x27]|\x27\x27)*)\x27\s*,\s*HINT\s*=\s*\x27(err\.[a-z0-9_]+)\x27/g) {
-                           my ($m, $k) = ($1, $2); $m =~ s/\x27\x27/\x27/g; print "$k\t$m\n" }' "$PARLEY_ROOT_DIR"/sql/*.sql | sort -u)
+                           my ($m, $k) = ($1, $2); $m =~ s/\x27\x27/\x27/g; print "$k\t$m\n" }
+                         while (/bad_expression\(\x27(err\.[a-z0-9_]+)\x27,\s*\x27((?:[^\x27]|\x27\x27)*)\x27/g) {
+                           my ($k, $m) = ($1, $2); $m =~ s/\x27\x27/\x27/g; print "$k\t$m\n" }' "$PARLEY_ROOT_DIR"/sql/*.sql | sort -u)
 eq "each fixed sentence the database raises is its key's English in the catalog" \
    "$(comm -23 <(printf '%s\n' "$raised") <(jq -r 'to_entries[] | "\(.key)\t\(.value)"' "$PARLEY_ROOT_DIR/templates/i18n/en.json" | sort) | tr '\n' ' ')" ""
 

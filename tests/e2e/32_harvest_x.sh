@@ -160,7 +160,7 @@ echo "# X: a reply X counts too long is refused before sending"
 x_long=$(printf '咖%.0s' $(seq 150))
 out=$(x_agent "SELECT api.reply('{\"post_id\": ${x_m[3]}, \"body\": \"$x_long\"}')")
 has "150 Chinese characters are refused when queued, saying how X counts them" "$out" \
-  "PR422: The reply is 300 characters long as X counts them (Chinese characters and emoji count twice); X allows at most 280."
+  "PR422: The reply is 300 characters long as X counts them (Chinese characters and emoji count twice, a link 23); X allows at most 280."
 eq "… and X received nothing for it" "$(xctl GET 'replies?platform=x&account=xbrand1' | jq .received)" 3
 xstop TERM xa
 kill "$x_fake_pid" 2>/dev/null; wait "$x_fake_pid" 2>/dev/null

@@ -40,6 +40,18 @@ sql "INSERT INTO listen.match (post_id, rule_id) VALUES ($p1, $rule), ($p2, $rul
 req ib GET /rules -H "Accept-Language: zh-CN"
 has "a Chinese rules page names a rule's category in Chinese" "$BODY" '<span class="badge">投诉</span>'
 has "… and the form's choices" "$BODY" '>不做其他操作</option>'
+# An edit form's list fields emptied mean "all" again (an empty field is sent, not left out).
+acct=$(sql "SELECT min(id) FROM social.account")
+rtok=$(csrf_of)
+post ib /rules/save "csrf=$rtok" "id=$rule" "name=e2e late orders" category=complaint expression=late \
+  platforms=mastodon "account_ids=$acct" langs=en enabled=off
+eq "a rule is limited to a platform, an account and a language" \
+  "$STATUS $(sql "SELECT concat_ws('|', platforms, account_ids, langs) FROM listen.rule WHERE id = $rule")" "303 {mastodon}|{$acct}|{en}"
+post ib /rules/save "csrf=$rtok" "id=$rule" "name=e2e late orders" category=complaint expression=late \
+  platforms= account_ids= langs= enabled=off
+eq "… and emptying those fields in the form lifts the limits" \
+  "$STATUS $(sql "SELECT concat_ws('|', coalesce(platforms::text, 'all'), coalesce(account_ids::text, 'all'), coalesce(langs::text, 'all')) FROM listen.rule WHERE id = $rule")" \
+  "303 all|all|all"
 req ib GET "/inbox.json?rule=$rule"
 eq "filter by rule" "$(jq -r '[.posts[].id] | sort | join(" ")' <<<"$BODY")" "$(printf '%s\n' "$p1" "$p2" | sort -n | tr '\n' ' ' | sed 's/ $//')"
 req ib GET "/inbox.json?category=complaint&rule=$rule"
@@ -74,6 +86,9 @@ eq "… and only them (zh or zh-*)" "$(jq '[.posts[] | select(.lang != "zh" and 
 zh_ids=$(jq -c '[.posts[].id]' <<<"$BODY")
 req ib GET "/inbox.json?lang=ZH"
 eq "… a language tag in capitals finds the same (tags are case-insensitive)" "$(jq -c '[.posts[].id]' <<<"$BODY")" "$zh_ids"
+req ib GET "/inbox.json?lang=english"
+eq "a language that is not a code is 422, not a list silently unfiltered" "$STATUS" 422
+has "… saying what a language code looks like (in the reader's language)" "$(jq -r .error.message <<<"$BODY")" "zh-CN"
 req ib GET /inbox -H "Accept-Language: zh-CN"
 check "in Chinese, sentiment badges are in words" grep -qE '">(正面|中性|负面)</span>' <<<"$BODY"
 check "… none left in English" bash -c '! grep -qE "\">(positive|neutral|negative)</span>" <<<"$1"' _ "$BODY"

@@ -33,6 +33,28 @@ req ag GET "/case?id=$case_id" -H "Accept-Language: zh-CN"
 has "the case page marks the case's own priority in its choice" "$BODY" "<option value=\"$prio\" selected>"
 check "… and, in Chinese, names the states to move to in words" grep -qE 'data-testid="to-[a-z]+">→ (新建|处理中|待回复|已解决|已关闭)<' <<<"$BODY"
 check "… and says the time left in Chinese word order (剩余 N 分钟)" grep -qE '>剩余 [0-9]+ 分钟</span>' <<<"$BODY"
+sql "UPDATE crm.\"case\" SET category = 'complaint' WHERE id = $case_id" >/dev/null
+req ag GET "/case?id=$case_id" -H "Accept-Language: zh-CN"
+has "… and names its category in words" "$BODY" "$(jq -r .cat_complaint "$PARLEY_ROOT_DIR/templates/i18n/zh-CN.json") ·"
+sql "UPDATE crm.\"case\" SET category = NULL WHERE id = $case_id" >/dev/null
+# A case closed before its targets were due shows its clocks stopped, not blank minutes.
+shut=$(sql "INSERT INTO crm.\"case\" (subject, state, closed_at) VALUES ('e2e closed at once', 'closed', now()) RETURNING id")
+req ag GET "/case?id=$shut"
+has "a case closed before it was answered says its clock stopped" "$BODY" ">$(jq -r .sla_stopped "$PARLEY_ROOT_DIR/templates/i18n/en.json")</span>"
+hasnt "… with no minutes left to count" "$BODY" "> $(jq -r .unit_min "$PARLEY_ROOT_DIR/templates/i18n/en.json")"
+# A post the platform gave no author for (an Instagram hashtag post): nobody to make a contact or lead of.
+anon=$(sql "INSERT INTO social.post (platform, external_id, account_id, body, created_at)
+            SELECT platform, 'e2e-anon-' || id, account_id, 'Who wrote this?', now() FROM social.post WHERE id = $post RETURNING id")
+req ag GET "/post?id=$anon"
+has "a post without a known author says so" "$BODY" "$(jq -r .author_unknown "$PARLEY_ROOT_DIR/templates/i18n/en.json")"
+hasnt "… links to no profile" "$BODY" 'href="/profile?id="'
+hasnt "… and offers no contact to make" "$BODY" 'action="/contact/from-post"'
+# A profile the platform gave no name, handle or counts for (a Facebook commenter).
+bare=$(sql "INSERT INTO social.profile (platform, external_id) VALUES ('facebook', 'e2e-fb-9001') RETURNING id")
+req ag GET "/profile?id=$bare"
+has "a profile with no name is called by its platform id" "$BODY" "<h1>e2e-fb-9001</h1>"
+hasnt "… with no counts it was not given" "$BODY" "· $(jq -r .followers "$PARLEY_ROOT_DIR/templates/i18n/en.json")"
+hasnt "… nor an empty @" "$BODY" '<span class="muted">@</span>'
 req ag GET "/case?id=$case_id"
 nobody=$(grep -oE '<option value="[a-z]*"( selected)?>'"$(jq -r '.nobody' "$PARLEY_ROOT_DIR/templates/i18n/en.json")"'</option>' <<<"$BODY" | sed 's/.*value="\([a-z]*\)".*/\1/')
 post ag /case/assign "csrf=$tok" "id=$case_id" staff_id=me
@@ -105,6 +127,9 @@ eq "… and so is an email that is not one" "$STATUS" 422
 check "… named among the others" grep -qE '(&quot;|“)mei@(&quot;|”)' <<<"$BODY"
 eq "… and neither changed anything" "$(sql "SELECT name || '|' || array_to_string(emails, ';') FROM crm.contact WHERE id = $contact")" \
   "Mei 陈|mei@example.com"
+post ag /contact/save "csrf=$tok" "id=$contact" "name=Mei 陈" emails= phones=
+eq "emptying the emails and phones in the form clears them" \
+  "$STATUS $(sql "SELECT cardinality(emails) || '/' || cardinality(phones) FROM crm.contact WHERE id = $contact")" "303 0/0"
 post ag /lead/from-post "csrf=$tok" "post_id=$post"
 eq "agents may not create leads" "$STATUS" 403
 req sa GET "/case?id=$case_id"

@@ -46,6 +46,23 @@ post kb /canned/save "csrf=$ctok" "title=Bad" lang=en "body=Hi {{contact.passwor
 eq "an unknown placeholder is 422" "$STATUS" 422
 req kb GET /canned
 has "the list shows it" "$BODY" "sorry your order is late"
+reply=$(sql "SELECT id FROM crm.canned_reply WHERE title = 'Late order'")
+has "… with a link to edit it" "$BODY" "href=\"/canned?edit=$reply\""
+req kb GET "/canned?edit=$reply"
+has "the edit link fills the form with that reply" "$BODY" "name=\"id\" value=\"$reply\""
+has "… its text too" "$BODY" ">Hi {{contact.name}}, sorry your order is late. Case {{case.number}}.</textarea>"
+post kb /canned/save "csrf=$ctok" "id=$reply" "title=Late order, edited" lang=zh-CN shared=on category=orders \
+  "body=Line one
+Line two"
+eq "saving the form changes that reply" "$STATUS $(sql "SELECT title || '|' || lang || '|' || category FROM crm.canned_reply WHERE id = $reply")" \
+  "303 Late order, edited|zh-CN|orders"
+req kb GET "/canned?lang=en"
+hasnt "the list filtered by language leaves out the others" "$BODY" "Late order, edited"
+req kb GET "/canned?q=LINE+TWO&category=orders"
+has "… and a search (any case) in a category finds it" "$BODY" "Late order, edited"
+has "… keeping the category chosen" "$BODY" '<option value="orders" selected>'
+req kb GET "/canned?edit=999999999"
+eq "editing a reply that does not exist is 404" "$STATUS" 404
 
 # Double submits: the key a page gives its forms makes a repeat act once.
 req kb GET /kb/edit

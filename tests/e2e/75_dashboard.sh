@@ -113,4 +113,5 @@ has "… said in Chinese" "$BODY" "结束日期须在 2000 年或之后"
 hasnt "… without the same sentence again in English" "$BODY" 'data-testid="error-detail"'
 req db GET "/rules/test?expression=%28late" -H "Accept-Language: zh-CN"
 eq "a rule expression that does not parse is 422" "$STATUS" 422
-has "… with the parser's own words, which say where" "$BODY" 'data-testid="error-detail"'
+has "… saying where, in Chinese" "$BODY" "$(jq -r '."err.expr_unclosed"' "$PARLEY_ROOT_DIR/templates/i18n/zh-CN.json" | sed 's/{at}/1/')"
+hasnt "… with no English sentence under it" "$BODY" 'data-testid="error-detail"'

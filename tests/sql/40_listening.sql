@@ -4,7 +4,7 @@
 -- the api and what the web role may touch. Run from the repository root
 -- (the accuracy check reads bench/data/sentiment-*.tsv with \copy).
 BEGIN;
-SELECT plan(112);
+SELECT plan(114);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -65,6 +65,21 @@ SELECT throws_ok($$SELECT listen.compile('   ')$$, 'PR422', 'The expression is e
                  'empty expression');
 SELECT throws_ok($$SELECT listen.compile('lumen OR !!!')$$, 'PR422',
                  '"!!!" at character 10 has no letters or digits to look for.', 'a term without letters');
+SELECT throws_ok($$SELECT listen.compile('latte AND (')$$, 'PR422',
+                 'The expression ends where a keyword was expected (after character 11).',
+                 'an expression ending in a parenthesis says where');
+-- Each refusal names its catalog key and its values, for the reader's language.
+CREATE FUNCTION pg_temp.refusal(p_expr text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE h text; d text;
+BEGIN
+  PERFORM listen.compile(p_expr);
+  RETURN 'compiled';
+EXCEPTION WHEN SQLSTATE 'PR422' THEN
+  GET STACKED DIAGNOSTICS h = PG_EXCEPTION_HINT, d = PG_EXCEPTION_DETAIL;
+  RETURN h || ' ' || d;
+END $$;
+SELECT is(pg_temp.refusal('lumen OR'), 'err.expr_needs_after {"at": 7, "op": "OR"}',
+          'a refused expression gives its message key and values (translated on the page)');
 
 ----------------------------------------------------------------- Matching
 SELECT ok(pg_temp.matches('卢门', '今天在卢门咖啡买了燕麦拿铁'), 'Chinese keyword inside text without spaces');

@@ -2,7 +2,7 @@
 -- search with a hand-computed ranking, keyset pages, drafts, suggestions of
 -- canned replies for a message in either language, validation, roles.
 BEGIN;
-SELECT plan(100);
+SELECT plan(104);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -245,7 +245,16 @@ SELECT throws_ok(format($$SELECT api.canned_save('{"id":%s,"title":"x","lang":"e
                  pg_temp.id('C1')), 'PR403', NULL, 'only the author may stop sharing a reply');
 SELECT lives_ok(format($$SELECT api.canned_save('{"id":%s,"title":"Late order","lang":"en","body":"Sorry, {{agent.name}} here.","shared":true}')$$,
                 pg_temp.id('C1')), 'another agent may edit a shared reply');
-SELECT lives_ok(format($$SELECT api.canned_delete('{"id":%s}')$$, pg_temp.id('C3')), 'and delete one');
+SELECT throws_ok(format($$SELECT api.canned_delete('{"id":%s}')$$, pg_temp.id('C3')), 'PR403',
+                 'Only its author or an admin may delete a shared reply.', '… but not delete it (the team''s reply)');
+SELECT is((SELECT string_agg((r->>'can_edit') || '/' || (r->>'can_delete'), ' ') FROM jsonb_array_elements(api.canned('{}')->'replies') r
+           WHERE (r->>'id')::bigint = pg_temp.id('C3')), 'true/false', '… as the list says: may edit, may not delete');
+SELECT is(api.canned(format('{"edit":%s}', pg_temp.id('C3'))::jsonb)->'editing'->>'title', 'Thanks for the kind words',
+          'the list gives the reply its form edits');
+SELECT throws_ok(format($$SELECT api.canned('{"edit":%s}')$$, pg_temp.id('C6')), 'PR404', NULL,
+                 '… never another''s personal one');
+SELECT pg_temp.as_staff('agent');
+SELECT lives_ok(format($$SELECT api.canned_delete('{"id":%s}')$$, pg_temp.id('C3')), 'its author deletes it');
 SELECT is((SELECT count(*) FROM auth.audit_log WHERE event IN ('canned_reply_created', 'canned_reply_updated', 'canned_reply_deleted')
            AND detail->>'reply' IN (SELECT id::text FROM k)), 8::bigint, 'canned reply changes are audited');
 

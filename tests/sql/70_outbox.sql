@@ -2,7 +2,7 @@
 -- leasers never get one entry), recording success and failure with backoff,
 -- and who may call what.
 BEGIN;
-SELECT plan(107);
+SELECT plan(112);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -97,7 +97,7 @@ SELECT is(pg_temp.reply((SELECT b1 FROM p), repeat('咖', 300))->>'state', 'queu
 SELECT throws_ok(format($$SELECT pg_temp.reply(%s, repeat('咖', 301))$$, (SELECT b1 FROM p)), 'PR422',
                  'The reply is 301 characters long; Bluesky allows at most 300.', 'Bluesky: 301 are not');
 SELECT throws_ok(format($$SELECT pg_temp.reply(%s, repeat('x', 281))$$, (SELECT x1 FROM p)), 'PR422',
-                 'The reply is 281 characters long as X counts them (Chinese characters and emoji count twice); X allows at most 280.',
+                 'The reply is 281 characters long as X counts them (Chinese characters and emoji count twice, a link 23); X allows at most 280.',
                  'X: 281 are not');
 SELECT is(pg_temp.reply((SELECT x1 FROM p), '  ' || repeat('x', 280) || E'\n ')->>'state', 'queued',
           'X: 280 after trimming white space are fine');
@@ -300,8 +300,12 @@ SELECT is((SELECT e - 'created_at' - 'error_at' FROM jsonb_array_elements(api.ou
 -- X counts Chinese characters and emoji twice: 140 of them fill a reply.
 SELECT is(ingest.reply_length('x', repeat('咖', 140)) || ' ' || ingest.reply_length('x', 'Thanks ☕ 🙏') || ' '
           || ingest.reply_length('mastodon', repeat('咖', 140)), '280 12 140', 'the length each platform counts');
+SELECT is(ingest.reply_length('x', 'Track it: https://lumen.example/orders/track?id=4411&token=' || repeat('a', 260) || ' thanks') || ' '
+          || ingest.reply_length('mastodon', '@mei@social.example see https://lumen.example/' || repeat('a', 600)) || ' '
+          || ingest.reply_length('bluesky', 'see https://lumen.example/abc'),
+          '40 32 29', 'X and Mastodon count a link as 23 characters, Mastodon a remote mention as its @name; Bluesky every character');
 SELECT throws_ok(format($$SELECT api.reply('{"post_id": %s, "body": "%s"}')$$, (SELECT x1 FROM p), repeat('谢', 141)), 'PR422',
-                 'The reply is 282 characters long as X counts them (Chinese characters and emoji count twice); X allows at most 280.',
+                 'The reply is 282 characters long as X counts them (Chinese characters and emoji count twice, a link 23); X allows at most 280.',
                  'an X reply over the limit as X counts it is refused when queued, not failed later');
 SELECT throws_ok(format($$SELECT api.reply('{"post_id": %s, "body": "hello \u0007 bell"}')$$, (SELECT x1 FROM p)), 'PR422',
                  'A reply cannot contain control characters.', 'a reply with a control character is refused, not sent to the platform');
@@ -386,6 +390,23 @@ UPDATE social.post SET deleted_at = now() WHERE external_id = 'tap-m2';
 SELECT is(api.post(jsonb_build_object('id', (SELECT id FROM social.post WHERE external_id = 'tap-m2')))->'reply_blocked'->>'said',
           'err.reply_post_deleted', 'a deleted post shows no composer either');
 UPDATE social.post SET deleted_at = NULL WHERE external_id = 'tap-m2';
+
+----------------------------------------------------------------- A case closed meanwhile
+-- Its post's page was open when the case was closed: a reply sent from it is
+-- not counted on the closed case (nothing changes a closed case).
+INSERT INTO crm."case" (subject, post_id) SELECT 'closing case', id FROM social.post WHERE external_id = 'tap-m1'
+RETURNING id AS closing \gset
+SELECT is((api.post(jsonb_build_object('id', (SELECT m1 FROM p)))->'reply'->>'case_id')::bigint, :closing::bigint,
+          'the composer names the post''s case');
+SELECT crm.set_state(:closing, 'closed', NULL) IS NULL AS x \gset
+SELECT is(api.post(jsonb_build_object('id', (SELECT m1 FROM p)))->'reply'->>'case_id', NULL, '… and none once it is closed');
+SELECT pg_temp.reply((SELECT m1 FROM p), 'sent from the page as it was', jsonb_build_object('case_id', :closing)) IS NULL AS x \gset
+SELECT is((SELECT case_id FROM ingest.outbox WHERE body = 'sent from the page as it was'), NULL,
+          'a reply naming the closed case is sent, counted on no case');
+SELECT crm.record_outbound_at(:closing, NULL, NULL, 'queued before it closed', now()) IS NULL AS x \gset
+SELECT is((SELECT (first_response_at IS NULL)::text || ' ' || (SELECT count(*) FROM crm.case_event e WHERE e.case_id = c.id AND e.kind = 'outbound')
+           FROM crm."case" c WHERE c.id = :closing), 'true 1',
+          'a reply that goes out after its case closed is on the timeline, but no first response within it');
 
 ----------------------------------------------------------------- Privileges
 SELECT is(pg_temp.sqlstate_as('parley_harvest', $$SELECT * FROM ingest.lease_outbox('x', 0, 60)$$), 'ok', 'the harvester may lease replies');
