@@ -66,6 +66,10 @@ LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   -- required where Parley harvests (the form drops an empty field: NULL);
   -- no spaces or control characters anywhere (they would reach a request line)
+  IF coalesce(p_url, '') = '' AND (SELECT harvested FROM social.platform WHERE code = p_platform) THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'The API base URL is required: Parley reads this platform through it.',
+                                 HINT = 'err.account_url_required';
+  END IF;
   IF coalesce(p_url, '') !~* '^https?://[^/[:space:][:cntrl:]]+[^[:space:][:cntrl:]]*$'
      AND (coalesce(p_url, '') <> '' OR (SELECT harvested FROM social.platform WHERE code = p_platform)) THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'The API base URL must start with http:// or https://.',

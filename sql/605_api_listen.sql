@@ -111,7 +111,9 @@ BEGIN
   r.name := btrim(coalesce(p->>'name', old.name, ''));
   r.category := coalesce(p->>'category', old.category, '');
   r.expression := btrim(coalesce(p->>'expression', old.expression, ''));
-  r.platforms := CASE WHEN p ? 'platforms' THEN listen.input_list(p->'platforms') ELSE old.platforms END;
+  -- (platform codes in any case: "Mastodon" as the page names it)
+  r.platforms := CASE WHEN p ? 'platforms' THEN ARRAY(SELECT lower(x) FROM unnest(listen.input_list(p->'platforms')) x)
+                      ELSE old.platforms END;
   r.langs := CASE WHEN p ? 'langs' THEN ARRAY(SELECT lower(x) FROM unnest(listen.input_list(p->'langs')) x)
                   ELSE old.langs END;
   r.action := coalesce(nullif(p->>'action', ''), old.action, 'none');

@@ -6,11 +6,11 @@
 -- today or on an earlier day ("to", YYYY-MM-DD), and optional account,
 -- platform and team. brandwide: no account or platform chosen; else
 -- accounts: the brand accounts in scope (for rollups that carry an account,
--- not a platform: leads, followers).
+-- not a platform: leads, followers). past: the period ends before today.
 DROP FUNCTION IF EXISTS chart.filters(jsonb);
 CREATE OR REPLACE FUNCTION chart.filters(p jsonb) RETURNS TABLE (
   days integer, first_day date, last_day date, prev_first date, account bigint, platform text, team bigint,
-  brandwide boolean, accounts bigint[])
+  brandwide boolean, accounts bigint[], past boolean)
 LANGUAGE plpgsql STABLE AS $$
 DECLARE today date := (now() AT TIME ZONE coalesce((SELECT tz FROM kpi.freshness), 'UTC'))::date;
 BEGIN
@@ -37,6 +37,7 @@ BEGIN
     END IF;
   END IF;
   first_day := last_day - days + 1;
+  past := last_day < today;
   prev_first := first_day - days;
   account := nullif(p->>'account', '')::bigint;
   platform := nullif(p->>'platform', '');
@@ -259,6 +260,8 @@ BEGIN
     'filters', jsonb_build_object('period', f.days, 'account', f.account, 'platform', f.platform, 'team', f.team,
                                   'scoped', NOT f.brandwide,
                                   'team_only', f.team IS NOT NULL,   -- (the team filter applies to the backlog alone)
+                                  -- (the backlog is of now, whatever the period)
+                                  'backlog_now', f.past,
                                   'from', f.first_day, 'to', f.last_day, 'until', nullif(p->>'to', '')),
     'query', concat_ws('&', 'period=' || f.days, 'account=' || f.account, 'platform=' || f.platform, 'team=' || f.team,
                        'to=' || nullif(p->>'to', '')),

@@ -3,6 +3,7 @@
 echo "# knowledge base and canned replies"
 login kb e2e_agent "$PW"
 req kb GET /kb/edit
+has "a new article's editor says so" "$BODY" "<h1>$(jq -r .kb_new "$PARLEY_ROOT_DIR/templates/i18n/en.json")</h1>"
 ktok=$(csrf_of)
 post kb /kb/save "csrf=$ktok" "title=如何申请退款" lang=zh-CN published=on \
   "body_md=退款将在 **5 个工作日**内退回。<script>alert(1)</script> [点我](javascript:alert(1)) <img src=x onerror=alert(1)>"

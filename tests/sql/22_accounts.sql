@@ -3,7 +3,7 @@
 -- and change nothing. Adding one needs a handle and, where Parley
 -- harvests, a URL; a new token does not resume a paused account.
 BEGIN;
-SELECT plan(64);
+SELECT plan(65);
 SET LOCAL client_min_messages = warning;
 
 SELECT auth.user_add(u, u, r::auth.staff_role, '$argon2id$v=19$m=19456,t=2,p=1$x$y')
@@ -35,6 +35,9 @@ SELECT throws_ok(format($$SELECT ingest.record_page(%s, 'tap-h', 'statuses', 'ht
                  'PR409', NULL, '… and a page read from the old one is not recorded');
 SELECT is(social.account_base_url('mastodon', 'HTTPS://Mastodon.example/'), 'https://Mastodon.example',
           'a scheme typed in capitals is taken, written in lower case');
+SELECT throws_ok(format($$SELECT api.account_edit('{"id": %s}')$$, :acc), 'PR422',
+                 'The API base URL is required: Parley reads this platform through it.',
+                 'an API base URL left empty is said to be required, not to be of the wrong form');
 SELECT throws_ok(format($$SELECT api.account_edit('{"id": %s, "api_base_url": "ftp://x"}')$$, :acc), 'PR422', NULL,
                  'a base URL that is not http(s) is refused');
 SELECT is((SELECT api_base_url || '|' || external_id FROM social.account WHERE id = :acc), 'https://new.example|21',

@@ -123,12 +123,12 @@ CREATE TEMP TABLE rid (name text PRIMARY KEY, id bigint);
 GRANT ALL ON rid TO PUBLIC;
 INSERT INTO rid SELECT v.name, (api.rule_save(v.p)->>'id')::bigint FROM (VALUES
   ('brand', '{"name": "tap brand", "category": "brand", "expression": "lumen OR 卢门", "action": "contact"}'::jsonb),
-  ('on x', '{"name": "tap on x", "category": "brand", "expression": "lumen", "platforms": "x"}'),
+  ('on x', '{"name": "tap on x", "category": "brand", "expression": "lumen", "platforms": "X"}'),
   ('acc m', format('{"name": "tap acc m", "category": "brand", "expression": "lumen", "account_ids": [%s]}', (SELECT m FROM acc))::jsonb),
   ('zh', '{"name": "tap zh", "category": "brand", "expression": "lumen OR 卢门", "langs": "zh"}'),
   ('complaint', '{"name": "tap refund", "category": "complaint", "expression": "refund OR receipt OR 退款", "action": "case"}')) v(name, p);
 SELECT is((SELECT count(*) FROM rid WHERE id IS NOT NULL), 5::bigint, 'a marketer saves rules');
-SELECT is((SELECT platforms FROM listen.rule WHERE name = 'tap on x'), '{x}'::text[], 'comma text becomes a platform list');
+SELECT is((SELECT platforms FROM listen.rule WHERE name = 'tap on x'), '{x}'::text[], 'comma text becomes a platform list (codes in any case)');
 SELECT is((SELECT count(*) FROM auth.audit_log WHERE event = 'rule_created' AND detail->>'name' LIKE 'tap %'), 5::bigint,
           'rule creation is audited');
 SELECT throws_ok($$SELECT api.rule_save('{"name": "tap bad", "category": "brand", "expression": "(lumen"}')$$, 'PR422',

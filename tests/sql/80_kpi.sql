@@ -2,7 +2,7 @@
 -- the default SLA calendar is Shanghai, Monday to Friday 09:00-18:00. 2026-03-02 is a Monday.
 -- Every expected figure is worked out in the comment next to it.
 BEGIN;
-SELECT plan(94);
+SELECT plan(95);
 SET LOCAL client_min_messages = warning;
 -- pg_temp.sqlstate_of(sql): the SQLSTATE the statement raises, or 'ok'.
 CREATE FUNCTION pg_temp.sqlstate_of(p_sql text) RETURNS text LANGUAGE plpgsql AS $$
@@ -162,6 +162,8 @@ SELECT is((SELECT (SELECT b->>'value' FROM jsonb_array_elements(d->'charts'->'le
                   || ' ' || (d->'kpi'->'mentions'->>'value')
            FROM (SELECT api.dashboard('{"period": "7", "to": "2026-03-07"}')::jsonb) x(d)),
           '7 7', 'the funnel starts from the inbound mentions as the tile counts them (not once per rule a post matched)');
+SELECT is((SELECT string_agg(api.dashboard(x)->'filters'->>'backlog_now', ' ') FROM unnest(ARRAY['{"to": "2026-03-07"}', '{}']::jsonb[]) x),
+          'true false', 'a period ending before today says the backlog is of now');
 SELECT is((SELECT (d->'kpi'->'mentions'->>'value') || '/' || (d->'kpi'->'leads_won'->>'value') || ' funnel '
                   || (SELECT string_agg(b->>'value', '/') FROM jsonb_array_elements(d->'charts'->'leads'->'bars') b)
                   || ' rate ' || coalesce(d->'kpi'->'response_rate'->>'value', '-')
