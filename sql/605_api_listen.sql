@@ -112,7 +112,7 @@ BEGIN
   r.category := coalesce(p->>'category', old.category, '');
   r.expression := btrim(coalesce(p->>'expression', old.expression, ''));
   -- (platform codes in any case: "Mastodon" as the page names it)
-  r.platforms := CASE WHEN p ? 'platforms' THEN ARRAY(SELECT lower(x) FROM unnest(listen.input_list(p->'platforms')) x)
+  r.platforms := CASE WHEN p ? 'platforms' THEN nullif(ARRAY(SELECT lower(x) FROM unnest(listen.input_list(p->'platforms')) x), '{}')
                       ELSE old.platforms END;
   r.langs := CASE WHEN p ? 'langs' THEN ARRAY(SELECT lower(x) FROM unnest(listen.input_list(p->'langs')) x)
                   ELSE old.langs END;

@@ -4,7 +4,7 @@
 -- the api and what the web role may touch. Run from the repository root
 -- (the accuracy check reads bench/data/sentiment-*.tsv with \copy).
 BEGIN;
-SELECT plan(114);
+SELECT plan(115);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -129,6 +129,10 @@ INSERT INTO rid SELECT v.name, (api.rule_save(v.p)->>'id')::bigint FROM (VALUES
   ('complaint', '{"name": "tap refund", "category": "complaint", "expression": "refund OR receipt OR 退款", "action": "case"}')) v(name, p);
 SELECT is((SELECT count(*) FROM rid WHERE id IS NOT NULL), 5::bigint, 'a marketer saves rules');
 SELECT is((SELECT platforms FROM listen.rule WHERE name = 'tap on x'), '{x}'::text[], 'comma text becomes a platform list (codes in any case)');
+-- (named apart from the 'tap %' rules the audit test below counts)
+SELECT api.rule_save('{"name": "tap-anywhere", "category": "brand", "expression": "lumen", "platforms": "", "enabled": false}')->>'id'
+       AS anywhere \gset
+SELECT is((SELECT platforms FROM listen.rule WHERE id = :anywhere), NULL, '… and an empty one is every platform');
 SELECT is((SELECT count(*) FROM auth.audit_log WHERE event = 'rule_created' AND detail->>'name' LIKE 'tap %'), 5::bigint,
           'rule creation is audited');
 SELECT throws_ok($$SELECT api.rule_save('{"name": "tap bad", "category": "brand", "expression": "(lumen"}')$$, 'PR422',
