@@ -192,9 +192,14 @@ static void respond(intake *in, int status, const char *type, const char *body, 
 }
 
 /* Refuse a delivery: tell the sender why, and count it. Nothing else is written. */
-static void reject(intake *in, int status, const char *reason, const char *extra_headers)
+/* reason: a fixed sentence (recorded, counted and translated as such);
+ * detail: what only the sender is told besides (where its body went wrong). */
+static void reject_said(intake *in, int status, const char *reason, const char *detail, const char *extra_headers)
 {
-    respond(in, status, "text/plain", arena_printf(in->d.a, "%d %s\n", status, reason), extra_headers);
+    respond(in, status, "text/plain",
+            detail ? arena_printf(in->d.a, "%d %s (%s)\n", status, reason, detail)
+                   : arena_printf(in->d.a, "%d %s\n", status, reason),
+            extra_headers);
     in->outcome = reason;
     char st[8];
     snprintf(st, sizeof st, "%d", status);
@@ -206,6 +211,11 @@ static void reject(intake *in, int status, const char *reason, const char *extra
                     PQresultErrorMessage(r));
         PQclear(r);
     }
+}
+
+static void reject(intake *in, int status, const char *reason, const char *extra_headers)
+{
+    reject_said(in, status, reason, NULL, extra_headers);
 }
 
 /* ---------- the pipeline ---------- */
@@ -241,7 +251,7 @@ static int read_body(intake *in)
 }
 
 /* Shape checks after the signature: text, and JSON or XML as the platform sends. */
-static const char *malformed(intake *in)
+static const char *malformed(intake *in, const char **detail)
 {
     if (memchr(in->d.body, '\0', in->d.len) || !utf8_valid(in->d.body, in->d.len))
         return "body is not UTF-8 text";
@@ -255,9 +265,10 @@ static const char *malformed(intake *in)
     if (!object) { /* rare: jansson's own parser says what is wrong, and where */
         json_error_t err;
         j = json_loadb(in->d.body, in->d.len, 0, &err);
-        if (!json_is_object(j))
-            why = arena_printf(in->d.a, "body is not a JSON object (%s at byte %d)",
-                               j ? "not an object" : err.text, j ? 0 : err.position);
+        if (!json_is_object(j)) {
+            why = "body is not a JSON object";
+            *detail = arena_printf(in->d.a, "%s at byte %d", j ? "not an object" : err.text, j ? 0 : err.position);
+        }
         json_decref(j);
     }
     jsonmem_use(NULL);
@@ -438,9 +449,10 @@ static void handle(void *state, FCGX_Request *fr)
         reject(&in, st, d->reason, NULL);
         goto out;
     }
-    const char *bad = malformed(&in);
+    const char *detail = NULL;
+    const char *bad = malformed(&in, &detail);
     if (bad) {
-        reject(&in, 400, bad, NULL);
+        reject_said(&in, 400, bad, detail, NULL);
         goto out;
     }
     if (d->replay_key && !claim_signature(&in))

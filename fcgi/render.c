@@ -158,6 +158,7 @@ static const struct coded_field {
 } coded_fields[] = {{"state", "state"},       {"status", "status"}, {"kind", "kind"}, {"priority", "priority"},
                     {"platform", "platform"}, {"to", "state"},      {"label", "label"}, {"category", "cat"},
                     {"action", "rule_action"}, {"event", "event"}, {"lang", "language"},
+                    {"detail_name", "audit_detail"}, /* what an audit event's detail is about */
                     /* messages: a key ("err.forbidden_role"), or English as stored (an account's
                      * warning, a stream's or reply's error, a webhook refusal's reason) */
                     {"said", ""}, {"status_message", ""}, {"last_error", ""}, {"error", ""}, {"reason", ""},

@@ -110,6 +110,7 @@ static const param_spec case_state_params[] = {
 static const param_spec case_assign_params[] = {
     {"id", P_INT, 1, 9223372036854775807LL, true, NULL},
     {"staff_id", P_TEXT, 0, 20, false, NULL}, /* an id, "me", or "none" to unassign */
+    {"team_id", P_INT, 1, 9223372036854775807LL, false, NULL}, /* or a team: its next member in turn */
     {NULL}};
 static const param_spec case_priority_params[] = {
     {"id", P_INT, 1, 9223372036854775807LL, true, NULL},

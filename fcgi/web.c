@@ -298,7 +298,21 @@ const char *field_label(request *r, const char *field)
         {"team_id", "team"},             {"position", "team_rule_position"},
         {"staff_id", "assignee"},        {"state", "status"},
         {"secret", "webhook_secret"},    {"ids", "select"},
-        {"value", "lead_value"},
+        {"value", "lead_value"},         {"emails", "contact_emails"},
+        {"phones", "contact_phones"},    {"overlap_hours", "webhook_overlap"},
+        {"verify_token", "webhook_verify_token"}, {"aes_key", "webhook_aes_key"},
+        {"app_id", "webhook_app_id"},    {"category_id", "category"},
+        {"action", "bulk_action"},       {"backapply", "rule_backapply"},
+        {"enabled", "rule_enabled"},
+        /* fields no form shows, typed into an address or sent by a client */
+        {"id", "field_id"},              {"post_id", "field_id"},
+        {"case_id", "field_id"},         {"contact_id", "field_id"},
+        {"before", "field_before"},      {"after", "field_before"},
+        {"mine", "field_mine"},          {"q", "search"},
+        {"to", "field_to"},              {"chart", "field_chart"},
+        {"use", "field_use"},            {"members", "team_members"},
+        {"back", "field_back"},          {"next", "field_back"},
+        {"why", "field_back"},           {"idempotency_key", "field_form_key"},
     };
     const char *key = field;
     for (size_t i = 0; i < sizeof labels / sizeof labels[0]; i++)

@@ -216,14 +216,14 @@ BEGIN
     SELECT jsonb_build_object('id', a.id, 'at', a.at, 'event', a.event, 'ip', host(a.ip),
                               'username', s.username, 'detail', a.detail,
                               -- the page's list: each detail's name and what it said
-                              'details', (SELECT jsonb_agg(jsonb_build_object('name', k, 'said', CASE jsonb_typeof(v)
+                              'details', (SELECT jsonb_agg(jsonb_build_object('name', k, 'detail_name', k, 'said', CASE jsonb_typeof(v)
                                                              WHEN 'string' THEN v #>> '{}' ELSE v::text END) ORDER BY k)
                                           FROM jsonb_each(CASE jsonb_typeof(a.detail) WHEN 'object' THEN a.detail END) d(k, v))) AS e
     FROM auth.audit_log a LEFT JOIN auth.staff s ON s.id = a.staff_id
     WHERE a.id < coalesce((p->>'before')::bigint, 9223372036854775807)
-    ORDER BY a.id DESC LIMIT 50) x;
-  RETURN jsonb_build_object('events', rows,
-    'next_before', CASE WHEN jsonb_array_length(rows) = 50 THEN rows->49->'id' END);
+    ORDER BY a.id DESC LIMIT 51) x;   -- (one more than a page: is there an older page?)
+  RETURN jsonb_build_object('events', rows - 50,
+    'next_before', CASE WHEN jsonb_array_length(rows) = 51 THEN rows->49->'id' END);
 END $$;
 
 -- CSRF: a signed-in browser must echo its session's token; a signed-out one

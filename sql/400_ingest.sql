@@ -416,7 +416,9 @@ CREATE OR REPLACE FUNCTION ingest.normalize(p_platform text, p_account_id bigint
                                             p_body jsonb, p_request_url text, p_seen_at timestamptz)
 RETURNS jsonb LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-  IF p_account_id IS NOT NULL
+  IF p_account_id IS NOT NULL AND NOT EXISTS (SELECT FROM social.account WHERE id = p_account_id) THEN
+    RAISE SQLSTATE 'PR400' USING MESSAGE = format('there is no account %s', p_account_id);
+  ELSIF p_account_id IS NOT NULL
      AND NOT EXISTS (SELECT FROM social.account WHERE id = p_account_id AND platform = p_platform) THEN
     RAISE SQLSTATE 'PR400' USING MESSAGE = format('account %s is not a %s account', p_account_id, p_platform);
   END IF;

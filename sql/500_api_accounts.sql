@@ -383,6 +383,13 @@ BEGIN
                                  HINT = 'err.no_webhooks';
   END IF;
   PERFORM social.check_secret(p->>'secret'), social.check_secret(p->>'verify_token'), social.check_secret(p->>'app_id');
+  -- Standard Webhooks (commerce) signs with the key the secret encodes: one
+  -- that does not decode would make every delivery fail (hs_standard_verify)
+  IF acc.platform = 'commerce' AND (p->>'secret' !~ '^(whsec_)?([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$'
+                                    OR length(decode(regexp_replace(p->>'secret', '^whsec_', ''), 'base64')) NOT BETWEEN 24 AND 64) THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'This secret is whsec_ and then base64 of 24 to 64 bytes, as the sender shows it.',
+                                 HINT = 'err.webhook_secret_standard';
+  END IF;
   IF coalesce(p->>'aes_key', '') !~ '^([A-Za-z0-9+/]{43})?$' THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'The EncodingAESKey is 43 letters, digits, + or /.',
                                  HINT = 'err.aes_key';

@@ -162,7 +162,7 @@ BEGIN
   FROM (SELECT c.card, c.created_at, c.id FROM social.post_card c
         WHERE c.author_id = pr.id
           AND (before IS NULL OR (c.created_at, c.id) < (SELECT q.created_at, q.id FROM social.post q WHERE q.id = before))
-        ORDER BY c.created_at DESC, c.id DESC LIMIT 50) x;
+        ORDER BY c.created_at DESC, c.id DESC LIMIT 51) x;   -- (one more: is there an older page?)
   RETURN jsonb_build_object(
     'profile', jsonb_build_object(
       'id', pr.id, 'platform', pr.platform, 'external_id', pr.external_id, 'handle', pr.handle,
@@ -182,6 +182,6 @@ BEGIN
                          FROM social.follower_edge f JOIN social.account a ON a.id = f.account_id
                          WHERE f.profile_id = pr.id), '[]'),
     'has_follows', EXISTS (SELECT FROM social.follower_edge f WHERE f.profile_id = pr.id),
-    'posts', posts,
-    'next_before', CASE WHEN jsonb_array_length(posts) = 50 THEN posts->49->'id' END);
+    'posts', posts - 50,
+    'next_before', CASE WHEN jsonb_array_length(posts) = 51 THEN posts->49->'id' END);
 END $$;

@@ -286,7 +286,9 @@ GRANT USAGE ON SCHEMA crm TO parley_harvest;
 GRANT EXECUTE ON FUNCTION crm.mark_sla_breaches() TO parley_harvest;
 
 -- The breach clock of a case: per target its due time, when it was met,
--- business minutes left (negative once overdue) and whether it is breached.
+-- business minutes left (negative once overdue) and, once overdue, by how
+-- many; whether it is breached (met late counts), and whether the clock
+-- stopped with the case closed before the target was met.
 CREATE OR REPLACE FUNCTION crm.sla_clock(c crm."case") RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
@@ -295,18 +297,19 @@ BEGIN
         'policy', CASE WHEN pol.id IS NOT NULL THEN jsonb_build_object('id', pol.id, 'name', pol.name) END,
         'first_response', jsonb_build_object(
           'due_at', c.first_response_due_at, 'met_at', c.first_response_at,
-          'remaining_minutes', CASE WHEN c.first_response_at IS NULL AND c.state <> 'closed'
-                                    THEN crm.business_minutes(pol.calendar_id, now(), c.first_response_due_at) END,
+          'remaining_minutes', m.first_left, 'overdue_minutes', CASE WHEN m.first_left IS NOT NULL THEN greatest(-m.first_left, 0) END,
           'breached', coalesce(coalesce(c.first_response_at, c.closed_at, now()) > c.first_response_due_at, false),
-          -- closed before it was met: the clock stopped (no minutes left to show)
           'stopped', c.state = 'closed' AND c.first_response_at IS NULL),
         'resolution', jsonb_build_object(
           'due_at', c.resolution_due_at, 'met_at', c.resolved_at,
-          'remaining_minutes', CASE WHEN c.resolved_at IS NULL AND c.state <> 'closed'
-                                    THEN crm.business_minutes(pol.calendar_id, now(), c.resolution_due_at) END,
+          'remaining_minutes', m.resolution_left, 'overdue_minutes', CASE WHEN m.resolution_left IS NOT NULL THEN greatest(-m.resolution_left, 0) END,
           'breached', coalesce(coalesce(c.resolved_at, c.closed_at, now()) > c.resolution_due_at, false),
           'stopped', c.state = 'closed' AND c.resolved_at IS NULL))
-      FROM (SELECT 1) one LEFT JOIN crm.sla_policy pol ON pol.id = c.sla_policy_id);
+      FROM (SELECT 1) one LEFT JOIN crm.sla_policy pol ON pol.id = c.sla_policy_id,
+      LATERAL (SELECT CASE WHEN c.first_response_at IS NULL AND c.state <> 'closed'
+                           THEN crm.business_minutes(pol.calendar_id, now(), c.first_response_due_at) END AS first_left,
+                      CASE WHEN c.resolved_at IS NULL AND c.state <> 'closed'
+                           THEN crm.business_minutes(pol.calendar_id, now(), c.resolution_due_at) END AS resolution_left) m);
 END $$;
 
 -- KPI facts, one row per case (grain: the case as it is now). Times run from

@@ -42,10 +42,10 @@ BEGIN
           AND (f_team IS NULL OR c.team_id = f_team)
           AND (NOT f_mine OR c.assignee_id = st.id)
           AND c.id < coalesce(f_before, 9223372036854775807)
-        ORDER BY c.id DESC LIMIT 50) x;
+        ORDER BY c.id DESC LIMIT 51) x;   -- (one more than a page: is there an older page?)
   RETURN jsonb_build_object(
-    'cases', rows,
-    'next_before', CASE WHEN jsonb_array_length(rows) = 50 THEN rows->49->'id' END,
+    'cases', rows - 50,
+    'next_before', CASE WHEN jsonb_array_length(rows) = 51 THEN rows->49->'id' END,
     'filters', jsonb_build_object('state', f_state, 'priority', f_priority, 'team_id', f_team, 'mine', f_mine),
     -- the filters as a query string, so the next page keeps them
     'query', crm.query_string(jsonb_build_object('state', f_state, 'priority', f_priority, 'team_id', f_team,
@@ -113,7 +113,10 @@ BEGIN
                                                                 'selected', s.id = c.assignee_id)
                                              ORDER BY s.display_name, s.id)
                             FROM auth.staff s WHERE s.disabled_at IS NULL AND s.role IN ('agent', 'admin')), '[]'),
-    'teams', coalesce((SELECT jsonb_agg(jsonb_build_object('id', id, 'name', name) ORDER BY name) FROM crm.team), '[]'));
+    -- the teams a case may be given to (its next member in turn takes it), its own marked
+    'teams', coalesce((SELECT jsonb_agg(jsonb_build_object('id', id, 'name', name, 'selected', id = c.team_id) ORDER BY name)
+                       FROM crm.team), '[]'),
+    'has_teams', EXISTS (SELECT FROM crm.team));
 END $$;
 
 -- A case for a post, or the case the post already belongs to (its own, or

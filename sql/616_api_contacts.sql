@@ -83,6 +83,14 @@ BEGIN
                        WHERE l.contact_id = k.id), '[]'));
 END $$;
 
+-- A list typed into a field (or sent as a JSON array), in the order typed
+-- (the first address is the one people use), each once whatever its case.
+CREATE OR REPLACE FUNCTION crm.typed_list(v jsonb) RETURNS text[]
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT array_agg(x ORDER BY o) FROM (
+    SELECT DISTINCT ON (lower(x)) x, o FROM unnest(listen.input_list(v)) WITH ORDINALITY u(x, o) ORDER BY lower(x), o) d
+$$;
+
 -- Name, emails and phones of a contact (whatever keys are given).
 CREATE FUNCTION api.contact_save(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -97,12 +105,8 @@ BEGIN
   END IF;
   PERFORM social.check_shown_name(nm);
   -- lists arrive as JSON arrays or as one comma-separated string
-  SELECT array_agg(DISTINCT btrim(v)) FILTER (WHERE btrim(v) <> '') INTO em
-  FROM unnest(CASE jsonb_typeof(p->'emails') WHEN 'array' THEN ARRAY(SELECT jsonb_array_elements_text(p->'emails'))
-                                             ELSE string_to_array(p->>'emails', ',') END) v;
-  SELECT array_agg(DISTINCT btrim(v)) FILTER (WHERE btrim(v) <> '') INTO ph
-  FROM unnest(CASE jsonb_typeof(p->'phones') WHEN 'array' THEN ARRAY(SELECT jsonb_array_elements_text(p->'phones'))
-                                             ELSE string_to_array(p->>'phones', ',') END) v;
+  em := crm.typed_list(p->'emails');
+  ph := crm.typed_list(p->'phones');
   IF cardinality(em) > 20 OR cardinality(ph) > 20 THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'A contact has at most 20 email addresses and 20 phone numbers.',
                                  HINT = 'err.contact_too_many';

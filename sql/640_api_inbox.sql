@@ -36,6 +36,7 @@ DECLARE
   own        bigint[] := ARRAY(SELECT id FROM social.own_profile);
   ids        bigint[];
   answers    boolean[];
+  more       boolean;
   rows       json;
 BEGIN
   -- (a filter it cannot read is said, not dropped: the list would look filtered)
@@ -78,10 +79,13 @@ BEGIN
          WHEN true THEN ' AND q.id IN (SELECT r.parent_id FROM social.post r WHERE r.author_id = ANY ($1))'
          WHEN false THEN ' AND NOT EXISTS (SELECT FROM social.post r WHERE r.parent_id = q.id AND r.author_id = ANY ($1))'
          ELSE '' END
-    || ' ORDER BY q.created_at DESC, q.id DESC LIMIT 50) pg'
+    || ' ORDER BY q.created_at DESC, q.id DESC LIMIT 51) pg'   -- (one more than a page: is there an older one?)
   INTO ids, answers
   USING own, coalesce(after_at, 'infinity'), coalesce(after_id, 0), f_account, f_platform, f_lang,
         f_rule, f_category, f_feeling, st.id;
+  more := cardinality(ids) = 51;
+  ids := ids[1:50];
+  answers := answers[1:50];
   -- The cards: one query over the page's ids whatever the filters, so its
   -- plan is made once per session; a post's details are probes by its id.
   SELECT json_agg(social.card_with(c.card, json_build_object(
@@ -106,7 +110,7 @@ BEGIN
   rows := coalesce(rows, '[]');
   RETURN json_build_object(
     'posts', rows,
-    'next_before', CASE WHEN cardinality(ids) = 50 THEN ids[50] END,
+    'next_before', CASE WHEN more THEN ids[50] END,
     'filters', jsonb_strip_nulls(jsonb_build_object('account', f_account, 'platform', f_platform, 'rule', f_rule,
                                                     'category', f_category, 'sentiment', f_feeling, 'lang', f_lang,
                                                     'answered', p->>'answered', 'mine', f_mine)),

@@ -20,6 +20,15 @@ raised=$(perl -0777 -ne 'while (/MESSAGE\s*=\s*\x27((?:[^\x27]|\x27\x27)*)\x27\s
 eq "each fixed sentence the database raises is its key's English in the catalog" \
    "$(comm -23 <(printf '%s\n' "$raised") <(jq -r 'to_entries[] | "\(.key)\t\(.value)"' "$PARLEY_ROOT_DIR/templates/i18n/en.json" | sort) | tr '\n' ' ')" ""
 
+# every field a route reads has a label for the list of fields to correct
+# (field_label in web.c: its own name as a catalog key, or the key it maps to)
+label_map=$(grep -oE '\{"[a-z_]+", +"[a-z_.]+"\}' "$PARLEY_ROOT_DIR/fcgi/web.c" | sed -E 's/\{"([a-z_]+)", +"([a-z_.]+)"\}/\1 \2/')
+unlabelled=$(for f in $(grep -ohE '\{"[a-z_]+", P_[A-Z]+' "$PARLEY_ROOT_DIR/fcgi/routes.c" | sed -E 's/\{"([a-z_]+)".*/\1/' | sort -u); do
+               k=$(awk -v f="$f" '$1 == f { print $2 }' <<<"$label_map"); k=${k:-$f}
+               jq -e --arg k "$k" 'has($k)' "$PARLEY_ROOT_DIR/templates/i18n/en.json" >/dev/null || printf '%s ' "$f"
+             done)
+eq "every field a page or form sends has a label in the catalogs" "$unlabelled" ""
+
 echo "# staff accounts through the CLI"
 printf 'short\n' | parley user add e2e_admin --role admin --password-stdin >/dev/null 2>"$E2E_TMP/err"
 has "CLI refuses a short password" "$(cat "$E2E_TMP/err")" "too short"
@@ -285,6 +294,8 @@ eq "an admin may" "$STATUS" 200
 has "the audit log lists sign-ins, in words" "$BODY" "<td>Signed in</td>"
 has "… and the analyst's refusal with its reason in words, not its key" "$BODY" \
   "reason: $(jq -r '."err.forbidden_role"' "$PARLEY_ROOT_DIR/templates/i18n/en.json" | sed "s/'/\&#39;/g")<br>"
+req a GET /admin/audit -H 'Accept-Language: zh-CN'
+has "… a detail's name in the reader's language" "$BODY" "$(jq -r .audit_detail_reason "$PARLEY_ROOT_DIR/templates/i18n/zh-CN.json"): "
 req a GET /admin/audit.json
 eq "… and its JSON twin gives each event's detail as an object" "$(jq -r '.events[0].detail | type' <<<"$BODY")" object
 req c GET /dashboard

@@ -139,7 +139,7 @@ has "an unknown endpoint is refused by name, naming the endpoints there are" "$o
 out=$(imp mastodon statuses --account abc "$bad"); rc=$?
 has "an account that is not a number is refused" "$out" "--account takes an account id"
 out=$(imp mastodon statuses --account 999999999 "$bad"); rc=$?
-has "an account that does not exist is refused" "$out" "account 999999999 is not a mastodon account"
+has "an account that does not exist is refused, saying so" "$out" "there is no account 999999999"
 eq "… and none of these stored a page or a quarantine entry" "$(sql "SELECT count(*) FROM ingest.raw_page")" "$pages"
 jq -c '.response.status = 429' "$FIX/mastodon/test_fetch_next_previous-12.json" >"$E2E_TMP/throttled.json"
 jq -c '.response.status = 99999999999' "$FIX/mastodon/test_fetch_next_previous-12.json" >"$E2E_TMP/odd-status.json"

@@ -108,6 +108,12 @@ printf '[{"object": "page"}]' >"$H/array.json"
 hook POST "/hooks/facebook/$FB" "$H/array.json" -H "X-Hub-Signature-256: sha256=$(hmac_hex app-secret-1 "$H/array.json")"
 eq "signed JSON that is not an object: 400" "$STATUS" 400
 has "…says so" "$BODY" "body is not a JSON object (not an object"
+# (recorded just after the answer: waited for, a bounded while)
+json_refusals() { sql "SELECT count(*) FILTER (WHERE reason = 'body is not a JSON object') || '/' || count(*)
+                       FROM ingest.webhook_rejection WHERE reason LIKE 'body is not a JSON object%'"; }
+for _ in $(seq 50); do [ "$(json_refusals)" = 2/2 ] && break; sleep 0.1; done
+eq "…both recorded as one kind of refusal (counted and translated together), where it went wrong told only to the sender" \
+  "$(json_refusals)" 2/2
 printf '{"object":"page","x":"\xff\xfe"}' >"$H/latin.json"
 hook POST "/hooks/facebook/$FB" "$H/latin.json" -H "X-Hub-Signature-256: sha256=$(hmac_hex app-secret-1 "$H/latin.json")"
 eq "signed but not UTF-8: 400" "$STATUS" 400

@@ -160,6 +160,14 @@ eq "a member id that is not a number is 422" "$STATUS" 422
 eq "… and changes nothing" "$(members "$team")" none
 post tm /teams/save "csrf=$ttok" "id=$team" "name=E2E night 夜班" members=on member_ids=999999999
 eq "an unknown member is 404" "$STATUS" 404
+# A case no assignment rule routed can be given to a team: its next member in turn takes it.
+post tm /teams/save "csrf=$ttok" "id=$team" "name=E2E night 夜班" members=on "member_ids=$agent_id"
+req ag GET "/case?id=$case_id"
+has "the case page offers to give the case to a team" "$BODY" 'data-testid="assign-team"'
+post ag /case/assign "csrf=$tok" "id=$case_id" "team_id=$team"
+eq "… and giving it sets the team, whose member takes it" \
+  "$STATUS $(sql "SELECT team_id || '/' || coalesce(assignee_id::text, 'none') FROM crm.\"case\" WHERE id = $case_id")" "303 $team/$agent_id"
+post tm /teams/save "csrf=$ttok" "id=$team" "name=E2E night 夜班" members=on
 post tm /teams/rule "csrf=$ttok" "team_id=$team" category=complaint lang=zh position=0
 eq "an admin routes complaints in Chinese to the team" "$STATUS $(header Location)" "303 /teams"
 rule=$(sql "SELECT id FROM crm.assignment_rule WHERE team_id = $team")

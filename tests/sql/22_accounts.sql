@@ -3,7 +3,7 @@
 -- and change nothing. Adding one needs a handle and, where Parley
 -- harvests, a URL; a new token does not resume a paused account.
 BEGIN;
-SELECT plan(65);
+SELECT plan(68);
 SET LOCAL client_min_messages = warning;
 
 SELECT auth.user_add(u, u, r::auth.staff_role, '$argon2id$v=19$m=19456,t=2,p=1$x$y')
@@ -212,5 +212,13 @@ SELECT is((SELECT count(*) FILTER (WHERE a->>'hook_path' IS NULL) || '/' || coun
 SELECT throws_ok(format($$SELECT api.webhook_secret_set(%L)$$, jsonb_build_object('id', (SELECT id FROM social.account WHERE handle = 'tap-acc-bsky.example'),
                  'secret', 'abc')), 'PR422', 'Parley takes no webhooks from this platform: its posts come by harvesting.',
                  '… and a webhook secret for Bluesky is refused, saying why');
+INSERT INTO social.account (platform, handle) VALUES ('commerce', 'tap-acc-shop') RETURNING id AS shop \gset
+SELECT throws_ok(format($$SELECT api.webhook_secret_set(%L)$$, jsonb_build_object('id', :shop, 'secret', 'Sh0pSecret-2026-long-enough-value')),
+                 'PR422', 'This secret is whsec_ and then base64 of 24 to 64 bytes, as the sender shows it.',
+                 'a Standard Webhooks secret that does not decode is refused (every delivery would fail)');
+SELECT throws_ok(format($$SELECT api.webhook_secret_set(%L)$$, jsonb_build_object('id', :shop, 'secret', 'whsec_c2hvcnQ=')),
+                 'PR422', NULL, '… and so is one of fewer than 24 bytes');
+SELECT lives_ok(format($$SELECT api.webhook_secret_set(%L)$$, jsonb_build_object('id', :shop, 'secret', 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')),
+                '… while one as the sender shows it is taken');
 SELECT * FROM finish();
 ROLLBACK;

@@ -2,7 +2,7 @@
 -- their follow-ups, round-robin assignment, replies from the outbox, the case
 -- api with its roles and checks, and what the web role may touch.
 BEGIN;
-SELECT plan(133);
+SELECT plan(135);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -342,6 +342,14 @@ SELECT is((SELECT max((c->>'id')::bigint) FROM jsonb_array_elements(
              api.cases(jsonb_build_object('before', :c2))->'cases') c) < :c2, true, 'keyset: before an id');
 SELECT is((SELECT count(*) FROM jsonb_array_elements(api.cases(jsonb_build_object('team_id', :team_z))->'cases') c
            WHERE (c->'team'->>'id')::bigint <> :team_z), 0::bigint, 'team filter');
+-- A page of exactly 50 links to no older page, which would be empty; a 51st case makes one.
+INSERT INTO crm.team (name) VALUES ('tap fifty') RETURNING id AS fifty \gset
+INSERT INTO crm."case" (subject, team_id) SELECT 'tap fifty ' || n, :fifty FROM generate_series(1, 50) n;
+SELECT is((SELECT jsonb_array_length(d->'cases') || ' ' || coalesce(d->>'next_before', 'none')
+           FROM api.cases(jsonb_build_object('team_id', :fifty)) d), '50 none', 'a last page of exactly 50 has no older page');
+INSERT INTO crm."case" (subject, team_id, created_at) VALUES ('tap fifty-one', :fifty, now() - interval '1 day');
+SELECT is((SELECT jsonb_array_length(d->'cases') || ' ' || (d->>'next_before' IS NOT NULL)
+           FROM api.cases(jsonb_build_object('team_id', :fifty)) d), '50 true', '… one more case makes one');
 SELECT throws_ok($$SELECT api.cases('{"state": "lost"}')$$, 'PR422', NULL, 'an unknown state filter is PR422');
 SELECT throws_ok($$SELECT api.cases('{"before": "x"}')$$, 'PR422', NULL, 'a malformed cursor is PR422');
 

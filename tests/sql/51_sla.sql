@@ -1,7 +1,7 @@
 -- SLA math on business calendars (nights, weekends, holidays, time zones,
 -- DST), due times of new cases, breach marking, the breach clock, KPI facts.
 BEGIN;
-SELECT plan(50);
+SELECT plan(53);
 SET LOCAL client_min_messages = warning;
 
 -- (the default policy's calendar, whatever its name: it takes the policy's once saved)
@@ -76,6 +76,12 @@ SELECT is((SELECT string_agg(e.data->>'target', ',' ORDER BY e.data->>'target') 
           'first_response,resolution', 'C has both breach events');
 SELECT is((SELECT (crm.sla_clock(c)->'resolution'->>'breached', (crm.sla_clock(c)->'first_response'->>'remaining_minutes')::int < 0)::text
            FROM crm."case" c WHERE id = :a), '(true,t)', 'the clock of A: breached, minutes left negative');
+SELECT is((SELECT (crm.sla_clock(c)->'first_response'->>'overdue_minutes')::int = -(crm.sla_clock(c)->'first_response'->>'remaining_minutes')::int
+           FROM crm."case" c WHERE id = :a), true, '… and as many minutes overdue, counted up');
+SELECT is((SELECT string_agg(c.subject || ':' || (crm.sla_clock(c)->'first_response'->>'breached') || '/'
+                             || coalesce(crm.sla_clock(c)->'first_response'->>'overdue_minutes', '-'), ' ' ORDER BY c.subject)
+           FROM crm."case" c WHERE c.subject IN ('tap sla b', 'tap sla c')),
+          'tap sla b:false/- tap sla c:true/-', 'a response given late is met and breached (the page says met late), with no minutes to count');
 -- E: closed at 09:20, before either target was due, never answered
 INSERT INTO crm."case" (subject, state, created_at, closed_at) VALUES ('tap sla e', 'closed', '2024-01-08 09:00+08', '2024-01-08 09:20+08')
 RETURNING id AS e \gset
@@ -86,6 +92,9 @@ SELECT is((SELECT string_agg(t || ':' || (crm.sla_clock(c)->t->>'stopped') || '/
           'a case closed before its targets were due: both clocks stopped, not breached, no minutes left to show');
 SELECT is((SELECT (first_response_breached, resolution_breached)::text FROM crm.case_fact WHERE case_id = :e), '(f,f)',
           '… and its facts do not turn breached as time goes on after it was closed');
+SELECT is((SELECT sum(first_response_breaches)::integer FROM kpi.sla_breaches
+           WHERE day = '2024-01-08' AND team_id IS NOT DISTINCT FROM (SELECT team_id FROM crm."case" WHERE id = :e)), 3,
+          '… nor the BI view: of A, B, C, D and E the first response was missed by A, C and D');
 INSERT INTO crm."case" (subject) VALUES ('tap sla now') RETURNING id AS fresh \gset
 SELECT is((SELECT crm.sla_clock(c)->'first_response'->>'remaining_minutes' FROM crm."case" c WHERE id = :fresh), '60',
           'a new case has its 60 business minutes left');

@@ -1,7 +1,7 @@
 -- Contacts from posts (create or link identities), the contact page, leads
 -- and their states, teams and SLA policies through the api, with roles.
 BEGIN;
-SELECT plan(74);
+SELECT plan(75);
 SET LOCAL client_min_messages = warning;
 
 SELECT count(auth.user_add(u, initcap(replace(u, '_', ' ')), r::auth.staff_role, '$argon2id$v=19$m=19456,t=2,p=1$x$y'))
@@ -68,6 +68,8 @@ SELECT is(api.contact_save(jsonb_build_object('id', :k, 'name', 'Mei Chen', 'ema
 SELECT is((SELECT name || '|' || array_to_string(emails, ';') || '|' || array_to_string(phones, ';') FROM crm.contact WHERE id = :k),
           'Mei Chen|mei@example.com|+86 21 5555 0101',
           '…name, de-duplicated emails, phones');
+SELECT is(crm.typed_list('"zed@x.example, Amy@y.example,, amy@Y.example "'), ARRAY['zed@x.example', 'Amy@y.example'],
+          'a typed list keeps the order typed, each address once whatever its case');
 SELECT throws_ok(format($$SELECT api.contact_save('{"id": %s, "emails": "ok@example.com, not-an-address"}')$$, :k), 'PR422',
                  '"not-an-address" is not an email address.', 'a bad email is PR422, named among the others');
 SELECT throws_ok($$SELECT api.contact('{"id": 999999999}')$$, 'PR404', NULL, 'an unknown contact is PR404');
