@@ -22,13 +22,16 @@ CREATE VIEW auth.current AS
     AND u.disabled_at IS NULL;
 
 -- The time zones people may choose (a staff member's, an SLA calendar's): the
--- tz database's names, without its alternative trees (posix/, right/) and the
--- server's own 'localtime'. Refilled here at every migrate (migration 0041).
+-- tz database's Area/City names and UTC, as the pages list them; not its
+-- alternative trees (posix/, right/), the server's own 'localtime', nor the
+-- old rule-named zones (EST5EDT) a list would not show. Refilled here at
+-- every migrate (migration 0041).
 INSERT INTO auth.time_zone_name (name)
 SELECT name FROM pg_timezone_names
-WHERE name !~ '^(posix|right)/' AND name NOT IN ('localtime', 'posixrules', 'Factory')
+WHERE (name ~ '/' OR name = 'UTC') AND name !~ '^(posix|right)/'
 ON CONFLICT DO NOTHING;
-DELETE FROM auth.time_zone_name t WHERE NOT EXISTS (SELECT FROM pg_timezone_names z WHERE z.name = t.name);
+DELETE FROM auth.time_zone_name t
+WHERE NOT EXISTS (SELECT FROM pg_timezone_names z WHERE z.name = t.name) OR NOT (t.name ~ '/' OR t.name = 'UTC');
 
 CREATE OR REPLACE FUNCTION auth.time_zones() RETURNS SETOF text
 LANGUAGE sql STABLE AS $$

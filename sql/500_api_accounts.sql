@@ -142,6 +142,10 @@ BEGIN
   ELSIF btrim(p->>'handle') ~ '[[:space:]\u00ad\u034f\u115f\u1160\u180e\u200b-\u200d\u2060-\u2064\u3164\ufe00-\ufe0f\ufeff\uffa0\U000e0000-\U000e007f]' THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'A handle has no spaces or invisible characters (the display name may have spaces).',
                                  HINT = 'err.account_handle_space';
+  -- ("lumen@" is lumen half-typed: a second account beside it)
+  ELSIF normalize(btrim(p->>'handle'), NFKC) ~ '@$' THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'A handle does not end with @: give the name after the @, or the whole name@server.',
+                                 HINT = 'err.account_handle_at';
   END IF;
   PERFORM social.check_shown_name(p->>'handle'), social.check_shown_name(p->>'display_name'),
           social.check_secret(p->>'token');

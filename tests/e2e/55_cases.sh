@@ -111,6 +111,12 @@ has "the contact page lists the lead" "$BODY" 'data-testid="lead-'
 has "… with its value as an amount" "$BODY" '<td>1200.00</td>'
 has "… offering the moves a new lead may make" "$BODY" '<option value="qualified">'
 hasnt "… and not those it may not (new → won)" "$BODY" '<option value="won">'
+lead=$(sql "SELECT id FROM crm.lead WHERE contact_id = $contact")
+post sa /lead/state "csrf=$stok" "id=$lead" state=qualified
+post sa /lead/state "csrf=$stok" "id=$lead" state=won
+req sa GET "/contact?id=$contact"
+eq "a won lead is won, and its row offers no more moves (there are none)" \
+  "$(sql "SELECT state FROM crm.lead WHERE id = $lead") $(grep -c 'action="/lead/state"' <<<"$BODY")" "won 0"
 req ag GET "/contact?id=$contact"
 hasnt "an agent's contact page offers no lead moves (sales only)" "$BODY" 'action="/lead/state"'
 has "… but lets the agent edit the contact" "$BODY" 'action="/contact/save"'

@@ -3,7 +3,7 @@
 -- and change nothing. Adding one needs a handle and, where Parley
 -- harvests, a URL; a new token does not resume a paused account.
 BEGIN;
-SELECT plan(68);
+SELECT plan(69);
 SET LOCAL client_min_messages = warning;
 
 SELECT auth.user_add(u, u, r::auth.staff_role, '$argon2id$v=19$m=19456,t=2,p=1$x$y')
@@ -147,6 +147,10 @@ SELECT throws_ok(format($$SELECT api.account_add(%L)$$, jsonb_build_object('plat
 SELECT throws_ok(format($$SELECT api.account_add(%L)$$, jsonb_build_object('platform', 'mastodon', 'handle', '＠ＴＡＰ－ＡＣＣ',
                  'api_base_url', 'https://m.example')), 'PR409', 'That account is already connected.',
                  'a handle in full-width letters, with a full-width @, is the account already connected');
+SELECT throws_ok(format($$SELECT api.account_add(%L)$$, jsonb_build_object('platform', 'mastodon', 'handle', 'tap-acc＠',
+                 'api_base_url', 'https://m.example')), 'PR422',
+                 'A handle does not end with @: give the name after the @, or the whole name@server.',
+                 'a handle half-typed, ending in @ (full-width too), is refused');
 SELECT api.account_add('{"platform": "mastodon", "handle": "＠ｔａｐ－ｗｉｄｅ", "api_base_url": "https://m.example"}')->>'id' AS wide \gset
 SELECT is((SELECT handle FROM social.account WHERE id = :wide), 'tap-wide', '… and a new one is stored in its plain form');
 SELECT throws_ok(format($$SELECT api.account_token(%L)$$, jsonb_build_object('id', :acc, 'token', E'abc\u202Edef')), 'PR422',
