@@ -54,9 +54,6 @@ case ${BENCH_ONLY:-} in
 esac
 PW='Bench-Harbor-5531'
 session=$(bench_session bench "$PW" analyst)
-# For the sign-in timing below: a cookie jar with the sign-in form's CSRF token.
-jar=$(mktemp)
-csrf=$(curl -s -c "$jar" -b "$jar" "$BASE/login" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -n1)
 
 run() { sed 's/^/'"$1"' /' <<<"$(bench_wrk "$CONNECTIONS" "$2" "${3:-}")"; }
 echo "bench: $DURATION s per target at $CONNECTIONS connections…" >&2
@@ -78,8 +75,14 @@ pgbench_tps=$(as_app "$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)/pg
   -h "$PARLEY_VAR/run" -p "$PARLEY_PGPORT" -U parley_web -c 4 -j 2 -T "$DURATION" -f "$stmt" parley 2>/dev/null |
   sed -n 's/^tps = \([0-9]*\).*/\1/p')
 
-# Login cost: 20 sequential sign-ins, timed by the worker's access log.
+# Login cost: 20 sequential sign-ins, timed by the worker's access log. Each
+# from a browser not signed in yet (its own cookie jar and sign-in form): a
+# form sent again after signing in is taken for a second tab's and answered
+# without a password check.
+jar=$(mktemp)
 for i in $(seq 20); do
+  : >"$jar"
+  csrf=$(curl -s -c "$jar" -b "$jar" "$BASE/login" | sed -n 's/.*name="csrf" value="\([0-9a-f]*\)".*/\1/p' | head -n1)
   curl -s -o /dev/null -c "$jar" -b "$jar" -H "Origin: $BASE" --data-urlencode "csrf=$csrf" \
     --data-urlencode "username=bench" --data-urlencode "password=$PW" "$BASE/login"
   sleep 0.12   # stay under nginx's sign-in rate limit
