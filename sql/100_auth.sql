@@ -22,20 +22,25 @@ CREATE VIEW auth.current AS
     AND u.disabled_at IS NULL;
 
 -- The time zones people may choose (a staff member's, an SLA calendar's): the
--- tz database's Area/City names and UTC, as the pages list them; not its
--- alternative trees (posix/, right/), the server's own 'localtime', nor the
--- old rule-named zones (EST5EDT) a list would not show. Refilled here at
--- every migrate (migration 0041).
+-- tz database's names, without its alternative trees (posix/, right/) and the
+-- server's own 'localtime'. Refilled here at every migrate (migration 0041).
 INSERT INTO auth.time_zone_name (name)
 SELECT name FROM pg_timezone_names
-WHERE (name ~ '/' OR name = 'UTC') AND name !~ '^(posix|right)/'
+WHERE name !~ '^(posix|right)/' AND name NOT IN ('localtime', 'posixrules', 'Factory')
 ON CONFLICT DO NOTHING;
-DELETE FROM auth.time_zone_name t
-WHERE NOT EXISTS (SELECT FROM pg_timezone_names z WHERE z.name = t.name) OR NOT (t.name ~ '/' OR t.name = 'UTC');
+DELETE FROM auth.time_zone_name t WHERE NOT EXISTS (SELECT FROM pg_timezone_names z WHERE z.name = t.name);
 
 CREATE OR REPLACE FUNCTION auth.time_zones() RETURNS SETOF text
 LANGUAGE sql STABLE AS $$
   SELECT name FROM auth.time_zone_name
+$$;
+
+-- The zones a page's list offers: the Area/City names and UTC, and the ones
+-- already chosen (p_keep: an old rule-named EST5EDT), so that a save of the
+-- form keeps what was chosen rather than what the list happens to show first.
+CREATE OR REPLACE FUNCTION auth.time_zone_choices(p_keep text[] DEFAULT '{}') RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+  SELECT jsonb_agg(z ORDER BY z) FROM auth.time_zones() z WHERE z ~ '/' OR z = 'UTC' OR z = ANY (p_keep)
 $$;
 
 -- One of them as the tz database spells it, whatever the case and spaces it

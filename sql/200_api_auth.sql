@@ -167,7 +167,7 @@ BEGIN
       'ip', host(ip), 'user_agent', user_agent, 'current', id = cur)
       ORDER BY last_seen_at DESC), '[]'),
     'time_zone', st.time_zone,
-    'time_zones', (SELECT jsonb_agg(z ORDER BY z) FROM auth.time_zones() z))
+    'time_zones', auth.time_zone_choices(ARRAY[st.time_zone]))
   FROM auth.session
   WHERE staff_id = st.id AND last_seen_at > now() - auth.idle_timeout()
     AND created_at > now() - auth.absolute_timeout();

@@ -333,7 +333,8 @@ LANGUAGE sql IMMUTABLE AS $$
                  regexp_replace(CASE WHEN p_platform = 'mastodon'
                                      THEN regexp_replace(p_body, '(^|[^[:alnum:]_/])(@[[:alnum:]_]+)@[[:alnum:].-]*[[:alnum:]]', '\1\2', 'g')
                                      ELSE p_body END,
-                                'https?://[^[:space:]]+', repeat('x', 23), 'gi')
+                                -- (a sentence's full stop or closing parenthesis after it is not the link's)
+                                'https?://[^[:space:]]*[^[:space:].,:;!?)]', repeat('x', 23), 'gi')
                ELSE p_body END AS counted) b
 $$;
 

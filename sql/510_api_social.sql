@@ -49,7 +49,9 @@ LANGUAGE sql STABLE AS $$
              'contact.name', coalesce(nullif(k.name, ''), nullif(au.display_name, ''), au.handle),
              'contact.handle', au.handle,
              'case.number', CASE WHEN p_body ~ '\{\{\s*case\.number\s*\}\}' THEN
-                              (SELECT 'C-' || c.number FROM crm."case" c WHERE c.id = crm.open_case_of_post(q.id)) END,
+                              -- (the case being worked, else the post's latest: "C-12 is resolved")
+                              (SELECT 'C-' || c.number FROM crm."case" c
+                               WHERE c.id = coalesce(crm.open_case_of_post(q.id), (SELECT crm.cases_of_post(q.id) LIMIT 1))) END,
              'agent.name', (SELECT (cur.staff).display_name FROM auth.current cur),
              'brand.name', coalesce(nullif(a.display_name, ''), a.handle)) AS vals
     FROM social.post q

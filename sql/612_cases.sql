@@ -299,12 +299,12 @@ BEGIN
           'due_at', c.first_response_due_at, 'met_at', c.first_response_at,
           'remaining_minutes', m.first_left, 'overdue_minutes', CASE WHEN m.first_left IS NOT NULL THEN greatest(-m.first_left, 0) END,
           'breached', coalesce(coalesce(c.first_response_at, c.closed_at, now()) > c.first_response_due_at, false),
-          'stopped', c.state = 'closed' AND c.first_response_at IS NULL),
+          'stopped', c.state = 'closed' AND c.first_response_at IS NULL AND c.first_response_due_at IS NOT NULL),
         'resolution', jsonb_build_object(
           'due_at', c.resolution_due_at, 'met_at', c.resolved_at,
           'remaining_minutes', m.resolution_left, 'overdue_minutes', CASE WHEN m.resolution_left IS NOT NULL THEN greatest(-m.resolution_left, 0) END,
           'breached', coalesce(coalesce(c.resolved_at, c.closed_at, now()) > c.resolution_due_at, false),
-          'stopped', c.state = 'closed' AND c.resolved_at IS NULL))
+          'stopped', c.state = 'closed' AND c.resolved_at IS NULL AND c.resolution_due_at IS NOT NULL))
       FROM (SELECT 1) one LEFT JOIN crm.sla_policy pol ON pol.id = c.sla_policy_id,
       LATERAL (SELECT CASE WHEN c.first_response_at IS NULL AND c.state <> 'closed'
                            THEN crm.business_minutes(pol.calendar_id, now(), c.first_response_due_at) END AS first_left,

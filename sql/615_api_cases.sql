@@ -413,7 +413,7 @@ BEGIN
                                    FROM crm.holiday d WHERE d.calendar_id = k.id), '')))
     ORDER BY s.is_default DESC, s.name)
     FROM crm.sla_policy s JOIN crm.calendar k ON k.id = s.calendar_id), '[]'),
-    'time_zones', CASE WHEN st.role = 'admin' THEN (SELECT jsonb_agg(z ORDER BY z) FROM auth.time_zones() z) END);
+    'time_zones', CASE WHEN st.role = 'admin' THEN auth.time_zone_choices(ARRAY(SELECT DISTINCT tz FROM crm.calendar)) END);
 END $$;
 
 -- Create (no id) or replace a policy with its own calendar (admins):

@@ -150,7 +150,8 @@ LANGUAGE sql IMMUTABLE AS $$ SELECT st.role IN ('admin', 'agent', 'marketer') $$
 CREATE OR REPLACE FUNCTION crm.canned_editor(st auth.staff) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$ SELECT st.role IN ('admin', 'agent', 'marketer', 'sales') $$;
 CREATE OR REPLACE FUNCTION crm.canned_owner(r crm.canned_reply, st auth.staff) RETURNS boolean
-LANGUAGE sql IMMUTABLE AS $$ SELECT crm.canned_editor(st) AND (r.created_by = st.id OR st.role = 'admin') $$;
+LANGUAGE sql IMMUTABLE AS $$ SELECT crm.canned_editor(st) AND (r.created_by IS NOT DISTINCT FROM st.id OR st.role = 'admin') $$;
+-- (a reply without an author, its author's account deleted, is an admin's to remove)
 
 -- Categories with how many articles the viewer can see in each.
 CREATE OR REPLACE FUNCTION crm.kb_categories(with_drafts boolean) RETURNS jsonb

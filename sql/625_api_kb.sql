@@ -250,9 +250,12 @@ BEGIN
             WHERE (r.shared OR r.created_by = st.id) AND (lng IS NULL OR r.lang = lng)
               AND (cat IS NULL OR r.category = cat) AND strpos(lower(r.title || ' ' || r.body), q) > 0
             ORDER BY r.category, lower(r.title), r.id LIMIT 500) r), '[]'),
-    'categories', coalesce((SELECT jsonb_agg(jsonb_build_object('name', c, 'selected', c = cat) ORDER BY c)
-                            FROM (SELECT DISTINCT r.category AS c FROM crm.canned_reply r
-                                  WHERE (r.shared OR r.created_by = st.id) AND r.category <> '') x), '[]'),
+    'categories', coalesce((SELECT jsonb_agg(DISTINCT r.category) FROM crm.canned_reply r
+                            WHERE (r.shared OR r.created_by = st.id) AND r.category <> ''), '[]'),
+    -- the same for the page's filter, the one chosen marked
+    'category_choices', coalesce((SELECT jsonb_agg(jsonb_build_object('name', c, 'selected', c = cat) ORDER BY c)
+                                  FROM (SELECT DISTINCT r.category AS c FROM crm.canned_reply r
+                                        WHERE (r.shared OR r.created_by = st.id) AND r.category <> '') x), '[]'),
     'lang_en', lng = 'en', 'lang_zh', lng = 'zh-CN', 'filtered', q <> '' OR lng IS NOT NULL OR cat IS NOT NULL,
     'placeholders', to_jsonb(crm.canned_placeholders()),
     'can_edit', crm.canned_editor(st),

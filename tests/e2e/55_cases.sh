@@ -55,6 +55,8 @@ req ag GET "/profile?id=$bare"
 has "a profile with no name is called by its platform id" "$BODY" "<h1>e2e-fb-9001</h1>"
 hasnt "… with no counts it was not given" "$BODY" "· $(jq -r .followers "$PARLEY_ROOT_DIR/templates/i18n/en.json")"
 hasnt "… nor an empty @" "$BODY" '<span class="muted">@</span>'
+sql "DELETE FROM social.post WHERE id = $anon; DELETE FROM social.profile WHERE id = $bare;
+     DELETE FROM crm.\"case\" WHERE id = $shut" >/dev/null   # (left out of the later parts' counts)
 req ag GET "/case?id=$case_id"
 nobody=$(grep -oE '<option value="[a-z]*"( selected)?>'"$(jq -r '.nobody' "$PARLEY_ROOT_DIR/templates/i18n/en.json")"'</option>' <<<"$BODY" | sed 's/.*value="\([a-z]*\)".*/\1/')
 post ag /case/assign "csrf=$tok" "id=$case_id" staff_id=me
@@ -170,6 +172,7 @@ eq "an unknown member is 404" "$STATUS" 404
 post tm /teams/save "csrf=$ttok" "id=$team" "name=E2E night 夜班" members=on "member_ids=$agent_id"
 req ag GET "/case?id=$case_id"
 has "the case page offers to give the case to a team" "$BODY" 'data-testid="assign-team"'
+post ag /case/assign "csrf=$tok" "id=$case_id" staff_id=none
 post ag /case/assign "csrf=$tok" "id=$case_id" "team_id=$team"
 eq "… and giving it sets the team, whose member takes it" \
   "$STATUS $(sql "SELECT team_id || '/' || coalesce(assignee_id::text, 'none') FROM crm.\"case\" WHERE id = $case_id")" "303 $team/$agent_id"

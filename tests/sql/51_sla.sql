@@ -1,7 +1,7 @@
 -- SLA math on business calendars (nights, weekends, holidays, time zones,
 -- DST), due times of new cases, breach marking, the breach clock, KPI facts.
 BEGIN;
-SELECT plan(53);
+SELECT plan(54);
 SET LOCAL client_min_messages = warning;
 
 -- (the default policy's calendar, whatever its name: it takes the policy's once saved)
@@ -90,6 +90,10 @@ SELECT is((SELECT string_agg(t || ':' || (crm.sla_clock(c)->t->>'stopped') || '/
            FROM crm."case" c, unnest(ARRAY['first_response', 'resolution']) t WHERE c.id = :e),
           'first_response:true/false/- resolution:true/false/-',
           'a case closed before its targets were due: both clocks stopped, not breached, no minutes left to show');
+UPDATE crm."case" SET first_response_due_at = NULL, resolution_due_at = NULL WHERE subject = 'tap sla d';
+SELECT is((SELECT (crm.sla_clock(c)->'first_response'->>'stopped') || '/' || (crm.sla_clock(c)->'resolution'->>'stopped')
+           FROM crm."case" c WHERE c.subject = 'tap sla d'), 'false/false', '… a closed case with no targets has no clock to stop');
+UPDATE crm."case" SET first_response_due_at = '2024-01-08 10:00+08', resolution_due_at = '2024-01-08 17:00+08' WHERE subject = 'tap sla d';
 SELECT is((SELECT (first_response_breached, resolution_breached)::text FROM crm.case_fact WHERE case_id = :e), '(f,f)',
           '… and its facts do not turn breached as time goes on after it was closed');
 SELECT is((SELECT sum(first_response_breaches)::integer FROM kpi.sla_breaches

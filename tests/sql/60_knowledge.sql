@@ -2,7 +2,7 @@
 -- search with a hand-computed ranking, keyset pages, drafts, suggestions of
 -- canned replies for a message in either language, validation, roles.
 BEGIN;
-SELECT plan(104);
+SELECT plan(105);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -255,6 +255,9 @@ SELECT throws_ok(format($$SELECT api.canned('{"edit":%s}')$$, pg_temp.id('C6')),
                  '… never another''s personal one');
 SELECT pg_temp.as_staff('agent');
 SELECT lives_ok(format($$SELECT api.canned_delete('{"id":%s}')$$, pg_temp.id('C3')), 'its author deletes it');
+UPDATE crm.canned_reply SET created_by = NULL WHERE id = pg_temp.id('C2');   -- (its author's account deleted)
+SELECT throws_ok(format($$SELECT api.canned_delete('{"id":%s}')$$, pg_temp.id('C2')), 'PR403', NULL,
+                 'a shared reply without an author is not anyone''s to delete');
 SELECT is((SELECT count(*) FROM auth.audit_log WHERE event IN ('canned_reply_created', 'canned_reply_updated', 'canned_reply_deleted')
            AND detail->>'reply' IN (SELECT id::text FROM k)), 8::bigint, 'canned reply changes are audited');
 

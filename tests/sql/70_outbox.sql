@@ -2,7 +2,7 @@
 -- leasers never get one entry), recording success and failure with backoff,
 -- and who may call what.
 BEGIN;
-SELECT plan(112);
+SELECT plan(113);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -302,8 +302,9 @@ SELECT is(ingest.reply_length('x', repeat('咖', 140)) || ' ' || ingest.reply_le
           || ingest.reply_length('mastodon', repeat('咖', 140)), '280 12 140', 'the length each platform counts');
 SELECT is(ingest.reply_length('x', 'Track it: https://lumen.example/orders/track?id=4411&token=' || repeat('a', 260) || ' thanks') || ' '
           || ingest.reply_length('mastodon', '@mei@social.example see https://lumen.example/' || repeat('a', 600)) || ' '
-          || ingest.reply_length('bluesky', 'see https://lumen.example/abc'),
-          '40 32 29', 'X and Mastodon count a link as 23 characters, Mastodon a remote mention as its @name; Bluesky every character');
+          || ingest.reply_length('bluesky', 'see https://lumen.example/abc') || ' '
+          || ingest.reply_length('x', '(https://lumen.example/a).'),
+          '40 32 29 26', 'X and Mastodon count a link as 23 characters, Mastodon a remote mention as its @name; Bluesky every character');
 SELECT throws_ok(format($$SELECT api.reply('{"post_id": %s, "body": "%s"}')$$, (SELECT x1 FROM p), repeat('谢', 141)), 'PR422',
                  'The reply is 282 characters long as X counts them (Chinese characters and emoji count twice, a link 23); X allows at most 280.',
                  'an X reply over the limit as X counts it is refused when queued, not failed later');
@@ -400,6 +401,9 @@ SELECT is((api.post(jsonb_build_object('id', (SELECT m1 FROM p)))->'reply'->>'ca
           'the composer names the post''s case');
 SELECT crm.set_state(:closing, 'closed', NULL) IS NULL AS x \gset
 SELECT is(api.post(jsonb_build_object('id', (SELECT m1 FROM p)))->'reply'->>'case_id', NULL, '… and none once it is closed');
+SELECT is(crm.fill_canned('Your case {{case.number}} is closed', (SELECT m1 FROM p)),
+          (SELECT 'Your case C-' || number || ' is closed' FROM crm."case" WHERE id = :closing),
+          '… while a canned reply still names it ("your case is closed")');
 SELECT pg_temp.reply((SELECT m1 FROM p), 'sent from the page as it was', jsonb_build_object('case_id', :closing)) IS NULL AS x \gset
 SELECT is((SELECT case_id FROM ingest.outbox WHERE body = 'sent from the page as it was'), NULL,
           'a reply naming the closed case is sent, counted on no case');
