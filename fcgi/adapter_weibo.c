@@ -340,6 +340,15 @@ static bool same_text(const char *have, const char *want)
            (have[h - w - 1] == ':' || (h > w + 3 && !strncmp(have + h - w - 3, "：", 3)));
 }
 
+/* Whether a comment of the brand's answers what e answers: the comment it
+ * replied to (reply_comment), or the status itself when there is none. The
+ * same words under another comment of the thread are another reply. */
+static bool answers_target(arena *a, const reply_entry *e, json_t *comment)
+{
+    const char *to = id_of(a, json_object_get(comment, "reply_comment"));
+    return to ? !strcmp(to, e->target) : !strcmp(status_of(e), e->target);
+}
+
 /* create/reply answer with the comment; the lookup with {comments: [...]}. */
 static const char *replied(arena *a, const reply_entry *e, json_t *body, const char **external_id,
                            const char **url)
@@ -355,7 +364,8 @@ static const char *replied(arena *a, const reply_entry *e, json_t *body, const c
         json_array_foreach(comments, i, item) {
             const char *by = id_of(a, json_object_get(item, "user"));
             const char *text = json_string_value(json_object_get(item, "text"));
-            if (by && e->repo && !strcmp(by, e->repo) && text && same_text(text, e->body)) {
+            if (by && e->repo && !strcmp(by, e->repo) && text && same_text(text, e->body) &&
+                answers_target(a, e, item)) {
                 c = item;
                 break;
             }

@@ -14,6 +14,9 @@ LANGUAGE sql STABLE AS $$
                               AND (pr.external_id = a.external_id OR pr.handle = a.handle)
         JOIN social.post p ON p.author_id = pr.id
         WHERE a.id = p_account AND p.deleted_at IS NULL
+          -- (Weibo reads a thread by its status: the brand's own comments, such
+          -- as its replies, are not threads of their own there)
+          AND NOT (a.platform = 'weibo' AND p.kind IN ('comment', 'reply'))
         ORDER BY p.created_at DESC
         LIMIT 50) r
   WHERE r.id > coalesce((p_state->>'after')::bigint, 0)

@@ -88,6 +88,10 @@ BEGIN
                                           WHERE i.contact_id = k.id), '[]'))
                 FROM crm.contact k WHERE k.id = c.contact_id),
     'sla', crm.sla_clock(c),
+    -- its replies with their state (queued, failed and why, sent): the
+    -- timeline has a reply only once it is sent
+    'outbox', api.outbox_for_case(jsonb_build_object('case_id', c.id))->'entries',
+    'has_outbox', EXISTS (SELECT FROM ingest.outbox o WHERE o.case_id = c.id),
     -- the latest 500 events, oldest first
     'timeline', coalesce((
       SELECT jsonb_agg(jsonb_build_object(

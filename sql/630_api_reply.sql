@@ -81,6 +81,11 @@ BEGIN
   END IF;
   IF body = '' THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Write the reply first.', HINT = 'err.reply_empty';
+  -- (the composer starts with the author's @name on Mastodon: sent untouched,
+  -- or sent again by a quick second click, it would say nothing)
+  ELSIF body ~ '^(@[[:alnum:]_.@-]+[[:space:]]*)+$' THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Write the reply first: it has only the @name of the person answered.',
+                                 HINT = 'err.reply_only_mention';
   END IF;
   IF placeholder IS NOT NULL THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = format('Fill in %s before sending: the customer would see it as it is.', placeholder),

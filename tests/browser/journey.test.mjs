@@ -38,6 +38,20 @@ test('switching to Chinese re-renders the page in Chinese and keeps the choice',
   await page.screenshot({ path: `${artifacts}/dashboard-zh.png`, fullPage: true });
 });
 
+test('on a phone-wide screen (375 px) the header wraps instead of pushing the page sideways', async () => {
+  await page.setViewportSize({ width: 375, height: 740 });
+  try {
+    await page.goto(`${base}/dashboard`);   // (in Chinese here: the longer navigation labels)
+    const wide = await page.evaluate(() => document.querySelector('header.top').scrollWidth);
+    assert.ok(wide <= 375, `the header is ${wide} px wide`);
+    const link = await page.locator('header.top nav a').first().boundingBox();
+    assert.ok(link.height < 40, `a navigation link stays on one line (${link.height} px high)`);
+    await page.screenshot({ path: `${artifacts}/dashboard-narrow.png`, fullPage: true });
+  } finally {
+    await page.setViewportSize({ width: 1280, height: 720 });
+  }
+});
+
 test('the page runs no inline script and loads only same-origin resources', async () => {
   const csp = (await page.goto(`${base}/dashboard`)).headers()['content-security-policy'];
   assert.match(csp, /script-src 'self'/);

@@ -3,7 +3,7 @@
 -- over so the threads after it are still read; other failures retry the
 -- same thread. Where the adapter says where to go on from, that is kept.
 BEGIN;
-SELECT plan(9);
+SELECT plan(11);
 SET LOCAL client_min_messages = warning;
 
 INSERT INTO social.account (platform, handle, api_base_url, external_id)
@@ -31,6 +31,18 @@ SELECT is((SELECT target_id FROM ingest.reply_target(:acc, (SELECT state FROM in
           :t2::bigint, '… so the next run reads the second');
 SELECT is(pg_temp.fail(:st, 'client'), jsonb_build_object('after', :t2), '… and past that one too');
 SELECT is(pg_temp.fail(:st, 'client'), '{}'::jsonb, 'past the last thread the walk starts again');
+
+-- On Weibo a thread is a status: the brand's own comments (its replies) are not walked.
+INSERT INTO social.account (platform, handle, api_base_url, external_id)
+VALUES ('weibo', 'tap-rf-wb', 'http://127.0.0.1:9/wb', '7000000042') RETURNING id AS wacc \gset
+INSERT INTO social.profile (platform, external_id, handle) VALUES ('weibo', '7000000042', 'tap-rf-wb') RETURNING id AS wme \gset
+INSERT INTO social.post (platform, external_id, author_id, body, kind, created_at) VALUES
+  ('weibo', 'tap-rf-status', :wme, 'a status', 'post', now() - interval '2 hours'),
+  ('weibo', 'tap-rf-comment', :wme, '回复@mei:thanks', 'comment', now() - interval '1 hour');
+SELECT is((SELECT string_agg(t.target_external_id, ',') FROM ingest.reply_target(:wacc, '{}') t), 'tap-rf-status',
+          'a Weibo replies walk reads the brand''s statuses, not its comments');
+SELECT is((SELECT t.target_external_id FROM ingest.reply_target(:wacc, jsonb_build_object('after', (SELECT id FROM social.post WHERE external_id = 'tap-rf-status'))) t),
+          NULL, '… and has nothing after the last of them');
 
 -- Where the adapter says to go on from (Instagram: the thread's next
 -- comment, past one whose replies are refused), the thread is not passed

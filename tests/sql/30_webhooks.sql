@@ -131,6 +131,7 @@ SELECT is(pg_temp.sqlstate_as('parley_hooks', format($$SELECT hooks.claim_nonce(
 SELECT ok(hooks.claim_nonce((SELECT page FROM acc), '2:b', repeat('ab', 32)), 'a new nonce is claimed');
 SELECT ok(hooks.claim_nonce((SELECT page FROM acc), '2:b', repeat('ab', 32)), '…and claimed again with the same body');
 SELECT ok(NOT hooks.claim_nonce((SELECT page FROM acc), '2:b', repeat('cd', 32)), '…but not with another body');
+DELETE FROM ingest.webhook_nonce WHERE nonce NOT IN ('1:a', '2:b');   -- (a cluster's earlier deliveries: not this test's)
 UPDATE ingest.webhook_nonce SET seen_at = now() - interval '16 minutes' WHERE nonce = '2:b';
 SELECT is(ingest.prune_webhook_nonces(), 1, 'nonces older than their timestamps'' window are pruned');
 SELECT is(pg_temp.sqlstate_as('parley_harvest', 'SELECT ingest.prune_webhook_nonces()'), 'ok',

@@ -2,7 +2,7 @@
 -- leasers never get one entry), recording success and failure with backoff,
 -- and who may call what.
 BEGIN;
-SELECT plan(113);
+SELECT plan(115);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -129,6 +129,9 @@ SELECT is(crm.fill_canned('Hi {{contact.name}}', (SELECT m2 FROM p)), 'Hi Eve {{
           '… in one pass: a display name that looks like a placeholder stays as written');
 SELECT is(crm.fill_canned('Ticket {{case.number}} for {{brand.name}}', (SELECT m1 FROM p)) ~ '^Ticket \{\{case\.number\}\} for \S',
           true, 'a canned reply keeps the placeholder it cannot fill (no case yet), and fills the others');
+SELECT throws_ok(format($$SELECT pg_temp.reply(%s, '@ann@m.example  ')$$, (SELECT m2 FROM p)), 'PR422',
+                 'Write the reply first: it has only the @name of the person answered.',
+                 'a reply that is only the @name the composer starts with is refused');
 SELECT throws_ok($$SELECT pg_temp.reply(-5, 'x')$$, 'PR422', NULL, 'a malformed post id');
 SELECT throws_ok($$SELECT pg_temp.reply(999999999, 'x')$$, 'PR404', 'No such post.', 'an unknown post');
 SELECT throws_ok(format($$SELECT pg_temp.reply(%s, 'x')$$, (SELECT stray FROM p)), 'PR422', NULL,
@@ -144,6 +147,9 @@ SELECT is((SELECT count(*) FROM ingest.outbox), 3::bigint, 'refused replies left
 SELECT lives_ok(format($$SELECT pg_temp.reply(%s, 'on the case')$$, (SELECT m2 FROM p)), 'a reply to a post with an open case');
 SELECT is((SELECT case_id FROM ingest.outbox WHERE in_reply_to = (SELECT m2 FROM p)), (SELECT case1 FROM p),
           '… is linked to the case');
+SELECT is((SELECT (d->'outbox'->0->>'state') || ' ' || jsonb_array_length(d->'outbox') || ' ' || (d->>'has_outbox')
+           FROM api."case"(jsonb_build_object('id', (SELECT case1 FROM p))) d), 'queued 1 true',
+          '… and the case page lists it with its state (its timeline has a reply only once sent)');
 SELECT is((SELECT created_by FROM ingest.outbox WHERE in_reply_to = (SELECT m2 FROM p)),
           (SELECT id FROM auth.staff WHERE username = 'tap_agent'), '… and to its author');
 SELECT is(pg_temp.reply((SELECT m2 FROM p), 'twice', '{"idempotency_key": "0b0e8d0c-1111-4222-8333-944445555666"}'),

@@ -310,13 +310,23 @@ static void replies(void **st)
     reply_plan q = {0};
     assert_null(wb->reply(a, &e, true, &q));
     assert_string_equal(q.url, "https://api.weibo.com/2/comments/show.json?id=4799999999999999&count=200");
-    /* The lookup finds the brand's comment with this text (Weibo prefixes replies). */
-    json_t *b = json_loads("{\"comments\": [{\"idstr\": \"1\", \"text\": \"回复@zaku:谢谢 & thanks\", \"user\": {\"idstr\": \"5\"}},"
-                           " {\"idstr\": \"2\", \"text\": \"回复@zaku:谢谢 & thanks\", \"user\": {\"idstr\": \"7000000001\"}}]}",
+    /* The lookup finds the brand's comment with this text (Weibo prefixes replies)
+     * answering this comment: the same words to another comment are another reply. */
+    json_t *b = json_loads("{\"comments\": [{\"idstr\": \"1\", \"text\": \"回复@zaku:谢谢 & thanks\", \"user\": {\"idstr\": \"5\"},"
+                           " \"reply_comment\": {\"idstr\": \"4800000000000101\"}},"
+                           " {\"idstr\": \"4\", \"text\": \"回复@mei:谢谢 & thanks\", \"user\": {\"idstr\": \"7000000001\"},"
+                           " \"reply_comment\": {\"idstr\": \"4800000000000202\"}},"
+                           " {\"idstr\": \"2\", \"text\": \"回复@zaku:谢谢 & thanks\", \"user\": {\"idstr\": \"7000000001\"},"
+                           " \"reply_comment\": {\"idstr\": \"4800000000000101\"}}]}",
                            0, NULL);
     const char *id = NULL, *url = NULL;
     assert_null(wb->replied(a, &e, b, &id, &url));
     assert_string_equal(id, "2");
+    json_decref(b);
+    b = json_loads("{\"comments\": [{\"idstr\": \"4\", \"text\": \"回复@mei:谢谢 & thanks\", \"user\": {\"idstr\": \"7000000001\"},"
+                   " \"reply_comment\": {\"idstr\": \"4800000000000202\"}},"
+                   " {\"idstr\": \"6\", \"text\": \"谢谢 & thanks\", \"user\": {\"idstr\": \"7000000001\"}}]}", 0, NULL);
+    assert_non_null(wb->replied(a, &e, b, &id, &url)); /* only to another comment, or to the status: not this reply */
     json_decref(b);
     b = json_loads("{\"comments\": [{\"idstr\": \"3\", \"text\": \"谢谢\", \"user\": {\"idstr\": \"7000000001\"}}]}", 0, NULL);
     assert_non_null(wb->replied(a, &e, b, &id, &url));
