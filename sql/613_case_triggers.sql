@@ -48,7 +48,8 @@ BEGIN
   END IF;
   IF closed THEN
     INSERT INTO crm."case" (subject, post_id, contact_id, category, priority, team_id, assignee_id, follow_up_of)
-    SELECT DISTINCT ON (t.case_id) left('Follow-up: ' || c.subject, 500), t.post_id, c.contact_id, c.category,
+    -- (the subject as it was: pages mark a follow-up in the reader's language)
+    SELECT DISTINCT ON (t.case_id) c.subject, t.post_id, c.contact_id, c.category,
            c.priority, c.team_id, c.assignee_id, c.id
     FROM crm.inbound_targets(p_posts) t
     JOIN crm."case" c ON c.id = t.case_id

@@ -12,7 +12,7 @@ BEGIN
         'priority', c.priority, 'category', c.category, 'lang', c.lang,
         'created_at', c.created_at, 'updated_at', c.updated_at,
         'first_response_at', c.first_response_at, 'resolved_at', c.resolved_at, 'closed_at', c.closed_at,
-        'reopen_count', c.reopen_count, 'post_id', c.post_id,
+        'reopen_count', c.reopen_count, 'post_id', c.post_id, 'follow_up', c.follow_up_of IS NOT NULL,
         'assignee', crm.staff_ref(c.assignee_id), 'team', crm.team_ref(c.team_id),
         'contact', crm.contact_ref(c.contact_id),
         'author', (SELECT jsonb_build_object('id', a.id, 'handle', a.handle, 'name', a.display_name, 'platform', a.platform)

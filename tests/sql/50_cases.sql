@@ -224,8 +224,10 @@ SELECT pg_temp.post('p8', :p_ada, :p1, :b0) AS p8 \gset
 SELECT pg_temp.post('p9', :p_ada, :p1, :b0) AS p9 \gset
 SELECT is((SELECT (state, count(e.*))::text FROM crm."case" c LEFT JOIN crm.case_event e ON e.case_id = c.id
            WHERE c.id = :c1 GROUP BY c.state), format('(closed,%s)', :events_closed), 'a closed case stays closed and unchanged');
-SELECT is((SELECT (post_id = :p8, contact_id = :contact, priority, state, subject LIKE 'Follow-up:%')::text
-           FROM crm."case" WHERE follow_up_of = :c1), '(t,t,high,new,t)', 'a follow-up case opens for the new message');
+SELECT is((SELECT (post_id = :p8, contact_id = :contact, priority, state, subject = (SELECT subject FROM crm."case" WHERE id = :c1),
+                   (crm.case_row(c)->>'follow_up')::boolean)::text
+           FROM crm."case" c WHERE follow_up_of = :c1), '(t,t,high,new,t,t)',
+          'a follow-up case opens for the new message, with the first case''s subject (the pages mark it a follow-up)');
 SELECT is((SELECT count(*) FROM crm.case_event e JOIN crm."case" c ON c.id = e.case_id
            WHERE c.follow_up_of = :c1 AND e.post_id = :p9 AND e.kind = 'inbound'), 1::bigint,
           'later messages go to the follow-up, not to another one');
