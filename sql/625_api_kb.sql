@@ -233,11 +233,19 @@ DECLARE
   lng text := crm.kb_lang(p);
   cat text := nullif(btrim(coalesce(p->>'category', '')), '');
   edit_id bigint := crm.param_id(p, 'edit');
+  editing crm.canned_reply;
+  -- the categories of the replies the viewer sees
+  cats text[] := ARRAY(SELECT DISTINCT r.category FROM crm.canned_reply r
+                       WHERE (r.shared OR r.created_by = st.id) AND r.category <> '' ORDER BY 1);
 BEGIN
-  IF edit_id IS NOT NULL AND NOT crm.canned_editor(st) THEN
-    RAISE SQLSTATE 'PR403' USING MESSAGE = 'Your role may not do this.', HINT = 'err.forbidden_role';
-  ELSIF edit_id IS NOT NULL AND NOT EXISTS (SELECT FROM crm.canned_reply r WHERE r.id = edit_id AND (r.shared OR r.created_by = st.id)) THEN
-    RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such canned reply.', HINT = 'err.no_canned';
+  IF edit_id IS NOT NULL THEN
+    IF NOT crm.canned_editor(st) THEN
+      RAISE SQLSTATE 'PR403' USING MESSAGE = 'Your role may not do this.', HINT = 'err.forbidden_role';
+    END IF;
+    SELECT * INTO editing FROM crm.canned_reply r WHERE r.id = edit_id AND (r.shared OR r.created_by = st.id);
+    IF editing.id IS NULL THEN
+      RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such canned reply.', HINT = 'err.no_canned';
+    END IF;
   END IF;
   IF char_length(q) > 200 THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Search for at most 200 characters.', HINT = 'err.kb_query';
@@ -250,18 +258,16 @@ BEGIN
             WHERE (r.shared OR r.created_by = st.id) AND (lng IS NULL OR r.lang = lng)
               AND (cat IS NULL OR r.category = cat) AND strpos(lower(r.title || ' ' || r.body), q) > 0
             ORDER BY r.category, lower(r.title), r.id LIMIT 500) r), '[]'),
-    'categories', coalesce((SELECT jsonb_agg(DISTINCT r.category) FROM crm.canned_reply r
-                            WHERE (r.shared OR r.created_by = st.id) AND r.category <> ''), '[]'),
+    'categories', to_jsonb(cats),
     -- the same for the page's filter, the one chosen marked
     'category_choices', coalesce((SELECT jsonb_agg(jsonb_build_object('name', c, 'selected', c = cat) ORDER BY c)
-                                  FROM (SELECT DISTINCT r.category AS c FROM crm.canned_reply r
-                                        WHERE (r.shared OR r.created_by = st.id) AND r.category <> '') x), '[]'),
-    'lang_en', lng = 'en', 'lang_zh', lng = 'zh-CN', 'filtered', q <> '' OR lng IS NOT NULL OR cat IS NOT NULL,
+                                  FROM unnest(cats) c), '[]'),
+    'lang_en', lng = 'en', 'lang_zh', lng = 'zh-CN',
     'placeholders', to_jsonb(crm.canned_placeholders()),
     'can_edit', crm.canned_editor(st),
     -- the reply the form edits (?edit=id), with its language as the form's choice
-    'editing', (SELECT crm.canned_json(r, st) || jsonb_build_object('lang_zh', r.lang = 'zh-CN')
-                FROM crm.canned_reply r WHERE r.id = edit_id AND (r.shared OR r.created_by = st.id)));
+    'editing', CASE WHEN editing.id IS NOT NULL
+                    THEN crm.canned_json(editing, st) || jsonb_build_object('lang_zh', editing.lang = 'zh-CN') END);
 END $$;
 
 -- Create (no id) or update a reply. Only its creator may make a shared reply personal.

@@ -43,7 +43,7 @@ DECLARE
   len integer;
   body text := btrim(coalesce(p->>'body', ''), E' \t\r\n');
   placeholder text := substring(body FROM '\{\{\s*(?:contact|case|agent|brand)\.[a-z_]+\s*\}\}');
-  the_case bigint;
+  the_case bigint; case_state text;
   key uuid;
   o ingest.outbox;
 BEGIN
@@ -120,7 +120,7 @@ BEGIN
     IF p->>'case_id' !~ '^\d{1,19}$' THEN
       RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such case.', HINT = 'err.no_case';
     END IF;
-    SELECT c.id INTO the_case FROM crm."case" c WHERE c.id = (p->>'case_id')::bigint;
+    SELECT c.id, c.state INTO the_case, case_state FROM crm."case" c WHERE c.id = (p->>'case_id')::bigint;
     IF the_case IS NULL THEN
       RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such case.', HINT = 'err.no_case';
     END IF;
@@ -130,7 +130,7 @@ BEGIN
     END IF;
     -- a case closed since the form was shown is not answered (nothing changes
     -- a closed case): the reply counts for the post's case being worked, if any
-    IF (SELECT c.state FROM crm."case" c WHERE c.id = the_case) = 'closed' THEN
+    IF case_state = 'closed' THEN
       the_case := crm.open_case_of_post(t.id);
     END IF;
   ELSE
