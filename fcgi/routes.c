@@ -123,8 +123,8 @@ static const param_spec case_note_params[] = {
 static const param_spec contact_save_params[] = {
     {"id", P_INT, 1, 9223372036854775807LL, true, NULL},
     {"name", P_TEXT, 1, 200, true, NULL},
-    {"emails", P_LIST, 0, 2000, false, NULL}, /* comma-separated */
-    {"phones", P_LIST, 0, 2000, false, NULL},
+    {"emails", P_CLEARABLE, 0, 2000, false, NULL}, /* comma-separated */
+    {"phones", P_CLEARABLE, 0, 2000, false, NULL},
     {NULL}};
 static const param_spec from_post_params[] = {
     {"post_id", P_INT, 1, 9223372036854775807LL, true, NULL},
@@ -134,7 +134,7 @@ static const param_spec from_post_params[] = {
 static const param_spec lead_state_params[] = {
     {"id", P_INT, 1, 9223372036854775807LL, true, NULL},
     {"state", P_ENUM, 0, 0, true, lead_states},
-    {"value", P_TEXT, 0, 20, false, NULL},
+    {"value", P_CLEARABLE, 0, 20, false, NULL}, /* the form shows the value: emptied, it is cleared */
     {NULL}};
 static const char *const ui_langs[] = {"en", "zh-CN", NULL};
 static const char *const on[] = {"on", "true", NULL};
@@ -208,9 +208,9 @@ static const param_spec rule_save_params[] = {
     {"name", P_TEXT, 1, 200, true, NULL},
     {"category", P_ENUM, 0, 0, true, categories},
     {"expression", P_TEXT, 1, 2000, true, NULL},
-    {"platforms", P_LIST, 0, 200, false, NULL},
-    {"account_ids", P_LIST, 0, 400, false, NULL},
-    {"langs", P_LIST, 0, 100, false, NULL},
+    {"platforms", P_CLEARABLE, 0, 200, false, NULL},
+    {"account_ids", P_CLEARABLE, 0, 400, false, NULL},
+    {"langs", P_CLEARABLE, 0, 100, false, NULL},
     {"action", P_ENUM, 0, 0, false, rule_actions},
     /* checkboxes come first, a hidden "off" after them: the first value wins */
     {"search", P_ENUM, 0, 0, false, on_off},
@@ -318,7 +318,7 @@ static const char *check(const param_spec *p, const char *v, json_t **out)
 {
     switch (p->type) {
     case P_TEXT:
-    case P_LIST: {
+    case P_CLEARABLE: {
         size_t chars = utf8_length(v, strlen(v));
         if ((long long)chars < p->min)
             return p->min <= 1 ? "err.field_required" : "err.field_short";
@@ -390,7 +390,7 @@ int route_validate(request *r)
                 json_object_set_new(r->args, p->name, json_string(v));
             goto bad;
         }
-        if (!v || (!*v && p->type != P_LIST)) {
+        if (!v || (!*v && p->type != P_CLEARABLE)) {
             if (p->required)
                 problem = "err.field_required";
         } else {

@@ -19,9 +19,10 @@ enum { FORM_MAX_BYTES = 800 * 1024, MAX_PARAMS = 256, MAX_FIELD = FORM_MAX_BYTES
 
 /* P_IDS: a name repeated once per checked box, each an integer in [min, max];
  * handed to the api function as "1,2,3" (at most MAX_IDS of them).
- * P_LIST: a comma-separated list typed in a text field; sent empty it is the
- * empty list (an edit form clearing it), where an empty P_TEXT is left out. */
-typedef enum { P_TEXT, P_INT, P_ENUM, P_IDS, P_LIST } param_type;
+ * P_CLEARABLE: a text field of an edit form (a comma-separated list, an amount);
+ * sent empty it is handed on empty, so the form clears it (an empty list, no
+ * amount), where an empty P_TEXT is left out (the value is kept). */
+typedef enum { P_TEXT, P_INT, P_ENUM, P_IDS, P_CLEARABLE } param_type;
 enum { MAX_IDS = 200 };
 
 typedef struct {

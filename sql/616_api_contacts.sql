@@ -186,10 +186,11 @@ BEGIN
 END $$;
 
 -- new → qualified → won | lost (a new lead may be lost too); value may be set on the way.
+-- No "value" keeps the value; an empty one clears it (the form shows it to edit).
 CREATE FUNCTION api.lead_state(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE st auth.staff := auth.require('sales'); lid bigint := crm.need_id(p); to_state text := p->>'state';
-        val numeric; l crm.lead;
+        val numeric; l crm.lead; sets_value boolean := p ? 'value';
 BEGIN
   IF to_state IS NULL OR to_state NOT IN ('new', 'qualified', 'won', 'lost') THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Unknown lead state.', HINT = 'err.lead_state';
@@ -203,14 +204,15 @@ BEGIN
   SELECT * INTO l FROM crm.lead WHERE id = lid FOR UPDATE;
   IF l.id IS NULL THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such lead.', HINT = 'err.no_lead';
-  ELSIF l.state = to_state AND val IS NULL THEN
+  ELSIF l.state = to_state AND (NOT sets_value OR val IS NOT DISTINCT FROM l.value) THEN
     RAISE SQLSTATE 'PR409' USING MESSAGE = format('The lead is already %s.', to_state), HINT = 'err.lead_already',
                                  DETAIL = jsonb_build_object('state', to_state);
   ELSIF l.state = to_state THEN   -- its own state again: only the value changes (a won lead's too)
     UPDATE crm.lead SET value = val WHERE id = lid RETURNING * INTO l;
     PERFORM auth.audit('lead_value', st.id, jsonb_build_object('lead', lid, 'value', l.value));
   ELSE
-    UPDATE crm.lead SET state = to_state, value = coalesce(val, value) WHERE id = lid RETURNING * INTO l;  -- lead_guard checks the move
+    UPDATE crm.lead SET state = to_state, value = CASE WHEN sets_value THEN val ELSE value END
+    WHERE id = lid RETURNING * INTO l;  -- lead_guard checks the move
     PERFORM auth.audit('lead_state', st.id, jsonb_build_object('lead', lid, 'state', to_state, 'value', l.value));
   END IF;
   RETURN jsonb_build_object('id', l.id, 'state', l.state, 'value', l.value, 'contact_id', l.contact_id,

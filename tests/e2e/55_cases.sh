@@ -114,7 +114,10 @@ has "… with its value as an amount" "$BODY" '<td>1200.00</td>'
 has "… offering the moves a new lead may make" "$BODY" '<option value="qualified">'
 hasnt "… and not those it may not (new → won)" "$BODY" '<option value="won">'
 lead=$(sql "SELECT id FROM crm.lead WHERE contact_id = $contact")
-post sa /lead/state "csrf=$stok" "id=$lead" state=qualified
+has "… its value in the field to edit" "$BODY" 'name="value" class="tiny" value="1200.00"'
+post sa /lead/state "csrf=$stok" "id=$lead" state=qualified value=
+eq "a move with the value field emptied clears the value" "$STATUS $(sql "SELECT coalesce(value::text, 'none') FROM crm.lead WHERE id = $lead")" "303 none"
+post sa /lead/state "csrf=$stok" "id=$lead" state=qualified value=1200
 post sa /lead/state "csrf=$stok" "id=$lead" state=won
 req sa GET "/contact?id=$contact"
 eq "a won lead is won, and its row offers no more moves (there are none)" \

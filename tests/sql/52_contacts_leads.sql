@@ -1,7 +1,7 @@
 -- Contacts from posts (create or link identities), the contact page, leads
 -- and their states, teams and SLA policies through the api, with roles.
 BEGIN;
-SELECT plan(75);
+SELECT plan(78);
 SET LOCAL client_min_messages = warning;
 
 SELECT count(auth.user_add(u, initcap(replace(u, '_', ' ')), r::auth.staff_role, '$argon2id$v=19$m=19456,t=2,p=1$x$y'))
@@ -97,7 +97,12 @@ SELECT throws_ok($$SELECT api.lead_state('{"id": 999999999, "state": "won"}')$$,
 SELECT is((SELECT l->'moves' FROM jsonb_array_elements(api.contact(jsonb_build_object('id', :k))->'leads') l
            WHERE (l->>'id')::bigint = :l), '[{"state": "qualified"}, {"state": "lost"}]',
           'the contact page offers a new lead only the moves it may make');
-SELECT is(api.lead_state(jsonb_build_object('id', :l, 'state', 'qualified'))->>'state', 'qualified', 'new → qualified');
+SELECT is(api.lead_state(jsonb_build_object('id', :l, 'state', 'qualified'))->>'value', '1200.50', 'new → qualified, no value: the value is kept');
+SELECT is(api.lead_state(jsonb_build_object('id', :l, 'state', 'qualified', 'value', ''))->>'value', NULL,
+          'an emptied value clears it (the form shows the value to edit)');
+SELECT throws_ok(format($$SELECT api.lead_state('{"id": %s, "state": "qualified", "value": ""}')$$, :l), 'PR409',
+                 'The lead is already qualified.', '… cleared again: nothing to change, 409');
+SELECT is(api.lead_state(jsonb_build_object('id', :l, 'state', 'qualified', 'value', '1200.5'))->>'value', '1200.50', '… and set again');
 SELECT is(api.lead_state(jsonb_build_object('id', :l, 'state', 'won', 'value', '5000'))->>'value', '5000.00', 'qualified → won with its value');
 SELECT is((SELECT (qualified_at IS NOT NULL, closed_at IS NOT NULL)::text FROM crm.lead WHERE id = :l), '(t,t)', 'stamped along the way');
 SELECT throws_ok(format($$SELECT api.lead_state('{"id": %s, "state": "lost"}')$$, :l), 'PR409', NULL, 'won is final');
