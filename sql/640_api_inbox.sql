@@ -38,12 +38,17 @@ DECLARE
   answers    boolean[];
   more       boolean;
   rows       json;
+  filters    jsonb;
 BEGIN
   -- (a filter it cannot read is said, not dropped: the list would look filtered)
   IF f_lang !~ '^[a-z]{2,3}(-[a-z0-9]{1,8})?$' THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'A language is a code such as en, zh or zh-CN.', HINT = 'err.inbox_lang',
                                  COLUMN = 'lang';
   END IF;
+  filters := jsonb_build_object('account', f_account, 'platform', f_platform, 'rule', f_rule,
+                                'category', f_category, 'sentiment', f_feeling, 'lang', f_lang,
+                                'answered', CASE f_answered WHEN true THEN 'yes' WHEN false THEN 'no' END,
+                                'mine', CASE WHEN f_mine THEN '1' END);
   IF p ? 'before' THEN
     SELECT created_at, id INTO after_at, after_id FROM social.post WHERE id = (p->>'before')::bigint;
   END IF;
@@ -119,11 +124,10 @@ BEGIN
                                                                 'answered_' || (p->>'answered'),
                                                                 CASE WHEN f_mine THEN 'mine' END]) k
             WHERE k IS NOT NULL),
-    -- the filters as a query string, so the next page and bulk actions keep them
-    'query', crm.query_string(jsonb_build_object('account', f_account, 'platform', f_platform, 'rule', f_rule,
-                                                 'category', f_category, 'sentiment', f_feeling, 'lang', f_lang,
-                                                 'answered', CASE f_answered WHEN true THEN 'yes' WHEN false THEN 'no' END,
-                                                 'mine', CASE WHEN f_mine THEN '1' END)),
+    -- the filters as a query string, so the next page keeps them; with this
+    -- page's place too, so a bulk action comes back to the page it was on
+    'query', crm.query_string(filters),
+    'here', crm.query_string(filters || jsonb_build_object('before', p->>'before')),
     'accounts', coalesce((SELECT json_agg(json_build_object('id', id, 'handle', handle, 'platform', platform,
                                                             'selected', id = f_account) ORDER BY platform, handle)
                           FROM social.account), '[]'),
@@ -190,5 +194,5 @@ BEGIN
   END IF;
   PERFORM auth.audit('inbox_' || act, st.id, jsonb_build_object('posts', ids, 'staff', who, 'tag', nullif(tag, '')));
   RETURN jsonb_build_object('changed', n, 'redirect',
-    '/inbox' || CASE WHEN p->>'back' ~ '^[A-Za-z0-9_=&.-]+$' AND length(p->>'back') <= 300 THEN '?' || (p->>'back') ELSE '' END);
+    '/inbox' || CASE WHEN p->>'back' ~ '^[A-Za-z0-9_=&.%-]+$' AND length(p->>'back') <= 300 THEN '?' || (p->>'back') ELSE '' END);
 END $$;

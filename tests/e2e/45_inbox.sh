@@ -111,8 +111,12 @@ req ib GET "/inbox.json?answered=no&platform=$brand_platform"
 hasnt "answered=no does not" " $(ids_of) " " $asked "
 
 # Bulk triage.
-req ib GET /inbox
+req ib GET "/inbox?lang=zh-CN&before=$next"
+has "an older page's bulk form comes back to that page, its filters kept" "$BODY" \
+  "name=\"back\" value=\"before=$next&amp;lang=zh-cn\""
 tok=$(csrf_of)
+post ib /inbox/bulk "csrf=$tok" "ids=$p1" action=unhandled back="before=$next&lang=zh%2DCN"
+eq "… and so does the action (an encoded filter kept)" "$STATUS $(header Location)" "303 /inbox?before=$next&lang=zh%2DCN"
 post ib /inbox/bulk "csrf=$tok" "ids=$p1" action=assign "staff_id=$(sql "SELECT id FROM auth.staff WHERE username = 'e2e_analyst'")"
 eq "posts are not assigned to an analyst, who does not triage them (422)" "$STATUS" 422
 post ib /inbox/bulk "csrf=$tok" "ids=$p1" "ids=$p2" action=assign "staff_id=$admin_id" back="rule=$rule"
