@@ -1,7 +1,8 @@
 /* `parley import PLATFORM ENDPOINT FILE...`: load recorded or exported API
  * responses through the same normalizers the harvester uses. A file is either
  * a bare response body or a recorded exchange
- * {"request": {"url"}, "response": {"status", "headers", "body"}}. */
+ * {"request": {"url"}, "response": {"status", "headers", "body"}}, whose body
+ * is the page's text or the page itself as JSON. */
 #include "commands.h"
 #include "db.h"
 #include "util.h"
@@ -31,8 +32,11 @@ static exchange read_exchange(arena *a, const char *path, const char *raw)
     json_t *doc = json_loads(raw, 0, NULL);
     json_t *resp = json_object_get(doc, "response");
     json_t *body = json_object_get(resp, "body");
-    if (json_is_string(body)) {
-        ex.body = arena_strdup(a, json_string_value(body));
+    if (json_is_string(body) || json_is_object(body) || json_is_array(body)) {
+        /* some recorders keep a JSON body as JSON rather than as its text */
+        char *text = json_is_string(body) ? NULL : json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
+        ex.body = arena_strdup(a, text ? text : json_string_value(body));
+        free(text);
         json_t *status = json_object_get(resp, "status");
         json_int_t st = status ? json_integer_value(status) : 200;
         ex.status = arena_printf(a, "%lld", (long long)st);

@@ -111,6 +111,13 @@ eq "re-importing adds nothing" "$(sql "SELECT count(*) FROM social.post")" "$bef
 eq "a recorded exchange is stored with its request's URL and status" \
   "$(sql "SELECT request_url || ' ' || status FROM ingest.raw_page ORDER BY id DESC LIMIT 1")" \
   "http://localhost:3000/api/v1/accounts/117020565966271181/statuses?limit=5 200"
+jq '.response.body |= fromjson | .request.url += "&json-body"' "$FIX/mastodon/test_fetch_next_previous-12.json" >"$E2E_TMP/json-body.json"
+chmod 644 "$E2E_TMP/json-body.json"; chmod 755 "$E2E_TMP"
+out=$(as_app env PARLEY_DB="host=$PARLEY_VAR/run port=$PARLEY_PGPORT dbname=parley user=parley_owner" \
+  "$PARLEY_BIN" import mastodon statuses "$E2E_TMP/json-body.json" 2>&1); rc=$?
+eq "a recorded exchange whose body is kept as JSON is imported as its page (nothing new: the same posts)" \
+  "$rc $(sql "SELECT count(*) FROM social.post") $(sql "SELECT status || ' ' || (body::jsonb = (SELECT body::jsonb FROM ingest.raw_page WHERE request_url NOT LIKE '%json-body' AND request_url LIKE '%statuses?limit=5' ORDER BY id DESC LIMIT 1)) FROM ingest.raw_page WHERE request_url LIKE '%&json-body'")" \
+  "0 $before 200 true"
 bad=$E2E_TMP/broken.json
 printf '[{"id": "990001", "created_at": "2026-01-01T00:00:00Z", "content": "<p>no account</p>"}]' >"$bad"
 chmod 644 "$bad"; chmod 755 "$E2E_TMP"
