@@ -32,9 +32,11 @@ static void fail(request *r, const api_result *res)
         const char *why = !*r->session                          ? NULL
                           : !strcmp(r->session, TOKEN_SIGNED_OUT) ? "signed_out"
                                                                   : "session_ended";
-        /* a page asked for comes back after sign-in (a form's data does not;
-         * nor does an address too long to carry in the sign-in page's own) */
-        const char *next = strcmp(r->method, "GET") ? NULL
+        /* a page asked for comes back after sign-in; for a form, the page it
+         * was sent from (which fills in what was typed: static/drafts.js).
+         * Not an address too long to carry in the sign-in page's own. */
+        const char *from = strcmp(r->method, "GET") ? referer_path(r) : NULL;
+        const char *next = strcmp(r->method, "GET") ? (from && hin_local_path(from) ? url_escape(r->a, from) : NULL)
                            : url_escape(r->a, *r->query ? arena_printf(r->a, "%s?%s", r->path, r->query) : r->path);
         if (next && strlen(next) > NEXT_MAX_ESCAPED)
             next = NULL;

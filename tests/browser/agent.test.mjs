@@ -37,6 +37,31 @@ test('the agent takes the case and writes an internal note', async () => {
   assert.match(await page.textContent('[data-testid=timeline]'), /left the store late/);
 });
 
+test('a reply sent after the session ended is filled in again after signing in, and not sent', async () => {
+  const caseUrl = page.url();
+  await page.goto(`${base}/post?id=${postId}`);
+  const queued = await page.locator('[data-testid=outbox] tr').count();
+  const text = 'Typed before the session ended:\n退款 is on its way 🙏';
+  await page.fill('textarea[name=body]', text);
+  const other = await page.context().newPage();   // signing out in another tab
+  await other.goto(`${base}/dashboard`);
+  await Promise.all([other.waitForURL(/\/login/), other.click('button >> text=Sign out')]);
+  await other.close();
+  await Promise.all([page.waitForURL(/\/login\?why=signed_out&next=/), page.click('[data-testid=send-reply]')]);
+  assert.ok(await page.isVisible('[data-testid=draft-kept]'), 'sign-in says the text is kept');
+  await page.fill('input[name=username]', process.env.AGENT_USER);
+  await page.fill('input[name=password]', process.env.BROWSER_PASSWORD);
+  await Promise.all([page.waitForURL(`${base}/post?id=${postId}`), page.click('button[type=submit] >> text=Sign in')]);
+  assert.equal(await page.inputValue('textarea[name=body]'), text, 'the reply is filled in again');
+  assert.ok(await page.isVisible('[data-testid=draft-restored]'), '… saying so');
+  assert.equal(await page.locator('[data-testid=outbox] tr').count(), queued, '… and nothing was sent');
+  await page.screenshot({ path: `${artifacts}/draft-restored.png`, fullPage: true });
+  await page.goto(`${base}/post?id=${postId}`);
+  assert.equal(await page.inputValue('textarea[name=body]'), '', 'filled in once only');
+  assert.ok(!(await page.isVisible('[data-testid=draft-restored]')));
+  await page.goto(caseUrl);
+});
+
 test('a reply starts from a canned suggestion and is queued for the platform', async () => {
   const caseUrl = page.url();
   await page.goto(`${base}/post?id=${postId}`);

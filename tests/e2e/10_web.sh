@@ -241,8 +241,12 @@ eq "the revoked browser is signed out" "$STATUS" 303
 has "… to a sign-in page that says why" "$HEADERS" "Location: /login?why=session_ended"
 post b /sessions/revoke "csrf=$b_token" "id=$other"
 has "a form sent after the session ended leads to sign-in too, not to 'form expired'" "$HEADERS" "Location: /login?why=session_ended"
+req b POST /sessions/revoke -H "Origin: $ORIGIN" -H "Referer: $ORIGIN/sessions?from=form" --data-urlencode "csrf=$b_token" -d "id=$other"
+eq "… and sign-in then leads back to the form's page (which fills in what was typed)" "$(header Location)" \
+  "/login?why=session_ended&next=%2Fsessions%3Ffrom%3Dform"
 req b GET "/login?why=session_ended"
 has "… where the page says that the session ended" "$BODY" "Your session has ended. Sign in again."
+has "… with the note a kept form shows (hidden until the browser kept one)" "$BODY" 'data-testid="draft-kept" hidden>'
 req why GET "/login?why=bogus"
 eq "an unknown reason in the sign-in address is no reason: the plain form" "$STATUS" 200
 hasnt "… saying nothing of a session" "$BODY" "Your session has ended"

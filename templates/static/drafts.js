@@ -1,0 +1,55 @@
+// A form sent after the session ended is not saved: the server sends the
+// browser to sign in and, after it, back to the form's page. What was typed
+// is kept in this tab (sessionStorage) from the moment such a form is sent,
+// and filled in again on that page. Only forms marked data-keep-draft, and
+// only their text fields and choices: never a password or a form token.
+const KEY = 'parley.unsent';
+const MAX_AGE_MS = 3600 * 1000;
+const here = location.pathname + location.search;
+
+function load() {
+  try {
+    const list = JSON.parse(sessionStorage.getItem(KEY) || '[]');
+    return Array.isArray(list) ? list.filter((d) => Date.now() - d.at < MAX_AGE_MS) : [];
+  } catch {
+    return [];
+  }
+}
+function store(list) {
+  try {
+    if (list.length) sessionStorage.setItem(KEY, JSON.stringify(list));
+    else sessionStorage.removeItem(KEY);
+  } catch { /* storage full or off: nothing is kept */ }
+}
+const typed = (el) => el.name && (el.tagName === 'TEXTAREA' || el.tagName === 'SELECT'
+  || (el.tagName === 'INPUT' && ['text', 'email', 'number', 'url', 'search'].includes(el.type)));
+
+let drafts = load();
+if (location.pathname === '/login') {
+  // the form sent last was answered with sign-in: it was not saved
+  for (const d of drafts) d.kept = true;
+  if (drafts.length) document.querySelector('[data-draft-kept]')?.removeAttribute('hidden');
+} else {
+  // any other page answered it (saved, or an error page whose Back keeps it)
+  const mine = drafts.find((d) => d.kept && d.page === here);
+  const form = mine && [...document.querySelectorAll('form[data-keep-draft]')]
+    .find((f) => f.getAttribute('action') === mine.action);
+  if (form) {
+    for (const el of form.elements) {
+      if (typed(el) && Object.hasOwn(mine.fields, el.name)) el.value = mine.fields[el.name];
+    }
+    document.querySelector('[data-draft-restored]')?.removeAttribute('hidden');
+  }
+  drafts = drafts.filter((d) => d.kept && d !== mine);
+}
+store(drafts);
+
+document.addEventListener('submit', (event) => {
+  const form = event.target;
+  if (!form.matches('form[data-keep-draft]')) return;
+  const fields = {};
+  for (const el of form.elements) if (typed(el)) fields[el.name] = el.value;
+  const action = form.getAttribute('action');
+  store([...load().filter((d) => d.page !== here || d.action !== action),
+         { page: here, action, fields, at: Date.now() }]);
+});
