@@ -172,3 +172,59 @@ BEGIN
   RETURN (
     SELECT jsonb_build_object('id', c.id, 'name', c.name) FROM crm.contact c WHERE c.id = p_id);
 END $$;
+
+-- The filter lists (crm.filter_choices, migration 0050) rebuilt from the
+-- tables. The row is locked first: a concurrent change waits, and the lists
+-- are then read with a snapshot that sees it (READ COMMITTED), so two
+-- accounts added at once are both listed.
+CREATE OR REPLACE FUNCTION crm.rebuild_filter_choices() RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+  PERFORM FROM crm.filter_choices FOR UPDATE;
+  UPDATE crm.filter_choices SET
+    accounts = coalesce((SELECT jsonb_agg(jsonb_build_object('id', id, 'handle', handle, 'platform', platform, 'selected', false)
+                                          ORDER BY platform, handle) FROM social.account), '[]'),
+    platforms = coalesce((SELECT jsonb_agg(jsonb_build_object('code', code, 'platform', code, 'name', name, 'selected', false)
+                                           ORDER BY name) FROM social.platform), '[]'),
+    teams = coalesce((SELECT jsonb_agg(jsonb_build_object('id', id, 'name', name, 'selected', false) ORDER BY name)
+                      FROM crm.team), '[]');
+END $$;
+
+CREATE OR REPLACE FUNCTION crm.filter_choices_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM crm.rebuild_filter_choices();
+  RETURN NULL;
+END $$;
+
+DO $$
+DECLARE t record;
+BEGIN
+  FOR t IN SELECT * FROM (VALUES ('social.account', 'id, handle, platform'), ('social.platform', 'code, name'),
+                                 ('crm.team', 'id, name')) v(tab, cols) LOOP
+    EXECUTE format('DROP TRIGGER IF EXISTS filter_choices ON %s', t.tab);
+    EXECUTE format('DROP TRIGGER IF EXISTS filter_choices_truncated ON %s', t.tab);
+    EXECUTE format('CREATE TRIGGER filter_choices AFTER INSERT OR DELETE OR UPDATE OF %s ON %s
+                    FOR EACH STATEMENT EXECUTE FUNCTION crm.filter_choices_changed()', t.cols, t.tab);
+    EXECUTE format('CREATE TRIGGER filter_choices_truncated AFTER TRUNCATE ON %s
+                    FOR EACH STATEMENT EXECUTE FUNCTION crm.filter_choices_changed()', t.tab);
+  END LOOP;
+END $$;
+SELECT crm.rebuild_filter_choices();
+
+-- A list's entries, each marked selected or not by one key's value.
+CREATE OR REPLACE FUNCTION crm.mark_selected(p_list jsonb, p_key text, p_value text) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT coalesce(jsonb_agg(e || jsonb_build_object('selected', e->>p_key = p_value) ORDER BY n), '[]')
+  FROM jsonb_array_elements(p_list) WITH ORDINALITY x(e, n)
+$$;
+
+-- The filter lists with the chosen account, platform and team marked.
+-- Nothing chosen (the usual view): the stored lists as they are.
+CREATE OR REPLACE FUNCTION crm.filter_lists(p_account bigint, p_platform text, p_team bigint)
+RETURNS TABLE (accounts jsonb, platforms jsonb, teams jsonb)
+LANGUAGE sql STABLE AS $$
+  SELECT CASE WHEN p_account IS NULL THEN c.accounts ELSE crm.mark_selected(c.accounts, 'id', p_account::text) END,
+         CASE WHEN p_platform IS NULL THEN c.platforms ELSE crm.mark_selected(c.platforms, 'code', p_platform) END,
+         CASE WHEN p_team IS NULL THEN c.teams ELSE crm.mark_selected(c.teams, 'id', p_team::text) END
+  FROM crm.filter_choices c
+$$;

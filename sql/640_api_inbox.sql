@@ -128,11 +128,8 @@ BEGIN
     -- page's place too, so a bulk action comes back to the page it was on
     'query', crm.query_string(filters),
     'here', crm.query_string(filters || jsonb_build_object('before', p->>'before')),
-    'accounts', coalesce((SELECT json_agg(json_build_object('id', id, 'handle', handle, 'platform', platform,
-                                                            'selected', id = f_account) ORDER BY platform, handle)
-                          FROM social.account), '[]'),
-    'platforms', (SELECT json_agg(json_build_object('code', code, 'platform', code, 'name', name, 'selected', code = f_platform)
-                                  ORDER BY name) FROM social.platform),
+    'accounts', (SELECT accounts FROM crm.filter_lists(f_account, NULL, NULL)),
+    'platforms', (SELECT platforms FROM crm.filter_lists(NULL, f_platform, NULL)),
     'rules', coalesce((SELECT json_agg(json_build_object('id', id, 'name', name, 'selected', id = f_rule) ORDER BY name)
                        FROM listen.rule), '[]'),
     'staff', coalesce((SELECT json_agg(json_build_object('id', id, 'name', display_name) ORDER BY display_name)

@@ -230,11 +230,12 @@ $$;
 CREATE FUNCTION api.dashboard(p jsonb DEFAULT '{}') RETURNS json
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-  f record; tiles json; charts json; live jsonb;
+  f record; tiles json; charts json; live jsonb; choices record;
   fresh timestamptz := (SELECT refreshed_at FROM kpi.freshness);
 BEGIN
   PERFORM auth.require();
   SELECT * INTO f FROM chart.filters(p);
+  SELECT * INTO choices FROM crm.filter_lists(f.account, f.platform, f.team);
   SELECT c.kpi, c.charts INTO tiles, charts FROM kpi.dashboard_cache c
   WHERE c.period = f.days AND c.last_day = f.last_day AND c.refreshed_at = fresh
     AND c.account IS NOT DISTINCT FROM f.account AND c.platform IS NOT DISTINCT FROM f.platform
@@ -252,11 +253,7 @@ BEGIN
   RETURN json_build_object(
     'kpi', tiles,
     'charts', charts,
-    'counts', jsonb_build_object(
-      'accounts',   social.tally_of('accounts'),
-      'profiles',   social.tally_of('profiles'),
-      'posts',      social.tally_of('posts'),
-      'open_cases', social.tally_of('open_cases')),
+    'counts', social.tallies(),
     'filters', jsonb_build_object('period', f.days, 'account', f.account, 'platform', f.platform, 'team', f.team,
                                   'scoped', NOT f.brandwide,
                                   'team_only', f.team IS NOT NULL,   -- (the team filter applies to the backlog alone)
@@ -266,13 +263,9 @@ BEGIN
     'query', concat_ws('&', 'period=' || f.days, 'account=' || f.account, 'platform=' || f.platform, 'team=' || f.team,
                        'to=' || nullif(p->>'to', '')),
     'periods', (SELECT jsonb_agg(jsonb_build_object('days', d, 'selected', d = f.days) ORDER BY d) FROM unnest(ARRAY[7, 30, 90]) d),
-    'accounts', coalesce((SELECT jsonb_agg(jsonb_build_object('id', id, 'handle', handle, 'platform', platform,
-                                                              'selected', id = f.account) ORDER BY platform, handle)
-                          FROM social.account), '[]'),
-    'platforms', (SELECT jsonb_agg(jsonb_build_object('code', code, 'platform', code, 'name', name, 'selected', code = f.platform) ORDER BY name)
-                  FROM social.platform),
-    'teams', coalesce((SELECT jsonb_agg(jsonb_build_object('id', id, 'name', name, 'selected', id = f.team) ORDER BY name)
-                       FROM crm.team), '[]'),
+    'accounts', choices.accounts,
+    'platforms', choices.platforms,
+    'teams', choices.teams,
     'refreshed_at', (SELECT refreshed_at FROM kpi.freshness),
     'report_zone', (SELECT tz FROM kpi.freshness));   -- the zone whose calendar days the figures count
 END $$;

@@ -1,6 +1,6 @@
 -- Exact counts for the dashboard from row-count deltas (social.tally).
 BEGIN;
-SELECT plan(8);
+SELECT plan(9);
 SELECT is(social.tally_of('posts'), (SELECT count(*) FROM social.post), 'posts: the deltas add up to the count');
 INSERT INTO social.profile (platform, external_id, handle) VALUES ('x', 'tally-1', 't1');
 INSERT INTO social.post (platform, external_id, author_id, body, created_at)
@@ -16,6 +16,11 @@ UPDATE crm."case" SET state = 'resolved' WHERE subject = 'tally 1';
 DELETE FROM crm."case" WHERE subject = 'tally 5';
 SELECT is(social.tally_of('open_cases'), (SELECT count(*) FROM crm."case" WHERE state NOT IN ('resolved', 'closed')),
           '… after opening 5, resolving 1 and deleting 1');
+SELECT is(social.tallies(), jsonb_build_object('accounts', (SELECT count(*) FROM social.account),
+                                               'profiles', (SELECT count(*) FROM social.profile),
+                                               'posts', (SELECT count(*) FROM social.post),
+                                               'open_cases', (SELECT count(*) FROM crm."case" WHERE state NOT IN ('resolved', 'closed'))),
+          'every count at once, as the dashboard shows them');
 SELECT social.fold_tally() AS folded \gset
 SELECT ok((SELECT count(*) FROM social.tally WHERE name = 'posts') = 1
           AND social.tally_of('posts') = (SELECT count(*) FROM social.post), 'folding leaves one exact row per count');
