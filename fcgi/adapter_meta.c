@@ -12,7 +12,8 @@
  * stream reads the account's own profile with its counts. Replies
  * are comments (Instagram: replies to a comment); Graph has no idempotency
  * key, so after an error answer the thread is looked through for the
- * brand's comment with exactly this text before anything is sent again. */
+ * brand's comment with exactly this text, made for this reply, before
+ * anything is sent again. */
 #include "adapters.h"
 
 #include <stdio.h>
@@ -346,9 +347,10 @@ static const char *reply(arena *a, const reply_entry *e, bool lookup, reply_plan
     bool fb = !strcmp(e->platform, "facebook");
     out->headers[0] = NULL;
     out->url = arena_printf(a, "%s/%s/%s", e->base_url, url_escape(a, e->target), reply_edge(e));
-    if (lookup) { /* the newest comments first, with their author and text */
+    if (lookup) { /* the newest comments first, with their author, text, time and (Facebook) parent */
         out->url = arena_printf(a, "%s?fields=%s&limit=%d%s", out->url,
-                                url_escape(a, fb ? "id,message,from,created_time" : "id,text,from,username,timestamp"),
+                                url_escape(a, fb ? "id,message,from,created_time,parent{id}"
+                                                 : "id,text,from,username,timestamp"),
                                 COMMENT_PAGE, fb ? "&filter=stream&order=reverse_chronological" : "");
         out->body = NULL;
         return NULL;
@@ -361,8 +363,19 @@ static const char *reply(arena *a, const reply_entry *e, bool lookup, reply_plan
     return NULL;
 }
 
+/* Whether a comment a lookup lists answers what e answers. Facebook lists a
+ * post's whole thread (filter=stream): the same words under one of its
+ * comments are another reply. A comment's own list holds only its replies
+ * (which Graph files under the top comment). */
+static bool answers_target(const reply_entry *e, json_t *comment)
+{
+    bool to_comment = e->target_kind && (!strcmp(e->target_kind, "comment") || !strcmp(e->target_kind, "reply"));
+    return to_comment || !json_object_get(comment, "parent");
+}
+
 /* A send answers {"id"}; a lookup {"data": [comments]}, among which the
- * brand's (from.id is the account's id) with exactly this text. */
+ * brand's (from.id is the account's id) with exactly this text, answering
+ * the target, made for this entry (lookup_may_take). */
 static const char *replied(arena *a, const reply_entry *e, json_t *body, const char **external_id,
                            const char **url)
 {
@@ -381,9 +394,13 @@ static const char *replied(arena *a, const reply_entry *e, json_t *body, const c
         const char *id = json_string_value(json_object_get(c, "id"));
         const char *from = json_string_value(json_object_get(json_object_get(c, "from"), "id"));
         const char *text = json_string_value(json_object_get(c, "message"));
+        const char *made = json_string_value(json_object_get(c, "created_time"));
         if (!text)
             text = json_string_value(json_object_get(c, "text"));
-        if (id && *id && from && e->repo && !strcmp(from, e->repo) && text && !strcmp(text, e->body)) {
+        if (!made)
+            made = json_string_value(json_object_get(c, "timestamp"));
+        if (id && *id && from && e->repo && !strcmp(from, e->repo) && text && !strcmp(text, e->body) &&
+            answers_target(e, c) && lookup_may_take(e, id, made)) {
             *external_id = arena_strdup(a, id);
             const char *u = json_string_value(json_object_get(c, "permalink_url"));
             *url = u ? arena_strdup(a, u) : NULL;

@@ -349,7 +349,23 @@ static bool answers_target(arena *a, const reply_entry *e, json_t *comment)
     return to ? !strcmp(to, e->target) : !strcmp(status_of(e), e->target);
 }
 
-/* create/reply answer with the comment; the lookup with {comments: [...]}. */
+/* Weibo's time ("Tue May 31 17:46:55 +0800 2011") as ISO 8601, or NULL. */
+static const char *iso_of(arena *a, const char *t)
+{
+    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    char mon[4], zone[6];
+    int d, h, mi, se, y;
+    if (!t || sscanf(t, "%*3s %3s %d %d:%d:%d %5s %d", mon, &d, &h, &mi, &se, zone, &y) != 7)
+        return NULL;
+    const char *m = strlen(mon) == 3 ? strstr(months, mon) : NULL;
+    if (!m || (m - months) % 3)
+        return NULL;
+    return arena_printf(a, "%04d-%02d-%02dT%02d:%02d:%02d%s", y, (int)(m - months) / 3 + 1, d, h, mi, se, zone);
+}
+
+/* create/reply answer with the comment; the lookup with {comments: [...]},
+ * among which the brand's with this text, answering the same, made for this
+ * entry (lookup_may_take). */
 static const char *replied(arena *a, const reply_entry *e, json_t *body, const char **external_id,
                            const char **url)
 {
@@ -364,8 +380,10 @@ static const char *replied(arena *a, const reply_entry *e, json_t *body, const c
         json_array_foreach(comments, i, item) {
             const char *by = id_of(a, json_object_get(item, "user"));
             const char *text = json_string_value(json_object_get(item, "text"));
-            if (by && e->repo && !strcmp(by, e->repo) && text && same_text(text, e->body) &&
-                answers_target(a, e, item)) {
+            const char *id = id_of(a, item);
+            if (id && by && e->repo && !strcmp(by, e->repo) && text && same_text(text, e->body) &&
+                answers_target(a, e, item) &&
+                lookup_may_take(e, id, iso_of(a, json_string_value(json_object_get(item, "created_at"))))) {
                 c = item;
                 break;
             }

@@ -229,7 +229,8 @@ static bool answers(json_t *tweet, const char *target)
 }
 
 /* The send answers {"data": {"id", "text"}}; the lookup a page of Tweets,
- * among which the reply is the one answering the target with its text. */
+ * among which the reply is the one answering the target with its text,
+ * made for this entry (lookup_may_take). */
 static const char *replied(arena *a, const reply_entry *e, json_t *body, const char **external_id,
                            const char **url)
 {
@@ -242,8 +243,10 @@ static const char *replied(arena *a, const reply_entry *e, json_t *body, const c
         json_t *t;
         json_array_foreach(data, i, t) {
             const char *text = json_string_value(json_object_get(t, "text"));
-            if (text && same_text(text, e->body) && answers(t, e->target)) {
-                id = json_string_value(json_object_get(t, "id"));
+            const char *tid = json_string_value(json_object_get(t, "id"));
+            if (tid && text && same_text(text, e->body) && answers(t, e->target) &&
+                lookup_may_take(e, tid, json_string_value(json_object_get(t, "created_at")))) {
+                id = tid;
                 break;
             }
         }

@@ -187,6 +187,20 @@ bool iso_time(const char *t, long long *out)
     return true;
 }
 
+bool lookup_may_take(const reply_entry *e, const char *id, const char *created)
+{
+    long long queued, made;
+    if (e->created_at && iso_time(e->created_at, &queued) && !(iso_time(created, &made) && made >= queued - LOOKUP_SKEW))
+        return false;
+    size_t i;
+    json_t *t;
+    json_array_foreach(e->taken, i, t) {
+        if (json_is_string(t) && !strcmp(json_string_value(t), id))
+            return false;
+    }
+    return true;
+}
+
 const char *json_text(arena *a, json_t *v)
 {
     char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);

@@ -28,12 +28,15 @@ typedef struct {
  * target: the platform's id of the post answered, target_kind its kind (post,
  * reply, comment, direct...), target_root the id of its thread's root and
  * target_author its author's (either may be NULL); ref: Bluesky's {root, parent}
- * strong refs (borrowed, may be NULL); rkey: the record key the entry always uses. */
+ * strong refs (borrowed, may be NULL); rkey: the record key the entry always uses;
+ * created_at: when it was queued (ISO 8601); taken: the platform ids of the
+ * replies other entries recorded in the thread with the same words (borrowed
+ * array, may be NULL). */
 typedef struct {
     long long id;
     const char *key, *platform, *base_url, *token, *repo, *body, *target, *visibility, *created_at, *rkey;
     const char *target_kind, *target_root, *target_author;
-    json_t *ref;
+    json_t *ref, *taken;
 } reply_entry;
 
 /* One request of a send: a POST of a JSON body, or a GET when body is NULL. */
@@ -128,6 +131,14 @@ int header_count(json_t *headers, const char *name);
 /* ISO 8601 with a zone ("2021-07-04T19:50:58+0000", "…Z", "…+00:00", fractions
  * allowed) as Unix seconds; false when it is not one. */
 bool iso_time(const char *t, long long *out);
+/* Whether a reply a lookup found (the brand's, with e's words, answering what
+ * e answers) can be e's: made no earlier than e was queued (created: the
+ * platform's time of it, ISO 8601), less LOOKUP_SKEW for the platform's clock
+ * against Parley's, and not another entry's reply (e->taken). The same words
+ * sent to the same post again are another reply: taking an earlier one for
+ * it would show a reply sent that never was. */
+enum { LOOKUP_SKEW = 120 };
+bool lookup_may_take(const reply_entry *e, const char *id, const char *created);
 const char *json_text(arena *a, json_t *v);                   /* compact JSON, arena-owned */
 /* The platform's own words for an error answer, e.g. "HTTP 422: Validation failed". */
 const char *platform_error(arena *a, json_t *body, long status);

@@ -81,6 +81,7 @@ static void drop(publisher *p, outgoing *s)
     buf_free(&s->body);
     json_decref(s->headers);
     json_decref(s->e.ref);
+    json_decref(s->e.taken);
     arena_free(s->a);
     free(s);
 }
@@ -381,6 +382,7 @@ void publish_lease(publisher *p, bool woken)
         s->e.target_author = col(r, i, 14, s->a);
         s->look_first = s->lookup = atoi(PQgetvalue(r, i, 15)) > 0;
         s->interrupted = !strcmp(PQgetvalue(r, i, 16), "t");
+        s->e.taken = json_loads(PQgetvalue(r, i, 17), 0, NULL);
         s->headers = json_object();
         s->easy = curl_easy_init();
         s->next = p->active;

@@ -1,26 +1,83 @@
 -- The harvester's side of the job queue. Every function is one short
 -- transaction; the lease makes sure two harvesters never work one stream.
 
--- The replies stream walks the brand's 50 most recent own posts, one thread
--- per page, in id order after the position in its state: the next post to
--- ask for, or NULL when the walk is complete.
+-- The threads a replies stream walks: the brand's 50 most recent own posts.
+CREATE OR REPLACE FUNCTION ingest.reply_threads(p_account bigint) RETURNS TABLE (id bigint, external_id text)
+LANGUAGE sql STABLE AS $$
+  SELECT p.id, p.external_id
+  FROM social.account a
+  JOIN social.profile pr ON pr.platform = a.platform
+                        AND (pr.external_id = a.external_id OR pr.handle = a.handle)
+  JOIN social.post p ON p.author_id = pr.id
+  WHERE a.id = p_account AND p.deleted_at IS NULL
+    -- (Weibo reads a thread by its status: the brand's own comments, such
+    -- as its replies, are not threads of their own there)
+    AND NOT (a.platform = 'weibo' AND p.kind IN ('comment', 'reply'))
+  ORDER BY p.created_at DESC
+  LIMIT 50
+$$;
+
+-- A thread the platform refused this many times in a row (a client error:
+-- deleted there, not readable with this token) is skipped for good, or until
+-- a new token is set (api.account_token).
+CREATE OR REPLACE FUNCTION ingest.thread_tries() RETURNS integer LANGUAGE sql IMMUTABLE AS $$ SELECT 5 $$;
+
+-- The replies stream walks its threads one per page, in id order after the
+-- position in its state: the next post to ask for, or NULL when the walk is
+-- complete. Its state also remembers the threads the platform refused
+-- ("refused": {post id: {n, wait, error, at}}, ingest.refuse_thread): such a
+-- thread waits out `wait` more walks, or, refused ingest.thread_tries()
+-- times, is skipped.
 CREATE OR REPLACE FUNCTION ingest.reply_target(p_account bigint, p_state jsonb,
                                                OUT target_id bigint, OUT target_external_id text)
 LANGUAGE sql STABLE AS $$
   SELECT r.id, r.external_id
-  FROM (SELECT p.id, p.external_id
-        FROM social.account a
-        JOIN social.profile pr ON pr.platform = a.platform
-                              AND (pr.external_id = a.external_id OR pr.handle = a.handle)
-        JOIN social.post p ON p.author_id = pr.id
-        WHERE a.id = p_account AND p.deleted_at IS NULL
-          -- (Weibo reads a thread by its status: the brand's own comments, such
-          -- as its replies, are not threads of their own there)
-          AND NOT (a.platform = 'weibo' AND p.kind IN ('comment', 'reply'))
-        ORDER BY p.created_at DESC
-        LIMIT 50) r
+  FROM ingest.reply_threads(p_account) r
+  LEFT JOIN LATERAL (SELECT p_state->'refused'->(r.id::text) AS f) x ON true
   WHERE r.id > coalesce((p_state->>'after')::bigint, 0)
+    AND (x.f IS NULL OR ((x.f->>'wait')::integer <= 0 AND (x.f->>'n')::integer < ingest.thread_tries()))
   ORDER BY r.id
+  LIMIT 1
+$$;
+
+-- What a replies stream's state keeps from page to page and walk to walk
+-- (the threads refused), less the thread p_answered that has just answered.
+CREATE OR REPLACE FUNCTION ingest.reply_memo(p_state jsonb, p_answered bigint DEFAULT NULL) RETURNS jsonb
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT CASE WHEN r <> '{}' THEN jsonb_build_object('refused', r) ELSE '{}' END
+  FROM (SELECT CASE WHEN jsonb_typeof(p_state->'refused') = 'object'
+                    THEN (p_state->'refused') - coalesce(p_answered::text, '') ELSE '{}' END AS r) x
+$$;
+
+-- The platform refused thread p_thread (p_message: its words): the walk goes
+-- on past it, and the thread waits exponentially longer each time before it
+-- is asked for again, like a stream after errors in a row: the next walk,
+-- then every 2nd, 4th, 8th; the last refusal (ingest.thread_tries()) skips it.
+CREATE OR REPLACE FUNCTION ingest.refuse_thread(p_state jsonb, p_thread bigint, p_message text) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+  SELECT jsonb_build_object('after', p_thread, 'refused', coalesce(ingest.reply_memo(p_state)->'refused', '{}')
+           || jsonb_build_object(p_thread::text, jsonb_build_object('n', n, 'wait', 1 << least(n - 1, 30),
+                                                                     'error', left(p_message, 1000), 'at', now())))
+  FROM (SELECT coalesce((p_state->'refused'->(p_thread::text)->>'n')::integer, 0) + 1 AS n) k
+$$;
+
+-- A walk is over: the next starts from the first thread. A refused thread
+-- waits one walk less; one that is no longer walked is forgotten.
+CREATE OR REPLACE FUNCTION ingest.reply_walk_over(p_account bigint, p_state jsonb) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+  SELECT ingest.reply_memo(jsonb_build_object('refused', coalesce(jsonb_object_agg(
+           f.key, f.value || jsonb_build_object('wait', greatest((f.value->>'wait')::integer - 1, 0))), '{}')))
+  FROM jsonb_each(ingest.reply_memo(p_state)->'refused') f
+  WHERE f.key IN (SELECT t.id::text FROM ingest.reply_threads(p_account) t)
+$$;
+
+-- The error of the thread a replies stream skipped last, if any: the
+-- accounts page shows it though the stream reads its other threads.
+CREATE OR REPLACE FUNCTION ingest.skipped_thread_error(s ingest.stream) RETURNS text
+LANGUAGE sql STABLE AS $$
+  SELECT f.value->>'error' FROM jsonb_each(ingest.reply_memo(s.state)->'refused') f
+  WHERE (f.value->>'n')::integer >= ingest.thread_tries()
+  ORDER BY (f.value->>'at')::timestamptz DESC
   LIMIT 1
 $$;
 
@@ -211,13 +268,16 @@ BEGIN
     p_done := true;
     complete := false;
   END IF;
-  -- Replies: the next thread to fetch is known only here; none left ends the walk.
+  -- Replies: the thread read has answered, so its refusals are forgotten
+  -- (the others' are kept); the next thread to fetch is known only here;
+  -- none left ends the walk.
   IF s.kind = 'replies' THEN
+    p_state := (p_state - 'refused') || ingest.reply_memo(s.state, (SELECT t.target_id FROM ingest.reply_target(a.id, s.state) t));
     SELECT to_jsonb(t) INTO nxt FROM ingest.reply_target(a.id, p_state) t WHERE t.target_id IS NOT NULL;
     result := result || jsonb_build_object('next_target', nxt);
     IF nxt IS NULL THEN
       p_done := true;
-      p_state := '{}';
+      p_state := ingest.reply_walk_over(a.id, p_state);
     END IF;
   END IF;
   -- New own posts have threads to walk: make the replies stream due now.
@@ -293,18 +353,31 @@ DECLARE
   s ingest.stream := ingest.own_lease(p_stream, p_owner);
   thread bigint := CASE WHEN s.kind = 'replies' THEN (SELECT t.target_id FROM ingest.reply_target(s.account_id, s.state) t) END;
   retry timestamptz;
-  passed_over boolean := p_kind = 'client' AND (s.kind = 'replies' OR p_state IS DISTINCT FROM s.state AND p_state IS NOT NULL);
+  passed_over boolean;
 BEGIN
   IF p_kind NOT IN ('throttled', 'throttled_api', 'server', 'network', 'auth', 'client') THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = format('unknown failure kind %s', p_kind);
   END IF;
+  -- A thread the platform refuses (deleted there, a stale page token) is
+  -- passed over, so the threads after it are not held up behind it, and
+  -- waits before it is asked for again (ingest.refuse_thread), unless the
+  -- adapter said where to go on from. Past the last thread, the walk is over.
+  IF p_kind = 'client' AND s.kind = 'replies' THEN
+    p_state := CASE WHEN p_state IS NOT NULL THEN (p_state - 'refused') || ingest.reply_memo(s.state)
+                    WHEN thread IS NOT NULL THEN ingest.refuse_thread(s.state, thread, p_message) END;
+    IF NOT EXISTS (SELECT FROM ingest.reply_target(s.account_id, p_state) t WHERE t.target_id IS NOT NULL) THEN
+      p_state := ingest.reply_walk_over(s.account_id, coalesce(p_state, s.state));
+      p_run_done := true;
+    END IF;
+  END IF;
+  passed_over := p_kind = 'client' AND (s.kind = 'replies' OR p_state IS DISTINCT FROM s.state AND p_state IS NOT NULL);
   retry := CASE
     -- a throttle whose reset has passed (clock skew) still waits a little
     WHEN p_kind IN ('throttled', 'throttled_api')
       THEN greatest(coalesce(p_retry_at, now() + interval '1 minute'), now() + interval '10 seconds')
     WHEN p_kind = 'auth' THEN now() + interval '100 years'
-    -- passed over by the adapter at the end of a run: the next run
-    WHEN p_kind = 'client' AND p_state IS NOT NULL AND p_run_done
+    -- passed over at the end of a run: the next run
+    WHEN passed_over AND p_run_done
       THEN now() + (SELECT ingest.run_every(s, a) FROM social.account a WHERE a.id = s.account_id)
     ELSE now() + ingest.backoff(s.errors_in_row)
   END;
@@ -320,14 +393,7 @@ BEGIN
     -- a part passed over leaves the run incomplete; a run it ends is over
     run_started_at = CASE WHEN passed_over AND p_run_done THEN NULL ELSE run_started_at END,
     run_complete = CASE WHEN passed_over THEN p_run_done ELSE run_complete END,
-    -- A thread the platform refuses (deleted there, a stale page token) is
-    -- passed over, so the threads after it are not held up behind it,
-    -- unless the adapter said where to go on from.
-    state = CASE WHEN p_kind <> 'client' THEN state
-                 WHEN p_state IS NOT NULL THEN p_state
-                 WHEN s.kind <> 'replies' THEN state
-                 WHEN thread IS NULL THEN '{}'
-                 ELSE jsonb_build_object('after', thread) END
+    state = CASE WHEN p_kind = 'client' AND p_state IS NOT NULL THEN p_state ELSE state END
   WHERE id = s.id;
   IF p_kind = 'auth' THEN
     UPDATE social.account SET status = 'needs_reauth', status_message = left(p_message, 1000),
@@ -337,13 +403,19 @@ BEGIN
   RETURN retry;
 END $$;
 
--- A run with nothing to fetch (a replies stream with no own posts yet, as
--- when an account is new): look again soon, the own posts may be arriving.
+-- A replies run with nothing to fetch. With no own posts yet (a new
+-- account), look again soon: they may be arriving. Otherwise every thread
+-- left was refused (ingest.refuse_thread): the walk is over.
 CREATE OR REPLACE FUNCTION ingest.finish_run(p_stream bigint, p_owner text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE s ingest.stream := ingest.own_lease(p_stream, p_owner);
+DECLARE
+  s ingest.stream := ingest.own_lease(p_stream, p_owner);
+  a social.account := (SELECT x FROM social.account x WHERE x.id = s.account_id);
+  none boolean := NOT EXISTS (SELECT FROM ingest.reply_threads(a.id));
 BEGIN
-  UPDATE ingest.stream SET state = '{}', next_run_at = now() + least(every, interval '5 seconds'),
+  UPDATE ingest.stream SET state = ingest.reply_walk_over(a.id, s.state),
+                           next_run_at = now() + CASE WHEN none THEN least(every, interval '5 seconds')
+                                                      ELSE ingest.run_every(s, a) END,
                            lease_owner = NULL, lease_until = NULL, last_success_at = now(),
                            run_started_at = NULL, run_complete = true
   WHERE id = s.id;

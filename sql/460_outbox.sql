@@ -73,6 +73,18 @@ RETURNS timestamptz LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, 
   RETURNING a.sends_held_until
 $$;
 
+-- The platform ids of the replies other entries than p_id recorded in post
+-- t's thread with the words p_body: a lookup for an earlier attempt's reply
+-- must not take one of them for p_id's (lookup_may_take in fcgi/adapters.c).
+-- The whole thread: Facebook puts a reply to a reply under the top comment.
+CREATE OR REPLACE FUNCTION ingest.outbox_taken(p_id bigint, p_body text, t social.post) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+  SELECT coalesce(jsonb_agg(o.external_id), '[]') FROM ingest.outbox o
+  WHERE o.in_reply_to IN (SELECT p.id FROM social.post p
+                          WHERE p.id = coalesce(t.root_id, t.id) OR p.root_id = coalesce(t.root_id, t.id))
+    AND o.id <> p_id AND o.body = p_body AND o.external_id IS NOT NULL
+$$;
+
 -- Due entries, leased to p_owner for p_seconds (SKIP LOCKED: two harvesters
 -- never get the same entry, nor wait on each other). Each lease counts as an
 -- attempt, so an entry whose sends keep dying with the harvester still ends.
@@ -89,12 +101,14 @@ $$;
 -- earlier attempt's reply first;
 -- interrupted, that the last attempt ended without anything recorded (its
 -- harvester died mid-send), so where nothing can be looked up (WeChat) only
--- staff can tell whether it arrived.
+-- staff can tell whether it arrived; taken, the replies a lookup must not
+-- take for this one (ingest.outbox_taken).
 DROP FUNCTION IF EXISTS ingest.lease_outbox(text, integer, integer);
 CREATE FUNCTION ingest.lease_outbox(p_owner text, p_max integer, p_seconds integer DEFAULT 120)
 RETURNS TABLE (outbox_id bigint, idempotency_key text, platform text, api_base_url text, access_token text,
                repo text, body text, target text, visibility text, reply_ref jsonb, created_at text, rkey text,
-               target_kind text, target_root text, target_author text, tried_before integer, interrupted boolean)
+               target_kind text, target_root text, target_author text, tried_before integer, interrupted boolean,
+               taken jsonb)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   -- Leased often enough already, by harvesters that died before an answer.
@@ -132,7 +146,8 @@ BEGIN
          ingest.outbox_reply_ref(t),
          to_char(l.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
          ingest.outbox_rkey(l.created_at, l.id, l.idempotency_key),
-         t.kind, r.external_id, au.external_id, l.earlier_attempts + l.attempts - 1, l.was = 'sending'
+         t.kind, r.external_id, au.external_id, l.earlier_attempts + l.attempts - 1, l.was = 'sending',
+         ingest.outbox_taken(l.id, l.body, t)
   FROM leased l
   JOIN social.account a ON a.id = l.account_id
   JOIN social.post t ON t.id = l.in_reply_to

@@ -32,8 +32,10 @@ BEGIN
             'next_run_at', CASE WHEN a.status = 'active' AND s.enabled
                                 THEN greatest(s.next_run_at, ingest.token_held_until(a.id, a.platform)) END,
             'last_success_at', s.last_success_at,
-            -- an error is shown until a later page succeeds
-            'last_error', CASE WHEN s.last_error_at >= coalesce(s.last_success_at, '-infinity') THEN s.last_error END,
+            -- an error is shown until a later page succeeds, or while a thread
+            -- the platform refused is skipped (the stream reads the others)
+            'last_error', coalesce(CASE WHEN s.last_error_at >= coalesce(s.last_success_at, '-infinity') THEN s.last_error END,
+                                   ingest.skipped_thread_error(s)),
             'last_error_at', s.last_error_at,
             'pages_harvested', s.pages_harvested, 'items_harvested', s.items_harvested,
             -- what the platform last said, until its window resets (then unknown);
@@ -305,7 +307,8 @@ BEGIN
   END IF;
   INSERT INTO social.account_credential (account_id, access_token) VALUES (acc, p->>'token')
   ON CONFLICT (account_id) DO UPDATE SET access_token = EXCLUDED.access_token, updated_at = now();
-  UPDATE ingest.stream SET next_run_at = now(), errors_in_row = 0 WHERE account_id = acc;
+  -- (threads refused with the old token are asked for again)
+  UPDATE ingest.stream SET next_run_at = now(), errors_in_row = 0, state = state - 'refused' WHERE account_id = acc;
   PERFORM auth.audit('account_token_set', st.id, jsonb_build_object('account', acc));
   RETURN jsonb_build_object('id', acc);
 END $$;

@@ -127,6 +127,39 @@ has "… and their profile page says so" "$BODY" 'data-testid="unfollowed"'
 twice=$(ctl GET stats | jq --argjson b "$before" '[.urls | to_entries[] | select(.value - ($b[.key] // 0) > 1)] | length')
 eq "no URL was fetched twice by the two harvesters" "$twice" 0
 
+echo "# a thread the platform refuses is passed over, asked for less and less often, then skipped"
+b1=$(sql "SELECT id FROM social.account WHERE handle = 'brand1'")
+rs="FROM ingest.stream WHERE account_id = $b1 AND kind = 'replies'"
+bad=$(sql "SELECT external_id FROM ingest.reply_threads($b1) ORDER BY id OFFSET 1 LIMIT 1")
+good=$(sql "SELECT external_id FROM ingest.reply_threads($b1) ORDER BY id OFFSET 2 LIMIT 1")
+ctl POST faults '{"rules": [{"match": "/mastodon/brand1/api/v1/statuses/'"$bad"'/context", "status": 404, "times": -1}]}' >/dev/null
+asked() { ctl GET stats | jq --arg u "/mastodon/brand1/api/v1/statuses/$1/context" '.requests[$u] // 0'; }
+walks() { # N: that many whole walks of brand1's threads, one after the other
+  for _ in $(seq "$1"); do
+    sql "UPDATE ingest.stream SET next_run_at = now() WHERE account_id = $b1 AND kind = 'replies'" >/dev/null
+    for _ in $(seq 150); do
+      [ "$(sql "SELECT lease_owner IS NULL AND next_run_at > now() + interval '1 minute' $rs")" = t ] && break; sleep 0.2
+    done
+  done
+}
+bad0=$(asked "$bad") good0=$(asked "$good")
+walks 4
+eq "in four walks the refused thread was asked for in the 1st, 2nd and 4th" "$(( $(asked "$bad") - bad0 ))" 3
+eq "… the threads after it in every one" "$(( $(asked "$good") - good0 ))" 4
+req m GET /accounts
+hasnt "… its error no longer shown once later threads were read" "$BODY" "Record not found"
+# As eight walks later: its next refusal is its fifth.
+bad_id=$(sql "SELECT id FROM social.post WHERE platform = 'mastodon' AND external_id = '$bad'")
+sql "UPDATE ingest.stream SET state = jsonb_set(state, '{refused,$bad_id}', state->'refused'->'$bad_id' || '{\"n\": 4, \"wait\": 0}')
+     WHERE account_id = $b1 AND kind = 'replies'" >/dev/null
+walks 2
+eq "the fifth refusal skips it: not asked for in the walk after" "$(( $(asked "$bad") - bad0 ))" 4
+eq "… while the others go on" "$(( $(asked "$good") - good0 ))" 6
+req m GET /accounts
+has "… and the accounts page shows its error on the replies stream" "$BODY" "HTTP 404: Record not found"
+ctl DELETE faults >/dev/null
+sql "UPDATE ingest.stream SET state = '{}' WHERE account_id = $b1 AND kind = 'replies'" >/dev/null
+
 echo "# a base URL that leads inside (a cloud's metadata service) is refused"
 inside="FROM ingest.stream s JOIN social.account a ON a.id = s.account_id WHERE a.handle = 'e2e_inside'"
 sql "INSERT INTO social.account (platform, handle, api_base_url, external_id) VALUES ('mastodon', 'e2e_inside', 'http://169.254.169.254/latest', '1');

@@ -182,6 +182,16 @@ eq "… as the comment that was already there" "$(sql "SELECT external_id FROM i
 fake=$(gctl GET 'replies?platform=facebook&account=lumenpage')
 eq "the Page holds no second copy" "$(jq -r '[.replies[] | select(.text == "We are looking into it 🙏")] | length' <<<"$fake")" 1
 check "the harvester looked before sending again" grep -q "GET /facebook/lumenpage/v19.0/$gt/comments?fields=.*reverse_chronological 200" "$PARLEY_VAR/log/fake-platform-33.log"
+# The same words to the same comment again, and again Graph answers 500 (nothing made this
+# time): the lookup must not take the reply already recorded with those words for this one.
+gctl POST faults '{"rules": [{"match": "/facebook/lumenpage/v19.0/'"$gt"'/comments", "method": "POST", "status": 500}]}' >/dev/null
+go5=$(as_gagent "SELECT api.reply('{\"post_id\": $gf2, \"body\": \"We are looking into it 🙏\"}')" | jq -r .outbox_id)
+for _ in $(seq 100); do [ -n "$(sql "SELECT last_error FROM ingest.outbox WHERE id = $go5")" ] && break; sleep 0.1; done
+eq "the same words again, answered 500: not taken for the reply already recorded" \
+  "$(sql "SELECT state || ' ' || coalesce(external_id, '-') FROM ingest.outbox WHERE id = $go5")" "queued -"
+sql "UPDATE ingest.outbox SET next_attempt_at = now() WHERE id = $go5" >/dev/null
+check "… its next attempt, finding no reply of its own, sends it" g_state "$go5" sent
+eq "… as a comment of its own" "$(sql "SELECT count(DISTINCT external_id) FROM ingest.outbox WHERE id IN ($go3, $go5)")/$(gctl GET 'replies?platform=facebook&account=lumenpage' | jq '[.replies[] | select(.text == "We are looking into it 🙏")] | length')" "2/2"
 # A failed send whose comment is not there: the error stands and the entry is retried.
 gctl POST faults '{"rules": [{"match": "/instagram/lumen.ig/v19.0/", "method": "POST", "status": 500}]}' >/dev/null
 go4=$(as_gagent "SELECT api.reply('{\"post_id\": $gi1, \"body\": \"One more thing: 周六见\"}')" | jq -r .outbox_id)

@@ -2,7 +2,7 @@
 -- leasers never get one entry), recording success and failure with backoff,
 -- and who may call what.
 BEGIN;
-SELECT plan(115);
+SELECT plan(119);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -246,6 +246,19 @@ SELECT is(ingest.outbox_sent(id, 'h1', '777', NULL, '{"id": "777", "created_at":
           (SELECT id FROM social.post WHERE platform = 'mastodon' AND external_id = '777'), 'a reply already harvested is linked')
 FROM ingest.outbox WHERE body = 'raced';
 SELECT is((SELECT parent_id FROM social.post WHERE platform = 'mastodon' AND external_id = '777'), (SELECT m1 FROM p), '… under its parent');
+-- A lookup for another entry's earlier reply must not take this one for it
+-- (the lease gives the publisher these ids: ingest.outbox_taken).
+SELECT is(ingest.outbox_taken(-1, 'raced', t), '["777"]', 'the same words again under the post: the recorded reply is taken')
+FROM social.post t WHERE t.id = (SELECT m1 FROM p);
+INSERT INTO social.post (platform, external_id, account_id, body, created_at, parent_id, root_id)
+SELECT 'mastodon', 'tap-m1-c', m, 'a comment', now(), (SELECT m1 FROM p), (SELECT m1 FROM p) FROM ids;
+SELECT is(ingest.outbox_taken(-1, 'raced', t), '["777"]', '… and under any post of its thread')
+FROM social.post t WHERE t.platform = 'mastodon' AND t.external_id = 'tap-m1-c';
+SELECT is(ingest.outbox_taken(-1, 'other words', t) || ingest.outbox_taken(-1, 'raced', m2), '[]',
+          '… not for other words, nor in another thread')
+FROM social.post t, (SELECT x FROM social.post x WHERE x.id = (SELECT m2 FROM p)) m2(m2) WHERE t.id = (SELECT m1 FROM p);
+SELECT is(ingest.outbox_taken(o.id, o.body, t), '[]', '… nor an entry''s own reply')
+FROM ingest.outbox o JOIN social.post t ON t.id = o.in_reply_to WHERE o.body = 'raced';
 
 -- Failures.
 INSERT INTO ingest.outbox (account_id, in_reply_to, body, state, attempts, lease_owner, lease_until)

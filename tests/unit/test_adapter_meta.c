@@ -312,6 +312,74 @@ static void replies(void **st)
     arena_free(a);
 }
 
+/* The lookup after an error answer takes only a comment made for this
+ * reply: not an identical one made before it was queued (less two minutes
+ * for the clocks), nor one another reply already recorded, nor (a reply to
+ * a Facebook post) one under a comment of the post. */
+static arena *la;
+static const char *looked_up(const adapter *ad, const reply_entry *e, const char *data)
+{
+    arena *a = la;
+    const char *id = NULL, *url;
+    json_t *b = json_loads(data, 0, NULL);
+    assert_non_null(b);
+    const char *why = ad->replied(a, e, b, &id, &url);
+    json_decref(b);
+    return why ? NULL : id;
+}
+
+static void lookup_is_this_reply(void **st)
+{
+    (void)st;
+    la = arena_new();
+    json_t *taken = json_pack("[s]", "55_10");
+    reply_entry e = {.id = 3, .platform = "facebook", .base_url = "https://graph.facebook.com/v19.0", .repo = "555",
+                     .body = "Thanks!", .target = "555_1", .target_kind = "post",
+                     .created_at = "2026-05-01T12:00:00.000Z", .taken = taken};
+    reply_plan p = {0};
+    assert_null(facebook_adapter.reply(la, &e, true, &p));
+    assert_non_null(strstr(p.url, "created_time%2Cparent%7Bid%7D")); /* its time, and its parent if any */
+#define FB(id, time, extra) \
+    "{\"id\":\"" id "\",\"message\":\"Thanks!\",\"from\":{\"id\":\"555\"},\"created_time\":\"" time "\"" extra "}"
+    /* an hour older: an earlier reply with the same words */
+    assert_null(looked_up(&facebook_adapter, &e, "{\"data\":[" FB("55_1", "2026-05-01T11:00:00+0000", "") "]}"));
+    /* newer, or within the two minutes the clocks may differ: this one's */
+    assert_string_equal(looked_up(&facebook_adapter, &e, "{\"data\":[" FB("55_3", "2026-05-01T12:00:05+0000", "") ","
+                                                             FB("55_1", "2026-05-01T11:00:00+0000", "") "]}"),
+                        "55_3");
+    assert_string_equal(looked_up(&facebook_adapter, &e, "{\"data\":[" FB("55_2", "2026-05-01T11:58:30+0000", "") "]}"),
+                        "55_2");
+    assert_null(looked_up(&facebook_adapter, &e, "{\"data\":[" FB("55_2", "2026-05-01T11:57:59+0000", "") "]}"));
+    /* no time: it cannot be told from an older one */
+    assert_null(looked_up(&facebook_adapter, &e, "{\"data\":[{\"id\":\"55_4\",\"message\":\"Thanks!\",\"from\":{\"id\":\"555\"}}]}"));
+    /* already another reply's: passed over for the next */
+    assert_string_equal(looked_up(&facebook_adapter, &e, "{\"data\":[" FB("55_10", "2026-05-01T12:00:09+0000", "") ","
+                                                             FB("55_5", "2026-05-01T12:00:02+0000", "") "]}"),
+                        "55_5");
+    assert_null(looked_up(&facebook_adapter, &e, "{\"data\":[" FB("55_10", "2026-05-01T12:00:09+0000", "") "]}"));
+    /* under a comment of the post: the same words answering someone else */
+    assert_null(looked_up(&facebook_adapter, &e,
+                          "{\"data\":[" FB("55_6", "2026-05-01T12:00:09+0000", ",\"parent\":{\"id\":\"555_7\"}") "]}"));
+    e.target = "555_7";
+    e.target_kind = "comment";
+    assert_string_equal(looked_up(&facebook_adapter, &e,
+                                  "{\"data\":[" FB("55_6", "2026-05-01T12:00:09+0000", ",\"parent\":{\"id\":\"555_7\"}") "]}"),
+                        "55_6");
+#undef FB
+    /* Instagram's comments carry "timestamp" */
+    e.platform = "instagram";
+    e.target_kind = "post";
+    assert_null(looked_up(&instagram_adapter, &e,
+                          "{\"data\":[{\"id\":\"178\",\"text\":\"Thanks!\",\"from\":{\"id\":\"555\"},"
+                          "\"timestamp\":\"2026-04-30T12:00:00+0000\"}]}"));
+    assert_string_equal(looked_up(&instagram_adapter, &e,
+                                  "{\"data\":[{\"id\":\"179\",\"text\":\"Thanks!\",\"from\":{\"id\":\"555\"},"
+                                  "\"timestamp\":\"2026-05-01T12:00:01+0000\"}]}"),
+                        "179");
+    json_decref(taken);
+    arena_free(la);
+}
+
 /* An Instagram thread: its comments pages, then the replies past those
  * embedded under each comment that had more, then the next thread. */
 static void instagram_reply_pages(void **st)
@@ -416,7 +484,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(plans),         cmocka_unit_test(walks_to_the_mark), cmocka_unit_test(graph_errors),
-        cmocka_unit_test(usage_headers), cmocka_unit_test(replies),  cmocka_unit_test(instagram_reply_pages),
+        cmocka_unit_test(usage_headers), cmocka_unit_test(replies),  cmocka_unit_test(lookup_is_this_reply), cmocka_unit_test(instagram_reply_pages),
     };
     return cmocka_run_group_tests_name("adapter_meta", tests, NULL, NULL) ? 1 : 0;
 }

@@ -328,6 +328,19 @@ static void replies(void **st)
                    " {\"idstr\": \"6\", \"text\": \"谢谢 & thanks\", \"user\": {\"idstr\": \"7000000001\"}}]}", 0, NULL);
     assert_non_null(wb->replied(a, &e, b, &id, &url)); /* only to another comment, or to the status: not this reply */
     json_decref(b);
+    /* … and made for this reply (Weibo's times, +0800): not one from before it was queued */
+    e.created_at = "2026-05-01T12:00:00.000Z";
+    b = json_loads("{\"comments\": [{\"idstr\": \"8\", \"text\": \"回复@zaku:谢谢 & thanks\", \"user\": {\"idstr\": \"7000000001\"},"
+                   " \"created_at\": \"Fri May 01 19:30:00 +0800 2026\", \"reply_comment\": {\"idstr\": \"4800000000000101\"}},"
+                   " {\"idstr\": \"9\", \"text\": \"回复@zaku:谢谢 & thanks\", \"user\": {\"idstr\": \"7000000001\"},"
+                   " \"created_at\": \"Fri May 01 20:00:02 +0800 2026\", \"reply_comment\": {\"idstr\": \"4800000000000101\"}}]}",
+                   0, NULL);
+    assert_null(wb->replied(a, &e, b, &id, &url));
+    assert_string_equal(id, "9");
+    json_array_remove(json_object_get(b, "comments"), 1);
+    assert_non_null(wb->replied(a, &e, b, &id, &url));
+    json_decref(b);
+    e.created_at = NULL;
     b = json_loads("{\"comments\": [{\"idstr\": \"3\", \"text\": \"谢谢\", \"user\": {\"idstr\": \"7000000001\"}}]}", 0, NULL);
     assert_non_null(wb->replied(a, &e, b, &id, &url));
     json_decref(b);

@@ -234,6 +234,22 @@ static void replies(void **unused)
                    "\"meta\":{\"result_count\":3}}", 0, NULL);
     assert_null(X->replied(a, &e, b, &id, &url));
     assert_string_equal(id, "1790000000000000600");
+    /* … made for this reply: not one from before it was queued, nor another reply's */
+    e.created_at = "2026-05-01T12:00:00.000Z";
+    assert_non_null(X->replied(a, &e, b, &id, &url)); /* (no time) */
+    json_decref(b);
+    b = json_loads("{\"data\":["
+                   "{\"id\":\"1790000000000000700\",\"text\":\"Thanks &amp; &lt;3 谢谢\",\"created_at\":\"2026-05-01T12:00:03.000Z\","
+                   "\"referenced_tweets\":[{\"type\":\"replied_to\",\"id\":\"1790000000000000101\"}]},"
+                   "{\"id\":\"1790000000000000600\",\"text\":\"Thanks &amp; &lt;3 谢谢\",\"created_at\":\"2026-04-30T09:00:00.000Z\","
+                   "\"referenced_tweets\":[{\"type\":\"replied_to\",\"id\":\"1790000000000000101\"}]}]}", 0, NULL);
+    assert_null(X->replied(a, &e, b, &id, &url));
+    assert_string_equal(id, "1790000000000000700");
+    json_t *taken = json_pack("[s]", "1790000000000000700");
+    e.taken = taken;
+    assert_string_equal(X->replied(a, &e, b, &id, &url), "the brand's recent Tweets hold no such reply");
+    e.taken = NULL;
+    json_decref(taken);
     json_decref(b);
     b = json_loads("{\"meta\":{\"result_count\":0}}", 0, NULL);
     assert_string_equal(X->replied(a, &e, b, &id, &url), "the brand's recent Tweets hold no such reply");
