@@ -116,6 +116,13 @@ BEGIN
             HINT = CASE WHEN a.platform = 'x' THEN 'err.reply_too_long_x' ELSE 'err.reply_too_long_named' END,
             DETAIL = jsonb_build_object('n', len, 'platform', a.platform, 'limit', lim);
   END IF;
+  -- (a Bluesky post also holds at most 3000 bytes of UTF-8: 300 long emoji would not fit)
+  IF a.platform = 'bluesky' AND octet_length(body) > 3000 THEN
+    RAISE SQLSTATE 'PR422'
+      USING MESSAGE = format('The reply is %s bytes long in UTF-8; Bluesky allows at most 3000 bytes '
+                             '(an emoji takes 4 to 35, a Chinese character 3).', octet_length(body)),
+            HINT = 'err.reply_too_many_bytes', DETAIL = jsonb_build_object('n', octet_length(body), 'limit', 3000);
+  END IF;
   IF coalesce(p->>'case_id', '') <> '' THEN
     IF p->>'case_id' !~ '^\d{1,19}$' THEN
       RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such case.', HINT = 'err.no_case';

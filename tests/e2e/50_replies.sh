@@ -127,6 +127,14 @@ sql "UPDATE ingest.outbox SET next_attempt_at = now() WHERE id = $r_o10" >/dev/n
 check "… then the lookup says RecordNotFound, and it is sent" wait_state "$r_o10" sent
 eq "… once" "$(rctl GET 'replies?platform=bluesky&account=reply2.bsky.social' | jq .count)" "$((r_b_held + 1))"
 
+echo "# replies: Bluesky counts graphemes (what people see as one character), as the platform does"
+# 300 of them in 950 code points and 2,810 bytes: family emoji, flags, é as e + U+0301, CR LF.
+r_o11=$(as_agent "SELECT api.reply(jsonb_build_object('post_id', $r_b1, 'body',
+  repeat('👩‍👩‍👧‍👦', 80) || repeat('🇨🇳', 60) || repeat(E'e\\u0301', 60) || repeat(E'\\r\\n', 50) || repeat('a', 50)))" | jq -r .outbox_id)
+check "a reply of 300 graphemes (950 code points) is queued" test -n "$r_o11" -a "$r_o11" != null
+check "… and Bluesky takes it" wait_state "$r_o11" sent
+eq "… all 950 code points of it" "$(rctl GET 'replies?platform=bluesky&account=reply2.bsky.social' | jq -r '.replies[-1].text | length')" 950
+
 echo "# replies: refusals"
 n_before=$(sql "SELECT count(*) FROM ingest.outbox")
 long=$(printf 'a%.0s' $(seq 501))
