@@ -53,6 +53,10 @@ BEGIN
   IF body ~ '[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]' THEN   -- (line breaks and tabs are text)
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'A reply cannot contain control characters.', HINT = 'err.reply_chars';
   END IF;
+  IF body ~ social.direction_override_class() THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'A reply cannot contain text-direction overrides (U+202A to U+202E, U+2066 to U+2069).',
+                                 HINT = 'err.reply_direction';
+  END IF;
   SELECT * INTO t FROM social.post WHERE id = (p->>'post_id')::bigint;
   IF t.id IS NULL THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such post.', HINT = 'err.no_post';

@@ -144,6 +144,18 @@ blong=$(printf '咖%.0s' $(seq 301))
 out=$(as_agent "SELECT api.reply('{\"post_id\": $r_b1, \"body\": \"$blong\"}')")
 has "… and one over Bluesky's 300" "$out" "PR422: The reply is 301 characters long; Bluesky allows at most 300."
 eq "nothing was queued" "$(sql "SELECT count(*) FROM ingest.outbox")" "$n_before"
+# Through the web form (a browser session of the same agent): a text-direction override
+# (U+202E, which would show the customer "order 4321" reversed) is refused, naming the reply.
+r_web=$(printf '50%.0s' $(seq 32))
+sql "INSERT INTO auth.session (token_hash, staff_id, csrf_token)
+       SELECT sha256(convert_to('$r_web', 'UTF8')), id, 'e2e' FROM auth.staff WHERE username = 'e2e_replier'
+       ON CONFLICT (token_hash) DO UPDATE SET last_seen_at = now(), created_at = now()" >/dev/null
+printf '127.0.0.1\tFALSE\t/\tFALSE\t0\tparley_session\t%s\n' "$r_web" >"$E2E_TMP/r50.jar"
+req r50 GET "/post?id=$r_b1"
+post r50 /reply "csrf=$(csrf_of)" "post_id=$r_b1" "body=Your order "$'\xe2\x80\xae'"4321 is on its way"
+eq "a reply with a text-direction override is refused through the web (422)" "$STATUS" 422
+has "… saying why" "$BODY" "A reply cannot contain text-direction overrides (U+202A to U+202E, U+2066 to U+2069)."
+eq "… and nothing was queued" "$(sql "SELECT count(*) FROM ingest.outbox")" "$n_before"
 # The platform's own refusal (the database check bypassed): failed at once, with its words.
 r_o4=$(sql "INSERT INTO ingest.outbox (account_id, in_reply_to, body) VALUES ($r_macc, $r_m1, repeat('b', 501)) RETURNING id")
 check "a reply the platform refuses fails" wait_state "$r_o4" failed

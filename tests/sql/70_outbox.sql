@@ -2,7 +2,7 @@
 -- leasers never get one entry), recording success and failure with backoff,
 -- and who may call what.
 BEGIN;
-SELECT plan(122);
+SELECT plan(129);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -144,6 +144,9 @@ SELECT is(crm.fill_canned('For {{ brand.name }}', (SELECT m1 FROM p)), 'For tap-
 UPDATE social.profile SET display_name = 'Eve {{brand.name}}' WHERE external_id = 'tap-ann';
 SELECT is(crm.fill_canned('Hi {{contact.name}}', (SELECT m2 FROM p)), 'Hi Eve {{brand.name}}',
           '… in one pass: a display name that looks like a placeholder stays as written');
+UPDATE social.profile SET display_name = E'\u2067Eve\u2069 \u202egnp.exe' WHERE external_id = 'tap-ann';
+SELECT is(crm.fill_canned('Hi {{contact.name}}', (SELECT m2 FROM p)), 'Hi Eve gnp.exe',
+          '… without a display name''s text-direction overrides (api.reply would refuse the reply)');
 SELECT is(crm.fill_canned('Ticket {{case.number}} for {{brand.name}}', (SELECT m1 FROM p)) ~ '^Ticket \{\{case\.number\}\} for \S',
           true, 'a canned reply keeps the placeholder it cannot fill (no case yet), and fills the others');
 SELECT throws_ok(format($$SELECT pg_temp.reply(%s, '@ann@m.example  ')$$, (SELECT m2 FROM p)), 'PR422',
@@ -336,6 +339,15 @@ SELECT throws_ok(format($$SELECT api.reply('{"post_id": %s, "body": "%s"}')$$, (
                  'an X reply over the limit as X counts it is refused when queued, not failed later');
 SELECT throws_ok(format($$SELECT api.reply('{"post_id": %s, "body": "hello \u0007 bell"}')$$, (SELECT x1 FROM p)), 'PR422',
                  'A reply cannot contain control characters.', 'a reply with a control character is refused, not sent to the platform');
+CREATE TEMP TABLE outbox_before AS SELECT count(*) AS n FROM ingest.outbox;
+SELECT throws_ok(format($$SELECT pg_temp.reply(%s, %L)$$, (SELECT x1 FROM p), format('order %s1234 shipped', chr(x))), 'PR422',
+                 'A reply cannot contain text-direction overrides (U+202A to U+202E, U+2066 to U+2069).',
+                 format('a reply with U+%s is refused', to_hex(x)))
+FROM unnest(ARRAY[x'202a', x'202e', x'2066', x'2069']::integer[]) x;
+SELECT is((SELECT count(*) FROM ingest.outbox), (SELECT n FROM outbox_before), '… and nothing was queued');
+SELECT is(pg_temp.reply((SELECT x1 FROM p), E'\u05e9\u05dc\u05d5\u05dd \u200f(2)\u200e ok \u061c')->>'state', 'queued',
+          'the plain direction marks U+200F, U+200E and U+061C are text: right-to-left replies need them');
+DELETE FROM ingest.outbox WHERE body LIKE 'שלום%';   -- (out of the way of the leasing below)
 
 -- Throttled (a 429) on its last attempt: queued for the platform's time, the attempt not counted.
 INSERT INTO social.account (platform, handle, api_base_url) VALUES ('mastodon', 'tap-throttled', 'http://t.example');
