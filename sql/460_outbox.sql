@@ -332,17 +332,90 @@ DROP TRIGGER IF EXISTS outbox_insert_notify ON ingest.outbox;
 CREATE TRIGGER outbox_insert_notify AFTER INSERT ON ingest.outbox
   REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION ingest.notify_outbox();
 
+-- A text's extended grapheme clusters (UAX #29), what people see as one
+-- character and Bluesky and Mastodon count as one: 👩‍👩‍👧‍👦, 👍🏽, 🇨🇳 (two
+-- regional indicators), 1️⃣, é written e + U+0301, a Hangul syllable written
+-- in jamo, CR LF. One regular expression, taking the longest match: a base
+-- and what extends it (combining marks of the common scripts, variation
+-- selectors, skin tones, ZWJ, emoji tags), emoji joined by ZWJ, a pair of
+-- regional indicators, a Hangul syllable. An approximation that, where it is
+-- not exact, counts more: a mark it does not know counts on its own.
+CREATE OR REPLACE FUNCTION ingest.grapheme_pattern() RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT format('\r\n|[%7$s]*(?:[%1$s]{2}|[%3$s]*(?:[%4$s]+|[%5$s])[%6$s]*|[%3$s]+|[%6$s]+'
+                '|[%8$s](?:[%10$s]*\u200d[%8$s])*|[^%9$s])[%2$s]*|.',
+                ri, ext, l, v, syllable, t, prepend, pict, control, emoji_ext)
+  FROM (SELECT
+    '\U0001f1e6-\U0001f1ff' AS ri,
+    -- Extend, SpacingMark and ZWJ
+    '\u0300-\u036f\u0483-\u0489\u0591-\u05bd\u05bf\u05c1\u05c2\u05c4\u05c5\u05c7\u0610-\u061a\u064b-\u065f\u0670'
+    '\u06d6-\u06dc\u06df-\u06e4\u06e7\u06e8\u06ea-\u06ed\u0711\u0730-\u074a\u07a6-\u07b0\u07eb-\u07f3\u07fd'
+    '\u0816-\u0819\u081b-\u0823\u0825-\u0827\u0829-\u082d\u0859-\u085b\u0898-\u089f\u08ca-\u08e1\u08e3-\u0903'
+    '\u093a-\u093c\u093e-\u094f\u0951-\u0957\u0962\u0963\u0981-\u0983\u09bc\u09be-\u09cd\u09d7\u09e2\u09e3\u09fe'
+    '\u0a01-\u0a03\u0a3c\u0a3e-\u0a4d\u0a51\u0a70\u0a71\u0a75\u0a81-\u0a83\u0abc\u0abe-\u0acd\u0ae2\u0ae3\u0afa-\u0aff'
+    '\u0b01-\u0b03\u0b3c\u0b3e-\u0b4d\u0b55-\u0b57\u0b62\u0b63\u0b82\u0bbe-\u0bcd\u0bd7\u0c00-\u0c04\u0c3c\u0c3e-\u0c4d'
+    '\u0c55\u0c56\u0c62\u0c63\u0c81-\u0c83\u0cbc\u0cbe-\u0ccd\u0cd5\u0cd6\u0ce2\u0ce3\u0cf3\u0d00-\u0d03\u0d3b\u0d3c'
+    '\u0d3e-\u0d4d\u0d57\u0d62\u0d63\u0d81-\u0d83\u0dca\u0dcf-\u0ddf\u0df2\u0df3\u0e31\u0e33-\u0e3a\u0e47-\u0e4e'
+    '\u0eb1\u0eb3-\u0ebc\u0ec8-\u0ece\u0f18\u0f19\u0f35\u0f37\u0f39\u0f3e\u0f3f\u0f71-\u0f84\u0f86\u0f87\u0f8d-\u0fbc'
+    '\u0fc6\u102d-\u1037\u1039-\u103e\u1056-\u1059\u105e-\u1060\u1071-\u1074\u1082\u1084-\u1086\u108d\u109d'
+    '\u135d-\u135f\u1712-\u1715\u1732-\u1734\u1752\u1753\u1772\u1773\u17b4-\u17d3\u17dd\u180b-\u180d'
+    '\u180f\u1885\u1886\u18a9\u1920-\u192b\u1930-\u193b\u1a17-\u1a1b\u1a55-\u1a5e\u1a60\u1a62\u1a65-\u1a7c'
+    '\u1a7f\u1ab0-\u1ace\u1b00-\u1b04\u1b34-\u1b44\u1b6b-\u1b73\u1b80-\u1b82\u1ba1-\u1bad\u1be6-\u1bf3\u1c24-\u1c37'
+    '\u1cd0-\u1cd2\u1cd4-\u1ce8\u1ced\u1cf4\u1cf7-\u1cf9\u1dc0-\u1dff\u200c\u200d\u20d0-\u20f0\u2cef-\u2cf1\u2d7f'
+    '\u2de0-\u2dff\u302a-\u302f\u3099\u309a'
+    '\ua66f-\ua672\ua674-\ua67d\ua69e\ua69f\ua6f0\ua6f1\ua802\ua806\ua80b\ua823-\ua827\ua82c\ua880\ua881'
+    '\ua8b4-\ua8c5\ua8e0-\ua8f1\ua8ff\ua926-\ua92d\ua947-\ua953\ua980-\ua983\ua9b3-\ua9c0\ua9e5\uaa29-\uaa36'
+    '\uaa43\uaa4c\uaa4d\uaa7c\uaab0\uaab2-\uaab4\uaab7\uaab8\uaabe\uaabf\uaac1\uaaeb-\uaaef\uaaf5\uaaf6'
+    '\uabe3-\uabea\uabec\uabed\ufb1e\ufe00-\ufe0f\ufe20-\ufe2f\uff9e\uff9f\U0001d165-\U0001d169\U0001d16d-\U0001d172'
+    '\U0001d17b-\U0001d182\U0001d185-\U0001d18b\U0001d1aa-\U0001d1ad\U0001e8d0-\U0001e8d6\U0001e944-\U0001e94a'
+    '\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f\U000e0100-\U000e01ef' AS ext,
+    -- Hangul jamo: leading consonants, vowels, trailing consonants; syllables
+    -- (a syllable is not joined to a vowel jamo after it: right for LVT ones
+    -- like 각, one too many for LV ones like 가, never typed that way)
+    '\u1100-\u115f\ua960-\ua97c' AS l, '\u1160-\u11a7\ud7b0-\ud7c6' AS v, '\u11a8-\u11ff\ud7cb-\ud7fb' AS t,
+    '\uac00-\ud7a3' AS syllable,
+    '\u0600-\u0605\u06dd\u070f\u0890\u0891\u08e2\u0d4e\U000110bd\U000110cd' AS prepend,
+    -- what may come between an emoji and the ZWJ joining it to the next
+    '\ufe0e\ufe0f\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f' AS emoji_ext,
+    -- Extended_Pictographic: the emoji ZWJ joins
+    '\u00a9\u00ae\u203c\u2049\u2122\u2139\u2194-\u2199\u21a9\u21aa\u231a\u231b\u2328\u2388\u23cf\u23e9-\u23f3'
+    '\u23f8-\u23fa\u24c2\u25aa\u25ab\u25b6\u25c0\u25fb-\u25fe\u2600-\u2605\u2607-\u2612\u2614-\u2685\u2690-\u2705'
+    '\u2708-\u2712\u2714\u2716\u271d\u2721\u2728\u2733\u2734\u2744\u2747\u274c\u274e\u2753-\u2755\u2757\u2763-\u2767'
+    '\u2795-\u2797\u27a1\u27b0\u27bf\u2934\u2935\u2b05-\u2b07\u2b1b\u2b1c\u2b50\u2b55\u3030\u303d\u3297\u3299'
+    '\U0001f000-\U0001f0ff\U0001f10d-\U0001f10f\U0001f12f\U0001f16c-\U0001f171'
+    '\U0001f17e\U0001f17f\U0001f18e\U0001f191-\U0001f19a\U0001f1ad-\U0001f1e5\U0001f201-\U0001f20f\U0001f21a'
+    '\U0001f22f\U0001f232-\U0001f23a\U0001f23c-\U0001f23f\U0001f249-\U0001f3fa\U0001f400-\U0001f53d'
+    '\U0001f546-\U0001f64f\U0001f680-\U0001f6ff\U0001f774-\U0001f77f\U0001f7d5-\U0001f7ff\U0001f80c-\U0001f80f'
+    '\U0001f848-\U0001f84f\U0001f85a-\U0001f85f\U0001f888-\U0001f88f\U0001f8ae-\U0001f8ff\U0001f90c-\U0001f93a'
+    '\U0001f93c-\U0001f945\U0001f947-\U0001faff\U0001fc00-\U0001fffd' AS pict,
+    -- Control, CR and LF: a cluster of their own
+    '\x01-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b\u200e\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff0-\ufffb'
+    '\U0001d173-\U0001d17a\U000e0000-\U000e001f\U000e0080-\U000e00ff\U000e01f0-\U000e0fff' AS control) c
+$$;
+
+CREATE OR REPLACE FUNCTION ingest.graphemes(p_text text) RETURNS SETOF text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT m[1] FROM regexp_matches(p_text, ingest.grapheme_pattern(), 'g') m
+$$;
+
 -- A reply's length as the platform counts it against social.platform's
--- reply_limit. X (twitter-text v3) counts code points of Latin and common
--- punctuation ranges once and every other one (CJK, emoji) twice. X and
--- Mastodon count a link as 23 characters whatever its length, and Mastodon
--- a mention of someone on another server (@name@server) as its @name.
+-- reply_limit. Bluesky and Mastodon count grapheme clusters. X (twitter-text
+-- v3) counts code points of Latin and common punctuation ranges once and
+-- every other one (CJK, emoji) twice, after NFC, and an emoji sequence
+-- (👍🏽, 🇨🇳, 1️⃣, ZWJ-joined) twice in all. X and Mastodon count a link as
+-- 23 characters whatever its length, and Mastodon a mention of someone on
+-- another server (@name@server) as its @name.
 CREATE OR REPLACE FUNCTION ingest.reply_length(p_platform text, p_body text) RETURNS integer
 LANGUAGE sql IMMUTABLE AS $$
   SELECT CASE WHEN p_platform = 'x' THEN
-    (SELECT coalesce(sum(CASE WHEN cp <= 4351 OR cp BETWEEN 8192 AND 8205 OR cp BETWEEN 8208 AND 8223
-                                   OR cp BETWEEN 8242 AND 8247 THEN 1 ELSE 2 END), 0)::integer
-     FROM (SELECT ascii(c) AS cp FROM regexp_split_to_table(b.counted, '') c) x)
+    (SELECT coalesce(sum(CASE
+              WHEN g ~ ('^(?:[0-9#*]|[^\x01-\x7f])(?:[\ufe0f\u20e3\U0001f1e6-\U0001f1ff\U0001f3fb-\U0001f3ff'
+                        '\U000e0020-\U000e007f]|\u200d.)') THEN 2   -- an emoji sequence
+              ELSE (SELECT sum(CASE WHEN cp <= 4351 OR cp BETWEEN 8192 AND 8205 OR cp BETWEEN 8208 AND 8223
+                                         OR cp BETWEEN 8242 AND 8247 THEN 1 ELSE 2 END)
+                    FROM (SELECT ascii(c) AS cp FROM regexp_split_to_table(g, '') c) x) END), 0)::integer
+     FROM ingest.graphemes(normalize(b.counted, NFC)) g)
+  WHEN p_platform IN ('bluesky', 'mastodon') THEN (SELECT count(*)::integer FROM ingest.graphemes(b.counted))
   ELSE length(b.counted) END
   FROM (SELECT CASE WHEN p_platform IN ('x', 'mastodon') THEN
                  regexp_replace(CASE WHEN p_platform = 'mastodon'

@@ -89,11 +89,20 @@ BEGIN
   RETURN rtrim(lower(substring(p_url FROM '^[A-Za-z]+')) || substring(p_url FROM '^[A-Za-z]+(.*)$'), '/');
 END $$;
 
--- Whether text has control or text-direction characters (U+202E and its
--- kind would reorder the text around it in every list that shows it).
+-- Text-direction overrides, embeddings and isolates (U+202A-U+202E,
+-- U+2066-U+2069), as a regular expression: U+202E and its kind reorder the
+-- text around them wherever it is shown. (The plain marks U+200E, U+200F and
+-- U+061C reorder nothing around them; right-to-left text needs them.)
+CREATE OR REPLACE FUNCTION social.direction_override_class() RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT '[\u202a-\u202e\u2066-\u2069]'
+$$;
+
+-- Whether text has control or text-direction characters, the marks too (a
+-- name has no use for them).
 CREATE OR REPLACE FUNCTION social.has_hidden_chars(p_text text) RETURNS boolean
 LANGUAGE sql IMMUTABLE AS $$
-  SELECT p_text ~ '[[:cntrl:]\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]'
+  SELECT p_text ~ '[[:cntrl:]\u061c\u200e\u200f]' OR p_text ~ social.direction_override_class()
 $$;
 
 -- A name shown to staff (a handle, a display name) without such characters, or PR422.

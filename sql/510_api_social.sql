@@ -41,7 +41,8 @@ $$;
 -- that itself looks like a placeholder, such as a display name, stays as
 -- written); spaces inside the braces are allowed. A value not known (no
 -- case yet) leaves its placeholder for staff to fill in: api.reply refuses
--- to send one.
+-- to send one. A value's text-direction overrides (a display name's, from
+-- the platform) are left out: api.reply refuses them.
 CREATE OR REPLACE FUNCTION crm.fill_canned(p_body text, p_post bigint) RETURNS text
 LANGUAGE sql STABLE AS $$
   WITH v AS (
@@ -66,7 +67,8 @@ LANGUAGE sql STABLE AS $$
            ARRAY(SELECT m[1] FROM regexp_matches(p_body, '\{\{\s*([a-z]+\.[a-z_]+)\s*\}\}', 'g') m) AS names
   )
   SELECT string_agg(parts.texts[n] || CASE WHEN n <= cardinality(parts.names)
-                                           THEN coalesce(v.vals->>parts.names[n], '{{' || parts.names[n] || '}}') ELSE '' END,
+                                           THEN coalesce(regexp_replace(v.vals->>parts.names[n], social.direction_override_class(), '', 'g'),
+                                                         '{{' || parts.names[n] || '}}') ELSE '' END,
                     '' ORDER BY n)
   FROM v, parts, generate_subscripts(parts.texts, 1) n
 $$;

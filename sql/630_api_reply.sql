@@ -53,6 +53,10 @@ BEGIN
   IF body ~ '[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]' THEN   -- (line breaks and tabs are text)
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'A reply cannot contain control characters.', HINT = 'err.reply_chars';
   END IF;
+  IF body ~ social.direction_override_class() THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'A reply cannot contain text-direction overrides (U+202A to U+202E, U+2066 to U+2069).',
+                                 HINT = 'err.reply_direction';
+  END IF;
   SELECT * INTO t FROM social.post WHERE id = (p->>'post_id')::bigint;
   IF t.id IS NULL THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such post.', HINT = 'err.no_post';
@@ -115,6 +119,13 @@ BEGIN
                              (SELECT name FROM social.platform WHERE code = a.platform), lim),
             HINT = CASE WHEN a.platform = 'x' THEN 'err.reply_too_long_x' ELSE 'err.reply_too_long_named' END,
             DETAIL = jsonb_build_object('n', len, 'platform', a.platform, 'limit', lim);
+  END IF;
+  -- (a Bluesky post also holds at most 3000 bytes of UTF-8: 300 long emoji would not fit)
+  IF a.platform = 'bluesky' AND octet_length(body) > 3000 THEN
+    RAISE SQLSTATE 'PR422'
+      USING MESSAGE = format('The reply is %s bytes long in UTF-8; Bluesky allows at most 3000 bytes '
+                             '(an emoji takes 4 to 35, a Chinese character 3).', octet_length(body)),
+            HINT = 'err.reply_too_many_bytes', DETAIL = jsonb_build_object('n', octet_length(body), 'limit', 3000);
   END IF;
   IF coalesce(p->>'case_id', '') <> '' THEN
     IF p->>'case_id' !~ '^\d{1,19}$' THEN

@@ -127,6 +127,14 @@ sql "UPDATE ingest.outbox SET next_attempt_at = now() WHERE id = $r_o10" >/dev/n
 check "… then the lookup says RecordNotFound, and it is sent" wait_state "$r_o10" sent
 eq "… once" "$(rctl GET 'replies?platform=bluesky&account=reply2.bsky.social' | jq .count)" "$((r_b_held + 1))"
 
+echo "# replies: Bluesky counts graphemes (what people see as one character), as the platform does"
+# 300 of them in 950 code points and 2,810 bytes: family emoji, flags, é as e + U+0301, CR LF.
+r_o11=$(as_agent "SELECT api.reply(jsonb_build_object('post_id', $r_b1, 'body',
+  repeat('👩‍👩‍👧‍👦', 80) || repeat('🇨🇳', 60) || repeat(E'e\\u0301', 60) || repeat(E'\\r\\n', 50) || repeat('a', 50)))" | jq -r .outbox_id)
+check "a reply of 300 graphemes (950 code points) is queued" test -n "$r_o11" -a "$r_o11" != null
+check "… and Bluesky takes it" wait_state "$r_o11" sent
+eq "… all 950 code points of it" "$(rctl GET 'replies?platform=bluesky&account=reply2.bsky.social' | jq -r '.replies[-1].text | length')" 950
+
 echo "# replies: refusals"
 n_before=$(sql "SELECT count(*) FROM ingest.outbox")
 long=$(printf 'a%.0s' $(seq 501))
@@ -136,6 +144,18 @@ blong=$(printf '咖%.0s' $(seq 301))
 out=$(as_agent "SELECT api.reply('{\"post_id\": $r_b1, \"body\": \"$blong\"}')")
 has "… and one over Bluesky's 300" "$out" "PR422: The reply is 301 characters long; Bluesky allows at most 300."
 eq "nothing was queued" "$(sql "SELECT count(*) FROM ingest.outbox")" "$n_before"
+# Through the web form (a browser session of the same agent): a text-direction override
+# (U+202E, which would show the customer "order 4321" reversed) is refused, naming the reply.
+r_web=$(printf '50%.0s' $(seq 32))
+sql "INSERT INTO auth.session (token_hash, staff_id, csrf_token)
+       SELECT sha256(convert_to('$r_web', 'UTF8')), id, 'e2e' FROM auth.staff WHERE username = 'e2e_replier'
+       ON CONFLICT (token_hash) DO UPDATE SET last_seen_at = now(), created_at = now()" >/dev/null
+printf '127.0.0.1\tFALSE\t/\tFALSE\t0\tparley_session\t%s\n' "$r_web" >"$E2E_TMP/r50.jar"
+req r50 GET "/post?id=$r_b1"
+post r50 /reply "csrf=$(csrf_of)" "post_id=$r_b1" "body=Your order "$'\xe2\x80\xae'"4321 is on its way"
+eq "a reply with a text-direction override is refused through the web (422)" "$STATUS" 422
+has "… saying why" "$BODY" "A reply cannot contain text-direction overrides (U+202A to U+202E, U+2066 to U+2069)."
+eq "… and nothing was queued" "$(sql "SELECT count(*) FROM ingest.outbox")" "$n_before"
 # The platform's own refusal (the database check bypassed): failed at once, with its words.
 r_o4=$(sql "INSERT INTO ingest.outbox (account_id, in_reply_to, body) VALUES ($r_macc, $r_m1, repeat('b', 501)) RETURNING id")
 check "a reply the platform refuses fails" wait_state "$r_o4" failed

@@ -100,6 +100,9 @@ const cidFor = (seed) => `bafyrei${base32Hash(seed).slice(0, 52)}`;
 const iso = (ms) => new Date(ms).toISOString();
 const isoDay = (ms) => iso(ms).slice(0, 10);
 const escapeHtml = (s) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+// What people see as one character (extended grapheme clusters): Bluesky and Mastodon count these.
+const GRAPHEMES = new Intl.Segmenter('en', { granularity: 'grapheme' });
+const graphemes = (text) => [...GRAPHEMES.segment(text)].map((g) => g.segment);
 
 // ---------------------------------------------------------------------------------------------
 // Bilingual text: people, templates.  The demo brand is "Lumen Coffee / 流明咖啡"; texts are
@@ -739,7 +742,7 @@ function mPostStatus(c) {
   if (key && w.idempotent.has(key)) return ok(mStatus(w, w.idempotent.get(key)));
   const text = typeof b.status === 'string' ? b.status : '';
   if (!text.trim()) return { status: 422, body: { error: "Validation failed: Text can't be blank" } };
-  if ([...text].length > 500) return { status: 422, body: { error: 'Validation failed: Text character limit of 500 exceeded' } };
+  if (graphemes(text).length > 500) return { status: 422, body: { error: 'Validation failed: Text character limit of 500 exceeded' } };
   let parent = null;
   if (b.in_reply_to_id !== undefined && b.in_reply_to_id !== null && b.in_reply_to_id !== '') {
     parent = w.statuses.get(String(b.in_reply_to_id));
@@ -988,7 +991,6 @@ function bThread(c) {
 // from an idempotency key cannot post twice. Stricter than a real PDS on purpose: reply refs
 // must name posts this world holds, with their cids.
 const TID_RE = /^[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}$/;
-const graphemes = (text) => [...new Intl.Segmenter('en', { granularity: 'grapheme' }).segment(text)].length;
 function bCreateRecord(c) {
   const w = c.w, b = c.body;
   w.replyPosts.push({ at: iso(Date.now()), rkey: b.rkey ?? null });
@@ -1001,7 +1003,9 @@ function bCreateRecord(c) {
   const rec = b.record;
   if (!rec || typeof rec !== 'object' || rec.$type !== 'app.bsky.feed.post') throw xrpcError(400, 'InvalidRequest', 'Invalid app.bsky.feed.post record: Record/$type must be app.bsky.feed.post');
   if (typeof rec.text !== 'string') throw xrpcError(400, 'InvalidRequest', 'Invalid app.bsky.feed.post record: Record must have the property "text"');
-  if (graphemes(rec.text) > 300) throw xrpcError(400, 'InvalidRequest', 'Invalid app.bsky.feed.post record: Record/text must not be longer than 300 graphemes');
+  if (graphemes(rec.text).length > 300) throw xrpcError(400, 'InvalidRequest', 'Invalid app.bsky.feed.post record: Record/text must not be longer than 300 graphemes');
+  // (the lexicon's maxLength counts bytes of UTF-8, though its message says characters)
+  if (Buffer.byteLength(rec.text) > 3000) throw xrpcError(400, 'InvalidRequest', 'Invalid app.bsky.feed.post record: Record/text must not be longer than 3000 characters');
   if (typeof rec.createdAt !== 'string' || Number.isNaN(Date.parse(rec.createdAt))) throw xrpcError(400, 'InvalidRequest', 'Invalid app.bsky.feed.post record: Record/createdAt must be a valid datetime');
   let parent = null;
   if (rec.reply !== undefined) {
@@ -1449,7 +1453,7 @@ function controlWorld(app, platform, account) {
 // may carry `rate: { limit, window_s }` for its default rate limit).
 
 const KIT = {
-  ANCHOR_MS, MINUTE, HOUR, DAY, fnv1a, sortedTimes, snowflake, iso, isoDay, escapeHtml,
+  ANCHOR_MS, MINUTE, HOUR, DAY, fnv1a, sortedTimes, snowflake, iso, isoDay, escapeHtml, graphemes,
   ok, notFound, found, dropUndefined, countBy, searchMap, reachableAccounts, idParam, cursorSlice,
 };
 const PLATFORM_DIR = new URL('./platforms/', import.meta.url);

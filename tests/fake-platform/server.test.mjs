@@ -608,6 +608,8 @@ test('mastodon: replies are validated like Mastodon does', async () => {
   assert.equal(long.json.error, 'Validation failed: Text character limit of 500 exceeded');
   const okLong = await post(`${M}/api/v1/statuses`, M_TOKEN, { status: '咖'.repeat(500) });
   assert.equal(okLong.status, 200, '500 characters (not bytes) are fine');
+  const family = await post(`${M}/api/v1/statuses`, M_TOKEN, { status: '👩‍👩‍👧‍👦'.repeat(500) });
+  assert.equal(family.status, 200, '500 grapheme clusters (3,500 code points) are fine');
   const blank = await post(`${M}/api/v1/statuses`, M_TOKEN, { status: '  ' });
   assert.equal(blank.status, 422);
   const missing = await post(`${M}/api/v1/statuses`, M_TOKEN, { status: 'hi', in_reply_to_id: '1' });
@@ -618,7 +620,7 @@ test('mastodon: replies are validated like Mastodon does', async () => {
     method: 'POST', body: 'status=form+post', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${M_TOKEN}` },
   });
   assert.equal((await form.json()).content, '<p>form post</p>', 'form bodies work too');
-  assert.equal((await control('GET', 'replies?account=brand1')).count, 2);
+  assert.equal((await control('GET', 'replies?account=brand1')).count, 3);
 });
 
 test('bluesky: createRecord with a fixed rkey conflicts the second time; getRecord finds it', async () => {
@@ -653,6 +655,7 @@ test('bluesky: createRecord refuses bad records', async () => {
   const rec = (extra) => ({ $type: 'app.bsky.feed.post', text: 'hi', createdAt: '2025-05-02T00:00:00Z', ...extra });
   const cases = [
     [{ ...base, record: rec({ text: 'é'.repeat(301) }) }, /300 graphemes/],
+    [{ ...base, record: rec({ text: '👩‍👩‍👧‍👦'.repeat(121) }) }, /3000 characters/],   // 121 graphemes, 3,025 bytes
     [{ ...base, record: rec({ reply: { root: { uri: 'at://x/app.bsky.feed.post/y', cid: 'c' }, parent: { uri: 'at://x/app.bsky.feed.post/y', cid: 'c' } } }) }, /not found/],
     [{ ...base, rkey: 'not-a-tid', record: rec() }, /TID/],
     [{ ...base, repo: 'someone.else', record: rec() }, /Could not find repo/],

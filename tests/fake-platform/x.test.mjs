@@ -195,6 +195,11 @@ test('x: POST /2/tweets answers, records, refuses duplicates and over-long text'
   assert.equal(lookup.json.data.author_id, e.account_id);
   assert.equal(lookup.json.includes.users[0].username, 'xbrand');
   assert.equal((await get(`${X}/2/tweets/1`)).json.errors[0].title, 'Not Found Error');
+  // an emoji sequence weighs two, however many code points it has
+  const family = await call('POST', `${X}/2/tweets`, { body: { text: '👩‍👩‍👧‍👦'.repeat(140) } });
+  assert.equal(family.status, 201, 'a family emoji weighs 2');
+  const flags = await call('POST', `${X}/2/tweets`, { body: { text: '🇨🇳'.repeat(141) } });
+  assert.equal(flags.status, 403, '… and 141 flags weigh 282');
 });
 
 test('x: the rate limit counts each endpoint apart, as X does', async () => {

@@ -2,7 +2,7 @@
 -- leasers never get one entry), recording success and failure with backoff,
 -- and who may call what.
 BEGIN;
-SELECT plan(119);
+SELECT plan(133);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -96,6 +96,23 @@ SELECT throws_ok(format($$SELECT pg_temp.reply(%s, repeat('a', 501))$$, (SELECT 
 SELECT is(pg_temp.reply((SELECT b1 FROM p), repeat('咖', 300))->>'state', 'queued', 'Bluesky: 300 (CJK) characters are fine');
 SELECT throws_ok(format($$SELECT pg_temp.reply(%s, repeat('咖', 301))$$, (SELECT b1 FROM p)), 'PR422',
                  'The reply is 301 characters long; Bluesky allows at most 300.', 'Bluesky: 301 are not');
+-- Bluesky counts grapheme clusters, as its app does: what people see as one character.
+SELECT is(ingest.reply_length('bluesky', '👩‍👩‍👧‍👦') || ' ' || ingest.reply_length('bluesky', '🇨🇳🇺🇸') || ' '
+          || ingest.reply_length('bluesky', E'caf\u0065\u0301') || ' ' || ingest.reply_length('bluesky', E'a\r\nb') || ' '
+          || ingest.reply_length('bluesky', '1️⃣👍🏽') || ' ' || ingest.reply_length('bluesky', E'\u1112\u1161\u11ab\u1100\u1173\u11af'),
+          '1 2 4 3 2 2', 'Bluesky: a family emoji (7 code points) counts 1, a flag 1, é as e + U+0301 1, CR LF 1, a keycap 1, '
+          'a skin tone 1, a Hangul syllable in jamo 1');
+CREATE TEMP TABLE bsky AS   -- 300 graphemes in 950 code points, 2,810 bytes
+SELECT repeat('👩‍👩‍👧‍👦', 80) || repeat('🇨🇳', 60) || repeat(E'e\u0301', 60) || repeat(E'\r\n', 50) || repeat('a', 50) AS body;
+SELECT is((SELECT length(body) || ' ' || octet_length(body) FROM bsky), '950 2810', '(the text below, in code points and bytes)');
+SELECT is(pg_temp.reply((SELECT b1 FROM p), (SELECT body FROM bsky))->>'state', 'queued',
+          'Bluesky: 300 graphemes of family emoji, flags, decomposed é and CR LF are fine');
+SELECT throws_ok(format($$SELECT pg_temp.reply(%s, %L)$$, (SELECT b1 FROM p), (SELECT body || 'a' FROM bsky)), 'PR422',
+                 'The reply is 301 characters long; Bluesky allows at most 300.', 'Bluesky: 301 graphemes are not');
+SELECT throws_ok(format($$SELECT pg_temp.reply(%s, repeat('👩‍👩‍👧‍👦', 121))$$, (SELECT b1 FROM p)), 'PR422',
+                 'The reply is 3025 bytes long in UTF-8; Bluesky allows at most 3000 bytes (an emoji takes 4 to 35, a Chinese character 3).',
+                 'Bluesky: nor are more than 3,000 bytes, as 121 family emoji are');
+SELECT is(ingest.reply_length('mastodon', '@mei@social.example 👩‍👩‍👧‍👦 🇨🇳'), 8, 'Mastodon counts grapheme clusters too');
 SELECT throws_ok(format($$SELECT pg_temp.reply(%s, repeat('x', 281))$$, (SELECT x1 FROM p)), 'PR422',
                  'The reply is 281 characters long as X counts them (Chinese characters and emoji count twice, a link 23); X allows at most 280.',
                  'X: 281 are not');
@@ -127,6 +144,9 @@ SELECT is(crm.fill_canned('For {{ brand.name }}', (SELECT m1 FROM p)), 'For tap-
 UPDATE social.profile SET display_name = 'Eve {{brand.name}}' WHERE external_id = 'tap-ann';
 SELECT is(crm.fill_canned('Hi {{contact.name}}', (SELECT m2 FROM p)), 'Hi Eve {{brand.name}}',
           '… in one pass: a display name that looks like a placeholder stays as written');
+UPDATE social.profile SET display_name = E'\u2067Eve\u2069 \u202egnp.exe' WHERE external_id = 'tap-ann';
+SELECT is(crm.fill_canned('Hi {{contact.name}}', (SELECT m2 FROM p)), 'Hi Eve gnp.exe',
+          '… without a display name''s text-direction overrides (api.reply would refuse the reply)');
 SELECT is(crm.fill_canned('Ticket {{case.number}} for {{brand.name}}', (SELECT m1 FROM p)) ~ '^Ticket \{\{case\.number\}\} for \S',
           true, 'a canned reply keeps the placeholder it cannot fill (no case yet), and fills the others');
 SELECT throws_ok(format($$SELECT pg_temp.reply(%s, '@ann@m.example  ')$$, (SELECT m2 FROM p)), 'PR422',
@@ -143,7 +163,7 @@ SELECT throws_ok(format($$SELECT pg_temp.reply(%s, 'x', '{"case_id": 999999999}'
 UPDATE social.post SET deleted_at = now() WHERE id = (SELECT stray FROM p);
 UPDATE social.post SET account_id = (SELECT m FROM ids) WHERE id = (SELECT stray FROM p);
 SELECT throws_ok(format($$SELECT pg_temp.reply(%s, 'x')$$, (SELECT stray FROM p)), 'PR422', NULL, 'a deleted post');
-SELECT is((SELECT count(*) FROM ingest.outbox), 3::bigint, 'refused replies left nothing behind');
+SELECT is((SELECT count(*) FROM ingest.outbox), 4::bigint, 'refused replies left nothing behind');
 SELECT lives_ok(format($$SELECT pg_temp.reply(%s, 'on the case')$$, (SELECT m2 FROM p)), 'a reply to a post with an open case');
 SELECT is((SELECT case_id FROM ingest.outbox WHERE in_reply_to = (SELECT m2 FROM p)), (SELECT case1 FROM p),
           '… is linked to the case');
@@ -160,7 +180,7 @@ SELECT throws_ok(format($$SELECT pg_temp.reply(%s, 'x', '{"idempotency_key": "0b
                         (SELECT m1 FROM p)), 'PR409', NULL, '… and its key cannot be reused for another post');
 SELECT throws_ok(format($$SELECT pg_temp.reply(%s, 'twice, with a typo fixed', '{"idempotency_key": "0b0e8d0c-1111-4222-8333-944445555666"}')$$,
                         (SELECT m2 FROM p)), 'PR409', NULL, '… nor for other words: they are not dropped silently');
-SELECT is((SELECT count(*) FROM auth.audit_log WHERE event = 'reply_queued' AND at = now()), 5::bigint, 'every queued reply is audited');
+SELECT is((SELECT count(*) FROM auth.audit_log WHERE event = 'reply_queued' AND at = now()), 6::bigint, 'every queued reply is audited');
 SELECT pg_temp.as_staff('tok-tap_ana');
 SELECT throws_ok(format($$SELECT pg_temp.reply(%s, 'x')$$, (SELECT m1 FROM p)), 'PR403', NULL, 'an analyst may not reply');
 SELECT lives_ok($$SELECT api.outbox('{}')$$, '… but may read the outbox');
@@ -319,6 +339,9 @@ SELECT is((SELECT e - 'created_at' - 'error_at' FROM jsonb_array_elements(api.ou
 -- X counts Chinese characters and emoji twice: 140 of them fill a reply.
 SELECT is(ingest.reply_length('x', repeat('咖', 140)) || ' ' || ingest.reply_length('x', 'Thanks ☕ 🙏') || ' '
           || ingest.reply_length('mastodon', repeat('咖', 140)), '280 12 140', 'the length each platform counts');
+SELECT is(ingest.reply_length('x', '👩‍👩‍👧‍👦') || ' ' || ingest.reply_length('x', '🇨🇳') || ' ' || ingest.reply_length('x', '1️⃣') || ' '
+          || ingest.reply_length('x', '👍🏽') || ' ' || ingest.reply_length('x', E'caf\u0065\u0301') || ' ' || ingest.reply_length('x', '1 ❤️'),
+          '2 2 2 2 4 4', 'X counts an emoji sequence as one emoji (twice), and é as e + U+0301 as é');
 SELECT is(ingest.reply_length('x', 'Track it: https://lumen.example/orders/track?id=4411&token=' || repeat('a', 260) || ' thanks') || ' '
           || ingest.reply_length('mastodon', '@mei@social.example see https://lumen.example/' || repeat('a', 600)) || ' '
           || ingest.reply_length('bluesky', 'see https://lumen.example/abc') || ' '
@@ -329,6 +352,15 @@ SELECT throws_ok(format($$SELECT api.reply('{"post_id": %s, "body": "%s"}')$$, (
                  'an X reply over the limit as X counts it is refused when queued, not failed later');
 SELECT throws_ok(format($$SELECT api.reply('{"post_id": %s, "body": "hello \u0007 bell"}')$$, (SELECT x1 FROM p)), 'PR422',
                  'A reply cannot contain control characters.', 'a reply with a control character is refused, not sent to the platform');
+CREATE TEMP TABLE outbox_before AS SELECT count(*) AS n FROM ingest.outbox;
+SELECT throws_ok(format($$SELECT pg_temp.reply(%s, %L)$$, (SELECT x1 FROM p), format('order %s1234 shipped', chr(x))), 'PR422',
+                 'A reply cannot contain text-direction overrides (U+202A to U+202E, U+2066 to U+2069).',
+                 format('a reply with U+%s is refused', to_hex(x)))
+FROM unnest(ARRAY[x'202a', x'202e', x'2066', x'2069']::integer[]) x;
+SELECT is((SELECT count(*) FROM ingest.outbox), (SELECT n FROM outbox_before), '… and nothing was queued');
+SELECT is(pg_temp.reply((SELECT x1 FROM p), E'\u05e9\u05dc\u05d5\u05dd \u200f(2)\u200e ok \u061c')->>'state', 'queued',
+          'the plain direction marks U+200F, U+200E and U+061C are text: right-to-left replies need them');
+DELETE FROM ingest.outbox WHERE body LIKE 'שלום%';   -- (out of the way of the leasing below)
 
 -- Throttled (a 429) on its last attempt: queued for the platform's time, the attempt not counted.
 INSERT INTO social.account (platform, handle, api_base_url) VALUES ('mastodon', 'tap-throttled', 'http://t.example');

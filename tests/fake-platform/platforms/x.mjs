@@ -12,7 +12,7 @@
 // /2/users/me.
 
 export default function x(kit) {
-  const { ANCHOR_MS, iso, isoDay, ok, countBy } = kit;
+  const { ANCHOR_MS, iso, isoDay, ok, countBy, graphemes } = kit;
   const TWEPOCH = 1288834974657n;
 
   // X snowflakes: milliseconds since the Twitter epoch, shifted left 22 bits, plus 22 low bits.
@@ -221,12 +221,17 @@ export default function x(kit) {
     return answer;
   }
 
-  // twitter-text v3 weights: Latin and common punctuation count one, anything else two.
+  // twitter-text v3 weights, after NFC: Latin and common punctuation count one, anything else
+  // two, and an emoji sequence (👍🏽, 🇨🇳, 1️⃣, ZWJ-joined) two in all.
+  const EMOJI_SEQUENCE = /^(?:[0-9#*]|[^\x00-\x7f])(?:[\ufe0f\u20e3\u{1f1e6}-\u{1f1ff}\u{1f3fb}-\u{1f3ff}\u{e0020}-\u{e007f}]|\u200d.)/u;
   function weighted(text) {
     let n = 0;
-    for (const ch of text) {
-      const cp = ch.codePointAt(0);
-      n += cp <= 4351 || (cp >= 8192 && cp <= 8205) || (cp >= 8208 && cp <= 8223) || (cp >= 8242 && cp <= 8247) ? 1 : 2;
+    for (const g of graphemes(text.normalize('NFC'))) {
+      if (EMOJI_SEQUENCE.test(g)) { n += 2; continue; }
+      for (const ch of g) {
+        const cp = ch.codePointAt(0);
+        n += cp <= 4351 || (cp >= 8192 && cp <= 8205) || (cp >= 8208 && cp <= 8223) || (cp >= 8242 && cp <= 8247) ? 1 : 2;
+      }
     }
     return n;
   }
