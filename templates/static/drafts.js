@@ -5,6 +5,7 @@
 // only their text fields and choices: never a password or a form token.
 const KEY = 'parley.unsent';
 const MAX_AGE_MS = 3600 * 1000;
+const BOUNCE_MS = 5 * 60 * 1000;   // from sending the form to the sign-in page
 const here = location.pathname + location.search;
 
 function load() {
@@ -26,7 +27,11 @@ const typed = (el) => el.name && (el.tagName === 'TEXTAREA' || el.tagName === 'S
 
 let drafts = load();
 if (location.pathname === '/login') {
-  // the form sent last was answered with sign-in: it was not saved
+  // A form answered with sign-in was not saved: sign-in names its page
+  // (next) and leads back there. Anything else sent earlier was answered.
+  const next = new URLSearchParams(location.search).get('next');
+  const bounced = (d) => d.page === next && Date.now() - d.at < BOUNCE_MS;
+  drafts = drafts.filter((d) => d.kept || bounced(d));
   for (const d of drafts) d.kept = true;
   if (drafts.length) document.querySelector('[data-draft-kept]')?.removeAttribute('hidden');
 } else {
