@@ -98,6 +98,13 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT '[\u202a-\u202e\u2066-\u2069]'
 $$;
 
+-- Control characters a written text (a reply, a note) may not hold: all but
+-- line breaks and tabs, which are text.
+CREATE OR REPLACE FUNCTION social.text_control_class() RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+  SELECT '[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]'
+$$;
+
 -- Whether text has control or text-direction characters, the marks too (a
 -- name has no use for them).
 CREATE OR REPLACE FUNCTION social.has_hidden_chars(p_text text) RETURNS boolean

@@ -251,7 +251,7 @@ BEGIN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'The note is empty.', HINT = 'err.note_empty';
   ELSIF length(body) > 10000 THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'The note is too long (10000 characters at most).', HINT = 'err.note_long';
-  ELSIF body ~ '[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]' THEN   -- (line breaks and tabs are text)
+  ELSIF body ~ social.text_control_class() THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'A note cannot contain control characters.', HINT = 'err.note_chars';
   END IF;
   INSERT INTO crm.case_event (case_id, kind, staff_id, body) VALUES (cid, 'note', st.id, body) RETURNING id INTO ev;

@@ -291,7 +291,11 @@ BEGIN
   IF char_length(v_body) NOT BETWEEN 1 AND 4000 THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Write the reply text (1 to 4,000 characters).', HINT = 'err.canned_body';
   END IF;
-  IF v_body ~ social.direction_override_class() THEN   -- (api.reply would refuse the reply it starts)
+  -- (api.reply would refuse the reply it starts)
+  IF v_body ~ social.text_control_class() THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'A canned reply''s text cannot contain control characters.', HINT = 'err.canned_chars';
+  END IF;
+  IF v_body ~ social.direction_override_class() THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'A canned reply''s text cannot contain text-direction overrides (U+202A to U+202E, U+2066 to U+2069).',
                                  HINT = 'err.canned_direction';
   END IF;

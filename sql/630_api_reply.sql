@@ -50,7 +50,7 @@ BEGIN
   IF coalesce(p->>'post_id', '') !~ '^\d{1,19}$' THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Choose the post to reply to.', HINT = 'err.reply_post';
   END IF;
-  IF body ~ '[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]' THEN   -- (line breaks and tabs are text)
+  IF body ~ social.text_control_class() THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'A reply cannot contain control characters.', HINT = 'err.reply_chars';
   END IF;
   IF body ~ social.direction_override_class() THEN

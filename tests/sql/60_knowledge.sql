@@ -2,7 +2,7 @@
 -- search with a hand-computed ranking, keyset pages, drafts, suggestions of
 -- canned replies for a message in either language, validation, roles.
 BEGIN;
-SELECT plan(106);
+SELECT plan(108);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -271,6 +271,11 @@ SELECT throws_ok($$SELECT api.canned_save('{"title":"T","lang":"en","body":"Hi {
 SELECT throws_ok($$SELECT api.canned_save('{"title":"T","lang":"en","body":"Your order \u202e1234\u202c is late"}')$$, 'PR422',
                  'A canned reply''s text cannot contain text-direction overrides (U+202A to U+202E, U+2066 to U+2069).',
                  'a text-direction override in the text (a reply it starts would be refused)');
+SELECT throws_ok($$SELECT api.canned_save('{"title":"T","lang":"en","body":"Your order\u0007 is late"}')$$, 'PR422',
+                 'A canned reply''s text cannot contain control characters.', '… and so is a control character');
+SELECT is(api.canned_save(jsonb_build_object('title', 'Tap tabs', 'lang', 'en', 'body', E'Line one\n\tLine two'))->>'id' IS NOT NULL, true,
+          '… but line breaks and tabs are text');
+DELETE FROM crm.canned_reply WHERE title = 'Tap tabs';
 SELECT throws_ok($$SELECT api.canned_save('{"title":"","lang":"en","body":"x"}')$$, 'PR422', NULL, 'blank title');
 SELECT throws_ok(format($$SELECT api.canned_save('{"title":"T","lang":"en","body":"%s"}')$$, repeat('x', 4001)), 'PR422',
                  NULL, 'text over 4,000 characters');
