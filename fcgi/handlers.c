@@ -23,6 +23,12 @@ void h_root(request *r)
  * page's own query limit (QUERY_MAX_BYTES) and its "next" field (2100 bytes). */
 enum { NEXT_MAX_ESCAPED = 2100 };
 
+/* Whether a path on this site (its query aside) is a page one can GET. */
+static bool is_page(request *r, const char *path)
+{
+    return route_for_method(arena_strndup(r->a, path, strcspn(path, "?#")), M_GET) != NULL;
+}
+
 /* Shared error path: a missing or expired session sends browsers to sign-in,
  * which says that the session ended when the browser still had one (or that
  * the person signed out, in another tab). */
@@ -36,7 +42,9 @@ static void fail(request *r, const api_result *res)
          * was sent from (which fills in what was typed: static/drafts.js).
          * Not an address too long to carry in the sign-in page's own. */
         const char *from = strcmp(r->method, "GET") ? referer_path(r) : NULL;
-        const char *next = strcmp(r->method, "GET") ? (from && hin_local_path(from) ? url_escape(r->a, from) : NULL)
+        if (from && (!hin_local_path(from) || !is_page(r, from)))
+            from = NULL; /* (a form's error page has the address of the POST) */
+        const char *next = strcmp(r->method, "GET") ? (from ? url_escape(r->a, from) : NULL)
                            : url_escape(r->a, *r->query ? arena_printf(r->a, "%s?%s", r->path, r->query) : r->path);
         if (next && strlen(next) > NEXT_MAX_ESCAPED)
             next = NULL;
