@@ -7,6 +7,9 @@ const KEY = 'parley.unsent';
 const MAX_AGE_MS = 3600 * 1000;
 const BOUNCE_MS = 5 * 60 * 1000;   // from sending the form to the sign-in page
 const here = location.pathname + location.search;
+// who is signed in: a form kept for one person is never filled in for another
+// signing in on the same tab
+const viewer = document.querySelector('main')?.dataset.viewer ?? '';
 
 function load() {
   try {
@@ -36,7 +39,7 @@ if (location.pathname === '/login') {
   if (drafts.length) document.querySelector('[data-draft-kept]')?.removeAttribute('hidden');
 } else {
   // any other page answered it (saved, or an error page whose Back keeps it)
-  const mine = drafts.find((d) => d.kept && d.page === here);
+  const mine = drafts.find((d) => d.kept && d.page === here && d.who === viewer);
   const form = mine && [...document.querySelectorAll('form[data-keep-draft]')]
     .find((f) => f.getAttribute('action') === mine.action);
   if (form) {
@@ -45,7 +48,7 @@ if (location.pathname === '/login') {
     }
     document.querySelector('[data-draft-restored]')?.removeAttribute('hidden');
   }
-  drafts = drafts.filter((d) => d.kept && d !== mine);
+  drafts = drafts.filter((d) => d.kept && d !== mine && d.who === viewer);
 }
 store(drafts);
 
@@ -56,5 +59,5 @@ document.addEventListener('submit', (event) => {
   for (const el of form.elements) if (typed(el)) fields[el.name] = el.value;
   const action = form.getAttribute('action');
   store([...load().filter((d) => d.page !== here || d.action !== action),
-         { page: here, action, fields, at: Date.now() }]);
+         { page: here, action, fields, who: viewer, at: Date.now() }]);
 });

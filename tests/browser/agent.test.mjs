@@ -62,6 +62,28 @@ test('a reply sent after the session ended is filled in again after signing in, 
   await page.goto(caseUrl);
 });
 
+test('… but never for someone else signing in on the same tab, nor later', async () => {
+  const caseUrl = page.url();
+  await page.goto(`${base}/post?id=${postId}`);
+  await page.fill('textarea[name=body]', 'Not for the next person');
+  const other = await page.context().newPage();
+  await other.goto(`${base}/dashboard`);
+  await Promise.all([other.waitForURL(/\/login/), other.click('form[action="/logout"] button')]);
+  await other.close();
+  await Promise.all([page.waitForURL(/\/login\?why=signed_out&next=/), page.click('[data-testid=send-reply]')]);
+  await page.fill('input[name=username]', process.env.BROWSER_USER);
+  await page.fill('input[name=password]', process.env.BROWSER_PASSWORD);
+  await Promise.all([page.waitForURL(`${base}/post?id=${postId}`), page.click('form[action="/login"] button[type=submit]')]);
+  assert.ok(!(await page.isVisible('[data-testid=draft-restored]')), 'another person gets no one else\'s text');
+  const box = page.locator('textarea[name=body]');
+  if (await box.count()) assert.equal(await box.inputValue(), '');
+  await Promise.all([page.waitForURL(/\/login/), page.click('form[action="/logout"] button')]);
+  await signIn(page, process.env.AGENT_USER, process.env.BROWSER_PASSWORD);
+  await page.goto(`${base}/post?id=${postId}`);
+  assert.equal(await page.inputValue('textarea[name=body]'), '', '… and its writer no longer gets it back either');
+  await page.goto(caseUrl);
+});
+
 test('a reply starts from a canned suggestion and is queued for the platform', async () => {
   const caseUrl = page.url();
   await page.goto(`${base}/post?id=${postId}`);
