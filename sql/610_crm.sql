@@ -196,6 +196,10 @@ BEGIN
   RETURN NULL;
 END $$;
 
+-- Rebuilt at commit (deferred constraint triggers), after everything else
+-- the transaction locks: taken mid-transaction, the lists' row lock made
+-- deadlocks with other work (adding an account, which also writes its
+-- search streams, against deleting one whose streams it was locking).
 DO $$
 DECLARE t record;
 BEGIN
@@ -203,8 +207,8 @@ BEGIN
                                  ('crm.team', 'id, name')) v(tab, cols) LOOP
     EXECUTE format('DROP TRIGGER IF EXISTS filter_choices ON %s', t.tab);
     EXECUTE format('DROP TRIGGER IF EXISTS filter_choices_truncated ON %s', t.tab);
-    EXECUTE format('CREATE TRIGGER filter_choices AFTER INSERT OR DELETE OR UPDATE OF %s ON %s
-                    FOR EACH STATEMENT EXECUTE FUNCTION crm.filter_choices_changed()', t.cols, t.tab);
+    EXECUTE format('CREATE CONSTRAINT TRIGGER filter_choices AFTER INSERT OR DELETE OR UPDATE OF %s ON %s
+                    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION crm.filter_choices_changed()', t.cols, t.tab);
     EXECUTE format('CREATE TRIGGER filter_choices_truncated AFTER TRUNCATE ON %s
                     FOR EACH STATEMENT EXECUTE FUNCTION crm.filter_choices_changed()', t.tab);
   END LOOP;

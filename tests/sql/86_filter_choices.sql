@@ -17,13 +17,16 @@ CREATE FUNCTION pg_temp.stored() RETURNS jsonb LANGUAGE sql AS $$
 $$;
 -- Two connections add an account each at the same moment: the second waits
 -- for the first's lists, then rebuilds them seeing its account. (First: this
--- transaction's own changes below hold the lists' row until the end.)
+-- transaction's own changes below hold the lists' row until the end.) The
+-- lists are rebuilt at commit; SET CONSTRAINTS ALL IMMEDIATE here and in h
+-- rebuilds them at once, as a commit would.
 CREATE EXTENSION IF NOT EXISTS dblink;
 SELECT dblink_connect(n, format('dbname=%s port=%s host=%s user=postgres', current_database(),
                       current_setting('port'), split_part(current_setting('unix_socket_directories'), ',', 1)))
 FROM (VALUES ('h'), ('c')) AS x(n);
 SELECT dblink_exec('h', 'BEGIN');
 SELECT dblink_exec('h', $$INSERT INTO social.account (platform, handle) VALUES ('x', 'tap_race_choice_1')$$);
+SELECT dblink_exec('h', 'SET CONSTRAINTS ALL IMMEDIATE');   -- (its lists rebuilt now, not at its commit)
 SELECT dblink_send_query('c', $$INSERT INTO social.account (platform, handle) VALUES ('x', 'tap_race_choice_2')$$);
 SELECT pid AS h_pid FROM dblink('h', 'SELECT pg_backend_pid()') AS r(pid integer) \gset
 SELECT ok(pg_temp.waits_for('tap_race_choice_2', :h_pid), 'an account added while another is being added waits for its lists');
@@ -33,6 +36,7 @@ SELECT is((SELECT count(*)::integer FROM crm.filter_choices, jsonb_array_element
            WHERE e->>'handle' LIKE 'tap\_race\_choice\__'), 2, '… and then both are listed');
 SELECT dblink_exec('h', $$DELETE FROM social.account WHERE handle LIKE 'tap\_race\_choice\__'$$);
 SELECT dblink_disconnect(n) FROM (VALUES ('h'), ('c')) AS x(n);
+SET CONSTRAINTS ALL IMMEDIATE;
 SELECT is(pg_temp.stored(), pg_temp.fresh(), 'the stored lists are the tables'' rows');
 INSERT INTO social.account (platform, handle) VALUES ('mastodon', 'tap_choice_a@example.social'), ('x', 'tap_choice_b');
 INSERT INTO crm.team (name) VALUES ('Tap choice team');
