@@ -48,8 +48,11 @@ static void fail(request *r, const api_result *res)
                            : url_escape(r->a, *r->query ? arena_printf(r->a, "%s?%s", r->path, r->query) : r->path);
         if (next && strlen(next) > NEXT_MAX_ESCAPED)
             next = NULL;
-        redirect(r, arena_printf(r->a, "/login%s%s%s%s", why || next ? "?" : "", why ? arena_printf(r->a, "why=%s", why) : "",
-                                 why && next ? "&" : "", next ? arena_printf(r->a, "next=%s", next) : ""));
+        /* (unsent: a form was refused, which static/drafts.js then keeps) */
+        bool unsent = next && strcmp(r->method, "GET");
+        redirect(r, arena_printf(r->a, "/login%s%s%s%s%s", why || next ? "?" : "", why ? arena_printf(r->a, "why=%s", why) : "",
+                                 why && next ? "&" : "", next ? arena_printf(r->a, "next=%s", next) : "",
+                                 unsent ? "&unsent=1" : ""));
         return;
     }
     if (!r->viewer && *r->session)

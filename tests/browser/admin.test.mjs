@@ -1,5 +1,6 @@
 // An admin in headless Chromium: an SLA policy typed into the form, a line it
-// cannot read and the way back to the form as typed, a team with a ticked member.
+// cannot read and the way back to the form as typed, a team with a ticked member,
+// a rule edit kept through sign-in.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { base, artifacts, openPage, signIn } from './browser.mjs';
@@ -52,4 +53,31 @@ test('an admin creates a team with a ticked member', async () => {
   await Promise.all([page.waitForURL(`${base}/teams`), form.locator('button[type=submit]').click()]);
   const card = page.locator('section.card', { has: page.locator('h2', { hasText: 'Browser night shift' }) });
   assert.match(await card.locator('ul').first().textContent(), /Browser Agent/);
+});
+
+test('a rule edited when the session has ended is filled in again in its own form, ticks too', async () => {
+  await page.goto(`${base}/rules`);
+  const cards = page.locator('section.rule');
+  assert.ok(await cards.count() >= 2, 'the stack has rules to edit');
+  const first = cards.first().locator('form[action="/rules/save"]');
+  const firstExpression = await first.locator('[name=expression]').inputValue();
+  const card = cards.last();
+  await card.locator('summary').click();
+  const form = card.locator('form[action="/rules/save"]');
+  await form.locator('[name=expression]').fill('lumen AND "kept through sign-in"');
+  const enabled = form.locator('input[type=checkbox][name=enabled]');
+  const wasEnabled = await enabled.isChecked();
+  await enabled.setChecked(!wasEnabled);
+  const other = await page.context().newPage();   // signing out in another tab
+  await other.goto(`${base}/dashboard`);
+  await Promise.all([other.waitForURL(/\/login/), other.click('form[action="/logout"] button')]);
+  await other.close();
+  await Promise.all([page.waitForURL(/\/login\?.*&unsent=1$/), form.locator('button[type=submit]').click()]);
+  await page.fill('input[name=username]', process.env.ADMIN_USER);
+  await page.fill('input[name=password]', process.env.BROWSER_PASSWORD);
+  await Promise.all([page.waitForURL(`${base}/rules`), page.click('form[action="/login"] button[type=submit]')]);
+  assert.ok(await form.isVisible(), 'its edit form is open');
+  assert.equal(await form.locator('[name=expression]').inputValue(), 'lumen AND "kept through sign-in"');
+  assert.equal(await enabled.isChecked(), !wasEnabled, '… with its tick as it was left');
+  assert.equal(await first.locator('[name=expression]').inputValue(), firstExpression, 'the first rule\'s form is untouched');
 });

@@ -47,7 +47,7 @@ test('a reply sent after the session ended is filled in again after signing in, 
   await other.goto(`${base}/dashboard`);
   await Promise.all([other.waitForURL(/\/login/), other.click('button >> text=Sign out')]);
   await other.close();
-  await Promise.all([page.waitForURL(/\/login\?why=signed_out&next=/), page.click('[data-testid=send-reply]')]);
+  await Promise.all([page.waitForURL(/\/login\?why=signed_out&next=.*&unsent=1$/), page.click('[data-testid=send-reply]')]);
   assert.ok(await page.isVisible('[data-testid=draft-kept]'), 'sign-in says the text is kept');
   await page.fill('input[name=username]', process.env.AGENT_USER);
   await page.fill('input[name=password]', process.env.BROWSER_PASSWORD);
@@ -70,7 +70,7 @@ test('… but never for someone else signing in on the same tab, nor later', asy
   await other.goto(`${base}/dashboard`);
   await Promise.all([other.waitForURL(/\/login/), other.click('form[action="/logout"] button')]);
   await other.close();
-  await Promise.all([page.waitForURL(/\/login\?why=signed_out&next=/), page.click('[data-testid=send-reply]')]);
+  await Promise.all([page.waitForURL(/\/login\?why=signed_out&next=.*&unsent=1$/), page.click('[data-testid=send-reply]')]);
   await page.fill('input[name=username]', process.env.BROWSER_USER);
   await page.fill('input[name=password]', process.env.BROWSER_PASSWORD);
   await Promise.all([page.waitForURL(`${base}/post?id=${postId}`), page.click('form[action="/login"] button[type=submit]')]);

@@ -243,7 +243,7 @@ post b /sessions/revoke "csrf=$b_token" "id=$other"
 has "a form sent after the session ended leads to sign-in too, not to 'form expired'" "$HEADERS" "Location: /login?why=session_ended"
 req b POST /sessions/revoke -H "Origin: $ORIGIN" -H "Referer: $ORIGIN/sessions?from=form" --data-urlencode "csrf=$b_token" -d "id=$other"
 eq "… and sign-in then leads back to the form's page (which fills in what was typed)" "$(header Location)" \
-  "/login?why=session_ended&next=%2Fsessions%3Ffrom%3Dform"
+  "/login?why=session_ended&next=%2Fsessions%3Ffrom%3Dform&unsent=1"
 req b POST /sessions/revoke -H "Origin: $ORIGIN" -H "Referer: $ORIGIN/sessions/revoke" --data-urlencode "csrf=$b_token" -d "id=$other"
 eq "… but not back to an address that is no page (a form's error page has its POST's)" "$(header Location)" "/login?why=session_ended"
 req b GET "/login?why=session_ended"
