@@ -135,6 +135,7 @@ static const param_spec lead_state_params[] = {
     {"id", P_INT, 1, 9223372036854775807LL, true, NULL},
     {"state", P_ENUM, 0, 0, true, lead_states},
     {"value", P_CLEARABLE, 0, 20, false, NULL}, /* the form shows the value: emptied, it is cleared */
+    {"value_was", P_CLEARABLE, 0, 40, false, NULL}, /* the value the form showed (api.lead_state) */
     {NULL}};
 static const char *const ui_langs[] = {"en", "zh-CN", NULL};
 static const char *const on[] = {"on", "true", NULL};

@@ -204,6 +204,12 @@ BEGIN
   SELECT * INTO l FROM crm.lead WHERE id = lid FOR UPDATE;
   IF l.id IS NULL THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such lead.', HINT = 'err.no_lead';
+  -- the form sends the value it showed: changed by someone else since, the
+  -- value sent (maybe only shown again) would silently replace theirs
+  ELSIF p ? 'value_was' AND sets_value
+        AND (CASE WHEN p->>'value_was' ~ '^\d{1,12}(\.\d{1,2})?$' THEN (p->>'value_was')::numeric END) IS DISTINCT FROM l.value THEN
+    RAISE SQLSTATE 'PR409' USING MESSAGE = 'The lead''s value was changed meanwhile: look at it again.',
+                                 HINT = 'err.lead_value_changed';
   ELSIF l.state = to_state AND (NOT sets_value OR val IS NOT DISTINCT FROM l.value) THEN
     RAISE SQLSTATE 'PR409' USING MESSAGE = format('The lead is already %s.', to_state), HINT = 'err.lead_already',
                                  DETAIL = jsonb_build_object('state', to_state);

@@ -115,7 +115,9 @@ has "… offering the moves a new lead may make" "$BODY" '<option value="qualifi
 hasnt "… and not those it may not (new → won)" "$BODY" '<option value="won">'
 lead=$(sql "SELECT id FROM crm.lead WHERE contact_id = $contact")
 has "… its value in the field to edit" "$BODY" 'name="value" class="tiny" value="1200.00"'
-post sa /lead/state "csrf=$stok" "id=$lead" state=qualified value=
+post sa /lead/state "csrf=$stok" "id=$lead" state=qualified value=99 value_was=1100.00
+eq "a value changed by someone else since the form showed it is not replaced (409)" "$STATUS $(sql "SELECT value FROM crm.lead WHERE id = $lead")" "409 1200.00"
+post sa /lead/state "csrf=$stok" "id=$lead" state=qualified value= value_was=1200.00
 eq "a move with the value field emptied clears the value" "$STATUS $(sql "SELECT coalesce(value::text, 'none') FROM crm.lead WHERE id = $lead")" "303 none"
 post sa /lead/state "csrf=$stok" "id=$lead" state=qualified value=1200
 post sa /lead/state "csrf=$stok" "id=$lead" state=won

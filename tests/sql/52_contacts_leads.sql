@@ -1,7 +1,7 @@
 -- Contacts from posts (create or link identities), the contact page, leads
 -- and their states, teams and SLA policies through the api, with roles.
 BEGIN;
-SELECT plan(78);
+SELECT plan(81);
 SET LOCAL client_min_messages = warning;
 
 SELECT count(auth.user_add(u, initcap(replace(u, '_', ' ')), r::auth.staff_role, '$argon2id$v=19$m=19456,t=2,p=1$x$y'))
@@ -103,6 +103,13 @@ SELECT is(api.lead_state(jsonb_build_object('id', :l, 'state', 'qualified', 'val
 SELECT throws_ok(format($$SELECT api.lead_state('{"id": %s, "state": "qualified", "value": ""}')$$, :l), 'PR409',
                  'The lead is already qualified.', '… cleared again: nothing to change, 409');
 SELECT is(api.lead_state(jsonb_build_object('id', :l, 'state', 'qualified', 'value', '1200.5'))->>'value', '1200.50', '… and set again');
+SELECT throws_ok(format($$SELECT api.lead_state('{"id": %s, "state": "qualified", "value": "900", "value_was": "1000.00"}')$$, :l), 'PR409',
+                 'The lead''s value was changed meanwhile: look at it again.',
+                 'a form showing a value someone has changed since does not replace theirs');
+SELECT is(api.lead_state(jsonb_build_object('id', :l, 'state', 'qualified', 'value', '900', 'value_was', '1200.50'))->>'value', '900.00',
+          '… the value it showed: it does');
+SELECT is(api.lead_state(jsonb_build_object('id', :l, 'state', 'qualified', 'value', '1200.5', 'value_was', '900.00'))->>'value', '1200.50',
+          '… and back');
 SELECT is(api.lead_state(jsonb_build_object('id', :l, 'state', 'won', 'value', '5000'))->>'value', '5000.00', 'qualified → won with its value');
 SELECT is((SELECT (qualified_at IS NOT NULL, closed_at IS NOT NULL)::text FROM crm.lead WHERE id = :l), '(t,t)', 'stamped along the way');
 SELECT throws_ok(format($$SELECT api.lead_state('{"id": %s, "state": "lost"}')$$, :l), 'PR409', NULL, 'won is final');
