@@ -190,7 +190,10 @@ BEGIN
                       FROM crm.team), '[]');
 END $$;
 
-CREATE OR REPLACE FUNCTION crm.filter_choices_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+-- SECURITY DEFINER: deferred to the commit, it runs as the session's role
+-- (parley_web), outside the api function that made the change.
+CREATE OR REPLACE FUNCTION crm.filter_choices_changed() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   PERFORM crm.rebuild_filter_choices();
   RETURN NULL;

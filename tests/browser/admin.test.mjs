@@ -58,6 +58,13 @@ test('an admin creates a team with a ticked member', async () => {
 test('a rule edited when the session has ended is filled in again in its own form, ticks too', async () => {
   await page.goto(`${base}/rules`);
   const cards = page.locator('section.rule');
+  for (const name of ['Browser rule one', 'Browser rule two']) {   // (two rules at least: the form is not the first)
+    if (await cards.count() >= 2) break;
+    const blank = page.locator('section.card:not(.rule)', { has: page.locator('form[action="/rules/save"]') });
+    await blank.locator('[name=name]').fill(name);
+    await blank.locator('[name=expression]').fill('lumen AND latte');
+    await Promise.all([page.waitForURL(`${base}/rules`), blank.locator('button[type=submit]').click()]);
+  }
   assert.ok(await cards.count() >= 2, 'the stack has rules to edit');
   const first = cards.first().locator('form[action="/rules/save"]');
   const firstExpression = await first.locator('[name=expression]').inputValue();
