@@ -1,5 +1,5 @@
 -- The lists pages offer as filters (brand accounts, platforms, teams), kept
--- up to date by statement triggers on the three tables (sql/610_crm.sql):
+-- up to date by triggers on the three tables (sql/610_crm.sql, at commit):
 -- the page after sign-in reads one row instead of building three lists on
 -- every request. One row; derived data, rebuilt on every migrate.
 CREATE TABLE crm.filter_choices (
