@@ -41,15 +41,15 @@ static void fail(request *r, const api_result *res)
         /* a page asked for comes back after sign-in; for a form, the page it
          * was sent from (which fills in what was typed: static/drafts.js).
          * Not an address too long to carry in the sign-in page's own. */
-        const char *from = strcmp(r->method, "GET") ? referer_path(r) : NULL;
-        if (from && (!hin_local_path(from) || !is_page(r, from)))
-            from = NULL; /* (a form's error page has the address of the POST) */
-        const char *next = strcmp(r->method, "GET") ? (from ? url_escape(r->a, from) : NULL)
-                           : url_escape(r->a, *r->query ? arena_printf(r->a, "%s?%s", r->path, r->query) : r->path);
+        bool form = strcmp(r->method, "GET") != 0;
+        const char *back = form ? referer_path(r) : *r->query ? arena_printf(r->a, "%s?%s", r->path, r->query) : r->path;
+        if (form && back && (!hin_local_path(back) || !is_page(r, back)))
+            back = NULL; /* (a form's error page has the address of the POST) */
+        const char *next = back ? url_escape(r->a, back) : NULL;
         if (next && strlen(next) > NEXT_MAX_ESCAPED)
             next = NULL;
         /* (unsent: a form was refused, which static/drafts.js then keeps) */
-        bool unsent = next && strcmp(r->method, "GET");
+        bool unsent = next && form;
         redirect(r, arena_printf(r->a, "/login%s%s%s%s%s", why || next ? "?" : "", why ? arena_printf(r->a, "why=%s", why) : "",
                                  why && next ? "&" : "", next ? arena_printf(r->a, "next=%s", next) : "",
                                  unsent ? "&unsent=1" : ""));

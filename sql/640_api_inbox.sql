@@ -39,6 +39,7 @@ DECLARE
   more       boolean;
   rows       json;
   filters    jsonb;
+  choices    record;
 BEGIN
   -- (a filter it cannot read is said, not dropped: the list would look filtered)
   IF f_lang !~ '^[a-z]{2,3}(-[a-z0-9]{1,8})?$' THEN
@@ -49,6 +50,7 @@ BEGIN
                                 'category', f_category, 'sentiment', f_feeling, 'lang', f_lang,
                                 'answered', CASE f_answered WHEN true THEN 'yes' WHEN false THEN 'no' END,
                                 'mine', CASE WHEN f_mine THEN '1' END);
+  SELECT * INTO choices FROM crm.filter_lists(f_account, f_platform, NULL);
   IF p ? 'before' THEN
     SELECT created_at, id INTO after_at, after_id FROM social.post WHERE id = (p->>'before')::bigint;
   END IF;
@@ -128,8 +130,8 @@ BEGIN
     -- page's place too, so a bulk action comes back to the page it was on
     'query', crm.query_string(filters),
     'here', crm.query_string(filters || jsonb_build_object('before', p->>'before')),
-    'accounts', (SELECT accounts FROM crm.filter_lists(f_account, NULL, NULL)),
-    'platforms', (SELECT platforms FROM crm.filter_lists(NULL, f_platform, NULL)),
+    'accounts', choices.accounts,
+    'platforms', choices.platforms,
     'rules', coalesce((SELECT json_agg(json_build_object('id', id, 'name', name, 'selected', id = f_rule) ORDER BY name)
                        FROM listen.rule), '[]'),
     'staff', coalesce((SELECT json_agg(json_build_object('id', id, 'name', display_name) ORDER BY display_name)
