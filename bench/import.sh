@@ -49,6 +49,31 @@ copy=$(secs "$t0" "$t1")
 sql "DROP TABLE public.bench_copy"
 rm -f "$csv"
 
+# The floor (bench/import-floor.sql): the least normalization, the same pages
+# read by the server itself (no client), two sessions at once, each way.
+floor() {
+  as_app psql -X -q -v ON_ERROR_STOP=1 -h "$PARLEY_VAR/run" -p "$PARLEY_PGPORT" -U postgres -d parley \
+    -f "$ROOT/bench/import-floor.sql" 2>/dev/null
+  local k t0 t1
+  for k in 0 1; do
+    ls "$dir"/page-*.json | awk -v k="$k" -v f="$1" \
+      'NR % 2 == k {printf "SELECT bench_floor.%s(pg_read_file(%c%s%c));\n", f, 39, $0, 39}' >"$dir/floor-$k.sql"
+  done
+  chmod a+r "$dir"/floor-*.sql
+  t0=$(date +%s.%N)
+  for k in 0 1; do
+    as_app psql -X -q -o /dev/null -v ON_ERROR_STOP=1 -h "$PARLEY_VAR/run" -p "$PARLEY_PGPORT" -U postgres -d parley \
+      -f "$dir/floor-$k.sql" &
+  done
+  wait
+  t1=$(date +%s.%N)
+  echo "$(secs "$t0" "$t1") $(sql "SELECT count(*) FROM bench_floor.post")"   # seconds, rows
+  sql "SET client_min_messages = warning; DROP SCHEMA bench_floor CASCADE" >/dev/null
+}
+echo "bench: the floor…" >&2
+read -r floor_jsonb floor_jsonb_rows < <(floor load_jsonb)
+read -r floor_json floor_json_rows < <(floor load_json)
+
 rate() { awk -v n="$1" -v s="$2" 'BEGIN {printf "%.0f", n / s}'; }
 cat <<MD
 ## Normalization throughput (issue 3)
@@ -66,8 +91,16 @@ result, into an unindexed table, in the same run.
 | \`parley import\`, first time (posts) | $posts | $first | **$(rate "$posts" "$first")** |
 | \`parley import\`, same pages again | +$((rows_after - rows_before)) rows | $again | $(rate "$posts" "$again") posts/s |
 | \`COPY\` into an unindexed table | $copy_rows | $copy | $(rate "$copy_rows" "$copy") |
+| floor: keep, parse as jsonb, upsert authors and posts by key | $floor_jsonb_rows | $floor_jsonb | $(rate "$floor_jsonb_rows" "$floor_jsonb") |
+| floor: the same, parsed by \`json_to_recordset\` | $floor_json_rows | $floor_json | $(rate "$floor_json_rows" "$floor_json") |
 
 $profiles Mastodon profiles after the import. Import reaches
 $(awk -v a="$(rate "$posts" "$first")" -v b="$(rate "$copy_rows" "$copy")" 'BEGIN {printf "%.0f", 100 * a / b}') % of the COPY rate
 (goal: ≥ 50,000 posts/s and ≥ 20 % of COPY; re-import must add zero rows and be at least as fast).
+
+The two floor rows (\`bench/import-floor.sql\`) do the least any normalization in PostgreSQL
+must: keep the page, parse it once, and upsert its authors and posts by their platform keys
+into tables with no other index, trigger or constraint; the server reads the files itself,
+so no client, two sessions at once. They bound what \`parley import\` could reach here
+before it links threads, keeps history, snapshots counters or scores sentiment.
 MD

@@ -64,16 +64,25 @@ html=$(run dashboard_html /dashboard "Cookie: parley_session=$session")
 # wrk ignores our per-status counter in 'errors'; read the 3xx+ count from the access log instead.
 non2xx=$(grep -c -E 'route=/dashboard status=[^2]' "$PARLEY_VAR/log/web.log" || true)
 
-# The dashboard's one statement alone, straight to PostgreSQL (pgbench, 4 clients).
-stmt=$(mktemp)
-cat >"$stmt" <<SQL
-SELECT api.viewer(), api.dashboard('{}') FROM (SELECT set_config('parley.session', '$session', true),
-  set_config('parley.ip', '127.0.0.1', true), set_config('parley.request_id', 'bench', true)) s;
-SQL
-chmod 644 "$stmt"
-pgbench_tps=$(as_app "$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)/pgbench" -n -M prepared \
-  -h "$PARLEY_VAR/run" -p "$PARLEY_PGPORT" -U parley_web -c 4 -j 2 -T "$DURATION" -f "$stmt" parley 2>/dev/null |
-  sed -n 's/^tps = \([0-9]*\).*/\1/p')
+# The dashboard's one statement alone, straight to PostgreSQL (pgbench, 4
+# clients); and the part every signed-in request needs whatever its page: the
+# session check (api.viewer() with the request's settings), alone.
+pgbench_tps() {
+  local stmt; stmt=$(mktemp)
+  printf '%s\n' "$1" >"$stmt"; chmod 644 "$stmt"
+  as_app "$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n1)/pgbench" -n -M prepared \
+    -h "$PARLEY_VAR/run" -p "$PARLEY_PGPORT" -U parley_web -c 4 -j 2 -T "$DURATION" -f "$stmt" parley 2>/dev/null |
+    sed -n 's/^tps = \([0-9]*\).*/\1/p'
+  rm -f "$stmt"
+}
+settings="SELECT set_config('parley.session', '$session', true), set_config('parley.ip', '127.0.0.1', true),
+  set_config('parley.request_id', 'bench', true)"
+pgbench_tps=$(pgbench_tps "SELECT api.viewer(), api.dashboard('{}') FROM ($settings) s;")
+viewer_tps=$(pgbench_tps "SELECT api.viewer() FROM ($settings) s;")
+# Nginx, the workers, PostgreSQL and the load generators share the two cores,
+# so a signed-in request costs at least the machine time of /health plus that
+# of the session check: its rate is at most 1 / (1 / health + 1 / check).
+ceiling=$(awk -v h="$(bench_field "$health" rps)" -v v="$viewer_tps" 'BEGIN {printf "%.0f", 1 / (1 / h + 1 / v)}')
 
 # Login cost: 20 sequential sign-ins, timed by the worker's access log. Each
 # from a browser not signed in yet (its own cookie jar and sign-in form): a
@@ -116,9 +125,15 @@ Non-2xx answers from the worker during the dashboard runs (access log): $non2xx.
 Dashboard HTML reaches **$share %** of the static file's requests/s (goal ≥ 25 %);
 p99 $(bench_field "$html" p99) ms (goal < 10 ms).
 
-For comparison, the dashboard's single statement (\`api.viewer()\` and \`api.dashboard()\`
-with the session check) run by pgbench as \`parley_web\`, 4 clients, no nginx or worker:
-**$pgbench_tps statements/s**.
+For comparison, run by pgbench as \`parley_web\` (4 clients, no nginx or worker) in the same run:
+the dashboard's single statement (\`api.viewer()\` and \`api.dashboard()\` with the session
+check) **$pgbench_tps statements/s**; the session check alone (\`api.viewer()\`), which every
+signed-in request runs whatever its page, **$viewer_tps statements/s**.
+
+The ceiling this machine puts on any signed-in page: a FastCGI round trip (\`/health\`) plus
+the session check, on the same two cores, is at most 1 / (1 / $(bench_field "$health" rps) + 1 / $viewer_tps) =
+**$ceiling requests/s**, $(awk -v a="$ceiling" -v b="$(bench_field "$static" rps)" 'BEGIN {printf "%.0f", 100 * a / b}') % of the static file's rate, before the page reads any data or
+renders anything.
 
 Where the time goes: nginx plus a FastCGI round trip to a worker that does no database
 work (\`/health\`) alone reaches $(awk -v a="$(bench_field "$health" rps)" -v b="$(bench_field "$static" rps)" 'BEGIN {printf "%.0f", 100 * a / b}') % of the static file's rate. The dashboard adds one
