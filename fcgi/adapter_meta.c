@@ -332,21 +332,25 @@ static const char *failure(arena *a, long status, json_t *body, const char **mes
     return "client";
 }
 
-/* Instagram answers a comment under /{comment}/replies, everything else
- * (a Page post or comment, an IG media) under /{object}/comments. */
-static const char *reply_edge(const reply_entry *e)
+/* Whether e answers a comment (or the brand's own reply) rather than a post. */
+static bool to_comment(const reply_entry *e)
 {
-    return !strcmp(e->platform, "instagram") && e->target_kind && !strcmp(e->target_kind, "comment") ? "replies"
-                                                                                                        : "comments";
+    return e->target_kind && (!strcmp(e->target_kind, "comment") || !strcmp(e->target_kind, "reply"));
 }
 
+/* Instagram answers a comment under /{comment}/replies, everything else
+ * (a Page post or comment, an IG media) under /{object}/comments. Graph
+ * keeps two levels: a reply to a reply is made under the top comment, and
+ * only that comment's list holds it, so both requests go there. */
 static const char *reply(arena *a, const reply_entry *e, bool lookup, reply_plan *out)
 {
     if (!e->target || !*e->target)
         return "the post's platform id is not known";
     bool fb = !strcmp(e->platform, "facebook");
     out->headers[0] = NULL;
-    out->url = arena_printf(a, "%s/%s/%s", e->base_url, url_escape(a, e->target), reply_edge(e));
+    const char *object = e->target_top && *e->target_top ? e->target_top : e->target;
+    bool ig_comment = !fb && to_comment(e);
+    out->url = arena_printf(a, "%s/%s/%s", e->base_url, url_escape(a, object), ig_comment ? "replies" : "comments");
     if (lookup) { /* the newest comments first, with their author, text, time and (Facebook) parent */
         out->url = arena_printf(a, "%s?fields=%s&limit=%d%s", out->url,
                                 url_escape(a, fb ? "id,message,from,created_time,parent{id}"
@@ -365,12 +369,12 @@ static const char *reply(arena *a, const reply_entry *e, bool lookup, reply_plan
 
 /* Whether a comment a lookup lists answers what e answers. Facebook lists a
  * post's whole thread (filter=stream): the same words under one of its
- * comments are another reply. A comment's own list holds only its replies
- * (which Graph files under the top comment). */
+ * comments are another reply. A comment's own list holds only its thread's
+ * replies, all with it as parent: whether one answers the comment itself or
+ * a reply under it cannot be told, so any may be e's (lookup_may_take). */
 static bool answers_target(const reply_entry *e, json_t *comment)
 {
-    bool to_comment = e->target_kind && (!strcmp(e->target_kind, "comment") || !strcmp(e->target_kind, "reply"));
-    return to_comment || !json_object_get(comment, "parent");
+    return to_comment(e) || !json_object_get(comment, "parent");
 }
 
 /* A send answers {"id"}; a lookup {"data": [comments]}, among which the

@@ -27,7 +27,9 @@ typedef struct {
 /* A leased outbox entry: a reply to send (strings owned by the caller's arena).
  * target: the platform's id of the post answered, target_kind its kind (post,
  * reply, comment, direct...), target_root the id of its thread's root and
- * target_author its author's (either may be NULL); ref: Bluesky's {root, parent}
+ * target_author its author's (either may be NULL), target_top, when the target
+ * is a reply to a comment, the comment under its thread's root it is filed
+ * under (else NULL); ref: Bluesky's {root, parent}
  * strong refs (borrowed, may be NULL); rkey: the record key the entry always uses;
  * created_at: when it was queued (ISO 8601); taken: the platform ids of the
  * replies other entries recorded in the thread with the same words (borrowed
@@ -35,7 +37,7 @@ typedef struct {
 typedef struct {
     long long id;
     const char *key, *platform, *base_url, *token, *repo, *body, *target, *visibility, *created_at, *rkey;
-    const char *target_kind, *target_root, *target_author;
+    const char *target_kind, *target_root, *target_author, *target_top;
     json_t *ref, *taken;
 } reply_entry;
 

@@ -383,6 +383,7 @@ void publish_lease(publisher *p, bool woken)
         s->look_first = s->lookup = atoi(PQgetvalue(r, i, 15)) > 0;
         s->interrupted = !strcmp(PQgetvalue(r, i, 16), "t");
         s->e.taken = json_loads(PQgetvalue(r, i, 17), 0, NULL);
+        s->e.target_top = col(r, i, 18, s->a);
         s->headers = json_object();
         s->easy = curl_easy_init();
         s->next = p->active;

@@ -85,6 +85,24 @@ LANGUAGE sql STABLE AS $$
     AND o.id <> p_id AND o.body = p_body AND o.external_id IS NOT NULL
 $$;
 
+-- The platform id of the comment directly under the thread's root that post
+-- t replies under, when t is a reply to a comment (else NULL): Graph keeps
+-- two levels and files a reply to a reply under that top comment. The walk
+-- up goes as far as the parents are stored (the brand's own reply to a reply
+-- hangs one level deeper until a harvest reads Graph's parent for it).
+CREATE OR REPLACE FUNCTION ingest.outbox_top_comment(t social.post) RETURNS text
+LANGUAGE sql STABLE AS $$
+  WITH RECURSIVE up(external_id, parent, depth) AS (
+    SELECT t.external_id, t.parent_external_id, 0 WHERE t.root_external_id IS NOT NULL
+    UNION ALL
+    SELECT p.external_id, p.parent_external_id, up.depth + 1
+    FROM up JOIN social.post p ON p.platform = t.platform AND p.external_id = up.parent
+    WHERE up.parent <> t.root_external_id AND up.depth < 10
+  )
+  SELECT CASE WHEN parent = t.root_external_id THEN nullif(external_id, t.external_id) ELSE parent END
+  FROM up ORDER BY depth DESC LIMIT 1
+$$;
+
 -- Due entries, leased to p_owner for p_seconds (SKIP LOCKED: two harvesters
 -- never get the same entry, nor wait on each other). Each lease counts as an
 -- attempt, so an entry whose sends keep dying with the harvester still ends.
@@ -102,13 +120,14 @@ $$;
 -- interrupted, that the last attempt ended without anything recorded (its
 -- harvester died mid-send), so where nothing can be looked up (WeChat) only
 -- staff can tell whether it arrived; taken, the replies a lookup must not
--- take for this one (ingest.outbox_taken).
+-- take for this one (ingest.outbox_taken); target_top, the top comment
+-- Graph files a reply to a reply under (ingest.outbox_top_comment).
 DROP FUNCTION IF EXISTS ingest.lease_outbox(text, integer, integer);
 CREATE FUNCTION ingest.lease_outbox(p_owner text, p_max integer, p_seconds integer DEFAULT 120)
 RETURNS TABLE (outbox_id bigint, idempotency_key text, platform text, api_base_url text, access_token text,
                repo text, body text, target text, visibility text, reply_ref jsonb, created_at text, rkey text,
                target_kind text, target_root text, target_author text, tried_before integer, interrupted boolean,
-               taken jsonb)
+               taken jsonb, target_top text)
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
   -- Leased often enough already, by harvesters that died before an answer.
@@ -147,7 +166,7 @@ BEGIN
          to_char(l.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
          ingest.outbox_rkey(l.created_at, l.id, l.idempotency_key),
          t.kind, r.external_id, au.external_id, l.earlier_attempts + l.attempts - 1, l.was = 'sending',
-         ingest.outbox_taken(l.id, l.body, t)
+         ingest.outbox_taken(l.id, l.body, t), ingest.outbox_top_comment(t)
   FROM leased l
   JOIN social.account a ON a.id = l.account_id
   JOIN social.post t ON t.id = l.in_reply_to

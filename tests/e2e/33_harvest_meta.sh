@@ -200,6 +200,34 @@ eq "a 500 with nothing made keeps the entry for another attempt" "$(sql "SELECT 
 sql "UPDATE ingest.outbox SET next_attempt_at = now() WHERE id = $go4" >/dev/null
 check "… which then sends it" g_state "$go4" sent
 eq "… once" "$(gctl GET 'replies?platform=instagram&account=lumen.ig' | jq '[.replies[] | select(.text == "One more thing: 周六见")] | length')" 1
+
+echo "# replies: a reply to a reply is sent and looked up under the top comment"
+# Graph files a comment on a reply under its top comment and lists it only there: the reply's
+# own list is empty. An earlier attempt made the comment, and this one is answered 500.
+gr=$(sql "SELECT p.id FROM social.post p JOIN social.profile a ON a.id = p.author_id
+          WHERE p.account_id = $g_f AND p.kind = 'comment' AND a.external_id <> '$f_id'
+            AND p.parent_external_id <> p.root_external_id ORDER BY p.id LIMIT 1")
+check "a reply to a comment was harvested ($gr)" test -n "$gr"
+grx=$(sql "SELECT external_id FROM social.post WHERE id = $gr") gtop=$(sql "SELECT parent_external_id FROM social.post WHERE id = $gr")
+made=$(curl -s -X POST -H 'Authorization: Bearer token-lumenpage' -H 'Content-Type: application/json' \
+  -d '{"message": "Sorry to hear that 🙇"}' "$G_FAKE/facebook/lumenpage/v19.0/$grx/comments" | jq -r .id)
+gctl POST faults '{"rules": [{"match": "/facebook/lumenpage/v19.0", "method": "POST", "status": 500}]}' >/dev/null
+go6=$(as_gagent "SELECT api.reply('{\"post_id\": $gr, \"body\": \"Sorry to hear that 🙇\"}')" | jq -r .outbox_id)
+check "the reply to the reply is recorded as sent" g_state "$go6" sent
+eq "… as the comment already made" "$(sql "SELECT external_id FROM ingest.outbox WHERE id = $go6")" "$made"
+eq "… once on the Page, filed under the top comment" \
+  "$(gctl GET 'replies?platform=facebook&account=lumenpage' | jq -r '[.replies[] | select(.text == "Sorry to hear that 🙇") | .in_reply_to] | join(" ")')" "$gtop"
+check "… sent to the top comment" grep -q "POST /facebook/lumenpage/v19.0/$gtop/comments 500" "$PARLEY_VAR/log/fake-platform-33.log"
+check "… and looked for there" grep -q "GET /facebook/lumenpage/v19.0/$gtop/comments?fields=.*reverse_chronological 200" "$PARLEY_VAR/log/fake-platform-33.log"
+# Instagram alike (its docs: a reply to a reply is added to the top-level comment): to /replies
+# of the top comment.
+gir=$(sql "SELECT p.id FROM social.post p JOIN social.profile a ON a.id = p.author_id
+           WHERE p.account_id = $g_i AND p.kind = 'comment' AND a.external_id <> '$i_id'
+             AND p.parent_external_id <> p.root_external_id ORDER BY p.id LIMIT 1")
+gitop=$(sql "SELECT parent_external_id FROM social.post WHERE id = $gir")
+go7=$(as_gagent "SELECT api.reply('{\"post_id\": $gir, \"body\": \"@you 马上处理\"}')" | jq -r .outbox_id)
+check "an Instagram reply to a reply ($gir) is sent" g_state "$go7" sent
+check "… to /replies of the top comment" grep -q "POST /instagram/lumen.ig/v19.0/$gitop/replies 200" "$PARLEY_VAR/log/fake-platform-33.log"
 gstop TERM g33
 # Later parts run harvesters of their own against other fake worlds: these accounts rest.
 sql "UPDATE social.account SET status = 'paused' WHERE handle IN ('lumenpage', 'lumen.ig')" >/dev/null

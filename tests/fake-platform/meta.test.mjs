@@ -193,3 +193,40 @@ test('comments and IG replies POSTed are recorded; Graph has no idempotency key'
   sent = await control('GET', 'replies?platform=instagram&account=lumen.ig');
   assert.deepEqual(sent.replies.map((x) => [x.text, x.in_reply_to]), [['@you 谢谢 ☕', comments[0]], ['On the media', mediaId]]);
 });
+
+test('a reply to a reply is filed under the top comment, and listed only there', async () => {
+  await reset();
+  const f = await control('GET', 'expected?platform=facebook&account=lumenpage');
+  const fields = 'fields=id,message,from,parent{id}&filter=stream&order=reverse_chronological';
+  let reply, top;
+  for (const postId of Object.keys(f.streams.comments)) {
+    const { items } = await walk(`${F}/${postId}/comments?filter=stream&fields=id,parent{id}`, F_TOKEN);
+    reply = items.find((c) => c.parent);
+    if (reply) { top = reply.parent.id; break; }
+  }
+  assert.ok(reply, 'some comment is a reply');
+  assert.deepEqual((await get(`${F}/${reply.id}/comments?${fields}`, F_TOKEN)).json.data, [], 'a reply lists no replies');
+  const r = await post(`${F}/${reply.id}/comments`, F_TOKEN, { message: 'To the reply 🙏' });
+  assert.equal(r.status, 200);
+  assert.deepEqual((await get(`${F}/${reply.id}/comments?${fields}`, F_TOKEN)).json.data, [], '… not even the new one');
+  const under = (await get(`${F}/${top}/comments?${fields}`, F_TOKEN)).json.data;
+  assert.deepEqual([under[0].id, under[0].message, under[0].from.id, under[0].parent],
+                   [r.json.id, 'To the reply 🙏', f.account_id, { id: top }], 'the top comment lists it first, as its own reply');
+  const sent = await control('GET', 'replies?platform=facebook&account=lumenpage');
+  assert.equal(sent.replies.at(-1).in_reply_to, top);
+
+  await reset({ notifications: 20, posts: 12, max_replies: 8, followers: 10, search: 30 });
+  const i = await control('GET', 'expected?platform=instagram&account=lumen.ig');
+  let igReply, igTop;
+  for (const mediaId of Object.keys(i.streams.comments)) {
+    const { items } = await walk(`${I}/${mediaId}/comments?fields=id,replies{id,parent_id}`, I_TOKEN);
+    const c = items.find((x) => x.replies?.data.length);
+    if (c) { igTop = c.id; igReply = c.replies.data[0].id; break; }
+  }
+  assert.ok(igReply, 'some IG comment has a reply');
+  const m = await post(`${I}/${igReply}/replies`, I_TOKEN, { message: '@you 谢谢' });
+  assert.equal(m.status, 200);
+  assert.deepEqual((await get(`${I}/${igReply}/replies`, I_TOKEN)).json.data, []);
+  const igUnder = await walk(`${I}/${igTop}/replies?fields=id,text,parent_id`, I_TOKEN);
+  assert.deepEqual(igUnder.items.filter((x) => x.id === m.json.id).map((x) => x.parent_id), [igTop]);
+});

@@ -2,7 +2,7 @@
 -- leasers never get one entry), recording success and failure with backoff,
 -- and who may call what.
 BEGIN;
-SELECT plan(133);
+SELECT plan(135);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -462,6 +462,27 @@ SELECT crm.record_outbound_at(:closing, NULL, NULL, 'queued before it closed', n
 SELECT is((SELECT (first_response_at IS NULL)::text || ' ' || (SELECT count(*) FROM crm.case_event e WHERE e.case_id = c.id AND e.kind = 'outbound')
            FROM crm."case" c WHERE c.id = :closing), 'true 1',
           'a reply that goes out after its case closed is on the timeline, but no first response within it');
+
+----------------------------------------------------------------- A Facebook reply to a reply
+-- Graph files it under the top comment: the lease names that comment
+-- (target_top), however deep the stored thread, and none for a top comment.
+INSERT INTO social.account (platform, handle, api_base_url, external_id, status)
+VALUES ('facebook', 'tap-fb', 'http://f.example', '5550', 'active') RETURNING id AS fb \gset
+INSERT INTO social.post (platform, external_id, account_id, kind, body, created_at, parent_external_id, root_external_id)
+VALUES ('facebook', 'tap-fb_1', :fb, 'post', 'a post', now(), NULL, NULL),
+       ('facebook', 'tap-fb_c', :fb, 'comment', 'a comment', now(), 'tap-fb_1', 'tap-fb_1'),
+       ('facebook', 'tap-fb_r', :fb, 'comment', 'a reply', now(), 'tap-fb_c', 'tap-fb_1'),
+       ('facebook', 'tap-fb_b', :fb, 'reply', 'ours, to the reply', now(), 'tap-fb_r', 'tap-fb_1'),
+       ('facebook', 'tap-fb_s', :fb, 'comment', 'a reply, its comment not stored', now(), 'tap-fb_gone', 'tap-fb_1'),
+       ('facebook', 'tap-fb_u', :fb, 'comment', 'no root known', now(), 'tap-fb_1', NULL);
+SELECT is((SELECT string_agg(t.external_id || '>' || coalesce(ingest.outbox_top_comment(t), '-'), ' ' ORDER BY t.external_id)
+           FROM social.post t WHERE t.platform = 'facebook' AND t.external_id LIKE 'tap-fb\__'),
+          'tap-fb_1>- tap-fb_b>tap-fb_c tap-fb_c>- tap-fb_r>tap-fb_c tap-fb_s>tap-fb_gone tap-fb_u>-',
+          'the top comment of a reply (and of one to a reply), none for a post, a top comment or an unknown thread');
+INSERT INTO ingest.outbox (account_id, in_reply_to, body)
+SELECT :fb, id, 'to the reply' FROM social.post WHERE platform = 'facebook' AND external_id = 'tap-fb_r';
+SELECT is((SELECT l.target || ' ' || l.target_kind || ' ' || l.target_top FROM ingest.lease_outbox('hfb', 10, 60) l
+           WHERE l.body = 'to the reply'), 'tap-fb_r comment tap-fb_c', 'the lease gives the reply''s top comment');
 
 ----------------------------------------------------------------- Privileges
 SELECT is(pg_temp.sqlstate_as('parley_harvest', $$SELECT * FROM ingest.lease_outbox('x', 0, 60)$$), 'ok', 'the harvester may lease replies');

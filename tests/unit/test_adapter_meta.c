@@ -312,6 +312,57 @@ static void replies(void **st)
     arena_free(a);
 }
 
+/* A reply to a reply: Graph files it under the top comment and lists it
+ * only there, so the send and the lookup both go to that comment. */
+static void reply_to_a_reply(void **st)
+{
+    (void)st;
+    arena *a = arena_new();
+    reply_plan p = {0};
+    reply_entry e = {.id = 4, .platform = "facebook", .base_url = "https://graph.facebook.com/v19.0", .repo = "555",
+                     .body = "Thanks!", .target = "555_9", .target_kind = "comment", .target_root = "555_1",
+                     .target_top = "555_7", .created_at = "2026-05-01T12:00:00.000Z"};
+    assert_null(facebook_adapter.reply(a, &e, false, &p));
+    assert_string_equal(p.url, "https://graph.facebook.com/v19.0/555_7/comments");
+    assert_null(facebook_adapter.reply(a, &e, true, &p));
+    assert_true(!strncmp(p.url, "https://graph.facebook.com/v19.0/555_7/comments?fields=", 55));
+    assert_non_null(strstr(p.url, "filter=stream&order=reverse_chronological"));
+    /* the top comment's list: every reply of its thread has it as parent, ours too */
+    const char *id, *url;
+    json_t *b = json_loads("{\"data\":[{\"id\":\"555_11\",\"message\":\"Thanks!\",\"from\":{\"id\":\"555\"},"
+                           "\"created_time\":\"2026-05-01T12:00:03+0000\",\"parent\":{\"id\":\"555_7\"}}]}",
+                           0, NULL);
+    assert_null(facebook_adapter.replied(a, &e, b, &id, &url));
+    assert_string_equal(id, "555_11");
+    json_decref(b);
+    /* the brand's own reply as the target (kind reply): the same */
+    e.target_kind = "reply";
+    assert_null(facebook_adapter.reply(a, &e, false, &p));
+    assert_string_equal(p.url, "https://graph.facebook.com/v19.0/555_7/comments");
+    /* a top comment (no top above it): its own list */
+    e.target_top = NULL;
+    e.target = "555_7";
+    assert_null(facebook_adapter.reply(a, &e, false, &p));
+    assert_string_equal(p.url, "https://graph.facebook.com/v19.0/555_7/comments");
+    /* Instagram the same, through /replies (its docs: a reply to a reply is added to the top comment);
+     * its media still take /comments */
+    reply_entry i = {.id = 5, .platform = "instagram", .base_url = "https://graph.facebook.com/v19.0", .repo = "178",
+                     .body = "Thanks!", .target = "17900000000000109", .target_kind = "comment",
+                     .target_root = "17900000000000100", .target_top = "17900000000000107"};
+    assert_null(instagram_adapter.reply(a, &i, false, &p));
+    assert_string_equal(p.url, "https://graph.facebook.com/v19.0/17900000000000107/replies");
+    assert_null(instagram_adapter.reply(a, &i, true, &p));
+    assert_true(!strncmp(p.url, "https://graph.facebook.com/v19.0/17900000000000107/replies?fields=", 66));
+    i.target_kind = "reply"; /* the brand's own comment, e.g. one on the media */
+    i.target_top = NULL;
+    assert_null(instagram_adapter.reply(a, &i, false, &p));
+    assert_string_equal(p.url, "https://graph.facebook.com/v19.0/17900000000000109/replies");
+    i.target_kind = "post";
+    assert_null(instagram_adapter.reply(a, &i, false, &p));
+    assert_string_equal(p.url, "https://graph.facebook.com/v19.0/17900000000000109/comments");
+    arena_free(a);
+}
+
 /* The lookup after an error answer takes only a comment made for this
  * reply: not an identical one made before it was queued (less two minutes
  * for the clocks), nor one another reply already recorded, nor (a reply to
@@ -484,7 +535,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(plans),         cmocka_unit_test(walks_to_the_mark), cmocka_unit_test(graph_errors),
-        cmocka_unit_test(usage_headers), cmocka_unit_test(replies),  cmocka_unit_test(lookup_is_this_reply), cmocka_unit_test(instagram_reply_pages),
+        cmocka_unit_test(usage_headers), cmocka_unit_test(replies),  cmocka_unit_test(reply_to_a_reply), cmocka_unit_test(lookup_is_this_reply), cmocka_unit_test(instagram_reply_pages),
     };
     return cmocka_run_group_tests_name("adapter_meta", tests, NULL, NULL) ? 1 : 0;
 }

@@ -86,7 +86,8 @@ export default (kit) => {
     return w.descendants(st).sort((a, b) => a.time - b.time);
   }
 
-  // Records a comment the brand POSTs; Graph answers {"id"} only.
+  // Records a comment the brand POSTs; Graph answers {"id"} only. A reply to a reply is filed
+  // under the top comment (Instagram's docs say so; Facebook's recorded replies never nest).
   function postComment(c, id, { repliesOnly = false } = {}) {
     const w = c.w, text = c.body.message;
     w.replyPosts.push({ at: new Date().toISOString(), message: typeof text === 'string' ? text : null });
@@ -95,7 +96,7 @@ export default (kit) => {
     if (repliesOnly && target.kind !== 'reply') throw graphError(400, 100, '(#100) Replies can only be made to comments');
     if (typeof text !== 'string' || !text.trim()) throw graphError(400, 100, '(#100) Missing message or attachment');
     if ([...text].length > 8000) throw graphError(400, 100, '(#100) The message is too long');
-    const st = w.addOwnStatus({ text, parent: target, lang: /[\u4e00-\u9fff]/.test(text) ? 'zh' : 'en' });
+    const st = w.addOwnStatus({ text, parent: topComment(target), lang: /[\u4e00-\u9fff]/.test(text) ? 'zh' : 'en' });
     return ok({ id: st.id });
   }
 
@@ -186,12 +187,13 @@ export default (kit) => {
   }
 
   // filter=stream: every comment of the thread in time order, replies with their parent;
-  // otherwise the top-level comments (of a post) or the replies (of a comment).
+  // otherwise the top-level comments (of a post) or the replies (of a comment). A reply has
+  // none: replies to it are the top comment's (comment_count 0).
   function fbComments(c, id) {
     const st = objectOf(c.w, id);
     let items;
-    if (c.params.get('filter') === 'stream') items = onePost(c.w, st);
-    else if (st.kind === 'reply') items = onePost(c.w, topComment(st));
+    if (graphParent(st)) items = [];
+    else if (c.params.get('filter') === 'stream' || st.kind === 'reply') items = onePost(c.w, st);
     else items = st.children.filter((k) => k.kind === 'reply').sort((a, b) => a.time - b.time);
     const desc = c.params.get('order') === 'reverse_chronological';
     const { page, paging } = edgePage(c, `/${id}/comments`, items, { asc: !desc });
@@ -328,7 +330,8 @@ export default (kit) => {
       route('GET', '/(\\d+)/replies', (c, id) => {
         const st = objectOf(c.w, id);
         if (st.kind !== 'reply') throw noObject(id);
-        const { page, paging } = edgePage(c, `/${id}/replies`, onePost(c.w, topComment(st)), { asc: true, cap: c.w.counts.page_cap });
+        const items = graphParent(st) ? [] : onePost(c.w, st); // a reply has none: they are the top comment's
+        const { page, paging } = edgePage(c, `/${id}/replies`, items, { asc: true, cap: c.w.counts.page_cap });
         return ok(dropUndefined({ data: page.map((k) => igComment(c, k, false)), paging }));
       }),
       route('POST', '/(\\d+)/comments', (c, id) => {
