@@ -250,6 +250,9 @@ $$;
 -- Records each target missed, once: a first response not given by its due
 -- time (or given late), a resolution not reached by its due time. Closed
 -- cases are left alone. For the maintenance loop; returns events written.
+-- The first-response clock stops at the first response or at the case's
+-- resolution, whichever came first (least() skips the one not there); see
+-- crm.sla_clock.
 CREATE OR REPLACE FUNCTION crm.mark_sla_breaches() RETURNS integer
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE n integer;
@@ -259,7 +262,8 @@ BEGIN
     FROM crm."case" c
     CROSS JOIN LATERAL (VALUES
       ('first_response', c.first_response_due_at,
-       c.first_response_breached_at IS NULL AND coalesce(c.first_response_at, now()) > c.first_response_due_at),
+       c.first_response_breached_at IS NULL
+       AND coalesce(least(c.first_response_at, c.resolved_at), now()) > c.first_response_due_at),
       ('resolution', c.resolution_due_at,
        c.resolution_breached_at IS NULL AND coalesce(c.resolved_at, now()) > c.resolution_due_at)
     ) AS t(target, due, missed)
@@ -289,6 +293,12 @@ GRANT EXECUTE ON FUNCTION crm.mark_sla_breaches() TO parley_harvest;
 -- business minutes left (negative once overdue) and, once overdue, by how
 -- many; whether it is breached (met late counts), and whether the clock
 -- stopped with the case closed before the target was met.
+-- A case resolved before any first response stops that clock too, as
+-- closing does: no response was needed, so it is neither met nor breached
+-- (the KPIs count no breach). A reopen clears resolved_at and the clock
+-- runs again toward the same due time, as the resolution clock does. Due
+-- times are fixed when the case opens: pending (waiting on the customer)
+-- pauses neither clock.
 CREATE OR REPLACE FUNCTION crm.sla_clock(c crm."case") RETURNS jsonb
 LANGUAGE plpgsql STABLE AS $$
 BEGIN
@@ -298,15 +308,15 @@ BEGIN
         'first_response', jsonb_build_object(
           'due_at', c.first_response_due_at, 'met_at', c.first_response_at,
           'remaining_minutes', m.first_left, 'overdue_minutes', CASE WHEN m.first_left IS NOT NULL THEN greatest(-m.first_left, 0) END,
-          'breached', coalesce(coalesce(c.first_response_at, c.closed_at, now()) > c.first_response_due_at, false),
-          'stopped', c.state = 'closed' AND c.first_response_at IS NULL AND c.first_response_due_at IS NOT NULL),
+          'breached', coalesce(coalesce(least(c.first_response_at, c.resolved_at), c.closed_at, now()) > c.first_response_due_at, false),
+          'stopped', c.state IN ('resolved', 'closed') AND c.first_response_at IS NULL AND c.first_response_due_at IS NOT NULL),
         'resolution', jsonb_build_object(
           'due_at', c.resolution_due_at, 'met_at', c.resolved_at,
           'remaining_minutes', m.resolution_left, 'overdue_minutes', CASE WHEN m.resolution_left IS NOT NULL THEN greatest(-m.resolution_left, 0) END,
           'breached', coalesce(coalesce(c.resolved_at, c.closed_at, now()) > c.resolution_due_at, false),
           'stopped', c.state = 'closed' AND c.resolved_at IS NULL AND c.resolution_due_at IS NOT NULL))
       FROM (SELECT 1) one LEFT JOIN crm.sla_policy pol ON pol.id = c.sla_policy_id,
-      LATERAL (SELECT CASE WHEN c.first_response_at IS NULL AND c.state <> 'closed'
+      LATERAL (SELECT CASE WHEN c.first_response_at IS NULL AND c.state NOT IN ('resolved', 'closed')
                            THEN crm.business_minutes(pol.calendar_id, now(), c.first_response_due_at) END AS first_left,
                       CASE WHEN c.resolved_at IS NULL AND c.state <> 'closed'
                            THEN crm.business_minutes(pol.calendar_id, now(), c.resolution_due_at) END AS resolution_left) m);
@@ -315,7 +325,8 @@ END $$;
 -- KPI facts, one row per case (grain: the case as it is now). Times run from
 -- the case's creation; business seconds use its SLA policy's calendar.
 -- Resolution is the latest one (a reopened case counts from creation to its
--- final resolution); breached flags hold if the target was ever missed.
+-- final resolution); breached flags hold if the target was ever missed, the
+-- first response's clock stopping as in crm.sla_clock.
 DROP VIEW IF EXISTS crm.case_fact;
 CREATE VIEW crm.case_fact AS
   SELECT c.id AS case_id, c.number, c.created_at, c.state, c.priority, c.category, c.lang,
@@ -328,7 +339,7 @@ CREATE VIEW crm.case_fact AS
          crm.business_seconds(pol.calendar_id, c.created_at, c.resolved_at) AS resolution_business_seconds,
          c.closed_at, c.reopen_count,
          (c.first_response_breached_at IS NOT NULL
-          OR coalesce(c.first_response_at, c.closed_at, now()) > c.first_response_due_at) AS first_response_breached,
+          OR coalesce(least(c.first_response_at, c.resolved_at), c.closed_at, now()) > c.first_response_due_at) AS first_response_breached,
          (c.resolution_breached_at IS NOT NULL
           OR coalesce(c.resolved_at, c.closed_at, now()) > c.resolution_due_at) AS resolution_breached
   FROM crm."case" c LEFT JOIN crm.sla_policy pol ON pol.id = c.sla_policy_id;

@@ -42,13 +42,14 @@ CREATE VIEW kpi.post_engagement AS
 
 -- Cases by the day they were opened, team and agent. A target counts as
 -- breached as crm.case_fact says: recorded by the breach marker, or missed
--- by the time of the answer, the close, or now. (Written out, not read from
+-- by the time of the answer, the close, or now; a first response by the
+-- time the case was resolved, if earlier. (Written out, not read from
 -- crm.case_fact: that view calls crm functions parley_bi may not run.)
 CREATE VIEW kpi.sla_breaches AS
   SELECT (c.created_at AT TIME ZONE fr.tz)::date AS day, c.team_id, c.assignee_id AS agent_id,
          count(*) AS cases,
          count(*) FILTER (WHERE c.first_response_breached_at IS NOT NULL
-                             OR coalesce(c.first_response_at, c.closed_at, now()) > c.first_response_due_at) AS first_response_breaches,
+                             OR coalesce(least(c.first_response_at, c.resolved_at), c.closed_at, now()) > c.first_response_due_at) AS first_response_breaches,
          count(*) FILTER (WHERE c.resolution_breached_at IS NOT NULL
                              OR coalesce(c.resolved_at, c.closed_at, now()) > c.resolution_due_at) AS resolution_breaches
   FROM crm."case" c CROSS JOIN kpi.freshness fr

@@ -27,6 +27,7 @@ has "… shows the customer's message in the timeline" "$BODY" "$(sql "SELECT le
 has "… and the SLA clock" "$BODY" 'data-testid="sla"'
 req ag GET "/case.json?id=$case_id"
 eq "a new case has a first-response due time" "$(jq -r '.sla.first_response.due_at != null' <<<"$BODY")" true
+fr_due=$(jq -r .sla.first_response.due_at <<<"$BODY")
 
 prio=$(sql "SELECT priority FROM crm.\"case\" WHERE id = $case_id")
 req ag GET "/case?id=$case_id" -H "Accept-Language: zh-CN"
@@ -86,6 +87,13 @@ hasnt "… once (no English detail under it)" "$BODY" 'data-testid="error-detail
 post ag /case/state "csrf=$tok" "id=$case_id" state=pending
 post ag /case/state "csrf=$tok" "id=$case_id" state=resolved
 eq "pending → resolved" "$(state)" resolved
+req ag GET "/case.json?id=$case_id"
+eq "resolved before any reply, its first-response clock stopped: not breached, no minutes counting down" \
+  "$(jq -c '.sla.first_response | [.stopped, .breached, .remaining_minutes, .met_at]' <<<"$BODY")" '[true,false,null,null]'
+req ag GET "/case?id=$case_id"
+sla_line=$(grep 'data-testid="sla"' <<<"$BODY")
+has "… and the page says it stopped" "$sla_line" ">$(jq -r .sla_stopped "$en")</span>"
+hasnt "… with no minutes left to count" "$sla_line" "> $(jq -r .unit_min "$en")"
 post ag /case/state "csrf=$tok" "id=$case_id" state=bogus
 eq "an unknown state is 422" "$STATUS" 422
 
@@ -96,6 +104,9 @@ sql "INSERT INTO social.post (platform, external_id, author_id, account_id, kind
 eq "a new message from the customer reopens the resolved case" "$(state)" open
 eq "… counted" "$(sql "SELECT reopen_count FROM crm.\"case\" WHERE id = $case_id")" 1
 eq "… and it is on the timeline" "$(sql "SELECT count(*) FROM crm.case_event WHERE case_id = $case_id AND kind = 'inbound'")" 2
+req ag GET "/case.json?id=$case_id"
+eq "… and its first-response clock runs again, toward the same due time" \
+  "$(jq -c '.sla.first_response | [.stopped, (.remaining_minutes | type), .due_at == $due]' --arg due "$fr_due" <<<"$BODY")" '[false,"number",true]'
 
 # Contact and lead from the post.
 post ag /contact/from-post "csrf=$tok" "post_id=$post"

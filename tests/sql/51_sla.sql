@@ -1,7 +1,7 @@
 -- SLA math on business calendars (nights, weekends, holidays, time zones,
 -- DST), due times of new cases, breach marking, the breach clock, KPI facts.
 BEGIN;
-SELECT plan(54);
+SELECT plan(63);
 SET LOCAL client_min_messages = warning;
 
 -- (the default policy's calendar, whatever its name: it takes the policy's once saved)
@@ -114,6 +114,47 @@ SELECT is((SELECT (reopen_count, resolved_at IS NULL, resolution_seconds IS NULL
           '(1,t,t)', 'a reopen counts and the resolution is pending again');
 SELECT is((SELECT (first_response_breached, resolution_breached)::text FROM crm.case_fact
            WHERE case_id = (SELECT id FROM crm."case" WHERE subject = 'tap sla b')), '(f,f)', 'B met both targets');
+
+-- F: Wednesday 2024-01-10 09:00, set pending, then resolved at 09:20 without a reply (due 10:00)
+INSERT INTO crm."case" (subject, created_at) VALUES ('tap sla f', '2024-01-10 09:00+08') RETURNING id AS f \gset
+SELECT crm.set_state(:f, 'pending', NULL) IS NULL AS x \gset
+SELECT is((SELECT (crm.sla_clock(c)->'first_response'->>'stopped') || '/' || (crm.sla_clock(c)->'first_response'->>'breached')
+           FROM crm."case" c WHERE id = :f), 'false/true', 'pending pauses no clock: F, waiting on the customer, is overdue');
+CREATE TEMP VIEW f_kpi AS SELECT sum(k.first_response_breaches)::integer AS n FROM kpi.sla_breaches k, crm."case" c
+  WHERE c.id = :f AND k.day = '2024-01-10' AND k.team_id IS NOT DISTINCT FROM c.team_id AND k.agent_id IS NOT DISTINCT FROM c.assignee_id;
+SELECT n AS f_kpi_pending FROM f_kpi \gset
+SELECT crm.set_state(:f, 'resolved', NULL) IS NULL AS x \gset
+UPDATE crm."case" SET resolved_at = '2024-01-10 09:20+08' WHERE id = :f;
+SELECT is((SELECT string_agg(t || ':' || (crm.sla_clock(c)->t->>'stopped') || '/' || (crm.sla_clock(c)->t->>'breached') || '/'
+                             || coalesce(crm.sla_clock(c)->t->>'remaining_minutes', '-') || '/' || coalesce(((crm.sla_clock(c)->t->>'met_at')::timestamptz = c.resolved_at)::text, '-'),
+                             ' ' ORDER BY t)
+           FROM crm."case" c, unnest(ARRAY['first_response', 'resolution']) t WHERE c.id = :f),
+          'first_response:true/false/-/- resolution:false/false/-/true',
+          'F resolved before any reply: its first-response clock stopped (neither met nor breached), its resolution met');
+SELECT crm.mark_sla_breaches() IS NULL AS x \gset
+SELECT is((SELECT (first_response_breached_at IS NULL, (SELECT count(*) FROM crm.case_event e WHERE e.case_id = :f AND e.kind = 'sla_breach'))::text
+           FROM crm."case" WHERE id = :f), '(t,0)', '… the breach marker, long after its due time, finds nothing missed');
+SELECT is((SELECT (first_response_breached, resolution_breached)::text FROM crm.case_fact WHERE case_id = :f), '(f,f)',
+          '… nor do its facts');
+SELECT is(:f_kpi_pending - (SELECT n FROM f_kpi), 1, '… and the BI view stops counting its first response as breached');
+SELECT crm.set_state(:f, 'open', NULL) IS NULL AS x \gset
+SELECT is((SELECT (crm.sla_clock(c)->'first_response'->>'stopped') || '/' || (crm.sla_clock(c)->'first_response'->>'breached') || '/'
+                  || ((crm.sla_clock(c)->'first_response'->>'remaining_minutes')::int < 0)
+           FROM crm."case" c WHERE id = :f), 'false/true/true', 'reopened, F''s clock runs again toward the same due time: overdue');
+SELECT crm.mark_sla_breaches() IS NULL AS x \gset
+SELECT is((SELECT string_agg(data->>'target', ',' ORDER BY data->>'target') FROM crm.case_event WHERE case_id = :f AND kind = 'sla_breach'),
+          'first_response,resolution', '… and the marker records it missed (and the resolution, due 17:00 that day)');
+-- G: opened now, pending, resolved and reopened within its hour
+INSERT INTO crm."case" (subject) VALUES ('tap sla g') RETURNING id AS g \gset
+SELECT crm.set_state(:g, 'pending', NULL) IS NULL AS x \gset
+SELECT crm.set_state(:g, 'resolved', NULL) IS NULL AS x \gset
+SELECT is((SELECT (crm.sla_clock(c)->'first_response')::text FROM crm."case" c WHERE id = :g),
+          (SELECT jsonb_build_object('due_at', first_response_due_at, 'met_at', NULL, 'remaining_minutes', NULL, 'overdue_minutes', NULL,
+                                     'breached', false, 'stopped', true)::text FROM crm."case" WHERE id = :g),
+          'G resolved unanswered: stopped, no minutes left to count');
+SELECT crm.set_state(:g, 'open', NULL) IS NULL AS x \gset
+SELECT is((SELECT (crm.sla_clock(c)->'first_response'->>'stopped') || '/' || (crm.sla_clock(c)->'first_response'->>'remaining_minutes')
+           FROM crm."case" c WHERE id = :g), 'false/60', '… reopened: running again, its 60 minutes left');
 
 ----------------------------------------------------------------- Hours and holidays as typed in a form
 SELECT is(crm.hours_from_text(E'1-5 9:00-18:00\r\n\n 6, 7  10:00 – 14:00 '),
