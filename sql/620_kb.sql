@@ -153,6 +153,10 @@ CREATE OR REPLACE FUNCTION crm.canned_owner(r crm.canned_reply, st auth.staff) R
 LANGUAGE sql IMMUTABLE AS $$ SELECT crm.canned_editor(st) AND (r.created_by IS NOT DISTINCT FROM st.id OR st.role = 'admin') $$;
 -- (a reply without an author, its author's account deleted, is an admin's to remove)
 
+-- Who may delete an article: its author or an admin (any writer may edit it).
+CREATE OR REPLACE FUNCTION crm.kb_deleter(a crm.kb_article, st auth.staff) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$ SELECT crm.kb_editor(st) AND (a.author_id IS NOT DISTINCT FROM st.id OR st.role = 'admin') $$;
+
 -- Categories with how many articles the viewer can see in each.
 CREATE OR REPLACE FUNCTION crm.kb_categories(with_drafts boolean) RETURNS jsonb
 LANGUAGE sql STABLE AS $$

@@ -104,7 +104,8 @@ DECLARE
 BEGIN
   SELECT crm.kb_article_json(a, c, NULL, NULL)
          || jsonb_build_object('body_md', a.body, 'created_at', a.created_at,
-                               'updated_by', (SELECT u.display_name FROM auth.staff u WHERE u.id = a.updated_by))
+                               'updated_by', (SELECT u.display_name FROM auth.staff u WHERE u.id = a.updated_by),
+                               'can_delete', crm.kb_deleter(a, st))
   INTO doc
   FROM crm.kb_article a LEFT JOIN crm.kb_category c ON c.id = a.category_id
   WHERE a.id = crm.param_id(p, 'id') AND (drafts OR a.published);
@@ -162,10 +163,14 @@ CREATE FUNCTION api.kb_delete(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE st auth.staff := auth.require('agent', 'marketer'); gone crm.kb_article;
 BEGIN
-  DELETE FROM crm.kb_article WHERE id = crm.param_id(p, 'id') RETURNING * INTO gone;
+  SELECT * INTO gone FROM crm.kb_article WHERE id = crm.param_id(p, 'id') FOR UPDATE;
   IF gone.id IS NULL THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such article.', HINT = 'err.no_kb_article';
+  ELSIF NOT crm.kb_deleter(gone, st) THEN
+    RAISE SQLSTATE 'PR403' USING MESSAGE = 'Only its author or an admin may delete an article; unpublish it to take it out of use.',
+                                 HINT = 'err.kb_delete';
   END IF;
+  DELETE FROM crm.kb_article WHERE id = gone.id;
   PERFORM auth.audit('kb_article_deleted', st.id, jsonb_build_object('article', gone.id, 'title', gone.title));
   RETURN jsonb_build_object('id', gone.id);
 END $$;

@@ -90,3 +90,16 @@ wait
 eq "four simultaneous submits of one form get one answer: 303 to the one article" \
   "$(sort -u "$E2E_TMP/codes")" "303 $BASE/kb/article?id=$(sql "SELECT min(id) FROM crm.kb_article WHERE title = 'Four clicks'")"
 eq "… which is saved once" "$(sql "SELECT count(*) FROM crm.kb_article WHERE title = 'Four clicks'")" 1
+
+# Deleting an article is its author's or an admin's; another writer gets 403 and it stays.
+four=$(sql "SELECT id FROM crm.kb_article WHERE title = 'Four clicks'")
+login km e2e_marketer "$PW"
+req km GET /kb
+post km /kb/delete "csrf=$(csrf_of)" "id=$four"
+eq "another writer may not delete an article: 403" "$STATUS" 403
+has "… saying whose it is to delete" "$BODY" "$(jq -r '.["err.kb_delete"]' "$PARLEY_ROOT_DIR/templates/i18n/en.json")"
+eq "… and it stays" "$(sql "SELECT count(*) FROM crm.kb_article WHERE id = $four")" 1
+req kb GET /kb
+post kb /kb/delete "csrf=$(csrf_of)" "id=$four"
+eq "its author deletes it" "$STATUS" 303
+eq "… and it is gone" "$(sql "SELECT count(*) FROM crm.kb_article WHERE id = $four")" 0

@@ -2,7 +2,7 @@
 -- search with a hand-computed ranking, keyset pages, drafts, suggestions of
 -- canned replies for a message in either language, validation, roles.
 BEGIN;
-SELECT plan(108);
+SELECT plan(114);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -14,7 +14,8 @@ INSERT INTO auth.staff (username, display_name, role, password_hash) VALUES
   ('tap_kb_agent', 'KB Agent', 'agent', '$argon2id$x'),
   ('tap_kb_agent2', 'KB Agent Two', 'agent', '$argon2id$x'),
   ('tap_kb_sales', 'KB Sales', 'sales', '$argon2id$x'),
-  ('tap_kb_analyst', 'KB Analyst', 'analyst', '$argon2id$x');
+  ('tap_kb_analyst', 'KB Analyst', 'analyst', '$argon2id$x'),
+  ('tap_kb_admin', 'KB Admin', 'admin', '$argon2id$x');
 INSERT INTO auth.session (token_hash, staff_id, csrf_token)
 SELECT sha256(convert_to('tok-' || username, 'UTF8')), id, 'c' FROM auth.staff WHERE username LIKE 'tap_kb_%';
 CREATE FUNCTION pg_temp.as_staff(who text) RETURNS void LANGUAGE sql AS $$
@@ -130,6 +131,20 @@ SELECT lives_ok(format($$SELECT api.kb_delete('{"id":%s}')$$, pg_temp.id('A4')),
 SELECT throws_ok(format($$SELECT api.kb_delete('{"id":%s}')$$, pg_temp.id('A4')), 'PR404', NULL, 'deleting again: no such article');
 SELECT is((SELECT count(*) FROM auth.audit_log WHERE event = 'kb_article_deleted' AND detail->>'article' = pg_temp.id('A4')::text),
           1::bigint, 'the deletion is audited');
+-- Deleting is the author's or an admin's: another writer may only edit it.
+INSERT INTO k SELECT 'AD', (api.kb_save('{"title":"Holiday hours","lang":"en","body_md":"Closed on 1 May."}')->>'id')::bigint;
+SELECT pg_temp.as_staff('agent2');
+SELECT throws_ok(format($$SELECT api.kb_delete('{"id":%s}')$$, pg_temp.id('AD')), 'PR403',
+                 'Only its author or an admin may delete an article; unpublish it to take it out of use.',
+                 'another writer may not delete an article');
+SELECT is((SELECT count(*) FROM crm.kb_article WHERE id = pg_temp.id('AD')), 1::bigint, '…which stays');
+SELECT is(api.kb_article(jsonb_build_object('id', pg_temp.id('AD')))->'article'->>'can_delete', 'false',
+          '…and its page offers no delete');
+SELECT pg_temp.as_staff('admin');
+SELECT is(api.kb_article(jsonb_build_object('id', pg_temp.id('AD')))->'article'->>'can_delete', 'true', 'an admin''s does');
+SELECT lives_ok(format($$SELECT api.kb_delete('{"id":%s}')$$, pg_temp.id('AD')), 'an admin may delete anyone''s article');
+SELECT is((SELECT count(*) FROM crm.kb_article WHERE id = pg_temp.id('AD')), 0::bigint, '…which is gone');
+SELECT pg_temp.as_staff('agent');
 
 ----------------------------------------------------------------- Validation
 CREATE TEMP TABLE before_counts AS SELECT (SELECT count(*) FROM crm.kb_article) AS n;
