@@ -243,9 +243,11 @@ END $$;
 -- Internal notes: seen by staff only, never sent. Closed cases take notes too.
 CREATE FUNCTION api.case_note(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+<<note>>
 DECLARE st auth.staff := auth.require('agent'); cid bigint := crm.need_id(p); body text := btrim(p->>'body'); ev bigint;
 BEGIN
-  IF NOT EXISTS (SELECT FROM crm."case" WHERE id = cid) THEN
+  PERFORM FROM crm."case" WHERE id = cid FOR NO KEY UPDATE;   -- (one note at a time per case: see below)
+  IF NOT FOUND THEN
     RAISE SQLSTATE 'PR404' USING MESSAGE = 'No such case.', HINT = 'err.no_case';
   ELSIF body IS NULL OR body = '' THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'The note is empty.', HINT = 'err.note_empty';
@@ -253,6 +255,12 @@ BEGIN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'The note is too long (10000 characters at most).', HINT = 'err.note_long';
   ELSIF body ~ social.text_control_class() THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'A note cannot contain control characters.', HINT = 'err.note_chars';
+  -- the same note by the same person minutes ago: sent again from a fresh
+  -- form (Back after adding it brings the text back), not a new note
+  ELSIF EXISTS (SELECT FROM crm.case_event e WHERE e.case_id = cid AND e.kind = 'note' AND e.staff_id = st.id
+                AND e.body = note.body AND e.at > now() - interval '10 minutes') THEN
+    RAISE SQLSTATE 'PR409' USING MESSAGE = 'You added this note to the case a moment ago. To add another, change its words.',
+                                 HINT = 'err.note_duplicate';
   END IF;
   INSERT INTO crm.case_event (case_id, kind, staff_id, body) VALUES (cid, 'note', st.id, body) RETURNING id INTO ev;
   UPDATE crm."case" SET updated_at = now() WHERE id = cid AND state <> 'closed';

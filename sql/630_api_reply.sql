@@ -35,6 +35,7 @@ $$;
 -- double submit queues one reply)}. Returns {"outbox_id", "state"}.
 CREATE FUNCTION api.reply(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+<<reply>>
 DECLARE
   st auth.staff := auth.require('agent');
   t social.post;
@@ -146,6 +147,15 @@ BEGIN
     END IF;
   ELSE
     the_case := crm.open_case_of_post(t.id);
+  END IF;
+  -- The same words to the same post again, from a new form (Back after
+  -- sending brings the text back into a fresh form, a second tab): the
+  -- customer would get them twice. A failed reply is retried, not re-sent.
+  PERFORM pg_advisory_xact_lock(hashtextextended('parley.reply.post:' || t.id, 0));
+  IF EXISTS (SELECT FROM ingest.outbox x WHERE x.in_reply_to = t.id AND x.body = reply.body AND x.state <> 'failed') THEN
+    RAISE SQLSTATE 'PR409' USING MESSAGE = 'This post already has this reply, queued or sent (see Replies under the post). '
+                                           'To send another one, change its words.',
+                                 HINT = 'err.reply_duplicate';
   END IF;
   INSERT INTO ingest.outbox (idempotency_key, account_id, in_reply_to, case_id, body, created_by)
   VALUES (coalesce(key, gen_random_uuid()), a.id, t.id, the_case, body, st.id)

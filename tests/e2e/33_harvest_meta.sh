@@ -182,10 +182,16 @@ eq "… as the comment that was already there" "$(sql "SELECT external_id FROM i
 fake=$(gctl GET 'replies?platform=facebook&account=lumenpage')
 eq "the Page holds no second copy" "$(jq -r '[.replies[] | select(.text == "We are looking into it 🙏")] | length' <<<"$fake")" 1
 check "the harvester looked before sending again" grep -q "GET /facebook/lumenpage/v19.0/$gt/comments?fields=.*reverse_chronological 200" "$PARLEY_VAR/log/fake-platform-33.log"
-# The same words to the same comment again, and again Graph answers 500 (nothing made this
-# time): the lookup must not take the reply already recorded with those words for this one.
+# The same words to the same comment again: api.reply refuses them while the first is sent.
+has "the same words to the same comment again are refused (PR409)" \
+  "$(as_gagent "SELECT api.reply('{\"post_id\": $gf2, \"body\": \"We are looking into it 🙏\"}')" 2>&1)" "PR409"
+# An entry with them all the same (queued otherwise: a rule's, the database check bypassed), and
+# again Graph answers 500 (nothing made this time): the lookup must not take the reply already
+# recorded with those words for this one.
 gctl POST faults '{"rules": [{"match": "/facebook/lumenpage/v19.0/'"$gt"'/comments", "method": "POST", "status": 500}]}' >/dev/null
-go5=$(as_gagent "SELECT api.reply('{\"post_id\": $gf2, \"body\": \"We are looking into it 🙏\"}')" | jq -r .outbox_id)
+go5=$(sql "INSERT INTO ingest.outbox (account_id, in_reply_to, body, created_by)
+           SELECT account_id, in_reply_to, body, created_by FROM ingest.outbox WHERE id = $go3 RETURNING id")
+sql "SELECT pg_notify('parley_jobs', 'outbox')" >/dev/null
 for _ in $(seq 100); do [ -n "$(sql "SELECT last_error FROM ingest.outbox WHERE id = $go5")" ] && break; sleep 0.1; done
 eq "the same words again, answered 500: not taken for the reply already recorded" \
   "$(sql "SELECT state || ' ' || coalesce(external_id, '-') FROM ingest.outbox WHERE id = $go5")" "queued -"

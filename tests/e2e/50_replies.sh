@@ -156,6 +156,16 @@ post r50 /reply "csrf=$(csrf_of)" "post_id=$r_b1" "body=Your order "$'\xe2\x80\x
 eq "a reply with a text-direction override is refused through the web (422)" "$STATUS" 422
 has "… saying why" "$BODY" "A reply cannot contain text-direction overrides (U+202A to U+202E, U+2066 to U+2069)."
 eq "… and nothing was queued" "$(sql "SELECT count(*) FROM ingest.outbox")" "$n_before"
+# Back after sending brings the words back into a new form: sent again, they are refused (409), not sent twice.
+r_dup=$(sql "INSERT INTO ingest.outbox (account_id, in_reply_to, body, state, sent_at, external_id)
+             VALUES ($r_bacc, $r_b1, 'Sent once, thanks!', 'sent', now(), 'e2e-50-sent-once') RETURNING id")
+req r50 GET "/post?id=$r_b1"
+post r50 /reply "csrf=$(csrf_of)" "post_id=$r_b1" "body=Sent once, thanks!" \
+  "idempotency_key=$(sed -n 's/.*name="idempotency_key" value="\([0-9a-f-]*\)".*/\1/p' <<<"$BODY" | head -n1)"
+eq "the same reply to the same post from a new form is refused (409)" "$STATUS" 409
+has "… saying it is there already" "$BODY" "$(jq -r '.["err.reply_duplicate"]' "$PARLEY_ROOT_DIR/templates/i18n/en.json")"
+eq "… and not queued again" "$(sql "SELECT count(*) FROM ingest.outbox WHERE body = 'Sent once, thanks!'")" 1
+sql "DELETE FROM ingest.outbox WHERE id = $r_dup" >/dev/null
 # The platform's own refusal (the database check bypassed): failed at once, with its words.
 r_o4=$(sql "INSERT INTO ingest.outbox (account_id, in_reply_to, body) VALUES ($r_macc, $r_m1, repeat('b', 501)) RETURNING id")
 check "a reply the platform refuses fails" wait_state "$r_o4" failed

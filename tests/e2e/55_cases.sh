@@ -71,6 +71,10 @@ has "… and the timeline says whom each assignment gave the case to" "$BODY" \
   "data-testid=\"assigned-to\">→ $(sql "SELECT display_name FROM auth.staff WHERE id = $agent_id")</span>"
 post ag /case/note "csrf=$tok" "id=$case_id" "body=Customer called too <b>twice</b>"
 eq "an internal note" "$STATUS" 303
+post ag /case/note "csrf=$tok" "id=$case_id" "body=Customer called too <b>twice</b>"
+eq "the same note again (Back after adding it, send) is refused (409)" "$STATUS" 409
+has "… saying it was just added" "$BODY" "$(jq -r '.["err.note_duplicate"]' "$PARLEY_ROOT_DIR/templates/i18n/en.json")"
+eq "… and not added twice" "$(sql "SELECT count(*) FROM crm.case_event WHERE case_id = $case_id AND kind = 'note' AND body = 'Customer called too <b>twice</b>'")" 1
 post ag /case/priority "csrf=$tok" "id=$case_id" priority=urgent
 req ag GET "/case?id=$case_id" -H "Accept-Language: zh-CN"
 has "a priority change reads in the page's language in the timeline" "$BODY" "→ 紧急"

@@ -2,7 +2,7 @@
 -- their follow-ups, round-robin assignment, replies from the outbox, the case
 -- api with its roles and checks, and what the web role may touch.
 BEGIN;
-SELECT plan(135);
+SELECT plan(137);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -320,6 +320,10 @@ SELECT is((SELECT body FROM crm.case_event WHERE case_id = :c2 AND kind = 'note'
 SELECT throws_ok(format($$SELECT api.case_note('{"id": %s, "body": "   "}')$$, :c2), 'PR422', NULL, 'an empty note is PR422');
 SELECT throws_ok(format($$SELECT api.case_note('{"id": %s, "body": "call \u001b[2J back"}')$$, :c2), 'PR422',
                  'A note cannot contain control characters.', 'a note with a control character (ESC) is refused; line breaks are text');
+SELECT throws_ok(format($$SELECT api.case_note('{"id": %s, "body": "called the shop"}')$$, :c2), 'PR409',
+                 'You added this note to the case a moment ago. To add another, change its words.',
+                 'the same note again from a fresh form (Back after adding it) is refused');
+SELECT is((SELECT count(*) FROM crm.case_event WHERE case_id = :c2 AND kind = 'note'), 1::bigint, '… and not added twice');
 SELECT is(api.case_state(jsonb_build_object('id', :c2, 'state', 'open'))->>'state', 'open', 'state through the api');
 SELECT throws_ok(format($$SELECT api.case_state('{"id": %s, "state": "closed"}')$$, :c2), 'PR409',
                  'A case cannot go from open to closed.', 'an illegal move through the api is PR409 with a clear message');

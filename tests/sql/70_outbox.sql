@@ -2,7 +2,7 @@
 -- leasers never get one entry), recording success and failure with backoff,
 -- and who may call what.
 BEGIN;
-SELECT plan(135);
+SELECT plan(139);
 SET LOCAL client_min_messages = warning;
 \ir lib/sqlstate_as.sql
 
@@ -180,7 +180,19 @@ SELECT throws_ok(format($$SELECT pg_temp.reply(%s, 'x', '{"idempotency_key": "0b
                         (SELECT m1 FROM p)), 'PR409', NULL, '… and its key cannot be reused for another post');
 SELECT throws_ok(format($$SELECT pg_temp.reply(%s, 'twice, with a typo fixed', '{"idempotency_key": "0b0e8d0c-1111-4222-8333-944445555666"}')$$,
                         (SELECT m2 FROM p)), 'PR409', NULL, '… nor for other words: they are not dropped silently');
-SELECT is((SELECT count(*) FROM auth.audit_log WHERE event = 'reply_queued' AND at = now()), 6::bigint, 'every queued reply is audited');
+-- The same words again from a new form (Back after sending, a second tab): refused while the first is
+-- queued or sent; once it failed, it is retried rather than sent anew, and new words go.
+SELECT throws_ok(format($$SELECT pg_temp.reply(%s, 'twice', '{"idempotency_key": "0b0e8d0c-2222-4222-8333-944445555666"}')$$,
+                        (SELECT m2 FROM p)), 'PR409',
+                 'This post already has this reply, queued or sent (see Replies under the post). To send another one, change its words.',
+                 'the same words to the same post from another form are refused');
+SELECT is((SELECT count(*) FROM ingest.outbox WHERE body = 'twice'), 1::bigint, '… and not queued again');
+UPDATE ingest.outbox SET state = 'failed' WHERE body = 'twice';
+SELECT is(pg_temp.reply((SELECT m2 FROM p), 'twice', '{"idempotency_key": "0b0e8d0c-3333-4222-8333-944445555666"}')->>'state',
+          'queued', 'after the first failed, the same words may be sent anew');
+DELETE FROM ingest.outbox WHERE body = 'twice' AND state = 'failed';
+SELECT is(pg_temp.reply((SELECT m1 FROM p), 'twice')->>'state', 'queued', 'the same words to another post are a new reply');
+SELECT is((SELECT count(*) FROM auth.audit_log WHERE event = 'reply_queued' AND at = now()), 8::bigint, 'every queued reply is audited');
 SELECT pg_temp.as_staff('tok-tap_ana');
 SELECT throws_ok(format($$SELECT pg_temp.reply(%s, 'x')$$, (SELECT m1 FROM p)), 'PR403', NULL, 'an analyst may not reply');
 SELECT lives_ok($$SELECT api.outbox('{}')$$, '… but may read the outbox');
