@@ -371,10 +371,12 @@ echo "# logout"
 req a GET /dashboard
 out_token=$(csrf_of); out_cookie=$(cookie a parley_session)
 post a /logout "csrf=$out_token"
-eq "logout redirects to sign-in" "$(header Location)" /login
+eq "logout redirects to sign-in, saying why" "$(header Location)" "/login?why=signed_out"
+req a GET "$(header Location)"
+check "… where the sign-in page says so" grep -qE "You signed out|您已退出登录" <<<"$BODY"
 # a double click: the second request still carries the ended session
 req a2 POST /logout -H "Origin: $ORIGIN" -H "Cookie: parley_session=$out_cookie" --data-urlencode "csrf=$out_token"
-eq "… and so does the same sign-out sent again (not a 403)" "$STATUS $(header Location)" "303 /login"
+eq "… and so does the same sign-out sent again (not a 403)" "$STATUS $(header Location)" "303 /login?why=signed_out"
 req a GET /dashboard
 eq "after logout the dashboard needs a session again" "$STATUS" 303
 eq "… the cookie left behind says signed out (it is no session's token)" "$(cookie a parley_session)" "$(printf '0%.0s' $(seq 64))"
