@@ -121,6 +121,12 @@ req anon GET /static/
 eq "the static folder is not listed (403)" "$STATUS" 403
 eq "… with Parley's own page and headers, not nginx's" "$(header X-Frame-Options)" DENY
 has "… in both languages" "$BODY" "您无权执行此操作"
+req anon GET /favicon.ico
+eq "/favicon.ico, which browsers ask for anyway, is no 404" "$STATUS" 204
+req anon GET /static/favicon.svg
+eq "… the icon pages link is served" "$STATUS $(header Content-Type)" "200 image/svg+xml"
+req anon GET /login
+has "… and linked from the layout" "$BODY" '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">'
 
 echo "# error pages"
 req anon GET /no/such/page
