@@ -110,6 +110,15 @@ has "answered=yes lists the post the brand replied to" " $(ids_of) " " $asked "
 req ib GET "/inbox.json?answered=no&platform=$brand_platform"
 hasnt "answered=no does not" " $(ids_of) " " $asked "
 
+echo "# the inbox's page links"
+req ib GET /inbox
+has "the first page links to the older posts (no stray '&')" "$BODY" "href=\"/inbox?before=$next\" data-testid=\"inbox-older\""
+hasnt "… and to no newer ones" "$BODY" 'data-testid="inbox-newest"'
+req ib GET "/inbox?before=$next"
+has "an older page links back to the newest" "$BODY" 'href="/inbox" data-testid="inbox-newest"'
+req ib GET "/inbox?lang=zh-CN&before=$next"
+has "… keeping the filters" "$BODY" 'href="/inbox?lang=zh-cn" data-testid="inbox-newest"'
+
 # Bulk triage.
 req ib GET "/inbox?lang=zh-CN&before=$next"
 has "an older page's bulk form comes back to that page, its filters kept" "$BODY" \
