@@ -130,6 +130,12 @@ post ib /inbox/bulk "csrf=$tok" "ids=$p1" action=assign "staff_id=$(sql "SELECT 
 eq "posts are not assigned to an analyst, who does not triage them (422)" "$STATUS" 422
 post ib /inbox/bulk "csrf=$tok" "ids=$p1" "ids=$p2" action=assign "staff_id=$admin_id" back="rule=$rule"
 eq "bulk assign redirects back to the filtered inbox" "$STATUS $(header Location)" "303 /inbox?rule=$rule"
+admin_text() { jq -r --arg k "$1" '.[$k]' "$PARLEY_ROOT_DIR/templates/i18n/$(sql "SELECT coalesce(lang, 'en') FROM auth.staff WHERE username = 'e2e_admin'").json"; }
+req ib GET "$(header Location)"
+has "… which says how many posts it changed, in the admin's language" "$BODY" \
+  "<p class=\"notice\" role=\"status\" data-testid=\"notice\">$(admin_text notice_posts_updated | sed 's/{n}/2/')</p>"
+req ib GET "/inbox?rule=$rule"
+hasnt "… once" "$BODY" 'data-testid="notice"'
 req ib GET "/inbox.json?mine=1"
 eq "assigned to me: exactly those two" "$(jq -r '[.posts[].id] | sort | join(" ")' <<<"$BODY")" \
   "$(printf '%s\n' "$p1" "$p2" | sort -n | tr '\n' ' ' | sed 's/ $//')"
