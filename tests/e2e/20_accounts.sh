@@ -112,8 +112,13 @@ eq "an agent may not manage accounts" "$STATUS" 403
 login ad e2e_admin "$PW"
 req ad GET /accounts
 has "… an admin's does" "$BODY" 'action="/accounts/delete"'
+has "… behind a first step (a details' summary; the admin reads Chinese)" "$BODY" '<summary data-testid="delete-open">删除…</summary>'
+has "… that says what is deleted" "$BODY" \
+  '<p data-testid="delete-question"><strong>Mastodon · e2e_brand</strong> — 删除此账号并停止采集？已采集的帖子会保留'
 post ad /accounts/delete "csrf=$(csrf_of)" id=$acc
 eq "an admin may delete it" "$(sql "SELECT count(*) FROM social.account WHERE id = $acc")" 0
+req ad GET /accounts
+has "… and the page says it was deleted" "$BODY" 'data-testid="notice">已删除。</p>'
 eq "… with its streams" "$(sql "SELECT count(*) FROM ingest.stream WHERE account_id = $acc")" 0
 
 echo "# parley import and the quarantine"

@@ -170,7 +170,11 @@ eq "analysts may read the inbox" "$STATUS" 200
 hasnt "… without bulk actions on the page" "$BODY" 'action="/inbox/bulk"'
 post ia /inbox/bulk "csrf=$(csrf_of)" "ids=$p3" action=handled
 eq "… but not triage it" "$STATUS" 403
-sql "DELETE FROM listen.rule WHERE id = $rule" >/dev/null
+req ib GET /rules
+has "a rule's Delete asks first, naming it and saying what deleting does" "$BODY" \
+  "<p data-testid=\"delete-question\"><strong>e2e late orders</strong> — $(admin_text confirm_delete_rule)</p>"
+post ib /rules/delete "csrf=$(csrf_of)" "id=$rule"
+eq "… and its button deletes it" "$STATUS $(sql "SELECT count(*) FROM listen.rule WHERE id = $rule")" "303 0"
 
 echo "# a profile's posts, 50 a page"
 prof=$(sql "INSERT INTO social.profile (platform, external_id, handle) VALUES ('mastodon', 'e2e-many', 'e2e_many') RETURNING id" | head -n1)
