@@ -73,6 +73,20 @@ void h_page(request *r)
     send_result(r, &res, r->route->tmpl);
 }
 
+/* What the page after an action says (render.c's notices); most say "Saved." */
+static const char *notice_for(const char *path)
+{
+    static const char *const said[][2] = {
+        {"/accounts/delete", "deleted"}, {"/rules/delete", "deleted"},      {"/kb/delete", "deleted"},
+        {"/canned/delete", "deleted"},   {"/teams/rule/delete", "deleted"}, {"/reply", "reply_queued"},
+        {"/inbox/bulk", "posts_updated"},
+    };
+    for (size_t i = 0; i < sizeof said / sizeof said[0]; i++)
+        if (!strcmp(said[i][0], path))
+            return said[i][1];
+    return "saved";
+}
+
 void h_action(request *r)
 {
     api_result res = call_api(r, r->route->api, r->args, API_FORM);
@@ -84,6 +98,9 @@ void h_action(request *r)
         send_result(r, &res, NULL);
         return;
     }
+    /* the page it leads to says it was done (with the count, when the api gives one) */
+    json_t *changed = json_object_get(result_doc(r, &res), "changed");
+    notice_set(r, notice_for(r->route->path), json_is_integer(changed) ? json_integer_value(changed) : -1);
     /* The api may name where to go next (the case it opened, the filtered
      * inbox); only a path on this site is followed. */
     const char *next = json_string_value(json_object_get(result_doc(r, &res), "redirect"));

@@ -328,6 +328,48 @@ static void add_derived(request *r, json_t *v, int depth)
     }
 }
 
+/* The notices a page may show, by the name its cookie carries: a cookie is
+ * the browser's to forge, so it names one of these, never the text. A
+ * cookie rather than a query key: the notice is gone on the next load (a
+ * reload, a bookmark, the language switch's way back) and the addresses
+ * actions lead to (the inbox's "back", an api's "redirect") stay as they are. */
+static const struct {
+    const char *name;
+    bool counted; /* its text has "{n}" */
+} notices[] = {{"saved", false}, {"deleted", false}, {"reply_queued", false}, {"posts_updated", true}};
+#define NOTICE_COOKIE "parley_notice"
+enum { NOTICE_MAX_AGE = 60 }; /* for the page the redirect leads to, not for a later visit */
+
+void notice_set(request *r, const char *name, long long n)
+{
+    set_cookie(r, NOTICE_COOKIE, n >= 0 ? arena_printf(r->a, "%s.%lld", name, n) : name, NOTICE_MAX_AGE);
+}
+
+/* The notice this browser was left, in the page's language (NULL: none, or
+ * not one of ours); it is cleared as the page shows it. */
+static const char *notice_take(request *r)
+{
+    const char *v = get_cookie(r, NOTICE_COOKIE);
+    if (!v || !*v)
+        return NULL;
+    set_cookie(r, NOTICE_COOKIE, "", 0);
+    size_t len = strcspn(v, ".");
+    const char *count = v[len] ? v + len + 1 : NULL;
+    if (count && (!*count || strlen(count) > 9 || strspn(count, "0123456789") != strlen(count)))
+        return NULL;
+    for (size_t i = 0; i < sizeof notices / sizeof notices[0]; i++) {
+        if (strlen(notices[i].name) != len || strncmp(notices[i].name, v, len) || notices[i].counted != (count != NULL))
+            continue;
+        const char *text = render_text(r, arena_printf(r->a, "notice_%s", notices[i].name));
+        if (!count)
+            return text;
+        json_t *args = json_pack("{s:I}", "n", (json_int_t)strtoll(count, NULL, 10));
+        arena_defer(r->a, json_release, args);
+        return render_fill(r, text, args);
+    }
+    return NULL;
+}
+
 void render_page(request *r, buf *out, const char *tmpl, json_t *doc, json_t *extra)
 {
     r->lang = render_pick_lang(r);
@@ -345,12 +387,13 @@ void render_page(request *r, buf *out, const char *tmpl, json_t *doc, json_t *ex
     } else if (*r->query && strlen(r->query) < 2000) {
         here = arena_printf(r->a, "%s?%s", r->path, r->query);
     }
-    json_t *ctx = json_pack("{s:O?,s:O?,s:O,s:s,s:b,s:b,s:s,s:s,s:s,s:s,s:s}",
+    json_t *ctx = json_pack("{s:O?,s:O?,s:O,s:s,s:b,s:b,s:s,s:s,s:s,s:s,s:s,s:s?}",
                             "data", doc, "viewer", r->viewer,
                             "t", json_object_get(catalogs, r->lang), "lang", r->lang,
                             "lang_en", !strcmp(r->lang, "en"), "lang_zh", !strcmp(r->lang, "zh-CN"),
                             "csrf", csrf ? json_string_value(csrf) : r->anon_csrf,
-                            "form_key", form_key, "path", r->path, "here", here, "request_id", r->request_id);
+                            "form_key", form_key, "path", r->path, "here", here, "request_id", r->request_id,
+                            "notice", notice_take(r));
     if (!ctx) { /* only if a value is not UTF-8 text, which input checks prevent */
         fprintf(stderr, "parley: rid=%s cannot build the context of %s\n", r->request_id, tmpl);
         buf_puts(out, "<!doctype html><title>Error</title><p>This page could not be shown.");

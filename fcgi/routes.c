@@ -241,7 +241,7 @@ static const route routes[] = {
     {M_GET, "/", h_root, NULL, NULL, NULL, no_params},
     {M_GET, "/login", h_login_form, NULL, "login", NULL, login_form_params},
     {M_POST, "/login", h_login, NULL, "login", "/dashboard", login_params},
-    {M_POST, "/logout", h_logout, "logout", NULL, "/login", no_params},
+    {M_POST, "/logout", h_logout, "logout", NULL, "/login?why=signed_out", no_params},
     {M_POST, "/language", h_language, "set_language", NULL, "/", language_params},
     {M_GET, "/dashboard", h_page, "dashboard", "dashboard", NULL, dashboard_params},
     {M_GET, "/dashboard/export", h_csv, "dashboard_export", NULL, NULL, export_params},

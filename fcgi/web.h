@@ -137,5 +137,8 @@ const char *render_text_en(const char *key);          /* the English message, or
  * r->lang, or in English when lang is "en". NULL when nothing was filled. */
 const char *render_fill(request *r, const char *text, json_t *args);
 void render_page(request *r, buf *out, const char *tmpl, json_t *doc, json_t *extra);
+/* A one-shot notice for the next page this browser renders ("Saved."): one of
+ * render.c's names (its catalog's "notice_<name>"), with a count or n < 0. */
+void notice_set(request *r, const char *name, long long n);
 
 #endif

@@ -118,6 +118,7 @@ BEGIN
   RETURN json_build_object(
     'posts', rows,
     'next_before', CASE WHEN more THEN ids[50] END,
+    'paged', p->>'before' IS NOT NULL,   -- (a page after the first: a link back to it)
     'filters', jsonb_strip_nulls(jsonb_build_object('account', f_account, 'platform', f_platform, 'rule', f_rule,
                                                     'category', f_category, 'sentiment', f_feeling, 'lang', f_lang,
                                                     'answered', p->>'answered', 'mine', f_mine)),

@@ -69,7 +69,7 @@ test('a rule edited when the session has ended is filled in again in its own for
   const first = cards.first().locator('form[action="/rules/save"]');
   const firstExpression = await first.locator('[name=expression]').inputValue();
   const card = cards.last();
-  await card.locator('summary').click();
+  await card.locator('details:has(form[action="/rules/save"]) > summary').click();
   const form = card.locator('form[action="/rules/save"]');
   await form.locator('[name=expression]').fill('lumen AND "kept through sign-in"');
   const enabled = form.locator('input[type=checkbox][name=enabled]');
@@ -87,4 +87,26 @@ test('a rule edited when the session has ended is filled in again in its own for
   assert.equal(await form.locator('[name=expression]').inputValue(), 'lumen AND "kept through sign-in"');
   assert.equal(await enabled.isChecked(), !wasEnabled, '… with its tick as it was left');
   assert.equal(await first.locator('[name=expression]').inputValue(), firstExpression, 'the first rule\'s form is untouched');
+});
+
+test('deleting a rule takes two steps, by keyboard too, and the page then says it was deleted', async () => {
+  await page.goto(`${base}/rules`);
+  const card = page.locator('section.rule').last();
+  const name = (await card.locator('h2').textContent()).trim();
+  const confirm = card.locator('details.confirm-delete');
+  const button = confirm.locator('button[type=submit]');
+  assert.equal(await button.isVisible(), false, 'no Delete button before the first step');
+  await confirm.locator('summary').focus();
+  await page.keyboard.press('Enter');
+  assert.match(await confirm.locator('[data-testid=delete-question]').textContent(), /Delete this listening rule\?/);
+  assert.ok(await button.isVisible(), 'the step opens the button that deletes');
+  await confirm.screenshot({ path: `${artifacts}/delete-confirm-en.png` });
+  const rules = await page.locator('section.rule').count();
+  await Promise.all([page.waitForURL(`${base}/rules`), button.click()]);
+  assert.equal((await page.textContent('[data-testid=notice]')).trim(), 'Deleted.');
+  assert.equal(await page.locator('[role=status][data-testid=notice]').count(), 1, 'a status the screen reader says');
+  await page.screenshot({ path: `${artifacts}/notice-deleted-en.png` });
+  assert.equal(await page.locator('section.rule').count(), rules - 1, `the rule ${name} is gone`);
+  await page.reload();
+  assert.equal(await page.locator('[data-testid=notice]').count(), 0, 'the notice is shown once');
 });

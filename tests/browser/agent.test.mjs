@@ -32,6 +32,7 @@ test('opening a case from the conversation shows it with its SLA clock', async (
 test('the agent takes the case and writes an internal note', async () => {
   await page.selectOption('select[name=staff_id]', 'me');
   await Promise.all([page.waitForURL(/\/case\?id=\d+$/), page.click('button >> text=Assign')]);
+  assert.equal((await page.textContent('[data-testid=notice]')).trim(), 'Saved.', 'the page says the change was made');
   await page.fill('textarea[name=body]', 'Checked the order: it left the store late.');
   await Promise.all([page.waitForURL(/\/case\?id=\d+$/), page.click('button >> text=Add note')]);
   assert.match(await page.textContent('[data-testid=timeline]'), /left the store late/);
@@ -97,6 +98,7 @@ test('a reply starts from a canned suggestion and is queued for the platform', a
   }
   await Promise.all([page.waitForURL(`${base}/post?id=${postId}`), page.click('[data-testid=send-reply]')]);
   assert.equal(await page.locator('[data-testid=outbox] tr').count(), queued + 1, 'one more reply listed');
+  assert.match(await page.textContent('[data-testid=notice]'), /^Reply queued: it is sent in the background/);
   await page.goto(caseUrl);
 });
 

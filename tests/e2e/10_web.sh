@@ -121,6 +121,12 @@ req anon GET /static/
 eq "the static folder is not listed (403)" "$STATUS" 403
 eq "… with Parley's own page and headers, not nginx's" "$(header X-Frame-Options)" DENY
 has "… in both languages" "$BODY" "您无权执行此操作"
+req anon GET /favicon.ico
+eq "/favicon.ico, which browsers ask for anyway, is no 404" "$STATUS" 204
+req anon GET /static/favicon.svg
+eq "… the icon pages link is served" "$STATUS $(header Content-Type)" "200 image/svg+xml"
+req anon GET /login
+has "… and linked from the layout" "$BODY" '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">'
 
 echo "# error pages"
 req anon GET /no/such/page
@@ -371,10 +377,12 @@ echo "# logout"
 req a GET /dashboard
 out_token=$(csrf_of); out_cookie=$(cookie a parley_session)
 post a /logout "csrf=$out_token"
-eq "logout redirects to sign-in" "$(header Location)" /login
+eq "logout redirects to sign-in, saying why" "$(header Location)" "/login?why=signed_out"
+req a GET "$(header Location)"
+check "… where the sign-in page says so" grep -qE "You signed out|您已退出登录" <<<"$BODY"
 # a double click: the second request still carries the ended session
 req a2 POST /logout -H "Origin: $ORIGIN" -H "Cookie: parley_session=$out_cookie" --data-urlencode "csrf=$out_token"
-eq "… and so does the same sign-out sent again (not a 403)" "$STATUS $(header Location)" "303 /login"
+eq "… and so does the same sign-out sent again (not a 403)" "$STATUS $(header Location)" "303 /login?why=signed_out"
 req a GET /dashboard
 eq "after logout the dashboard needs a session again" "$STATUS" 303
 eq "… the cookie left behind says signed out (it is no session's token)" "$(cookie a parley_session)" "$(printf '0%.0s' $(seq 64))"

@@ -18,6 +18,23 @@ eq "default streams plus one search per distinct keyword" \
   "followers:,mentions:,own_posts:,replies:,search:lumen,search:拿铁"
 req m GET /accounts
 has "the page lists the account" "$BODY" "e2e_brand"
+has "… and says the account was saved, once" "$BODY" '<p class="notice" role="status" data-testid="notice">Saved.</p>'
+req m GET /accounts
+hasnt "… and not on the next load" "$BODY" 'data-testid="notice"'
+# a notice cookie set by hand, beside the session (in a jar of its own: curl sends one Cookie header)
+with_notice() { rm -f "$E2E_TMP/forge.jar"; req forge GET /accounts -H "Cookie: parley_session=$(cookie m parley_session); parley_notice=$1" "${@:2}"; }
+with_notice '%3Cb%3EHacked%3C%2Fb%3E'
+hasnt "a forged notice shows no text of its own" "$BODY" 'data-testid="notice"'
+hasnt "… not even escaped" "$BODY" 'Hacked'
+with_notice 'posts_updated.<b>'
+hasnt "… nor a forged count" "$BODY" 'data-testid="notice"'
+with_notice 'saved.12'
+hasnt "… nor a count where the text has none" "$BODY" 'data-testid="notice"'
+with_notice 'posts_updated.12'
+has "a count where the text has one is filled in" "$BODY" 'data-testid="notice">Posts updated: 12.</p>'
+with_notice deleted -H "Accept-Language: zh-CN"
+has "a notice named by the cookie is the catalog's, in the page's language" "$BODY" '<p class="notice" role="status" data-testid="notice">已删除。</p>'
+has "… and clears the cookie as it shows it" "$HEADERS" "Set-Cookie: parley_notice=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"
 has "… escaping its name" "$BODY" "Brand &lt;b&gt;"
 hasnt "the token is never shown" "$BODY" "secret-token-e2e"
 req m GET /accounts -H "Accept-Language: zh-CN"
@@ -95,8 +112,13 @@ eq "an agent may not manage accounts" "$STATUS" 403
 login ad e2e_admin "$PW"
 req ad GET /accounts
 has "… an admin's does" "$BODY" 'action="/accounts/delete"'
+has "… behind a first step (a details' summary; the admin reads Chinese)" "$BODY" '<summary data-testid="delete-open">删除…</summary>'
+has "… that says what is deleted" "$BODY" \
+  '<p data-testid="delete-question"><strong>Mastodon · e2e_brand</strong> — 删除此账号并停止采集？已采集的帖子会保留'
 post ad /accounts/delete "csrf=$(csrf_of)" id=$acc
 eq "an admin may delete it" "$(sql "SELECT count(*) FROM social.account WHERE id = $acc")" 0
+req ad GET /accounts
+has "… and the page says it was deleted" "$BODY" 'data-testid="notice">已删除。</p>'
 eq "… with its streams" "$(sql "SELECT count(*) FROM ingest.stream WHERE account_id = $acc")" 0
 
 echo "# parley import and the quarantine"

@@ -110,6 +110,15 @@ has "answered=yes lists the post the brand replied to" " $(ids_of) " " $asked "
 req ib GET "/inbox.json?answered=no&platform=$brand_platform"
 hasnt "answered=no does not" " $(ids_of) " " $asked "
 
+echo "# the inbox's page links"
+req ib GET /inbox
+has "the first page links to the older posts (no stray '&')" "$BODY" "href=\"/inbox?before=$next\" data-testid=\"inbox-older\""
+hasnt "… and to no newer ones" "$BODY" 'data-testid="inbox-newest"'
+req ib GET "/inbox?before=$next"
+has "an older page links back to the newest" "$BODY" 'href="/inbox" data-testid="inbox-newest"'
+req ib GET "/inbox?lang=zh-CN&before=$next"
+has "… keeping the filters" "$BODY" 'href="/inbox?lang=zh-cn" data-testid="inbox-newest"'
+
 # Bulk triage.
 req ib GET "/inbox?lang=zh-CN&before=$next"
 has "an older page's bulk form comes back to that page, its filters kept" "$BODY" \
@@ -121,6 +130,12 @@ post ib /inbox/bulk "csrf=$tok" "ids=$p1" action=assign "staff_id=$(sql "SELECT 
 eq "posts are not assigned to an analyst, who does not triage them (422)" "$STATUS" 422
 post ib /inbox/bulk "csrf=$tok" "ids=$p1" "ids=$p2" action=assign "staff_id=$admin_id" back="rule=$rule"
 eq "bulk assign redirects back to the filtered inbox" "$STATUS $(header Location)" "303 /inbox?rule=$rule"
+admin_text() { jq -r --arg k "$1" '.[$k]' "$PARLEY_ROOT_DIR/templates/i18n/$(sql "SELECT coalesce(lang, 'en') FROM auth.staff WHERE username = 'e2e_admin'").json"; }
+req ib GET "$(header Location)"
+has "… which says how many posts it changed, in the admin's language" "$BODY" \
+  "<p class=\"notice\" role=\"status\" data-testid=\"notice\">$(admin_text notice_posts_updated | sed 's/{n}/2/')</p>"
+req ib GET "/inbox?rule=$rule"
+hasnt "… once" "$BODY" 'data-testid="notice"'
 req ib GET "/inbox.json?mine=1"
 eq "assigned to me: exactly those two" "$(jq -r '[.posts[].id] | sort | join(" ")' <<<"$BODY")" \
   "$(printf '%s\n' "$p1" "$p2" | sort -n | tr '\n' ' ' | sed 's/ $//')"
@@ -155,7 +170,11 @@ eq "analysts may read the inbox" "$STATUS" 200
 hasnt "… without bulk actions on the page" "$BODY" 'action="/inbox/bulk"'
 post ia /inbox/bulk "csrf=$(csrf_of)" "ids=$p3" action=handled
 eq "… but not triage it" "$STATUS" 403
-sql "DELETE FROM listen.rule WHERE id = $rule" >/dev/null
+req ib GET /rules
+has "a rule's Delete asks first, naming it and saying what deleting does" "$BODY" \
+  "<p data-testid=\"delete-question\"><strong>e2e late orders</strong> — $(admin_text confirm_delete_rule)</p>"
+post ib /rules/delete "csrf=$(csrf_of)" "id=$rule"
+eq "… and its button deletes it" "$STATUS $(sql "SELECT count(*) FROM listen.rule WHERE id = $rule")" "303 0"
 
 echo "# a profile's posts, 50 a page"
 prof=$(sql "INSERT INTO social.profile (platform, external_id, handle) VALUES ('mastodon', 'e2e-many', 'e2e_many') RETURNING id" | head -n1)

@@ -208,8 +208,12 @@ has "the team's card lists the rule, first in order, with its category in the ad
 has "… and the rule's language in words" "$rule_item" "$(jq -r .language_zh "$catalog")"
 post tm /teams/rule "csrf=$ttok" "team_id=$team" lang=chinese
 eq "a language that is not a code is 422" "$STATUS" 422
+has "… and a Delete that asks first, saying what deleting does" "$rule_item" \
+  "<p data-testid=\"delete-question\"><strong>#0</strong> — $(jq -r .confirm_delete_routing "$catalog")</p>"
 post tm /teams/rule/delete "csrf=$ttok" "id=$rule"
 eq "the admin deletes the rule" "$STATUS $(sql "SELECT count(*) FROM crm.assignment_rule WHERE team_id = $team")" "303 0"
+req tm GET /teams
+has "… and the page says so" "$BODY" "data-testid=\"notice\">$(jq -r .notice_deleted "$catalog")</p>"
 req ag GET /teams
 eq "agents see the teams" "$STATUS" 200
 hasnt "… without their forms" "$BODY" 'action="/teams/save"'

@@ -37,6 +37,16 @@ post kr /kb/save "csrf=$(csrf_of)" "title=x" lang=en "body_md=x"
 eq "readers may not write articles" "$STATUS" 403
 post kb /kb/save "csrf=$ktok" "title=" lang=en "body_md=x"
 eq "an article without a title is 422" "$STATUS" 422
+post kb /kb/save "csrf=$ktok" "title=E2E to delete" lang=en "body_md=Soon gone."
+gone=$(header Location); gone=${gone##*=}
+req kb GET "/kb/article?id=$gone"
+has "an article's Delete is a first step…" "$BODY" '<summary data-testid="delete-open">Delete…</summary>'
+has "… naming the article and what deleting does" "$BODY" \
+  '<p data-testid="delete-question"><strong>E2E to delete</strong> — Delete this article? It cannot be brought back.</p>'
+post kb /kb/delete "csrf=$ktok" "id=$gone"
+eq "… whose button deletes it" "$STATUS $(header Location) $(sql "SELECT count(*) FROM crm.kb_article WHERE id = $gone")" "303 /kb 0"
+req kb GET /kb
+has "… and the page after says so" "$BODY" '<p class="notice" role="status" data-testid="notice">Deleted.</p>'
 
 req kb GET /canned
 ctok=$(csrf_of)
@@ -64,6 +74,15 @@ has "… and a search (any case) in a category finds it" "$BODY" "Late order, ed
 has "… keeping the category chosen" "$BODY" '<option value="orders" selected>'
 req kb GET "/canned?edit=999999999"
 eq "editing a reply that does not exist is 404" "$STATUS" 404
+post kb /canned/save "csrf=$ctok" "title=E2E throwaway" lang=en "body=Not for long."
+req kb GET /canned
+has "saving a canned reply says so" "$BODY" 'data-testid="notice">Saved.</p>'
+has "a canned reply's Delete asks first, naming it" "$BODY" \
+  '<p data-testid="delete-question"><strong>E2E throwaway</strong> — Delete this canned reply? It cannot be brought back.</p>'
+post kb /canned/delete "csrf=$ctok" "id=$(sql "SELECT id FROM crm.canned_reply WHERE title = 'E2E throwaway'")"
+eq "… and its button deletes it" "$STATUS $(sql "SELECT count(*) FROM crm.canned_reply WHERE title = 'E2E throwaway'")" "303 0"
+req kb GET /canned
+has "… saying so" "$BODY" 'data-testid="notice">Deleted.</p>'
 
 # Double submits: the key a page gives its forms makes a repeat act once.
 req kb GET /kb/edit
