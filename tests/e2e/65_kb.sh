@@ -113,7 +113,9 @@ eq "… which is saved once" "$(sql "SELECT count(*) FROM crm.kb_article WHERE t
 # Deleting an article is its author's or an admin's; another writer gets 403 and it stays.
 four=$(sql "SELECT id FROM crm.kb_article WHERE title = 'Four clicks'")
 login km e2e_marketer "$PW"
-req km GET /kb
+req km GET "/kb/article?id=$four"
+has "another writer may edit an article" "$BODY" "href=\"/kb/edit?id=$four\""
+hasnt "… but its page offers them no delete" "$BODY" 'action="/kb/delete"'
 post km /kb/delete "csrf=$(csrf_of)" "id=$four"
 eq "another writer may not delete an article: 403" "$STATUS" 403
 has "… saying whose it is to delete" "$BODY" "$(jq -r '.["err.kb_delete"]' "$PARLEY_ROOT_DIR/templates/i18n/en.json")"
