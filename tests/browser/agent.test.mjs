@@ -38,6 +38,42 @@ test('the agent takes the case and writes an internal note', async () => {
   assert.match(await page.textContent('[data-testid=timeline]'), /left the store late/);
 });
 
+test('switching the language keeps a half-written note, filled in once', async () => {
+  const caseUrl = page.url();
+  await page.fill('textarea[name=body]', 'half-written note');
+  await Promise.all([page.waitForURL(caseUrl), page.click('[data-testid=lang-switch]')]);
+  assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN', 'the page is in the other language');
+  assert.equal(await page.inputValue('textarea[name=body]'), 'half-written note', 'the note is there');
+  assert.ok(await page.isVisible('[data-testid=draft-carried]'), '… saying so');
+  assert.doesNotMatch(await page.textContent('[data-testid=timeline]'), /half-written note/, '… and nothing was sent');
+  await page.screenshot({ path: `${artifacts}/draft-carried-zh.png`, fullPage: true });
+  await page.reload();
+  assert.equal(await page.inputValue('textarea[name=body]'), '', 'a later reload does not fill it in again');
+  assert.ok(!(await page.isVisible('[data-testid=draft-carried]')));
+  await Promise.all([page.waitForURL(caseUrl), page.click('[data-testid=lang-switch]')]);
+  assert.equal(await page.getAttribute('html', 'lang'), 'en');
+  assert.ok(!(await page.isVisible('[data-testid=draft-carried]')), 'an untouched form is not carried');
+});
+
+test('… and a refused reply\'s text, from its error page back to the composer', async () => {
+  const caseUrl = page.url();
+  await page.goto(`${base}/post?id=${postId}`);
+  const queued = await page.locator('[data-testid=outbox] tr').count();
+  const text = 'Too long for any platform. '.repeat(340);   // over 9,000 characters
+  await page.fill('textarea[name=body]', text);
+  await page.click('[data-testid=send-reply]');
+  await page.waitForSelector('[data-testid=error-message]');
+  await Promise.all([page.waitForURL(`${base}/post?id=${postId}`), page.click('[data-testid=lang-switch]')]);
+  assert.equal(await page.getAttribute('html', 'lang'), 'zh-CN');
+  assert.equal(await page.inputValue('textarea[name=body]'), text, 'the composer holds the text');
+  assert.ok(await page.isVisible('[data-testid=draft-carried]'), '… saying so');
+  assert.equal(await page.locator('[data-testid=outbox] tr').count(), queued, '… and nothing was sent');
+  await page.goto(`${base}/dashboard`);
+  await Promise.all([page.waitForURL(`${base}/dashboard`), page.click('[data-testid=lang-switch]')]);
+  assert.equal(await page.getAttribute('html', 'lang'), 'en');
+  await page.goto(caseUrl);
+});
+
 test('a reply sent after the session ended is filled in again after signing in, and not sent', async () => {
   const caseUrl = page.url();
   await page.goto(`${base}/post?id=${postId}`);
