@@ -81,7 +81,7 @@ static const param_spec inbox_params[] = {
     {NULL}};
 static const char *const bulk_actions[] = {"assign", "tag", "handled", "unhandled", NULL};
 static const param_spec inbox_bulk_params[] = {
-    {"ids", P_IDS, 1, 9223372036854775807LL, true, NULL},
+    {"ids", P_IDS, 1, 9223372036854775807LL, false, NULL}, /* none ticked: the api says what to do */
     {"action", P_ENUM, 0, 0, true, bulk_actions},
     {"staff_id", P_INT, 1, 9223372036854775807LL, false, NULL},
     {"tag", P_TEXT, 0, 40, false, NULL},

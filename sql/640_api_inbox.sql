@@ -151,6 +151,9 @@ DECLARE
   tag text := btrim(coalesce(p->>'tag', ''));
   n integer;
 BEGIN
+  IF coalesce(p->>'ids', '') ~ '^\s*$' THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Tick at least one post to apply this to.', HINT = 'err.bulk_none';
+  END IF;
   IF coalesce(p->>'ids', '') !~ '^\s*[0-9]{1,19}(\s*,\s*[0-9]{1,19}){0,199}\s*$' THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Select between 1 and 200 posts.', HINT = 'err.select_posts';
   END IF;

@@ -158,8 +158,13 @@ eq "a vanished post in the selection: 404" "$STATUS" 404
 eq "… and nothing changed" "$(sql "SELECT count(*) || '/' || count(handled_at) FROM crm.triage")" "$before"
 post ib /inbox/bulk "csrf=$tok" "ids=1 OR 1=1" action=handled
 eq "a malformed id: 422" "$STATUS" 422
-post ib /inbox/bulk "csrf=$tok" action=handled
-eq "nothing selected: 422" "$STATUS" 422
+req ib POST /inbox/bulk -H "Origin: $ORIGIN" -H "Referer: $BASE/inbox?before=$next&lang=zh-CN" \
+  --data-urlencode "csrf=$tok" --data-urlencode action=handled --data-urlencode "back=before=$next&lang=zh-CN"
+eq "nothing ticked: 422" "$STATUS" 422
+has "… saying to tick a post, in the admin's language" "$BODY" "data-testid=\"error-message\">$(admin_text err.bulk_none)</p>"
+hasnt "… not as a form's field error" "$BODY" 'class="field-errors"'
+has "… with a way back to the inbox page it came from, its filters kept" "$BODY" \
+  "href=\"/inbox?before=$next&amp;lang=zh-CN\" data-testid=\"error-back\""
 post ib /inbox/bulk "csrf=$tok" "ids=$p1" action=tag "tag=$(printf 'x%.0s' {1..41})"
 eq "a tag over 40 characters: 422" "$STATUS" 422
 post ib /inbox/bulk "ids=$p1" action=handled
