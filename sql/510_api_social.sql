@@ -73,6 +73,14 @@ LANGUAGE sql STABLE AS $$
   FROM v, parts, generate_subscripts(parts.texts, 1) n
 $$;
 
+-- The placeholders a filled-in text still holds ("{{case.number}}" where the
+-- post has no case), listed for the person writing; NULL when none.
+CREATE OR REPLACE FUNCTION crm.unfilled(p_text text) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+  SELECT string_agg(DISTINCT '{{' || m[1] || '}}', ', ')
+  FROM regexp_matches(p_text, '\{\{\s*([a-z]+\.[a-z_]+)\s*\}\}', 'g') m
+$$;
+
 -- A post's place among its siblings in a thread: when it was written, then
 -- its id (a path of these sorts a thread depth-first in time order).
 CREATE OR REPLACE FUNCTION social.thread_key(p_created_at timestamptz, p_id bigint) RETURNS bigint[]
@@ -85,6 +93,7 @@ $$;
 CREATE FUNCTION api.post(p jsonb) RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE focus social.post; root bigint;
+        used text;  -- the canned reply asked for (use), filled in for this post
         -- the contact and lead only for roles that see contacts (not analysts)
         sees_contacts boolean := (auth.role_can((auth.require()).role)->>'contact_view')::boolean;
 BEGIN
@@ -97,6 +106,8 @@ BEGIN
     UNION ALL
     SELECT q.id, q.parent_id, up.steps + 1 FROM social.post q JOIN up ON q.id = up.parent_id WHERE up.steps < 50
   ) SELECT id INTO root FROM up ORDER BY steps DESC LIMIT 1;
+  SELECT crm.fill_canned(r.body, focus.id) INTO used FROM crm.canned_reply r
+  WHERE r.id = nullif(p->>'use', '')::bigint AND (r.shared OR r.created_by = (SELECT (cur.staff).id FROM auth.current cur));
   RETURN jsonb_build_object(
     -- what the CRM already knows about this post and its author
     'case', (SELECT jsonb_build_object('id', c.id, 'ref', 'C-' || c.number, 'state', c.state)
@@ -116,13 +127,16 @@ BEGIN
       'body', nullif(concat(
         (SELECT '@' || pr.handle || ' ' FROM social.profile pr
          WHERE pr.id = focus.author_id AND focus.platform = 'mastodon' AND NOT crm.own_profile(pr.id)),
-        (SELECT crm.fill_canned(r.body, focus.id) FROM crm.canned_reply r
-         WHERE r.id = nullif(p->>'use', '')::bigint AND (r.shared OR r.created_by = (SELECT (cur.staff).id FROM auth.current cur)))), ''),
+        used), ''),
+      -- what nothing here can fill in: said above the composer
+      'unfilled', crm.unfilled(used),
       'case_id', crm.open_case_of_post(focus.id),
-      'canned', (SELECT coalesce(jsonb_agg(sg || jsonb_build_object('filled', crm.fill_canned(sg->>'body', focus.id))
-                                           ORDER BY (sg->>'score')::numeric DESC), '[]')
+      -- those that leave a placeholder to fill in after the others, saying which
+      'canned', (SELECT coalesce(jsonb_agg(sg || jsonb_build_object('filled', f.text, 'unfilled', crm.unfilled(f.text))
+                                           ORDER BY crm.unfilled(f.text) IS NOT NULL, (sg->>'score')::numeric DESC), '[]')
                  FROM jsonb_array_elements(api.canned_suggest(jsonb_build_object('text', left(focus.body, 4000),
-                                                                                  'limit', 3))->'suggestions') sg
+                                                                                  'limit', 3))->'suggestions') sg,
+                      LATERAL (SELECT crm.fill_canned(sg->>'body', focus.id) AS text) f
                  WHERE focus.body <> '' AND NOT crm.own_profile(focus.author_id)))) END,
     'outbox', api.outbox(jsonb_build_object('post_id', focus.id))->'entries',
     'has_outbox', EXISTS (SELECT FROM ingest.outbox o WHERE o.in_reply_to = focus.id),

@@ -84,6 +84,37 @@ eq "… and its button deletes it" "$STATUS $(sql "SELECT count(*) FROM crm.cann
 req kb GET /canned
 has "… saying so" "$BODY" 'data-testid="notice">Deleted.</p>'
 
+# A canned reply whose placeholder nothing can fill for a post (no case yet)
+# is listed after the others, saying which; used, the composer says so too.
+like=$(sql "SELECT id FROM social.post q WHERE ingest.reply_blocked(q) IS NULL AND NOT crm.own_profile(q.author_id)
+            AND author_id IS NOT NULL ORDER BY id LIMIT 1")
+bare=$(sql "INSERT INTO social.post (platform, external_id, author_id, account_id, kind, body, created_at)
+            SELECT platform, 'e2e-no-case', author_id, account_id, 'post', 'Zorblax quindle wibble', now()
+            FROM social.post WHERE id = $like RETURNING id" | head -n1)
+post kb /canned/save "csrf=$ctok" "title=E2E needs a case" lang=en shared=on "body=Zorblax quindle wibble: case {{case.number}}"
+needs=$(sql "SELECT id FROM crm.canned_reply WHERE title = 'E2E needs a case'")
+post kb /canned/save "csrf=$ctok" "title=E2E fits any post" lang=en shared=on \
+  "body=Zorblax quindle: sorry {{contact.name}}, we are looking into this right now and will write back soon."
+fits=$(sql "SELECT id FROM crm.canned_reply WHERE title = 'E2E fits any post'")
+eq "(the post has no case)" "$(sql "SELECT count(*) FROM crm.cases_of_post($bare)")" 0
+req kb GET "/post.json?id=$bare"
+eq "the reply that can be filled in whole is suggested first, though the other fits the message better" \
+  "$(jq -r --argjson n "$needs" --argjson f "$fits" \
+     '[.reply.canned[] | select(.id == $n or .id == $f) | [.id, .score]] | "\(.[0][0] == $f) \(.[0][1] < .[1][1])"' <<<"$BODY")" "true true"
+req kb GET "/post?id=$bare"
+has "the post page marks the other as leaving {{case.number}} to fill in" "$BODY" \
+  "Zorblax quindle wibble: case {{case.number}}</span> <strong data-testid=\"canned-unfilled\">($(jq -r .canned_unfilled "$PARLEY_ROOT_DIR/templates/i18n/en.json") {{case.number}})</strong>"
+eq "… only that one" "$(grep -o 'data-testid="canned-unfilled"' <<<"$BODY" | wc -l)" 1
+hasnt "… with nothing said above the composer" "$BODY" 'data-testid="composer-unfilled"'
+req kb GET "/post?id=$bare&use=$needs"
+has "used, the composer starts with it" "$BODY" ">Zorblax quindle wibble: case {{case.number}}</textarea>"
+has "… saying above it which placeholder is left to fill in" "$BODY" \
+  "<p class=\"error\" data-testid=\"composer-unfilled\">$(jq -r .canned_left_to_fill "$PARLEY_ROOT_DIR/templates/i18n/en.json") {{case.number}}</p>"
+eq "… the list still marking only the reply that leaves it" "$(grep -o 'data-testid="canned-unfilled"' <<<"$BODY" | wc -l)" 1
+req kb GET "/post?id=$bare&use=$fits"
+hasnt "a reply filled in whole says nothing of the kind" "$BODY" 'data-testid="composer-unfilled"'
+sql "DELETE FROM crm.canned_reply WHERE id IN ($needs, $fits); DELETE FROM social.post WHERE id = $bare" >/dev/null
+
 # Double submits: the key a page gives its forms makes a repeat act once.
 req kb GET /kb/edit
 ktok=$(csrf_of); fkey=$(form_key_of)
