@@ -98,6 +98,14 @@ static const param_spec cases_params[] = {
     {"mine", P_ENUM, 0, 0, false, one},
     {"before", P_INT, 1, 9223372036854775807LL, false, NULL},
     {NULL}};
+static const param_spec contacts_params[] = {
+    {"q", P_TEXT, 0, 200, false, NULL},
+    {"before", P_INT, 1, 9223372036854775807LL, false, NULL},
+    {NULL}};
+static const param_spec leads_params[] = {
+    {"state", P_ENUM, 0, 0, false, lead_states},
+    {"before", P_INT, 1, 9223372036854775807LL, false, NULL},
+    {NULL}};
 static const param_spec case_open_params[] = {
     {"post_id", P_INT, 1, 9223372036854775807LL, true, NULL},
     {"priority", P_ENUM, 0, 0, false, priorities},
@@ -272,6 +280,8 @@ static const route routes[] = {
     {M_POST, "/teams/rule/delete", h_action, "assignment_rule_delete", NULL, "/teams", id_param},
     {M_GET, "/sla", h_page, "sla_policies", "sla", NULL, no_params},
     {M_POST, "/sla/save", h_action, "sla_policy_save", NULL, "/sla", sla_save_params},
+    {M_GET, "/contacts", h_page, "contacts", "contacts", NULL, contacts_params},
+    {M_GET, "/leads", h_page, "leads", "leads", NULL, leads_params},
     {M_GET, "/contact", h_page, "contact", "contact", NULL, id_param},
     {M_POST, "/contact/from-post", h_action, "contact_from_post", NULL, "/inbox", from_post_params},
     {M_POST, "/contact/save", h_action, "contact_save", NULL, "/inbox", contact_save_params},

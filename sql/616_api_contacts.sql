@@ -224,3 +224,80 @@ BEGIN
   RETURN jsonb_build_object('id', l.id, 'state', l.state, 'value', l.value, 'contact_id', l.contact_id,
                             'redirect', '/contact?id=' || l.contact_id);
 END $$;
+
+-- Contacts, newest first, 50 a page: all of them, or those whose name, email,
+-- phone or one of whose identities' handle or shown name holds q.
+CREATE FUNCTION api.contacts(p jsonb DEFAULT '{}') RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE st auth.staff := auth.require('agent', 'marketer', 'sales');   -- (as api.contact: role_can's 'contact_view')
+        q text := btrim(coalesce(p->>'q', '')); ql text := lower(btrim(coalesce(p->>'q', '')));
+        qh text := lower(ltrim(btrim(coalesce(p->>'q', '')), '@'));   -- a handle as typed, with its @
+        qd text;   -- a phone number's digits: "+86 21 5555" finds "+862155550101"
+        f_before bigint := crm.param_id(p, 'before'); rows jsonb;
+BEGIN
+  IF char_length(q) > 200 THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Search for at most 200 characters.', HINT = 'err.kb_query';
+  END IF;
+  IF q ~ '^\+?[0-9 ()./-]+$' AND length(regexp_replace(q, '\D', '', 'g')) >= 3 THEN
+    qd := regexp_replace(q, '\D', '', 'g');
+  END IF;
+  SELECT coalesce(jsonb_agg(jsonb_build_object(
+           'id', k.id, 'name', k.name, 'email', k.emails[1], 'created_at', k.created_at,
+           'identities', coalesce((SELECT jsonb_agg(jsonb_build_object(
+                                     'profile_id', pr.id, 'platform', pr.platform, 'handle', nullif(pr.handle, ''),
+                                     'label', coalesce(nullif(pr.handle, ''), nullif(pr.display_name, ''), '#' || pr.id))
+                                     ORDER BY i.created_at, pr.id)
+                                   FROM crm.identity i JOIN social.profile pr ON pr.id = i.profile_id
+                                   WHERE i.contact_id = k.id), '[]'),
+           'open_cases', (SELECT count(*) FROM crm."case" c WHERE c.contact_id = k.id AND c.state IN ('new', 'open', 'pending')),
+           'open_leads', (SELECT count(*) FROM crm.lead l WHERE l.contact_id = k.id AND l.state IN ('new', 'qualified')))
+         ORDER BY k.id DESC), '[]') INTO rows
+  FROM (SELECT * FROM crm.contact k
+        WHERE k.id < coalesce(f_before, 9223372036854775807)
+          AND (q = '' OR strpos(lower(k.name), ql) > 0
+               OR EXISTS (SELECT FROM unnest(k.emails) e WHERE strpos(lower(e), ql) > 0)
+               OR EXISTS (SELECT FROM unnest(k.phones) x
+                          WHERE strpos(x, q) > 0 OR strpos(regexp_replace(x, '\D', '', 'g'), qd) > 0)
+               OR EXISTS (SELECT FROM crm.identity i JOIN social.profile pr ON pr.id = i.profile_id
+                          WHERE i.contact_id = k.id
+                            AND ((qh <> '' AND strpos(lower(pr.handle), qh) > 0) OR strpos(lower(pr.display_name), ql) > 0)))
+        ORDER BY k.id DESC LIMIT 51) k;   -- (one more than a page: is there an older page?)
+  RETURN jsonb_build_object(
+    'contacts', rows - 50,
+    'next_before', CASE WHEN jsonb_array_length(rows) = 51 THEN rows->49->'id' END,
+    'q', q,
+    'query', crm.query_string(jsonb_build_object('q', nullif(q, ''))));
+END $$;
+
+-- The pipeline: leads newest first, 50 a page, of one state or all, and
+-- each state's count and total value (of all its leads, not just the page's).
+CREATE FUNCTION api.leads(p jsonb DEFAULT '{}') RETURNS jsonb
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE st auth.staff := auth.require('sales');   -- (as api.lead_state: role_can's 'lead')
+        f_state text := nullif(p->>'state', ''); f_before bigint := crm.param_id(p, 'before'); rows jsonb;
+BEGIN
+  IF f_state IS NOT NULL AND f_state NOT IN ('new', 'qualified', 'won', 'lost') THEN
+    RAISE SQLSTATE 'PR422' USING MESSAGE = 'Unknown lead state.', HINT = 'err.lead_state';
+  END IF;
+  SELECT coalesce(jsonb_agg(jsonb_build_object(
+           'id', l.id, 'state', l.state, 'value', l.value,
+           'value_text', l.value::text,   -- as stored, 1200.50 (a JSON number reads as 1200.5)
+           'contact', jsonb_build_object('id', k.id, 'name', k.name), 'post_id', l.post_id,
+           'owner', crm.staff_ref(l.created_by),   -- (whoever made it works it: leads have no assignee)
+           'created_at', l.created_at, 'age_days', extract(day FROM now() - l.created_at)::int)
+         ORDER BY l.id DESC), '[]') INTO rows
+  FROM (SELECT * FROM crm.lead l
+        WHERE (f_state IS NULL OR l.state = f_state) AND l.id < coalesce(f_before, 9223372036854775807)
+        ORDER BY l.id DESC LIMIT 51) l
+  JOIN crm.contact k ON k.id = l.contact_id;
+  RETURN jsonb_build_object(
+    'leads', rows - 50,
+    'next_before', CASE WHEN jsonb_array_length(rows) = 51 THEN rows->49->'id' END,
+    'state', f_state,
+    'query', crm.query_string(jsonb_build_object('state', f_state)),
+    'states', (SELECT jsonb_agg(jsonb_build_object('code', s, 'state', s, 'selected', s = f_state,
+                                                   'count', coalesce(t.n, 0), 'total_text', coalesce(t.total, 0)::numeric(16, 2)::text)
+                                ORDER BY o)
+               FROM unnest(ARRAY['new', 'qualified', 'won', 'lost']) WITH ORDINALITY u(s, o)
+               LEFT JOIN (SELECT state, count(*) AS n, sum(value) AS total FROM crm.lead GROUP BY state) t ON t.state = s));
+END $$;

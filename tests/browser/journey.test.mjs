@@ -45,7 +45,7 @@ test('on a phone-wide screen (375 px) no page is pushed sideways: the header wra
     const link = await page.locator('header.top nav a').first().boundingBox();
     assert.ok(link.height < 40, `a navigation link stays on one line (${link.height} px high)`);
     await page.screenshot({ path: `${artifacts}/dashboard-narrow.png`, fullPage: true });
-    for (const path of ['/dashboard', '/inbox', '/accounts', '/rules', '/kb', '/sessions']) {
+    for (const path of ['/dashboard', '/inbox', '/contacts', '/accounts', '/rules', '/kb', '/sessions']) {
       await page.goto(`${base}${path}`);
       const wide = await page.evaluate(() => document.documentElement.scrollWidth);
       assert.ok(wide <= 375, `${path} is ${wide} px wide`);

@@ -160,6 +160,56 @@ eq "emptying the emails and phones in the form clears them" \
   "$STATUS $(sql "SELECT cardinality(emails) || '/' || cardinality(phones) FROM crm.contact WHERE id = $contact")" "303 0/0"
 post ag /lead/from-post "csrf=$tok" "post_id=$post"
 eq "agents may not create leads" "$STATUS" 403
+
+# The lists of contacts and of leads, and the nav links to them, by role.
+handle=$(sql "SELECT pr.handle FROM crm.identity i JOIN social.profile pr ON pr.id = i.profile_id WHERE i.contact_id = $contact")
+req sa GET /contacts
+eq "sales opens the contact list" "$STATUS" 200
+has "… which links the contact made from the post" "$BODY" "<a href=\"/contact?id=$contact\">Mei 陈</a>"
+has "… with its identity's platform handle" "$BODY" "@$handle</a>"
+has "sales's menu leads to contacts" "$BODY" '<a href="/contacts">'
+has "… and to leads" "$BODY" '<a href="/leads">'
+req sa GET /contacts -G --data-urlencode "q=陈"
+has "a search by the Chinese name finds the contact" "$BODY" "data-testid=\"contact-$contact\""
+req sa GET /contacts -G --data-urlencode "q=@$handle"
+has "… and so does one by its handle" "$BODY" "data-testid=\"contact-$contact\""
+req sa GET /contacts -G --data-urlencode "q=nobody-has-this-name"
+eq "a search that finds nothing says so, and lists no one" \
+  "$(grep -c 'data-testid="contact-[0-9]' <<<"$BODY") $(grep -c "$(jq -r .contacts_none_found "$PARLEY_ROOT_DIR/templates/i18n/en.json")" <<<"$BODY")" "0 1"
+req sa GET "/contacts.json?q=%40$handle"
+eq "the list's JSON twin: the contact, its identity and open leads (the lead is won: none)" \
+  "$(jq -c --argjson k "$contact" '.contacts[] | select(.id == $k) | [.name, .identities[0].handle, .open_leads]' <<<"$BODY")" \
+  "[\"Mei 陈\",\"$handle\",0]"
+req sa GET /leads
+eq "sales opens the pipeline" "$STATUS" 200
+has "… which lists the lead, its value as stored" "$BODY" "<td>1200.00</td>"
+has "… its contact" "$BODY" "<a href=\"/contact?id=$contact\">Mei 陈</a>"
+has "… and the post it came from" "$BODY" "<a href=\"/post?id=$post\">"
+req sa GET "/leads?state=new"
+hasnt "filtered to new leads, the won one is not listed" "$BODY" "data-testid=\"lead-$lead\""
+req sa GET "/leads.json?state=won"
+eq "the JSON twin of the won ones: the lead, and the won total counts it" \
+  "$(jq -c --argjson l "$lead" '[(.leads[] | select(.id == $l) | .contact.name), (.states[] | select(.state == "won") | (.count >= 1 and (.total_text | tonumber) >= 1200))]' <<<"$BODY")" \
+  '["Mei 陈",true]'
+req sa GET "/leads?state=maybe"
+eq "an unknown state is 422" "$STATUS" 422
+req ag GET /leads
+eq "an agent may not see the pipeline (403)" "$STATUS" 403
+req ag GET /contacts
+eq "… but sees the contacts" "$STATUS" 200
+has "… and the agent's menu leads there" "$BODY" '<a href="/contacts">'
+hasnt "… and not to leads" "$BODY" '<a href="/leads">'
+login rd e2e_reader "$PW"   # (40_hooks's analyst)
+req rd GET /contacts
+eq "an analyst may not list contacts (403)" "$STATUS" 403
+req rd GET /dashboard
+hasnt "… and the analyst's menu offers neither list" "$BODY" 'href="/contacts"'
+hasnt "… (nor leads)" "$BODY" 'href="/leads"'
+post sa /language "csrf=$stok" lang=zh-CN back=/leads
+req sa GET /leads
+has "in Chinese, the menu names the contacts" "$BODY" "<a href=\"/contacts\">$(jq -r .nav_contacts "$PARLEY_ROOT_DIR/templates/i18n/zh-CN.json")</a>"
+has "… and the leads" "$BODY" "<a href=\"/leads\">$(jq -r .nav_leads "$PARLEY_ROOT_DIR/templates/i18n/zh-CN.json")</a>"
+post sa /language "csrf=$stok" lang=en back=/leads
 req sa GET "/case?id=$case_id"
 eq "sales may not work cases" "$STATUS" 403
 post ag /case/open "csrf=$tok" post_id=999999999
