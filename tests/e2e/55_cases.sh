@@ -125,6 +125,7 @@ post sa /lead/from-post "csrf=$stok" "post_id=$post" value=12,00
 eq "a malformed amount is 422" "$STATUS" 422
 req sa GET "/contact?id=$contact"
 has "the contact page lists the lead" "$BODY" 'data-testid="lead-'
+has "… and links back to the contact list" "$BODY" '<a href="/contacts">← '
 has "… with its value as an amount" "$BODY" '<td>1200.00</td>'
 has "… offering the moves a new lead may make" "$BODY" '<option value="qualified">'
 hasnt "… and not those it may not (new → won)" "$BODY" '<option value="won">'
