@@ -36,6 +36,10 @@ BEGIN
   RETURN n;
 END $$;
 
+-- A lead's states in pipeline order (as crm.lead's CHECK allows).
+CREATE OR REPLACE FUNCTION crm.lead_states() RETURNS text[]
+LANGUAGE sql IMMUTABLE AS $$ SELECT ARRAY['new', 'qualified', 'won', 'lost'] $$;
+
 -- A lead moves along crm.lead_transition; anything else is PR409.
 CREATE OR REPLACE FUNCTION crm.lead_guard() RETURNS trigger
 LANGUAGE plpgsql AS $$

@@ -192,7 +192,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE st auth.staff := auth.require('sales'); lid bigint := crm.need_id(p); to_state text := p->>'state';
         val numeric; l crm.lead; sets_value boolean := p ? 'value';
 BEGIN
-  IF to_state IS NULL OR to_state NOT IN ('new', 'qualified', 'won', 'lost') THEN
+  IF to_state IS NULL OR NOT to_state = ANY (crm.lead_states()) THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Unknown lead state.', HINT = 'err.lead_state';
   END IF;
   IF coalesce(p->>'value', '') <> '' THEN
@@ -230,8 +230,8 @@ END $$;
 CREATE FUNCTION api.contacts(p jsonb DEFAULT '{}') RETURNS jsonb
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE st auth.staff := auth.require('agent', 'marketer', 'sales');   -- (as api.contact: role_can's 'contact_view')
-        q text := btrim(coalesce(p->>'q', '')); ql text := lower(btrim(coalesce(p->>'q', '')));
-        qh text := lower(ltrim(btrim(coalesce(p->>'q', '')), '@'));   -- a handle as typed, with its @
+        q text := btrim(coalesce(p->>'q', '')); ql text := lower(q);
+        qh text := ltrim(ql, '@');   -- a handle as typed, with its @
         qd text;   -- a phone number's digits: "+86 21 5555" finds "+862155550101"
         f_before bigint := crm.param_id(p, 'before'); rows jsonb;
 BEGIN
@@ -276,7 +276,7 @@ LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp A
 DECLARE st auth.staff := auth.require('sales');   -- (as api.lead_state: role_can's 'lead')
         f_state text := nullif(p->>'state', ''); f_before bigint := crm.param_id(p, 'before'); rows jsonb;
 BEGIN
-  IF f_state IS NOT NULL AND f_state NOT IN ('new', 'qualified', 'won', 'lost') THEN
+  IF f_state IS NOT NULL AND NOT f_state = ANY (crm.lead_states()) THEN
     RAISE SQLSTATE 'PR422' USING MESSAGE = 'Unknown lead state.', HINT = 'err.lead_state';
   END IF;
   SELECT coalesce(jsonb_agg(jsonb_build_object(
@@ -295,9 +295,9 @@ BEGIN
     'next_before', CASE WHEN jsonb_array_length(rows) = 51 THEN rows->49->'id' END,
     'state', f_state,
     'query', crm.query_string(jsonb_build_object('state', f_state)),
-    'states', (SELECT jsonb_agg(jsonb_build_object('code', s, 'state', s, 'selected', s = f_state,
+    'states', (SELECT jsonb_agg(jsonb_build_object('state', s, 'selected', s = f_state,
                                                    'count', coalesce(t.n, 0), 'total_text', coalesce(t.total, 0)::numeric(16, 2)::text)
                                 ORDER BY o)
-               FROM unnest(ARRAY['new', 'qualified', 'won', 'lost']) WITH ORDINALITY u(s, o)
+               FROM unnest(crm.lead_states()) WITH ORDINALITY u(s, o)
                LEFT JOIN (SELECT state, count(*) AS n, sum(value) AS total FROM crm.lead GROUP BY state) t ON t.state = s));
 END $$;
